@@ -1,0 +1,82 @@
+"""polarreports: banded business reports on Polars LazyFrames, typeset with Typst.
+
+    >>> import polarreports as pr
+    >>> report = pr.load("examples/sales_by_region.yaml")
+    >>> doc = report.render(pr.sample.sales_data(500), year=2024)
+    >>> doc.save("out/sales_2024.pdf")  # doctest: +SKIP
+"""
+
+from polarreports import sample
+from polarreports.api import render, validate
+from polarreports.definition import (
+    Aggregate,
+    Band,
+    Bands,
+    Box,
+    Expression,
+    Field,
+    Group,
+    Image,
+    Label,
+    Line,
+    Margins,
+    PageNumber,
+    PageSetup,
+    Parameter,
+    Report,
+    SortKey,
+    Variable,
+    load,
+)
+from polarreports.exceptions import (
+    DataError,
+    DefinitionError,
+    FormatError,
+    ParameterError,
+    PlanError,
+    PolarReportsError,
+    RenderError,
+)
+from polarreports.output.document import Document
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Aggregate",
+    "Band",
+    "Bands",
+    "Box",
+    "DataError",
+    "DefinitionError",
+    "Document",
+    "Expression",
+    "Field",
+    "FormatError",
+    "Group",
+    "Image",
+    "Label",
+    "Line",
+    "Margins",
+    "PageNumber",
+    "PageSetup",
+    "Parameter",
+    "ParameterError",
+    "PlanError",
+    "PolarReportsError",
+    "RenderError",
+    "Report",
+    "SortKey",
+    "Variable",
+    "load",
+    "render",
+    "sample",
+    "validate",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and not isinstance(_obj, type(sample)):
+        try:
+            _obj.__module__ = "polarreports"
+        except (AttributeError, TypeError):
+            pass

@@ -1,0 +1,148 @@
+"""The ``polarreports`` command line: render, validate, schema, init, sample.
+
+    $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
+    $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
+    $ polarreports init out/sales.parquet -o my_report.yaml
+
+Bad input exits with status 2 and a one-line error; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from polarreports.definition.report import Report, load
+from polarreports.exceptions import DataError, PolarReportsError
+
+app = typer.Typer(
+    name="polarreports",
+    help="Banded business reports from Polars data, typeset with Typst.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+def _fail(error: BaseException) -> None:
+    if _state["debug"]:
+        raise error
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _parse_params(values: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            msg = f"--param takes name=value, got {item!r}"
+            raise DataError(msg)
+        params[name.strip()] = value
+    return params
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:  # noqa: FBT002
+    _state["debug"] = debug
+
+
+DataOption = Annotated[Path, typer.Option("--data", "-d", help="Parquet, CSV, IPC or NDJSON file.")]
+ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
+
+
+@app.command()
+def render(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: DataOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
+    param: ParamOption = None,
+    typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
+) -> None:
+    """Render a report to PDF, PNG or SVG."""
+    from polarreports.api import render as render_report  # noqa: PLC0415
+
+    try:
+        report = load(definition)
+        document = render_report(report, data, **_parse_params(param or []))
+        if typst is not None:
+            typst.write_text(document.to_typst(), encoding="utf-8")
+            (typst.with_suffix(".json")).write_bytes(document.data_json)
+        written = document.save(output)
+    except PolarReportsError as error:
+        _fail(error)
+        return
+    pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
+    typer.echo(f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages")
+
+
+@app.command()
+def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
+    """Check a definition against the data's schema, without reading rows."""
+    from polarreports.api import validate as validate_report  # noqa: PLC0415
+
+    try:
+        validate_report(load(definition), data, **_parse_params(param or []))
+    except PolarReportsError as error:
+        _fail(error)
+        return
+    typer.echo(f"{definition}: ok")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of report definitions (for editor completion)."""
+    typer.echo(json.dumps(Report.json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def init(
+    data: Annotated[Path, typer.Argument(help="A data file whose columns the report lists.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the definition (YAML).")],
+) -> None:
+    """Write a starting definition that lists every column of a data file, ready to render."""
+    from polarreports.data.source import to_lazyframe  # noqa: PLC0415
+    from polarreports.scaffold import scaffold  # noqa: PLC0415
+
+    try:
+        schema = to_lazyframe(data).collect_schema()
+    except PolarReportsError as error:
+        _fail(error)
+        return
+    report = scaffold(schema, name=data.stem)
+    output.write_text(report.to_yaml(), encoding="utf-8")
+    typer.echo(f"wrote {output}: {len(schema)} columns")
+
+
+@app.command()
+def sample(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet, CSV or IPC file to write.")],
+    rows: Annotated[int, typer.Option(help="Number of orders.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Write the bundled sample sales data set."""
+    from polarreports.sample import write_sales_data  # noqa: PLC0415
+
+    path = write_sales_data(output, rows, seed=seed)
+    typer.echo(f"wrote {path}: {rows} rows")
+
+
+def run() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except pl.exceptions.PolarsError as error:  # a last resort: never a bare traceback
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {str(error).splitlines()[0]}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

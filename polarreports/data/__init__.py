@@ -1,0 +1,1 @@
+"""Data: the lazy Polars frames of every scope, and the ordered band stream."""

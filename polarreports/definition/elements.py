@@ -1,0 +1,209 @@
+"""Band elements: what can be placed in a band, left to right.
+
+Every element is pure data (it round-trips through YAML/JSON). An element's ``type``
+selects its kind::
+
+    >>> from polarreports.definition.elements import Field
+    >>> Field(column="amount", format="#,##0.00", align="right").type
+    'field'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+)
+from pydantic import Field as PydField
+
+from polarreports.exceptions import DefinitionError
+
+__all__ = [
+    "Aggregate",
+    "Box",
+    "Element",
+    "Expression",
+    "ExpressionSource",
+    "Field",
+    "Image",
+    "Label",
+    "Length",
+    "Line",
+    "PageNumber",
+]
+
+_LENGTH = re.compile(r"^\s*(\d+(\.\d+)?|\.\d+)\s*(pt|mm|cm|in|em|%|fr)\s*$")
+_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?([0-9a-fA-F]{2})?$")
+
+
+def _check_length(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value}pt"
+    if isinstance(value, str) and _LENGTH.match(value):
+        return value.replace(" ", "")
+    msg = f"{value!r} is not a length: use a number with a unit, such as '30mm', '12pt', '25%' or '1fr'"
+    raise ValueError(msg)
+
+
+def _serialize_expression(value: str | pl.Expr) -> str:
+    if isinstance(value, pl.Expr):
+        msg = (
+            f"the Polars expression {value} cannot be saved in a definition file.\n"
+            "Hint: write it as a SQL expression string, such as \"quantity * unit_price\"."
+        )
+        raise DefinitionError(msg)
+    return value
+
+
+Length = Annotated[str, PydField(json_schema_extra={"examples": ["30mm", "12pt", "25%", "1fr"]})]
+"""A Typst length: a number with a unit (pt, mm, cm, in, em, %, fr); a bare number means points."""
+
+ExpressionSource = Annotated[
+    str | pl.Expr,
+    PlainSerializer(_serialize_expression, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A Polars SQL expression, such as \"quantity * unit_price\"; parameters are "
+            "referenced as :name.",
+        }
+    ),
+]
+"""An expression: Polars SQL text (``"quantity * unit_price"``) or, from Python, a ``pl.Expr``."""
+
+
+class _Element(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    width: Length | None = None
+    """Width of the element's cell; elements without a width share the rest of the line."""
+    align: Literal["left", "center", "right"] | None = None
+    """Horizontal alignment; numbers default to right, everything else to left."""
+    bold: bool = False
+    italic: bool = False
+    size: float | None = None
+    """Font size in points; the report's font size when not given."""
+    color: str | None = None
+    """Text colour as a hex string, such as '#1f4e79'."""
+
+    @field_validator("width", mode="before")
+    @classmethod
+    def _width(cls, value: Any) -> Any:
+        return None if value is None else _check_length(value)
+
+    @model_serializer(mode="wrap")
+    def _with_type(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Always write ``type`` first, even where defaults are left out: it selects the kind."""
+        data: dict[str, Any] = handler(self)
+        return {"type": getattr(self, "type"), **data}  # noqa: B009 (every concrete element has it)
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOR.match(value):
+            msg = f"{value!r} is not a hex colour such as '#1f4e79'"
+            raise ValueError(msg)
+        return value
+
+
+class _Valued(_Element):
+    format: str | None = None
+    """Display pattern: '#,##0.00', '0.0%', '¤#,##0.00', 'dd MMM yyyy', 'Yes/No', or a name
+    ('integer', 'decimal', 'percent', 'currency', 'date', 'datetime'). A default fits the type."""
+    null_text: str = ""
+    """Text shown where the value is null."""
+
+
+class Label(_Element):
+    """Fixed text."""
+
+    type: Literal["label"] = "label"
+    text: str
+
+
+class Field(_Valued):
+    """The value of a column: the row's value in the detail band, the group's value in group
+    bands (the group key, or the first row's value), the parameter's value elsewhere."""
+
+    type: Literal["field"] = "field"
+    column: str
+
+
+class Expression(_Valued):
+    """A computed value. In group bands and the summary, variables can be used by name."""
+
+    type: Literal["expression"] = "expression"
+    expr: ExpressionSource
+
+
+class Aggregate(_Valued):
+    """A variable's value.
+
+    ``show``: ``value`` is the total over the band's scope (the group in a group band, the
+    report in the title and summary, the variable's reset scope in the detail band);
+    ``running`` is the cumulative value since the variable was last reset; ``percent`` is the
+    value as a fraction of the total of the group named by ``of`` (default: the enclosing
+    group, or the report).
+    """
+
+    type: Literal["aggregate"] = "aggregate"
+    variable: str
+    show: Literal["value", "running", "percent"] = "value"
+    of: str | None = None
+
+
+class Line(_Element):
+    """A horizontal rule across the element's width (the whole line by default)."""
+
+    type: Literal["line"] = "line"
+    thickness: float = 0.5
+    """Stroke thickness in points."""
+
+
+class Box(_Element):
+    """A rectangle, optionally filled, e.g. to frame a totals area."""
+
+    type: Literal["box"] = "box"
+    height: Length = "12pt"
+    stroke: float = 0.5
+    fill: str | None = None
+
+    @field_validator("height", mode="before")
+    @classmethod
+    def _height(cls, value: Any) -> Any:
+        return _check_length(value)
+
+
+class Image(_Element):
+    """An image file (PNG, JPEG, GIF or SVG), relative to the definition file."""
+
+    type: Literal["image"] = "image"
+    path: str
+    height: Length | None = None
+
+    @field_validator("height", mode="before")
+    @classmethod
+    def _height(cls, value: Any) -> Any:
+        return None if value is None else _check_length(value)
+
+
+class PageNumber(_Element):
+    """Page numbering; ``text`` may use {page} and {pages}."""
+
+    type: Literal["page_number"] = "page_number"
+    text: str = "Page {page} of {pages}"
+
+
+Element = Annotated[
+    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber,
+    PydField(discriminator="type"),
+]

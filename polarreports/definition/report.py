@@ -1,0 +1,281 @@
+"""The report definition: page setup, parameters, groups, variables and bands.
+
+A ``Report`` is pure data: it round-trips through YAML and JSON, and nothing in it is ever
+evaluated as Python. Expressions are Polars SQL strings (or, from Python, ``pl.Expr``).
+
+    >>> import polarreports as pr
+    >>> report = pr.Report(
+    ...     name="sales",
+    ...     groups=[pr.Group(name="region")],
+    ...     variables=[pr.Variable(name="revenue", calculation="sum", expression="amount")],
+    ...     bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="amount")])),
+    ... )
+    >>> pr.Report.from_yaml(report.to_yaml()) == report
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticSerializationError
+
+from polarreports.definition.elements import Element, ExpressionSource, Length, _check_length
+from polarreports.exceptions import DefinitionError
+
+__all__ = [
+    "Band",
+    "Bands",
+    "Group",
+    "Margins",
+    "PageSetup",
+    "Parameter",
+    "Report",
+    "SortKey",
+    "Variable",
+]
+
+Calculation = Literal[
+    "sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"
+]
+ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Margins(_Model):
+    top: Length = "15mm"
+    bottom: Length = "15mm"
+    left: Length = "15mm"
+    right: Length = "15mm"
+
+    @field_validator("top", "bottom", "left", "right", mode="before")
+    @classmethod
+    def _length(cls, value: Any) -> Any:
+        return _check_length(value)
+
+
+class PageSetup(_Model):
+    size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    margins: Margins = Margins()
+    font_size: float = 8.5
+    """Base font size in points."""
+
+
+class Parameter(_Model):
+    """A value given at render time (``report.render(data, region="North")``), used in
+    expressions as ``:name``."""
+
+    name: str
+    type: ParameterType = "string"
+    default: Any = None
+    required: bool = False
+    allowed: list[Any] | None = None
+    description: str = ""
+
+
+class SortKey(_Model):
+    column: ExpressionSource
+    descending: bool = False
+
+
+class Variable(_Model):
+    """A calculation over rows, reset at the start of the report or of a group.
+
+    Null semantics follow SQL and JasperReports: ``count`` counts non-null values (with no
+    expression it counts rows); ``sum``, ``avg``, ``min``, ``max`` ignore nulls, and a sum of
+    only nulls is null.
+    """
+
+    name: str
+    calculation: Calculation
+    expression: ExpressionSource | None = None
+    reset: str = "report"
+    """'report' or the name of a group: where running values start again."""
+
+    @model_validator(mode="after")
+    def _needs_expression(self) -> Variable:
+        if self.expression is None and self.calculation != "count":
+            msg = f"variable {self.name!r}: a {self.calculation} needs an expression"
+            raise ValueError(msg)
+        return self
+
+
+class Band(_Model):
+    """A horizontal strip of elements laid out left to right; long content wraps."""
+
+    elements: list[Element] = []
+    fill: str | None = None
+    """Background colour, such as '#eef2f7'."""
+    line_above: bool = False
+    line_below: bool = False
+    padding: Length = "1.5pt"
+    """Space above and below the band's content."""
+    space_after: Length = "0pt"
+    """Extra space after the band, e.g. to set groups apart."""
+
+    @field_validator("padding", "space_after", mode="before")
+    @classmethod
+    def _length(cls, value: Any) -> Any:
+        return _check_length(value)
+
+
+class Group(_Model):
+    """One grouping level. Its key is the column of the same name unless ``key`` is given."""
+
+    name: str
+    key: ExpressionSource | None = None
+    descending: bool = False
+    header: Band | None = None
+    footer: Band | None = None
+
+
+class Bands(_Model):
+    title: Band | None = None
+    page_header: Band | None = None
+    column_header: Band | None = None
+    detail: Band | None = None
+    column_footer: Band | None = None
+    page_footer: Band | None = None
+    summary: Band | None = None
+    no_data: Band | None = None
+
+
+def _sort_key(value: Any) -> Any:
+    return {"column": value} if isinstance(value, str) else value
+
+
+class Report(_Model):
+    """A banded report definition."""
+
+    name: str
+    title: str = ""
+    page: PageSetup = PageSetup()
+    locale: str = "en_US"
+    currency: str | None = None
+    """ISO 4217 code for '¤' in formats; the locale's currency when not given."""
+    parameters: list[Parameter] = []
+    filter: ExpressionSource | None = None
+    columns: dict[str, ExpressionSource] = {}
+    """Derived columns, computed after the filter, in order."""
+    sort: list[Annotated[SortKey, BeforeValidator(_sort_key, json_schema_input_type=SortKey | str)]] = []
+    """Sort keys applied within the innermost group: column names, or ``{column, descending}``."""
+    groups: list[Group] = []
+    variables: list[Variable] = []
+    bands: Bands = Bands()
+
+    # -- files -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as plain data, leaving out everything that has its default value."""
+        try:
+            return self.model_dump(mode="json", exclude_defaults=True)
+        except PydanticSerializationError as error:
+            message = str(error).split("DefinitionError: ", 1)[-1]
+            raise DefinitionError(message) from None
+
+    def to_json(self, *, indent: int = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "definition") -> Report:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise DefinitionError(_describe_validation_error(error, source)) from None
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "definition") -> Report:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            msg = f"{source}: not valid YAML: {error}"
+            raise DefinitionError(msg) from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "definition") -> Report:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            msg = f"{source}: not valid JSON: {error}"
+            raise DefinitionError(msg) from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of a definition file, for editor completion."""
+        schema = cls.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "polarreports report definition"
+        return schema
+
+    def render(self, data: Any, /, **params: Any) -> Any:
+        """Render this report over ``data`` (LazyFrame, DataFrame or a file path).
+
+        See :func:`polarreports.render`.
+        """
+        from polarreports.api import render  # noqa: PLC0415 (the definition layer stays import-light)
+
+        return render(self, data, **params)
+
+
+def load(path: str | Path) -> Report:
+    """Read a report definition from a YAML or JSON file.
+
+    >>> import polarreports as pr
+    >>> pr.load("examples/sales_by_region.yaml").name
+    'sales_by_region'
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        msg = f"cannot read the definition {path}: {error.strerror}"
+        raise DefinitionError(msg) from None
+    if path.suffix.lower() == ".json":
+        report = Report.from_json(text, source=str(path))
+    else:
+        report = Report.from_yaml(text, source=str(path))
+    return _resolve_images(report, path.parent.resolve())
+
+
+def _resolve_images(report: Report, folder: Path) -> Report:
+    """Make image paths relative to the definition file's folder absolute."""
+    data = report.model_dump(mode="python")
+
+    def visit(band: dict[str, Any] | None) -> None:
+        for element in (band or {}).get("elements", []):
+            if element.get("type") == "image" and not Path(element["path"]).is_absolute():
+                element["path"] = str(folder / element["path"])
+
+    for band in data["bands"].values():
+        visit(band)
+    for group in data["groups"]:
+        visit(group["header"])
+        visit(group["footer"])
+    return Report.model_validate(data)
+
+
+def _describe_validation_error(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{where}: {message}")
+    more = len(error.errors()) - 5
+    if more > 0:
+        lines.append(f"... and {more} more")
+    return f"{source} is not a valid report definition:\n  " + "\n  ".join(lines)

@@ -1,0 +1,86 @@
+"""Every error polarreports raises, in one tree.
+
+    PolarReportsError
+    ├── DefinitionError      the report definition itself is malformed (bad YAML, unknown key)
+    ├── PlanError            the definition does not fit the data (unknown column, wrong type);
+    │                        carries every problem found in ``.issues``
+    ├── ParameterError       a parameter value is missing, unknown or of the wrong type
+    ├── FormatError          a format pattern cannot be understood; names the element
+    ├── DataError            the data cannot be read
+    └── RenderError          Typst failed; names the band and element that caused it
+
+Example
+-------
+>>> from polarreports.exceptions import PlanError
+>>> PlanError(["detail.elements[0]: unknown column 'amout'"]).issues
+["detail.elements[0]: unknown column 'amout'"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "DataError",
+    "DefinitionError",
+    "FormatError",
+    "ParameterError",
+    "PlanError",
+    "PolarReportsError",
+    "RenderError",
+]
+
+
+class PolarReportsError(Exception):
+    """Base class of every polarreports error."""
+
+
+class DefinitionError(PolarReportsError):
+    """The report definition cannot be read or is malformed."""
+
+
+class PlanError(PolarReportsError):
+    """The definition does not fit the data; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: Sequence[str]) -> None:
+        self.issues = list(issues)
+        if len(self.issues) == 1:
+            message = self.issues[0]
+        else:
+            message = f"{len(self.issues)} problems in the report definition:\n" + "\n".join(
+                f"  - {issue}" for issue in self.issues
+            )
+        super().__init__(message)
+
+
+class ParameterError(PolarReportsError):
+    """A report parameter is missing, unknown, not allowed or of the wrong type."""
+
+
+class FormatError(PolarReportsError):
+    """A format pattern is invalid for the element that uses it."""
+
+
+class DataError(PolarReportsError):
+    """The report data cannot be read."""
+
+
+class RenderError(PolarReportsError):
+    """Typst could not typeset the document.
+
+    ``band`` and ``element`` name the part of the definition that produced the failing
+    Typst code, when it can be traced; ``typst_message`` is Typst's own message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        band: str | None = None,
+        element: str | None = None,
+        typst_message: str = "",
+    ) -> None:
+        self.band = band
+        self.element = element
+        self.typst_message = typst_message
+        super().__init__(message)

@@ -1,0 +1,1 @@
+"""Layout: the Typst source of a report."""

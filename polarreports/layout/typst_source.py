@@ -1,0 +1,253 @@
+"""Write the Typst source of a report: one function per band, the data read from JSON.
+
+Values from the data never appear in the source: the stream and the report-scope strings are
+read with ``json("/data.json")`` and shown as strings, so no value can change the document.
+Text from the definition (labels, the title) is written as code-mode string literals.
+
+    >>> typst_string('say "hi" #x')
+    '"say \\\\"hi\\\\" #x"'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from polarreports.definition.elements import Aggregate, Box, Element, Image, Label, Line, PageNumber
+from polarreports.definition.report import PageSetup
+from polarreports.plan.model import BandPlan, Cell, ReportPlan
+
+__all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_string"]
+
+DATA_FILE = "data.json"
+FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
+PAPER_MM = {"a4": (210, 297), "a3": (297, 420), "a5": (148, 210), "us-letter": (215.9, 279.4), "us-legal": (215.9, 355.6)}
+GUTTER = "4pt"
+"""Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
+
+
+def typst_string(text: str) -> str:
+    """A Typst string literal whose value is exactly ``text``."""
+    out = ['"']
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\u{{{ord(char):x}}}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass
+class TypstSource:
+    """Generated Typst code plus the files the compile needs in its root folder."""
+
+    source: str
+    assets: dict[str, Path] = field(default_factory=dict)
+    """Root-relative path -> file to copy there (images)."""
+    origins: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    """Source line (1-based) -> (band name, element ``where``) that produced it."""
+
+
+def band_indices(plan: ReportPlan) -> dict[str, int]:
+    """The index of each stream band (detail and group bands) in the layout's band table."""
+    stream_bands = [band for band in plan.bands if band.scope != "report"]
+    return {band.name: i for i, band in enumerate(stream_bands)}
+
+
+class _Writer:
+    def __init__(self, plan: ReportPlan, dtypes: dict[str, pl.DataType]) -> None:
+        self.plan = plan
+        self.dtypes = dtypes
+        self.lines: list[str] = []
+        self.origins: dict[int, tuple[str, str | None]] = {}
+        self.assets: dict[str, Path] = {}
+
+    def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
+        self.lines.append(text)
+        if band is not None:
+            self.origins[len(self.lines)] = (band, element)
+
+    # -- elements ------------------------------------------------------------------------
+
+    def _styled(self, element: Element, body: str) -> str:
+        options = []
+        if element.bold:
+            options.append('weight: "bold"')
+        if element.italic:
+            options.append('style: "italic"')
+        if element.size is not None:
+            options.append(f"size: {element.size}pt")
+        if element.color is not None:
+            options.append(f"fill: rgb({typst_string(element.color)})")
+        return f"text({', '.join(options)}, {body})" if options else body
+
+    def _aligned(self, cell: Cell, body: str) -> str:
+        align = cell.element.align
+        if align is None:
+            dtype = self.dtypes.get(cell.where)
+            numeric = dtype is not None and (dtype.is_numeric() or isinstance(cell.element, Aggregate))
+            align = "right" if numeric else "left"
+        return body if align == "left" else f"align({align}, {body})"
+
+    def _page_number(self, element: PageNumber) -> str:
+        parts = []
+        rest = element.text
+        while rest:
+            page, pages = rest.find("{page}"), rest.find("{pages}")
+            hits = [i for i in (page, pages) if i >= 0]
+            if not hits:
+                parts.append(typst_string(rest))
+                break
+            at = min(hits)
+            if at:
+                parts.append(typst_string(rest[:at]))
+            if at == pages:
+                parts.append("str(counter(page).final().first())")
+                rest = rest[at + len("{pages}") :]
+            else:
+                parts.append("counter(page).display()")
+                rest = rest[at + len("{page}") :]
+        return "context { " + "; ".join(parts) + " }"
+
+    def element(self, cell: Cell, index: int | None, *, gap: bool) -> str:
+        element = cell.element
+        width = element.width or "1fr"
+        if gap and not width.endswith("fr"):
+            width = f"{width} - {GUTTER}"
+        if isinstance(element, Line):
+            stroke = f"{element.thickness}pt + {self._color(element.color)}"
+            return f"box(width: {width}, height: 0.6em, align(horizon, line(length: 100%, stroke: {stroke})))"
+        if isinstance(element, Box):
+            fill = f", fill: rgb({typst_string(element.fill)})" if element.fill else ""
+            return (
+                f"box(width: {width}, height: {element.height}, "
+                f"stroke: {element.stroke}pt + {self._color(element.color)}{fill})"
+            )
+        if isinstance(element, Image):
+            path = (self.plan.base_dir / element.path).resolve()
+            digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+            name = f"assets/{digest}{path.suffix.lower()}"
+            self.assets[name] = path
+            height = f", height: {element.height}" if element.height else ""
+            body = f"image({typst_string('/' + name)}, width: 100%{height})"
+            return f"box(width: {width}, {self._aligned(cell, body)})"
+        if isinstance(element, Label):
+            body = typst_string(element.text)
+        elif isinstance(element, PageNumber):
+            body = self._page_number(element)
+        else:
+            body = f"c.at({index})"
+        body = self._aligned(cell, self._styled(element, body))
+        return f"box(width: {width}, {body})"
+
+    def _color(self, color: str | None) -> str:
+        return f"rgb({typst_string(color)})" if color else "luma(90)"
+
+    # -- bands ---------------------------------------------------------------------------
+
+    def band_function(self, band: BandPlan, function: str) -> None:
+        definition = band.band
+        options = ["width: 100%", f"inset: (x: {GUTTER} / 2, y: {definition.padding})"]
+        if band.kind == "group_header":
+            options.append("sticky: true")
+        if definition.space_after != "0pt":
+            options.append(f"below: {definition.space_after}")
+        if definition.fill:
+            options.append(f"fill: rgb({typst_string(definition.fill)})")
+        strokes = []
+        if definition.line_above:
+            strokes.append("top: 0.5pt + luma(110)")
+        if definition.line_below:
+            strokes.append("bottom: 0.5pt + luma(110)")
+        if strokes:
+            options.append(f"stroke: ({', '.join(strokes)})")
+        self.line(f"// {band.name}", band.name)
+        self.line(f"#let {function}(c) = block({', '.join(options)}, {{", band.name)
+        data_index = 0
+        for position, cell in enumerate(band.cells):
+            index = None
+            if cell.value is not None:
+                index = data_index
+                data_index += 1
+            gap = f"h({GUTTER}); " if position else ""
+            self.line(f"  {gap}{self.element(cell, index, gap=bool(position))}", band.name, cell.where)
+        self.line("})", band.name)
+
+    def write(self) -> TypstSource:
+        plan = self.plan
+        report = plan.report
+        page = report.page
+        language = report.locale.split("_")[0].lower()
+        self.line(f"// polarreports: report {typst_string(report.name)}; generated, the data is read from /{DATA_FILE}")
+        self.line(f'#let data = json("/{DATA_FILE}")')
+        title = typst_string(report.title or report.name)
+        self.line(f"#set document(title: {title}, date: none)")
+        fonts = ", ".join(typst_string(f) for f in FONTS)
+        self.line(
+            f"#set text(font: ({fonts}), size: {page.font_size}pt, number-width: \"tabular\", "
+            f"lang: {typst_string(language)}, hyphenate: false)"
+        )
+        self.line("#set par(leading: 0.45em, spacing: 0.45em, justify: false)")
+        self.line("#set block(spacing: 0pt)")
+        self.line("")
+        functions: dict[str, str] = {}
+        for i, band in enumerate(plan.bands):
+            function = f"band-{i}"
+            functions[band.name] = function
+            self.band_function(band, function)
+        stream = [band for band in plan.bands if band.scope != "report"]
+        self.line("#let bands = (" + "".join(f"{functions[b.name]}, " for b in stream) + ")")
+
+        def report_band(kind: str) -> str:
+            band = plan.band(kind)
+            if band is None:
+                return "none"
+            return f"{functions[band.name]}(data.static.{kind})"
+
+        # The column header follows the title on page 1 and heads every later page.
+        page_header, column_header = report_band("page_header"), report_band("column_header")
+        self.line(f"#let page-top-tallest = {{ {page_header}; {column_header} }}")
+        self.line(
+            f"#let page-top = context {{ {page_header}; if counter(page).get().first() > 1 {{ {column_header} }} }}"
+        )
+        self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
+        self.line(self._page_setup(page))
+        self.line(f"  {report_band('title')}")
+        self.line(f"  {column_header}")
+        self.line("  if data.rows.len() == 0 {")
+        self.line(f"    {report_band('no_data')}")
+        self.line("  } else {")
+        self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
+        self.line(f"    {report_band('summary')}")
+        self.line("  }")
+        self.line("}")
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins)
+
+    def _page_setup(self, page: PageSetup) -> str:
+        width_mm, height_mm = PAPER_MM[page.size]
+        if page.orientation == "landscape":
+            width_mm, height_mm = height_mm, width_mm
+        m = page.margins
+        body_width = f"({width_mm}mm - {m.left} - {m.right})"
+        return (
+            "#context {\n"
+            f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
+            f"  let bottom-height = measure(block(width: {body_width}, page-bottom)).height\n"
+            f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
+            f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
+            f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
+            "header-ascent: 6pt, footer-descent: 6pt)"
+        )
+
+
+def emit_typst(plan: ReportPlan, dtypes: dict[str, pl.DataType]) -> TypstSource:
+    """The Typst source of ``plan``; ``dtypes`` gives each data cell's type (for alignment)."""
+    return _Writer(plan, dtypes).write()

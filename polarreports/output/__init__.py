@@ -1,0 +1,1 @@
+"""Output: compiling with Typst, and the Document users hold."""

@@ -1,0 +1,129 @@
+"""A rendered report: its Typst source and data, compiled on demand to PDF, PNG or SVG.
+
+    >>> import polarreports as pr
+    >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(200))
+    >>> doc.page_count > 0
+    True
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from polarreports.exceptions import RenderError
+from polarreports.layout.typst_source import TypstSource
+from polarreports.output.compile import OutputFormat, compile_document
+
+__all__ = ["Document", "write_atomically"]
+
+_SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class Document:
+    """The result of ``report.render(...)``.
+
+    Compilation is lazy and cached: ``pdf``, ``page_count`` and ``save`` compile once.
+    ``stats`` holds the time (seconds) of each phase and the sizes involved.
+    """
+
+    def __init__(self, source: TypstSource, data_json: bytes, stats: dict[str, Any]) -> None:
+        self._source = source
+        self._data_json = data_json
+        self._pdf: bytes | None = None
+        self.stats = stats
+
+    def to_typst(self) -> str:
+        """The generated Typst source (the data it reads is in ``data_json``)."""
+        return self._source.source
+
+    @property
+    def data_json(self) -> bytes:
+        """The JSON data file the Typst source reads as ``/data.json``."""
+        return self._data_json
+
+    def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
+        import time  # noqa: PLC0415
+
+        start = time.perf_counter()
+        pages = compile_document(self._source, self._data_json, format=format, ppi=ppi)
+        self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
+        return pages
+
+    @property
+    def pdf(self) -> bytes:
+        """The PDF bytes; the same input always gives the same bytes."""
+        if self._pdf is None:
+            self._pdf = self._compile("pdf")[0]
+        return self._pdf
+
+    @property
+    def page_count(self) -> int:
+        return len(PdfReader(io.BytesIO(self.pdf)).pages)
+
+    def png(self, *, ppi: float = 144.0) -> list[bytes]:
+        """One PNG image per page."""
+        return self._compile("png", ppi)
+
+    def svg(self) -> list[bytes]:
+        """One SVG image per page."""
+        return self._compile("svg")
+
+    def save(self, path: str | os.PathLike[str], *, ppi: float = 144.0) -> list[Path]:
+        """Write the document; the suffix picks PDF, PNG or SVG.
+
+        A multi-page PNG or SVG becomes numbered files (``report-01.png``, ...). Files are
+        written atomically: a failed render leaves nothing behind. Returns the paths written.
+        """
+        target = Path(path)
+        format = _SUFFIXES.get(target.suffix.lower())
+        if format is None:
+            msg = f"cannot save as {target.suffix or 'a file without suffix'}: use .pdf, .png or .svg"
+            raise RenderError(msg)
+        pages = [self.pdf] if format == "pdf" else self._compile(format, ppi)
+        if len(pages) == 1:
+            targets = [target]
+        else:
+            digits = len(str(len(pages)))
+            targets = [target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)]
+        for page, page_path in zip(pages, targets, strict=True):
+            write_atomically(page_path, page)
+        return targets
+
+    def __repr__(self) -> str:
+        return f"<polarreports.Document: {self.stats.get('rows', '?')} rows>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the first pages inline (as SVG, so text stays sharp) and the page count."""
+        try:
+            pages = self.svg()
+        except RenderError as error:
+            return f"<pre>{html.escape(str(error))}</pre>"
+        shown = pages[:2]
+        images = "".join(
+            '<div style="display:inline-block;margin:4px;border:1px solid #ccc;'
+            f'box-shadow:0 1px 4px rgba(0,0,0,.2);width:45%;background:white">{page.decode()}</div>'
+            for page in shown
+        )
+        total = len(pages)
+        more = f", showing the first {len(shown)}" if total > len(shown) else ""
+        return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"

@@ -1,0 +1,100 @@
+"""The resolved plan: a report definition bound to its parameters and checked against the data's
+columns. Frozen dataclasses, no pydantic: the plan is internal.
+
+Scopes (which frame a band's values come from):
+- ``rows``: one row per detail row; variables by name hold their running values.
+- ``group``: one row per group instance of a level; variables hold the group's totals.
+- ``report``: one row; variables hold the report totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from polarreports.definition.elements import Element
+from polarreports.definition.report import Band, Report
+
+__all__ = ["BandPlan", "Cell", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
+
+Scope = Literal["rows", "group", "report"]
+REPORT_BANDS = ("title", "page_header", "column_header", "column_footer", "page_footer", "summary", "no_data")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One element of a band, with the expression that gives its value in the band's scope."""
+
+    element: Element
+    where: str
+    """Where the element is in the definition, for error messages."""
+    value: pl.Expr | None = None
+    """Raw value in the band's scope; None for static elements (labels, lines, boxes, images)."""
+    pattern: str | None = None
+    default_pattern: str | None = None
+    """Pattern to use when the element gives none (e.g. '0.0%' for a percent)."""
+
+
+@dataclass(frozen=True)
+class BandPlan:
+    kind: str
+    """title, page_header, column_header, detail, column_footer, page_footer, summary, no_data,
+    group_header or group_footer."""
+    name: str
+    """Where the band is in the definition, such as 'bands.detail' or "groups[0] 'region'.footer"."""
+    band: Band
+    scope: Scope
+    level: int = 0
+    """Group level (1 = outermost) for group bands."""
+    cells: tuple[Cell, ...] = ()
+
+    @property
+    def data_cells(self) -> tuple[Cell, ...]:
+        return tuple(cell for cell in self.cells if cell.value is not None)
+
+
+@dataclass(frozen=True)
+class GroupLevel:
+    name: str
+    key: pl.Expr
+    descending: bool
+    level: int
+
+
+@dataclass(frozen=True)
+class VariablePlan:
+    name: str
+    calculation: str
+    value: pl.Expr | None
+    reset_level: int
+    """0 resets at the start of the report, k at the start of each group of level k."""
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    report: Report
+    parameters: dict[str, Any]
+    base_dir: Path
+    filter: pl.Expr | None
+    derived: tuple[tuple[str, pl.Expr], ...]
+    groups: tuple[GroupLevel, ...]
+    sort: tuple[tuple[pl.Expr, bool], ...]
+    variables: tuple[VariablePlan, ...]
+    bands: tuple[BandPlan, ...]
+    first_columns: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Per scope level (0 = report), the data columns whose first value a field shows."""
+    running_levels: frozenset[int] = frozenset()
+    """Group levels whose bands show running values (joined from the rows at the group's end)."""
+
+    @property
+    def group_keys(self) -> list[str]:
+        return [g.name for g in self.groups]
+
+    def band(self, kind: str, level: int = 0) -> BandPlan | None:
+        for band in self.bands:
+            if band.kind == kind and band.level == level:
+                return band
+        return None

@@ -1,0 +1,108 @@
+"""A deterministic, realistic sales data set for examples, tests and benchmarks.
+
+Orders with a date, region, country, customer, product, category, quantity, a Decimal unit
+price and a discount; a few nulls; names in many scripts. The same ``rows`` and ``seed``
+always give the same frame.
+
+    >>> from polarreports.sample import sales_data
+    >>> sales_data(5).columns
+    ['order_id', 'order_date', 'region', 'country', 'customer', 'product', 'category', 'quantity', 'unit_price', 'discount']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+__all__ = ["sales_data", "write_sales_data"]
+
+COUNTRIES = {
+    "North": ["Norge", "Sverige", "Suomi", "Ísland", "Danmark"],
+    "Central": ["Deutschland", "Österreich", "Schweiz", "Česko", "Polska"],
+    "South": ["España", "Italia", "Portugal", "Ελλάδα", "Türkiye"],
+    "West": ["France", "Belgique", "Nederland", "Ireland", "United Kingdom"],
+    "East": ["日本", "India", "대한민국", "Việt Nam", "Singapore"],
+}
+REGION_WEIGHTS = {"North": 2, "Central": 4, "South": 3, "West": 4, "East": 3}
+CUSTOMER_STEMS = [
+    "Müller", "Søndergaard", "Åkesson", "Núñez", "Łukasiewicz", "Dvořák", "Öztürk", "Papadopoulos",
+    "Fischer", "O'Brien", "García", "Rossi", "Janssens", "Lefèvre", "Sato", "Kim", "Nguyễn", "Patel",
+    "Novak", "Virtanen", "Kowalski", "Horváth", "Johansson", "Costa",
+]
+CUSTOMER_KINDS = ["GmbH", "& Söhne", "AB", "S.A.", "Ltd", "Trading", "Group", "SARL", "Partners", "AG"]
+PRODUCTS = {
+    "Hardware": [("Laptop 14\"", "899.00"), ("Monitor 27\"", "249.90"), ("Dock USB-C", "129.50"), ("Keyboard", "59.99")],
+    "Software": [("Office suite", "149.00"), ("Antivirus (1 yr)", "39.95"), ("CAD licence", "1299.00")],
+    "Services": [("Installation", "85.00"), ("Support hour", "65.00"), ("Training day", "540.00")],
+    "Supplies": [("Paper A4 ×5", "24.75"), ("Toner cartridge", "79.40"), ("Cables pack", "12.30")],
+}
+
+
+def _customers(rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """Each region's customers, each with its country."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    names = [f"{stem} {kind}" for stem in CUSTOMER_STEMS for kind in CUSTOMER_KINDS]
+    rng.shuffle(names)
+    per_region = 12
+    for i, region in enumerate(COUNTRIES):
+        chosen = names[i * per_region : (i + 1) * per_region]
+        result[region] = [(name, rng.choice(COUNTRIES[region])) for name in chosen]
+    return result
+
+
+def sales_data(rows: int = 2_000, *, seed: int = 7) -> pl.DataFrame:
+    """``rows`` sales orders, the same for the same ``rows`` and ``seed``."""
+    rng = random.Random(seed)
+    customers = _customers(rng)
+    products = [(name, category, Decimal(price)) for category, items in PRODUCTS.items() for name, price in items]
+    regions = rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()), k=rows)
+    start = dt.date(2024, 1, 1)
+    picks = [rng.choice(customers[region]) for region in regions]
+    chosen = rng.choices(products, k=rows)
+    discounts = rng.choices([0.0, 0.05, 0.1, 0.15, None], weights=[60, 15, 12, 8, 5], k=rows)
+    price_factor = rng.choices([Decimal("1.00"), Decimal("0.95"), Decimal("1.05"), Decimal("0.90")], k=rows)
+    return pl.DataFrame(
+        {
+            "order_id": range(1, rows + 1),
+            "order_date": [start + dt.timedelta(days=rng.randrange(731)) for _ in range(rows)],
+            "region": regions,
+            "country": [None if i % 97 == 13 else country for i, (_, country) in enumerate(picks)],
+            "customer": [name for name, _ in picks],
+            "product": [p[0] for p in chosen],
+            "category": [p[1] for p in chosen],
+            "quantity": [rng.randint(1, 40) for _ in range(rows)],
+            "unit_price": [(p[2] * f).quantize(Decimal("0.01")) for p, f in zip(chosen, price_factor, strict=True)],
+            "discount": discounts,
+        },
+        schema={
+            "order_id": pl.Int64,
+            "order_date": pl.Date,
+            "region": pl.String,
+            "country": pl.String,
+            "customer": pl.String,
+            "product": pl.String,
+            "category": pl.String,
+            "quantity": pl.Int32,
+            "unit_price": pl.Decimal(12, 2),
+            "discount": pl.Float64,
+        },
+    )
+
+
+def write_sales_data(path: str | Path, rows: int = 2_000, *, seed: int = 7) -> Path:
+    """Write the sample data set to ``path`` (Parquet, CSV or IPC by suffix)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = sales_data(rows, seed=seed)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.write_csv(path)
+    elif suffix in {".ipc", ".arrow", ".feather"}:
+        frame.write_ipc(path)
+    else:
+        frame.write_parquet(path)
+    return path
