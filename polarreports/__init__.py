@@ -1,10 +1,12 @@
 """polarreports: banded business reports on Polars LazyFrames, typeset with Typst.
 
-    >>> import polarreports as pr
-    >>> report = pr.load("examples/sales_by_region.yaml")
-    >>> doc = report.render(pr.sample.sales_data(500), year=2024)
-    >>> doc.save("out/sales_2024.pdf")  # doctest: +SKIP
+>>> import polarreports as pr
+>>> report = pr.load("examples/sales_by_region.yaml")
+>>> doc = report.render(pr.sample.sales_data(500), year=2024)
+>>> doc.save("out/sales_2024.pdf")  # doctest: +SKIP
 """
+
+import contextlib
 
 from polarreports import sample
 from polarreports.api import render, validate
@@ -73,10 +75,9 @@ __all__ = [
     "validate",
 ]
 
+# Show public objects as ``polarreports.X`` in reprs and tracebacks, not where they live.
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, type(sample)):
-        try:
+    if isinstance(_obj, type) or callable(_obj):
+        with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = "polarreports"
-        except (AttributeError, TypeError):
-            pass

@@ -1,10 +1,10 @@
 """The pipeline, end to end: definition -> plan -> data -> layout -> output.
 
-    >>> import polarreports as pr
-    >>> report = pr.load("examples/sales_by_region.yaml")
-    >>> doc = pr.render(report, pr.sample.sales_data(300))
-    >>> doc.stats["rows"]
-    300
+>>> import polarreports as pr
+>>> report = pr.load("examples/sales_by_region.yaml")
+>>> doc = pr.render(report, pr.sample.sales_data(300))
+>>> doc.stats["rows"]
+300
 """
 
 from __future__ import annotations

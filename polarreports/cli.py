@@ -49,7 +49,7 @@ def _parse_params(values: list[str]) -> dict[str, Any]:
 
 
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:  # noqa: FBT002
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
     _state["debug"] = debug
 
 
@@ -66,7 +66,7 @@ def render(
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
 ) -> None:
     """Render a report to PDF, PNG or SVG."""
-    from polarreports.api import render as render_report  # noqa: PLC0415
+    from polarreports.api import render as render_report
 
     try:
         report = load(definition)
@@ -79,13 +79,15 @@ def render(
         _fail(error)
         return
     pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
-    typer.echo(f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages")
+    typer.echo(
+        f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages"
+    )
 
 
 @app.command()
 def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
     """Check a definition against the data's schema, without reading rows."""
-    from polarreports.api import validate as validate_report  # noqa: PLC0415
+    from polarreports.api import validate as validate_report
 
     try:
         validate_report(load(definition), data, **_parse_params(param or []))
@@ -107,8 +109,8 @@ def init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the definition (YAML).")],
 ) -> None:
     """Write a starting definition that lists every column of a data file, ready to render."""
-    from polarreports.data.source import to_lazyframe  # noqa: PLC0415
-    from polarreports.scaffold import scaffold  # noqa: PLC0415
+    from polarreports.data.source import to_lazyframe
+    from polarreports.scaffold import scaffold
 
     try:
         schema = to_lazyframe(data).collect_schema()
@@ -127,7 +129,7 @@ def sample(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Write the bundled sample sales data set."""
-    from polarreports.sample import write_sales_data  # noqa: PLC0415
+    from polarreports.sample import write_sales_data
 
     path = write_sales_data(output, rows, seed=seed)
     typer.echo(f"wrote {path}: {rows} rows")

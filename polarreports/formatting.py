@@ -447,6 +447,8 @@ def _describe_foreign(pattern: str) -> str | None:
     """Name the family of a pattern meant for another type, if it is recognisable."""
     if pattern in _NUMBER_SHORTCUTS:
         return "it is a number format"
+    if pattern in _STRING_TRANSFORMS:
+        return "it is a text transform"
     if pattern.split(":", 1)[0] in _DATE_SHORTCUTS:
         return "it is a date/time format"
     try:
@@ -454,7 +456,8 @@ def _describe_foreign(pattern: str) -> str | None:
     except ValueError:
         tokens = []
     fields = [t for t in tokens if isinstance(t, _Field)]
-    if fields and all(f.char in _DATE_FIELD_COUNTS for f in fields):
+    known = _DATE_FIELD_COUNTS.keys() | _TIME_FIELD_COUNTS.keys() | _ZONE_FIELD_COUNTS.keys()
+    if fields and all(f.char in known for f in fields):
         return "it is a date/time pattern"
     try:
         _split_number_pattern(pattern)
@@ -621,7 +624,7 @@ def _parse_number_pattern(
     try:
         parts = _split_number_pattern(text)
     except ValueError as exc:
-        foreign = _describe_foreign(pattern)
+        foreign = None if any(c in "0#" for c in pattern) else _describe_foreign(pattern)
         if foreign is not None and foreign != "it is a number pattern":
             hint = f"{foreign}, use a number pattern such as '#,##0.00'"
             raise _mismatch(pattern, dtype, where, hint) from exc
@@ -992,8 +995,8 @@ _UNSUPPORTED_LETTERS = {
     "j": "input skeleton letter",
     "J": "input skeleton letter",
     "v": "generic time zone name",
-    "O": "short localized GMT format (use 'OOOO')",
-    "V": "time zone field (only 'VV' is supported)",
+    "O": "short localized GMT format, use 'OOOO'",
+    "V": "only 'VV' is supported",
 }
 
 
@@ -1060,7 +1063,8 @@ def _resolve_date_shortcut(pattern: str, loc: Locale) -> str | None:
 def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, where: str) -> _TemporalPlan:
     text = _resolve_date_shortcut(pattern, loc) or pattern
     if pattern in _NUMBER_SHORTCUTS or pattern in _STRING_TRANSFORMS:
-        raise _mismatch(pattern, dtype, where, "use a date pattern such as 'yyyy-MM-dd'")
+        hint = f"{_describe_foreign(pattern)}; use a date pattern such as 'yyyy-MM-dd'"
+        raise _mismatch(pattern, dtype, where, hint)
     try:
         tokens = _tokenize_date(text)
     except ValueError as exc:
@@ -1085,7 +1089,7 @@ def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, 
                 continue
             if field.char in _UNSUPPORTED_LETTERS:
                 reason = _UNSUPPORTED_LETTERS[field.char]
-                raise _error(where, f"bad date pattern {pattern!r}: {letters!r} ({reason}) is not supported")
+                raise _error(where, f"bad date pattern {pattern!r}: {letters!r} is not supported ({reason})")
             raise _error(where, f"bad date pattern {pattern!r}: invalid field length {letters!r}")
         if field.char in _DATE_FIELD_COUNTS or field.char in _TIME_FIELD_COUNTS or (field.char in _ZONE_FIELD_COUNTS):
             what = (
@@ -1098,7 +1102,7 @@ def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, 
             raise _mismatch(pattern, dtype, where, f"{letters!r} is a {what} field, which a {kind} lacks")
         if field.char in _UNSUPPORTED_LETTERS:
             reason = _UNSUPPORTED_LETTERS[field.char]
-            raise _error(where, f"bad date pattern {pattern!r}: {letters!r} ({reason}) is not supported")
+            raise _error(where, f"bad date pattern {pattern!r}: {letters!r} is not supported ({reason})")
         raise _error(
             where,
             f"bad date pattern {pattern!r}: unknown pattern letter {field.char!r} (put literal text in single quotes)",

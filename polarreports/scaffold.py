@@ -1,9 +1,9 @@
 """Scaffold a report definition from a data schema: every column, with a format that fits.
 
-    >>> import polars as pl
-    >>> report = scaffold(pl.Schema({"day": pl.Date, "amount": pl.Float64}), name="orders")
-    >>> [e.column for e in report.bands.detail.elements]
-    ['day', 'amount']
+>>> import polars as pl
+>>> report = scaffold(pl.Schema({"day": pl.Date, "amount": pl.Float64}), name="orders")
+>>> [e.column for e in report.bands.detail.elements]
+['day', 'amount']
 """
 
 from __future__ import annotations
@@ -35,8 +35,15 @@ def scaffold(schema: pl.Schema, *, name: str) -> Report:
     columns = list(schema.items())
     landscape = len(columns) > 7
     width = f"{100 / max(len(columns), 1):.2f}%"
-    header = [Label(text=column.replace("_", " ").capitalize(), bold=True, width=width,
-                    align="right" if dtype.is_numeric() else None) for column, dtype in columns]
+    header = [
+        Label(
+            text=column.replace("_", " ").capitalize(),
+            bold=True,
+            width=width,
+            align="right" if dtype.is_numeric() else None,
+        )
+        for column, dtype in columns
+    ]
     detail = [Field(column=column, format=_pattern(dtype), width=width) for column, dtype in columns]
     title = name.replace("_", " ").capitalize()
     return Report(
@@ -48,9 +55,16 @@ def scaffold(schema: pl.Schema, *, name: str) -> Report:
             title=Band(padding="6pt", elements=[Label(text=title, bold=True, size=14)]),
             column_header=Band(line_below=True, elements=header),
             detail=Band(elements=detail),
-            page_footer=Band(line_above=True, elements=[Label(text=title, width="50%"), PageNumber(width="50%", align="right")]),
-            summary=Band(line_above=True, elements=[Label(text="Rows", bold=True, width="50%"),
-                                                    Aggregate(variable="row_count", bold=True, width="50%")]),
+            page_footer=Band(
+                line_above=True, elements=[Label(text=title, width="50%"), PageNumber(width="50%", align="right")]
+            ),
+            summary=Band(
+                line_above=True,
+                elements=[
+                    Label(text="Rows", bold=True, width="50%"),
+                    Aggregate(variable="row_count", bold=True, width="50%"),
+                ],
+            ),
             no_data=Band(elements=[Label(text="No rows.", italic=True)]),
         ),
     )

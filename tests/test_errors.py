@@ -28,7 +28,9 @@ def test_unknown_column_names_the_closest_ones() -> None:
     report = pr.Report(name="r", bands=detail(pr.Field(column="amout")))
     with pytest.raises(pr.PlanError) as error:
         report.render(DATA)
-    assert str(error.value) == "bands.detail.elements[0] (field 'amout'): unknown column 'amout'; did you mean 'amount'?"
+    assert (
+        str(error.value) == "bands.detail.elements[0] (field 'amout'): unknown column 'amout'; did you mean 'amount'?"
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -50,13 +52,17 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_calculation_that_does_not_fit_the_column_type() -> None:
     report = pr.Report(name="r", variables=[pr.Variable(name="total", calculation="sum", expression="customer")])
-    with pytest.raises(pr.PlanError, match=r"variables\[0\] \('total'\): a sum needs numbers, but its expression is String"):
+    with pytest.raises(
+        pr.PlanError, match=r"variables\[0\] \('total'\): a sum needs numbers, but its expression is String"
+    ):
         report.render(DATA)
 
 
 def test_expression_that_does_not_parse() -> None:
     report = pr.Report(name="r", bands=detail(pr.Expression(expr="amount * * 2")))
-    with pytest.raises(pr.PlanError, match=r"bands\.detail\.elements\[0\] \(expression 'amount \* \* 2'\): cannot parse"):
+    with pytest.raises(
+        pr.PlanError, match=r"bands\.detail\.elements\[0\] \(expression 'amount \* \* 2'\): cannot parse"
+    ):
         report.render(DATA)
 
 
@@ -71,7 +77,11 @@ def test_variable_resetting_on_an_unknown_group() -> None:
 
 
 def test_unknown_variable_in_an_aggregate() -> None:
-    report = pr.Report(name="r", variables=[pr.Variable(name="total", calculation="count")], bands=detail(pr.Aggregate(variable="totl")))
+    report = pr.Report(
+        name="r",
+        variables=[pr.Variable(name="total", calculation="count")],
+        bands=detail(pr.Aggregate(variable="totl")),
+    )
     with pytest.raises(pr.PlanError, match="unknown variable 'totl'; did you mean 'total'"):
         report.render(DATA)
 
@@ -84,7 +94,7 @@ class TestParameters:
             pr.Parameter(name="minimum", type="float", default=0),
             pr.Parameter(name="since", type="date"),
         ],
-        filter="region = :region AND amount >= :minimum AND (:since IS NULL OR \"when\" >= :since)",
+        filter='region = :region AND amount >= :minimum AND (:since IS NULL OR "when" >= :since)',
         bands=detail(pr.Field(column="customer")),
     )
 
@@ -120,7 +130,9 @@ class TestParameters:
 
 
 def test_bad_format_pattern_names_the_element() -> None:
-    report = pr.Report(name="r", bands=detail(pr.Field(column="customer"), pr.Field(column="amount", format="#,##0.0.0")))
+    report = pr.Report(
+        name="r", bands=detail(pr.Field(column="customer"), pr.Field(column="amount", format="#,##0.0.0"))
+    )
     with pytest.raises(pr.PlanError, match=r"bands\.detail\.elements\[1\] \(field 'amount'\).*'#,##0\.0\.0'"):
         report.render(DATA)
 
@@ -150,10 +162,12 @@ def test_typst_failure_is_traced_to_the_band_and_element(tmp_path: Path) -> None
     broken.write_bytes(b"\x89PNG\r\n\x1a\n but not really an image")
     report = pr.Report(
         name="r",
-        groups=[pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region"), pr.Image(path=str(broken))]))],
+        groups=[
+            pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region"), pr.Image(path=str(broken))]))
+        ],
     )
     with pytest.raises(pr.RenderError) as error:
-        report.render(DATA).pdf
+        _ = report.render(DATA).pdf
     assert error.value.band == "groups[0] ('region').header"
     assert error.value.element is not None
     assert error.value.element.startswith("groups[0] ('region').header.elements[1] (image")
@@ -162,7 +176,9 @@ def test_typst_failure_is_traced_to_the_band_and_element(tmp_path: Path) -> None
 
 def test_missing_image_is_a_plan_error() -> None:
     report = pr.Report(name="r", bands=detail(pr.Image(path="no/such/logo.png")))
-    with pytest.raises(pr.PlanError, match=r"bands\.detail\.elements\[0\] \(image 'no/such/logo\.png'\): image file not found"):
+    with pytest.raises(
+        pr.PlanError, match=r"bands\.detail\.elements\[0\] \(image 'no/such/logo\.png'\): image file not found"
+    ):
         report.render(DATA)
 
 
@@ -180,5 +196,5 @@ def test_failed_render_leaves_no_file_behind(tmp_path: Path) -> None:
 
 
 def test_unknown_output_suffix() -> None:
-    with pytest.raises(pr.RenderError, match="use .pdf, .png or .svg"):
+    with pytest.raises(pr.RenderError, match=r"use \.pdf, \.png or \.svg"):
         pr.Report(name="r").render(DATA).save("report.docx")

@@ -24,7 +24,7 @@ HOSTILE = [
     "\\",
     "<b>bold</b>",
     "@ref",
-    "#panic(\"boom\")",
+    '#panic("boom")',
     '"] #read("/etc/passwd") #["',
     "*strong* _emph_ `raw`",
     "= Heading",
@@ -74,7 +74,14 @@ def covered_characters() -> list[str]:
     keep = []
     for code in sorted(characters):
         char = chr(code)
-        if unicodedata.category(char)[0] in "LNPS" and unicodedata.bidirectional(char) in {"L", "EN", "ES", "ET", "ON", "CS"}:
+        if unicodedata.category(char)[0] in "LNPS" and unicodedata.bidirectional(char) in {
+            "L",
+            "EN",
+            "ES",
+            "ET",
+            "ON",
+            "CS",
+        }:
             keep.append(char)
     return keep
 
@@ -83,7 +90,13 @@ printable = st.sampled_from(covered_characters())
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.text(alphabet=printable | st.just(" "), min_size=1, max_size=40).map(str.strip).filter(bool), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.text(alphabet=printable | st.just(" "), min_size=1, max_size=40).map(str.strip).filter(bool),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_arbitrary_strings_render_literally_and_never_break_compilation(values: list[str]) -> None:
     text = "\n".join(rendered(values))
     squashed = "".join(text.split())

@@ -50,7 +50,9 @@ def test_region_headers_and_totals_match_polars(example_lines: list[str], expect
         share = row["amount"] / report_total * 100
         assert line == f"Region total {row['quantity']:,} {share:.1f}% €{money(row['amount'])}"
     headers = [line for line in example_lines if line.split(" ")[0] in set(regions["region"])]
-    expected_headers = [f"{r['region']} {r['orders']:,} orders €{money(r['amount'])}" for r in regions.iter_rows(named=True)]
+    expected_headers = [
+        f"{r['region']} {r['orders']:,} orders €{money(r['amount'])}" for r in regions.iter_rows(named=True)
+    ]
     assert [line for line in headers if line in expected_headers] == expected_headers
 
 
@@ -64,7 +66,9 @@ def test_decimal_totals_are_exact() -> None:
     data = pl.DataFrame({"g": ["a"] * 10, "v": cents}, schema={"g": pl.String, "v": pl.Decimal(10, 2)})
     report = pr.Report(
         name="exact",
-        groups=[pr.Group(name="g", footer=pr.Band(elements=[pr.Aggregate(variable="total", format="0.00000000000000000")]))],
+        groups=[
+            pr.Group(name="g", footer=pr.Band(elements=[pr.Aggregate(variable="total", format="0.00000000000000000")]))
+        ],
         variables=[pr.Variable(name="total", calculation="sum", expression="v")],
     )
     assert "1.70000000000000000" in pdf_lines(report.render(data).pdf)

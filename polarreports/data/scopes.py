@@ -123,7 +123,7 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
         except pl.exceptions.PolarsError as error:
             issues.append(f"variables[{i}] ({variable.name!r}): {_first_line(error)}")
             continue
-        if not (dtype.is_numeric() or dtype == pl.Duration or dtype == pl.Boolean):
+        if not (dtype.is_numeric() or dtype in (pl.Duration, pl.Boolean)):
             issues.append(
                 f"variables[{i}] ({variable.name!r}): a {variable.calculation} needs numbers, "
                 f"but its expression is {dtype}"

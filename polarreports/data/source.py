@@ -1,12 +1,13 @@
 """Turn what the user passes as data into a LazyFrame, without reading rows.
 
-    >>> import polars as pl
-    >>> to_lazyframe(pl.DataFrame({"a": [1]})).collect_schema()
-    Schema([('a', Int64)])
+>>> import polars as pl
+>>> to_lazyframe(pl.DataFrame({"a": [1]})).collect_schema()
+Schema([('a', Int64)])
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from polarreports.exceptions import DataError
 __all__ = ["DataSource", "to_lazyframe"]
 
 DataSource = pl.LazyFrame | pl.DataFrame | str | Path
-_SCANNERS = {
+_SCANNERS: dict[str, Callable[[Path], pl.LazyFrame]] = {
     ".parquet": pl.scan_parquet,
     ".pq": pl.scan_parquet,
     ".csv": pl.scan_csv,

@@ -7,7 +7,7 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 
     >>> import polars as pl
     >>> stream = pl.LazyFrame({"__pos": [0, 0], "__sub": [2, 1], "k": [0, 1], "c": [["row"], ["head"]]})
-    >>> to_json_rows(stream).collect().item()
+    >>> to_json_rows(stream.sort("__pos", "__sub")).collect().item()
     '{"k":1,"c":["head"]},{"k":0,"c":["row"]}'
 """
 

@@ -58,7 +58,7 @@ def _serialize_expression(value: str | pl.Expr) -> str:
     if isinstance(value, pl.Expr):
         msg = (
             f"the Polars expression {value} cannot be saved in a definition file.\n"
-            "Hint: write it as a SQL expression string, such as \"quantity * unit_price\"."
+            'Hint: write it as a SQL expression string, such as "quantity * unit_price".'
         )
         raise DefinitionError(msg)
     return value
@@ -73,7 +73,7 @@ ExpressionSource = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "description": "A Polars SQL expression, such as \"quantity * unit_price\"; parameters are "
+            "description": 'A Polars SQL expression, such as "quantity * unit_price"; parameters are '
             "referenced as :name.",
         }
     ),

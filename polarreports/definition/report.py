@@ -39,9 +39,7 @@ __all__ = [
     "Variable",
 ]
 
-Calculation = Literal[
-    "sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"
-]
+Calculation = Literal["sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"]
 ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
 
 
@@ -225,7 +223,7 @@ class Report(_Model):
 
         See :func:`polarreports.render`.
         """
-        from polarreports.api import render  # noqa: PLC0415 (the definition layer stays import-light)
+        from polarreports.api import render
 
         return render(self, data, **params)
 

@@ -24,7 +24,13 @@ __all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_stri
 
 DATA_FILE = "data.json"
 FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
-PAPER_MM = {"a4": (210, 297), "a3": (297, 420), "a5": (148, 210), "us-letter": (215.9, 279.4), "us-legal": (215.9, 355.6)}
+PAPER_MM = {
+    "a4": (210, 297),
+    "a3": (297, 420),
+    "a5": (148, 210),
+    "us-letter": (215.9, 279.4),
+    "us-legal": (215.9, 355.6),
+}
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
 
@@ -192,7 +198,7 @@ class _Writer:
         self.line(f"#set document(title: {title}, date: none)")
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
-            f"#set text(font: ({fonts}), size: {page.font_size}pt, number-width: \"tabular\", "
+            f'#set text(font: ({fonts}), size: {page.font_size}pt, number-width: "tabular", '
             f"lang: {typst_string(language)}, hyphenate: false)"
         )
         self.line("#set par(leading: 0.45em, spacing: 0.45em, justify: false)")

@@ -1,9 +1,9 @@
 """A rendered report: its Typst source and data, compiled on demand to PDF, PNG or SVG.
 
-    >>> import polarreports as pr
-    >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(200))
-    >>> doc.page_count > 0
-    True
+>>> import polarreports as pr
+>>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(200))
+>>> doc.page_count > 0
+True
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def write_atomically(path: Path, content: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(content)
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -62,7 +62,7 @@ class Document:
         return self._data_json
 
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
-        import time  # noqa: PLC0415
+        import time
 
         start = time.perf_counter()
         pages = compile_document(self._source, self._data_json, format=format, ppi=ppi)
@@ -104,7 +104,9 @@ class Document:
             targets = [target]
         else:
             digits = len(str(len(pages)))
-            targets = [target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)]
+            targets = [
+                target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)
+            ]
         for page, page_path in zip(pages, targets, strict=True):
             write_atomically(page_path, page)
         return targets

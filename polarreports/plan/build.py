@@ -5,10 +5,11 @@ reads data. Types are checked afterwards, when the lazy frames are built (``data
 
     >>> import polars as pl, polarreports as pr
     >>> report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="amout")])))
-    >>> build_plan(report, pl.Schema({"amount": pl.Float64}), {})
-    Traceback (most recent call last):
-    ...
-    polarreports.exceptions.PlanError: bands.detail.elements[0] (field 'amout'): unknown column 'amout'; did you mean 'amount'?
+    >>> try:
+    ...     build_plan(report, pl.Schema({"amount": pl.Float64}), {})
+    ... except pr.PlanError as error:
+    ...     print(error)
+    bands.detail.elements[0] (field 'amout'): unknown column 'amout'; did you mean 'amount'?
 """
 
 from __future__ import annotations
@@ -89,17 +90,18 @@ class _Builder:
             row_filter = self.expr(report.filter, "filter", available)
         derived: list[tuple[str, pl.Expr]] = []
         for name, source in report.columns.items():
-            expr = self.expr(source, f"columns.{name}", available)
-            if expr is not None:
-                derived.append((name, expr))
+            column = self.expr(source, f"columns.{name}", available)
+            if column is not None:
+                derived.append((name, column))
             available.append(name)
         groups = self._groups(available)
         available.extend(g.name for g in groups if g.name not in available)
         sort = []
+        expr: pl.Expr | None
         for i, key in enumerate(report.sort):
             source = key.column
             if isinstance(source, str) and source in available:
-                expr: pl.Expr | None = pl.col(source)
+                expr = pl.col(source)
             else:
                 expr = self.expr(source, f"sort[{i}]", available)
             if expr is not None:
@@ -202,13 +204,15 @@ class _Builder:
                 cells.append(cell)
         return BandPlan(kind, name, band, scope, level if scope == "group" else 0, tuple(cells))
 
-    def _scope_names(self, scope: Scope, level: int, groups: list[GroupLevel], variables: list[VariablePlan]) -> list[str]:
+    def _scope_names(
+        self, scope: Scope, level: int, groups: list[GroupLevel], variables: list[VariablePlan]
+    ) -> list[str]:
         if scope == "rows":
             return self.rows_names
         keys = [g.name for g in groups[:level]] if scope == "group" else []
         return [*keys, *(v.name for v in variables), *self.param_columns.values()]
 
-    def _cell(  # noqa: PLR0911, PLR0912
+    def _cell(
         self,
         element: Element,
         where: str,
@@ -233,7 +237,10 @@ class _Builder:
         if isinstance(element, Expression):
             hint = ""
             if scope != "rows":
-                hint = " (in a group band or the title, summary and page bands an expression can use group keys, variables and :parameters)"
+                hint = (
+                    " (in group bands and the title, summary and page bands an expression can use"
+                    " group keys, variables and :parameters)"
+                )
             expr = self.expr(element.expr, where, names, hint)
             return None if expr is None else Cell(element, where, expr, element.format)
         if isinstance(element, Aggregate):
@@ -264,7 +271,7 @@ class _Builder:
         default = "0.0%" if element.show == "percent" else None
         name = variable.name
         if element.show == "percent":
-            if variable.calculation not in PERCENTABLE and not (variable.calculation == "count" or variable.value is None):
+            if variable.calculation not in PERCENTABLE:
                 self.issue(f"{where}: a percent of total needs a sum or count variable, not {variable.calculation}")
                 return None
             of_level = max(band_level - 1, 0)

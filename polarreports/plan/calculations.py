@@ -24,7 +24,7 @@ PERCENTABLE = frozenset({"sum", "count"})
 """Calculations whose values add up across subgroups, so a percent of a total makes sense."""
 
 
-def total(calculation: str, value: pl.Expr | None) -> pl.Expr:  # noqa: PLR0911
+def total(calculation: str, value: pl.Expr | None) -> pl.Expr:
     """The calculation over all rows of its context (a group in ``agg``, or the whole frame)."""
     if value is None:
         return pl.len()
@@ -59,7 +59,7 @@ def _over(expr: pl.Expr, partition: Sequence[str]) -> pl.Expr:
     return expr.over(list(partition)) if partition else expr
 
 
-def running(calculation: str, value: pl.Expr | None, partition: Sequence[str]) -> pl.Expr:  # noqa: PLR0911
+def running(calculation: str, value: pl.Expr | None, partition: Sequence[str]) -> pl.Expr:
     """The cumulative value at each row since the start of its ``partition`` (rows in order)."""
     if value is None:
         return _over(pl.int_range(1, pl.len() + 1, dtype=pl.UInt32), partition)

@@ -3,9 +3,8 @@
 Parameters are referenced in SQL as ``:name``; they become the columns ``__p__name`` that the
 data stage adds as literals, so parameter values are never spliced into SQL text.
 
-    >>> from polarreports.plan.expressions import to_expr
-    >>> to_expr("amount * :rate", {"rate"})
-    <Expr ['[(col("amount")) * (col("__p__ra…'] at ...>
+    >>> root_names(to_expr("amount * :rate", {"rate"}))
+    ['amount', '__p__rate']
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Check and convert the parameter values given at render time.
 
-    >>> from polarreports.definition.report import Parameter
-    >>> resolve_parameters([Parameter(name="year", type="integer", default=2024)], {"year": "2025"})
-    {'year': 2025}
+>>> from polarreports.definition.report import Parameter
+>>> resolve_parameters([Parameter(name="year", type="integer", default=2024)], {"year": "2025"})
+{'year': 2025}
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
 
-def _convert(parameter: Parameter, value: Any) -> Any:  # noqa: PLR0911 (one branch per type)
+def _convert(parameter: Parameter, value: Any) -> Any:
     kind = parameter.type
     if kind == "string":
         if isinstance(value, str):
@@ -46,7 +46,7 @@ def _convert(parameter: Parameter, value: Any) -> Any:  # noqa: PLR0911 (one bra
             return value.lower() in _TRUE
         raise TypeError
     if kind == "integer":
-        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise TypeError
         return int(value)
     if kind == "float":

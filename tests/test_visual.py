@@ -1,0 +1,47 @@
+"""The example's first page looks as it did when a person last approved it.
+
+The reference PNG was rendered with the pinned Typst and fonts and looked at. To accept a
+deliberate change of look: ``POLARREPORTS_UPDATE_REFERENCES=1 pytest tests/test_visual.py``,
+then look at the new image before committing it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import polars as pl
+from PIL import Image, ImageChops
+
+import polarreports as pr
+
+REFERENCE = Path(__file__).parent / "reference" / "sales_by_region-page1.png"
+PPI = 60
+PIXEL_TOLERANCE = 48
+"""A pixel differs when one of its channels differs by more than this (of 255)."""
+MAX_DIFFERING = 0.004
+"""At most this fraction of pixels may differ (antialiasing noise, not a moved column)."""
+
+
+def differing_fraction(a: Image.Image, b: Image.Image) -> float:
+    diff = ImageChops.difference(a.convert("L"), b.convert("L"))
+    histogram = diff.histogram()
+    differing = sum(histogram[PIXEL_TOLERANCE + 1 :])
+    return differing / (a.width * a.height)
+
+
+def test_first_page_matches_the_reference(example: pr.Report, sales: pl.DataFrame) -> None:
+    page = example.render(sales).png(ppi=PPI)[0]
+    if os.environ.get("POLARREPORTS_UPDATE_REFERENCES"):
+        REFERENCE.write_bytes(page)
+    rendered = Image.open(io.BytesIO(page))
+    reference = Image.open(REFERENCE)
+    assert rendered.size == reference.size
+    assert differing_fraction(rendered, reference) <= MAX_DIFFERING
+
+
+def test_the_comparison_catches_a_changed_page(example: pr.Report, sales: pl.DataFrame) -> None:
+    moved = example.model_copy(update={"page": example.page.model_copy(update={"font_size": 9})})
+    page = Image.open(io.BytesIO(moved.render(sales).png(ppi=PPI)[0]))
+    assert differing_fraction(page, Image.open(REFERENCE)) > MAX_DIFFERING
