@@ -92,13 +92,21 @@ def main() -> int:
         return 0
     sizes = args.rows or [10_000, 100_000]
     results = [run_size(rows) for rows in sizes]
-    header = f"{'rows':>9} {'pages':>6} {'data s':>7} {'layout s':>8} {'typst s':>8} {'write s':>8} {'total s':>8} {'pages/s':>8} {'peak MB':>8}"
-    print(header)
+    columns = ["rows", "pages", "data s", "layout s", "typst s", "write s", "total s", "pages/s", "peak MB"]
+    print(" ".join(f"{c:>9}" for c in columns))
     for r in results:
-        print(
-            f"{int(r['rows']):>9,} {int(r['pages']):>6} {r['plan_s'] + r['data_s']:>7.2f} {r['layout_s']:>8.3f} "
-            f"{r['typst_s']:>8.2f} {r['write_s']:>8.3f} {r['total_s']:>8.2f} {r['pages_per_s']:>8.1f} {r['peak_rss_mb']:>8.0f}"
-        )
+        cells = [
+            f"{int(r['rows']):,}",
+            f"{int(r['pages'])}",
+            f"{r['plan_s'] + r['data_s']:.2f}",
+            f"{r['layout_s']:.3f}",
+            f"{r['typst_s']:.2f}",
+            f"{r['write_s']:.3f}",
+            f"{r['total_s']:.2f}",
+            f"{r['pages_per_s']:.1f}",
+            f"{r['peak_rss_mb']:.0f}",
+        ]
+        print(" ".join(f"{c:>9}" for c in cells))
     baselines = json.loads((HERE / "baselines.json").read_text())
     misses = check(results, baselines)
     record = {

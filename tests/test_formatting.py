@@ -103,7 +103,7 @@ def without_negative_zero(babel_format: Any, value: Any) -> str:
     """Babel's text for ``value``; values that round to zero get no minus sign (our rule)."""
     text: str = babel_format(value)
     zero: str = babel_format(abs(value) * 0)
-    if value < 0 and babel_format(-value) == zero:
+    if str(value).startswith("-") and babel_format(-value) == zero:  # -0.0 too
         return zero
     return text
 
