@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from polarreports.definition.report import Report
 from polarreports.exceptions import DataError
 from polarreports.layout.typst_source import band_indices, emit_typst
 from polarreports.output.document import Document
+from polarreports.output.typeset import ReportData
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import ReportPlan
 
@@ -62,9 +62,12 @@ def render(report: Report, data: Any, /, **params: Any) -> Document:
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     source = emit_typst(plan, scopes.dtypes)
-    static = json.dumps(stream.static, ensure_ascii=False)
-    data_json = f'{{"static":{static},"rows":[{stream.rows_json}]}}'.encode()
+    sticky = [False] * len(indices)
+    for band in plan.bands:
+        if band.kind == "group_header":
+            sticky[indices[band.name]] = True
+    data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky)
     timings["layout_s"] = time.perf_counter() - mark
-    stats = {k: round(v, 4) for k, v in timings.items()}
-    stats.update(rows=stream.row_count, bands=stream.band_count, data_bytes=len(data_json))
-    return Document(source, data_json, stats)
+    stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
+    stats.update(rows=stream.row_count, bands=stream.band_count)
+    return Document(source, data, stats)

@@ -5,10 +5,14 @@ layout, ``c`` the list of its cells' display strings. Group header ``k`` sorts b
 first row (``__pos`` = first row, ``__sub`` = ``k``), footers after their last row, inner
 footers first. Everything is vectorised; the stream leaves Polars as one JSON text.
 
-    >>> import polars as pl
-    >>> stream = pl.LazyFrame({"__pos": [0, 0], "__sub": [2, 1], "k": [0, 1], "c": [["row"], ["head"]]})
-    >>> to_json_rows(stream.sort("__pos", "__sub")).collect().item()
-    '{"k":1,"c":["head"]},{"k":0,"c":["row"]}'
+    >>> import polarreports as pr
+    >>> from polarreports.api import plan_report
+    >>> from polarreports.layout.typst_source import band_indices
+    >>> report = pr.load("examples/sales_by_region.yaml")
+    >>> plan, scopes = plan_report(report, pr.sample.sales_data(50))
+    >>> stream = collect_stream(plan, scopes, band_indices(plan))
+    >>> stream.bands["json"][0][:30]
+    '{"k":1,"c":["Central","14 orde'
 """
 
 from __future__ import annotations
@@ -22,19 +26,25 @@ from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.formatting import default_pattern, format_expr
 from polarreports.plan.model import BandPlan, ReportPlan
 
-__all__ = ["StreamData", "collect_stream", "formatted_cells", "to_json_rows"]
+__all__ = ["StreamData", "collect_stream", "formatted_cells"]
 
 
 @dataclass(frozen=True)
 class StreamData:
-    rows_json: str
-    """The band stream as the inside of a JSON array: ``{"k":0,"c":[...]},...``."""
-    band_count: int
-    """Number of band instances in the stream (rows, group headers and footers)."""
+    bands: pl.DataFrame
+    """One row per band instance in reading order: ``k`` (the band's index in the layout) and
+    ``json`` (the instance as a JSON object ``{"k":..,"c":[..]}``)."""
+    samples: list[dict[str, Any]]
+    """For each band kind present: its first instance, then one made of the longest text of
+    each cell (the measuring pass checks whether that one wraps)."""
     row_count: int
     """Number of detail rows after the filter."""
     static: dict[str, list[str]]
     """Display strings of the report-scope bands (title, page header, summary, ...)."""
+
+    @property
+    def band_count(self) -> int:
+        return self.bands.height
 
 
 def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr:
@@ -86,27 +96,45 @@ def _stream(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> pl.
     return pl.concat(parts, how="vertical").sort("__pos", "__sub")
 
 
-def to_json_rows(stream: pl.LazyFrame) -> pl.LazyFrame:
-    """One string: the stream's rows as comma-separated JSON objects ``{"k":..,"c":[..]}``."""
-    return stream.select(pl.struct("k", "c").struct.json_encode().str.join(",").alias("json"))
+def _samples(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per band kind, its first instance and a composite of each cell's longest text."""
+    if frame.is_empty():
+        return []
+    cells = (
+        frame.with_row_index("__i")
+        .explode("c")
+        .with_columns(pl.int_range(pl.len()).over("__i").alias("__j"))
+        .drop_nulls("c")
+    )
+    longest = (
+        cells.group_by("k", "__j")
+        .agg(pl.col("c").sort_by(pl.col("c").str.len_chars()).last())
+        .sort("k", "__j")
+        .group_by("k", maintain_order=True)
+        .agg(pl.col("c"))
+    )
+    first = frame.group_by("k", maintain_order=True).first().sort("k")
+    samples = []
+    for (k, c_first), (_, c_long) in zip(first.iter_rows(), longest.iter_rows(), strict=True):
+        samples.append({"k": k, "c": c_first})
+        samples.append({"k": k, "c": c_long})
+    return samples
 
 
 def collect_stream(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> StreamData:
     """Collect the band stream and the report-scope values in one streaming pass."""
-    stream = _stream(plan, scopes, band_index)
+    stream = _stream(plan, scopes, band_index).select("k", "c")
     report_bands = [band for band in plan.bands if band.scope == "report"]
     report_frame = scopes.report.select(
         pl.col("__rows"),
-        pl.len().alias("__one"),
         *(formatted_cells(plan, band, scopes).alias(band.name) for band in report_bands),
     )
-    json_rows, counts, report_values = pl.collect_all(
-        [to_json_rows(stream), stream.select(pl.len()), report_frame], engine="streaming"
-    )
+    frame, report_values = pl.collect_all([stream, report_frame], engine="streaming")
     values: dict[str, Any] = report_values.row(0, named=True)
+    bands = frame.select("k", pl.struct("k", "c").struct.json_encode().alias("json"))
     return StreamData(
-        rows_json=json_rows.item() or "",
-        band_count=int(counts.item()),
+        bands=bands,
+        samples=_samples(frame),
         row_count=int(values["__rows"]),
         static={band.kind: list(values[band.name]) for band in report_bands},
     )

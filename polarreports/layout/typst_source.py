@@ -11,6 +11,7 @@ Text from the definition (labels, the title) is written as code-mode string lite
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,10 +117,10 @@ class _Writer:
             if at:
                 parts.append(typst_string(rest[:at]))
             if at == pages:
-                parts.append("str(counter(page).final().first())")
+                parts.append("str(total-pages())")
                 rest = rest[at + len("{pages}") :]
             else:
-                parts.append("counter(page).display()")
+                parts.append("str(page-number())")
                 rest = rest[at + len("{page}") :]
         return "context { " + "; ".join(parts) + " }"
 
@@ -194,6 +195,13 @@ class _Writer:
         language = report.locale.split("_")[0].lower()
         self.line(f"// polarreports: report {typst_string(report.name)}; generated, the data is read from /{DATA_FILE}")
         self.line(f'#let data = json("/{DATA_FILE}")')
+        self.line("// A chunk of a long report is typeset alone: it knows its first page number and the total.")
+        self.line('#let first-page = data.at("first_page", default: 1)')
+        self.line("#let page-number() = here().page() + first-page - 1  // needs context")
+        self.line(
+            '#let total-pages() = { let t = data.at("total_pages", default: none); '
+            "if t == none { counter(page).final().first() } else { t } }"
+        )
         title = typst_string(report.title or report.name)
         self.line(f"#set document(title: {title}, date: none)")
         fonts = ", ".join(typst_string(f) for f in FONTS)
@@ -221,21 +229,44 @@ class _Writer:
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
         self.line(f"#let page-top-tallest = {{ {page_header}; {column_header} }}")
-        self.line(
-            f"#let page-top = context {{ {page_header}; if counter(page).get().first() > 1 {{ {column_header} }} }}"
-        )
+        self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {column_header} }} }}")
         self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
         self.line(self._page_setup(page))
-        self.line(f"  {report_band('title')}")
-        self.line(f"  {column_header}")
-        self.line("  if data.rows.len() == 0 {")
+        self._body(report_band, column_header)
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins)
+
+    def _body(self, report_band: Callable[[str], str], column_header: str) -> None:
+        """The document body: a measuring pass, the no-data page, or the bands of one chunk."""
+        self.line('  if data.at("measure", default: false) {')
+        self.line("    // Measuring pass: the heights the paginator needs, nothing is shown.")
+        self.line("    layout(size => {")
+        self.line("      let height(body) = measure(block(width: size.width, body)).height.pt()")
+        self.line("      [#metadata((")
+        self.line("        body-top: here().position().y.pt(),")
+        self.line("        body: size.height.pt(),")
+        self.line(f"        top: height({{ {report_band('title')}; {column_header} }}),")
+        self.line(f"        summary: height({report_band('summary')}),")
+        self.line("        samples: data.rows.map(r => height(bands.at(r.k)(r.c))),")
+        self.line("        pairs: data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })),")
+        self.line("      )) <polarreports-measure>]")
+        self.line("    })")
+        self.line('  } else if data.rows.len() == 0 and data.at("first", default: true) {')
+        self.line(f"    {report_band('title')}")
+        self.line(f"    {column_header}")
         self.line(f"    {report_band('no_data')}")
         self.line("  } else {")
+        self.line('    if data.at("first", default: true) {')
+        self.line(f"      {report_band('title')}")
+        self.line(f"      {column_header}")
+        self.line("    }")
         self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
-        self.line(f"    {report_band('summary')}")
+        self.line('    if data.at("last", default: true) {')
+        self.line(f"      {report_band('summary')}")
+        self.line("    }")
+        self.line("    // Where the content ends, so that the joins between chunks can be checked.")
+        self.line("    context [#metadata((page: here().page(), y: here().position().y.pt())) <polarreports-end>]")
         self.line("  }")
         self.line("}")
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins)
 
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = PAPER_MM[page.size]

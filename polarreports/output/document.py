@@ -19,7 +19,8 @@ from pypdf import PdfReader
 
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
-from polarreports.output.compile import OutputFormat, compile_document
+from polarreports.output.compile import OutputFormat
+from polarreports.output.typeset import ReportData, typeset
 
 __all__ = ["Document", "write_atomically"]
 
@@ -46,9 +47,9 @@ class Document:
     ``stats`` holds the time (seconds) of each phase and the sizes involved.
     """
 
-    def __init__(self, source: TypstSource, data_json: bytes, stats: dict[str, Any]) -> None:
+    def __init__(self, source: TypstSource, data: ReportData, stats: dict[str, Any]) -> None:
         self._source = source
-        self._data_json = data_json
+        self._data = data
         self._pdf: bytes | None = None
         self.stats = stats
 
@@ -59,13 +60,13 @@ class Document:
     @property
     def data_json(self) -> bytes:
         """The JSON data file the Typst source reads as ``/data.json``."""
-        return self._data_json
+        return self._data.json()
 
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
         import time
 
         start = time.perf_counter()
-        pages = compile_document(self._source, self._data_json, format=format, ppi=ppi)
+        pages = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
         return pages
 
