@@ -27,6 +27,11 @@ def test_chunked_pages_equal_the_one_piece_pages(long_document: pr.Document) -> 
     assert pdf_pages(long_document.pdf) == pdf_pages(one_piece)
 
 
+def test_chunked_output_is_byte_identical(example: pr.Report, long_document: pr.Document) -> None:
+    again = example.render(pr.sample.sales_data(6_000))
+    assert again.pdf == long_document.pdf
+
+
 def test_page_numbers_run_on_across_chunks(long_document: pr.Document) -> None:
     pages = pdf_pages(long_document.pdf)
     assert [page.splitlines()[-1].rsplit("Page ", 1)[1] for page in pages] == [

@@ -69,8 +69,10 @@ def test_json_schema_validates_the_examples_and_rejects_a_typo() -> None:
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("name: x\nbands:\n  detail:\n    elements:\n      - {type: field, colunm: amount}\n")
-    with pytest.raises(pr.DefinitionError, match=r"bands\.detail\.elements\.0\.field\.colunm: unknown key"):
+    with pytest.raises(pr.DefinitionError) as error:
         pr.load(path)
+    assert "bands.detail.elements.0.field.colunm: unknown key; allowed keys: width, align, bold" in str(error.value)
+    assert "column" in str(error.value).rsplit("allowed keys:", 1)[1]
 
 
 def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:

@@ -66,6 +66,12 @@ def test_expression_that_does_not_parse() -> None:
         report.render(DATA)
 
 
+def test_filter_that_is_not_true_or_false() -> None:
+    report = pr.Report(name="r", filter="amount * 2")
+    with pytest.raises(pr.PlanError, match="filter: must be true or false for each row, but gives Float64"):
+        report.render(DATA)
+
+
 def test_variable_resetting_on_an_unknown_group() -> None:
     report = pr.Report(
         name="r",

@@ -59,6 +59,7 @@ def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
             for name, value in plan.parameters.items()
         )
     if plan.filter is not None:
+        _check_filter(plan.filter, lf)
         lf = lf.filter(plan.filter)
     for name, expr in plan.derived:
         lf = lf.with_columns(expr.alias(name))
@@ -76,6 +77,15 @@ def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
             running(v.calculation, v.value, keys[: v.reset_level]).alias(v.name) for v in plan.variables
         )
     return lf
+
+
+def _check_filter(row_filter: pl.Expr, lf: pl.LazyFrame) -> None:
+    try:
+        dtype = lf.select(row_filter).collect_schema().dtypes()[0]
+    except pl.exceptions.PolarsError as error:
+        raise PlanError([f"filter: cannot compute: {_first_line(error)}"]) from None
+    if dtype != pl.Boolean:
+        raise PlanError([f"filter: must be true or false for each row, but gives {dtype}"])
 
 
 def _totals(plan: ReportPlan, level: int) -> list[pl.Expr]:
