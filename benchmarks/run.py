@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,10 +27,57 @@ ROOT = HERE.parent
 EXAMPLE = ROOT / "examples" / "sales_by_region.yaml"
 
 
+class TreeMemory:
+    """Samples the resident memory of this process and all its descendants (from /proc), so
+    that worker processes count too; ``peak_mb`` is the largest total seen."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.peak_mb = 0.0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+            self._stop.wait(self._interval)
+
+
+def tree_rss_mb(pid: int) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parent = int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(parent, []).append(int(entry.name))
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total / 1024
+
+
 def measure(rows: int, data: Path) -> dict[str, float]:
     """Runs in the child process: render ``data`` with the example report, timing each phase."""
     import polarreports as pr
 
+    memory = TreeMemory().__enter__()
     start = time.perf_counter()
     document = pr.load(EXAMPLE).render(data)
     rendered = time.perf_counter()
@@ -37,6 +86,7 @@ def measure(rows: int, data: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         document.save(Path(folder) / "report.pdf")
     written = time.perf_counter()
+    memory.__exit__()
     pages = document.page_count
     total = written - start
     return {
@@ -50,7 +100,8 @@ def measure(rows: int, data: Path) -> dict[str, float]:
         "write_s": written - typeset,
         "total_s": total,
         "pages_per_s": pages / total,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": max(memory.peak_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "typeset": document.stats.get("typeset", ""),
         "pdf_mb": len(pdf) / 1e6,
     }
 

@@ -18,7 +18,7 @@ def long_document(example: pr.Report) -> pr.Document:
 
 def test_long_report_is_typeset_in_chunks(long_document: pr.Document) -> None:
     _ = long_document.pdf
-    assert "chunks on" in long_document.stats["typeset"]
+    assert "chunks in" in long_document.stats["typeset"]
     assert long_document.page_count == long_document.stats["pages_predicted"]
 
 

@@ -99,6 +99,7 @@ printable = st.sampled_from(covered_characters())
 )
 def test_arbitrary_strings_render_literally_and_never_break_compilation(values: list[str]) -> None:
     text = "\n".join(rendered(values))
-    squashed = "".join(text.split())
+    # pypdf puts a stray control character where the font changes mid-word (pdftotext does not)
+    squashed = "".join(char for char in "".join(text.split()) if char.isprintable())
     for value in values:
         assert "".join(value.split()) in squashed

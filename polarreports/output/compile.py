@@ -1,7 +1,10 @@
 """Typst compilation in an empty per-render root folder, with errors traced to the definition.
 
-Each compile gets a fresh temporary root holding only the data file and the report's assets
-(copied, never linked), the fonts that ship with polarreports, and no system fonts.
+Each compile gets a fresh temporary root holding only the source, the data file and the
+report's assets (copied, never linked), the fonts that ship with polarreports, and no system
+fonts. A compile runs in this process (short reports) or in a fresh worker process
+(``_worker.py``, for chunks of long reports: its memory is returned when it ends, and it can
+be stopped at any moment).
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ import functools
 import json
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,13 +26,18 @@ import typst
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import DATA_FILE, TypstSource
 
-__all__ = ["FONTS_DIR", "OutputFormat", "compile_document", "query_document"]
+__all__ = ["FONTS_DIR", "Cancelled", "OutputFormat", "compile_document", "compile_in_worker", "query_document"]
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
+WORKER = Path(__file__).resolve().parent / "_worker.py"
 OutputFormat = Literal["pdf", "png", "svg"]
 SOURCE_FILE = "report.typ"
 _LOCATION = re.compile(rf"{re.escape(SOURCE_FILE)}:(\d+):(\d+)")
 FIXED_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z, so the same input gives the same bytes
+
+
+class Cancelled(RenderError):
+    """The render was cancelled or ran past its time limit; its worker processes were ended."""
 
 
 @functools.cache
@@ -33,39 +45,52 @@ def _fonts() -> typst.Fonts:
     return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(FONTS_DIR)])
 
 
-def _error(error: typst.TypstError, source: TypstSource) -> RenderError:
-    lines = [int(m.group(1)) for m in _LOCATION.finditer(error.diagnostic + "\n".join(error.trace))]
+def _error(failure: dict[str, Any], source: TypstSource) -> RenderError:
+    """A RenderError naming the band and element whose generated code failed."""
+    text = failure["diagnostic"] + "\n".join(failure["trace"])
     band = element = None
-    for line in lines:
+    for match in _LOCATION.finditer(text):
+        line = int(match.group(1))
         if line in source.origins:
             band, element = source.origins[line]
             break
     where = element or band
     place = f" in {where}" if where else ""
-    message = f"Typst could not lay out the report{place}: {error.message}"
-    if error.hints:
-        message += "\nHint: " + "\nHint: ".join(error.hints)
-    return RenderError(message, band=band, element=element, typst_message=error.message)
+    message = f"Typst could not lay out the report{place}: {failure['message']}"
+    if failure["hints"]:
+        message += "\nHint: " + "\nHint: ".join(failure["hints"])
+    return RenderError(message, band=band, element=element, typst_message=failure["message"])
 
 
-def _run(
-    source: TypstSource, data_json: bytes, *, format: OutputFormat, ppi: float, query: str | None
+def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
+    main = root / SOURCE_FILE
+    main.write_text(source.source, encoding="utf-8")
+    (root / DATA_FILE).write_bytes(data_json)
+    for name, path in source.assets.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target, follow_symlinks=True)
+    return main
+
+
+def query_document(
+    source: TypstSource, data_json: bytes, selector: str | None, *, format: OutputFormat = "pdf", ppi: float = 144.0
 ) -> tuple[list[bytes], Any]:
+    """Compile in this process; with a ``selector``, also read the one metadata value it labels."""
     with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
-        root = Path(folder)
-        (root / DATA_FILE).write_bytes(data_json)
-        for name, path in source.assets.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target, follow_symlinks=True)
-        main = root / SOURCE_FILE
-        main.write_text(source.source, encoding="utf-8")
-        compiler = typst.Compiler(input=str(main), root=str(root), font_paths=_fonts())
+        main = _prepare(Path(folder), source, data_json)
+        compiler = typst.Compiler(input=str(main), root=folder, font_paths=_fonts())
         try:
             result = compiler.compile(format=format, ppi=ppi, timestamp=FIXED_TIMESTAMP, pdf_tags=False)
-            found = json.loads(compiler.query(query, field="value", one=True)) if query else None
+            found = json.loads(compiler.query(selector, field="value", one=True)) if selector else None
         except typst.TypstError as error:
-            raise _error(error, source) from None
+            failure = {
+                "message": error.message,
+                "diagnostic": error.diagnostic,
+                "hints": error.hints,
+                "trace": error.trace,
+            }
+            raise _error(failure, source) from None
     pages = [] if result is None else result if isinstance(result, list) else [result]
     return pages, found
 
@@ -73,12 +98,48 @@ def _run(
 def compile_document(
     source: TypstSource, data_json: bytes, *, format: OutputFormat = "pdf", ppi: float = 144.0
 ) -> list[bytes]:
-    """Compile to PDF (one item) or to PNG/SVG (one item per page)."""
-    return _run(source, data_json, format=format, ppi=ppi, query=None)[0]
+    """Compile to PDF (one item) or to PNG/SVG (one item per page), in this process."""
+    return query_document(source, data_json, None, format=format, ppi=ppi)[0]
 
 
-def query_document(
-    source: TypstSource, data_json: bytes, selector: str, *, format: OutputFormat = "pdf", ppi: float = 144.0
-) -> tuple[list[bytes], Any]:
-    """Compile, then read the value of the one metadata element labelled ``selector``."""
-    return _run(source, data_json, format=format, ppi=ppi, query=selector)
+def compile_in_worker(
+    source: TypstSource,
+    data_json: bytes,
+    *,
+    format: OutputFormat,
+    ppi: float,
+    stop: threading.Event,
+    deadline: float | None = None,
+) -> tuple[list[bytes], dict[str, Any]]:
+    """Compile one chunk in a fresh process; returns its pages and where its content ended.
+
+    The process is ended as soon as ``stop`` is set or ``deadline`` (a ``time.monotonic()``
+    value) passes, and ``Cancelled`` is raised.
+    """
+    with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
+        root = Path(folder)
+        _prepare(root, source, data_json)
+        command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP)]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            while process.poll() is None:
+                if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
+                    msg = "the render was cancelled" if stop.is_set() else "the render ran past its time limit"
+                    raise Cancelled(msg)
+                stop.wait(0.02)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if process.stderr:
+            process.stderr.close()
+        result_file = root / "result.json"
+        if not result_file.exists():
+            msg = f"a Typst worker process failed (exit status {process.returncode}): {stderr.strip()[-500:]}"
+            raise RenderError(msg)
+        result = json.loads(result_file.read_text())
+        if "error" in result:
+            raise _error(result["error"], source)
+        pages = [(root / f"page-{n:05d}.{format}").read_bytes() for n in range(1, result["pages"] + 1)]
+    return pages, result["end"]

@@ -15,9 +15,12 @@ the report is typeset in one piece instead, so the output is always what one pie
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +30,7 @@ from pypdf import PdfReader, PdfWriter
 
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
-from polarreports.output.compile import OutputFormat, compile_document, query_document
+from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
 
 __all__ = ["ReportData", "typeset"]
 
@@ -80,12 +83,19 @@ def _measure(source: TypstSource, data: ReportData) -> dict[str, Any] | None:
     return {**found, "heights": heights, "spacing": spacing}
 
 
-def _chunk_job(
-    args: tuple[TypstSource, bytes, OutputFormat, float],
-) -> tuple[list[bytes], dict[str, float]]:
-    source, data_json, format, ppi = args
-    pages, end = query_document(source, data_json, "<polarreports-end>", format=format, ppi=ppi)
-    return pages, end
+def _run_chunks(jobs: Sequence[Callable[..., tuple[list[bytes], dict[str, Any]]]], workers: int) -> list[Any]:
+    """Run the chunk jobs, ``workers`` at a time, each in its own process; on any failure or
+    interrupt, the processes still running are ended before the error goes on."""
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job, stop=stop) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _needed_after(first: int, kinds: list[int], measured: dict[str, Any], sticky: list[bool]) -> float:
@@ -120,7 +130,7 @@ def _chunked(
     )
     workers = _workers()
     per_chunk = max(PAGES_PER_CHUNK[0], min(PAGES_PER_CHUNK[1], pages.total // (3 * workers) + 1))
-    if pages.total < 2 * per_chunk or workers == 1:
+    if pages.total < 2 * per_chunk:
         stats["typeset"] = "one piece"
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
@@ -133,9 +143,8 @@ def _chunked(
         data_json = data.json(
             first_band, end_band - first_band, first_page=page + 1, total_pages=pages.total, first=i == 0, last=last
         )
-        jobs.append((source, data_json, format, ppi))
-    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:  # Typst releases the GIL
-        results = list(pool.map(_chunk_job, jobs))
+        jobs.append(functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi))
+    results = _run_chunks(jobs, min(workers, len(jobs)))
     body_bottom = measured["body-top"] + measured["body"]
     for i, (_, end) in enumerate(results):
         last = i == len(chunk_pages) - 1
@@ -150,7 +159,7 @@ def _chunked(
             if room >= needed - EPSILON:
                 stats["typeset"] = f"one piece (the page before chunk {i + 2} had room left)"
                 return None
-    stats["typeset"] = f"{len(jobs)} chunks on {min(workers, len(jobs))} threads"
+    stats["typeset"] = f"{len(jobs)} chunks in {min(workers, len(jobs))} worker processes"
     stats["pages_predicted"] = pages.total
     if format != "pdf":
         return [page for page_list, _ in results for page in page_list]

@@ -1,0 +1,50 @@
+"""Typeset one chunk of a report in a fresh process, so its memory goes back when it ends.
+
+Run as a script, never imported by the package's users: it loads only the standard library
+and typst, so it starts in a few hundredths of a second::
+
+    python _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP
+
+It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
+``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...}}``, or
+``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typst
+
+
+def main(argv: list[str]) -> int:
+    root, output_format, ppi, fonts, timestamp = argv  # the format is pdf, png or svg (the caller's OutputFormat)
+    folder = Path(root)
+    compiler = typst.Compiler(
+        input=str(folder / "report.typ"),
+        root=root,
+        font_paths=typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts]),
+    )
+    try:
+        result = compiler.compile(
+            format=output_format,  # type: ignore[arg-type]
+            ppi=float(ppi),
+            timestamp=int(timestamp),
+            pdf_tags=False,
+        )
+        end = json.loads(compiler.query("<polarreports-end>", field="value", one=True))
+    except typst.TypstError as error:
+        failure = {"message": error.message, "diagnostic": error.diagnostic, "hints": error.hints, "trace": error.trace}
+        (folder / "result.json").write_text(json.dumps({"error": failure}))
+        return 3
+    pages = [] if result is None else result if isinstance(result, list) else [result]
+    for number, page in enumerate(pages, start=1):
+        (folder / f"page-{number:05d}.{output_format}").write_bytes(page)
+    (folder / "result.json").write_text(json.dumps({"pages": len(pages), "end": end}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
