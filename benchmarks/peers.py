@@ -153,7 +153,7 @@ def render_reportlab(data_path: Path, out_path: Path) -> None:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import CondPageBreak, Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     report = prepare(data_path)
     page_width, page_height = A4
@@ -208,6 +208,9 @@ def render_reportlab(data_path: Path, out_path: Path) -> None:
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
     ]
     widths = [w * body_width for w in WIDTHS]
+    # A group header starts a new page unless it, the column header and two rows fit: ``keepWithNext``
+    # would move every customer (a KeepTogether taller than the room left) to a new page.
+    keep_room = 10 + 14 + 2 * 9
 
     def customer_table(rows: list[tuple[str, ...]], customer: dict[str, str]) -> Table:
         """The customer's orders under the column header, then the subtotal row."""
@@ -239,15 +242,13 @@ def render_reportlab(data_path: Path, out_path: Path) -> None:
             [0.4, 0.2, 0.4],
             [("BACKGROUND", (0, 0), (-1, -1), navy), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
         )
-        header.keepWithNext = True
-        story.append(header)
+        story += [CondPageBreak(keep_room + 16), header]
         for customer in customers[(region["region"],)].iter_rows(named=True):
             name = Paragraph(f"<b>{escape(customer['customer'])}</b>", left)
             country = Paragraph(f'<i><font color="{GREY}">{escape(customer["country"])}</font></i>', right)
             heading = band_table([name, country], [0.6, 0.4], tight)
-            heading.keepWithNext = True
             table = customer_table(rows[(region["region"], customer["customer"])].rows(), customer)
-            story += [heading, table, Spacer(1, 6)]
+            story += [CondPageBreak(keep_room), heading, table, Spacer(1, 6)]
         region_cells = ["Region total", region["units"], region["percent"], f"€{region['revenue']}"]
         story += [total_row(region_cells, 8, [0, 1, 2, 3]), Spacer(1, 10)]
     total = report.total

@@ -10,6 +10,7 @@ import contextlib
 
 from polarreports import sample
 from polarreports.api import render, validate
+from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
     Band,
@@ -31,6 +32,7 @@ from polarreports.definition import (
     load,
 )
 from polarreports.exceptions import (
+    Cancelled,
     DataError,
     DefinitionError,
     FormatError,
@@ -38,6 +40,7 @@ from polarreports.exceptions import (
     PlanError,
     PolarReportsError,
     RenderError,
+    ResourceError,
 )
 from polarreports.output.document import Document
 
@@ -48,6 +51,8 @@ __all__ = [
     "Band",
     "Bands",
     "Box",
+    "CancelToken",
+    "Cancelled",
     "DataError",
     "DefinitionError",
     "Document",
@@ -65,8 +70,10 @@ __all__ = [
     "ParameterError",
     "PlanError",
     "PolarReportsError",
+    "Progress",
     "RenderError",
     "Report",
+    "ResourceError",
     "SortKey",
     "Variable",
     "load",

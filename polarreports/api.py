@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from polarreports.control import CancelToken, Progress, RenderControl, logger
 from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
@@ -46,21 +48,43 @@ def validate(report: Report, data: Any, /, **params: Any) -> ReportPlan:
     return plan_report(report, data, **params)[0]
 
 
-def render(report: Report, data: Any, /, **params: Any) -> Document:
+def render(
+    report: Report,
+    data: Any,
+    /,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+    timeout: float | None = None,
+    memory_budget_mb: float | None = None,
+    workers: int | None = None,
+    **params: Any,
+) -> Document:
     """Render ``report`` over ``data`` (LazyFrame, DataFrame, or a Parquet/CSV/IPC path).
 
-    Keyword arguments are the report's parameters. Compilation to PDF/PNG/SVG happens when
-    the document is saved or its ``pdf`` is read.
+    Other keyword arguments are the report's parameters. The data work happens here;
+    typesetting happens when the document is saved or its ``pdf`` is read. ``progress`` is
+    called with a :class:`Progress` at each phase; ``cancel`` (a :class:`CancelToken`) and
+    ``timeout`` (seconds, counted from this call) stop the render, data work and typesetting
+    alike, within a second, with :class:`~polarreports.Cancelled`. ``memory_budget_mb`` bounds
+    the memory of this process and its Typst worker processes together (chunks get smaller to
+    fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
     """
+    control = RenderControl(
+        progress=progress, cancel=cancel, timeout=timeout, memory_budget_mb=memory_budget_mb, workers=workers
+    )
     timings: dict[str, Any] = {}
     start = time.perf_counter()
+    control.report("planning")
     plan, scopes = plan_report(report, data, **params)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
+    control.report("data")
     indices = band_indices(plan)
-    stream = collect_stream(plan, scopes, indices)
+    stream = control.run(lambda: collect_stream(plan, scopes, indices))
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
     sticky = [False] * len(indices)
     for band in plan.bands:
@@ -70,4 +94,12 @@ def render(report: Report, data: Any, /, **params: Any) -> Document:
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
     stats.update(rows=stream.row_count, bands=stream.band_count)
-    return Document(source, data, stats)
+    logger.info(
+        "%s: %s rows, %s bands; plan %.3f s, data %.3f s",
+        report.name,
+        stream.row_count,
+        stream.band_count,
+        timings["plan_s"],
+        timings["data_s"],
+    )
+    return Document(source, data, stats, control)

@@ -8,6 +8,8 @@
     ├── FormatError          a format pattern cannot be understood; names the element
     ├── DataError            the data cannot be read
     └── RenderError          Typst failed; names the band and element that caused it
+        ├── Cancelled        cancelled, or past its time limit
+        └── ResourceError    cannot fit in the memory budget
 
 Example
 -------
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "Cancelled",
     "DataError",
     "DefinitionError",
     "FormatError",
@@ -28,6 +31,7 @@ __all__ = [
     "PlanError",
     "PolarReportsError",
     "RenderError",
+    "ResourceError",
 ]
 
 
@@ -84,3 +88,12 @@ class RenderError(PolarReportsError):
         self.element = element
         self.typst_message = typst_message
         super().__init__(message)
+
+
+class Cancelled(RenderError):
+    """The render was cancelled or ran past its time limit; its worker processes were ended
+    and no output file was written."""
+
+
+class ResourceError(RenderError):
+    """The render cannot be done within the memory budget it was given."""

@@ -47,17 +47,21 @@ class StreamData:
         return self.bands.height
 
 
-def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr:
-    """A ``list[str]`` expression with the display string of every data cell of ``band``."""
+def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, *, raw: bool = False) -> pl.Expr:
+    """A ``list[str]`` expression with the display string of every data cell of ``band``.
+
+    With ``raw``, the cells' values are read from columns ``__v0``, ``__v1``, ... (see
+    :func:`raw_values`) instead of being computed.
+    """
     report = plan.report
     strings = []
-    for cell in band.data_cells:
+    for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
         dtype = scopes.dtypes[cell.where]
         pattern = cell.pattern or cell.default_pattern or default_pattern(dtype)
         strings.append(
             format_expr(
-                cell.value,
+                pl.col(f"__v{i}") if raw else cell.value,
                 dtype,
                 pattern,
                 locale=report.locale,
@@ -71,15 +75,27 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     return pl.concat_list(strings)
 
 
-def _stream(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> pl.LazyFrame:
+def raw_values(band: BandPlan) -> list[pl.Expr]:
+    """The unformatted value of each data cell, as columns ``__v0``, ``__v1``, ..."""
+    return [cell.value.alias(f"__v{i}") for i, cell in enumerate(band.data_cells) if cell.value is not None]
+
+
+_STREAM_SCHEMA: dict[str, pl.DataType] = {
+    "__pos": pl.UInt32(),
+    "__sub": pl.UInt8(),
+    "k": pl.UInt16(),
+    "c": pl.List(pl.String),
+}
+
+
+def _group_bands(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> pl.LazyFrame:
+    """Every group header and footer, formatted, with its place ``(__pos, __sub)`` in the stream."""
     depth = len(plan.groups)
     parts = []
     for band in plan.bands:
-        if band.scope == "report":
+        if band.scope != "group":
             continue
-        if band.kind == "detail":
-            pos, sub = pl.col(ROW_INDEX), depth + 1
-        elif band.kind == "group_header":
+        if band.kind == "group_header":
             pos, sub = pl.col("__start"), band.level
         else:
             pos, sub = pl.col("__end"), depth + 1 + (depth - band.level + 1)
@@ -92,49 +108,97 @@ def _stream(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> pl.
             )
         )
     if not parts:
-        return pl.LazyFrame(schema={"__pos": pl.UInt32, "__sub": pl.UInt8, "k": pl.UInt16, "c": pl.List(pl.String)})
-    return pl.concat(parts, how="vertical").sort("__pos", "__sub")
+        return pl.LazyFrame(schema=_STREAM_SCHEMA)
+    return pl.concat(parts, how="vertical")
 
 
-def _samples(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Per band kind, its first instance and a composite of each cell's longest text."""
-    if frame.is_empty():
-        return []
-    cells = (
-        frame.with_row_index("__i")
+def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per band kind and cell position, the longest text (by characters)."""
+    return (
+        frame.select("k", "c")
+        .with_row_index("__i")
         .explode("c")
         .with_columns(pl.int_range(pl.len()).over("__i").alias("__j"))
         .drop_nulls("c")
+        .group_by("k", "__j")
+        .agg(pl.col("c").sort_by(pl.col("c").str.len_chars()).last())
     )
-    longest = (
-        cells.group_by("k", "__j")
+
+
+def _samples(first: pl.DataFrame, longest: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per band kind, its first instance and a composite of each cell's longest text."""
+    if first.is_empty():
+        return []
+    composite = (
+        longest.group_by("k", "__j")
         .agg(pl.col("c").sort_by(pl.col("c").str.len_chars()).last())
         .sort("k", "__j")
         .group_by("k", maintain_order=True)
         .agg(pl.col("c"))
     )
-    first = frame.group_by("k", maintain_order=True).first().sort("k")
+    firsts = first.group_by("k", maintain_order=True).first().sort("k")
     samples = []
-    for (k, c_first), (_, c_long) in zip(first.iter_rows(), longest.iter_rows(), strict=True):
-        samples.append({"k": k, "c": c_first})
-        samples.append({"k": k, "c": c_long})
+    by_kind = dict(composite.iter_rows())
+    for k, cells in firsts.select("k", "c").iter_rows():
+        samples.append({"k": k, "c": cells})
+        samples.append({"k": k, "c": by_kind.get(k, cells)})
     return samples
 
 
-def collect_stream(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> StreamData:
-    """Collect the band stream and the report-scope values in one streaming pass."""
-    stream = _stream(plan, scopes, band_index).select("k", "c")
+def collect_stream(
+    plan: ReportPlan, scopes: Scopes, band_index: dict[str, int], *, batch_rows: int = 100_000
+) -> StreamData:
+    """Collect the band stream and the report-scope values.
+
+    One streaming query computes the detail rows' raw values, the group bands and the report
+    totals (the sorted rows are shared). The detail rows are then formatted in batches of
+    ``batch_rows``, merged with the group bands that fall among them, and turned into JSON, so
+    memory holds the raw values and the JSON but never every formatted string at once.
+    """
+    detail = plan.band("detail")
     report_bands = [band for band in plan.bands if band.scope == "report"]
     report_frame = scopes.report.select(
         pl.col("__rows"),
         *(formatted_cells(plan, band, scopes).alias(band.name) for band in report_bands),
     )
-    frame, report_values = pl.collect_all([stream, report_frame], engine="streaming")
+    queries = [_group_bands(plan, scopes, band_index), report_frame]
+    if detail is not None:
+        queries.append(scopes.rows.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
+    collected = pl.collect_all(queries, engine="streaming")
+    groups, report_values = collected[0].sort("__pos", "__sub"), collected[1]
     values: dict[str, Any] = report_values.row(0, named=True)
-    bands = frame.select("k", pl.struct("k", "c").struct.json_encode().alias("json"))
+    rows = collected[2] if detail is not None else None
+    depth = len(plan.groups)
+    pieces: list[pl.DataFrame] = []
+    firsts: list[pl.DataFrame] = []
+    longest: list[pl.DataFrame] = []
+    total = rows.height if rows is not None else 0
+    for start in range(0, max(total, 1), batch_rows):
+        parts = [groups.filter(pl.col("__pos").is_between(start, start + batch_rows, closed="left"))]
+        if total == 0:
+            parts = [groups]
+        if rows is not None and detail is not None and total:
+            batch = rows.slice(start, batch_rows)
+            formatted = (
+                batch.lazy()
+                .select(
+                    "__pos",
+                    pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
+                    pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
+                    formatted_cells(plan, detail, scopes, raw=True).alias("c"),
+                )
+                .collect()
+            )
+            parts.append(formatted)
+        merged = pl.concat(parts).sort("__pos", "__sub")
+        firsts.append(merged.group_by("k", maintain_order=True).first())
+        longest.append(_longest_cells(merged))
+        pieces.append(merged.select("k", pl.struct("k", "c").struct.json_encode().alias("json")))
+    bands = pl.concat(pieces) if pieces else pl.DataFrame(schema={"k": pl.UInt16, "json": pl.String})
+    first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
         bands=bands,
-        samples=_samples(frame),
+        samples=_samples(first, pl.concat(longest) if longest else pl.DataFrame()),
         row_count=int(values["__rows"]),
         static={band.kind: list(values[band.name]) for band in report_bands},
     )

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 Calculation = Literal["sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"]
+RESERVED_PARAMETER_NAMES = frozenset({"progress", "cancel", "timeout", "memory_budget_mb", "workers"})
+"""Keyword arguments of ``render()`` that are options, not report parameters."""
 ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
 
 
@@ -78,6 +80,17 @@ class Parameter(_Model):
     required: bool = False
     allowed: list[Any] | None = None
     description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, name: str) -> str:
+        if not name.isidentifier():
+            msg = f"parameter name {name!r} must be a name such as 'region' or 'min_amount'"
+            raise ValueError(msg)
+        if name in RESERVED_PARAMETER_NAMES:
+            msg = f"parameter name {name!r} is taken by render() itself; choose another"
+            raise ValueError(msg)
+        return name
 
 
 class SortKey(_Model):

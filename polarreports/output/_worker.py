@@ -6,17 +6,28 @@ and typst, so it starts in a few hundredths of a second::
     python _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP
 
 It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
-``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...}}``, or
+``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...},
+"peak_mb": m}``, or
 ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from pathlib import Path
 
 import typst
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory since it started running this script (VmHWM is
+    reset by exec, unlike ru_maxrss, which would count the parent's memory before the exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover (no /proc)
 
 
 def main(argv: list[str]) -> int:
@@ -42,7 +53,8 @@ def main(argv: list[str]) -> int:
     pages = [] if result is None else result if isinstance(result, list) else [result]
     for number, page in enumerate(pages, start=1):
         (folder / f"page-{number:05d}.{output_format}").write_bytes(page)
-    (folder / "result.json").write_text(json.dumps({"pages": len(pages), "end": end}))
+    peak_mb = _peak_rss_mb()
+    (folder / "result.json").write_text(json.dumps({"pages": len(pages), "end": end, "peak_mb": peak_mb}))
     return 0
 
 

@@ -16,17 +16,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import typst
 
-from polarreports.exceptions import RenderError
+from polarreports.exceptions import Cancelled, RenderError
 from polarreports.layout.typst_source import DATA_FILE, TypstSource
 
-__all__ = ["FONTS_DIR", "Cancelled", "OutputFormat", "compile_document", "compile_in_worker", "query_document"]
+__all__ = ["FONTS_DIR", "OutputFormat", "compile_document", "compile_in_worker", "query_document"]
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 WORKER = Path(__file__).resolve().parent / "_worker.py"
@@ -34,10 +34,6 @@ OutputFormat = Literal["pdf", "png", "svg"]
 SOURCE_FILE = "report.typ"
 _LOCATION = re.compile(rf"{re.escape(SOURCE_FILE)}:(\d+):(\d+)")
 FIXED_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z, so the same input gives the same bytes
-
-
-class Cancelled(RenderError):
-    """The render was cancelled or ran past its time limit; its worker processes were ended."""
 
 
 @functools.cache
@@ -108,32 +104,28 @@ def compile_in_worker(
     *,
     format: OutputFormat,
     ppi: float,
-    stop: threading.Event,
-    deadline: float | None = None,
+    stop: Callable[[], str | None],
 ) -> tuple[list[bytes], dict[str, Any]]:
     """Compile one chunk in a fresh process; returns its pages and where its content ended.
 
-    The process is ended as soon as ``stop`` is set or ``deadline`` (a ``time.monotonic()``
-    value) passes, and ``Cancelled`` is raised.
+    The process is ended, and ``Cancelled`` raised, as soon as ``stop()`` gives a reason
+    (polled every 20 ms).
     """
     with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
         root = Path(folder)
         _prepare(root, source, data_json)
         command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP)]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            while process.poll() is None:
-                if stop.is_set() or (deadline is not None and time.monotonic() > deadline):
-                    msg = "the render was cancelled" if stop.is_set() else "the render ran past its time limit"
-                    raise Cancelled(msg)
-                stop.wait(0.02)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        if process.stderr:
-            process.stderr.close()
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+            try:
+                while process.poll() is None:
+                    reason = stop()
+                    if reason is not None:
+                        raise Cancelled(reason)
+                    time.sleep(0.02)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+            stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
         result_file = root / "result.json"
         if not result_file.exists():
             msg = f"a Typst worker process failed (exit status {process.returncode}): {stderr.strip()[-500:]}"
@@ -142,4 +134,4 @@ def compile_in_worker(
         if "error" in result:
             raise _error(result["error"], source)
         pages = [(root / f"page-{n:05d}.{format}").read_bytes() for n in range(1, result["pages"] + 1)]
-    return pages, result["end"]
+    return pages, {**result["end"], "peak_mb": result["peak_mb"]}

@@ -17,6 +17,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from polarreports.control import RenderControl
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat
@@ -47,9 +48,12 @@ class Document:
     ``stats`` holds the time (seconds) of each phase and the sizes involved.
     """
 
-    def __init__(self, source: TypstSource, data: ReportData, stats: dict[str, Any]) -> None:
+    def __init__(
+        self, source: TypstSource, data: ReportData, stats: dict[str, Any], control: RenderControl | None = None
+    ) -> None:
         self._source = source
         self._data = data
+        self._control = control or RenderControl()
         self._pdf: bytes | None = None
         self.stats = stats
 
@@ -66,7 +70,7 @@ class Document:
         import time
 
         start = time.perf_counter()
-        pages = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats)
+        pages = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
         return pages
 
@@ -108,8 +112,10 @@ class Document:
             targets = [
                 target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)
             ]
+        self._control.report("writing", 0, len(targets), "files")  # the last moment a cancel stops it
         for page, page_path in zip(pages, targets, strict=True):
             write_atomically(page_path, page)
+        self._control.report("writing", len(targets), len(targets), "files")
         return targets
 
     def __repr__(self) -> str:

@@ -7,6 +7,9 @@ chunk is then checked against the prediction: its page count, and that the next 
 band would not have fitted on its last page. If any check fails (say a long text wrapped),
 the report is typeset in one piece instead, so the output is always what one piece gives.
 
+Memory: a worker holds about ``WORKER_BASE_MB + MB_PER_PAGE * pages``; with a memory budget,
+chunks are made small enough that the workers and this process fit in it together.
+
     >>> import polarreports as pr
     >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100))
     >>> doc.page_count, doc.stats["typeset"]
@@ -23,11 +26,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from pypdf import PdfReader, PdfWriter
 
+from polarreports.control import RenderControl
+from polarreports.exceptions import ResourceError
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
@@ -35,9 +41,14 @@ from polarreports.output.compile import OutputFormat, compile_document, compile_
 __all__ = ["ReportData", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
-"""Below this many bands one Typst pass is quicker than starting worker processes."""
+"""Below this many bands one Typst pass in this process is quicker than worker processes."""
 PAGES_PER_CHUNK = (30, 120)
-"""Smallest and largest chunk, in pages."""
+"""Smallest and largest chunk, in pages, when memory allows."""
+WORKER_BASE_MB = 60.0
+MB_PER_PAGE = 2.2
+"""A worker's resident memory, measured: about 60 MB plus 2.2 MB a page of detail rows."""
+
+ChunkJob = Callable[..., tuple[list[bytes], dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,16 @@ class ReportData:
         return (head[:-1] + ',"rows":[' + (rows or "") + "]}").encode()
 
 
+@dataclass(frozen=True)
+class _Measured:
+    heights: list[float]
+    spacing: list[float]
+    body: float
+    body_top: float
+    top: float
+    summary: float
+
+
 def _workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -65,14 +86,21 @@ def _workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _measure(source: TypstSource, data: ReportData) -> dict[str, Any] | None:
+def _own_rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):  # pragma: no cover (no /proc)
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _measure(source: TypstSource, data: ReportData) -> _Measured | None:
     """Heights (pt) of each band kind, or None if some band's longest text wraps."""
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
     _, found = query_document(source, probe, "<polarreports-measure>")
-    kinds = len(data.sticky)
-    heights = [0.0] * kinds
-    spacing = [0.0] * kinds
+    heights = [0.0] * len(data.sticky)
+    spacing = [0.0] * len(data.sticky)
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
@@ -80,39 +108,78 @@ def _measure(source: TypstSource, data: ReportData) -> dict[str, Any] | None:
             return None
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
-    return {**found, "heights": heights, "spacing": spacing}
+    return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
 
 
-def _run_chunks(jobs: Sequence[Callable[..., tuple[list[bytes], dict[str, Any]]]], workers: int) -> list[Any]:
-    """Run the chunk jobs, ``workers`` at a time, each in its own process; on any failure or
-    interrupt, the processes still running are ended before the error goes on."""
-    stop = threading.Event()
+def _run_chunks(jobs: Sequence[ChunkJob], workers: int, control: RenderControl) -> list[Any]:
+    """Run the chunk jobs, ``workers`` at a time, each in its own process. On a cancel, the
+    deadline, Ctrl-C or any failure, the processes still running are ended before the error
+    goes on."""
+    failed = threading.Event()
+
+    def stop() -> str | None:
+        return "another chunk failed" if failed.is_set() else control.stop_reason()
+
+    done = 0
+    control.report("typesetting", 0, len(jobs), "chunks")
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(job, stop=stop) for job in jobs]
         try:
-            return [future.result() for future in futures]
+            results = []
+            for future in futures:
+                while True:
+                    try:
+                        results.append(future.result(timeout=0.05))
+                        break
+                    except TimeoutError:
+                        control.check()
+                done += 1
+                control.report("typesetting", done, len(jobs), "chunks")
+            return results
         except BaseException:
-            stop.set()
+            failed.set()
             for future in futures:
                 future.cancel()
             raise
 
 
-def _needed_after(first: int, kinds: list[int], measured: dict[str, Any], sticky: list[bool]) -> float:
+def _needed_after(first: int, kinds: list[int], measured: _Measured, sticky: list[bool]) -> float:
     """Room the bands from ``first`` need to start on a page: a run of group headers (sticky)
     plus the band they stick to."""
-    heights, spacing = measured["heights"], measured["spacing"]
     needed = 0.0
     for band in range(first, len(kinds)):
-        needed += heights[kinds[band]]
+        needed += measured.heights[kinds[band]]
         if not sticky[kinds[band]]:
             break
-        needed += spacing[kinds[band]]
+        needed += measured.spacing[kinds[band]]
     return needed
 
 
+def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) -> int:
+    """Chunk size: enough chunks to keep every worker busy, small enough for the budget."""
+    smallest, largest = PAGES_PER_CHUNK
+    pages = max(smallest, min(largest, total_pages // (3 * workers) + 1))
+    if budget_mb is not None:
+        per_worker = (budget_mb - _own_rss_mb()) / workers
+        fitting = int((per_worker - WORKER_BASE_MB) / MB_PER_PAGE)
+        if fitting < 1:
+            msg = (
+                f"the render cannot fit in a memory budget of {budget_mb:.0f} MB: this process holds "
+                f"{_own_rss_mb():.0f} MB and each of {workers} Typst workers needs at least "
+                f"{WORKER_BASE_MB + MB_PER_PAGE:.0f} MB.\nHint: raise the budget, or render fewer rows at a time."
+            )
+            raise ResourceError(msg)
+        pages = min(pages, fitting)
+    return pages
+
+
 def _chunked(
-    source: TypstSource, data: ReportData, format: OutputFormat, ppi: float, stats: dict[str, Any]
+    source: TypstSource,
+    data: ReportData,
+    format: OutputFormat,
+    ppi: float,
+    stats: dict[str, Any],
+    control: RenderControl,
 ) -> list[bytes] | None:
     measured = _measure(source, data)
     if measured is None:
@@ -121,16 +188,16 @@ def _chunked(
     kinds: list[int] = data.bands["k"].to_list()
     pages: Pagination = paginate(
         kinds,
-        heights=measured["heights"],
-        spacing=measured["spacing"],
+        heights=measured.heights,
+        spacing=measured.spacing,
         sticky=data.sticky,
-        body=measured["body"],
-        first_page_used=measured["top"],
-        summary=measured["summary"],
+        body=measured.body,
+        first_page_used=measured.top,
+        summary=measured.summary,
     )
-    workers = _workers()
-    per_chunk = max(PAGES_PER_CHUNK[0], min(PAGES_PER_CHUNK[1], pages.total // (3 * workers) + 1))
-    if pages.total < 2 * per_chunk:
+    workers = control.workers or _workers()
+    per_chunk = _pages_per_chunk(pages.total, workers, control.memory_budget_mb)
+    if pages.total < 2 * per_chunk and control.memory_budget_mb is None:
         stats["typeset"] = "one piece"
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
@@ -144,8 +211,9 @@ def _chunked(
             first_band, end_band - first_band, first_page=page + 1, total_pages=pages.total, first=i == 0, last=last
         )
         jobs.append(functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi))
-    results = _run_chunks(jobs, min(workers, len(jobs)))
-    body_bottom = measured["body-top"] + measured["body"]
+    used_workers = min(workers, len(jobs))
+    results = _run_chunks(jobs, used_workers, control)
+    body_bottom = measured.body_top + measured.body
     for i, (_, end) in enumerate(results):
         last = i == len(chunk_pages) - 1
         expected = (pages.total if last else chunk_pages[i + 1]) - chunk_pages[i]
@@ -155,33 +223,50 @@ def _chunked(
         if not last:
             next_band = pages.starts[chunk_pages[i + 1]]
             room = body_bottom - end["y"]
-            needed = measured["spacing"][kinds[next_band - 1]] + _needed_after(next_band, kinds, measured, data.sticky)
+            needed = measured.spacing[kinds[next_band - 1]] + _needed_after(next_band, kinds, measured, data.sticky)
             if room >= needed - EPSILON:
                 stats["typeset"] = f"one piece (the page before chunk {i + 2} had room left)"
                 return None
-    stats["typeset"] = f"{len(jobs)} chunks in {min(workers, len(jobs))} worker processes"
+    stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
     stats["pages_predicted"] = pages.total
+    stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
     if format != "pdf":
         return [page for page_list, _ in results for page in page_list]
+    return [_join_pdfs([page_list[0] for page_list, _ in results])]
+
+
+def _join_pdfs(pdfs: list[bytes]) -> bytes:
     writer = PdfWriter()
-    readers = [PdfReader(io.BytesIO(page_list[0])) for page_list, _ in results]
+    readers = [PdfReader(io.BytesIO(pdf)) for pdf in pdfs]
     for reader in readers:
         writer.append(reader)
     if readers[0].metadata:
         writer.add_metadata(dict(readers[0].metadata))
     buffer = io.BytesIO()
     writer.write(buffer)
-    return [buffer.getvalue()]
+    return buffer.getvalue()
 
 
 def typeset(
-    source: TypstSource, data: ReportData, *, format: OutputFormat, ppi: float, stats: dict[str, Any]
+    source: TypstSource,
+    data: ReportData,
+    *,
+    format: OutputFormat,
+    ppi: float,
+    stats: dict[str, Any],
+    control: RenderControl,
 ) -> list[bytes]:
     """The document as PDF (one item) or PNG/SVG pages; ``stats["typeset"]`` says how."""
-    if data.bands.height >= MIN_BANDS_FOR_CHUNKS:
-        pages = _chunked(source, data, format, ppi, stats)
-        if pages is not None:
-            return pages
-    else:
+    control.check()
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS:
         stats["typeset"] = "one piece"
-    return compile_document(source, data.json(), format=format, ppi=ppi)
+        control.report("typesetting", 0, 1, "pieces")
+        pages = compile_document(source, data.json(), format=format, ppi=ppi)
+        control.report("typesetting", 1, 1, "pieces")
+        return pages
+    chunked = _chunked(source, data, format, ppi, stats, control)
+    if chunked is not None:
+        return chunked
+    # A long report in one piece: still in a worker process, so that it can be stopped.
+    job = functools.partial(compile_in_worker, source, data.json(), format=format, ppi=ppi)
+    return _run_chunks([job], 1, control)[0][0]  # type: ignore[no-any-return]

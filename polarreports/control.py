@@ -1,0 +1,119 @@
+"""Progress, cancellation and time limits for a render.
+
+>>> import polarreports as pr
+>>> events = []
+>>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100), progress=events.append)
+>>> _ = doc.pdf
+>>> [e.phase for e in events][:3]
+['planning', 'data', 'layout']
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from polarreports.exceptions import Cancelled
+
+__all__ = ["CancelToken", "Progress", "RenderControl"]
+
+logger = logging.getLogger("polarreports")
+T = TypeVar("T")
+POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: ``phase`` is planning, data, layout, typesetting or writing;
+    ``done`` of ``total`` ``unit`` (rows, bands, chunks, pages, files)."""
+
+    phase: str
+    done: int = 0
+    total: int | None = None
+    unit: str = ""
+
+
+class CancelToken:
+    """Hand it to ``render(..., cancel=token)`` and call ``token.cancel()`` from anywhere (another
+    thread, a notebook button) to stop the render within a second."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+
+class RenderControl:
+    """What a render checks as it goes (a progress callback, a cancel token, a deadline) and
+    the resources it may use (a memory budget, a number of worker processes)."""
+
+    def __init__(
+        self,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        timeout: float | None = None,
+        memory_budget_mb: float | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.progress = progress
+        self.memory_budget_mb = memory_budget_mb
+        """Memory for this process and its Typst workers together; chunks shrink to fit."""
+        self.workers = workers
+        """Typst worker processes at once (default: one per core)."""
+        self.cancel = cancel or CancelToken()
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+
+    def report(self, phase: str, done: int = 0, total: int | None = None, unit: str = "") -> None:
+        self.check()
+        event = Progress(phase, done, total, unit)
+        logger.debug("%s: %s/%s %s", phase, done, total if total is not None else "?", unit)
+        if self.progress is not None:
+            self.progress(event)
+
+    def stop_reason(self) -> str | None:
+        """Why the render must stop now, or None."""
+        if self.cancel.cancelled:
+            return "the render was cancelled"
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return "the render ran past its time limit"
+        return None
+
+    def check(self) -> None:
+        """Raise ``Cancelled`` if the render was cancelled or is past its deadline."""
+        reason = self.stop_reason()
+        if reason is not None:
+            raise Cancelled(reason)
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
+        deadline or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
+        finishes in the background and its result is dropped)."""
+        box: dict[str, T | BaseException] = {}
+
+        def target() -> None:
+            try:
+                box["result"] = work()
+            except BaseException as error:  # handed to the caller below
+                box["error"] = error
+
+        thread = threading.Thread(target=target, daemon=True, name="polarreports-data")
+        thread.start()
+        while thread.is_alive():
+            self.check()
+            thread.join(POLL_SECONDS)
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["result"]  # type: ignore[return-value]
