@@ -21,7 +21,7 @@ from polarreports.control import RenderControl
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat
-from polarreports.output.typeset import ReportData, typeset
+from polarreports.output.typeset import ReportData, preview, typeset
 
 __all__ = ["Document", "write_atomically"]
 
@@ -93,6 +93,14 @@ class Document:
         """One SVG image per page."""
         return self._compile("svg")
 
+    def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = 96.0) -> list[bytes]:
+        """The first ``pages`` pages as PNG (or SVG) images, in well under a second whatever the
+        report's size: only those pages are typeset, with the page count predicted."""
+        images, total = preview(self._source, self._data, pages=pages, format=format, ppi=ppi)
+        if total is not None:
+            self.stats["pages_predicted"] = total
+        return images
+
     def save(self, path: str | os.PathLike[str], *, ppi: float = 144.0) -> list[Path]:
         """Write the document; the suffix picks PDF, PNG or SVG.
 
@@ -122,17 +130,17 @@ class Document:
         return f"<polarreports.Document: {self.stats.get('rows', '?')} rows>"
 
     def _repr_html_(self) -> str:
-        """Jupyter: the first pages inline (as SVG, so text stays sharp) and the page count."""
+        """Jupyter: the first two pages inline (as SVG, so text stays sharp) and the page count;
+        only those pages are typeset, so a report of any size shows at once."""
         try:
-            pages = self.svg()
+            shown = self.preview(2, format="svg")
         except RenderError as error:
             return f"<pre>{html.escape(str(error))}</pre>"
-        shown = pages[:2]
+        total = self.stats.get("pages_predicted", len(shown))
         images = "".join(
             '<div style="display:inline-block;margin:4px;border:1px solid #ccc;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.2);width:45%;background:white">{page.decode()}</div>'
             for page in shown
         )
-        total = len(pages)
         more = f", showing the first {len(shown)}" if total > len(shown) else ""
         return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"

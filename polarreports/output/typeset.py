@@ -38,15 +38,15 @@ from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
 
-__all__ = ["ReportData", "typeset"]
+__all__ = ["ReportData", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
 """Below this many bands one Typst pass in this process is quicker than worker processes."""
-PAGES_PER_CHUNK = (30, 120)
+PAGES_PER_CHUNK = (20, 50)
 """Smallest and largest chunk, in pages, when memory allows."""
-WORKER_BASE_MB = 60.0
-MB_PER_PAGE = 2.2
-"""A worker's resident memory, measured: about 60 MB plus 2.2 MB a page of detail rows."""
+WORKER_BASE_MB = 45.0
+MB_PER_PAGE = 2.7
+"""A worker's resident memory, measured: about 45 MB plus 2.7 MB a page of dense detail rows."""
 
 ChunkJob = Callable[..., tuple[list[bytes], dict[str, Any]]]
 
@@ -173,20 +173,13 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
     return pages
 
 
-def _chunked(
-    source: TypstSource,
-    data: ReportData,
-    format: OutputFormat,
-    ppi: float,
-    stats: dict[str, Any],
-    control: RenderControl,
-) -> list[bytes] | None:
+def _paginate(source: TypstSource, data: ReportData) -> tuple[_Measured, list[int], Pagination] | None:
+    """Measure the band kinds and predict every page break, or None if some band may wrap."""
     measured = _measure(source, data)
     if measured is None:
-        stats["typeset"] = "one piece (a long text wraps, so page breaks cannot be predicted)"
         return None
     kinds: list[int] = data.bands["k"].to_list()
-    pages: Pagination = paginate(
+    pages = paginate(
         kinds,
         heights=measured.heights,
         spacing=measured.spacing,
@@ -195,6 +188,43 @@ def _chunked(
         first_page_used=measured.top,
         summary=measured.summary,
     )
+    return measured, kinds, pages
+
+
+def preview(
+    source: TypstSource, data: ReportData, *, pages: int, format: OutputFormat, ppi: float
+) -> tuple[list[bytes], int | None]:
+    """The first ``pages`` pages and the document's page count (None if not known without
+    typesetting everything), typesetting little more than those pages."""
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS:
+        images = compile_document(source, data.json(), format=format, ppi=ppi)
+        return images[:pages], len(images) if format != "pdf" else None
+    predicted = _paginate(source, data)
+    if predicted is None:
+        # Without a prediction, lay out only the first bands; the total is not known.
+        images = compile_document(source, data.json(0, 300 * pages, last=False), format=format, ppi=ppi)
+        return images[:pages], None
+    _, kinds, pagination = predicted
+    shown = min(pages, len(pagination.starts))
+    end = pagination.starts[shown] if shown < len(pagination.starts) else len(kinds)
+    last = end == len(kinds)
+    data_json = data.json(0, end, total_pages=pagination.total, last=last)
+    return compile_document(source, data_json, format=format, ppi=ppi)[:pages], pagination.total
+
+
+def _chunked(
+    source: TypstSource,
+    data: ReportData,
+    format: OutputFormat,
+    ppi: float,
+    stats: dict[str, Any],
+    control: RenderControl,
+) -> list[bytes] | None:
+    predicted = _paginate(source, data)
+    if predicted is None:
+        stats["typeset"] = "one piece (a long text wraps, so page breaks cannot be predicted)"
+        return None
+    measured, kinds, pages = predicted
     workers = control.workers or _workers()
     per_chunk = _pages_per_chunk(pages.total, workers, control.memory_budget_mb)
     if pages.total < 2 * per_chunk and control.memory_budget_mb is None:
