@@ -27,7 +27,7 @@ from polarreports.formatting import check_pattern
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
 from polarreports.plan.expressions import param_column
-from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.plan.model import BandPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 
 __all__ = ["ROW_INDEX", "Scopes", "build_scopes"]
@@ -51,7 +51,8 @@ class Scopes:
         return self.report
 
 
-def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
+def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Parameters as literal columns, the filter, derived columns and computed group keys."""
     declared = {p.name: p.type for p in plan.report.parameters}
     if plan.parameters:
         lf = lf.with_columns(
@@ -66,6 +67,11 @@ def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     computed_keys = [g.key.alias(g.name) for g in plan.groups if not g.key.meta.eq(pl.col(g.name))]
     if computed_keys:
         lf = lf.with_columns(computed_keys)
+    return lf
+
+
+def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """The prepared rows in report order, numbered, with each variable's running value."""
     by = [pl.col(g.name) for g in plan.groups] + [expr for expr, _ in plan.sort]
     if by:
         descending = [g.descending for g in plan.groups] + [d for _, d in plan.sort]
@@ -119,6 +125,126 @@ def _report(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
     return rows.select(pl.len().alias("__rows"), *_totals(plan, 0))
 
 
+def _needs_rows(plan: ReportPlan) -> bool:
+    """Whether the report shows rows one by one (or running values), so the rows must be sorted."""
+    return plan.band("detail") is not None or bool(plan.running_levels)
+
+
+DECOMPOSABLE = frozenset({"sum", "count", "avg", "min", "max"})
+"""Calculations whose group totals follow from their subgroups' (sums of sums, ...)."""
+
+
+def _parts(plan: ReportPlan) -> list[pl.Expr]:
+    """Per variable, the pieces a coarser level's total is made of."""
+    parts = []
+    for v in plan.variables:
+        if v.value is None:
+            parts.append(pl.len().alias(f"{v.name}__n"))
+            continue
+        match v.calculation:
+            case "sum" | "avg":
+                parts += [v.value.sum().alias(f"{v.name}__s"), v.value.count().alias(f"{v.name}__n")]
+            case "count":
+                parts.append(v.value.count().alias(f"{v.name}__n"))
+            case "min":
+                parts.append(v.value.min().alias(f"{v.name}__m"))
+            case "max":
+                parts.append(v.value.max().alias(f"{v.name}__m"))
+    return parts
+
+
+def _combine(plan: ReportPlan) -> list[pl.Expr]:
+    """Each variable's total from its subgroups' pieces (see :func:`_parts`)."""
+    totals = []
+    for v in plan.variables:
+        n, s, m = pl.col(f"{v.name}__n"), pl.col(f"{v.name}__s"), pl.col(f"{v.name}__m")
+        match (v.calculation, v.value is None):
+            case (_, True) | ("count", False):
+                totals.append(n.sum().alias(v.name))
+            case ("sum", False):
+                totals.append(pl.when(n.sum() > 0).then(s.sum()).alias(v.name))
+            case ("avg", False):
+                totals.append((s.sum().cast(pl.Float64) / n.sum()).alias(v.name))
+            case ("min", False):
+                totals.append(m.min().alias(v.name))
+            case ("max", False):
+                totals.append(m.max().alias(v.name))
+    return totals
+
+
+def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.LazyFrame], pl.LazyFrame]:
+    """Group and report frames for a report without detail rows: no sort of the rows, and
+    (when every calculation allows it) one pass over them, coarser levels being rolled up
+    from the finest one.
+
+    The group instances are numbered in report order (``__start``/``__end`` count finest
+    groups instead of rows), which is all the band stream needs to place them.
+    """
+    keys = plan.group_keys
+    descending = [g.descending for g in plan.groups]
+    firsts = {level: list(dict.fromkeys(columns)) for level, columns in plan.first_columns.items()}
+    order = [expr for expr, _ in plan.sort]
+
+    def in_report_order(values: pl.Expr, level: int) -> pl.Expr:
+        """``values`` in the order the rows of a level-``level`` group appear in the report."""
+        by = [pl.col(key) for key in keys[level:]] + order
+        if not by:
+            return values
+        flags = descending[level:] + [d for _, d in plan.sort]
+        return values.sort_by(by, descending=flags, nulls_last=True, maintain_order=True)
+
+    def ordered(variable: VariablePlan, level: int) -> pl.Expr | None:
+        """The variable's values, in report order where its calculation depends on order."""
+        if variable.value is None or variable.calculation not in {"first", "last"}:
+            return variable.value
+        return in_report_order(variable.value, level)
+
+    def first_of(column: str) -> pl.Expr:
+        return in_report_order(pl.col(column), len(keys)).first().alias(FIRST_PREFIX + column)
+
+    params = [pl.col(param_column(name)).first() for name in plan.parameters]
+    rollup = all(v.calculation in DECOMPOSABLE or v.value is None for v in plan.variables)
+    finest = (
+        base.group_by(keys)
+        .agg(
+            pl.len().alias("__rows"),
+            *(_parts(plan) if rollup else []),
+            *(first_of(c) for c in sorted({c for cs in firsts.values() for c in cs})),
+            *params,
+        )
+        .sort(keys, descending=descending, nulls_last=True, maintain_order=True)
+        .with_row_index("__rank")
+    )
+    groups: dict[int, pl.LazyFrame] = {}
+    for level in range(1, len(keys) + 1):
+        frame = finest.group_by(keys[:level]).agg(
+            pl.col("__rank").min().alias("__start"),
+            pl.col("__rank").max().alias("__end"),
+            *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(level, [])),
+            *(pl.col(param_column(name)).first() for name in plan.parameters),
+            *(_combine(plan) if rollup else []),
+        )
+        if not rollup:
+            totals = [total(v.calculation, ordered(v, level)).alias(v.name) for v in plan.variables]
+            frame = frame.join(base.group_by(keys[:level]).agg(totals), on=keys[:level], nulls_equal=True)
+        groups[level] = frame.sort("__start")
+    if rollup:
+        report = finest.select(
+            pl.col("__rows").sum(),
+            *_combine(plan),
+            *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(0, [])),
+            *(pl.col(param_column(name)).first() for name in plan.parameters),
+        )
+    else:
+        report = base.select(
+            pl.len().alias("__rows"),
+            *(total(v.calculation, ordered(v, 0)).alias(v.name) for v in plan.variables),
+            *(in_report_order(pl.col(c), 0).first().alias(FIRST_PREFIX + c) for c in firsts.get(0, [])),
+            *params,
+        )
+    return groups, report
+
+
 def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
     issues: list[str] = []
     try:
@@ -165,8 +291,13 @@ def _first_line(error: Exception) -> str:
 
 def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
     """The lazy frames of every scope; raises ``PlanError`` if any value has the wrong type."""
-    rows = _rows(plan, lf)
-    groups = {g.level: _group(plan, rows, g.level) for g in plan.groups}
-    scopes = Scopes(rows=rows, groups=groups, report=_report(plan, rows))
+    base = _prepared(plan, lf)
+    if _needs_rows(plan) or not plan.groups:
+        rows = _rows(plan, base)
+        groups = {g.level: _group(plan, rows, g.level) for g in plan.groups}
+        scopes = Scopes(rows=rows, groups=groups, report=_report(plan, rows))
+    else:
+        groups, report = _summary_scopes(plan, base)
+        scopes = Scopes(rows=base, groups=groups, report=report)
     _check_types(plan, scopes)
     return scopes
