@@ -24,12 +24,14 @@ def data() -> pl.DataFrame:
     )
 
 
-def report_with(calculations: list[str], *, reset: str = "report") -> pr.Report:
+def report_with(calculations: list[str], *, reset: str = "report", detail: bool = True) -> pr.Report:
+    """Running values exist where rows are shown: with ``detail``, the rows are sorted and numbered."""
     return pr.Report(
         name="vars",
         groups=[pr.Group(name="g"), pr.Group(name="h")],
         variables=[pr.Variable(name=c, calculation=c, expression="v", reset=reset) for c in calculations]
         + [pr.Variable(name="rows", calculation="count")],
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="v")]) if detail else None),
     )
 
 
@@ -50,8 +52,9 @@ def reference(calculation: str) -> pl.Expr:
     }[calculation].alias(calculation)
 
 
-def test_group_totals_equal_polars_at_every_level(data: pl.DataFrame) -> None:
-    _, scopes = plan_report(report_with(CALCULATIONS), data)
+@pytest.mark.parametrize("detail", [True, False], ids=["with-rows", "summary-only"])
+def test_group_totals_equal_polars_at_every_level(data: pl.DataFrame, detail: bool) -> None:
+    _, scopes = plan_report(report_with(CALCULATIONS, detail=detail), data)
     for level, keys in ((1, ["g"]), (2, ["g", "h"])):
         got = scopes.groups[level].select(*keys, *CALCULATIONS, "rows").collect()
         want = data.group_by(keys).agg(*(reference(c) for c in CALCULATIONS), pl.len().alias("rows")).sort(keys)
@@ -61,8 +64,9 @@ def test_group_totals_equal_polars_at_every_level(data: pl.DataFrame) -> None:
     assert_frame_equal(got, want, check_dtypes=False)
 
 
-def test_null_semantics(data: pl.DataFrame) -> None:
-    _, scopes = plan_report(report_with(["sum", "count", "avg", "min"]), data)
+@pytest.mark.parametrize("detail", [True, False], ids=["with-rows", "summary-only"])
+def test_null_semantics(data: pl.DataFrame, detail: bool) -> None:
+    _, scopes = plan_report(report_with(["sum", "count", "avg", "min"], detail=detail), data)
     group_b = scopes.groups[1].filter(pl.col("g") == "b").collect().row(0, named=True)
     assert group_b["sum"] is None, "a sum of only nulls is null"
     assert group_b["count"] == 0, "count counts non-null values"

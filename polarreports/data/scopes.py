@@ -164,7 +164,7 @@ def _combine(plan: ReportPlan) -> list[pl.Expr]:
             case ("sum", False):
                 totals.append(pl.when(n.sum() > 0).then(s.sum()).alias(v.name))
             case ("avg", False):
-                totals.append((s.sum().cast(pl.Float64) / n.sum()).alias(v.name))
+                totals.append(pl.when(n.sum() > 0).then(s.sum().cast(pl.Float64) / n.sum()).alias(v.name))
             case ("min", False):
                 totals.append(m.min().alias(v.name))
             case ("max", False):
