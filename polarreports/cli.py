@@ -9,14 +9,18 @@ Bad input exits with status 2 and a one-line error; ``--debug`` shows the traceb
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 import typer
+from rich.console import Console
 
+from polarreports.control import Progress
 from polarreports.definition.report import Report, load
 from polarreports.exceptions import DataError, PolarReportsError
 
@@ -48,6 +52,32 @@ def _parse_params(values: list[str]) -> dict[str, Any]:
     return params
 
 
+@contextlib.contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
+    """A rich progress bar on standard error, fed by the render's progress reports."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]}"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("planning", total=None, unit="")
+
+        def update(event: Progress) -> None:
+            bar.update(task, description=event.phase, completed=event.done, total=event.total, unit=event.unit)
+
+        yield update
+
+
 @app.callback()
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
     _state["debug"] = debug
@@ -64,20 +94,31 @@ def render(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    memory: Annotated[float | None, typer.Option("--memory-mb", help="Memory budget for all processes, MB.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Render a report to PDF, PNG or SVG."""
     from polarreports.api import render as render_report
 
-    try:
-        report = load(definition)
-        document = render_report(report, data, **_parse_params(param or []))
-        if typst is not None:
-            typst.write_text(document.to_typst(), encoding="utf-8")
-            (typst.with_suffix(".json")).write_bytes(document.data_json)
-        written = document.save(output)
-    except PolarReportsError as error:
-        _fail(error)
-        return
+    with _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        try:
+            report = load(definition)
+            document = render_report(
+                report,
+                data,
+                progress=on_progress,
+                timeout=timeout,
+                memory_budget_mb=memory,
+                **_parse_params(param or []),
+            )
+            if typst is not None:
+                typst.write_text(document.to_typst(), encoding="utf-8")
+                (typst.with_suffix(".json")).write_bytes(document.data_json)
+            written = document.save(output)
+        except PolarReportsError as error:
+            _fail(error)
+            return
     pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
     typer.echo(
         f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages"
