@@ -12,12 +12,13 @@ import html
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
 
-from polarreports.control import RenderControl
+from polarreports.control import RenderControl, logger
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat
@@ -67,11 +68,18 @@ class Document:
         return self._data.json()
 
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
-        import time
 
         start = time.perf_counter()
         pages = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
+        self.stats[f"{format}_bytes"] = sum(len(page) for page in pages)
+        logger.info(
+            "typeset %s: %s in %.3f s (%s)",
+            format,
+            f"{len(pages)} file(s), {self.stats[f'{format}_bytes']:,} bytes",
+            self.stats[f"typst_{format}_s"],
+            self.stats.get("typeset", ""),
+        )
         return pages
 
     @property
