@@ -112,28 +112,25 @@ _STREAM_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _group_bands(plan: ReportPlan, scopes: Scopes, band_index: dict[str, int]) -> pl.LazyFrame:
-    """Every group header and footer, formatted, with its place ``(__pos, __sub)`` in the stream."""
+def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_index: dict[str, int]) -> pl.LazyFrame:
+    """A group band's instances with their place ``(__pos, __sub)`` in the stream, its layout
+    index ``k`` and its cells' raw values, from its level's (collected) frame."""
     depth = len(plan.groups)
-    parts = []
-    for band in plan.bands:
-        if band.scope != "group":
-            continue
-        if band.kind == "group_header":
-            pos, sub = pl.col("__start"), band.level
-        else:
-            pos, sub = pl.col("__end"), depth + 1 + (depth - band.level + 1)
-        parts.append(
-            scopes.frame(band).select(
-                pos.cast(pl.UInt32).alias("__pos"),
-                pl.lit(sub, dtype=pl.UInt8).alias("__sub"),
-                pl.lit(band_index[band.name], dtype=pl.UInt16).alias("k"),
-                formatted_cells(plan, band, scopes).alias("c"),
-            )
-        )
-    if not parts:
-        return pl.LazyFrame(schema=_STREAM_SCHEMA)
-    return pl.concat(parts, how="vertical")
+    if band.kind == "group_header":
+        pos, sub = pl.col("__start"), band.level
+    else:
+        pos, sub = pl.col("__end"), depth + 1 + (depth - band.level + 1)
+    return frame.select(
+        pos.cast(pl.UInt32).alias("__pos"),
+        pl.lit(sub, dtype=pl.UInt8).alias("__sub"),
+        pl.lit(band_index[band.name], dtype=pl.UInt16).alias("k"),
+        *raw_values(band),
+    )
+
+
+def _format(plan: ReportPlan, scopes: Scopes, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
+    """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists."""
+    return raw.lazy().select(*keep, formatted_cells(plan, band, scopes, raw=True).alias("c")).collect()
 
 
 def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
@@ -174,24 +171,48 @@ def collect_stream(
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 
-    One streaming query computes the detail rows' raw values, the group bands and the report
-    totals (the sorted rows are shared). The detail rows are then formatted in batches of
-    ``batch_rows``, merged with the group bands that fall among them, and turned into JSON, so
-    memory holds the raw values and the JSON but never every formatted string at once.
+    One streaming query computes the raw values of every band: the detail rows, the group
+    bands and the report totals (the sorted rows, or the finest group_by, are shared); the
+    aggregation is all it does. The small group and report frames are then formatted, and the
+    detail rows are formatted in batches of ``batch_rows``, merged with the group bands that
+    fall among them and turned into JSON, so memory holds the raw values and the JSON but never
+    every formatted string at once.
     """
     detail = plan.band("detail")
-    report_bands = [band for band in plan.bands if band.scope == "report"]
-    report_frame = scopes.report.select(
-        pl.col("__rows"),
-        *(formatted_cells(plan, band, scopes).alias(band.name) for band in report_bands),
-    )
-    queries = [_group_bands(plan, scopes, band_index), report_frame]
+    levels = sorted(scopes.groups)
+    # One query per scope (not per band), so that the shared subplans stay identical and are
+    # computed once.
+    queries = [scopes.report, *(scopes.groups[level] for level in levels)]
     if detail is not None:
         queries.append(scopes.rows.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
     collected = pl.collect_all(queries, engine="streaming")
-    groups, report_values = collected[0].sort("__pos", "__sub"), collected[1]
-    values: dict[str, Any] = report_values.row(0, named=True)
-    rows = collected[2] if detail is not None else None
+    report_frame = collected[0]
+    level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
+    row_count = int(report_frame["__rows"].item())
+    static = {
+        band.kind: _format(plan, scopes, band, report_frame.select(raw_values(band) or [pl.lit(None)]))["c"]
+        .item()
+        .to_list()
+        for band in plan.bands
+        if band.scope == "report"
+    }
+    formatted_groups = [
+        _format(
+            plan,
+            scopes,
+            band,
+            _placed_raw(plan, band, level_frames[band.level].lazy(), band_index).collect(),
+            "__pos",
+            "__sub",
+            "k",
+        )
+        for band in plan.bands
+        if band.scope == "group"
+    ]
+    groups = (pl.concat(formatted_groups) if formatted_groups else pl.DataFrame(schema=_STREAM_SCHEMA)).sort(
+        "__pos", "__sub"
+    )
+    rows = collected[-1] if detail is not None else None
     depth = len(plan.groups)
     pieces: list[pl.DataFrame] = []
     firsts: list[pl.DataFrame] = []
@@ -202,18 +223,11 @@ def collect_stream(
         if total == 0:
             parts = [groups]
         if rows is not None and detail is not None and total:
-            batch = rows.slice(start, batch_rows)
-            formatted = (
-                batch.lazy()
-                .select(
-                    "__pos",
-                    pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
-                    pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
-                    formatted_cells(plan, detail, scopes, raw=True).alias("c"),
-                )
-                .collect()
+            batch = rows.slice(start, batch_rows).with_columns(
+                pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
+                pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
             )
-            parts.append(formatted)
+            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k"))
         merged = pl.concat(parts).sort("__pos", "__sub")
         firsts.append(merged.group_by("k", maintain_order=True).first())
         longest.append(_longest_cells(merged))
@@ -223,6 +237,6 @@ def collect_stream(
     return StreamData(
         bands=bands,
         samples=_samples(first, pl.concat(longest) if longest else pl.DataFrame()),
-        row_count=int(values["__rows"]),
-        static={band.kind: list(values[band.name]) for band in report_bands},
+        row_count=row_count,
+        static=static,
     )
