@@ -167,7 +167,7 @@ def _samples(first: pl.DataFrame, longest: pl.DataFrame) -> list[dict[str, Any]]
 
 
 def collect_stream(
-    plan: ReportPlan, scopes: Scopes, band_index: dict[str, int], *, batch_rows: int = 100_000
+    plan: ReportPlan, scopes: Scopes, band_index: dict[str, int], *, batch_rows: int = 25_000
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 

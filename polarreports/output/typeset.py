@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import polars as pl
-from pypdf import PdfReader, PdfWriter
 
 from polarreports.control import RenderControl
 from polarreports.exceptions import ResourceError
@@ -42,7 +42,7 @@ __all__ = ["ReportData", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
 """Below this many bands one Typst pass in this process is quicker than worker processes."""
-PAGES_PER_CHUNK = (20, 50)
+PAGES_PER_CHUNK = (20, 30)
 """Smallest and largest chunk, in pages, when memory allows."""
 WORKER_BASE_MB = 45.0
 MB_PER_PAGE = 2.7
@@ -111,10 +111,20 @@ def _measure(source: TypstSource, data: ReportData) -> _Measured | None:
     return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
 
 
-def _run_chunks(jobs: Sequence[ChunkJob], workers: int, control: RenderControl) -> list[Any]:
-    """Run the chunk jobs, ``workers`` at a time, each in its own process. On a cancel, the
-    deadline, Ctrl-C or any failure, the processes still running are ended before the error
-    goes on."""
+class _Mispredicted(Exception):
+    """A chunk did not come out as its pages were predicted."""
+
+
+def _run_chunks(
+    jobs: Sequence[ChunkJob],
+    workers: int,
+    control: RenderControl,
+    on_result: Callable[[int, tuple[list[bytes], dict[str, Any]]], None] | None = None,
+) -> list[Any]:
+    """Run the chunk jobs, ``workers`` at a time, each in its own process; ``on_result`` sees
+    each result in order as soon as it is there (while later chunks are still being
+    typeset). On a cancel, the deadline, Ctrl-C or any failure (``on_result`` raising
+    included), the processes still running are ended before the error goes on."""
     failed = threading.Event()
 
     def stop() -> str | None:
@@ -133,6 +143,8 @@ def _run_chunks(jobs: Sequence[ChunkJob], workers: int, control: RenderControl) 
                         break
                     except TimeoutError:
                         control.check()
+                if on_result is not None:
+                    on_result(done, results[-1])
                 done += 1
                 control.report("typesetting", done, len(jobs), "chunks")
             return results
@@ -242,39 +254,62 @@ def _chunked(
         )
         jobs.append(functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi))
     used_workers = min(workers, len(jobs))
-    results = _run_chunks(jobs, used_workers, control)
     body_bottom = measured.body_top + measured.body
-    for i, (_, end) in enumerate(results):
+    joined = _PdfJoiner() if format == "pdf" else None
+
+    def check_and_join(i: int, result: tuple[list[bytes], dict[str, Any]]) -> None:
+        """Check chunk ``i`` against the prediction, then append it to the PDF."""
+        page_list, end = result
         last = i == len(chunk_pages) - 1
         expected = (pages.total if last else chunk_pages[i + 1]) - chunk_pages[i]
         if end["page"] != expected:
-            stats["typeset"] = f"one piece (chunk {i + 1} took {end['page']} pages, {expected} were predicted)"
-            return None
+            msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
+            raise _Mispredicted(msg)
         if not last:
             next_band = pages.starts[chunk_pages[i + 1]]
-            room = body_bottom - end["y"]
             needed = measured.spacing[kinds[next_band - 1]] + _needed_after(next_band, kinds, measured, data.sticky)
-            if room >= needed - EPSILON:
-                stats["typeset"] = f"one piece (the page before chunk {i + 2} had room left)"
-                return None
+            if body_bottom - end["y"] >= needed - EPSILON:
+                msg = f"the page before chunk {i + 2} had room left"
+                raise _Mispredicted(msg)
+        if joined is not None:
+            joined.add(page_list[0])
+            page_list.clear()  # joined: the chunk's bytes are not needed any more
+
+    try:
+        results = _run_chunks(jobs, used_workers, control, check_and_join)
+    except _Mispredicted as missed:
+        stats["typeset"] = f"one piece ({missed})"
+        return None
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
     stats["pages_predicted"] = pages.total
     stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
-    if format != "pdf":
+    if joined is None:
         return [page for page_list, _ in results for page in page_list]
-    return [_join_pdfs([page_list[0] for page_list, _ in results])]
+    return [joined.finish()]
 
 
-def _join_pdfs(pdfs: list[bytes]) -> bytes:
-    writer = PdfWriter()
-    readers = [PdfReader(io.BytesIO(pdf)) for pdf in pdfs]
-    for reader in readers:
-        writer.append(reader)
-    if readers[0].metadata:
-        writer.add_metadata(dict(readers[0].metadata))
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+class _PdfJoiner:
+    """Appends chunk PDFs as they arrive (qpdf, through pikepdf: fast, and the same bytes for
+    the same input); the first chunk's document information (title, creator) is kept."""
+
+    def __init__(self) -> None:
+        self._pdf = pikepdf.Pdf.new()
+        self._chunks: list[pikepdf.Pdf] = []
+
+    def add(self, chunk_pdf: bytes) -> None:
+        chunk = pikepdf.Pdf.open(io.BytesIO(chunk_pdf))
+        self._pdf.pages.extend(chunk.pages)
+        if not self._chunks:
+            for key, value in chunk.docinfo.items():
+                self._pdf.docinfo[key] = value
+        self._chunks.append(chunk)  # its pages are read from it until the joined PDF is saved
+
+    def finish(self) -> bytes:
+        buffer = io.BytesIO()
+        self._pdf.save(buffer, deterministic_id=True)
+        for chunk in self._chunks:
+            chunk.close()
+        return buffer.getvalue()
 
 
 def typeset(
