@@ -93,7 +93,7 @@ def render(
     data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky)
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
-    stats.update(rows=stream.row_count, bands=stream.band_count)
+    stats.update(rows=stream.row_count, bands=stream.band_count, **stream.chart_stats)
     logger.info(
         "%s: %s rows, %s bands; plan %.3f s, data %.3f s",
         report.name,

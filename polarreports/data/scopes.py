@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from polarreports.charts import aggregation
 from polarreports.exceptions import FormatError, PlanError
 from polarreports.formatting import check_pattern
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
@@ -245,6 +246,28 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
     return groups, report
 
 
+def _join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
+    """Give each scope frame a column per chart: the chart's aggregated points for that group
+    instance (or the report), as JSON."""
+    for chart in plan.charts:
+        keys = plan.group_keys[: chart.level]
+        points = aggregation(chart.element, base, keys=keys, parameters=plan.parameters)
+        measures = [pl.col(name).cast(pl.Float64) for name in chart.element.measures]  # Vega needs numbers
+        values = [*(d.column for d in chart.element.by), *measures]
+        if keys:
+            per_instance = points.group_by(keys, maintain_order=True).agg(pl.struct(values).alias("points"))
+            encoded = per_instance.select(*keys, pl.struct("points").struct.json_encode().alias(chart.column))
+            frame = scopes.groups[chart.level]
+            scopes.groups[chart.level] = frame.join(
+                encoded, on=keys, how="left", nulls_equal=True, maintain_order="left"
+            )
+        else:
+            encoded = points.select(pl.struct(values).implode().alias("points")).select(
+                pl.struct("points").struct.json_encode().alias(chart.column)
+            )
+            scopes.report = scopes.report.join(encoded, how="cross")
+
+
 def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
     issues: list[str] = []
     try:
@@ -299,5 +322,6 @@ def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
     else:
         groups, report = _summary_scopes(plan, base)
         scopes = Scopes(rows=base, groups=groups, report=report)
+    _join_charts(plan, base, scopes)
     _check_types(plan, scopes)
     return scopes

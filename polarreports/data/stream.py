@@ -17,12 +17,15 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from polarreports.charts import alt_text, render_charts, to_points
 from polarreports.data.scopes import ROW_INDEX, Scopes
+from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
 from polarreports.plan.model import BandPlan, ReportPlan
 
@@ -34,6 +37,8 @@ class StreamData:
     bands: pl.DataFrame
     """One row per band instance in reading order: ``k`` (the band's index in the layout) and
     ``json`` (the instance as a JSON object ``{"k":..,"c":[..]}``)."""
+    chart_stats: dict[str, int]
+    """How many charts were drawn, and how many of them came from the cache."""
     samples: list[dict[str, Any]]
     """For each band kind present: its first instance, then one made of the longest text of
     each cell (the measuring pass checks whether that one wraps)."""
@@ -128,9 +133,45 @@ def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_inde
     )
 
 
-def _format(plan: ReportPlan, scopes: Scopes, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
-    """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists."""
+def _format(
+    plan: ReportPlan, scopes: Scopes, band: BandPlan, raw: pl.DataFrame, *keep: str, stats: dict[str, int]
+) -> pl.DataFrame:
+    """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists;
+    a chart's points become ``{"svg": ..., "alt": ...}``."""
+    raw = _draw_charts(plan, band, raw, stats)
     return raw.lazy().select(*keep, formatted_cells(plan, band, scopes, raw=True).alias("c")).collect()
+
+
+def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
+    """Render the charts of ``band`` (one per instance, in parallel, cached) into its cells."""
+    charts = [(i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart)]
+    if not charts or raw.is_empty():
+        return raw
+    page = plan.report.page
+    width_mm, _ = page.size_mm
+    margins = page.margins
+    body = to_points(f"{width_mm}mm", whole=0, font_size=page.font_size) - sum(
+        to_points(m, whole=0, font_size=page.font_size) for m in (margins.left, margins.right)
+    )
+    replaced = []
+    for i, cell in charts:
+        chart = cell.element
+        assert isinstance(chart, Chart)
+        column = f"__v{i}"
+        texts = [t for t in raw[column].unique(maintain_order=True).to_list() if t is not None]
+        width = to_points(chart.width, whole=body, font_size=page.font_size)
+        height = to_points(chart.height, whole=body, font_size=page.font_size)
+        points = [json.loads(text)["points"] for text in texts]
+        jobs = [(chart, cell.where, values, width, height, page.font_size) for values in points]
+        svgs, counts = render_charts(jobs)
+        for key, value in counts.items():
+            stats[key] = stats.get(key, 0) + value
+        drawn = {
+            text: json.dumps({"svg": svg, "alt": alt_text(chart, values)}, ensure_ascii=False)
+            for text, svg, values in zip(texts, svgs, points, strict=True)
+        }
+        replaced.append(pl.col(column).replace_strict(drawn, default=None, return_dtype=pl.String))
+    return raw.with_columns(replaced)
 
 
 def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
@@ -186,11 +227,14 @@ def collect_stream(
     if detail is not None:
         queries.append(scopes.rows.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
     collected = pl.collect_all(queries, engine="streaming")
+    chart_stats: dict[str, int] = {}
     report_frame = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
     row_count = int(report_frame["__rows"].item())
     static = {
-        band.kind: _format(plan, scopes, band, report_frame.select(raw_values(band) or [pl.lit(None)]))["c"]
+        band.kind: _format(
+            plan, scopes, band, report_frame.select(raw_values(band) or [pl.lit(None)]), stats=chart_stats
+        )["c"]
         .item()
         .to_list()
         for band in plan.bands
@@ -205,6 +249,7 @@ def collect_stream(
             "__pos",
             "__sub",
             "k",
+            stats=chart_stats,
         )
         for band in plan.bands
         if band.scope == "group"
@@ -227,7 +272,7 @@ def collect_stream(
                 pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
                 pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
             )
-            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k"))
+            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats))
         merged = pl.concat(parts).sort("__pos", "__sub")
         firsts.append(merged.group_by("k", maintain_order=True).first())
         longest.append(_longest_cells(merged))
@@ -239,4 +284,5 @@ def collect_stream(
         samples=_samples(first, pl.concat(longest) if longest else pl.DataFrame()),
         row_count=row_count,
         static=static,
+        chart_stats=chart_stats,
     )

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PlainSerializer,
     SerializerFunctionWrapHandler,
@@ -30,6 +31,8 @@ from polarreports.exceptions import DefinitionError
 __all__ = [
     "Aggregate",
     "Box",
+    "Chart",
+    "Dimension",
     "Element",
     "Expression",
     "ExpressionSource",
@@ -203,7 +206,56 @@ class PageNumber(_Element):
     text: str = "Page {page} of {pages}"
 
 
+class Dimension(BaseModel):
+    """A column a chart groups by, optionally bucketed: dates by ``bucket`` (day, week, month,
+    quarter, year), numbers into bins ``bin`` wide (a histogram)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    bucket: Literal["day", "week", "month", "quarter", "year"] | None = None
+    bin: float | None = None
+
+
+def _dimension(value: Any) -> Any:
+    return {"column": value} if isinstance(value, str) else value
+
+
+def _chart_spec(value: Any) -> Any:
+    """An Altair chart becomes its Vega-Lite dict; the data it may carry is dropped (the
+    report aggregates the chart's data with Polars)."""
+    if hasattr(value, "to_dict") and not isinstance(value, dict):
+        value = value.to_dict(validate=False)
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k not in {"data", "datasets", "$schema"}}
+    return value
+
+
+class Chart(_Element):
+    """A Vega-Lite chart (a dict, or an Altair chart from Python) over the band's rows,
+    aggregated by Polars first: ``by`` the dimensions, with the named ``measures``
+    (aggregations such as ``sum(amount)``). In a group band it shows that group's rows; in the
+    title and summary, the whole report's. Its encodings name the dimensions and measures.
+    """
+
+    type: Literal["chart"] = "chart"
+    spec: Annotated[dict[str, Any], BeforeValidator(_chart_spec)]
+    by: list[Annotated[Dimension, BeforeValidator(_dimension, json_schema_input_type=Dimension | str)]] = []
+    measures: dict[str, ExpressionSource] = {}
+    height: Length = "45mm"
+    alt: str | None = None
+    """Text for readers who cannot see the chart; generated from the chart when not given."""
+    caption: str | None = None
+    on_error: Literal["raise", "placeholder"] = "raise"
+    """What a chart that Vega rejects does: stop the render, or show a visible placeholder."""
+
+    @field_validator("height", mode="before")
+    @classmethod
+    def _height(cls, value: Any) -> Any:
+        return _check_length(value)
+
+
 Element = Annotated[
-    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber,
+    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart,
     PydField(discriminator="type"),
 ]

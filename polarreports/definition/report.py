@@ -62,12 +62,27 @@ class Margins(_Model):
         return _check_length(value)
 
 
+PAPER_MM = {
+    "a4": (210, 297),
+    "a3": (297, 420),
+    "a5": (148, 210),
+    "us-letter": (215.9, 279.4),
+    "us-legal": (215.9, 355.6),
+}
+
+
 class PageSetup(_Model):
     size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
     font_size: float = 8.5
     """Base font size in points."""
+
+    @property
+    def size_mm(self) -> tuple[float, float]:
+        """Width and height of the page in millimetres, as oriented."""
+        width, height = PAPER_MM[self.size]
+        return (height, width) if self.orientation == "landscape" else (width, height)
 
 
 class Parameter(_Model):
@@ -173,6 +188,9 @@ class Report(_Model):
     locale: str = "en_US"
     currency: str | None = None
     """ISO 4217 code for '¤' in formats; the locale's currency when not given."""
+    tagged_pdf: bool = False
+    """Write a tagged PDF: document structure and the alt texts of images and charts, for
+    screen readers. Typesetting takes somewhat longer."""
     parameters: list[Parameter] = []
     filter: ExpressionSource | None = None
     columns: dict[str, ExpressionSource] = {}

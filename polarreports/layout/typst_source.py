@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Box, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 
@@ -25,15 +25,11 @@ __all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_stri
 
 DATA_FILE = "data.json"
 FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
-PAPER_MM = {
-    "a4": (210, 297),
-    "a3": (297, 420),
-    "a5": (148, 210),
-    "us-letter": (215.9, 279.4),
-    "us-legal": (215.9, 355.6),
-}
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
+HAIR = "0.01pt"
+"""Taken off every cell, so that widths adding up to 100% never overflow the line by a rounding
+error (which would wrap the last cell onto a line of its own)."""
 
 
 def typst_string(text: str) -> str:
@@ -61,6 +57,12 @@ class TypstSource:
     """Root-relative path -> file to copy there (images)."""
     origins: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     """Source line (1-based) -> (band name, element ``where``) that produced it."""
+    tagged: bool = False
+    """Whether to write a tagged PDF (structure and alt texts, for assistive technology)."""
+
+
+def _percent(width: str | None) -> float | None:
+    return float(width[:-1]) if width is not None and width.endswith("%") else None
 
 
 def band_indices(plan: ReportPlan) -> dict[str, int]:
@@ -127,8 +129,8 @@ class _Writer:
     def element(self, cell: Cell, index: int | None, *, gap: bool) -> str:
         element = cell.element
         width = element.width or "1fr"
-        if gap and not width.endswith("fr"):
-            width = f"{width} - {GUTTER}"
+        if not width.endswith("fr"):
+            width = f"{width} - {GUTTER} - {HAIR}" if gap else f"{width} - {HAIR}"
         if isinstance(element, Line):
             stroke = f"{element.thickness}pt + {self._color(element.color)}"
             return f"box(width: {width}, height: 0.6em, align(horizon, line(length: 100%, stroke: {stroke})))"
@@ -137,6 +139,16 @@ class _Writer:
             return (
                 f"box(width: {width}, height: {element.height}, "
                 f"stroke: {element.stroke}pt + {self._color(element.color)}{fill})"
+            )
+        if isinstance(element, Chart):
+            # The cell holds {"svg": ..., "alt": ...}: the chart, drawn by vl-convert, as data.
+            caption = ""
+            if element.caption:
+                caption = f'; linebreak(); text(size: 0.9em, style: "italic", {typst_string(element.caption)})'
+            return (
+                f"box(width: {width}, {{ let chart = json(bytes(c.at({index}))); "
+                f'image(bytes(chart.svg), format: "svg", width: 100%, height: {element.height}, fit: "contain", '
+                f"alt: chart.alt){caption} }})"
             )
         if isinstance(element, Image):
             path = (self.plan.base_dir / element.path).resolve()
@@ -179,13 +191,23 @@ class _Writer:
         self.line(f"// {band.name}", band.name)
         self.line(f"#let {function}(c) = block({', '.join(options)}, {{", band.name)
         data_index = 0
-        for position, cell in enumerate(band.cells):
+        line_share = 0.0  # of the band's width, by the elements given in percent
+        first_on_line = True
+        for cell in band.cells:
             index = None
             if cell.value is not None:
                 index = data_index
                 data_index += 1
-            gap = f"h({GUTTER}); " if position else ""
-            self.line(f"  {gap}{self.element(cell, index, gap=bool(position))}", band.name, cell.where)
+            share = _percent(cell.element.width)
+            if share is not None and line_share and line_share + share > 100 + 1e-9:
+                # Typst's line breaker may break earlier than needed between boxes; a line that
+                # is full by the definition's own percentages ends here, explicitly.
+                self.line("  linebreak()", band.name)
+                line_share, first_on_line = 0.0, True
+            line_share += share or 0.0
+            gap = "" if first_on_line else f"h({GUTTER}); "
+            self.line(f"  {gap}{self.element(cell, index, gap=not first_on_line)}", band.name, cell.where)
+            first_on_line = False
         self.line("})", band.name)
 
     def write(self) -> TypstSource:
@@ -209,7 +231,7 @@ class _Writer:
             f'#set text(font: ({fonts}), size: {page.font_size}pt, number-width: "tabular", '
             f"lang: {typst_string(language)}, hyphenate: false)"
         )
-        self.line("#set par(leading: 0.45em, spacing: 0.45em, justify: false)")
+        self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
         self.line("")
         functions: dict[str, str] = {}
@@ -233,7 +255,7 @@ class _Writer:
         self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
         self.line(self._page_setup(page))
         self._body(report_band, column_header)
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins)
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
 
     def _body(self, report_band: Callable[[str], str], column_header: str) -> None:
         """The document body: a measuring pass, the no-data page, or the bands of one chunk."""
@@ -269,9 +291,7 @@ class _Writer:
         self.line("}")
 
     def _page_setup(self, page: PageSetup) -> str:
-        width_mm, height_mm = PAPER_MM[page.size]
-        if page.orientation == "landscape":
-            width_mm, height_mm = height_mm, width_mm
+        width_mm, height_mm = page.size_mm
         m = page.margins
         body_width = f"({width_mm}mm - {m.left} - {m.right})"
         return (

@@ -3,7 +3,7 @@
 Run as a script, never imported by the package's users: it loads only the standard library
 and typst, so it starts in a few hundredths of a second::
 
-    python _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP
+    python _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP tagged|untagged
 
 It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
 ``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...},
@@ -31,7 +31,7 @@ def _peak_rss_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    root, output_format, ppi, fonts, timestamp = argv  # the format is pdf, png or svg (the caller's OutputFormat)
+    root, output_format, ppi, fonts, timestamp, tags = argv  # the format is pdf, png or svg (the caller's)
     folder = Path(root)
     compiler = typst.Compiler(
         input=str(folder / "report.typ"),
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
             format=output_format,  # type: ignore[arg-type]
             ppi=float(ppi),
             timestamp=int(timestamp),
-            pdf_tags=False,
+            pdf_tags=tags == "tagged",
         )
         end = json.loads(compiler.query("<polarreports-end>", field="value", one=True))
     except typst.TypstError as error:

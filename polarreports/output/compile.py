@@ -77,7 +77,7 @@ def query_document(
         main = _prepare(Path(folder), source, data_json)
         compiler = typst.Compiler(input=str(main), root=folder, font_paths=_fonts())
         try:
-            result = compiler.compile(format=format, ppi=ppi, timestamp=FIXED_TIMESTAMP, pdf_tags=False)
+            result = compiler.compile(format=format, ppi=ppi, timestamp=FIXED_TIMESTAMP, pdf_tags=source.tagged)
             found = json.loads(compiler.query(selector, field="value", one=True)) if selector else None
         except typst.TypstError as error:
             failure = {
@@ -114,7 +114,8 @@ def compile_in_worker(
     with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
         root = Path(folder)
         _prepare(root, source, data_json)
-        command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP)]
+        tags = "tagged" if source.tagged else "untagged"
+        command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP), tags]
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
             try:
                 while process.poll() is None:

@@ -19,9 +19,9 @@ chunks are made small enough that the workers and this process fit in it togethe
 from __future__ import annotations
 
 import functools
-import io
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -277,9 +277,13 @@ def _chunked(
 
     try:
         results = _run_chunks(jobs, used_workers, control, check_and_join)
-    except _Mispredicted as missed:
-        stats["typeset"] = f"one piece ({missed})"
-        return None
+    except BaseException as error:
+        if joined is not None:
+            joined.close()
+        if isinstance(error, _Mispredicted):
+            stats["typeset"] = f"one piece ({error})"
+            return None
+        raise
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
     stats["pages_predicted"] = pages.total
     stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
@@ -289,27 +293,38 @@ def _chunked(
 
 
 class _PdfJoiner:
-    """Appends chunk PDFs as they arrive (qpdf, through pikepdf: fast, and the same bytes for
-    the same input); the first chunk's document information (title, creator) is kept."""
+    """Joins chunk PDFs with qpdf (through pikepdf: fast, and the same bytes for the same
+    input), keeping the first chunk's document information (title, creator). Chunks wait on
+    disk, and qpdf reads their pages from there while it writes, so memory does not grow with
+    the page count."""
 
     def __init__(self) -> None:
-        self._pdf = pikepdf.Pdf.new()
-        self._chunks: list[pikepdf.Pdf] = []
+        self._folder = tempfile.TemporaryDirectory(prefix="polarreports-join-")
+        self._paths: list[Path] = []
 
     def add(self, chunk_pdf: bytes) -> None:
-        chunk = pikepdf.Pdf.open(io.BytesIO(chunk_pdf))
-        self._pdf.pages.extend(chunk.pages)
-        if not self._chunks:
-            for key, value in chunk.docinfo.items():
-                self._pdf.docinfo[key] = value
-        self._chunks.append(chunk)  # its pages are read from it until the joined PDF is saved
+        path = Path(self._folder.name) / f"chunk-{len(self._paths):05d}.pdf"
+        path.write_bytes(chunk_pdf)
+        self._paths.append(path)
+
+    def close(self) -> None:
+        self._folder.cleanup()
 
     def finish(self) -> bytes:
-        buffer = io.BytesIO()
-        self._pdf.save(buffer, deterministic_id=True)
-        for chunk in self._chunks:
-            chunk.close()
-        return buffer.getvalue()
+        try:
+            joined = pikepdf.Pdf.new()
+            chunks = [pikepdf.Pdf.open(path) for path in self._paths]
+            for chunk in chunks:
+                joined.pages.extend(chunk.pages)
+            for key, value in chunks[0].docinfo.items():
+                joined.docinfo[key] = value
+            output = Path(self._folder.name) / "joined.pdf"
+            joined.save(output, deterministic_id=True)
+            for chunk in chunks:
+                chunk.close()
+            return output.read_bytes()
+        finally:
+            self._folder.cleanup()
 
 
 def typeset(

@@ -20,18 +20,34 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Element, Expression, Field, Image
+from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
-from polarreports.plan.model import REPORT_BANDS, BandPlan, Cell, GroupLevel, ReportPlan, Scope, VariablePlan
+from polarreports.plan.model import (
+    REPORT_BANDS,
+    BandPlan,
+    Cell,
+    ChartPlan,
+    GroupLevel,
+    ReportPlan,
+    Scope,
+    VariablePlan,
+)
 from polarreports.plan.parameters import resolve_parameters
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
 FIRST_PREFIX = "__first__"
 RUNNING_PREFIX = "__run__"
+
+
+def _chart_title(element: Element) -> str | None:
+    title = getattr(element, "spec", {}).get("title") if isinstance(element, Chart) else None
+    if isinstance(title, dict):
+        title = title.get("text")
+    return title if isinstance(title, str) else None
 
 
 def _describe(element: Element) -> str:
@@ -41,6 +57,7 @@ def _describe(element: Element) -> str:
         "label": getattr(element, "text", None),
         "expression": getattr(element, "expr", None),
         "image": getattr(element, "path", None),
+        "chart": _chart_title(element),
     }.get(element.type)
     if ident is None or not isinstance(ident, str):
         return element.type
@@ -59,6 +76,7 @@ class _Builder:
         self.param_columns = {name: param_column(name) for name in params}
         self.first_columns: dict[int, list[str]] = {}
         self.running_levels: set[int] = set()
+        self.charts: list[ChartPlan] = []
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -123,6 +141,7 @@ class _Builder:
             bands=tuple(bands),
             first_columns={k: tuple(v) for k, v in self.first_columns.items()},
             running_levels=frozenset(self.running_levels),
+            charts=tuple(self.charts),
         )
 
     def _groups(self, available: list[str]) -> list[GroupLevel]:
@@ -245,12 +264,35 @@ class _Builder:
             return None if expr is None else Cell(element, where, expr, element.format)
         if isinstance(element, Aggregate):
             return self._aggregate(element, where, scope, level, groups, variables)
+        if isinstance(element, Chart):
+            return self._chart(element, where, scope, level)
         if isinstance(element, Image):
             path = (self.base_dir / element.path).resolve()
             if not path.is_file():
                 self.issue(f"{where}: image file not found: {path}")
                 return None
         return Cell(element, where)
+
+    def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
+        if scope == "rows":
+            self.issue(f"{where}: a chart goes in a group band, the title or the summary, not in the detail band")
+            return None
+        ok = True
+        for dimension in element.by:
+            if dimension.column not in self.rows_names:
+                hint = closest(dimension.column, self.rows_names)
+                self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the chart's 'by'")
+                ok = False
+        for name, source in element.measures.items():
+            ok = self.expr(source, f"{where} measure {name!r}", self.rows_names) is not None and ok
+        if not element.measures:
+            self.issue(f"{where}: a chart needs at least one measure, such as {{n: 'count(*)'}}")
+            ok = False
+        if not ok:
+            return None
+        chart = ChartPlan(len(self.charts), element, where, level if scope == "group" else 0)
+        self.charts.append(chart)
+        return Cell(element, where, pl.col(chart.column))
 
     def _aggregate(
         self,

@@ -18,7 +18,7 @@ import polars as pl
 from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
 
-__all__ = ["BandPlan", "Cell", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
+__all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
 REPORT_BANDS = ("title", "page_header", "column_header", "column_footer", "page_footer", "summary", "no_data")
@@ -57,6 +57,20 @@ class BandPlan:
 
 
 @dataclass(frozen=True)
+class ChartPlan:
+    """A chart element and where its data comes from: group level ``level`` (0: the report)."""
+
+    index: int
+    element: Any
+    where: str
+    level: int
+
+    @property
+    def column(self) -> str:
+        return f"__chart{self.index}"
+
+
+@dataclass(frozen=True)
 class GroupLevel:
     name: str
     key: pl.Expr
@@ -87,6 +101,7 @@ class ReportPlan:
     first_columns: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Per scope level (0 = report), the data columns whose first value a field shows."""
     running_levels: frozenset[int] = frozenset()
+    charts: tuple[ChartPlan, ...] = ()
     """Group levels whose bands show running values (joined from the rows at the group's end)."""
 
     @property

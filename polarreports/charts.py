@@ -1,0 +1,217 @@
+"""Charts: Vega-Lite specifications over data aggregated by Polars, rendered to SVG by
+vl-convert, and embedded in the page as vector graphics (their text stays text).
+
+A chart never sees raw rows: ``aggregation`` groups the band's rows by the chart's dimensions
+(dates bucketed, numbers binned) and computes its measures, so a chart over 10M rows sends
+Vega only its few hundred points. Rendering is cached by the hash of the specification and the
+data, and runs on every core.
+
+    >>> import polars as pl
+    >>> from polarreports.definition.elements import Chart
+    >>> chart = Chart(spec={"mark": "bar"}, by=["region"], measures={"n": "count(*)"})
+    >>> frame = pl.LazyFrame({"region": ["b", "a", "b"]})
+    >>> aggregation(chart, frame, keys=[]).collect().to_dicts()
+    [{'region': 'a', 'n': 1}, {'region': 'b', 'n': 2}]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from typing import Any
+
+import polars as pl
+
+from polarreports.definition.elements import Chart, Dimension
+from polarreports.exceptions import RenderError
+from polarreports.plan.expressions import to_expr
+
+__all__ = ["ChartError", "aggregation", "alt_text", "chart_config", "render_charts", "to_points"]
+
+BUCKETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+PALETTE = ["#1f3b5c", "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
+_CACHE: dict[str, str] = {}
+_CACHE_MAX = 2_048
+_LOCK = threading.Lock()
+_FONTS_REGISTERED = threading.Event()
+
+
+class ChartError(RenderError):
+    """Vega rejected a chart; names the band and chart and quotes Vega's message."""
+
+
+def _dimension(dimension: Dimension) -> pl.Expr:
+    column = pl.col(dimension.column)
+    if dimension.bucket is not None:
+        return column.dt.truncate(BUCKETS[dimension.bucket]).alias(dimension.column)
+    if dimension.bin is not None:
+        return ((column / dimension.bin).floor() * dimension.bin).alias(dimension.column)
+    return column
+
+
+def aggregation(
+    chart: Chart, rows: pl.LazyFrame, *, keys: Sequence[str], parameters: Iterable[str] = ()
+) -> pl.LazyFrame:
+    """The chart's points per group instance: ``rows`` grouped by ``keys`` (the band's group
+    keys) and the chart's dimensions, with its measures, sorted by the dimensions."""
+    dimensions = [_dimension(d) for d in chart.by]
+    names = [d.column for d in chart.by]
+    measures = [to_expr(expr, set(parameters)).alias(name) for name, expr in chart.measures.items()]
+    by = [*keys, *dimensions]
+    if not by:
+        return rows.select(measures)
+    return rows.group_by(by).agg(measures).sort([*keys, *names], nulls_last=True)
+
+
+_UNITS = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
+
+
+def to_points(length: str | None, *, whole: float, font_size: float) -> float:
+    """A definition length in points; ``%`` and ``fr`` (and no length) are of ``whole``."""
+    if length is None or length.endswith("fr"):
+        return whole
+    if length.endswith("%"):
+        return whole * float(length[:-1]) / 100
+    if length.endswith("em"):
+        return float(length[:-2]) * font_size
+    return float(length[:-2]) * _UNITS[length[-2:]]
+
+
+def chart_config(font_size: float) -> dict[str, Any]:
+    """The report's look for charts: its fonts, sizes and colours."""
+    small = max(font_size - 1, 6)
+    return {
+        "font": "Inter",
+        "background": None,
+        "view": {"stroke": None},
+        "axis": {
+            "labelFontSize": small,
+            "titleFontSize": small,
+            "titleFontWeight": "normal",
+            "labelColor": "#333333",
+            "titleColor": "#333333",
+            "gridColor": "#e4e7eb",
+            "domainColor": "#8a8f98",
+            "tickColor": "#8a8f98",
+        },
+        "legend": {"labelFontSize": small, "titleFontSize": small, "symbolSize": 60},
+        "title": {"fontSize": font_size + 1, "fontWeight": "bold", "color": "#1f3b5c", "anchor": "start"},
+        "range": {"category": PALETTE},
+        "mark": {"color": PALETTE[0]},
+        "bar": {"color": PALETTE[0]},
+        "line": {"color": PALETTE[1], "strokeWidth": 1.5},
+        "arc": {"stroke": "white"},
+    }
+
+
+def _full_spec(spec: dict[str, Any], values: list[dict[str, Any]], width: float, height: float) -> dict[str, Any]:
+    full = dict(spec)
+    full["data"] = {"values": values}
+    full.setdefault("width", width)
+    full.setdefault("height", height)
+    full.setdefault("autosize", {"type": "fit", "contains": "padding"})
+    return full
+
+
+def alt_text(chart: Chart, values: list[dict[str, Any]]) -> str:
+    """A description of a chart for readers who cannot see it: its title, what it shows and
+    its extremes (computed from the aggregated data)."""
+    if chart.alt:
+        return chart.alt
+    spec = chart.spec
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    mark = spec.get("mark")
+    mark = mark.get("type") if isinstance(mark, dict) else mark or "layered"
+    parts = [f"{title}: " if title else "", f"{mark} chart"]
+    dimensions = [d.column for d in chart.by]
+    measures = list(chart.measures)
+    if measures:
+        parts.append(f" of {', '.join(measures)}")
+    if dimensions:
+        parts.append(f" by {', '.join(dimensions)}")
+    parts.append(f", {len(values)} points")
+    if measures and values and dimensions:
+        measure, label = measures[0], dimensions[0]
+        numeric = [v for v in values if isinstance(v.get(measure), int | float)]
+        if numeric:
+            high = max(numeric, key=lambda v: v[measure])
+            low = min(numeric, key=lambda v: v[measure])
+            parts.append(f"; highest {measure} {high[measure]:,.2f} at {high.get(label)}")
+            parts.append(f", lowest {low[measure]:,.2f} at {low.get(label)}")
+    return "".join(parts) + "."
+
+
+def _vega_message(text: str) -> str:
+    """Vega's own words from a vl-convert error: without its header line and JavaScript stack."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    useful = [line for line in lines if line and not line.startswith("at ") and not line.endswith("conversion failed:")]
+    return "; ".join(useful)[:300]
+
+
+def _placeholder(width: float, height: float, message: str) -> str:
+    text = escape(f"Chart unavailable: {message}"[:160])
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="#f6f7f9" stroke="#c2c7cf" '
+        'stroke-dasharray="4 3"/>'
+        f'<text x="8" y="{height / 2}" font-family="Inter" font-size="8" fill="#5b6270">{text}</text></svg>'
+    )
+
+
+def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
+    import vl_convert as vlc
+
+    if not _FONTS_REGISTERED.is_set():
+        with _LOCK:
+            if not _FONTS_REGISTERED.is_set():
+                from polarreports.output.compile import FONTS_DIR
+
+                vlc.register_font_directory(str(FONTS_DIR))
+                _FONTS_REGISTERED.set()
+    return str(vlc.vegalite_to_svg(spec, config=config))
+
+
+def render_charts(
+    jobs: Sequence[tuple[Chart, str, list[dict[str, Any]], float, float, float]],
+) -> tuple[list[str], dict[str, int]]:
+    """Render each ``(chart, where, values, width_pt, height_pt, font_size)`` to an SVG string,
+    in parallel and cached by specification and data. Returns the SVGs and counts of what was
+    rendered and what came from the cache."""
+    keyed = []
+    for chart, where, values, width, height, font_size in jobs:
+        spec = _full_spec(chart.spec, values, width, height)
+        config = chart_config(font_size)
+        key = hashlib.sha256(json.dumps([spec, config], sort_keys=True, default=str).encode()).hexdigest()
+        keyed.append((key, spec, config, chart, where, width, height))
+    missing = {
+        key: (spec, config, chart, where, w, h) for key, spec, config, chart, where, w, h in keyed if key not in _CACHE
+    }
+
+    def render(item: tuple[str, tuple[Any, ...]]) -> tuple[str, str]:
+        key, (spec, config, chart, where, width, height) = item
+        try:
+            return key, _render_one(spec, config)
+        except Exception as error:  # vl-convert raises ValueError or RuntimeError with Vega's message
+            message = _vega_message(str(error)) or type(error).__name__
+            if chart.on_error == "placeholder":
+                return key, _placeholder(width, height, message)
+            band = where.rsplit(".elements[", 1)[0]
+            msg = f"Vega could not draw the chart {where}: {message}"
+            raise ChartError(msg, band=band, element=where, typst_message=message) from None
+
+    rendered: dict[str, str] = {}
+    if missing:
+        workers = min(len(missing), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            rendered = dict(pool.map(render, missing.items()))
+        if len(_CACHE) + len(rendered) > _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE.update(rendered)
+    svgs = [rendered.get(key) or _CACHE[key] for key, *_ in keyed]
+    return svgs, {"charts": len(keyed), "charts_rendered": len(missing), "charts_cached": len(keyed) - len(missing)}
