@@ -184,7 +184,48 @@ def child_small(data_100k: Path, data_1m: Path) -> dict[str, Any]:
     return result
 
 
-CHILDREN = {"grouped": child_grouped, "summary": child_summary, "small": child_small}
+def child_charts() -> dict[str, Any]:
+    """A chart in each of 240 group footers (customer x category), drawn cold, then cached."""
+    import polarreports as pr
+    from polarreports.definition.elements import Chart
+
+    spec = {
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "order_date", "type": "temporal", "timeUnit": "yearmonth"},
+            "y": {"field": "revenue", "type": "quantitative"},
+        },
+    }
+    chart = Chart(
+        spec=spec, by=[{"column": "order_date", "bucket": "month"}], measures={"revenue": "sum(amount)"}, height="25mm"
+    )
+    footer = pr.Band(elements=[pr.Field(column="key", width="30%"), chart.model_copy(update={"width": "70%"})])
+    report = pr.Report(
+        name="charts",
+        columns={"amount": "quantity * unit_price"},
+        groups=[pr.Group(name="key", key="customer || ' · ' || category", footer=footer)],
+    )
+    data = pr.sample.sales_data(20_000)
+    start = time.perf_counter()
+    cold = report.render(data)
+    _ = cold.pdf
+    cold_s = time.perf_counter() - start
+    start = time.perf_counter()
+    cached = report.render(data)
+    _ = cached.pdf
+    cached_s = time.perf_counter() - start
+    charts = cold.stats["charts"]
+    return {
+        "charts": charts,
+        "cold_s": cold_s,
+        "cached_s": cached_s,
+        "cold_ms_per_chart": 1000 * cold_s / charts,
+        "cached_ms_per_chart": 1000 * cached_s / charts,
+        "pages": cold.page_count,
+    }
+
+
+CHILDREN = {"grouped": child_grouped, "summary": child_summary, "small": child_small, "charts": child_charts}
 
 
 def in_child(kind: str, *args: str) -> dict[str, Any]:
@@ -330,6 +371,13 @@ def main() -> int:
             )
             errors, rate = m["concurrent_errors"], m["concurrent_reports_per_s"]
             print(f"100 small reports on 8 threads: {errors} errors, {rate:.1f} reports/s")
+            record["charts"] = in_child("charts")
+            c = record["charts"]
+            print(
+                f"\n{c['charts']} charts (one per group footer, {c['pages']} pages): {c['cold_s']:.2f} s cold "
+                f"({c['cold_ms_per_chart']:.1f} ms a chart, report included), {c['cached_s']:.2f} s cached "
+                f"({c['cached_ms_per_chart']:.2f} ms a chart)"
+            )
             sys.path.insert(0, str(HERE))
             from peers import measure_peer
 

@@ -33,6 +33,12 @@ from polarreports.plan.expressions import to_expr
 
 __all__ = ["ChartError", "aggregation", "alt_text", "chart_config", "render_charts", "to_points"]
 
+MEASURE_FONT = "sans-serif"
+"""The font vl-convert measures text with. A named font costs vl-convert ~30 ms more per chart
+(measured: 42 ms against 10 ms for a small bar chart), so charts are laid out with the generic
+sans-serif (DejaVu Sans, shipped and slightly wider than Inter, so labels keep their room) and
+their text is then set in the report's font."""
+CHART_FONT = "Inter"
 BUCKETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 PALETTE = ["#1f3b5c", "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
 _CACHE: dict[str, str] = {}
@@ -86,7 +92,7 @@ def chart_config(font_size: float) -> dict[str, Any]:
     """The report's look for charts: its fonts, sizes and colours."""
     small = max(font_size - 1, 6)
     return {
-        "font": "Inter",
+        "font": MEASURE_FONT,
         "background": None,
         "view": {"stroke": None},
         "axis": {
@@ -174,7 +180,8 @@ def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
 
                 vlc.register_font_directory(str(FONTS_DIR))
                 _FONTS_REGISTERED.set()
-    return str(vlc.vegalite_to_svg(spec, config=config))
+    svg = str(vlc.vegalite_to_svg(spec, config=config))
+    return svg.replace(f'font-family="{MEASURE_FONT}"', f'font-family="{CHART_FONT}"')
 
 
 def render_charts(

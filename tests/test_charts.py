@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import altair as alt
 import polars as pl
@@ -15,7 +16,7 @@ from polarreports.charts import ChartError
 from polarreports.data.stream import collect_stream
 from polarreports.definition.elements import Chart
 from polarreports.layout.typst_source import band_indices
-from tests.conftest import pdf_lines
+from tests.conftest import ROOT, pdf_lines
 
 BAR = {
     "mark": "bar",
@@ -293,3 +294,15 @@ def test_alt_text_lands_in_the_tagged_pdf(sales: pl.DataFrame) -> None:
     assert "Revenue per category, bars".encode("utf-16-be") in pdf or b"Revenue per category, bars" in pdf
     untagged = report(summary=[chart]).render(sales).pdf
     assert b"/StructTreeRoot" not in untagged
+
+
+def test_dashboard_example_renders_to_pdf_png_and_svg(sales: pl.DataFrame, tmp_path: Path) -> None:
+    document = pr.load(ROOT / "examples" / "sales_dashboard.yaml").render(sales)
+    assert document.stats["charts"] == 2 + 2 * sales["region"].n_unique()
+    pngs = document.save(tmp_path / "dashboard.png", ppi=40)
+    svgs = document.save(tmp_path / "dashboard.svg")
+    assert len(pngs) == len(svgs) == document.page_count
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+    first_page = svgs[0].read_text()
+    assert first_page.count("<svg") == 1  # the charts are drawn into the page, not nested documents
+    assert "Revenue by category" in "\n".join(pdf_lines(document.pdf))

@@ -1,6 +1,18 @@
 """Definition: the pydantic models of a report, the contract users write in Python or YAML."""
 
-from polarreports.definition.elements import Aggregate, Box, Element, Expression, Field, Image, Label, Line, PageNumber
+from polarreports.definition.elements import (
+    Aggregate,
+    Box,
+    Chart,
+    Dimension,
+    Element,
+    Expression,
+    Field,
+    Image,
+    Label,
+    Line,
+    PageNumber,
+)
 from polarreports.definition.report import (
     Band,
     Bands,
@@ -19,6 +31,8 @@ __all__ = [
     "Band",
     "Bands",
     "Box",
+    "Chart",
+    "Dimension",
     "Element",
     "Expression",
     "Field",
