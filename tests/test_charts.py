@@ -272,9 +272,9 @@ def test_chart_errors_in_the_definition(sales: pl.DataFrame) -> None:
     assert "unknown column 'categry'; did you mean 'category'?" in str(error.value)
     assert "unknown column 'amout'" in str(error.value)
     in_detail = pr.Report(
-        name="r", bands=pr.Bands(detail=pr.Band(elements=[Chart(spec=BAR, measures={"n": "count(*)"})]))
+        name="r", bands=pr.Bands(detail=pr.Band(elements=[Chart(spec=BAR, measures={"revenue": "revenue_list"})]))
     )
-    with pytest.raises(pr.PlanError, match="not in the detail band"):
+    with pytest.raises(pr.PlanError, match="unknown column 'revenue_list'"):
         in_detail.render(sales)
 
 
@@ -306,3 +306,42 @@ def test_dashboard_example_renders_to_pdf_png_and_svg(sales: pl.DataFrame, tmp_p
     first_page = svgs[0].read_text()
     assert first_page.count("<svg") == 1  # the charts are drawn into the page, not nested documents
     assert "Revenue by category" in "\n".join(pdf_lines(document.pdf))
+
+
+def test_a_sparkline_in_each_detail_row_from_list_columns(sales: pl.DataFrame) -> None:
+    monthly = (
+        sales.with_columns(
+            amount=pl.col("quantity") * pl.col("unit_price"), month=pl.col("order_date").dt.truncate("1mo")
+        )
+        .group_by("customer", "month")
+        .agg(pl.col("amount").sum().cast(pl.Float64))
+        .sort("customer", "month")
+        .group_by("customer", maintain_order=True)
+        .agg(pl.col("month"), pl.col("amount").alias("revenue"))
+        .head(12)
+    )
+    spark = Chart(
+        spec={
+            "mark": "line",
+            "encoding": {
+                "x": {"field": "month", "type": "temporal", "axis": None},
+                "y": {"field": "revenue", "type": "quantitative", "axis": None},
+            },
+        },
+        by=["month"],
+        measures={"revenue": "revenue"},
+        width="40%",
+        height="8mm",
+    )
+    listing = pr.Report(
+        name="sparklines",
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="customer", width="60%"), spark])),
+    )
+    document = listing.render(monthly)
+    assert document.stats["charts"] == monthly.height
+    cells = chart_cells(listing, monthly)
+    assert len(cells) == monthly.height
+    first = monthly.row(0, named=True)
+    assert f"{len(first['month'])} points" in cells[0]["alt"]
+    assert f"highest revenue {max(first['revenue']):,.2f}" in cells[0]["alt"]
+    assert first["customer"] in pdf_lines(document.pdf)

@@ -52,12 +52,9 @@ class StreamData:
         return self.bands.height
 
 
-def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, *, raw: bool = False) -> pl.Expr:
-    """A ``list[str]`` expression with the display string of every data cell of ``band``.
-
-    With ``raw``, the cells' values are read from columns ``__v0``, ``__v1``, ... (see
-    :func:`raw_values`) instead of being computed.
-    """
+def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr:
+    """A ``list[str]`` expression with the display string of every data cell of ``band``, from
+    the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`)."""
     report = plan.report
     strings = []
     for i, cell in enumerate(band.data_cells):
@@ -65,7 +62,7 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, *, raw: bo
         dtype = scopes.dtypes[cell.where]
         strings.append(
             _formatted(
-                pl.col(f"__v{i}") if raw else cell.value,
+                pl.col(f"__v{i}"),
                 dtype,
                 cell.pattern or cell.default_pattern or default_pattern(dtype),
                 report.locale,
@@ -139,7 +136,19 @@ def _format(
     """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists;
     a chart's points become ``{"svg": ..., "alt": ...}``."""
     raw = _draw_charts(plan, band, raw, stats)
-    return raw.lazy().select(*keep, formatted_cells(plan, band, scopes, raw=True).alias("c")).collect()
+    return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
+
+
+def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
+    """A chart's points: aggregated ``{"points": [...]}`` for group and report charts, or, for
+    a detail row's chart, the row's lists zipped into points (x is the position without ``by``)."""
+    if "points" in data and len(data) == 1:
+        return list(data["points"])
+    series = {name: value if isinstance(value, list) else [value] for name, value in data.items()}
+    length = max((len(values) for values in series.values()), default=0)
+    if not chart.by:
+        series = {"index": list(range(length)), **series}
+    return [{name: values[i] if i < len(values) else None for name, values in series.items()} for i in range(length)]
 
 
 def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
@@ -161,7 +170,7 @@ def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dic
         texts = [t for t in raw[column].unique(maintain_order=True).to_list() if t is not None]
         width = to_points(chart.width, whole=body, font_size=page.font_size)
         height = to_points(chart.height, whole=body, font_size=page.font_size)
-        points = [json.loads(text)["points"] for text in texts]
+        points = [_points(json.loads(text), chart) for text in texts]
         jobs = [(chart, cell.where, values, width, height, page.font_size) for values in points]
         svgs, counts = render_charts(jobs)
         for key, value in counts.items():

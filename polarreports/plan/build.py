@@ -95,9 +95,6 @@ class _Builder:
                 return None
         return expr
 
-    def column(self, name: str) -> pl.Expr:
-        return pl.col(name)
-
     # -- stages --------------------------------------------------------------------------
 
     def build(self) -> ReportPlan:
@@ -275,8 +272,7 @@ class _Builder:
 
     def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
         if scope == "rows":
-            self.issue(f"{where}: a chart goes in a group band, the title or the summary, not in the detail band")
-            return None
+            return self._row_chart(element, where)
         ok = True
         for dimension in element.by:
             if dimension.column not in self.rows_names:
@@ -293,6 +289,27 @@ class _Builder:
         chart = ChartPlan(len(self.charts), element, where, level if scope == "group" else 0)
         self.charts.append(chart)
         return Cell(element, where, pl.col(chart.column))
+
+    def _row_chart(self, element: Chart, where: str) -> Cell | None:
+        """A chart in the detail band (a sparkline): one series per row, from the row's list
+        columns: ``by`` names the list of x values (or, without it, x is the position) and each
+        measure a list of y values."""
+        fields = []
+        for dimension in element.by:
+            if dimension.column not in self.rows_names:
+                hint = closest(dimension.column, self.rows_names)
+                self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the chart's 'by'")
+                return None
+            fields.append(pl.col(dimension.column))
+        for name, source in element.measures.items():
+            expr = self.expr(source, f"{where} measure {name!r}", self.rows_names)
+            if expr is None:
+                return None
+            fields.append(expr.alias(name))
+        if not element.measures:
+            self.issue(f"{where}: a chart in the detail band needs a measure: a list column of the row")
+            return None
+        return Cell(element, where, pl.struct(fields).struct.json_encode())
 
     def _aggregate(
         self,
