@@ -15,8 +15,10 @@ import polars as pl
 from PIL import Image, ImageChops
 
 import polarreports as pr
+from tests.conftest import ROOT
 
-REFERENCE = Path(__file__).parent / "reference" / "sales_by_region-page1.png"
+REFERENCES = Path(__file__).parent / "reference"
+REFERENCE = REFERENCES / "sales_by_region-page1.png"
 PPI = 60
 PIXEL_TOLERANCE = 48
 """A pixel differs when one of its channels differs by more than this (of 255)."""
@@ -45,3 +47,15 @@ def test_the_comparison_catches_a_changed_page(example: pr.Report, sales: pl.Dat
     moved = example.model_copy(update={"page": example.page.model_copy(update={"font_size": 9})})
     page = Image.open(io.BytesIO(moved.render(sales).png(ppi=PPI)[0]))
     assert differing_fraction(page, Image.open(REFERENCE)) > MAX_DIFFERING
+
+
+def test_dashboard_first_page_matches_the_reference(sales: pl.DataFrame) -> None:
+    """Charts included: vl-convert and its fonts are pinned, so the page is stable too."""
+    reference_path = REFERENCES / "sales_dashboard-page1.png"
+    page = pr.load(ROOT / "examples" / "sales_dashboard.yaml").render(sales).png(ppi=PPI)[0]
+    if os.environ.get("POLARREPORTS_UPDATE_REFERENCES"):
+        reference_path.write_bytes(page)
+    rendered = Image.open(io.BytesIO(page))
+    reference = Image.open(reference_path)
+    assert rendered.size == reference.size
+    assert differing_fraction(rendered, reference) <= MAX_DIFFERING
