@@ -33,14 +33,19 @@ def differing_fraction(a: Image.Image, b: Image.Image) -> float:
     return differing / (a.width * a.height)
 
 
-def test_first_page_matches_the_reference(example: pr.Report, sales: pl.DataFrame) -> None:
-    page = example.render(sales).png(ppi=PPI)[0]
+def assert_matches_reference(page: bytes, reference_path: Path) -> None:
+    """``page`` (PNG) looks like the stored reference; with POLARREPORTS_UPDATE_REFERENCES set,
+    it becomes the reference."""
     if os.environ.get("POLARREPORTS_UPDATE_REFERENCES"):
-        REFERENCE.write_bytes(page)
+        reference_path.write_bytes(page)
     rendered = Image.open(io.BytesIO(page))
-    reference = Image.open(REFERENCE)
+    reference = Image.open(reference_path)
     assert rendered.size == reference.size
     assert differing_fraction(rendered, reference) <= MAX_DIFFERING
+
+
+def test_first_page_matches_the_reference(example: pr.Report, sales: pl.DataFrame) -> None:
+    assert_matches_reference(example.render(sales).png(ppi=PPI)[0], REFERENCE)
 
 
 def test_the_comparison_catches_a_changed_page(example: pr.Report, sales: pl.DataFrame) -> None:
@@ -51,11 +56,5 @@ def test_the_comparison_catches_a_changed_page(example: pr.Report, sales: pl.Dat
 
 def test_dashboard_first_page_matches_the_reference(sales: pl.DataFrame) -> None:
     """Charts included: vl-convert and its fonts are pinned, so the page is stable too."""
-    reference_path = REFERENCES / "sales_dashboard-page1.png"
     page = pr.load(ROOT / "examples" / "sales_dashboard.yaml").render(sales).png(ppi=PPI)[0]
-    if os.environ.get("POLARREPORTS_UPDATE_REFERENCES"):
-        reference_path.write_bytes(page)
-    rendered = Image.open(io.BytesIO(page))
-    reference = Image.open(reference_path)
-    assert rendered.size == reference.size
-    assert differing_fraction(rendered, reference) <= MAX_DIFFERING
+    assert_matches_reference(page, REFERENCES / "sales_dashboard-page1.png")
