@@ -86,11 +86,10 @@ def render(
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
-    sticky = [False] * len(indices)
-    for band in plan.bands:
-        if band.kind == "group_header":
-            sticky[indices[band.name]] = True
-    data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky)
+    stream_bands = [band for band in plan.bands if band.scope != "report"]
+    sticky = [band.kind == "group_header" for band in stream_bands]
+    breaks = [band.break_before for band in stream_bands]
+    data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky, breaks=breaks)
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
     stats.update(rows=stream.row_count, bands=stream.band_count, **stream.chart_stats)

@@ -291,6 +291,14 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
         raise PlanError(issues)
     for band in plan.bands:
         frame = scopes.frame(band)
+        if band.when is not None:
+            try:
+                when_type = frame.select(band.when).collect_schema().dtypes()[0]
+            except pl.exceptions.PolarsError as error:
+                issues.append(f"{band.name}.print_when: cannot compute: {_first_line(error)}")
+            else:
+                if when_type != pl.Boolean:
+                    issues.append(f"{band.name}.print_when: must be true or false, but gives {when_type}")
         for cell in band.data_cells:
             assert cell.value is not None
             try:

@@ -122,6 +122,8 @@ def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_inde
         pos, sub = pl.col("__start"), band.level
     else:
         pos, sub = pl.col("__end"), depth + 1 + (depth - band.level + 1)
+    if band.when is not None:
+        frame = frame.filter(band.when.fill_null(value=False))
     return frame.select(
         pos.cast(pl.UInt32).alias("__pos"),
         pl.lit(sub, dtype=pl.UInt8).alias("__sub"),
@@ -234,7 +236,8 @@ def collect_stream(
     # computed once.
     queries = [scopes.report, *(scopes.groups[level] for level in levels)]
     if detail is not None:
-        queries.append(scopes.rows.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
+        shown = scopes.rows if detail.when is None else scopes.rows.filter(detail.when.fill_null(value=False))
+        queries.append(shown.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
     collected = pl.collect_all(queries, engine="streaming")
     chart_stats: dict[str, int] = {}
     report_frame = collected[0]
@@ -248,6 +251,7 @@ def collect_stream(
         .to_list()
         for band in plan.bands
         if band.scope == "report"
+        and (band.when is None or report_frame.select(band.when.fill_null(value=False)).item())
     }
     formatted_groups = [
         _format(
@@ -271,13 +275,16 @@ def collect_stream(
     pieces: list[pl.DataFrame] = []
     firsts: list[pl.DataFrame] = []
     longest: list[pl.DataFrame] = []
-    total = rows.height if rows is not None else 0
+    # Batches are ranges of row positions (rows a print_when hides leave gaps in the positions).
+    total = row_count if rows is not None else 0
     for start in range(0, max(total, 1), batch_rows):
         parts = [groups.filter(pl.col("__pos").is_between(start, start + batch_rows, closed="left"))]
         if total == 0:
             parts = [groups]
         if rows is not None and detail is not None and total:
-            batch = rows.slice(start, batch_rows).with_columns(
+            bounds = pl.Series([start, start + batch_rows], dtype=pl.UInt32)
+            low, high = rows["__pos"].search_sorted(bounds, side="left").to_list()
+            batch = rows.slice(low, high - low).with_columns(
                 pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
                 pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
             )

@@ -147,6 +147,11 @@ class Band(_Model):
     """Space above and below the band's content."""
     space_after: Length = "0pt"
     """Extra space after the band, e.g. to set groups apart."""
+    print_when: ExpressionSource | None = None
+    """Show the band only where this is true (evaluated in the band's scope: a row, a group, the
+    report), e.g. ``"amount > 1000"`` in the detail band or ``"orders > 1"`` in a group footer."""
+    page_break_before: bool = False
+    """Start a new page before the band (unless it is already at the top of one)."""
 
     @field_validator("padding", "space_after", mode="before")
     @classmethod
@@ -160,6 +165,8 @@ class Group(_Model):
     name: str
     key: ExpressionSource | None = None
     descending: bool = False
+    new_page: bool = False
+    """Start every group of this level on a new page."""
     header: Band | None = None
     footer: Band | None = None
 

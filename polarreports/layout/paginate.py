@@ -57,9 +57,12 @@ def paginate(
     body: float,
     first_page_used: float = 0.0,
     summary: float = 0.0,
+    breaks_before: Sequence[bool] = (),
 ) -> Pagination:
-    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists)."""
+    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists); a band
+    whose kind has ``breaks_before`` starts a new page."""
     count = len(kinds)
+    forced = [i for i, kind in enumerate(kinds) if i and kind < len(breaks_before) and breaks_before[kind]]
     steps = [heights[k] + spacing[k] for k in kinds]
     ends = list(itertools.accumulate(steps))  # ends[i]: bottom of band i plus its space after
     widest_space = max(spacing, default=0.0)
@@ -73,6 +76,9 @@ def paginate(
         while last > first and ends[last] - spacing[kinds[last]] - base > available + EPSILON:
             last -= 1
         last = max(last, first)
+        next_forced = bisect.bisect_right(forced, first)
+        if next_forced < len(forced) and forced[next_forced] <= last:
+            last = forced[next_forced] - 1
         while last > first and last + 1 < count and sticky[kinds[last]]:
             last -= 1
         first = last + 1

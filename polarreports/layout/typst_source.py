@@ -189,7 +189,9 @@ class _Writer:
         if strokes:
             options.append(f"stroke: ({', '.join(strokes)})")
         self.line(f"// {band.name}", band.name)
-        self.line(f"#let {function}(c) = block({', '.join(options)}, {{", band.name)
+        # no page break while measuring: there the band is measured inside a block
+        opening = "{ if not measuring { pagebreak(weak: true) }; block(" if band.break_before else "block("
+        self.line(f"#let {function}(c) = {opening}{', '.join(options)}, {{", band.name)
         data_index = 0
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
@@ -208,7 +210,7 @@ class _Writer:
             gap = "" if first_on_line else f"h({GUTTER}); "
             self.line(f"  {gap}{self.element(cell, index, gap=not first_on_line)}", band.name, cell.where)
             first_on_line = False
-        self.line("})", band.name)
+        self.line("}) }" if band.break_before else "})", band.name)
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -219,6 +221,7 @@ class _Writer:
         self.line(f'#let data = json("/{DATA_FILE}")')
         self.line("// A chunk of a long report is typeset alone: it knows its first page number and the total.")
         self.line('#let first-page = data.at("first_page", default: 1)')
+        self.line('#let measuring = data.at("measure", default: false)')
         self.line("#let page-number() = here().page() + first-page - 1  // needs context")
         self.line(
             '#let total-pages() = { let t = data.at("total_pages", default: none); '
@@ -246,7 +249,8 @@ class _Writer:
             band = plan.band(kind)
             if band is None:
                 return "none"
-            return f"{functions[band.name]}(data.static.{kind})"
+            # a report band whose print_when is false is left out of the data
+            return f'(if "{kind}" in data.static {{ {functions[band.name]}(data.static.{kind}) }})'
 
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
@@ -259,7 +263,7 @@ class _Writer:
 
     def _body(self, report_band: Callable[[str], str], column_header: str) -> None:
         """The document body: a measuring pass, the no-data page, or the bands of one chunk."""
-        self.line('  if data.at("measure", default: false) {')
+        self.line("  if measuring {")
         self.line("    // Measuring pass: the heights the paginator needs, nothing is shown.")
         self.line("    layout(size => {")
         self.line("      let height(body) = measure(block(width: size.width, body)).height.pt()")

@@ -61,6 +61,8 @@ class ReportData:
     samples: list[dict[str, Any]]
     sticky: list[bool]
     """Per band kind (index ``k``): whether it is a group header (kept with what follows)."""
+    breaks: list[bool]
+    """Per band kind: whether a new page starts before it."""
 
     def json(self, start: int = 0, count: int | None = None, **extra: Any) -> bytes:
         """The data file for bands ``start`` .. ``start + count``, with ``extra`` settings."""
@@ -199,6 +201,7 @@ def _paginate(source: TypstSource, data: ReportData) -> tuple[_Measured, list[in
         body=measured.body,
         first_page_used=measured.top,
         summary=measured.summary,
+        breaks_before=data.breaks,
     )
     return measured, kinds, pages
 
@@ -265,7 +268,7 @@ def _chunked(
         if end["page"] != expected:
             msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
             raise _Mispredicted(msg)
-        if not last:
+        if not last and not data.breaks[kinds[pages.starts[chunk_pages[i + 1]]]]:
             next_band = pages.starts[chunk_pages[i + 1]]
             needed = measured.spacing[kinds[next_band - 1]] + _needed_after(next_band, kinds, measured, data.sticky)
             if body_bottom - end["y"] >= needed - EPSILON:

@@ -192,7 +192,10 @@ class _Builder:
             plans.append(self._band("detail", "bands.detail", report.bands.detail, "rows", deepest, groups, variables))
         for group in groups:
             definition = report.groups[group.level - 1]
-            for kind, band in (("group_header", definition.header), ("group_footer", definition.footer)):
+            header = definition.header
+            if header is None and definition.new_page:
+                header = Band(padding="0pt")  # an empty header carries the page break
+            for kind, band in (("group_header", header), ("group_footer", definition.footer)):
                 if band is not None:
                     name = f"groups[{group.level - 1}] ({group.name!r}).{kind.removeprefix('group_')}"
                     plans.append(self._band(kind, name, band, "group", group.level, groups, variables))
@@ -218,7 +221,21 @@ class _Builder:
             cell = self._cell(element, where, scope, level, groups, variables)
             if cell is not None:
                 cells.append(cell)
-        return BandPlan(kind, name, band, scope, level if scope == "group" else 0, tuple(cells))
+        when = None
+        if band.print_when is not None:
+            names = self._scope_names(scope, level, groups, variables)
+            when = self.expr(band.print_when, f"{name}.print_when", names)
+        new_page = kind == "group_header" and self.report.groups[level - 1].new_page
+        return BandPlan(
+            kind,
+            name,
+            band,
+            scope,
+            level if scope == "group" else 0,
+            tuple(cells),
+            when,
+            band.page_break_before or new_page,
+        )
 
     def _scope_names(
         self, scope: Scope, level: int, groups: list[GroupLevel], variables: list[VariablePlan]

@@ -50,6 +50,10 @@ class BandPlan:
     level: int = 0
     """Group level (1 = outermost) for group bands."""
     cells: tuple[Cell, ...] = ()
+    when: pl.Expr | None = None
+    """Where the band shows (``print_when``), in its scope; None: everywhere."""
+    break_before: bool = False
+    """Whether a new page starts before the band."""
 
     @property
     def data_cells(self) -> tuple[Cell, ...]:

@@ -1,0 +1,85 @@
+"""Band and group options: print_when, page breaks before a band, a new page per group."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+import pytest
+
+import polarreports as pr
+from polarreports.output.compile import compile_document
+from tests.conftest import pdf_lines, pdf_pages
+
+
+def test_print_when_shows_a_detail_row_only_where_true(sales: pl.DataFrame) -> None:
+    report = pr.Report(
+        name="big orders",
+        columns={"amount": "quantity * unit_price"},
+        bands=pr.Bands(
+            detail=pr.Band(print_when="amount > 20000", elements=[pr.Field(column="order_id", format="0")]),
+        ),
+    )
+    lines = pdf_lines(report.render(sales).pdf)
+    big = sales.filter(pl.col("quantity") * pl.col("unit_price") > 20000)
+    assert sorted(int(line) for line in lines) == sorted(big["order_id"].to_list())
+
+
+def test_print_when_on_group_and_report_bands(sales: pl.DataFrame) -> None:
+    report = pr.Report(
+        name="r",
+        groups=[
+            pr.Group(
+                name="region",
+                footer=pr.Band(
+                    print_when="orders > 400", elements=[pr.Field(column="region"), pr.Aggregate(variable="orders")]
+                ),
+            )
+        ],
+        variables=[pr.Variable(name="orders", calculation="count")],
+        bands=pr.Bands(
+            title=pr.Band(print_when="orders < 0", elements=[pr.Label(text="never shown")]),
+            summary=pr.Band(
+                print_when="orders > 0", elements=[pr.Label(text="shown"), pr.Aggregate(variable="orders")]
+            ),
+        ),
+    )
+    lines = pdf_lines(report.render(sales).pdf)
+    counts = sales.group_by("region").len()
+    expected = {f"{region} {n:,}" for region, n in counts.iter_rows() if n > 400}
+    assert {line for line in lines if line.split(" ")[0] in set(sales["region"])} == expected
+    assert "never shown" not in lines
+    assert f"shown {sales.height:,}" in lines
+
+
+def test_print_when_must_be_true_or_false(sales: pl.DataFrame) -> None:
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(print_when="quantity * 2", elements=[])))
+    with pytest.raises(pr.PlanError, match=r"bands\.detail\.print_when: must be true or false, but gives Int32"):
+        report.render(sales)
+
+
+def new_page_report(*, with_header: bool) -> pr.Report:
+    header = pr.Band(elements=[pr.Field(column="region", bold=True)]) if with_header else None
+    return pr.Report(
+        name="pages",
+        groups=[pr.Group(name="region", new_page=True, header=header)],
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="region"), pr.Field(column="order_id", format="0")]),
+            page_footer=pr.Band(elements=[pr.PageNumber()]),
+        ),
+    )
+
+
+@pytest.mark.parametrize("with_header", [True, False])
+def test_every_group_starts_a_new_page(sales: pl.DataFrame, with_header: bool) -> None:
+    pages = pdf_pages(new_page_report(with_header=with_header).render(sales.head(400)).pdf)
+    regions_per_page = [{line.split(" ")[0] for line in page.splitlines()[:-1]} for page in pages]
+    assert all(len(regions) == 1 for regions in regions_per_page)
+    starts = [regions_per_page[0]] + [b for a, b in itertools.pairwise(regions_per_page) if a != b]
+    assert len(starts) == sales.head(400)["region"].n_unique()
+
+
+def test_page_breaks_are_predicted_for_chunks(sales: pl.DataFrame) -> None:
+    document = new_page_report(with_header=True).render(pr.sample.sales_data(6_000))
+    assert "chunks in" in (document.pdf and document.stats["typeset"])
+    assert pdf_pages(document.pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
