@@ -27,9 +27,6 @@ DATA_FILE = "data.json"
 FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
-HAIR = "0.01pt"
-"""Taken off every cell, so that widths adding up to 100% never overflow the line by a rounding
-error (which would wrap the last cell onto a line of its own)."""
 
 
 def typst_string(text: str) -> str:
@@ -129,8 +126,8 @@ class _Writer:
     def element(self, cell: Cell, index: int | None, *, gap: bool) -> str:
         element = cell.element
         width = element.width or "1fr"
-        if not width.endswith("fr"):
-            width = f"{width} - {GUTTER} - {HAIR}" if gap else f"{width} - {HAIR}"
+        if gap and not width.endswith("fr"):
+            width = f"{width} - {GUTTER}"
         if isinstance(element, Line):
             stroke = f"{element.thickness}pt + {self._color(element.color)}"
             return f"box(width: {width}, height: 0.6em, align(horizon, line(length: 100%, stroke: {stroke})))"
