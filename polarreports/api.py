@@ -89,7 +89,14 @@ def render(
     stream_bands = [band for band in plan.bands if band.scope != "report"]
     sticky = [band.kind == "group_header" for band in stream_bands]
     breaks = [band.break_before for band in stream_bands]
-    data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky, breaks=breaks)
+    data = ReportData(
+        static=stream.static,
+        bands=stream.bands,
+        samples=stream.samples,
+        sticky=sticky,
+        breaks=breaks,
+        pages=stream.pages,
+    )
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
     stats.update(rows=stream.row_count, bands=stream.band_count, **stream.chart_stats)

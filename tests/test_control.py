@@ -14,6 +14,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.output import typeset
+from polarreports.output.compile import WORKER
 from tests.conftest import EXAMPLE
 
 
@@ -23,7 +24,7 @@ def long_data() -> pl.DataFrame:
 
 
 def worker_processes() -> list[int]:
-    """Typst worker processes still alive on this machine (the tests render one at a time)."""
+    """Typst worker processes of this checkout still alive (the tests render one at a time)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -31,7 +32,7 @@ def worker_processes() -> list[int]:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"polarreports/output/_worker.py" in command:
+            if str(WORKER).encode() in command:
                 found.append(int(entry.name))
     return found
 

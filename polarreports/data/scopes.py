@@ -128,7 +128,7 @@ def _report(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
 
 def _needs_rows(plan: ReportPlan) -> bool:
     """Whether the report shows rows one by one (or running values), so the rows must be sorted."""
-    return plan.band("detail") is not None or bool(plan.running_levels)
+    return plan.band("detail") is not None or bool(plan.running_levels) or plan.has_page_values
 
 
 DECOMPOSABLE = frozenset({"sum", "count", "avg", "min", "max"})

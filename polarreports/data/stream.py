@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from polarreports.charts import alt_text, render_charts, to_points
+from polarreports.data.pages import PageRows, page_rows_query
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
@@ -46,6 +47,8 @@ class StreamData:
     """Number of detail rows after the filter."""
     static: dict[str, list[str]]
     """Display strings of the report-scope bands (title, page header, summary, ...)."""
+    pages: PageRows | None = None
+    """What values per page are computed from, if the report shows any."""
 
     @property
     def band_count(self) -> int:
@@ -238,7 +241,10 @@ def collect_stream(
     if detail is not None:
         shown = scopes.rows if detail.when is None else scopes.rows.filter(detail.when.fill_null(value=False))
         queries.append(shown.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
+    if plan.has_page_values:
+        queries.insert(0, page_rows_query(plan, scopes.rows))
     collected = pl.collect_all(queries, engine="streaming")
+    page_rows = collected.pop(0) if plan.has_page_values else None
     chart_stats: dict[str, int] = {}
     report_frame = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
@@ -292,8 +298,16 @@ def collect_stream(
         merged = pl.concat(parts).sort("__pos", "__sub")
         firsts.append(merged.group_by("k", maintain_order=True).first())
         longest.append(_longest_cells(merged))
-        pieces.append(merged.select("k", pl.struct("k", "c").struct.json_encode().alias("json")))
-    bands = pl.concat(pieces) if pieces else pl.DataFrame(schema={"k": pl.UInt16, "json": pl.String})
+        pieces.append(merged.select("k", "__pos", pl.struct("k", "c").struct.json_encode().alias("json")))
+    bands = (
+        pl.concat(pieces) if pieces else pl.DataFrame(schema={"k": pl.UInt16, "__pos": pl.UInt32, "json": pl.String})
+    )
+    pages = None
+    if page_rows is not None:
+        detail_k = band_index[detail.name] if detail is not None else -1
+        is_detail = bands["k"].cast(pl.Int32) == detail_k
+        pages = PageRows(plan, page_rows, bands["__pos"], is_detail, scopes.dtypes)
+    bands = bands.drop("__pos")
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
         bands=bands,
@@ -301,4 +315,5 @@ def collect_stream(
         row_count=row_count,
         static=static,
         chart_stats=chart_stats,
+        pages=pages,
     )

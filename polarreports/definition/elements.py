@@ -156,11 +156,16 @@ class Aggregate(_Valued):
     ``running`` is the cumulative value since the variable was last reset; ``percent`` is the
     value as a fraction of the total of the group named by ``of`` (default: the enclosing
     group, or the report).
+
+    In the page header and footer and the column header and footer, values per page:
+    ``page`` is the calculation over the detail rows on that page (a page subtotal, or a row
+    count per page), ``brought_forward`` the running value before the page's first row and
+    ``carried_forward`` after its last row (as accounting ledgers print them).
     """
 
     type: Literal["aggregate"] = "aggregate"
     variable: str
-    show: Literal["value", "running", "percent"] = "value"
+    show: Literal["value", "running", "percent", "page", "brought_forward", "carried_forward"] = "value"
     of: str | None = None
 
 
@@ -200,10 +205,12 @@ class Image(_Element):
 
 
 class PageNumber(_Element):
-    """Page numbering; ``text`` may use {page} and {pages}."""
+    """Page numbering; ``text`` may use {page} and {pages}. With ``group``, the numbers count
+    the pages of that group's current instance (statements numbered per customer)."""
 
     type: Literal["page_number"] = "page_number"
     text: str = "Page {page} of {pages}"
+    group: str | None = None
 
 
 class Dimension(BaseModel):

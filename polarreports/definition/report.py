@@ -178,8 +178,12 @@ class Bands(_Model):
     detail: Band | None = None
     column_footer: Band | None = None
     page_footer: Band | None = None
+    last_page_footer: Band | None = None
+    """Printed instead of the page footer on the last page (e.g. with the signature line)."""
     summary: Band | None = None
     no_data: Band | None = None
+    background: Band | None = None
+    """Printed behind the content of every page, centred: a watermark such as "DRAFT"."""
 
 
 def _sort_key(value: Any) -> Any:

@@ -103,23 +103,27 @@ class _Writer:
             align = "right" if numeric else "left"
         return body if align == "left" else f"align({align}, {body})"
 
-    def _page_number(self, element: PageNumber) -> str:
+    def _page_number(self, element: PageNumber, slot: int | None) -> str:
+        """``element.text`` with its numbers: the document's pages, or with ``slot``, the
+        pages of the current group (values per page ``slot`` and ``slot + 1``)."""
+        page = "str(page-number())" if slot is None else f"page-value({slot})"
+        pages = "str(total-pages())" if slot is None else f"page-value({slot + 1})"
         parts = []
         rest = element.text
         while rest:
-            page, pages = rest.find("{page}"), rest.find("{pages}")
-            hits = [i for i in (page, pages) if i >= 0]
+            page_at, pages_at = rest.find("{page}"), rest.find("{pages}")
+            hits = [i for i in (page_at, pages_at) if i >= 0]
             if not hits:
                 parts.append(typst_string(rest))
                 break
             at = min(hits)
             if at:
                 parts.append(typst_string(rest[:at]))
-            if at == pages:
-                parts.append("str(total-pages())")
+            if at == pages_at:
+                parts.append(pages)
                 rest = rest[at + len("{pages}") :]
             else:
-                parts.append("str(page-number())")
+                parts.append(page)
                 rest = rest[at + len("{page}") :]
         return "context { " + "; ".join(parts) + " }"
 
@@ -158,7 +162,9 @@ class _Writer:
         if isinstance(element, Label):
             body = typst_string(element.text)
         elif isinstance(element, PageNumber):
-            body = self._page_number(element)
+            body = self._page_number(element, cell.page_slot)
+        elif cell.page_slot is not None:
+            body = f"page-value({cell.page_slot})"
         else:
             body = f"c.at({index})"
         body = self._aligned(cell, self._styled(element, body))
@@ -188,7 +194,12 @@ class _Writer:
         self.line(f"// {band.name}", band.name)
         # no page break while measuring: there the band is measured inside a block
         opening = "{ if not measuring { pagebreak(weak: true) }; block(" if band.break_before else "block("
-        self.line(f"#let {function}(c) = {opening}{', '.join(options)}, {{", band.name)
+        marked = self.plan.has_page_values and band.scope != "report"
+        parameters = "c, m: none" if marked else "c"
+        self.line(f"#let {function}({parameters}) = {opening}{', '.join(options)}, {{", band.name)
+        if marked:
+            # Where the pages break, checked after typesetting: the values per page assume it.
+            self.line("  if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }", band.name)
         data_index = 0
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
@@ -220,6 +231,11 @@ class _Writer:
         self.line('#let first-page = data.at("first_page", default: 1)')
         self.line('#let measuring = data.at("measure", default: false)')
         self.line("#let page-number() = here().page() + first-page - 1  // needs context")
+        self.line("// Values per page (page totals, carried forward ...), computed once the page breaks are known.")
+        self.line(
+            '#let page-value(i) = context { let p = data.at("pages", default: none); '
+            'if p == none { "" } else { p.at(here().page() - 1, default: ()).at(i, default: "") } }'
+        )
         self.line(
             '#let total-pages() = { let t = data.at("total_pages", default: none); '
             "if t == none { counter(page).final().first() } else { t } }"
@@ -253,7 +269,19 @@ class _Writer:
         page_header, column_header = report_band("page_header"), report_band("column_header")
         self.line(f"#let page-top-tallest = {{ {page_header}; {column_header} }}")
         self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {column_header} }} }}")
-        self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
+        column_footer, page_footer = report_band("column_footer"), report_band("page_footer")
+        last_footer = report_band("last_page_footer")
+        if last_footer == "none":
+            self.line(f"#let page-bottom = {{ {column_footer}; {page_footer} }}")
+            self.line("#let page-bottom-options = (page-bottom,)")
+        else:
+            self.line(
+                f"#let page-bottom = context {{ {column_footer}; "
+                f"if page-number() == total-pages() {{ {last_footer} }} else {{ {page_footer} }} }}"
+            )
+            ordinary, last = f"{{ {column_footer}; {page_footer} }}", f"{{ {column_footer}; {last_footer} }}"
+            self.line(f"#let page-bottom-options = ({ordinary}, {last})")
+        self.line(f"#let page-background = align(center + horizon, rotate(-35deg, {report_band('background')}))")
         self.line(self._page_setup(page))
         self._body(report_band, column_header)
         return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
@@ -282,7 +310,12 @@ class _Writer:
         self.line(f"      {report_band('title')}")
         self.line(f"      {column_header}")
         self.line("    }")
-        self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
+        if self.plan.has_page_values:
+            self.line("    for r in data.rows {")
+            self.line('      if "m" in r { bands.at(r.k)(r.c, m: r.m) } else { bands.at(r.k)(r.c) }')
+            self.line("    }")
+        else:
+            self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
         self.line('    if data.at("last", default: true) {')
         self.line(f"      {report_band('summary')}")
         self.line("    }")
@@ -298,11 +331,12 @@ class _Writer:
         return (
             "#context {\n"
             f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
-            f"  let bottom-height = measure(block(width: {body_width}, page-bottom)).height\n"
+            f"  let bottom-height = calc.max(..page-bottom-options.map(\n"
+            f"    b => measure(block(width: {body_width}, b)).height))\n"
             f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
             f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
             f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
-            "header-ascent: 6pt, footer-descent: 6pt)"
+            "header-ascent: 6pt, footer-descent: 6pt, background: page-background)"
         )
 
 

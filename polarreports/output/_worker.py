@@ -7,7 +7,7 @@ and typst, so it starts in a few hundredths of a second::
 
 It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
 ``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...},
-"peak_mb": m}``, or
+"peak_mb": m, "marks": [[band, page], ...]}``, or
 ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails.
 """
 
@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
             pdf_tags=tags == "tagged",
         )
         end = json.loads(compiler.query("<polarreports-end>", field="value", one=True))
+        marks = json.loads(compiler.query("<polarreports-mark>", field="value"))
     except typst.TypstError as error:
         failure = {"message": error.message, "diagnostic": error.diagnostic, "hints": error.hints, "trace": error.trace}
         (folder / "result.json").write_text(json.dumps({"error": failure}))
@@ -54,7 +55,8 @@ def main(argv: list[str]) -> int:
     for number, page in enumerate(pages, start=1):
         (folder / f"page-{number:05d}.{output_format}").write_bytes(page)
     peak_mb = _peak_rss_mb()
-    (folder / "result.json").write_text(json.dumps({"pages": len(pages), "end": end, "peak_mb": peak_mb}))
+    summary = {"pages": len(pages), "end": end, "peak_mb": peak_mb, "marks": marks}
+    (folder / "result.json").write_text(json.dumps(summary))
     return 0
 
 

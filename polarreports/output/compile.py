@@ -70,15 +70,15 @@ def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
 
 
 def query_document(
-    source: TypstSource, data_json: bytes, selector: str | None, *, format: OutputFormat = "pdf", ppi: float = 144.0
-) -> tuple[list[bytes], Any]:
-    """Compile in this process; with a ``selector``, also read the one metadata value it labels."""
+    source: TypstSource, data_json: bytes, *selectors: str, format: OutputFormat = "pdf", ppi: float = 144.0
+) -> tuple[list[bytes], list[list[Any]]]:
+    """Compile in this process, and read the metadata values each of ``selectors`` labels."""
     with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
         main = _prepare(Path(folder), source, data_json)
         compiler = typst.Compiler(input=str(main), root=folder, font_paths=_fonts())
         try:
             result = compiler.compile(format=format, ppi=ppi, timestamp=FIXED_TIMESTAMP, pdf_tags=source.tagged)
-            found = json.loads(compiler.query(selector, field="value", one=True)) if selector else None
+            found = [json.loads(compiler.query(selector, field="value")) for selector in selectors]
         except typst.TypstError as error:
             failure = {
                 "message": error.message,
@@ -95,7 +95,7 @@ def compile_document(
     source: TypstSource, data_json: bytes, *, format: OutputFormat = "pdf", ppi: float = 144.0
 ) -> list[bytes]:
     """Compile to PDF (one item) or to PNG/SVG (one item per page), in this process."""
-    return query_document(source, data_json, None, format=format, ppi=ppi)[0]
+    return query_document(source, data_json, format=format, ppi=ppi)[0]
 
 
 def compile_in_worker(
@@ -135,4 +135,4 @@ def compile_in_worker(
         if "error" in result:
             raise _error(result["error"], source)
         pages = [(root / f"page-{n:05d}.{format}").read_bytes() for n in range(1, result["pages"] + 1)]
-    return pages, {**result["end"], "peak_mb": result["peak_mb"]}
+    return pages, {**result["end"], "peak_mb": result["peak_mb"], "marks": result["marks"]}

@@ -33,6 +33,7 @@ import pikepdf
 import polars as pl
 
 from polarreports.control import RenderControl
+from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
@@ -63,10 +64,24 @@ class ReportData:
     """Per band kind (index ``k``): whether it is a group header (kept with what follows)."""
     breaks: list[bool]
     """Per band kind: whether a new page starts before it."""
+    pages: PageRows | None = None
+    """What the values per page are computed from, if the report shows any."""
 
-    def json(self, start: int = 0, count: int | None = None, **extra: Any) -> bytes:
-        """The data file for bands ``start`` .. ``start + count``, with ``extra`` settings."""
-        rows = self.bands["json"].slice(start, count).str.join(",").item() if self.bands.height else ""
+    def json(
+        self, start: int = 0, count: int | None = None, *, marks: Sequence[int] | bool = (), **extra: Any
+    ) -> bytes:
+        """The data file for bands ``start`` .. ``start + count``, with ``extra`` settings.
+
+        Bands whose index is in ``marks`` (or every band, with ``marks=True``) report the page
+        they land on (``<polarreports-mark>``)."""
+        texts = self.bands["json"].slice(start, count)
+        if marks is True or (marks is not False and len(marks)):
+            index = pl.col("__i")
+            marked = pl.lit(True) if marks is True else index.is_in(pl.Series(list(marks), dtype=pl.UInt32))
+            tagged = pl.concat_str(pl.lit('{"m":'), index.cast(pl.String), pl.lit(","), pl.col("json").str.slice(1))
+            frame = texts.to_frame("json").with_row_index("__i", offset=start)
+            texts = frame.select(pl.when(marked).then(tagged).otherwise(pl.col("json")).alias("json"))["json"]
+        rows = texts.str.join(",").item() if self.bands.height else ""
         head = json.dumps({"static": self.static, **extra}, ensure_ascii=False)
         return (head[:-1] + ',"rows":[' + (rows or "") + "]}").encode()
 
@@ -100,7 +115,7 @@ def _measure(source: TypstSource, data: ReportData) -> _Measured | None:
     """Heights (pt) of each band kind, or None if some band's longest text wraps."""
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
-    _, found = query_document(source, probe, "<polarreports-measure>")
+    _, ((found,),) = query_document(source, probe, "<polarreports-measure>")
     heights = [0.0] * len(data.sticky)
     spacing = [0.0] * len(data.sticky)
     for i in range(0, len(data.samples), 2):
@@ -115,6 +130,36 @@ def _measure(source: TypstSource, data: ReportData) -> _Measured | None:
 
 class _Mispredicted(Exception):
     """A chunk did not come out as its pages were predicted."""
+
+
+@dataclass(frozen=True)
+class _PageValues:
+    """The values per page for a given set of page breaks, and the bands to check them by."""
+
+    band_page: pl.Series
+    """Page (0-based) of every band instance."""
+    strings: list[list[str]]
+    """Per page, the display strings of its values."""
+    marks: list[int]
+    """The bands on either side of every page break: where they land is checked."""
+
+    @classmethod
+    def predicted(cls, rows: PageRows, pagination: Pagination, count: int) -> _PageValues:
+        band_page = band_pages(pagination.starts, count)
+        marks = sorted({band for start in pagination.starts[1:] for band in (start - 1, start)})
+        return cls(band_page, rows.values(band_page, total=pagination.total), marks)
+
+    @classmethod
+    def found(cls, rows: PageRows, marks: list[list[int]], total: int) -> _PageValues:
+        """From a typesetting pass that marked every band: ``[band, page]`` pairs."""
+        pairs = pl.DataFrame(marks, schema=["band", "page"], orient="row").sort("band")
+        band_page = (pairs["page"] - 1).cast(pl.UInt32)
+        return cls(band_page, rows.values(band_page, total=total), [])
+
+    def agree(self, found: list[list[int]]) -> bool:
+        """Whether every checked band landed on the page predicted for it (``found`` pages
+        count from 1)."""
+        return all(int(self.band_page[band]) + 1 == page for band, page in found)
 
 
 def _run_chunks(
@@ -227,6 +272,32 @@ def preview(
     return compile_document(source, data_json, format=format, ppi=ppi)[:pages], pagination.total
 
 
+def _chunk_data(data: ReportData, pages: Pagination, chunk_pages: list[int], values: _PageValues | None) -> list[bytes]:
+    """The data file of each chunk: its bands, first page number, the total, and the values of
+    its pages."""
+    files = []
+    for i, page in enumerate(chunk_pages):
+        last = i == len(chunk_pages) - 1
+        first_band = pages.starts[page]
+        end_band = data.bands.height if last else pages.starts[chunk_pages[i + 1]]
+        extra: dict[str, Any] = {}
+        if values is not None:
+            page_end = pages.total if last else chunk_pages[i + 1]
+            extra = {"pages": values.strings[page:page_end], "marks": values.marks}
+        files.append(
+            data.json(
+                first_band,
+                end_band - first_band,
+                first_page=page + 1,
+                total_pages=pages.total,
+                first=i == 0,
+                last=last,
+                **extra,
+            )
+        )
+    return files
+
+
 def _chunked(
     source: TypstSource,
     data: ReportData,
@@ -234,8 +305,12 @@ def _chunked(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    predicted: tuple[_Measured, list[int], Pagination] | None,
+    values: _PageValues | None = None,
 ) -> list[bytes] | None:
-    predicted = _paginate(source, data)
+    """The report typeset in chunks, or None where one piece is better or the prediction was
+    wrong (``stats["typeset"]`` says why). With ``values``, each chunk gets the values of its
+    pages, and the bands on either side of each page break are checked."""
     if predicted is None:
         stats["typeset"] = "one piece (a long text wraps, so page breaks cannot be predicted)"
         return None
@@ -247,15 +322,10 @@ def _chunked(
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
     chunk_pages = pages.chunk_starts(per_chunk, sticky_before)
-    jobs = []
-    for i, page in enumerate(chunk_pages):
-        last = i == len(chunk_pages) - 1
-        first_band = pages.starts[page]
-        end_band = len(kinds) if last else pages.starts[chunk_pages[i + 1]]
-        data_json = data.json(
-            first_band, end_band - first_band, first_page=page + 1, total_pages=pages.total, first=i == 0, last=last
-        )
-        jobs.append(functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi))
+    jobs = [
+        functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi)
+        for data_json in _chunk_data(data, pages, chunk_pages, values)
+    ]
     used_workers = min(workers, len(jobs))
     body_bottom = measured.body_top + measured.body
     joined = _PdfJoiner() if format == "pdf" else None
@@ -267,6 +337,9 @@ def _chunked(
         expected = (pages.total if last else chunk_pages[i + 1]) - chunk_pages[i]
         if end["page"] != expected:
             msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
+            raise _Mispredicted(msg)
+        if values is not None and not values.agree(end["marks"]):
+            msg = f"a page break in chunk {i + 1} moved"
             raise _Mispredicted(msg)
         if not last and not data.breaks[kinds[pages.starts[chunk_pages[i + 1]]]]:
             next_band = pages.starts[chunk_pages[i + 1]]
@@ -330,6 +403,66 @@ class _PdfJoiner:
             self._folder.cleanup()
 
 
+def _one_piece(
+    source: TypstSource,
+    data_json: bytes,
+    format: OutputFormat,
+    ppi: float,
+    control: RenderControl,
+    *,
+    in_worker: bool,
+) -> tuple[list[bytes], list[list[int]], int]:
+    """Typeset in one piece: the pages, the marked bands' ``[band, page]`` and the last page."""
+    if in_worker:
+        job = functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi)
+        pages, end = _run_chunks([job], 1, control)[0]
+        return pages, end["marks"], end["page"]
+    control.report("typesetting", 0, 1, "pieces")
+    pages, (marks, ends) = query_document(
+        source, data_json, "<polarreports-mark>", "<polarreports-end>", format=format, ppi=ppi
+    )
+    control.report("typesetting", 1, 1, "pieces")
+    return pages, marks, ends[0]["page"] if ends else 1
+
+
+def _with_page_values(
+    source: TypstSource,
+    data: ReportData,
+    format: OutputFormat,
+    ppi: float,
+    stats: dict[str, Any],
+    control: RenderControl,
+) -> list[bytes]:
+    """A report with values per page (page totals, carried forward, ...): they follow from the
+    predicted page breaks, and the bands on either side of every break are checked. Where the
+    prediction fails, a first pass finds every band's page and a second one prints the values."""
+    assert data.pages is not None
+    count = data.bands.height
+    in_worker = count >= MIN_BANDS_FOR_CHUNKS
+    predicted = _paginate(source, data) if count else None
+    if predicted is not None:
+        pagination = predicted[2]
+        values = _PageValues.predicted(data.pages, pagination, count)
+        if in_worker:
+            chunked = _chunked(source, data, format, ppi, stats, control, predicted, values)
+            if chunked is not None:
+                return chunked
+        data_json = data.json(marks=values.marks, pages=values.strings)
+        pages, marks, last_page = _one_piece(source, data_json, format, ppi, control, in_worker=in_worker)
+        if values.agree(marks) and last_page == pagination.total:
+            stats["typeset"] = "one piece"
+            return pages
+    # The page of every band from a first pass, then the values they give.
+    _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, in_worker=in_worker)
+    if marks:
+        strings = _PageValues.found(data.pages, marks, last_page).strings
+    else:  # no bands: the values of empty pages
+        strings = data.pages.values(pl.Series([], dtype=pl.UInt32), total=last_page)
+    pages, _, _ = _one_piece(source, data.json(pages=strings), format, ppi, control, in_worker=in_worker)
+    stats["typeset"] = "one piece, in two passes (the page breaks could not be predicted)"
+    return pages
+
+
 def typeset(
     source: TypstSource,
     data: ReportData,
@@ -341,13 +474,15 @@ def typeset(
 ) -> list[bytes]:
     """The document as PDF (one item) or PNG/SVG pages; ``stats["typeset"]`` says how."""
     control.check()
-    if data.bands.height < MIN_BANDS_FOR_CHUNKS:
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:
         stats["typeset"] = "one piece"
         control.report("typesetting", 0, 1, "pieces")
         pages = compile_document(source, data.json(), format=format, ppi=ppi)
         control.report("typesetting", 1, 1, "pieces")
         return pages
-    chunked = _chunked(source, data, format, ppi, stats, control)
+    if data.pages is not None:
+        return _with_page_values(source, data, format, ppi, stats, control)
+    chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data))
     if chunked is not None:
         return chunked
     # A long report in one piece: still in a worker process, so that it can be stopped.

@@ -20,17 +20,19 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image
+from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
 from polarreports.plan.model import (
+    PAGE_BANDS,
     REPORT_BANDS,
     BandPlan,
     Cell,
     ChartPlan,
     GroupLevel,
+    PageSlot,
     ReportPlan,
     Scope,
     VariablePlan,
@@ -41,6 +43,7 @@ __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
 FIRST_PREFIX = "__first__"
 RUNNING_PREFIX = "__run__"
+PAGE_SHOWS = ("page", "brought_forward", "carried_forward")
 
 
 def _chart_title(element: Element) -> str | None:
@@ -77,6 +80,7 @@ class _Builder:
         self.first_columns: dict[int, list[str]] = {}
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
+        self.page_slots: list[PageSlot] = []
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -139,6 +143,7 @@ class _Builder:
             first_columns={k: tuple(v) for k, v in self.first_columns.items()},
             running_levels=frozenset(self.running_levels),
             charts=tuple(self.charts),
+            page_slots=tuple(self.page_slots),
         )
 
     def _groups(self, available: list[str]) -> list[GroupLevel]:
@@ -218,7 +223,10 @@ class _Builder:
         cells = []
         for i, element in enumerate(band.elements):
             where = f"{name}.elements[{i}] ({_describe(element)})"
-            cell = self._cell(element, where, scope, level, groups, variables)
+            if kind in PAGE_BANDS and isinstance(element, Aggregate | PageNumber):
+                cell = self._page_cell(element, where, groups, variables)
+            else:
+                cell = self._cell(element, where, scope, level, groups, variables)
             if cell is not None:
                 cells.append(cell)
         when = None
@@ -277,7 +285,16 @@ class _Builder:
             expr = self.expr(element.expr, where, names, hint)
             return None if expr is None else Cell(element, where, expr, element.format)
         if isinstance(element, Aggregate):
+            if element.show in PAGE_SHOWS:
+                self.issue(
+                    f"{where}: show {element.show!r} is a value per page: it can be shown in the page "
+                    "header or footer and the column header or footer"
+                )
+                return None
             return self._aggregate(element, where, scope, level, groups, variables)
+        if isinstance(element, PageNumber) and element.group is not None:
+            self.issue(f"{where}: page numbers within a group can be shown in the page header or footer")
+            return None
         if isinstance(element, Chart):
             return self._chart(element, where, scope, level)
         if isinstance(element, Image):
@@ -286,6 +303,37 @@ class _Builder:
                 self.issue(f"{where}: image file not found: {path}")
                 return None
         return Cell(element, where)
+
+    def _page_cell(
+        self, element: Aggregate | PageNumber, where: str, groups: list[GroupLevel], variables: list[VariablePlan]
+    ) -> Cell | None:
+        """A cell of a band printed on every page; values per page get a slot in each page's
+        list of values."""
+        if isinstance(element, PageNumber):
+            if element.group is None:
+                return Cell(element, where)
+            levels = {g.name: g.level for g in groups}
+            if element.group not in levels:
+                self.issue(f"{where}: unknown group {element.group!r}{closest(element.group, levels)}")
+                return None
+            first = len(self.page_slots)
+            for number in ("page_in_group", "pages_in_group"):
+                slot = PageSlot(len(self.page_slots), number, where, level=levels[element.group], pattern="0")
+                self.page_slots.append(slot)
+            return Cell(element, where, page_slot=first)
+        what = element.show
+        if what not in ("page", "brought_forward", "carried_forward"):
+            return self._cell(element, where, "report", 0, groups, variables)
+        variable = next((v for v in variables if v.name == element.variable), None)
+        if variable is None:
+            hint = closest(element.variable, [v.name for v in variables])
+            self.issue(f"{where}: unknown variable {element.variable!r}{hint}")
+            return None
+        slot = PageSlot(
+            len(self.page_slots), what, where, variable, pattern=element.format, null_text=element.null_text
+        )
+        self.page_slots.append(slot)
+        return Cell(element, where, page_slot=slot.index)
 
     def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
         if scope == "rows":

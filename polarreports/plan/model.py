@@ -18,10 +18,23 @@ import polars as pl
 from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
 
-__all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
+__all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
-REPORT_BANDS = ("title", "page_header", "column_header", "column_footer", "page_footer", "summary", "no_data")
+REPORT_BANDS = (
+    "title",
+    "page_header",
+    "column_header",
+    "column_footer",
+    "page_footer",
+    "last_page_footer",
+    "summary",
+    "no_data",
+    "background",
+)
+PAGE_BANDS = ("page_header", "column_header", "column_footer", "page_footer", "last_page_footer")
+"""Bands printed on every page: the only ones that can show values per page."""
+PageValue = Literal["page", "brought_forward", "carried_forward", "page_in_group", "pages_in_group"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,8 @@ class Cell:
     pattern: str | None = None
     default_pattern: str | None = None
     """Pattern to use when the element gives none (e.g. '0.0%' for a percent)."""
+    page_slot: int | None = None
+    """For a value per page: its index in each page's list of values (see ``PageSlot``)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,21 @@ class VariablePlan:
 
 
 @dataclass(frozen=True)
+class PageSlot:
+    """A value that differs from page to page (a page subtotal, a carried-forward total, a page
+    number within a group), computed in Polars once the page breaks are known."""
+
+    index: int
+    what: PageValue
+    where: str
+    variable: VariablePlan | None = None
+    level: int = 0
+    """For page numbers within a group: the group's level."""
+    pattern: str | None = None
+    null_text: str = ""
+
+
+@dataclass(frozen=True)
 class ReportPlan:
     report: Report
     parameters: dict[str, Any]
@@ -105,8 +135,14 @@ class ReportPlan:
     first_columns: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Per scope level (0 = report), the data columns whose first value a field shows."""
     running_levels: frozenset[int] = frozenset()
-    charts: tuple[ChartPlan, ...] = ()
     """Group levels whose bands show running values (joined from the rows at the group's end)."""
+    charts: tuple[ChartPlan, ...] = ()
+    page_slots: tuple[PageSlot, ...] = ()
+    """Values per page, in the order of each page's list of values."""
+
+    @property
+    def has_page_values(self) -> bool:
+        return bool(self.page_slots)
 
     @property
     def group_keys(self) -> list[str]:
