@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.charts import to_points
 from polarreports.control import CancelToken, Progress, RenderControl, logger
 from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
@@ -41,6 +42,32 @@ def plan_report(report: Report, data: Any, /, **params: Any) -> tuple[ReportPlan
         raise DataError(msg) from None
     plan = build_plan(report, schema, params, base_dir=Path.cwd())
     return plan, build_scopes(plan, lf)
+
+
+def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
+    """What decides where pages break, per band kind of the stream: for ``ReportData``."""
+    stream_bands = [band for band in plan.bands if band.scope != "report"]
+    title, summary = plan.band("title"), plan.band("summary")
+    font_size = plan.report.page.font_size
+    keep, reprint = {}, {}
+    for group in plan.groups:
+        definition = plan.report.groups[group.level - 1]
+        if definition.keep_together or definition.min_space is not None:
+            min_space = to_points(definition.min_space, whole=0, font_size=font_size) if definition.min_space else 0.0
+            keep[group.level] = (definition.keep_together, min_space)
+        header, footer = plan.band("group_header", group.level), plan.band("group_footer", group.level)
+        if definition.reprint_header and header is not None and footer is not None:
+            reprint[group.level] = (indices[header.name], indices[footer.name])
+    return {
+        "sticky": [band.kind == "group_header" for band in stream_bands],
+        "breaks": [band.break_before for band in stream_bands],
+        "breaks_after": [band.break_after for band in stream_bands],
+        "title_page": title is not None and title.break_after,
+        "summary_page": summary is not None and summary.break_before,
+        "header_levels": [band.level if band.kind == "group_header" else 0 for band in stream_bands],
+        "keep": keep,
+        "reprint": reprint,
+    }
 
 
 def validate(report: Report, data: Any, /, **params: Any) -> ReportPlan:
@@ -86,16 +113,12 @@ def render(
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
-    stream_bands = [band for band in plan.bands if band.scope != "report"]
-    sticky = [band.kind == "group_header" for band in stream_bands]
-    breaks = [band.break_before for band in stream_bands]
     data = ReportData(
         static=stream.static,
         bands=stream.bands,
         samples=stream.samples,
-        sticky=sticky,
-        breaks=breaks,
         pages=stream.pages,
+        **page_flow(plan, indices),
     )
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}

@@ -152,6 +152,10 @@ class Band(_Model):
     report), e.g. ``"amount > 1000"`` in the detail band or ``"orders > 1"`` in a group footer."""
     page_break_before: bool = False
     """Start a new page before the band (unless it is already at the top of one)."""
+    page_break_after: bool = False
+    """Start a new page after the band: on the title, a title page of its own."""
+    keep_together: bool = False
+    """Never split the band across pages (a band of several lines moves to the next page whole)."""
 
     @field_validator("padding", "space_after", mode="before")
     @classmethod
@@ -167,8 +171,26 @@ class Group(_Model):
     descending: bool = False
     new_page: bool = False
     """Start every group of this level on a new page."""
+    reprint_header: bool = False
+    """Print the group header again at the top of every page the group continues on, followed
+    by ``continued_text``."""
+    continued_text: str = "(continued)"
+    keep_together: bool = False
+    """Start the group on a new page if it does not fit in the rest of the page but fits on one
+    page (a longer group starts where it is and continues on the next pages)."""
+    min_space: Length | None = None
+    """Start the group on a new page unless at least this much room is left, e.g. '40mm'. (A
+    group header never ends a page in any case.)"""
+    footer_position: Literal["after_group", "page_bottom"] = "after_group"
+    """``page_bottom`` prints the group footer at the bottom of the page (e.g. an invoice's
+    totals), and the next group starts on a new page."""
     header: Band | None = None
     footer: Band | None = None
+
+    @field_validator("min_space", mode="before")
+    @classmethod
+    def _min_space(cls, value: Any) -> Any:
+        return None if value is None else _check_length(value)
 
 
 class Bands(_Model):

@@ -175,7 +175,7 @@ class _Writer:
 
     # -- bands ---------------------------------------------------------------------------
 
-    def band_function(self, band: BandPlan, function: str) -> None:
+    def _block_options(self, band: BandPlan) -> list[str]:
         definition = band.band
         options = ["width: 100%", f"inset: (x: {GUTTER} / 2, y: {definition.padding})"]
         if band.kind == "group_header":
@@ -191,15 +191,12 @@ class _Writer:
             strokes.append("bottom: 0.5pt + luma(110)")
         if strokes:
             options.append(f"stroke: ({', '.join(strokes)})")
-        self.line(f"// {band.name}", band.name)
-        # no page break while measuring: there the band is measured inside a block
-        opening = "{ if not measuring { pagebreak(weak: true) }; block(" if band.break_before else "block("
-        marked = self.plan.has_page_values and band.scope != "report"
-        parameters = "c, m: none" if marked else "c"
-        self.line(f"#let {function}({parameters}) = {opening}{', '.join(options)}, {{", band.name)
-        if marked:
-            # Where the pages break, checked after typesetting: the values per page assume it.
-            self.line("  if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }", band.name)
+        if definition.keep_together:
+            options.append("breakable: false")
+        return options
+
+    def _cells(self, band: BandPlan) -> None:
+        """The band's elements, left to right."""
         data_index = 0
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
@@ -218,7 +215,44 @@ class _Writer:
             gap = "" if first_on_line else f"h({GUTTER}); "
             self.line(f"  {gap}{self.element(cell, index, gap=not first_on_line)}", band.name, cell.where)
             first_on_line = False
-        self.line("}) }" if band.break_before else "})", band.name)
+
+    def band_function(self, band: BandPlan, function: str) -> None:
+        """``#let band-i(c, ...)``: the band as a block, ``c`` its cells' display strings. A
+        band of the stream also takes ``m`` (report the page it lands on), ``b`` (start a new
+        page) and ``continued`` (printed again on a continuation page)."""
+        options = self._block_options(band)
+        group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
+        reprinted = group is not None and group.reprint_header
+        self.line(f"// {band.name}", band.name)
+        parameters = "c, m: none, b: false, continued: false" if band.scope != "report" else "c"
+        self.line(f"#let {function}({parameters}) = {{", band.name)
+        # No page breaks while measuring (the band is measured inside a block) nor where a group
+        # header is printed again at the top of a page.
+        if band.break_before:
+            reprint = " and not continued" if band.scope != "report" else ""
+            self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
+        if band.scope != "report":
+            # b: a page break decided ahead of Typst (keep-together, minimum space).
+            self.line("  if b and not measuring { pagebreak(weak: true) }", band.name)
+        if band.kind == "group_footer" and group is not None and group.footer_position == "page_bottom":
+            self.line("  if not measuring { v(1fr) }", band.name)
+        self.line(f"  block({', '.join(options)}, {{", band.name)
+        if band.scope != "report":
+            # Where the pages break, checked after typesetting: the values per page assume it.
+            self.line("  if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }", band.name)
+        if reprinted and band.kind == "group_header":
+            self.line(f"  if not continued {{ open-group-{band.level}.update(c) }}", band.name)
+        if reprinted and band.kind == "group_footer":
+            self.line(f"  open-group-{band.level}.update(none)", band.name)
+        self._cells(band)
+        if reprinted and band.kind == "group_header" and group is not None:
+            text = typst_string(group.continued_text)
+            self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
+        self.line("  })", band.name)
+        if band.break_after:
+            reprint = " and not continued" if band.scope != "report" else ""
+            self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
+        self.line("}", band.name)
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -250,6 +284,13 @@ class _Writer:
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
         self.line("")
+        reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
+        for level in reprinted:
+            # The open group of this level, for "(continued)" headers; a chunk starts with its own.
+            self.line(
+                f'#let open-group-{level} = state("polarreports-open-{level}", '
+                f'data.at("open", default: (:)).at("{level}", default: none))'
+            )
         functions: dict[str, str] = {}
         for i, band in enumerate(plan.bands):
             function = f"band-{i}"
@@ -265,10 +306,32 @@ class _Writer:
             # a report band whose print_when is false is left out of the data
             return f'(if "{kind}" in data.static {{ {functions[band.name]}(data.static.{kind}) }})'
 
+        self._page_bands(report_band, functions, reprinted)
+        self.line(self._page_setup(page))
+        title_band = plan.band("title")
+        title_page = title_band is not None and title_band.break_after
+        # On a title page of its own, the column header waits for the next page's top.
+        self._body(report_band, "none" if title_page else report_band("column_header"))
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
+
+    def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
+        """What every page shows above and below its content, and behind it."""
+        plan = self.plan
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
-        self.line(f"#let page-top-tallest = {{ {page_header}; {column_header} }}")
-        self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {column_header} }} }}")
+        continued, continued_tallest = [], []
+        for level in reprinted:
+            header = plan.band("group_header", level)
+            assert header is not None
+            function = functions[header.name]
+            continued.append(
+                f"{{ let open = open-group-{level}.get(); if open != none {{ {function}(open, continued: true) }} }}"
+            )
+            placeholder = "(" + '"X", ' * len(header.data_cells) + ")"
+            continued_tallest.append(f"{function}({placeholder}, continued: true)")
+        later_pages = "; ".join([column_header, *continued])
+        self.line(f"#let page-top-tallest = {{ {'; '.join([page_header, column_header, *continued_tallest])} }}")
+        self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {later_pages} }} }}")
         column_footer, page_footer = report_band("column_footer"), report_band("page_footer")
         last_footer = report_band("last_page_footer")
         if last_footer == "none":
@@ -282,9 +345,6 @@ class _Writer:
             ordinary, last = f"{{ {column_footer}; {page_footer} }}", f"{{ {column_footer}; {last_footer} }}"
             self.line(f"#let page-bottom-options = ({ordinary}, {last})")
         self.line(f"#let page-background = align(center + horizon, rotate(-35deg, {report_band('background')}))")
-        self.line(self._page_setup(page))
-        self._body(report_band, column_header)
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
 
     def _body(self, report_band: Callable[[str], str], column_header: str) -> None:
         """The document body: a measuring pass, the no-data page, or the bands of one chunk."""
@@ -310,9 +370,10 @@ class _Writer:
         self.line(f"      {report_band('title')}")
         self.line(f"      {column_header}")
         self.line("    }")
-        if self.plan.has_page_values:
+        if self.plan.has_page_values or self._asks_for_room():
+            # Some bands get named arguments: report your page (m), break the page before (b).
             self.line("    for r in data.rows {")
-            self.line('      if "m" in r { bands.at(r.k)(r.c, m: r.m) } else { bands.at(r.k)(r.c) }')
+            self.line('      if "x" in r { bands.at(r.k)(r.c, ..r.x) } else { bands.at(r.k)(r.c) }')
             self.line("    }")
         else:
             self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
@@ -323,6 +384,9 @@ class _Writer:
         self.line("    context [#metadata((page: here().page(), y: here().position().y.pt())) <polarreports-end>]")
         self.line("  }")
         self.line("}")
+
+    def _asks_for_room(self) -> bool:
+        return any(group.keep_together or group.min_space is not None for group in self.plan.report.groups)
 
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = page.size_mm

@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,33 @@ class ReportData:
     """Per band kind: whether a new page starts before it."""
     pages: PageRows | None = None
     """What the values per page are computed from, if the report shows any."""
+    breaks_after: list[bool] = field(default_factory=list)
+    """Per band kind: whether a new page starts after it."""
+    title_page: bool = False
+    """Whether the title has a page of its own."""
+    summary_page: bool = False
+    """Whether the summary starts a page of its own."""
+    header_levels: list[int] = field(default_factory=list)
+    """Per band kind: the group level of a group header, else 0."""
+    keep: dict[int, tuple[bool, float]] = field(default_factory=dict)
+    """Per group level that asks for room: (keep together, minimum space in points)."""
+    room_breaks: tuple[int, ...] = ()
+    """Bands that start a new page because the room their group needs is not left there
+    (keep-together, minimum space): decided ahead of Typst, from the measured heights."""
+    reprint: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per group level whose header is printed again on continuation pages: the band kinds
+    of its header and footer."""
+
+    def open_groups(self, band: int) -> dict[str, list[str]]:
+        """The cells of each reprinted group header still open where band ``band`` starts."""
+        open_headers = {}
+        kinds = self.bands["k"].slice(0, band)
+        for level, (header, footer) in self.reprint.items():
+            headers, footers = (kinds == header).arg_true(), (kinds == footer).arg_true()
+            last_header = int(headers[-1]) if headers.len() else -1
+            if last_header >= 0 and (not footers.len() or int(footers[-1]) < last_header):
+                open_headers[str(level)] = json.loads(self.bands["json"][last_header])["c"]
+        return open_headers
 
     def json(
         self, start: int = 0, count: int | None = None, *, marks: Sequence[int] | bool = (), **extra: Any
@@ -75,12 +102,21 @@ class ReportData:
         Bands whose index is in ``marks`` (or every band, with ``marks=True``) report the page
         they land on (``<polarreports-mark>``)."""
         texts = self.bands["json"].slice(start, count)
+        index = pl.col("__i")
+        extras: list[pl.Expr] = []  # named arguments of the band's function, for some bands
         if marks is True or (marks is not False and len(marks)):
-            index = pl.col("__i")
-            marked = pl.lit(True) if marks is True else index.is_in(pl.Series(list(marks), dtype=pl.UInt32))
-            tagged = pl.concat_str(pl.lit('{"m":'), index.cast(pl.String), pl.lit(","), pl.col("json").str.slice(1))
-            frame = texts.to_frame("json").with_row_index("__i", offset=start)
-            texts = frame.select(pl.when(marked).then(tagged).otherwise(pl.col("json")).alias("json"))["json"]
+            marked = pl.lit(True) if marks is True else index.is_in(list(marks))
+            extras.append(pl.when(marked).then(pl.concat_str(pl.lit('"m":'), index.cast(pl.String))))
+        frame = texts.to_frame("json").with_row_index("__i", offset=start)
+        if self.room_breaks:
+            breaking = index.is_in(list(self.room_breaks))
+            extras.append(pl.when(breaking).then(pl.lit('"b":true')))
+        if extras:
+            named = pl.concat_str(extras, separator=",", ignore_nulls=True)
+            tagged = pl.concat_str(pl.lit('{"x":{'), named, pl.lit("},"), pl.col("json").str.slice(1))
+            texts = frame.select(
+                pl.when(named.fill_null("") != "").then(tagged).otherwise(pl.col("json")).alias("json")
+            )["json"]
         rows = texts.str.join(",").item() if self.bands.height else ""
         head = json.dumps({"static": self.static, **extra}, ensure_ascii=False)
         return (head[:-1] + ',"rows":[' + (rows or "") + "]}").encode()
@@ -94,6 +130,8 @@ class _Measured:
     body_top: float
     top: float
     summary: float
+    exact: bool = True
+    """False if some band's longest text wraps: then its height varies, and so do the breaks."""
 
 
 def _workers() -> int:
@@ -111,21 +149,21 @@ def _own_rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _measure(source: TypstSource, data: ReportData) -> _Measured | None:
-    """Heights (pt) of each band kind, or None if some band's longest text wraps."""
+def _measure(source: TypstSource, data: ReportData) -> _Measured:
+    """Heights (pt) of each band kind; not ``exact`` if some band's longest text wraps."""
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
     _, ((found,),) = query_document(source, probe, "<polarreports-measure>")
     heights = [0.0] * len(data.sticky)
     spacing = [0.0] * len(data.sticky)
+    exact = True
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
-        if longest > first + EPSILON:
-            return None
+        exact = exact and longest <= first + EPSILON
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
-    return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
+    return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"], exact)
 
 
 class _Mispredicted(Exception):
@@ -145,7 +183,7 @@ class _PageValues:
 
     @classmethod
     def predicted(cls, rows: PageRows, pagination: Pagination, count: int) -> _PageValues:
-        band_page = band_pages(pagination.starts, count)
+        band_page = band_pages(pagination.starts, count, first_page=pagination.first_page)
         marks = sorted({band for start in pagination.starts[1:] for band in (start - 1, start)})
         return cls(band_page, rows.values(band_page, total=pagination.total), marks)
 
@@ -232,10 +270,12 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
     return pages
 
 
-def _paginate(source: TypstSource, data: ReportData) -> tuple[_Measured, list[int], Pagination] | None:
+def _paginate(
+    source: TypstSource, data: ReportData, measured: _Measured | None = None
+) -> tuple[_Measured, list[int], Pagination] | None:
     """Measure the band kinds and predict every page break, or None if some band may wrap."""
-    measured = _measure(source, data)
-    if measured is None:
+    measured = measured or _measure(source, data)
+    if not measured.exact:
         return None
     kinds: list[int] = data.bands["k"].to_list()
     pages = paginate(
@@ -247,8 +287,55 @@ def _paginate(source: TypstSource, data: ReportData) -> tuple[_Measured, list[in
         first_page_used=measured.top,
         summary=measured.summary,
         breaks_before=data.breaks,
+        breaks_after=data.breaks_after,
+        breaks_at=data.room_breaks,
+        title_page=data.title_page,
+        summary_page=data.summary_page,
     )
     return measured, kinds, pages
+
+
+def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Measured | None]:
+    """``data`` with the page breaks that keep-together and minimum space ask for: the room
+    each group header needs follows from the measured band heights, and the paginator finds
+    where it is not left. (Typst could check the room itself, but each check moves what
+    follows, and many of them do not settle within Typst's few layout passes.)"""
+    if not data.keep or not data.bands.height:
+        return data, None
+    measured = _measure(source, data)
+    kinds = data.bands["k"]
+    height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
+    space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
+    ends = (height + space).cum_sum()
+    count = kinds.len()
+    frames = []
+    for level, (keep_together, min_space) in data.keep.items():
+        headers = kinds.is_in([k for k, lv in enumerate(data.header_levels) if lv == level]).arg_true()
+        bounds = kinds.is_in([k for k, lv in enumerate(data.header_levels) if 0 < lv <= level]).arg_true()
+        bounds = pl.concat([bounds, pl.Series([count], dtype=bounds.dtype)])
+        last = bounds.gather(bounds.search_sorted(headers, side="right")) - 1  # the group's last band
+        before = pl.Series([0.0]).append(ends).gather(headers)
+        group_height = ends.gather(last) - space.gather(last) - before
+        fits = pl.lit(keep_together) & (pl.col("h") <= measured.body)
+        frames.append(
+            pl.DataFrame({"__i": headers.cast(pl.UInt32), "h": group_height}).select(
+                "__i", pl.max_horizontal(pl.when(fits).then("h").otherwise(0.0), pl.lit(min_space)).alias("n")
+            )
+        )
+    needs = pl.concat(frames).group_by("__i").agg(pl.col("n").max()).filter(pl.col("n") > 0)
+    pages = paginate(
+        kinds.to_list(),
+        heights=measured.heights,
+        spacing=measured.spacing,
+        sticky=data.sticky,
+        body=measured.body,
+        first_page_used=measured.top,
+        breaks_before=data.breaks,
+        breaks_after=data.breaks_after,
+        needs=dict(needs.iter_rows()),
+        title_page=data.title_page,
+    )
+    return replace(data, room_breaks=pages.room_breaks), measured
 
 
 def preview(
@@ -256,20 +343,34 @@ def preview(
 ) -> tuple[list[bytes], int | None]:
     """The first ``pages`` pages and the document's page count (None if not known without
     typesetting everything), typesetting little more than those pages."""
+    data, measured = _with_needs(source, data)
     if data.bands.height < MIN_BANDS_FOR_CHUNKS:
-        images = compile_document(source, data.json(), format=format, ppi=ppi)
+        if data.pages is not None:
+            images = _with_page_values(source, data, format, ppi, {}, RenderControl(), measured)
+        else:
+            images = compile_document(source, data.json(), format=format, ppi=ppi)
         return images[:pages], len(images) if format != "pdf" else None
-    predicted = _paginate(source, data)
+    predicted = _paginate(source, data, measured)
     if predicted is None:
         # Without a prediction, lay out only the first bands; the total is not known.
         images = compile_document(source, data.json(0, 300 * pages, last=False), format=format, ppi=ppi)
         return images[:pages], None
     _, kinds, pagination = predicted
-    shown = min(pages, len(pagination.starts))
+    shown = max(0, min(pages - pagination.first_page, len(pagination.starts)))
     end = pagination.starts[shown] if shown < len(pagination.starts) else len(kinds)
     last = end == len(kinds)
-    data_json = data.json(0, end, total_pages=pagination.total, last=last)
+    extra: dict[str, Any] = {}
+    if data.pages is not None:
+        extra["pages"] = _PageValues.predicted(data.pages, pagination, len(kinds)).strings
+    data_json = data.json(0, end, total_pages=pagination.total, last=last, **extra)
     return compile_document(source, data_json, format=format, ppi=ppi)[:pages], pagination.total
+
+
+def _chunk_span(pages: Pagination, chunk_pages: list[int], i: int) -> tuple[int, int]:
+    """The pages (0-based, end excluded) of chunk ``i``; the first chunk has the title page."""
+    start = 0 if i == 0 else chunk_pages[i] + pages.first_page
+    end = pages.total if i == len(chunk_pages) - 1 else chunk_pages[i + 1] + pages.first_page
+    return start, end
 
 
 def _chunk_data(data: ReportData, pages: Pagination, chunk_pages: list[int], values: _PageValues | None) -> list[bytes]:
@@ -280,15 +381,15 @@ def _chunk_data(data: ReportData, pages: Pagination, chunk_pages: list[int], val
         last = i == len(chunk_pages) - 1
         first_band = pages.starts[page]
         end_band = data.bands.height if last else pages.starts[chunk_pages[i + 1]]
-        extra: dict[str, Any] = {}
+        page_start, page_end = _chunk_span(pages, chunk_pages, i)
+        extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
         if values is not None:
-            page_end = pages.total if last else chunk_pages[i + 1]
-            extra = {"pages": values.strings[page:page_end], "marks": values.marks}
+            extra.update(pages=values.strings[page_start:page_end], marks=values.marks)
         files.append(
             data.json(
                 first_band,
                 end_band - first_band,
-                first_page=page + 1,
+                first_page=page_start + 1,
                 total_pages=pages.total,
                 first=i == 0,
                 last=last,
@@ -334,7 +435,8 @@ def _chunked(
         """Check chunk ``i`` against the prediction, then append it to the PDF."""
         page_list, end = result
         last = i == len(chunk_pages) - 1
-        expected = (pages.total if last else chunk_pages[i + 1]) - chunk_pages[i]
+        page_start, page_end = _chunk_span(pages, chunk_pages, i)
+        expected = page_end - page_start
         if end["page"] != expected:
             msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
             raise _Mispredicted(msg)
@@ -432,6 +534,7 @@ def _with_page_values(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    measured: _Measured | None = None,
 ) -> list[bytes]:
     """A report with values per page (page totals, carried forward, ...): they follow from the
     predicted page breaks, and the bands on either side of every break are checked. Where the
@@ -439,7 +542,7 @@ def _with_page_values(
     assert data.pages is not None
     count = data.bands.height
     in_worker = count >= MIN_BANDS_FOR_CHUNKS
-    predicted = _paginate(source, data) if count else None
+    predicted = _paginate(source, data, measured) if count else None
     if predicted is not None:
         pagination = predicted[2]
         values = _PageValues.predicted(data.pages, pagination, count)
@@ -474,6 +577,7 @@ def typeset(
 ) -> list[bytes]:
     """The document as PDF (one item) or PNG/SVG pages; ``stats["typeset"]`` says how."""
     control.check()
+    data, measured = _with_needs(source, data)
     if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:
         stats["typeset"] = "one piece"
         control.report("typesetting", 0, 1, "pieces")
@@ -481,8 +585,8 @@ def typeset(
         control.report("typesetting", 1, 1, "pieces")
         return pages
     if data.pages is not None:
-        return _with_page_values(source, data, format, ppi, stats, control)
-    chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data))
+        return _with_page_values(source, data, format, ppi, stats, control, measured)
+    chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data, measured))
     if chunked is not None:
         return chunked
     # A long report in one piece: still in a worker process, so that it can be stopped.

@@ -197,10 +197,13 @@ class _Builder:
             plans.append(self._band("detail", "bands.detail", report.bands.detail, "rows", deepest, groups, variables))
         for group in groups:
             definition = report.groups[group.level - 1]
-            header = definition.header
-            if header is None and definition.new_page:
+            header, footer = definition.header, definition.footer
+            needs_header = definition.new_page or definition.keep_together or definition.min_space is not None
+            if header is None and needs_header:
                 header = Band(padding="0pt")  # an empty header carries the page break
-            for kind, band in (("group_header", header), ("group_footer", definition.footer)):
+            if footer is None and definition.reprint_header:
+                footer = Band(padding="0pt")  # an empty footer ends the group's "(continued)"
+            for kind, band in (("group_header", header), ("group_footer", footer)):
                 if band is not None:
                     name = f"groups[{group.level - 1}] ({group.name!r}).{kind.removeprefix('group_')}"
                     plans.append(self._band(kind, name, band, "group", group.level, groups, variables))
@@ -233,7 +236,13 @@ class _Builder:
         if band.print_when is not None:
             names = self._scope_names(scope, level, groups, variables)
             when = self.expr(band.print_when, f"{name}.print_when", names)
-        new_page = kind == "group_header" and self.report.groups[level - 1].new_page
+        group = self.report.groups[level - 1] if scope == "group" else None
+        new_page = kind == "group_header" and group is not None and group.new_page
+        at_page_bottom = kind == "group_footer" and group is not None and group.footer_position == "page_bottom"
+        if band.page_break_after and kind in PAGE_BANDS:
+            self.issue(
+                f"{name}.page_break_after: the {kind.replace('_', ' ')} is printed on every page; it cannot break"
+            )
         return BandPlan(
             kind,
             name,
@@ -243,6 +252,7 @@ class _Builder:
             tuple(cells),
             when,
             band.page_break_before or new_page,
+            band.page_break_after or at_page_bottom,
         )
 
     def _scope_names(

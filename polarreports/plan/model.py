@@ -69,6 +69,8 @@ class BandPlan:
     """Where the band shows (``print_when``), in its scope; None: everywhere."""
     break_before: bool = False
     """Whether a new page starts before the band."""
+    break_after: bool = False
+    """Whether a new page starts after the band."""
 
     @property
     def data_cells(self) -> tuple[Cell, ...]:
