@@ -36,6 +36,7 @@ from polarreports.plan.model import (
     VariablePlan,
 )
 from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.styles import StyleResolver
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
@@ -77,6 +78,7 @@ class _Builder:
         self.first_columns: dict[int, list[str]] = {}
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
+        self.styles = StyleResolver(report, self.issue)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class _Builder:
         variables = self._variables(available, groups)
         self.rows_names = [*available, *(v.name for v in variables)]
         bands = self._bands(groups, variables)
+        self.styles.check_logo()
         if self.issues:
             raise PlanError(self.issues)
         return ReportPlan(
@@ -222,10 +225,19 @@ class _Builder:
             if cell is not None:
                 cells.append(cell)
         when = None
+        names = self._scope_names(scope, level, groups, variables)
         if band.print_when is not None:
-            names = self._scope_names(scope, level, groups, variables)
             when = self.expr(band.print_when, f"{name}.print_when", names)
         new_page = kind == "group_header" and self.report.groups[level - 1].new_page
+        styling = self.styles.band(
+            kind,
+            name,
+            band,
+            level,
+            cells,
+            lambda source, where: self.expr(source, where, names),
+            self._zebra_keys(groups),
+        )
         return BandPlan(
             kind,
             name,
@@ -235,7 +247,17 @@ class _Builder:
             tuple(cells),
             when,
             band.page_break_before or new_page,
+            styling,
         )
+
+    def _zebra_keys(self, groups: list[GroupLevel]) -> list[str]:
+        """The group keys within which detail stripes restart: those of the deepest level that
+        shows a band (header, footer, or a new page) between its groups."""
+        definitions = self.report.groups
+        deepest = max(
+            (g.level for g in groups if (d := definitions[g.level - 1]).header or d.footer or d.new_page), default=0
+        )
+        return [g.name for g in groups if g.level <= deepest]
 
     def _scope_names(
         self, scope: Scope, level: int, groups: list[GroupLevel], variables: list[VariablePlan]

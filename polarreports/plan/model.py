@@ -17,6 +17,7 @@ import polars as pl
 
 from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
+from polarreports.plan.styles import BandStyling
 
 __all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
 
@@ -54,6 +55,8 @@ class BandPlan:
     """Where the band shows (``print_when``), in its scope; None: everywhere."""
     break_before: bool = False
     """Whether a new page starts before the band."""
+    styling: BandStyling | None = None
+    """Its looks (theme, styles, zebra, conditional styles); None: the plain look of its fields."""
 
     @property
     def data_cells(self) -> tuple[Cell, ...]:
