@@ -6,8 +6,9 @@ a ``Theme`` gives every band kind a default look (``plain``, the default, change
     >>> from polarreports.definition.styles import Style, Theme
     >>> Style(color="#b00020", border={"bottom": "0.5pt #888888"}).border
     {'bottom': '0.5pt #888888'}
-    >>> Theme.model_validate("corporate").name
-    'corporate'
+    >>> from polarreports import Report
+    >>> Report.model_validate({"name": "r", "theme": "ledger"}).theme == Theme(name="ledger")
+    True
 """
 
 from __future__ import annotations
