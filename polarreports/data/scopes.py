@@ -299,6 +299,14 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             else:
                 if when_type != pl.Boolean:
                     issues.append(f"{band.name}.print_when: must be true or false, but gives {when_type}")
+        for where, condition in band.styling.conditions if band.styling else ():
+            try:
+                when_type = frame.select(condition).collect_schema().dtypes()[0]
+            except pl.exceptions.PolarsError as error:
+                issues.append(f"{where}: cannot compute: {_first_line(error)}")
+            else:
+                if when_type != pl.Boolean:
+                    issues.append(f"{where}: must be true or false, but gives {when_type}")
         for cell in band.data_cells:
             assert cell.value is not None
             try:

@@ -28,6 +28,7 @@ from polarreports.data.pages import PageRows, page_rows_query
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
+from polarreports.layout.styles import look_samples
 from polarreports.plan.model import BandPlan, ReportPlan
 
 __all__ = ["StreamData", "collect_stream", "formatted_cells"]
@@ -74,6 +75,8 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
                 cell.where,
             )
         )
+    # hidden cells after the elements': which look each switch (zebra, conditional style) chose
+    strings.extend(pl.col(f"__s{j}") for j in range(len(band.styling.switches if band.styling else ())))
     if not strings:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(strings)
@@ -105,8 +108,11 @@ def _formatted(
 
 
 def raw_values(band: BandPlan) -> list[pl.Expr]:
-    """The unformatted value of each data cell, as columns ``__v0``, ``__v1``, ..."""
-    return [cell.value.alias(f"__v{i}") for i, cell in enumerate(band.data_cells) if cell.value is not None]
+    """The unformatted value of each data cell, as columns ``__v0``, ``__v1``, ..., and the look
+    index of each style switch, as ``__s0``, ..."""
+    values = [cell.value.alias(f"__v{i}") for i, cell in enumerate(band.data_cells) if cell.value is not None]
+    switches = band.styling.switches if band.styling else ()
+    return values + [switch.value.alias(f"__s{j}") for j, switch in enumerate(switches)]
 
 
 _STREAM_SCHEMA: dict[str, pl.DataType] = {
@@ -311,7 +317,7 @@ def collect_stream(
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
         bands=bands,
-        samples=_samples(first, pl.concat(longest) if longest else pl.DataFrame()),
+        samples=look_samples(plan, band_index, _samples(first, pl.concat(longest) if longest else pl.DataFrame())),
         row_count=row_count,
         static=static,
         chart_stats=chart_stats,

@@ -25,6 +25,7 @@ from polarreports.definition.report import (
     Variable,
     load,
 )
+from polarreports.definition.styles import ConditionalStyle, Style, Theme
 
 __all__ = [
     "Aggregate",
@@ -32,6 +33,7 @@ __all__ = [
     "Bands",
     "Box",
     "Chart",
+    "ConditionalStyle",
     "Dimension",
     "Element",
     "Expression",
@@ -46,6 +48,8 @@ __all__ = [
     "Parameter",
     "Report",
     "SortKey",
+    "Style",
+    "Theme",
     "Variable",
     "load",
 ]

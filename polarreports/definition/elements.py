@@ -32,6 +32,7 @@ __all__ = [
     "Aggregate",
     "Box",
     "Chart",
+    "ConditionalStyle",
     "Dimension",
     "Element",
     "Expression",
@@ -84,6 +85,16 @@ ExpressionSource = Annotated[
 """An expression: Polars SQL text (``"quantity * unit_price"``) or, from Python, a ``pl.Expr``."""
 
 
+class ConditionalStyle(BaseModel):
+    """A named style used where ``when`` is true (in the band's scope, like ``print_when``);
+    of several, the first that is true wins."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    when: ExpressionSource
+    style: str
+
+
 class _Element(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -91,12 +102,17 @@ class _Element(BaseModel):
     """Width of the element's cell; elements without a width share the rest of the line."""
     align: Literal["left", "center", "right"] | None = None
     """Horizontal alignment; numbers default to right, everything else to left."""
-    bold: bool = False
-    italic: bool = False
+    bold: bool | None = None
+    """Bold text; None: as the element's style says (not bold without one)."""
+    italic: bool | None = None
     size: float | None = None
     """Font size in points; the report's font size when not given."""
     color: str | None = None
     """Text colour as a hex string, such as '#1f4e79'."""
+    style: str | None = None
+    """A named style of the report (``styles``); the element's own settings win over it."""
+    conditional_styles: list[ConditionalStyle] = []
+    """Styles used where their ``when`` is true, such as ``{when: "amount < 0", style: negative}``."""
 
     @field_validator("width", mode="before")
     @classmethod

@@ -25,7 +25,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticSerializationError
 
-from polarreports.definition.elements import Element, ExpressionSource, Length, _check_length
+from polarreports.definition.elements import ConditionalStyle, Element, ExpressionSource, Length, _check_length
+from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
 
 __all__ = [
@@ -143,8 +144,8 @@ class Band(_Model):
     """Background colour, such as '#eef2f7'."""
     line_above: bool = False
     line_below: bool = False
-    padding: Length = "1.5pt"
-    """Space above and below the band's content."""
+    padding: Length | None = None
+    """Space above and below the band's content (1.5pt unless its style says otherwise)."""
     space_after: Length = "0pt"
     """Extra space after the band, e.g. to set groups apart."""
     print_when: ExpressionSource | None = None
@@ -156,11 +157,22 @@ class Band(_Model):
     """Start a new page after the band: on the title, a title page of its own."""
     keep_together: bool = False
     """Never split the band across pages (a band of several lines moves to the next page whole)."""
+    style: str | None = None
+    """A named style of the report (``styles``) for the band and, as text settings, its elements."""
+    conditional_styles: list[ConditionalStyle] = []
+    """Styles used where their ``when`` is true, such as ``{when: "amount < 0", style: negative}``."""
+    zebra: Annotated[bool | str | None, BeforeValidator(check_zebra)] = None
+    """Detail band: stripe every other row, with this colour or (``true``) the theme's."""
 
-    @field_validator("padding", "space_after", mode="before")
+    @field_validator("space_after", mode="before")
     @classmethod
     def _length(cls, value: Any) -> Any:
         return _check_length(value)
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, value: Any) -> Any:
+        return None if value is None else _check_length(value)
 
 
 class Group(_Model):
@@ -233,6 +245,11 @@ class Report(_Model):
     groups: list[Group] = []
     variables: list[Variable] = []
     bands: Bands = Bands()
+    styles: dict[str, Style] = {}
+    """Named styles that bands and elements refer to with ``style: name``."""
+    theme: ThemeOption = Theme()
+    """The look of every band kind: plain (the default), corporate, ledger or minimal, or
+    ``{name, brand_color, logo, zebra}``."""
 
     # -- files -----------------------------------------------------------------------------
 
@@ -322,6 +339,9 @@ def _resolve_images(report: Report, folder: Path) -> Report:
             if element.get("type") == "image" and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
 
+    logo = data["theme"]["logo"]
+    if logo is not None and not Path(logo).is_absolute():
+        data["theme"]["logo"] = str(folder / logo)
     for band in data["bands"].values():
         visit(band)
     for group in data["groups"]:

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Box, Chart, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
+from polarreports.layout import styles
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
+from polarreports.plan.styles import BandStyling, Look
 
 __all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_string"]
 
@@ -83,18 +85,6 @@ class _Writer:
 
     # -- elements ------------------------------------------------------------------------
 
-    def _styled(self, element: Element, body: str) -> str:
-        options = []
-        if element.bold:
-            options.append('weight: "bold"')
-        if element.italic:
-            options.append('style: "italic"')
-        if element.size is not None:
-            options.append(f"size: {element.size}pt")
-        if element.color is not None:
-            options.append(f"fill: rgb({typst_string(element.color)})")
-        return f"text({', '.join(options)}, {body})" if options else body
-
     def _aligned(self, cell: Cell, body: str) -> str:
         align = cell.element.align
         if align is None:
@@ -127,8 +117,12 @@ class _Writer:
                 rest = rest[at + len("{page}") :]
         return "context { " + "; ".join(parts) + " }"
 
-    def element(self, cell: Cell, index: int | None, *, gap: bool) -> str:
+    def element(
+        self, cell: Cell, index: int | None, *, gap: bool, look: Look | None = None, padding: str = "0pt"
+    ) -> str:
+        """An element's box; ``look`` is its text and cell settings (see ``layout.styles``)."""
         element = cell.element
+        look = look or Look()
         width = element.width or "1fr"
         if gap and not width.endswith("fr"):
             width = f"{width} - {GUTTER}"
@@ -167,40 +161,22 @@ class _Writer:
             body = f"page-value({cell.page_slot})"
         else:
             body = f"c.at({index})"
-        body = self._aligned(cell, self._styled(element, body))
-        return f"box(width: {width}, {body})"
+        body = self._aligned(cell, styles.text_call(look, body))
+        return f"box(width: {width}{styles.box_options(look, padding, GUTTER)}, {body})"
 
     def _color(self, color: str | None) -> str:
         return f"rgb({typst_string(color)})" if color else "luma(90)"
 
     # -- bands ---------------------------------------------------------------------------
 
-    def _block_options(self, band: BandPlan) -> list[str]:
-        definition = band.band
-        options = ["width: 100%", f"inset: (x: {GUTTER} / 2, y: {definition.padding})"]
-        if band.kind == "group_header":
-            options.append("sticky: true")
-        if definition.space_after != "0pt":
-            options.append(f"below: {definition.space_after}")
-        if definition.fill:
-            options.append(f"fill: rgb({typst_string(definition.fill)})")
-        strokes = []
-        if definition.line_above:
-            strokes.append("top: 0.5pt + luma(110)")
-        if definition.line_below:
-            strokes.append("bottom: 0.5pt + luma(110)")
-        if strokes:
-            options.append(f"stroke: ({', '.join(strokes)})")
-        if definition.keep_together:
-            options.append("breakable: false")
-        return options
-
-    def _cells(self, band: BandPlan) -> None:
-        """The band's elements, left to right."""
+    def _cells(self, band: BandPlan, styling: BandStyling, function: str) -> None:
+        """The band's elements, left to right, each in its look."""
+        band_text = Look() if styles.text_varies(styling.band_switch) else styling.band.text
+        padding = styling.band.padding or styles.DEFAULT_PADDING
         data_index = 0
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
-        for cell in band.cells:
+        for position, cell in enumerate(band.cells):
             index = None
             if cell.value is not None:
                 index = data_index
@@ -213,17 +189,34 @@ class _Writer:
                 line_share, first_on_line = 0.0, True
             line_share += share or 0.0
             gap = "" if first_on_line else f"h({GUTTER}); "
-            self.line(f"  {gap}{self.element(cell, index, gap=not first_on_line)}", band.name, cell.where)
+            look = band_text.then(styling.elements[position]) if styling.elements else None
+            switch = styling.element_switches[position] if styling.elements else None
+            if switch is None:
+                code = self.element(cell, index, gap=not first_on_line, look=look, padding=padding)
+            else:  # one look per conditional style, chosen by the element's hidden cell
+                table = f"{function}-e{position}"
+                variants = [
+                    "c => "
+                    + self.element(cell, index, gap=not first_on_line, look=band_text.then(each), padding=padding)
+                    for each in switch.looks
+                ]
+                self.lines.insert(self._band_start, f"#let {table} = {styles.looks_table(variants)}")
+                self._band_start += 1
+                code = f"{table}.at(c.at({self._switch_index(band, styling, switch)}))(c)"
+            self.line(f"  {gap}{code}", band.name, cell.where)
             first_on_line = False
 
     def band_function(self, band: BandPlan, function: str) -> None:
         """``#let band-i(c, ...)``: the band as a block, ``c`` its cells' display strings. A
         band of the stream also takes ``m`` (report the page it lands on), ``b`` (start a new
         page) and ``continued`` (printed again on a continuation page)."""
-        options = self._block_options(band)
+        styling = band.styling or BandStyling(Look(), None, (), ())
         group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
         reprinted = group is not None and group.reprint_header
         self.line(f"// {band.name}", band.name)
+        options, prefix = self._band_looks(band, styling, function)
+        if band.band.keep_together:
+            options.append("breakable: false")
         parameters = "c, m: none, b: false, continued: false" if band.scope != "report" else "c"
         self.line(f"#let {function}({parameters}) = {{", band.name)
         # No page breaks while measuring (the band is measured inside a block) nor where a group
@@ -236,7 +229,7 @@ class _Writer:
             self.line("  if b and not measuring { pagebreak(weak: true) }", band.name)
         if band.kind == "group_footer" and group is not None and group.footer_position == "page_bottom":
             self.line("  if not measuring { v(1fr) }", band.name)
-        self.line(f"  block({', '.join(options)}, {{", band.name)
+        self.line(f"  block({', '.join(options)}, {{{prefix}", band.name)
         if band.scope != "report":
             # Where the pages break, checked after typesetting: the values per page assume it.
             self.line("  if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }", band.name)
@@ -244,15 +237,43 @@ class _Writer:
             self.line(f"  if not continued {{ open-group-{band.level}.update(c) }}", band.name)
         if reprinted and band.kind == "group_footer":
             self.line(f"  open-group-{band.level}.update(none)", band.name)
-        self._cells(band)
+        if styling.logo is not None:
+            self.line("  grid(columns: (1fr, auto), column-gutter: 6pt, align: horizon, {", band.name)
+        self._cells(band, styling, function)
         if reprinted and band.kind == "group_header" and group is not None:
             text = typst_string(group.continued_text)
             self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
+        if styling.logo is not None:
+            name, code = styles.logo_asset(styling.logo)
+            self.assets[name] = styling.logo
+            self.line(f"  }}, {code})", band.name)
         self.line("  })", band.name)
         if band.break_after:
             reprint = " and not continued" if band.scope != "report" else ""
             self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
         self.line("}", band.name)
+
+    def _switch_index(self, band: BandPlan, styling: BandStyling, switch: object) -> int:
+        """Where a switch's hidden cell is in ``c``: after the elements' data cells."""
+        return len(band.data_cells) + next(j for j, s in enumerate(styling.switches) if s is switch)
+
+    def _band_looks(self, band: BandPlan, styling: BandStyling, function: str) -> tuple[list[str], str]:
+        """The band's ``block()`` arguments and the start of its body: fixed, or (with a
+        switch) looked up per instance in a table of looks written before the function."""
+        self._band_start = len(self.lines)
+        switch = styling.band_switch
+        if switch is None:
+            return styles.band_options(band, styling.band, GUTTER), ""
+        at = f"c.at({self._switch_index(band, styling, switch)})"
+        blocks = [styles.typst_dict(styles.band_options(band, look, GUTTER)) for look in switch.looks]
+        self.line(f"#let {function}-looks = {styles.looks_table(blocks)}", band.name)
+        prefix = ""
+        if styles.text_varies(switch):
+            texts = [styles.typst_dict(styles.text_options(look.text)) for look in switch.looks]
+            self.line(f"#let {function}-text = {styles.looks_table(texts)}", band.name)
+            prefix = f" set text(..{function}-text.at({at}));"
+        self._band_start = len(self.lines)
+        return [f"..{function}-looks.at({at})"], prefix
 
     def write(self) -> TypstSource:
         plan = self.plan

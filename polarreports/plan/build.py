@@ -38,6 +38,7 @@ from polarreports.plan.model import (
     VariablePlan,
 )
 from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.styles import StyleResolver
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
@@ -81,6 +82,7 @@ class _Builder:
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
         self.page_slots: list[PageSlot] = []
+        self.styles = StyleResolver(report, self.issue)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -128,6 +130,7 @@ class _Builder:
         variables = self._variables(available, groups)
         self.rows_names = [*available, *(v.name for v in variables)]
         bands = self._bands(groups, variables)
+        self.styles.check_logo()
         if self.issues:
             raise PlanError(self.issues)
         return ReportPlan(
@@ -233,8 +236,8 @@ class _Builder:
             if cell is not None:
                 cells.append(cell)
         when = None
+        names = self._scope_names(scope, level, groups, variables)
         if band.print_when is not None:
-            names = self._scope_names(scope, level, groups, variables)
             when = self.expr(band.print_when, f"{name}.print_when", names)
         group = self.report.groups[level - 1] if scope == "group" else None
         new_page = kind == "group_header" and group is not None and group.new_page
@@ -243,6 +246,15 @@ class _Builder:
             self.issue(
                 f"{name}.page_break_after: the {kind.replace('_', ' ')} is printed on every page; it cannot break"
             )
+        styling = self.styles.band(
+            kind,
+            name,
+            band,
+            level,
+            cells,
+            lambda source, where: self.expr(source, where, names),
+            self._zebra_keys(groups),
+        )
         return BandPlan(
             kind,
             name,
@@ -253,7 +265,17 @@ class _Builder:
             when,
             band.page_break_before or new_page,
             band.page_break_after or at_page_bottom,
+            styling,
         )
+
+    def _zebra_keys(self, groups: list[GroupLevel]) -> list[str]:
+        """The group keys within which detail stripes restart: those of the deepest level that
+        shows a band (header, footer, or a new page) between its groups."""
+        definitions = self.report.groups
+        deepest = max(
+            (g.level for g in groups if (d := definitions[g.level - 1]).header or d.footer or d.new_page), default=0
+        )
+        return [g.name for g in groups if g.level <= deepest]
 
     def _scope_names(
         self, scope: Scope, level: int, groups: list[GroupLevel], variables: list[VariablePlan]

@@ -17,6 +17,7 @@ import polars as pl
 
 from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
+from polarreports.plan.styles import BandStyling
 
 __all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
 
@@ -71,6 +72,8 @@ class BandPlan:
     """Whether a new page starts before the band."""
     break_after: bool = False
     """Whether a new page starts after the band."""
+    styling: BandStyling | None = None
+    """Its looks (theme, styles, zebra, conditional styles); None: the plain look of its fields."""
 
     @property
     def data_cells(self) -> tuple[Cell, ...]:

@@ -1,0 +1,158 @@
+"""Typst code for looks: text settings, band blocks, and the tables of looks that a band or
+element chooses from per instance (zebra stripes, conditional styles).
+
+A switch's choice arrives as a hidden cell of the band instance ("0", "1", ..., computed by
+Polars); the band reads ``looks.at(c.at(n))`` from a dictionary written once, so a striped or
+conditionally styled row costs Typst one dictionary lookup, not a computation.
+
+    >>> from polarreports.plan.styles import Look
+    >>> text_options(Look(bold=True, size=9, color="#b00020"))
+    ['weight: "bold"', 'size: 9pt', 'fill: rgb("#b00020")']
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from polarreports.definition.styles import SHIPPED_FONTS, parse_stroke
+from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.plan.styles import Look, Switch
+
+__all__ = [
+    "DEFAULT_PADDING",
+    "LOGO_HEIGHT",
+    "band_options",
+    "box_options",
+    "logo_asset",
+    "look_samples",
+    "looks_table",
+    "text_call",
+    "text_options",
+    "text_varies",
+    "typst_dict",
+]
+
+DEFAULT_PADDING = "1.5pt"
+"""A band's padding when neither it nor its style gives one."""
+LOGO_HEIGHT = "11mm"
+_SIDES = ("top", "bottom", "left", "right")
+
+
+def _string(text: str) -> str:
+    from polarreports.layout.typst_source import typst_string  # (typst_source imports this module)
+
+    return typst_string(text)
+
+
+def text_options(look: Look) -> list[str]:
+    """The ``text()`` arguments of a look's text settings (none for an empty look)."""
+    options = []
+    if look.font is not None:
+        # the chosen family first, the shipped ones after it for characters it lacks
+        fonts = [look.font, *(f for f in SHIPPED_FONTS if f != look.font)]
+        options.append(f"font: ({', '.join(_string(f) for f in fonts)})")
+    if look.bold is not None:
+        options.append('weight: "bold"' if look.bold else 'weight: "regular"')
+    if look.italic is not None:
+        options.append('style: "italic"' if look.italic else 'style: "normal"')
+    if look.size is not None:
+        options.append(f"size: {look.size}pt")
+    if look.color is not None:
+        options.append(f"fill: rgb({_string(look.color)})")
+    return options
+
+
+def _stroke(text: str) -> str:
+    width, color = parse_stroke(text)
+    return f"{width:g}pt + {'rgb(' + _string(color) + ')' if color else 'luma(110)'}"
+
+
+def _strokes(look: Look) -> str | None:
+    border = dict(look.border)
+    sides = [f"{side}: {_stroke(border[side])}" for side in _SIDES if side in border]
+    return f"({', '.join(sides)})" if sides else None
+
+
+def band_options(band: BandPlan, look: Look, gutter: str) -> list[str]:
+    """The ``block()`` arguments of a band with ``look``."""
+    definition = band.band
+    options = ["width: 100%", f"inset: (x: {gutter} / 2, y: {look.padding or DEFAULT_PADDING})"]
+    if band.kind == "group_header":
+        options.append("sticky: true")
+    if definition.space_after != "0pt":
+        options.append(f"below: {definition.space_after}")
+    if look.fill:
+        options.append(f"fill: rgb({_string(look.fill)})")
+    strokes = _strokes(look)
+    if strokes:
+        options.append(f"stroke: {strokes}")
+    return options
+
+
+def box_options(look: Look, padding: str, gutter: str) -> str:
+    """Extra ``box()`` arguments of an element whose style fills or frames its cell (the frame
+    reaches out to the cell's edges without changing the layout)."""
+    options = []
+    if look.fill:
+        options.append(f"fill: rgb({_string(look.fill)})")
+    strokes = _strokes(look)
+    if strokes:
+        options.append(f"stroke: {strokes}")
+    if options:
+        options.append(f"outset: (x: {gutter} / 2, y: {padding})")
+    return "".join(f", {o}" for o in options)
+
+
+def typst_dict(options: Sequence[str]) -> str:
+    """A Typst dictionary of named arguments (``(:)`` when there are none)."""
+    return "(" + ", ".join(options) + ")" if options else "(:)"
+
+
+def looks_table(values: Sequence[str]) -> str:
+    """A Typst dictionary from look index ("0", "1", ...) to ``values[i]``."""
+    return "(" + ", ".join(f'"{i}": {value}' for i, value in enumerate(values)) + ")"
+
+
+def text_varies(switch: Switch | None) -> bool:
+    return switch is not None and len({look.text for look in switch.looks}) > 1
+
+
+def text_call(look: Look, body: str) -> str:
+    options = text_options(look)
+    return f"text({', '.join(options)}, {body})" if options else body
+
+
+def logo_asset(path: Path) -> tuple[str, str]:
+    """The root-relative asset name of the theme's logo (a name we choose, from a hash of its
+    path: it is safe to pass to ``image()``) and the Typst code that shows it."""
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    name = f"assets/{digest}{path.suffix.lower()}"
+    return name, f"image({_string('/' + name)}, height: {LOGO_HEIGHT})"
+
+
+def look_samples(plan: ReportPlan, band_index: dict[str, int], samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measuring samples, plus for every band whose look varies per instance a pair of its
+    first instance in each look, both ways round: if any look changes the band's height (a
+    size, padding or font), the measuring pass sees a sample differ from its partner and the
+    report is typeset in one piece, so predicted page breaks never rely on a wrong height."""
+    extra: list[dict[str, Any]] = []
+    for band in plan.bands:
+        switches = band.styling.switches if band.styling else ()
+        if band.name not in band_index or not switches:
+            continue
+        k = band_index[band.name]
+        first = next((s for s in samples if s["k"] == k), None)
+        if first is None:
+            continue
+        at = len(band.data_cells)
+        for choice in range(max(len(s.looks) for s in switches)):
+            varied = copy.deepcopy(first)
+            for j, switch in enumerate(switches):
+                varied["c"][at + j] = str(min(choice, len(switch.looks) - 1))
+            if varied != first:
+                extra.extend([first, varied, varied, first])
+    return samples + extra
