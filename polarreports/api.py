@@ -22,6 +22,7 @@ from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
 from polarreports.definition.report import Report
 from polarreports.exceptions import DataError
+from polarreports.layout.navigation import outline_levels
 from polarreports.layout.typst_source import band_indices, emit_typst
 from polarreports.output.document import Document
 from polarreports.output.typeset import ReportData
@@ -86,10 +87,19 @@ def render(
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
+    source.assets.update(stream.assets)
     stream_bands = [band for band in plan.bands if band.scope != "report"]
     sticky = [band.kind == "group_header" for band in stream_bands]
     breaks = [band.break_before for band in stream_bands]
-    data = ReportData(static=stream.static, bands=stream.bands, samples=stream.samples, sticky=sticky, breaks=breaks)
+    data = ReportData(
+        static=stream.static,
+        bands=stream.bands,
+        samples=stream.samples,
+        sticky=sticky,
+        breaks=breaks,
+        outline_levels=outline_levels(report, stream_bands),
+        one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
+    )
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
     stats.update(rows=stream.row_count, bands=stream.band_count, **stream.chart_stats)

@@ -10,7 +10,6 @@ Text from the definition (labels, the title) is written as code-mode string lite
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ import polars as pl
 
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
+from polarreports.layout import navigation
+from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 
 __all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_string"]
@@ -50,8 +51,8 @@ class TypstSource:
     """Generated Typst code plus the files the compile needs in its root folder."""
 
     source: str
-    assets: dict[str, Path] = field(default_factory=dict)
-    """Root-relative path -> file to copy there (images)."""
+    assets: dict[str, Path | bytes] = field(default_factory=dict)
+    """Root-relative path -> file to copy there, or the bytes to write there (images)."""
     origins: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     """Source line (1-based) -> (band name, element ``where``) that produced it."""
     tagged: bool = False
@@ -74,7 +75,9 @@ class _Writer:
         self.dtypes = dtypes
         self.lines: list[str] = []
         self.origins: dict[int, tuple[str, str | None]] = {}
-        self.assets: dict[str, Path] = {}
+        self.assets: dict[str, Path | bytes] = {}
+        self.links: dict[str, int] = {}
+        """Of the band being written: element ``where`` -> index of its link's cell."""
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -148,12 +151,10 @@ class _Writer:
                 f"alt: chart.alt){caption} }})"
             )
         if isinstance(element, Image):
-            path = (self.plan.base_dir / element.path).resolve()
-            digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-            name = f"assets/{digest}{path.suffix.lower()}"
-            self.assets[name] = path
-            height = f", height: {element.height}" if element.height else ""
-            body = f"image({typst_string('/' + name)}, width: 100%{height})"
+            if index is not None:
+                body = column_image(element, index)
+            else:
+                body = static_image(element, cell.where, self.plan, self.assets)
             return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Label):
             body = typst_string(element.text)
@@ -161,7 +162,10 @@ class _Writer:
             body = self._page_number(element)
         else:
             body = f"c.at({index})"
-        body = self._aligned(cell, self._styled(element, body))
+        body = self._styled(element, body)
+        if cell.where in self.links:
+            body = navigation.linked(body, self.links[cell.where])
+        body = self._aligned(cell, body)
         return f"box(width: {width}, {body})"
 
     def _color(self, color: str | None) -> str:
@@ -189,14 +193,17 @@ class _Writer:
         # no page break while measuring: there the band is measured inside a block
         opening = "{ if not measuring { pagebreak(weak: true) }; block(" if band.break_before else "block("
         self.line(f"#let {function}(c) = {opening}{', '.join(options)}, {{", band.name)
-        data_index = 0
+        indices = {cell.where: i for i, cell in enumerate(band.data_cells)}
+        self.links = {c.where.removesuffix(".link"): indices[c.where] for c in band.cells if c.role == "link"}
+        for cell in band.cells:
+            if cell.role == "outline":
+                self.line(f"  {navigation.heading(self.plan.report, band, indices[cell.where])}", band.name)
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
         for cell in band.cells:
-            index = None
-            if cell.value is not None:
-                index = data_index
-                data_index += 1
+            if cell.hidden:
+                continue
+            index = indices.get(cell.where)
             share = _percent(cell.element.width)
             if share is not None and line_share and line_share + share > 100 + 1e-9:
                 # Typst's line breaker may break earlier than needed between boxes; a line that
@@ -233,6 +240,11 @@ class _Writer:
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
+        cells = [cell for band in plan.bands for cell in band.cells]
+        if any(cell.role == "outline" for cell in cells):
+            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
+        if any(isinstance(cell.element, Image) for cell in cells):
+            self.line(IMAGE_PRELUDE)
         self.line("")
         functions: dict[str, str] = {}
         for i, band in enumerate(plan.bands):
@@ -252,7 +264,8 @@ class _Writer:
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
         self.line(f"#let page-top-tallest = {{ {page_header}; {column_header} }}")
-        self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {column_header} }} }}")
+        shows_columns = navigation.column_header_from(report)
+        self.line(f"#let page-top = context {{ {page_header}; if {shows_columns} {{ {column_header} }} }}")
         self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
         self.line(self._page_setup(page))
         self._body(report_band, column_header)
@@ -280,7 +293,11 @@ class _Writer:
         self.line("  } else {")
         self.line('    if data.at("first", default: true) {')
         self.line(f"      {report_band('title')}")
-        self.line(f"      {column_header}")
+        if self.plan.report.table_of_contents:
+            # the contents, then the rows from a new page, where the page header shows the column header
+            self.line(f"      {navigation.table_of_contents(self.plan.report, typst_string)}")
+        else:
+            self.line(f"      {column_header}")
         self.line("    }")
         self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
         self.line('    if data.at("last", default: true) {')

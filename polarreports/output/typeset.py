@@ -19,13 +19,14 @@ chunks are made small enough that the workers and this process fit in it togethe
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ import polars as pl
 
 from polarreports.control import RenderControl
 from polarreports.exceptions import ResourceError
+from polarreports.layout.navigation import join_outlines
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
@@ -63,6 +65,10 @@ class ReportData:
     """Per band kind (index ``k``): whether it is a group header (kept with what follows)."""
     breaks: list[bool]
     """Per band kind: whether a new page starts before it."""
+    outline_levels: list[int] = field(default_factory=list)
+    """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
+    one_piece: str | None = None
+    """Why the report must be typeset in one piece (e.g. a table of contents), or None."""
 
     def json(self, start: int = 0, count: int | None = None, **extra: Any) -> bytes:
         """The data file for bands ``start`` .. ``start + count``, with ``extra`` settings."""
@@ -211,7 +217,7 @@ def preview(
 ) -> tuple[list[bytes], int | None]:
     """The first ``pages`` pages and the document's page count (None if not known without
     typesetting everything), typesetting little more than those pages."""
-    if data.bands.height < MIN_BANDS_FOR_CHUNKS:
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece:
         images = compile_document(source, data.json(), format=format, ppi=ppi)
         return images[:pages], len(images) if format != "pdf" else None
     predicted = _paginate(source, data)
@@ -257,6 +263,7 @@ def _chunked(
         )
         jobs.append(functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi))
     used_workers = min(workers, len(jobs))
+    chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
     joined = _PdfJoiner() if format == "pdf" else None
 
@@ -275,7 +282,7 @@ def _chunked(
                 msg = f"the page before chunk {i + 2} had room left"
                 raise _Mispredicted(msg)
         if joined is not None:
-            joined.add(page_list[0])
+            joined.add(page_list[0], chunk_levels[i])
             page_list.clear()  # joined: the chunk's bytes are not needed any more
 
     try:
@@ -295,6 +302,14 @@ def _chunked(
     return [joined.finish()]
 
 
+def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[int]) -> list[list[int]]:
+    """Per chunk (starting at the given bands), the level of each bookmark it holds, in order."""
+    levels = data.outline_levels or [0] * len(data.sticky)
+    band_levels = [levels[k] for k in kinds]
+    bounds = [*first_bands, len(kinds)]
+    return [[level for level in band_levels[a:b] if level] for a, b in itertools.pairwise(bounds)]
+
+
 class _PdfJoiner:
     """Joins chunk PDFs with qpdf (through pikepdf: fast, and the same bytes for the same
     input), keeping the first chunk's document information (title, creator). Chunks wait on
@@ -304,11 +319,14 @@ class _PdfJoiner:
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="polarreports-join-")
         self._paths: list[Path] = []
+        self._levels: list[list[int]] = []
 
-    def add(self, chunk_pdf: bytes) -> None:
+    def add(self, chunk_pdf: bytes, outline_levels: list[int] | None = None) -> None:
+        """Add a chunk; ``outline_levels``: the level of each of its bookmarks, in order."""
         path = Path(self._folder.name) / f"chunk-{len(self._paths):05d}.pdf"
         path.write_bytes(chunk_pdf)
         self._paths.append(path)
+        self._levels.append(outline_levels or [])
 
     def close(self) -> None:
         self._folder.cleanup()
@@ -321,6 +339,8 @@ class _PdfJoiner:
                 joined.pages.extend(chunk.pages)
             for key, value in chunks[0].docinfo.items():
                 joined.docinfo[key] = value
+            if any(self._levels):
+                join_outlines(joined, chunks, self._levels)
             output = Path(self._folder.name) / "joined.pdf"
             joined.save(output, deterministic_id=True)
             for chunk in chunks:
@@ -347,9 +367,12 @@ def typeset(
         pages = compile_document(source, data.json(), format=format, ppi=ppi)
         control.report("typesetting", 1, 1, "pieces")
         return pages
-    chunked = _chunked(source, data, format, ppi, stats, control)
-    if chunked is not None:
-        return chunked
+    if data.one_piece:
+        stats["typeset"] = f"one piece ({data.one_piece})"
+    else:
+        chunked = _chunked(source, data, format, ppi, stats, control)
+        if chunked is not None:
+            return chunked
     # A long report in one piece: still in a worker process, so that it can be stopped.
     job = functools.partial(compile_in_worker, source, data.json(), format=format, ppi=ppi)
     return _run_chunks([job], 1, control)[0][0]  # type: ignore[no-any-return]

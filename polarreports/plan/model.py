@@ -18,9 +18,10 @@ import polars as pl
 from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
 
-__all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
+__all__ = ["BandPlan", "Cell", "CellRole", "ChartPlan", "GroupLevel", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
+CellRole = Literal["value", "image", "outline", "link"]
 REPORT_BANDS = ("title", "page_header", "column_header", "column_footer", "page_footer", "summary", "no_data")
 
 
@@ -36,6 +37,15 @@ class Cell:
     pattern: str | None = None
     default_pattern: str | None = None
     """Pattern to use when the element gives none (e.g. '0.0%' for a percent)."""
+    role: CellRole = "value"
+    """``value``: shown by its element. ``image``: an image per row or group (the value is a
+    path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
+    data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
+    (the URL of the element whose ``where`` is this cell's without ``.link``)."""
+
+    @property
+    def hidden(self) -> bool:
+        return self.role in ("outline", "link")
 
 
 @dataclass(frozen=True)
