@@ -16,13 +16,14 @@ from polarreports.plan.model import ReportPlan
 
 __all__ = ["IMAGE_PRELUDE", "PLACEHOLDER_TEXT", "column_image", "static_image"]
 
-PLACEHOLDER_TEXT = "image not available"
+PLACEHOLDER_TEXT = "image missing"
 IMAGE_PRELUDE = (
     "#let missing-image(height) = box(width: 100%, height: height, fill: luma(244), "
-    "stroke: 0.5pt + luma(180), inset: 2pt, "
-    f'align(center + horizon, text(size: 0.8em, fill: luma(100), "{PLACEHOLDER_TEXT}")))'
+    "stroke: 0.5pt + luma(180), inset: 1pt, clip: true, "
+    f'place(center + horizon, text(size: 0.75em, fill: luma(100), "{PLACEHOLDER_TEXT}")))'
 )
-"""Defines ``missing-image(height)``, the placeholder."""
+"""Defines ``missing-image(height)``, the placeholder (its text placed, so that it sits on the
+line like an image: by its bottom edge)."""
 
 
 def _placeholder_height(element: Image) -> str:

@@ -75,7 +75,8 @@ def linked(body: str, index: int) -> str:
     """``body`` as a link to the URL in cell ``index`` ("" when the row has none)."""
     # The URL is data, but link() takes a string as a URL only (never a label, a location or
     # a file), and link_url() kept only http, https and mailto URLs.
-    return f'{{ let url = c.at({index}); if url == "" {{ {body} }} else {{ link(url, {body}) }} }}'
+    underlined = f"underline(stroke: 0.4pt, offset: 1.5pt, {body})"
+    return f'{{ let url = c.at({index}); if url == "" {{ {body} }} else {{ link(url, {underlined}) }} }}'
 
 
 def outline_levels(report: Report, stream_bands: Sequence[BandPlan]) -> list[int]:
