@@ -213,3 +213,12 @@ def test_link_expression_errors_name_the_element(sales: pl.DataFrame) -> None:
     bad = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="region", link="urll")])))
     with pytest.raises(pr.PlanError, match=r"bands\.detail\.elements\[0\] \(field 'region'\)\.link: unknown column"):
         bad.render(sales)
+
+
+def test_a_hostile_url_stays_a_string(sales: pl.DataFrame) -> None:
+    hostile = 'https://x.org/")#panic("boom")//'
+    data = pl.DataFrame({"name": ["a", "b"], "url": [hostile, 'https://x.org/ok) #read("/etc/passwd")']})
+    linked = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name", link="url")])))
+    pdf = linked.render(data).pdf
+    assert uris(pdf) == [hostile]  # the second has spaces: not a URL, so no link
+    assert [line.strip() for line in pdf_pages(pdf)[0].splitlines()] == ["a", "b"]
