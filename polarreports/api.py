@@ -23,6 +23,7 @@ from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
 from polarreports.definition.report import Report
 from polarreports.exceptions import DataError
+from polarreports.layout.navigation import outline_levels
 from polarreports.layout.typst_source import band_indices, emit_typst
 from polarreports.output.document import Document
 from polarreports.output.typeset import ReportData
@@ -113,11 +114,15 @@ def render(
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
+    source.assets.update(stream.assets)
+    stream_bands = [band for band in plan.bands if band.scope != "report"]
     data = ReportData(
         static=stream.static,
         bands=stream.bands,
         samples=stream.samples,
         pages=stream.pages,
+        outline_levels=outline_levels(report, stream_bands),
+        one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
         **page_flow(plan, indices),
     )
     timings["layout_s"] = time.perf_counter() - mark

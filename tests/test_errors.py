@@ -168,6 +168,7 @@ def test_typst_failure_is_traced_to_the_band_and_element(tmp_path: Path) -> None
     broken.write_bytes(b"\x89PNG\r\n\x1a\n but not really an image")
     report = pr.Report(
         name="r",
+        image_dirs=[str(tmp_path)],
         groups=[
             pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region"), pr.Image(path=str(broken))]))
         ],
@@ -183,15 +184,18 @@ def test_typst_failure_is_traced_to_the_band_and_element(tmp_path: Path) -> None
 def test_missing_image_is_a_plan_error() -> None:
     report = pr.Report(name="r", bands=detail(pr.Image(path="no/such/logo.png")))
     with pytest.raises(
-        pr.PlanError, match=r"bands\.detail\.elements\[0\] \(image 'no/such/logo\.png'\): image file not found"
+        pr.PlanError,
+        match=r"bands\.detail\.elements\[0\] \(image 'no/such/logo\.png'\): the image '.*logo\.png' is missing",
     ):
         report.render(DATA)
 
 
 def test_failed_render_leaves_no_file_behind(tmp_path: Path) -> None:
     broken = tmp_path / "logo.png"
-    broken.write_bytes(b"not an image")
-    report = pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Image(path=str(broken))])))
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n but not really an image")  # Typst fails on it
+    report = pr.Report(
+        name="r", image_dirs=[str(tmp_path)], bands=pr.Bands(title=pr.Band(elements=[pr.Image(path=str(broken))]))
+    )
     target = tmp_path / "out" / "report.pdf"
     target.parent.mkdir()
     target.write_bytes(b"the previous, good report")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from polarreports.charts import aggregation
+from polarreports.data.images import column_issue
 from polarreports.exceptions import FormatError, PlanError
 from polarreports.formatting import check_pattern
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
@@ -315,6 +316,10 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
                 issues.append(f"{cell.where}: cannot compute: {_first_line(error)}")
                 continue
             scopes.dtypes[cell.where] = dtype
+            if cell.role == "image":
+                issue = column_issue(cell, dtype)
+                issues.extend([issue] if issue else [])
+                continue
             try:
                 check_pattern(cell.pattern, dtype, where=cell.where)
             except FormatError as error:

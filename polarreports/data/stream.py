@@ -18,12 +18,13 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from polarreports.charts import alt_text, render_charts, to_points
+from polarreports.data.images import ImageAssets, resolve_column_images
 from polarreports.data.pages import PageRows, page_rows_query
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
@@ -50,6 +51,8 @@ class StreamData:
     """Display strings of the report-scope bands (title, page header, summary, ...)."""
     pages: PageRows | None = None
     """What values per page are computed from, if the report shows any."""
+    assets: dict[str, bytes] = field(default_factory=dict)
+    """The images of image columns, by the asset names their cells hold."""
 
     @property
     def band_count(self) -> int:
@@ -63,6 +66,9 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
+        if cell.role in ("image", "link"):  # an asset name or a URL (or ""), as they are
+            strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
+            continue
         dtype = scopes.dtypes[cell.where]
         strings.append(
             _formatted(
@@ -142,11 +148,18 @@ def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_inde
 
 
 def _format(
-    plan: ReportPlan, scopes: Scopes, band: BandPlan, raw: pl.DataFrame, *keep: str, stats: dict[str, int]
+    plan: ReportPlan,
+    scopes: Scopes,
+    band: BandPlan,
+    raw: pl.DataFrame,
+    *keep: str,
+    stats: dict[str, int],
+    images: ImageAssets,
 ) -> pl.DataFrame:
     """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists;
-    a chart's points become ``{"svg": ..., "alt": ...}``."""
+    a chart's points become ``{"svg": ..., "alt": ...}``, an image's path or bytes our asset name."""
     raw = _draw_charts(plan, band, raw, stats)
+    raw = resolve_column_images(plan, band, raw, images)
     return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
 
 
@@ -252,12 +265,18 @@ def collect_stream(
     collected = pl.collect_all(queries, engine="streaming")
     page_rows = collected.pop(0) if plan.has_page_values else None
     chart_stats: dict[str, int] = {}
+    images = ImageAssets()
     report_frame = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
     row_count = int(report_frame["__rows"].item())
     static = {
         band.kind: _format(
-            plan, scopes, band, report_frame.select(raw_values(band) or [pl.lit(None)]), stats=chart_stats
+            plan,
+            scopes,
+            band,
+            report_frame.select(raw_values(band) or [pl.lit(None)]),
+            stats=chart_stats,
+            images=images,
         )["c"]
         .item()
         .to_list()
@@ -275,6 +294,7 @@ def collect_stream(
             "__sub",
             "k",
             stats=chart_stats,
+            images=images,
         )
         for band in plan.bands
         if band.scope == "group"
@@ -300,7 +320,7 @@ def collect_stream(
                 pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
                 pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
             )
-            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats))
+            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images))
         merged = pl.concat(parts).sort("__pos", "__sub")
         firsts.append(merged.group_by("k", maintain_order=True).first())
         longest.append(_longest_cells(merged))
@@ -322,4 +342,5 @@ def collect_stream(
         static=static,
         chart_stats=chart_stats,
         pages=pages,
+        assets=images.files,
     )

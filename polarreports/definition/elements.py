@@ -20,9 +20,11 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     SerializerFunctionWrapHandler,
+    Strict,
     WithJsonSchema,
     field_validator,
     model_serializer,
+    model_validator,
 )
 from pydantic import Field as PydField
 
@@ -68,6 +70,14 @@ def _serialize_expression(value: str | pl.Expr) -> str:
     return value
 
 
+def _serialize_image_data(value: bytes) -> str:
+    msg = (
+        f"an image given as bytes ({len(value):,} bytes) cannot be saved in a definition file.\n"
+        "Hint: save the image as a file and give its path, or a column of paths or bytes."
+    )
+    raise DefinitionError(msg)
+
+
 Length = Annotated[str, PydField(json_schema_extra={"examples": ["30mm", "12pt", "25%", "1fr"]})]
 """A Typst length: a number with a unit (pt, mm, cm, in, em, %, fr); a bare number means points."""
 
@@ -83,6 +93,15 @@ ExpressionSource = Annotated[
     ),
 ]
 """An expression: Polars SQL text (``"quantity * unit_price"``) or, from Python, a ``pl.Expr``."""
+
+LinkSource = Annotated[
+    ExpressionSource | None,
+    PydField(
+        description="An expression giving the element's link target (a URL) in the band's scope; only http, "
+        "https and mailto URLs become links."
+    ),
+]
+"""An expression giving a URL per row (or group, or report): the element links to it."""
 
 
 class ConditionalStyle(BaseModel):
@@ -147,6 +166,7 @@ class Label(_Element):
 
     type: Literal["label"] = "label"
     text: str
+    link: LinkSource = None
 
 
 class Field(_Valued):
@@ -155,6 +175,7 @@ class Field(_Valued):
 
     type: Literal["field"] = "field"
     column: str
+    link: LinkSource = None
 
 
 class Expression(_Valued):
@@ -162,6 +183,7 @@ class Expression(_Valued):
 
     type: Literal["expression"] = "expression"
     expr: ExpressionSource
+    link: LinkSource = None
 
 
 class Aggregate(_Valued):
@@ -208,16 +230,37 @@ class Box(_Element):
 
 
 class Image(_Element):
-    """An image file (PNG, JPEG, GIF or SVG), relative to the definition file."""
+    """An image (PNG, JPEG, GIF or SVG), from one of: ``path``, a file (relative to the
+    definition file); ``column``, a column of paths (String) or of the images' bytes (Binary),
+    giving one image per row or group; ``data``, the bytes of an image (from Python only: such
+    a report cannot be saved to a definition file). Files are read only from the report's
+    ``image_dirs``."""
 
     type: Literal["image"] = "image"
-    path: str
+    path: str | None = None
+    column: str | None = None
+    data: Annotated[
+        bytes | None,
+        Strict(),
+        PlainSerializer(_serialize_image_data, return_type=str, when_used="json-unless-none"),
+        WithJsonSchema({"type": "null", "description": "Python only: the bytes of an image."}),
+    ] = None
     height: Length | None = None
+    on_missing: Literal["raise", "placeholder"] = "raise"
+    """What a missing or unreadable image does: stop the render, or show a visible placeholder."""
 
     @field_validator("height", mode="before")
     @classmethod
     def _height(cls, value: Any) -> Any:
         return None if value is None else _check_length(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Image:
+        given = [name for name in ("path", "column", "data") if getattr(self, name) is not None]
+        if len(given) != 1:
+            msg = f"an image needs exactly one of path, column or data (given: {', '.join(given) or 'none'})"
+            raise ValueError(msg)
+        return self
 
 
 class PageNumber(_Element):

@@ -198,6 +198,8 @@ class Group(_Model):
     totals), and the next group starts on a new page."""
     header: Band | None = None
     footer: Band | None = None
+    outline: bool = True
+    """With the report's ``outline`` or ``table_of_contents``: list this level's groups there."""
 
     @field_validator("min_space", mode="before")
     @classmethod
@@ -236,6 +238,14 @@ class Report(_Model):
     tagged_pdf: bool = False
     """Write a tagged PDF: document structure and the alt texts of images and charts, for
     screen readers. Typesetting takes somewhat longer."""
+    outline: bool = False
+    """PDF bookmarks: one per group, nested by level, titled with the group's key."""
+    table_of_contents: bool | str = False
+    """A contents page after the title: the groups with their page numbers, linked. ``true``
+    titles it "Contents"; a string gives the title. A report with one is typeset in one piece."""
+    image_dirs: list[str] = []
+    """Folders images may be read from (relative to the definition file). Default: the
+    definition file's folder, or the working directory for a report built in Python."""
     parameters: list[Parameter] = []
     filter: ExpressionSource | None = None
     columns: dict[str, ExpressionSource] = {}
@@ -331,12 +341,14 @@ def load(path: str | Path) -> Report:
 
 
 def _resolve_images(report: Report, folder: Path) -> Report:
-    """Make image paths relative to the definition file's folder absolute."""
+    """Make image paths and image folders relative to the definition file's folder absolute;
+    without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
+    data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
 
     def visit(band: dict[str, Any] | None) -> None:
         for element in (band or {}).get("elements", []):
-            if element.get("type") == "image" and not Path(element["path"]).is_absolute():
+            if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
 
     logo = data["theme"]["logo"]

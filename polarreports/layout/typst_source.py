@@ -10,7 +10,6 @@ Text from the definition (labels, the title) is written as code-mode string lite
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,8 @@ import polars as pl
 
 from polarreports.definition.elements import Aggregate, Box, Chart, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
-from polarreports.layout import styles
+from polarreports.layout import navigation, styles
+from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.styles import BandStyling, Look
 
@@ -52,8 +52,8 @@ class TypstSource:
     """Generated Typst code plus the files the compile needs in its root folder."""
 
     source: str
-    assets: dict[str, Path] = field(default_factory=dict)
-    """Root-relative path -> file to copy there (images)."""
+    assets: dict[str, Path | bytes] = field(default_factory=dict)
+    """Root-relative path -> file to copy there, or the bytes to write there (images)."""
     origins: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     """Source line (1-based) -> (band name, element ``where``) that produced it."""
     tagged: bool = False
@@ -76,7 +76,9 @@ class _Writer:
         self.dtypes = dtypes
         self.lines: list[str] = []
         self.origins: dict[int, tuple[str, str | None]] = {}
-        self.assets: dict[str, Path] = {}
+        self.assets: dict[str, Path | bytes] = {}
+        self.links: dict[str, int] = {}
+        """Of the band being written: element ``where`` -> index of its link's cell."""
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -146,12 +148,10 @@ class _Writer:
                 f"alt: chart.alt){caption} }})"
             )
         if isinstance(element, Image):
-            path = (self.plan.base_dir / element.path).resolve()
-            digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-            name = f"assets/{digest}{path.suffix.lower()}"
-            self.assets[name] = path
-            height = f", height: {element.height}" if element.height else ""
-            body = f"image({typst_string('/' + name)}, width: 100%{height})"
+            if index is not None:
+                body = column_image(element, index)
+            else:
+                body = static_image(element, cell.where, self.plan, self.assets)
             return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Label):
             body = typst_string(element.text)
@@ -161,7 +161,10 @@ class _Writer:
             body = f"page-value({cell.page_slot})"
         else:
             body = f"c.at({index})"
-        body = self._aligned(cell, styles.text_call(look, body))
+        body = styles.text_call(look, body)
+        if cell.where in self.links:
+            body = navigation.linked(body, self.links[cell.where])
+        body = self._aligned(cell, body)
         return f"box(width: {width}{styles.box_options(look, padding, GUTTER)}, {body})"
 
     def _color(self, color: str | None) -> str:
@@ -170,17 +173,21 @@ class _Writer:
     # -- bands ---------------------------------------------------------------------------
 
     def _cells(self, band: BandPlan, styling: BandStyling, function: str) -> None:
-        """The band's elements, left to right, each in its look."""
+        """The band's elements, left to right, each in its look; hidden cells (a group's
+        bookmark title, link URLs) are data for the elements, not shown."""
         band_text = Look() if styles.text_varies(styling.band_switch) else styling.band.text
         padding = styling.band.padding or styles.DEFAULT_PADDING
-        data_index = 0
+        indices = {cell.where: i for i, cell in enumerate(band.data_cells)}
+        self.links = {c.where.removesuffix(".link"): indices[c.where] for c in band.cells if c.role == "link"}
+        for cell in band.cells:
+            if cell.role == "outline":
+                self.line(f"  {navigation.heading(self.plan.report, band, indices[cell.where])}", band.name)
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
         for position, cell in enumerate(band.cells):
-            index = None
-            if cell.value is not None:
-                index = data_index
-                data_index += 1
+            if cell.hidden:
+                continue
+            index = indices.get(cell.where)
             share = _percent(cell.element.width)
             if share is not None and line_share and line_share + share > 100 + 1e-9:
                 # Typst's line breaker may break earlier than needed between boxes; a line that
@@ -304,6 +311,11 @@ class _Writer:
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
+        cells = [cell for band in plan.bands for cell in band.cells]
+        if any(cell.role == "outline" for cell in cells):
+            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
+        if any(isinstance(cell.element, Image) for cell in cells):
+            self.line(IMAGE_PRELUDE)
         self.line("")
         reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
         for level in reprinted:
@@ -352,7 +364,8 @@ class _Writer:
             continued_tallest.append(f"{function}({placeholder}, continued: true)")
         later_pages = "; ".join([column_header, *continued])
         self.line(f"#let page-top-tallest = {{ {'; '.join([page_header, column_header, *continued_tallest])} }}")
-        self.line(f"#let page-top = context {{ {page_header}; if page-number() > 1 {{ {later_pages} }} }}")
+        shows_columns = navigation.column_header_from(plan.report)
+        self.line(f"#let page-top = context {{ {page_header}; if {shows_columns} {{ {later_pages} }} }}")
         column_footer, page_footer = report_band("column_footer"), report_band("page_footer")
         last_footer = report_band("last_page_footer")
         if last_footer == "none":
@@ -389,7 +402,11 @@ class _Writer:
         self.line("  } else {")
         self.line('    if data.at("first", default: true) {')
         self.line(f"      {report_band('title')}")
-        self.line(f"      {column_header}")
+        if self.plan.report.table_of_contents:
+            # the contents, then the rows from a new page, where the page header shows the column header
+            self.line(f"      {navigation.table_of_contents(self.plan.report, typst_string)}")
+        else:
+            self.line(f"      {column_header}")
         self.line("    }")
         if self.plan.has_page_values or self._asks_for_room():
             # Some bands get named arguments: report your page (m), break the page before (b).

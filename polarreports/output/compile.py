@@ -65,7 +65,10 @@ def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
     for name, path in source.assets.items():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target, follow_symlinks=True)
+        if isinstance(path, bytes):
+            target.write_bytes(path)
+        else:
+            shutil.copyfile(path, target, follow_symlinks=True)
     return main
 
 

@@ -19,6 +19,7 @@ chunks are made small enough that the workers and this process fit in it togethe
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import tempfile
@@ -35,6 +36,7 @@ import polars as pl
 from polarreports.control import RenderControl
 from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
+from polarreports.layout.navigation import join_outlines
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
@@ -82,6 +84,10 @@ class ReportData:
     reprint: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Per group level whose header is printed again on continuation pages: the band kinds
     of its header and footer."""
+    outline_levels: list[int] = field(default_factory=list)
+    """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
+    one_piece: str | None = None
+    """Why the report must be typeset in one piece (e.g. a table of contents), or None."""
 
     def open_groups(self, band: int) -> dict[str, list[str]]:
         """The cells of each reprinted group header still open where band ``band`` starts."""
@@ -344,7 +350,7 @@ def preview(
     """The first ``pages`` pages and the document's page count (None if not known without
     typesetting everything), typesetting little more than those pages."""
     data, measured = _with_needs(source, data)
-    if data.bands.height < MIN_BANDS_FOR_CHUNKS:
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece:
         if data.pages is not None:
             images = _with_page_values(source, data, format, ppi, {}, RenderControl(), measured)
         else:
@@ -428,6 +434,7 @@ def _chunked(
         for data_json in _chunk_data(data, pages, chunk_pages, values)
     ]
     used_workers = min(workers, len(jobs))
+    chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
     joined = _PdfJoiner() if format == "pdf" else None
 
@@ -450,7 +457,7 @@ def _chunked(
                 msg = f"the page before chunk {i + 2} had room left"
                 raise _Mispredicted(msg)
         if joined is not None:
-            joined.add(page_list[0])
+            joined.add(page_list[0], chunk_levels[i])
             page_list.clear()  # joined: the chunk's bytes are not needed any more
 
     try:
@@ -470,6 +477,14 @@ def _chunked(
     return [joined.finish()]
 
 
+def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[int]) -> list[list[int]]:
+    """Per chunk (starting at the given bands), the level of each bookmark it holds, in order."""
+    levels = data.outline_levels or [0] * len(data.sticky)
+    band_levels = [levels[k] for k in kinds]
+    bounds = [*first_bands, len(kinds)]
+    return [[level for level in band_levels[a:b] if level] for a, b in itertools.pairwise(bounds)]
+
+
 class _PdfJoiner:
     """Joins chunk PDFs with qpdf (through pikepdf: fast, and the same bytes for the same
     input), keeping the first chunk's document information (title, creator). Chunks wait on
@@ -479,11 +494,14 @@ class _PdfJoiner:
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="polarreports-join-")
         self._paths: list[Path] = []
+        self._levels: list[list[int]] = []
 
-    def add(self, chunk_pdf: bytes) -> None:
+    def add(self, chunk_pdf: bytes, outline_levels: list[int] | None = None) -> None:
+        """Add a chunk; ``outline_levels``: the level of each of its bookmarks, in order."""
         path = Path(self._folder.name) / f"chunk-{len(self._paths):05d}.pdf"
         path.write_bytes(chunk_pdf)
         self._paths.append(path)
+        self._levels.append(outline_levels or [])
 
     def close(self) -> None:
         self._folder.cleanup()
@@ -496,6 +514,8 @@ class _PdfJoiner:
                 joined.pages.extend(chunk.pages)
             for key, value in chunks[0].docinfo.items():
                 joined.docinfo[key] = value
+            if any(self._levels):
+                join_outlines(joined, chunks, self._levels)
             output = Path(self._folder.name) / "joined.pdf"
             joined.save(output, deterministic_id=True)
             for chunk in chunks:
@@ -546,7 +566,7 @@ def _with_page_values(
     if predicted is not None:
         pagination = predicted[2]
         values = _PageValues.predicted(data.pages, pagination, count)
-        if in_worker:
+        if in_worker and not data.one_piece:
             chunked = _chunked(source, data, format, ppi, stats, control, predicted, values)
             if chunked is not None:
                 return chunked
@@ -586,9 +606,12 @@ def typeset(
         return pages
     if data.pages is not None:
         return _with_page_values(source, data, format, ppi, stats, control, measured)
-    chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data, measured))
-    if chunked is not None:
-        return chunked
+    if data.one_piece:
+        stats["typeset"] = f"one piece ({data.one_piece})"
+    else:
+        chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data, measured))
+        if chunked is not None:
+            return chunked
     # A long report in one piece: still in a worker process, so that it can be stopped.
     job = functools.partial(compile_in_worker, source, data.json(), format=format, ppi=ppi)
     return _run_chunks([job], 1, control)[0][0]  # type: ignore[no-any-return]

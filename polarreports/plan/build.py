@@ -20,9 +20,11 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.data.images import static_issue
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
+from polarreports.layout.navigation import link_url, outlined
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
 from polarreports.plan.model import (
@@ -60,7 +62,7 @@ def _describe(element: Element) -> str:
         "aggregate": getattr(element, "variable", None),
         "label": getattr(element, "text", None),
         "expression": getattr(element, "expr", None),
-        "image": getattr(element, "path", None),
+        "image": getattr(element, "path", None) or getattr(element, "column", None),
         "chart": _chart_title(element),
     }.get(element.type)
     if ident is None or not isinstance(ident, str):
@@ -201,9 +203,14 @@ class _Builder:
         for group in groups:
             definition = report.groups[group.level - 1]
             header, footer = definition.header, definition.footer
-            needs_header = definition.new_page or definition.keep_together or definition.min_space is not None
+            needs_header = (
+                definition.new_page
+                or definition.keep_together
+                or definition.min_space is not None
+                or outlined(report, definition)
+            )
             if header is None and needs_header:
-                header = Band(padding="0pt")  # an empty header carries the page break
+                header = Band(padding="0pt")  # an empty header carries the page break, the bookmark
             if footer is None and definition.reprint_header:
                 footer = Band(padding="0pt")  # an empty footer ends the group's "(continued)"
             for kind, band in (("group_header", header), ("group_footer", footer)):
@@ -235,6 +242,7 @@ class _Builder:
                 cell = self._cell(element, where, scope, level, groups, variables)
             if cell is not None:
                 cells.append(cell)
+        cells.extend(self._hidden_cells(kind, band, cells, self._scope_names(scope, level, groups, variables), level))
         when = None
         names = self._scope_names(scope, level, groups, variables)
         if band.print_when is not None:
@@ -330,9 +338,12 @@ class _Builder:
         if isinstance(element, Chart):
             return self._chart(element, where, scope, level)
         if isinstance(element, Image):
-            path = (self.base_dir / element.path).resolve()
-            if not path.is_file():
-                self.issue(f"{where}: image file not found: {path}")
+            if element.column is not None:
+                found = self._cell(Field(column=element.column), where, scope, level, groups, variables)
+                return None if found is None else Cell(element, where, found.value, role="image")
+            issue = static_issue(element, where, self.report, self.base_dir)
+            if issue is not None:
+                self.issue(issue)
                 return None
         return Cell(element, where)
 
@@ -366,6 +377,27 @@ class _Builder:
         )
         self.page_slots.append(slot)
         return Cell(element, where, page_slot=slot.index)
+
+    def _hidden_cells(self, kind: str, band: Band, cells: list[Cell], names: list[str], level: int) -> list[Cell]:
+        """Cells carried as data but not shown: each linked element's URL, and a group
+        header's outline title (the group's key, formatted as the header shows it)."""
+        hidden = []
+        for cell in cells:
+            source = getattr(cell.element, "link", None)
+            if source is not None:
+                url = self.expr(source, f"{cell.where}.link", names)
+                if url is not None:
+                    hidden.append(Cell(cell.element, f"{cell.where}.link", link_url(url), role="link"))
+        if kind == "group_header" and outlined(self.report, self.report.groups[level - 1]):
+            key = self.report.groups[level - 1].name
+            shown = [c.element for c in cells if isinstance(c.element, Field) and c.element.column == key]
+            title = shown[0] if shown else Field(column=key, null_text="(none)")
+            where = f"{self._band_name(kind, level)}.outline"
+            hidden.append(Cell(title, where, pl.col(key), title.format, role="outline"))
+        return hidden
+
+    def _band_name(self, kind: str, level: int) -> str:
+        return f"groups[{level - 1}] ({self.report.groups[level - 1].name!r}).{kind.removeprefix('group_')}"
 
     def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
         if scope == "rows":

@@ -19,9 +19,10 @@ from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
 from polarreports.plan.styles import BandStyling
 
-__all__ = ["BandPlan", "Cell", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
+__all__ = ["BandPlan", "Cell", "CellRole", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
+CellRole = Literal["value", "image", "outline", "link"]
 REPORT_BANDS = (
     "title",
     "page_header",
@@ -52,6 +53,15 @@ class Cell:
     """Pattern to use when the element gives none (e.g. '0.0%' for a percent)."""
     page_slot: int | None = None
     """For a value per page: its index in each page's list of values (see ``PageSlot``)."""
+    role: CellRole = "value"
+    """``value``: shown by its element. ``image``: an image per row or group (the value is a
+    path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
+    data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
+    (the URL of the element whose ``where`` is this cell's without ``.link``)."""
+
+    @property
+    def hidden(self) -> bool:
+        return self.role in ("outline", "link")
 
 
 @dataclass(frozen=True)

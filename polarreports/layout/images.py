@@ -1,0 +1,51 @@
+"""The Typst code of image elements: a file or bytes given in the definition, or one image per
+row or group from a column (whose cells hold OUR asset names, see ``data.images``).
+
+Typst's ``image()`` only ever reads a path we chose: ``/assets/<hash>.<format>``, a file we
+wrote into the compile root. A missing image with ``on_missing: placeholder`` is a light box
+saying so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from polarreports.data.images import MISSING, static_asset
+from polarreports.definition.elements import Image
+from polarreports.plan.model import ReportPlan
+
+__all__ = ["IMAGE_PRELUDE", "PLACEHOLDER_TEXT", "column_image", "static_image"]
+
+PLACEHOLDER_TEXT = "image missing"
+IMAGE_PRELUDE = (
+    "#let missing-image(height) = box(width: 100%, height: height, fill: luma(244), "
+    "stroke: 0.5pt + luma(180), inset: 1pt, clip: true, "
+    f'place(center + horizon, text(size: 0.75em, fill: luma(100), "{PLACEHOLDER_TEXT}")))'
+)
+"""Defines ``missing-image(height)``, the placeholder (its text placed, so that it sits on the
+line like an image: by its bottom edge)."""
+
+
+def _placeholder_height(element: Image) -> str:
+    return element.height or "3em"
+
+
+def static_image(element: Image, where: str, plan: ReportPlan, assets: dict[str, Path | bytes]) -> str:
+    """An image given by ``path`` or ``data``: copied into the root under our asset name."""
+    found = static_asset(element, where, plan.report, plan.base_dir)
+    if found is None:  # the plan allowed it: on_missing is placeholder
+        return f"missing-image({_placeholder_height(element)})"
+    name, data = found
+    assets[name] = data
+    height = f", height: {element.height}" if element.height else ""
+    return f'image("/{name}", width: 100%{height})'
+
+
+def column_image(element: Image, index: int) -> str:
+    """The image of cell ``index``: an asset name of ours, ``MISSING``, or "" (no image)."""
+    size = f'width: 100%, height: {element.height}, fit: "contain"' if element.height else "width: 100%"
+    # The cell's value was put there by data.images (one of our asset names), never the data's own string.
+    return (
+        f'{{ let name = c.at({index}); if name == "{MISSING}" {{ missing-image({_placeholder_height(element)}) }} '
+        f'else if name != "" {{ image("/" + name, {size}) }} }}'
+    )
