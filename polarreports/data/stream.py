@@ -27,6 +27,8 @@ from polarreports.charts import alt_text, render_charts, to_points
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
+from polarreports.layout.overflow import overflow_text
+from polarreports.layout.placement import cell_widths, column_width
 from polarreports.plan.model import BandPlan, ReportPlan
 
 __all__ = ["StreamData", "collect_stream", "formatted_cells"]
@@ -56,21 +58,20 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
     the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`)."""
     report = plan.report
+    widths = cell_widths([c.element for c in band.cells], column_width(report.page))
     strings = []
-    for i, cell in enumerate(band.data_cells):
-        assert cell.value is not None
+    for i, (cell, width) in enumerate((c, w) for c, w in zip(band.cells, widths, strict=True) if c.value is not None):
         dtype = scopes.dtypes[cell.where]
-        strings.append(
-            _formatted(
-                pl.col(f"__v{i}"),
-                dtype,
-                cell.pattern or cell.default_pattern or default_pattern(dtype),
-                report.locale,
-                report.currency,
-                getattr(cell.element, "null_text", ""),
-                cell.where,
-            )
+        text = _formatted(
+            pl.col(f"__v{i}"),
+            dtype,
+            cell.pattern or cell.default_pattern or default_pattern(dtype),
+            report.locale,
+            report.currency,
+            getattr(cell.element, "null_text", ""),
+            cell.where,
         )
+        strings.append(overflow_text(text, cell.element, width=width, font_size=report.page.font_size))
     if not strings:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(strings)

@@ -97,8 +97,17 @@ class _Element(BaseModel):
     """Font size in points; the report's font size when not given."""
     color: str | None = None
     """Text colour as a hex string, such as '#1f4e79'."""
+    x: Length | None = None
+    """Absolute placement (forms): the distance from the band's left edge; needs ``y`` too."""
+    y: Length | None = None
+    """Absolute placement: the distance from the band's top edge (pt, mm, cm, in or em)."""
+    height: Length | None = None
+    """Height of the element's cell (placed elements); text elements grow when not given."""
+    overflow: Literal["wrap", "clip", "ellipsis"] = "wrap"
+    """Text longer than the cell: ``wrap`` onto more lines (the band grows), ``clip`` at the
+    cell's edge on one line, or ``ellipsis``: one line ending in "…"."""
 
-    @field_validator("width", mode="before")
+    @field_validator("width", "x", "y", "height", mode="before")
     @classmethod
     def _width(cls, value: Any) -> Any:
         return None if value is None else _check_length(value)

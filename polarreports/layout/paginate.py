@@ -58,9 +58,16 @@ def paginate(
     first_page_used: float = 0.0,
     summary: float = 0.0,
     breaks_before: Sequence[bool] = (),
+    columns: int = 1,
 ) -> Pagination:
     """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists); a band
-    whose kind has ``breaks_before`` starts a new page."""
+    whose kind has ``breaks_before`` starts a new page. A page of ``columns`` columns holds
+    that many slots of ``body`` height, filled in turn; ``first_page_used`` (the title, over
+    all the columns) is taken from each slot of page 1.
+
+    >>> paginate([0] * 7, heights=[10.0], spacing=[0.0], sticky=[False], body=20.0, columns=2).starts
+    [0, 4]
+    """
     count = len(kinds)
     forced = [i for i, kind in enumerate(kinds) if i and kind < len(breaks_before) and breaks_before[kind]]
     steps = [heights[k] + spacing[k] for k in kinds]
@@ -68,28 +75,35 @@ def paginate(
     widest_space = max(spacing, default=0.0)
     starts: list[int] = []
     first = 0
-    available = body - first_page_used
+    slot = 0  # columns of all pages, in reading order
+
+    def room(slot: int) -> float:
+        return body - first_page_used if slot < columns else body
+
+    slot_first = 0  # the first band of the current slot
     while first < count:
-        starts.append(first)
+        slot_first = first
+        if slot % columns == 0:
+            starts.append(first)
+        available = room(slot)
         base = ends[first - 1] if first else 0.0
         last = bisect.bisect_right(ends, base + available + widest_space + EPSILON, lo=first) - 1
         while last > first and ends[last] - spacing[kinds[last]] - base > available + EPSILON:
             last -= 1
         last = max(last, first)
         next_forced = bisect.bisect_right(forced, first)
+        broken = next_forced < len(forced) and forced[next_forced] <= last + 1
         if next_forced < len(forced) and forced[next_forced] <= last:
             last = forced[next_forced] - 1
         while last > first and last + 1 < count and sticky[kinds[last]]:
             last -= 1
+            broken = False
         first = last + 1
         if first < count:
-            available = body
-    used = 0.0
-    if starts:
-        base = ends[starts[-1] - 1] if starts[-1] else 0.0
-        used = ends[-1] - base
-    else:
-        used = first_page_used
-    summary_page = bool(summary) and used + summary > available + EPSILON
-    total = max(len(starts), 1) + int(summary_page)
-    return Pagination(starts=starts, total=total, summary_page=summary_page)
+            slot = (slot // columns + 1) * columns if broken else slot + 1
+    used = ends[-1] - (ends[slot_first - 1] if slot_first else 0.0) if count else 0.0
+    pages = slot // columns + 1
+    summary_page = False
+    if summary and used + summary > room(slot) + EPSILON:
+        summary_page = (slot + 1) % columns == 0  # the next slot is on a new page
+    return Pagination(starts=starts, total=pages + int(summary_page), summary_page=summary_page)

@@ -19,11 +19,15 @@ import polars as pl
 
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
+from polarreports.layout import placement
+from polarreports.layout.overflow import one_line_box
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 
-__all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_string"]
+__all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
 
 DATA_FILE = "data.json"
+SPLIT_ERROR = "polarreports: a band with split: error is taller than the page"
+"""What the Typst code panics with when a band with ``split: error`` does not fit a page."""
 FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
@@ -56,6 +60,8 @@ class TypstSource:
     """Source line (1-based) -> (band name, element ``where``) that produced it."""
     tagged: bool = False
     """Whether to write a tagged PDF (structure and alt texts, for assistive technology)."""
+    columns: int = 1
+    """Columns of the page body (the paginator fills them in turn)."""
 
 
 def _percent(width: str | None) -> float | None:
@@ -75,6 +81,7 @@ class _Writer:
         self.lines: list[str] = []
         self.origins: dict[int, tuple[str, str | None]] = {}
         self.assets: dict[str, Path] = {}
+        self.fit = placement.fit_factor([band.band for band in plan.bands], plan.report.page)
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -90,7 +97,7 @@ class _Writer:
         if element.italic:
             options.append('style: "italic"')
         if element.size is not None:
-            options.append(f"size: {element.size}pt")
+            options.append(f"size: {element.size * (1.0 if element.x is not None else self.fit):g}pt")
         if element.color is not None:
             options.append(f"fill: rgb({typst_string(element.color)})")
         return f"text({', '.join(options)}, {body})" if options else body
@@ -123,11 +130,15 @@ class _Writer:
                 rest = rest[at + len("{page}") :]
         return "context { " + "; ".join(parts) + " }"
 
+    def _width(self, element: Element, *, gap: bool) -> str:
+        if element.x is not None:  # placed: as wide as declared, or as its content
+            return element.width or "auto"
+        width = placement.fitted(element.width, self.fit) or "1fr"
+        return f"{width} - {GUTTER}" if gap and not width.endswith("fr") else width
+
     def element(self, cell: Cell, index: int | None, *, gap: bool) -> str:
         element = cell.element
-        width = element.width or "1fr"
-        if gap and not width.endswith("fr"):
-            width = f"{width} - {GUTTER}"
+        width = self._width(element, gap=gap)
         if isinstance(element, Line):
             stroke = f"{element.thickness}pt + {self._color(element.color)}"
             return f"box(width: {width}, height: 0.6em, align(horizon, line(length: 100%, stroke: {stroke})))"
@@ -162,6 +173,10 @@ class _Writer:
         else:
             body = f"c.at({index})"
         body = self._aligned(cell, self._styled(element, body))
+        if element.overflow != "wrap":
+            return one_line_box(width, body)
+        if element.height is not None:  # a placed text of a fixed size (a form's field)
+            return f"box(width: {width}, height: {element.height}, clip: true, {body})"
         return f"box(width: {width}, {body})"
 
     def _color(self, color: str | None) -> str:
@@ -171,7 +186,13 @@ class _Writer:
 
     def band_function(self, band: BandPlan, function: str) -> None:
         definition = band.band
-        options = ["width: 100%", f"inset: (x: {GUTTER} / 2, y: {definition.padding})"]
+        page = self.plan.report.page
+        placed = placement.is_placed(definition)
+        inset = "0pt" if placed else f"(x: {GUTTER} / 2, y: {definition.padding})"
+        options = ["width: 100%", f"inset: {inset}"]
+        if placed or definition.height is not None:
+            height = placement.placed_height(definition, page) if placed else definition.height
+            options.append(f"height: {height}, clip: true, breakable: false")
         if band.kind == "group_header":
             options.append("sticky: true")
         if definition.space_after != "0pt":
@@ -185,18 +206,26 @@ class _Writer:
             strokes.append("bottom: 0.5pt + luma(110)")
         if strokes:
             options.append(f"stroke: ({', '.join(strokes)})")
+        threshold = placement.tall_threshold(band, page)
+        flow = f"{function}-flow" if threshold is not None else function
         self.line(f"// {band.name}", band.name)
         # no page break while measuring: there the band is measured inside a block
         opening = "{ if not measuring { pagebreak(weak: true) }; block(" if band.break_before else "block("
-        self.line(f"#let {function}(c) = {opening}{', '.join(options)}, {{", band.name)
+        self.line(f"#let {flow}(c) = {opening}{', '.join(options)}, {{", band.name)
         data_index = 0
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
+        boxes: list[tuple[Cell, str]] = []
         for cell in band.cells:
             index = None
             if cell.value is not None:
                 index = data_index
                 data_index += 1
+            if placed:
+                self.line(
+                    f"  {placement.place(cell.element, self.element(cell, index, gap=False))}", band.name, cell.where
+                )
+                continue
             share = _percent(cell.element.width)
             if share is not None and line_share and line_share + share > 100 + 1e-9:
                 # Typst's line breaker may break earlier than needed between boxes; a line that
@@ -205,9 +234,42 @@ class _Writer:
                 line_share, first_on_line = 0.0, True
             line_share += share or 0.0
             gap = "" if first_on_line else f"h({GUTTER}); "
-            self.line(f"  {gap}{self.element(cell, index, gap=not first_on_line)}", band.name, cell.where)
+            box = self.element(cell, index, gap=not first_on_line)
+            boxes.append((cell, box))
+            self.line(f"  {gap}{box}", band.name, cell.where)
             first_on_line = False
         self.line("}) }" if band.break_before else "})", band.name)
+        if threshold is not None:
+            self._tall_band(band, function, options, boxes, threshold)
+
+    def _tall_band(
+        self, band: BandPlan, function: str, options: list[str], boxes: list[tuple[Cell, str]], threshold: int
+    ) -> None:
+        """Bands whose values may be long enough to fill a page. Only an instance with such a
+        long value (a cheap length test) takes the slower path: with ``split: allow`` its cells
+        become a grid row, which Typst can break across pages (a box cannot); with ``split:
+        error`` it is measured, and one taller than the page stops the render, naming the band."""
+        long_value = f"c.any(v => v.len() > {threshold})"
+        if band.band.split == "error":
+            message = typst_string(SPLIT_ERROR)
+            tall = (
+                f"layout(size => {{ let b = {function}-flow(c); "
+                f"if measure(block(width: size.width, b)).height > size.height {{ panic({message}) }}; b }})"
+            )
+        else:
+            columns: list[str] = []
+            cells: list[str] = []
+            for cell, box in boxes:
+                width = self._width(cell.element, gap=bool(columns))
+                rest = box.removeprefix(f"box(width: {width}, ")
+                columns.append(width)
+                cells.append(f"block(width: 100%, {rest}" if rest != box else box)
+            grid = f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
+            self.line(f"#let {function}-tall(c) = block({', '.join(options)}, {grid})", band.name)
+            tall = f"{function}-tall(c)"
+            if band.break_before:
+                tall = f"{{ if not measuring {{ pagebreak(weak: true) }}; {tall} }}"
+        self.line(f"#let {function}(c) = if {long_value} {{ {tall} }} else {{ {function}-flow(c) }}", band.name)
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -228,7 +290,7 @@ class _Writer:
         self.line(f"#set document(title: {title}, date: none)")
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
-            f'#set text(font: ({fonts}), size: {page.font_size}pt, number-width: "tabular", '
+            f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '
             f"lang: {typst_string(language)}, hyphenate: false)"
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
@@ -256,7 +318,7 @@ class _Writer:
         self.line(f"#let page-bottom = {{ {report_band('column_footer')}; {report_band('page_footer')} }}")
         self.line(self._page_setup(page))
         self._body(report_band, column_header)
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf, page.columns)
 
     def _body(self, report_band: Callable[[str], str], column_header: str) -> None:
         """The document body: a measuring pass, the no-data page, or the bands of one chunk."""
@@ -267,20 +329,22 @@ class _Writer:
         self.line("      [#metadata((")
         self.line("        body-top: here().position().y.pt(),")
         self.line("        body: size.height.pt(),")
-        self.line(f"        top: height({{ {report_band('title')}; {column_header} }}),")
+        opening = f"{{ {report_band('title')}; {column_header} }}"
+        if self.plan.report.page.columns > 1:  # the title spans the columns (a float over them)
+            self.line(f"        top: measure(block(width: {self._body_width()}, {opening})).height.pt(),")
+        else:
+            self.line(f"        top: height({opening}),")
         self.line(f"        summary: height({report_band('summary')}),")
         self.line("        samples: data.rows.map(r => height(bands.at(r.k)(r.c))),")
         self.line("        pairs: data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })),")
         self.line("      )) <polarreports-measure>]")
         self.line("    })")
         self.line('  } else if data.rows.len() == 0 and data.at("first", default: true) {')
-        self.line(f"    {report_band('title')}")
-        self.line(f"    {column_header}")
+        self.line(f"    {self._opening(opening)}")
         self.line(f"    {report_band('no_data')}")
         self.line("  } else {")
         self.line('    if data.at("first", default: true) {')
-        self.line(f"      {report_band('title')}")
-        self.line(f"      {column_header}")
+        self.line(f"      {self._opening(opening)}")
         self.line("    }")
         self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
         self.line('    if data.at("last", default: true) {')
@@ -291,10 +355,24 @@ class _Writer:
         self.line("  }")
         self.line("}")
 
+    def _body_width(self) -> str:
+        page = self.plan.report.page
+        return f"({page.size_mm[0]}mm - {page.margins.left} - {page.margins.right})"
+
+    def _opening(self, opening: str) -> str:
+        """The title and column header on page 1; over all the columns of a multi-column page."""
+        if self.plan.report.page.columns == 1:
+            return opening
+        return f'place(top, scope: "parent", float: true, clearance: 0pt, block(width: 100%, {opening}))'
+
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = page.size_mm
         m = page.margins
-        body_width = f"({width_mm}mm - {m.left} - {m.right})"
+        body_width = self._body_width()
+        columns = ""
+        if page.columns > 1:
+            columns = f", columns: {page.columns}"
+            self.line(f"#set columns(gutter: {page.column_gap})")
         return (
             "#context {\n"
             f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
@@ -302,7 +380,7 @@ class _Writer:
             f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
             f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
             f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
-            "header-ascent: 6pt, footer-descent: 6pt)"
+            f"header-ascent: 6pt, footer-descent: 6pt{columns})"
         )
 
 

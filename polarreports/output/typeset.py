@@ -202,6 +202,7 @@ def _paginate(source: TypstSource, data: ReportData) -> tuple[_Measured, list[in
         first_page_used=measured.top,
         summary=measured.summary,
         breaks_before=data.breaks,
+        columns=source.columns,
     )
     return measured, kinds, pages
 

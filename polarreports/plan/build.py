@@ -23,6 +23,7 @@ import polars as pl
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
+from polarreports.layout.placement import placement_issues
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
 from polarreports.plan.model import (
@@ -225,6 +226,8 @@ class _Builder:
         if band.print_when is not None:
             names = self._scope_names(scope, level, groups, variables)
             when = self.expr(band.print_when, f"{name}.print_when", names)
+        for issue in placement_issues(band, name, self.report.page):
+            self.issue(issue)
         new_page = kind == "group_header" and self.report.groups[level - 1].new_page
         return BandPlan(
             kind,
