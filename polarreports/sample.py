@@ -117,7 +117,7 @@ def sales_data(rows: int = 2_000, *, seed: int = 7) -> pl.DataFrame:
 INVOICE_LINES = [
     ("Consulting: requirements workshop (2 days)", 2, "1180.00"),
     ('Laptop 14" with docking station and three-year on-site warranty', 3, "1028.50"),
-    ("Monitor 27\" IPS", 6, "249.90"),
+    ('Monitor 27" IPS', 6, "249.90"),
     ("Installation and set-up", 9, "85.00"),
     ("Office suite licence (1 year)", 12, "149.00"),
     ("Antivirus licence (1 year)", 12, "39.95"),

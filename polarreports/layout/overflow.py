@@ -33,7 +33,7 @@ WORD_JOINER = "\u2060"
 def one_line_box(width: str, body: str) -> str:
     """A cell of one line's height that clips its content at its edges (Typst)."""
     cap = font_widths(text_font(bold=False, italic=False)).cap_height
-    return f"box(width: {width}, height: {cap:.4f}em, clip: true, outset: (y: 0.3em), {body})"
+    return f"box(width: {width}, height: {cap:.8f}em, clip: true, outset: (y: 0.3em), {body})"
 
 
 def clipped(text: pl.Expr) -> pl.Expr:
