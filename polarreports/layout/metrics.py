@@ -7,7 +7,7 @@ makes the estimate a little wide (safe: a cut text always fits).
 
     >>> widths = font_widths("Inter-Regular.otf")
     >>> round(widths.advance["H"], 3), widths.advance["1"] == widths.advance["8"]
-    (0.739, True)
+    (0.74, True)
 """
 
 from __future__ import annotations

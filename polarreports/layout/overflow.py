@@ -11,7 +11,7 @@ widths from the shipped fonts (``metrics.py``) give where the text must end so t
     >>> import polars as pl
     >>> frame = pl.DataFrame({"s": ["short", "a text much too long for its cell"]})
     >>> frame.select(ellipsized(pl.col("s"), width=60.0, size=8.5, bold=False, italic=False))["s"].to_list()
-    ['short', 'a text much too…']
+    ['short', 'a text much t…']
 """
 
 from __future__ import annotations

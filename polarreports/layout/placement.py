@@ -8,7 +8,7 @@ Typst runs; the Typst code keeps the definition's own lengths.
     >>> from polarreports.definition.report import Band, PageSetup
     >>> band = Band(elements=[Label(text="INVOICE", x="120mm", y="0mm", size=20)])
     >>> is_placed(band), placed_height(band, PageSetup())
-    (True, '27.33pt')
+    (True, '19.55pt')
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ __all__ = [
     "placed_height",
     "placement_issues",
     "tall_threshold",
+    "wraps",
 ]
 
 LINE_PITCH_EM = 0.7273 + 0.45
@@ -188,6 +189,11 @@ def fitted(length: str | None, factor: float) -> str | None:
     return f"({length} * {factor:.4f})"
 
 
+def wraps(element: Element) -> bool:
+    """Whether the element's value is text that wraps onto more lines when long."""
+    return element.overflow == "wrap" and not isinstance(element, Box | Chart | Image | Line)
+
+
 def tall_threshold(band: BandPlan, page: PageSetup) -> int | None:
     """Bytes of text a value of ``band`` needs before it could fill a page (in its narrowest
     wrapping cell, at one em per character); None where no value can make the band tall (fixed
@@ -198,11 +204,7 @@ def tall_threshold(band: BandPlan, page: PageSetup) -> int | None:
         return None
     widths = cell_widths([c.element for c in band.cells], column_width(page))
     wrapping = [
-        width
-        for cell, width in zip(band.cells, widths, strict=True)
-        if cell.value is not None
-        and cell.element.overflow == "wrap"
-        and not isinstance(cell.element, Box | Chart | Image | Line)
+        width for cell, width in zip(band.cells, widths, strict=True) if cell.value is not None and wraps(cell.element)
     ]
     if not wrapping:
         return None

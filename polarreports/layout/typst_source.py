@@ -249,7 +249,10 @@ class _Writer:
         long value (a cheap length test) takes the slower path: with ``split: allow`` its cells
         become a grid row, which Typst can break across pages (a box cannot); with ``split:
         error`` it is measured, and one taller than the page stops the render, naming the band."""
-        long_value = f"c.any(v => v.len() > {threshold})"
+        # the cells that wrap, tested one by one (cheaper than a closure over all of them)
+        data_cells = [cell for cell in band.cells if cell.value is not None]
+        wrapping = [i for i, cell in enumerate(data_cells) if placement.wraps(cell.element)]
+        long_value = " or ".join(f"c.at({i}).len() > {threshold}" for i in wrapping)
         if band.band.split == "error":
             message = typst_string(SPLIT_ERROR)
             tall = (
