@@ -27,6 +27,7 @@ __all__ = [
     "DataError",
     "DefinitionError",
     "FormatError",
+    "LayoutError",
     "ParameterError",
     "PlanError",
     "PolarReportsError",
@@ -88,6 +89,11 @@ class RenderError(PolarReportsError):
         self.element = element
         self.typst_message = typst_message
         super().__init__(message)
+
+
+class LayoutError(RenderError):
+    """The bands cannot be laid out as declared, e.g. a band with ``split: error`` is taller
+    than the page, or a fixed band height does not fit on one."""
 
 
 class Cancelled(RenderError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["sales_data", "write_sales_data"]
+__all__ = ["invoice_data", "sales_data", "write_sales_data"]
 
 COUNTRIES = {
     "North": ["Norge", "Sverige", "Suomi", "Ísland", "Danmark"],
@@ -111,6 +111,45 @@ def sales_data(rows: int = 2_000, *, seed: int = 7) -> pl.DataFrame:
             "unit_price": pl.Decimal(12, 2),
             "discount": pl.Float64,
         },
+    )
+
+
+INVOICE_LINES = [
+    ("Consulting: requirements workshop (2 days)", 2, "1180.00"),
+    ('Laptop 14" with docking station and three-year on-site warranty', 3, "1028.50"),
+    ('Monitor 27" IPS', 6, "249.90"),
+    ("Installation and set-up", 9, "85.00"),
+    ("Office suite licence (1 year)", 12, "149.00"),
+    ("Antivirus licence (1 year)", 12, "39.95"),
+    ("Support hours (April)", 14, "65.00"),
+    ("Cables pack", 4, "12.30"),
+    ("Training day: reporting with polarreports", 1, "540.00"),
+    ("Travel expenses", 1, "186.40"),
+]
+
+
+def invoice_data() -> pl.DataFrame:
+    """The line items of one invoice, with its header (number, dates, customer address)
+    repeated on every line: the data of ``examples/invoice.yaml``.
+
+    >>> invoice_data().select("description", "quantity").row(0)
+    ('Consulting: requirements workshop (2 days)', 2)
+    """
+    lines = len(INVOICE_LINES)
+    return pl.DataFrame(
+        {
+            "invoice_no": ["INV-2025-0427"] * lines,
+            "invoice_date": [dt.date(2025, 4, 30)] * lines,
+            "due_date": [dt.date(2025, 5, 30)] * lines,
+            "customer_no": ["C-10482"] * lines,
+            "customer": ["Søndergaard & Partners ApS"] * lines,
+            "address": ["Attn. Mette Søndergaard\nStrandvejen 112, 2. sal\n2900 Hellerup\nDenmark"] * lines,
+            "line": range(1, lines + 1),
+            "description": [d for d, _, _ in INVOICE_LINES],
+            "quantity": [q for _, q, _ in INVOICE_LINES],
+            "unit_price": [Decimal(p) for _, _, p in INVOICE_LINES],
+        },
+        schema_overrides={"unit_price": pl.Decimal(12, 2), "quantity": pl.Int32},
     )
 
 

@@ -29,6 +29,8 @@ from polarreports.data.pages import PageRows, page_rows_query
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
+from polarreports.layout.overflow import overflow_text
+from polarreports.layout.placement import cell_widths, column_width
 from polarreports.layout.styles import look_samples
 from polarreports.plan.model import BandPlan, ReportPlan
 
@@ -63,6 +65,14 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
     the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`)."""
     report = plan.report
+    shown = [cell for cell in band.cells if not cell.hidden]
+    widths = dict(
+        zip(
+            (id(cell) for cell in shown),
+            cell_widths([cell.element for cell in shown], column_width(report.page)),
+            strict=True,
+        )
+    )
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
@@ -70,17 +80,17 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
         dtype = scopes.dtypes[cell.where]
-        strings.append(
-            _formatted(
-                pl.col(f"__v{i}"),
-                dtype,
-                cell.pattern or cell.default_pattern or default_pattern(dtype),
-                report.locale,
-                report.currency,
-                getattr(cell.element, "null_text", ""),
-                cell.where,
-            )
+        text = _formatted(
+            pl.col(f"__v{i}"),
+            dtype,
+            cell.pattern or cell.default_pattern or default_pattern(dtype),
+            report.locale,
+            report.currency,
+            getattr(cell.element, "null_text", ""),
+            cell.where,
         )
+        width = widths.get(id(cell), 0.0)
+        strings.append(overflow_text(text, cell.element, width=width, font_size=report.page.font_size))
     # hidden cells after the elements': which look each switch (zebra, conditional style) chose
     strings.extend(pl.col(f"__s{j}") for j in range(len(band.styling.switches if band.styling else ())))
     if not strings:

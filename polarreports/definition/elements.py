@@ -132,8 +132,17 @@ class _Element(BaseModel):
     """A named style of the report (``styles``); the element's own settings win over it."""
     conditional_styles: list[ConditionalStyle] = []
     """Styles used where their ``when`` is true, such as ``{when: "amount < 0", style: negative}``."""
+    x: Length | None = None
+    """Absolute placement (forms): the distance from the band's left edge; needs ``y`` too."""
+    y: Length | None = None
+    """Absolute placement: the distance from the band's top edge (pt, mm, cm, in or em)."""
+    height: Length | None = None
+    """Height of the element's cell (placed elements); text elements grow when not given."""
+    overflow: Literal["wrap", "clip", "ellipsis"] = "wrap"
+    """Text longer than the cell: ``wrap`` onto more lines (the band grows), ``clip`` at the
+    cell's edge on one line, or ``ellipsis``: one line ending in "…"."""
 
-    @field_validator("width", mode="before")
+    @field_validator("width", "x", "y", "height", mode="before")
     @classmethod
     def _width(cls, value: Any) -> Any:
         return None if value is None else _check_length(value)

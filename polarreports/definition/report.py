@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
 from polarreports.definition.elements import ConditionalStyle, Element, ExpressionSource, Length, _check_length
@@ -78,6 +79,19 @@ class PageSetup(_Model):
     margins: Margins = Margins()
     font_size: float = 8.5
     """Base font size in points."""
+    columns: int = PydField(default=1, ge=1, le=8)
+    """Columns of the body (labels, phone-book listings): detail and group bands flow down one
+    column, then the next; the page header and footer, title and summary span the page."""
+    column_gap: Length = "6mm"
+    """Space between body columns."""
+    wide: Literal["wrap", "fit"] = "wrap"
+    """A band whose fixed widths add up to more than the page: ``wrap`` the elements that do not
+    fit onto a new line, or ``fit``: scale every band's widths and text down to the page width."""
+
+    @field_validator("column_gap", mode="before")
+    @classmethod
+    def _gap(cls, value: Any) -> Any:
+        return _check_length(value)
 
     @property
     def size_mm(self) -> tuple[float, float]:
@@ -163,6 +177,13 @@ class Band(_Model):
     """Styles used where their ``when`` is true, such as ``{when: "amount < 0", style: negative}``."""
     zebra: Annotated[bool | str | None, BeforeValidator(check_zebra)] = None
     """Detail band: stripe every other row, with this colour or (``true``) the theme's."""
+    height: Length | None = None
+    """A fixed height (content that does not fit is cut off, never spills over the next band);
+    flexible when not given. A band of placed elements (``x``, ``y``) is as tall as its lowest
+    element when not given."""
+    split: Literal["allow", "error"] = "allow"
+    """A band taller than the page: ``allow`` it to break across pages, or stop the render
+    with a ``LayoutError`` naming the band."""
 
     @field_validator("space_after", mode="before")
     @classmethod
@@ -172,6 +193,11 @@ class Band(_Model):
     @field_validator("padding", mode="before")
     @classmethod
     def _padding(cls, value: Any) -> Any:
+        return value if value is None else _check_length(value)
+
+    @field_validator("height", mode="before")
+    @classmethod
+    def _height(cls, value: Any) -> Any:
         return None if value is None else _check_length(value)
 
 

@@ -52,6 +52,19 @@ class Pagination:
         return chunks
 
 
+def _short_of_room(
+    needing: list[tuple[int, float]], needing_at: list[int], first: int, last: int, limit: float, ends: list[float]
+) -> int | None:
+    """The first band in ``first + 1 .. last`` that needs more room than is left before it (the
+    page's room ends at ``limit`` on the ``ends`` scale), or None."""
+    for band, need in needing[bisect.bisect_right(needing_at, first) :]:
+        if band > last:
+            return None
+        if limit - ends[band - 1] < need - EPSILON:
+            return band
+    return None
+
+
 def paginate(
     kinds: Sequence[int],
     *,
@@ -67,64 +80,76 @@ def paginate(
     breaks_at: Sequence[int] = (),
     title_page: bool = False,
     summary_page: bool = False,
+    columns: int = 1,
 ) -> Pagination:
-    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists); a band
-    whose kind has ``breaks_before`` starts a new page, as does the band after one whose kind
-    has ``breaks_after`` and every band in ``breaks_at``, and band ``i`` starts a new page
-    unless ``needs[i]`` points are left.
-    With ``title_page``, the title has page 1 to itself; with ``summary_page``, the summary
-    starts a page of its own."""
+    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists).
+
+    A band whose kind has ``breaks_before`` starts a new page, as do the band after one whose
+    kind has ``breaks_after`` and every band in ``breaks_at``; band ``i`` starts a new page
+    unless ``needs[i]`` points are left. With ``title_page``, the title has page 1 to itself;
+    with ``summary_page``, the summary starts a page of its own. A page of ``columns`` columns
+    holds that many slots of ``body`` height, filled in turn; ``first_page_used`` (the title,
+    over all the columns) is taken from each slot of page 1.
+
+    >>> paginate([0] * 7, heights=[10.0], spacing=[0.0], sticky=[False], body=20.0, columns=2).starts
+    [0, 4]
+    """
     count = len(kinds)
     before = [bool(breaks_before[kind]) if kind < len(breaks_before) else False for kind in range(len(heights))]
     after = [bool(breaks_after[kind]) if kind < len(breaks_after) else False for kind in range(len(heights))]
     forced = sorted({i for i in range(1, count) if before[kinds[i]] or after[kinds[i - 1]]} | set(breaks_at))
-    room_breaks = []
     needing = sorted((needs or {}).items())
     needing_at = [i for i, _ in needing]
+    room_breaks: list[int] = []
     steps = [heights[k] + spacing[k] for k in kinds]
     ends = list(itertools.accumulate(steps))  # ends[i]: bottom of band i plus its space after
     widest_space = max(spacing, default=0.0)
     starts: list[int] = []
     first = 0
-    available = body if title_page else body - first_page_used
+    slot = 0  # columns of all pages, in reading order
+    title_used = 0.0 if title_page else first_page_used
+
+    def room(slot: int) -> float:
+        return body - title_used if slot < columns else body
+
+    slot_first = 0  # the first band of the current slot
     while first < count:
-        starts.append(first)
+        slot_first = first
+        if slot % columns == 0:
+            starts.append(first)
+        available = room(slot)
         base = ends[first - 1] if first else 0.0
         last = bisect.bisect_right(ends, base + available + widest_space + EPSILON, lo=first) - 1
         while last > first and ends[last] - spacing[kinds[last]] - base > available + EPSILON:
             last -= 1
         last = max(last, first)
         next_forced = bisect.bisect_right(forced, first)
+        broken = next_forced < len(forced) and forced[next_forced] <= last + 1
         if next_forced < len(forced) and forced[next_forced] <= last:
             last = forced[next_forced] - 1
-        short_of_room = False
-        for j in range(bisect.bisect_right(needing_at, first), len(needing)):
-            band, need = needing[j]
-            if band > last:
-                break
-            if available - (ends[band - 1] - base) < need - EPSILON:
-                last, short_of_room = band - 1, True
-                break
+        short = _short_of_room(needing, needing_at, first, last, base + available, ends)
+        last = last if short is None else short - 1
         while last > first and last + 1 < count and sticky[kinds[last]]:
             last -= 1
-        if short_of_room and last + 1 < count:
+            broken = False
+        if short is not None and last + 1 < count:
             room_breaks.append(last + 1)
+            broken = True
         first = last + 1
         if first < count:
-            available = body
-    used = 0.0
-    if starts:
-        base = ends[starts[-1] - 1] if starts[-1] else 0.0
-        used = ends[-1] - base
-    else:
-        used = first_page_used
-    forced_last = bool(count) and after[kinds[-1]]
-    summary_page = bool(summary) and (summary_page or forced_last or used + summary > available + EPSILON)
-    total = max(len(starts), 1) + int(summary_page) + int(title_page)
+            slot = (slot // columns + 1) * columns if broken else slot + 1
+    used = ends[-1] - (ends[slot_first - 1] if slot_first else 0.0) if count else 0.0
+    pages = slot // columns + 1
+    own_page = False
+    if summary:
+        if summary_page or (count and after[kinds[-1]]):
+            own_page = True
+        elif used + summary > room(slot) + EPSILON:
+            own_page = (slot + 1) % columns == 0  # the next slot is on a new page
     return Pagination(
         starts=starts,
-        total=total,
-        summary_page=summary_page,
+        total=pages + int(own_page) + int(title_page),
+        summary_page=own_page,
         first_page=int(title_page),
         room_breaks=tuple(room_breaks),
     )

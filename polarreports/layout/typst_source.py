@@ -11,21 +11,24 @@ Text from the definition (labels, the title) is written as code-mode string lite
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Box, Chart, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import PageSetup
-from polarreports.layout import navigation, styles
+from polarreports.layout import navigation, placement, styles
 from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
+from polarreports.layout.overflow import one_line_box
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.styles import BandStyling, Look
 
-__all__ = ["DATA_FILE", "TypstSource", "band_indices", "emit_typst", "typst_string"]
+__all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
 
 DATA_FILE = "data.json"
+SPLIT_ERROR = "polarreports: a band with split: error is taller than the page"
+"""What the Typst code panics with when a band with ``split: error`` does not fit a page."""
 FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
@@ -58,6 +61,8 @@ class TypstSource:
     """Source line (1-based) -> (band name, element ``where``) that produced it."""
     tagged: bool = False
     """Whether to write a tagged PDF (structure and alt texts, for assistive technology)."""
+    columns: int = 1
+    """Columns of the page body (the paginator fills them in turn)."""
 
 
 def _percent(width: str | None) -> float | None:
@@ -79,6 +84,7 @@ class _Writer:
         self.assets: dict[str, Path | bytes] = {}
         self.links: dict[str, int] = {}
         """Of the band being written: element ``where`` -> index of its link's cell."""
+        self.fit = placement.fit_factor([band.band for band in plan.bands], plan.report.page)
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -119,15 +125,21 @@ class _Writer:
                 rest = rest[at + len("{page}") :]
         return "context { " + "; ".join(parts) + " }"
 
+    def _width(self, element: Element, *, gap: bool) -> str:
+        if element.x is not None:  # placed: as wide as declared, or as its content
+            return element.width or "auto"
+        width = placement.fitted(element.width, self.fit) or "1fr"
+        return f"{width} - {GUTTER}" if gap and not width.endswith("fr") else width
+
     def element(
         self, cell: Cell, index: int | None, *, gap: bool, look: Look | None = None, padding: str = "0pt"
     ) -> str:
         """An element's box; ``look`` is its text and cell settings (see ``layout.styles``)."""
         element = cell.element
         look = look or Look()
-        width = element.width or "1fr"
-        if gap and not width.endswith("fr"):
-            width = f"{width} - {GUTTER}"
+        if look.size is not None and element.x is None and self.fit != 1.0:
+            look = replace(look, size=look.size * self.fit)  # a wide listing, fitted to the page
+        width = self._width(element, gap=gap)
         if isinstance(element, Line):
             stroke = f"{element.thickness}pt + {self._color(element.color)}"
             return f"box(width: {width}, height: 0.6em, align(horizon, line(length: 100%, stroke: {stroke})))"
@@ -165,6 +177,10 @@ class _Writer:
         if cell.where in self.links:
             body = navigation.linked(body, self.links[cell.where])
         body = self._aligned(cell, body)
+        if element.overflow != "wrap":
+            return one_line_box(width, body)
+        if element.height is not None:  # a placed text of a fixed size (a form's field)
+            return f"box(width: {width}, height: {element.height}, clip: true, {body})"
         return f"box(width: {width}{styles.box_options(look, padding, GUTTER)}, {body})"
 
     def _color(self, color: str | None) -> str:
@@ -172,9 +188,10 @@ class _Writer:
 
     # -- bands ---------------------------------------------------------------------------
 
-    def _cells(self, band: BandPlan, styling: BandStyling, function: str) -> None:
-        """The band's elements, left to right, each in its look; hidden cells (a group's
-        bookmark title, link URLs) are data for the elements, not shown."""
+    def _cells(self, band: BandPlan, styling: BandStyling, function: str) -> list[tuple[Cell, str]]:
+        """The band's elements, left to right (or at their places in a form), each in its look;
+        hidden cells (a group's bookmark title, link URLs) are data for the elements, not shown.
+        Returns each element's code."""
         band_text = Look() if styles.text_varies(styling.band_switch) else styling.band.text
         padding = styling.band.padding or styles.DEFAULT_PADDING
         indices = {cell.where: i for i, cell in enumerate(band.data_cells)}
@@ -184,10 +201,17 @@ class _Writer:
                 self.line(f"  {navigation.heading(self.plan.report, band, indices[cell.where])}", band.name)
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
+        placed = placement.is_placed(band.band)
+        boxes: list[tuple[Cell, str]] = []
         for position, cell in enumerate(band.cells):
             if cell.hidden:
                 continue
             index = indices.get(cell.where)
+            if placed:
+                look = band_text.then(styling.elements[position]) if styling.elements else None
+                code = placement.place(cell.element, self.element(cell, index, gap=False, look=look, padding="0pt"))
+                self.line(f"  {code}", band.name, cell.where)
+                continue
             share = _percent(cell.element.width)
             if share is not None and line_share and line_share + share > 100 + 1e-9:
                 # Typst's line breaker may break earlier than needed between boxes; a line that
@@ -210,8 +234,10 @@ class _Writer:
                 self.lines.insert(self._band_start, f"#let {table} = {styles.looks_table(variants)}")
                 self._band_start += 1
                 code = f"{table}.at(c.at({self._switch_index(band, styling, switch)}))(c)"
+            boxes.append((cell, code))
             self.line(f"  {gap}{code}", band.name, cell.where)
             first_on_line = False
+        return boxes
 
     def band_function(self, band: BandPlan, function: str) -> None:
         """``#let band-i(c, ...)``: the band as a block, ``c`` its cells' display strings. A
@@ -220,12 +246,14 @@ class _Writer:
         styling = band.styling or BandStyling(Look(), None, (), ())
         group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
         reprinted = group is not None and group.reprint_header
+        threshold = placement.tall_threshold(band, self.plan.report.page)
+        flow = f"{function}-flow" if threshold is not None else function
         self.line(f"// {band.name}", band.name)
         options, prefix = self._band_looks(band, styling, function)
-        if band.band.keep_together:
+        if band.band.keep_together and not any(o.startswith("height:") for o in options):
             options.append("breakable: false")
         parameters = "c, m: none, b: false, continued: false" if band.scope != "report" else "c"
-        self.line(f"#let {function}({parameters}) = {{", band.name)
+        self.line(f"#let {flow}({parameters}) = {{", band.name)
         # No page breaks while measuring (the band is measured inside a block) nor where a group
         # header is printed again at the top of a page.
         if band.break_before:
@@ -246,7 +274,7 @@ class _Writer:
             self.line(f"  open-group-{band.level}.update(none)", band.name)
         if styling.logo is not None:
             self.line("  grid(columns: (1fr, auto), column-gutter: 6pt, align: horizon, {", band.name)
-        self._cells(band, styling, function)
+        boxes = self._cells(band, styling, function)
         if reprinted and band.kind == "group_header" and group is not None:
             text = typst_string(group.continued_text)
             self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
@@ -259,10 +287,24 @@ class _Writer:
             reprint = " and not continued" if band.scope != "report" else ""
             self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
         self.line("}", band.name)
+        if threshold is not None:
+            self._tall_band(band, function, options, boxes, threshold)
 
     def _switch_index(self, band: BandPlan, styling: BandStyling, switch: object) -> int:
         """Where a switch's hidden cell is in ``c``: after the elements' data cells."""
         return len(band.data_cells) + next(j for j, s in enumerate(styling.switches) if s is switch)
+
+    def _geometry(self, band: BandPlan, options: list[str]) -> list[str]:
+        """A form (placed elements) has no padding; it and a band of fixed height are exactly
+        that tall, cut off, and never break across pages."""
+        definition = band.band
+        placed = placement.is_placed(definition)
+        if placed:
+            options = [o for o in options if not o.startswith("inset:")] + ["inset: 0pt"]
+        if placed or definition.height is not None:
+            height = placement.placed_height(definition, self.plan.report.page) if placed else definition.height
+            options = [*options, f"height: {height}", "clip: true", "breakable: false"]
+        return options
 
     def _band_looks(self, band: BandPlan, styling: BandStyling, function: str) -> tuple[list[str], str]:
         """The band's ``block()`` arguments and the start of its body: fixed, or (with a
@@ -270,9 +312,11 @@ class _Writer:
         self._band_start = len(self.lines)
         switch = styling.band_switch
         if switch is None:
-            return styles.band_options(band, styling.band, GUTTER), ""
+            return self._geometry(band, styles.band_options(band, styling.band, GUTTER)), ""
         at = f"c.at({self._switch_index(band, styling, switch)})"
-        blocks = [styles.typst_dict(styles.band_options(band, look, GUTTER)) for look in switch.looks]
+        blocks = [
+            styles.typst_dict(self._geometry(band, styles.band_options(band, look, GUTTER))) for look in switch.looks
+        ]
         self.line(f"#let {function}-looks = {styles.looks_table(blocks)}", band.name)
         prefix = ""
         if styles.text_varies(switch):
@@ -281,6 +325,42 @@ class _Writer:
             prefix = f" set text(..{function}-text.at({at}));"
         self._band_start = len(self.lines)
         return [f"..{function}-looks.at({at})"], prefix
+
+    def _tall_band(
+        self, band: BandPlan, function: str, options: list[str], boxes: list[tuple[Cell, str]], threshold: int
+    ) -> None:
+        """Bands whose values may be long enough to fill a page. Only an instance with such a
+        long value (a cheap length test) takes the slower path: with ``split: allow`` its cells
+        become a grid row, which Typst can break across pages (a box cannot); with ``split:
+        error`` it is measured, and one taller than the page stops the render, naming the band."""
+        # the cells that wrap, tested one by one (cheaper than a closure over all of them)
+        data_cells = [cell for cell in band.cells if cell.value is not None]
+        wrapping = [i for i, cell in enumerate(data_cells) if placement.wraps(cell.element)]
+        long_value = " or ".join(f"c.at({i}).len() > {threshold}" for i in wrapping)
+        if band.band.split == "error":
+            message = typst_string(SPLIT_ERROR)
+            tall = (
+                f"layout(size => {{ let b = {function}-flow(c); "
+                f"if measure(block(width: size.width, b)).height > size.height {{ panic({message}) }}; b }})"
+            )
+        else:
+            columns: list[str] = []
+            cells: list[str] = []
+            for cell, box in boxes:
+                width = self._width(cell.element, gap=bool(columns))
+                rest = box.removeprefix(f"box(width: {width}, ")
+                columns.append(width)
+                cells.append(f"block(width: 100%, {rest}" if rest != box else box)
+            grid = f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
+            self.line(f"#let {function}-tall(c) = block({', '.join(options)}, {grid})", band.name)
+            tall = f"{function}-tall(c)"
+            if band.break_before:
+                tall = f"{{ if not measuring {{ pagebreak(weak: true) }}; {tall} }}"
+        parameters, arguments = ("c, ..args", "c, ..args") if band.scope != "report" else ("c", "c")
+        self.line(
+            f"#let {function}({parameters}) = if {long_value} {{ {tall} }} else {{ {function}-flow({arguments}) }}",
+            band.name,
+        )
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -306,7 +386,7 @@ class _Writer:
         self.line(f"#set document(title: {title}, date: none)")
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
-            f'#set text(font: ({fonts}), size: {page.font_size}pt, number-width: "tabular", '
+            f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '
             f"lang: {typst_string(language)}, hyphenate: false)"
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
@@ -345,7 +425,7 @@ class _Writer:
         title_page = title_band is not None and title_band.break_after
         # On a title page of its own, the column header waits for the next page's top.
         self._body(report_band, "none" if title_page else report_band("column_header"))
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf)
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf, page.columns)
 
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
         """What every page shows above and below its content, and behind it."""
@@ -389,24 +469,27 @@ class _Writer:
         self.line("      [#metadata((")
         self.line("        body-top: here().position().y.pt(),")
         self.line("        body: size.height.pt(),")
-        self.line(f"        top: height({{ {report_band('title')}; {column_header} }}),")
+        opening = f"{{ {report_band('title')}; {column_header} }}"
+        if self.plan.report.page.columns > 1:  # the title spans the columns (a float over them)
+            self.line(f"        top: measure(block(width: {self._body_width()}, {opening})).height.pt(),")
+        else:
+            self.line(f"        top: height({opening}),")
         self.line(f"        summary: height({report_band('summary')}),")
         self.line("        samples: data.rows.map(r => height(bands.at(r.k)(r.c))),")
         self.line("        pairs: data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })),")
         self.line("      )) <polarreports-measure>]")
         self.line("    })")
         self.line('  } else if data.rows.len() == 0 and data.at("first", default: true) {')
-        self.line(f"    {report_band('title')}")
-        self.line(f"    {column_header}")
+        self.line(f"    {self._opening(opening)}")
         self.line(f"    {report_band('no_data')}")
         self.line("  } else {")
         self.line('    if data.at("first", default: true) {')
-        self.line(f"      {report_band('title')}")
         if self.plan.report.table_of_contents:
             # the contents, then the rows from a new page, where the page header shows the column header
+            self.line(f"      {self._opening(report_band('title'))}")
             self.line(f"      {navigation.table_of_contents(self.plan.report, typst_string)}")
         else:
-            self.line(f"      {column_header}")
+            self.line(f"      {self._opening(opening)}")
         self.line("    }")
         if self.plan.has_page_values or self._asks_for_room():
             # Some bands get named arguments: report your page (m), break the page before (b).
@@ -426,10 +509,24 @@ class _Writer:
     def _asks_for_room(self) -> bool:
         return any(group.keep_together or group.min_space is not None for group in self.plan.report.groups)
 
+    def _body_width(self) -> str:
+        page = self.plan.report.page
+        return f"({page.size_mm[0]}mm - {page.margins.left} - {page.margins.right})"
+
+    def _opening(self, opening: str) -> str:
+        """The title and column header on page 1; over all the columns of a multi-column page."""
+        if self.plan.report.page.columns == 1:
+            return opening
+        return f'place(top, scope: "parent", float: true, clearance: 0pt, block(width: 100%, {opening}))'
+
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = page.size_mm
         m = page.margins
-        body_width = f"({width_mm}mm - {m.left} - {m.right})"
+        body_width = self._body_width()
+        columns = ""
+        if page.columns > 1:
+            columns = f", columns: {page.columns}"
+            self.line(f"#set columns(gutter: {page.column_gap})")
         return (
             "#context {\n"
             f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
@@ -438,7 +535,7 @@ class _Writer:
             f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
             f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
             f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
-            "header-ascent: 6pt, footer-descent: 6pt, background: page-background)"
+            f"header-ascent: 6pt, footer-descent: 6pt, background: page-background{columns})"
         )
 
 

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import typst
 
-from polarreports.exceptions import Cancelled, RenderError
-from polarreports.layout.typst_source import DATA_FILE, TypstSource
+from polarreports.exceptions import Cancelled, LayoutError, RenderError
+from polarreports.layout.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
 
 __all__ = ["FONTS_DIR", "OutputFormat", "compile_document", "compile_in_worker", "query_document"]
 
@@ -51,6 +51,12 @@ def _error(failure: dict[str, Any], source: TypstSource) -> RenderError:
             band, element = source.origins[line]
             break
     where = element or band
+    if SPLIT_ERROR in failure["message"]:  # our own check (split: error), a panic() in the Typst code
+        message = (
+            f"{band or 'a band'} is taller than the page, and its split option is 'error'.\n"
+            "Hint: shorten the text, give the element overflow: clip or ellipsis, or set split: allow."
+        )
+        return LayoutError(message, band=band, typst_message=failure["message"])
     place = f" in {where}" if where else ""
     message = f"Typst could not lay out the report{place}: {failure['message']}"
     if failure["hints"]:

@@ -297,6 +297,7 @@ def _paginate(
         breaks_at=data.room_breaks,
         title_page=data.title_page,
         summary_page=data.summary_page,
+        columns=source.columns,
     )
     return measured, kinds, pages
 
@@ -340,6 +341,7 @@ def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Mea
         breaks_after=data.breaks_after,
         needs=dict(needs.iter_rows()),
         title_page=data.title_page,
+        columns=source.columns,
     )
     return replace(data, room_breaks=pages.room_breaks), measured
 

@@ -25,6 +25,7 @@ from polarreports.definition.elements import Aggregate, Chart, Element, Expressi
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
 from polarreports.layout.navigation import link_url, outlined
+from polarreports.layout.placement import placement_issues
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
 from polarreports.plan.model import (
@@ -254,6 +255,8 @@ class _Builder:
             self.issue(
                 f"{name}.page_break_after: the {kind.replace('_', ' ')} is printed on every page; it cannot break"
             )
+        for issue in placement_issues(band, name, self.report.page):
+            self.issue(issue)
         styling = self.styles.band(
             kind,
             name,
