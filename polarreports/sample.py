@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["invoice_data", "sales_data", "write_sales_data"]
+__all__ = ["invoice_data", "sales_data", "statement_data", "write_sales_data"]
 
 COUNTRIES = {
     "North": ["Norge", "Sverige", "Suomi", "Ísland", "Danmark"],
@@ -151,6 +151,53 @@ def invoice_data() -> pl.DataFrame:
         },
         schema_overrides={"unit_price": pl.Decimal(12, 2), "quantity": pl.Int32},
     )
+
+
+STATEMENT_CUSTOMERS = [
+    ("C-10482", "Søndergaard & Partners ApS", "Strandvejen 112, 2. sal\n2900 Hellerup\nDenmark"),
+    ("C-10517", "Müller Trading GmbH", "Königsallee 14\n40212 Düsseldorf\nGermany"),
+    ("C-10533", "Costa S.A.", "Rua Augusta 220\n1100-053 Lisboa\nPortugal"),
+    ("C-10561", "O'Brien Group Ltd", "14 Merrion Square\nDublin 2, D02 XE80\nIreland"),
+    ("C-10578", "Nguyễn Partners", "12 Lê Lợi, Quận 1\nHồ Chí Minh\nViệt Nam"),
+]
+
+
+def statement_data(*, seed: int = 11) -> pl.DataFrame:
+    """A year of invoices and payments for a few customers: the data of
+    ``examples/customer_statement.yaml`` (one statement per customer, some of several pages).
+
+    >>> statement_data().group_by("customer_no").len().sort("customer_no")["len"].to_list()
+    [96, 18, 142, 7, 41]
+    """
+    rng = random.Random(seed)
+    rows: list[dict[str, object]] = []
+    sizes = [96, 18, 142, 7, 41]
+    for (number, name, address), size in zip(STATEMENT_CUSTOMERS, sizes, strict=True):
+        day = dt.date(2025, 1, 2)
+        unpaid: list[Decimal] = []
+        for i in range(size):
+            day += dt.timedelta(days=rng.randint(0, 4))
+            invoice = i % 3 != 2
+            amount = Decimal(rng.randint(4_000, 480_000)) / 100
+            if invoice:
+                unpaid.append(amount)
+            else:  # a payment settles the oldest open invoice
+                amount, unpaid = unpaid[0], unpaid[1:]
+            rows.append(
+                {
+                    "customer_no": number,
+                    "customer": name,
+                    "address": address,
+                    "date": day,
+                    "reference": f"INV-25-{rng.randint(1000, 9999)}" if invoice else f"PAY-{rng.randint(100, 999)}",
+                    "description": rng.choice(["Consulting", "Licences", "Hardware", "Support contract", "Training"])
+                    if invoice
+                    else "Payment received, thank you",
+                    "debit": amount if invoice else None,
+                    "credit": None if invoice else amount,
+                }
+            )
+    return pl.DataFrame(rows, schema_overrides={"debit": pl.Decimal(12, 2), "credit": pl.Decimal(12, 2)})
 
 
 def write_sales_data(path: str | Path, rows: int = 2_000, *, seed: int = 7) -> Path:

@@ -124,13 +124,17 @@ class PageRows:
                     aggregations.append(total(variable.calculation, value).alias(f"__s{slot.index}"))
                 case "carried_forward":
                     aggregations.append(pl.col(_running(slot)).last().alias(f"__s{slot.index}"))
+                    # whether the page's first row starts the variable's reset group
+                    aggregations.append(pl.col(_before(slot)).first().is_null().alias(f"__r{slot.index}"))
                 case "brought_forward":
                     aggregations.append(pl.col(_before(slot)).first().alias(f"__s{slot.index}"))
                     aggregations.append(pl.col(_running(slot)).last().alias(f"__c{slot.index}"))
         return [pl.len().alias("__rows_on_page"), *aggregations]
 
     def _filled(self, slots: tuple[PageSlot, ...]) -> list[pl.Expr]:
-        """Pages without detail rows: a page total of nothing, the running value carried on."""
+        """Pages without detail rows: a page total of nothing, the running value carried on.
+        Nothing (null) is brought forward to the first page of the report or of the variable's
+        reset group, nor carried forward from the last one."""
         filled = []
         for slot in slots:
             column = pl.col(f"__s{slot.index}")
@@ -140,11 +144,17 @@ class PageRows:
                 case "page":
                     filled.append(column.fill_null(0) if additive else column)
                 case "carried_forward":
-                    filled.append(column.forward_fill())
+                    # carried forward only where the running value goes on: on the last page
+                    # (of the report, or of the variable's reset group) nothing is carried
+                    next_restarts = pl.col(f"__r{slot.index}").shift(-1).backward_fill()
+                    filled.append(
+                        pl.when(next_restarts.not_()).then(column.forward_fill()).alias(column.meta.output_name())
+                    )
                 case "brought_forward":
                     carried_before = pl.col(f"__c{slot.index}").forward_fill().shift(1)
                     value = pl.when(pl.col("__rows_on_page").fill_null(0) > 0).then(column).otherwise(carried_before)
-                    filled.append((value.fill_null(0) if additive else value).alias(f"__s{slot.index}"))
+                    # nothing is brought forward to the first page (of the variable's reset group)
+                    filled.append(value.alias(f"__s{slot.index}"))
                 case "page_in_group" | "pages_in_group":
                     group = pl.col(_group_id(slot.level)).forward_fill()
                     numbers = pl.int_range(1, pl.len() + 1) if slot.what == "page_in_group" else pl.len()

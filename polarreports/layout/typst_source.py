@@ -69,6 +69,14 @@ def _percent(width: str | None) -> float | None:
     return float(width[:-1]) if width is not None and width.endswith("%") else None
 
 
+def _continued_cell(band: BandPlan) -> int | None:
+    """The data cell a reprinted group header's "(continued)" follows: its first shown value."""
+    for i, cell in enumerate(band.data_cells):
+        if cell.role == "value" and not cell.hidden and not isinstance(cell.element, Chart | Image):
+            return i
+    return None
+
+
 def band_indices(plan: ReportPlan) -> dict[str, int]:
     """The index of each stream band (detail and group bands) in the layout's band table."""
     stream_bands = [band for band in plan.bands if band.scope != "report"]
@@ -275,7 +283,7 @@ class _Writer:
         if styling.logo is not None:
             self.line("  grid(columns: (1fr, auto), column-gutter: 6pt, align: horizon, {", band.name)
         boxes = self._cells(band, styling, function)
-        if reprinted and band.kind == "group_header" and group is not None:
+        if reprinted and group is not None and group.continued_text and _continued_cell(band) is None:
             text = typst_string(group.continued_text)
             self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
         if styling.logo is not None:
@@ -430,6 +438,7 @@ class _Writer:
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
         """What every page shows above and below its content, and behind it."""
         plan = self.plan
+        report = plan.report
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
         continued, continued_tallest = [], []
@@ -437,8 +446,14 @@ class _Writer:
             header = plan.band("group_header", level)
             assert header is not None
             function = functions[header.name]
+            cells = "open"
+            text, at = report.groups[level - 1].continued_text, _continued_cell(header)
+            if text and at is not None:  # "North (continued)": the text follows the group's first value
+                cells = (
+                    f"open.enumerate().map(((j, v)) => if j == {at} {{ v + {typst_string(' ' + text)} }} else {{ v }})"
+                )
             continued.append(
-                f"{{ let open = open-group-{level}.get(); if open != none {{ {function}(open, continued: true) }} }}"
+                f"{{ let open = open-group-{level}.get(); if open != none {{ {function}({cells}, continued: true) }} }}"
             )
             placeholder = "(" + '"X", ' * len(header.data_cells) + ")"
             continued_tallest.append(f"{function}({placeholder}, continued: true)")
