@@ -24,7 +24,7 @@ from polarreports.data.stream import collect_stream
 from polarreports.definition.report import Report
 from polarreports.exceptions import DataError
 from polarreports.layout.navigation import outline_levels
-from polarreports.layout.typst_source import band_indices, emit_typst
+from polarreports.layout.typst_source import band_indices, emit_typst, stream_kinds
 from polarreports.output.document import Document
 from polarreports.output.typeset import ReportData
 from polarreports.plan.build import build_plan
@@ -47,7 +47,7 @@ def plan_report(report: Report, data: Any, /, **params: Any) -> tuple[ReportPlan
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     """What decides where pages break, per band kind of the stream: for ``ReportData``."""
-    stream_bands = [band for band in plan.bands if band.scope != "report"]
+    stream_bands = stream_kinds(plan)
     title, summary = plan.band("title"), plan.band("summary")
     font_size = plan.report.page.font_size
     keep, reprint = {}, {}
@@ -115,13 +115,12 @@ def render(
     control.report("layout", stream.band_count, stream.band_count, "bands")
     source = emit_typst(plan, scopes.dtypes)
     source.assets.update(stream.assets)
-    stream_bands = [band for band in plan.bands if band.scope != "report"]
     data = ReportData(
         static=stream.static,
         bands=stream.bands,
         samples=stream.samples,
         pages=stream.pages,
-        outline_levels=outline_levels(report, stream_bands),
+        outline_levels=outline_levels(report, stream_kinds(plan)),
         one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
         **page_flow(plan, indices),
     )

@@ -30,7 +30,7 @@ from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
 from polarreports.layout.overflow import overflow_text
-from polarreports.layout.placement import cell_widths, column_width
+from polarreports.layout.placement import TALL, cell_widths, column_width, long_values
 from polarreports.layout.styles import look_samples
 from polarreports.plan.model import BandPlan, ReportPlan
 
@@ -217,6 +217,21 @@ def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dic
     return raw.with_columns(replaced)
 
 
+def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int]) -> pl.DataFrame:
+    """Band instances with a value long enough to fill a page go to their band's variant that
+    can break across pages (``TALL``); the ordinary ones pay nothing for it."""
+    kind = pl.col("k")
+    routed = kind
+    for band in plan.bands:
+        tall = band_index.get(band.name + TALL)
+        long = long_values(band, plan.report.page)
+        if tall is not None and long is not None:
+            routed = (
+                pl.when((kind == band_index[band.name]) & long).then(pl.lit(tall, dtype=pl.UInt16)).otherwise(routed)
+            )
+    return frame if routed is kind else frame.with_columns(routed.alias("k"))
+
+
 def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
     """Per band kind and cell position, the longest text (by characters)."""
     return (
@@ -331,7 +346,7 @@ def collect_stream(
                 pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
             )
             parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images))
-        merged = pl.concat(parts).sort("__pos", "__sub")
+        merged = _route_tall(plan, pl.concat(parts).sort("__pos", "__sub"), band_index)
         firsts.append(merged.group_by("k", maintain_order=True).first())
         longest.append(_longest_cells(merged))
         pieces.append(merged.select("k", "__pos", pl.struct("k", "c").struct.json_encode().alias("json")))

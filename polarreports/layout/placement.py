@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from polarreports.definition.elements import Box, Chart, Element, Image, Label, Line
 from polarreports.definition.report import Band, PageSetup
 
@@ -187,6 +189,22 @@ def fitted(length: str | None, factor: float) -> str | None:
     if length is None or factor == 1.0 or length.endswith(("%", "fr")):
         return length
     return f"({length} * {factor:.4f})"
+
+
+TALL = "#tall"
+"""Suffix of the layout name of a band's variant for values long enough to fill a page."""
+
+
+def long_values(band: BandPlan, page: PageSetup) -> pl.Expr | None:
+    """Whether an instance of ``band`` (its cells' display strings in ``c``) has a value long
+    enough to fill a page: those go to the band's tall variant. None if none can."""
+    threshold = tall_threshold(band, page)
+    if threshold is None:
+        return None
+    wrapping = [i for i, cell in enumerate(band.data_cells) if wraps(cell.element)]
+    return pl.any_horizontal(
+        pl.col("c").list.get(i, null_on_oob=True).str.len_bytes().fill_null(0) > threshold for i in wrapping
+    )
 
 
 def wraps(element: Element) -> bool:

@@ -21,6 +21,7 @@ from polarreports.definition.report import PageSetup
 from polarreports.layout import navigation, placement, styles
 from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.layout.overflow import one_line_box
+from polarreports.layout.placement import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.styles import BandStyling, Look
 
@@ -77,10 +78,20 @@ def _continued_cell(band: BandPlan) -> int | None:
     return None
 
 
+def stream_kinds(plan: ReportPlan) -> list[BandPlan]:
+    """The layout's band table: the stream bands (detail and group bands), then the variant of
+    each that may be taller than a page (its instances with very long values are routed there
+    in Polars, so the ordinary rows pay nothing for it)."""
+    stream = [band for band in plan.bands if band.scope != "report"]
+    return stream + [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+
+
 def band_indices(plan: ReportPlan) -> dict[str, int]:
-    """The index of each stream band (detail and group bands) in the layout's band table."""
-    stream_bands = [band for band in plan.bands if band.scope != "report"]
-    return {band.name: i for i, band in enumerate(stream_bands)}
+    """The index of each stream band in the layout's band table; ``name + TALL`` for the
+    variant of a band for very long values."""
+    kinds = stream_kinds(plan)
+    stream = sum(1 for band in plan.bands if band.scope != "report")
+    return {band.name + (TALL if i >= stream else ""): i for i, band in enumerate(kinds)}
 
 
 class _Writer:
@@ -255,7 +266,8 @@ class _Writer:
         group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
         reprinted = group is not None and group.reprint_header
         threshold = placement.tall_threshold(band, self.plan.report.page)
-        flow = f"{function}-flow" if threshold is not None else function
+        # a report band checks its values itself; the stream's very long ones come as another kind
+        flow = f"{function}-flow" if threshold is not None and band.scope == "report" else function
         self.line(f"// {band.name}", band.name)
         options, prefix = self._band_looks(band, styling, function)
         if band.band.keep_together and not any(o.startswith("height:") for o in options):
@@ -337,18 +349,17 @@ class _Writer:
     def _tall_band(
         self, band: BandPlan, function: str, options: list[str], boxes: list[tuple[Cell, str]], threshold: int
     ) -> None:
-        """Bands whose values may be long enough to fill a page. Only an instance with such a
-        long value (a cheap length test) takes the slower path: with ``split: allow`` its cells
-        become a grid row, which Typst can break across pages (a box cannot); with ``split:
-        error`` it is measured, and one taller than the page stops the render, naming the band."""
-        # the cells that wrap, tested one by one (cheaper than a closure over all of them)
-        data_cells = [cell for cell in band.cells if cell.value is not None]
-        wrapping = [i for i, cell in enumerate(data_cells) if placement.wraps(cell.element)]
-        long_value = " or ".join(f"c.at({i}).len() > {threshold}" for i in wrapping)
+        """The band for values long enough to fill a page (``{function}-tall``). With ``split:
+        allow`` its cells become a grid row, which Typst can break across pages (a box cannot);
+        with ``split: error`` it is measured, and one taller than the page stops the render,
+        naming the band. The stream's instances are routed to it in Polars (see ``TALL``); a
+        report band (printed once) tests its values' length itself."""
+        report_band = band.scope == "report"
+        flow = f"{function}-flow" if report_band else function
         if band.band.split == "error":
             message = typst_string(SPLIT_ERROR)
             tall = (
-                f"layout(size => {{ let b = {function}-flow(c); "
+                f"layout(size => {{ let b = {flow}(c); "
                 f"if measure(block(width: size.width, b)).height > size.height {{ panic({message}) }}; b }})"
             )
         else:
@@ -360,15 +371,15 @@ class _Writer:
                 columns.append(width)
                 cells.append(f"block(width: 100%, {rest}" if rest != box else box)
             grid = f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
-            self.line(f"#let {function}-tall(c) = block({', '.join(options)}, {grid})", band.name)
-            tall = f"{function}-tall(c)"
+            tall = f"block({', '.join(options)}, {grid})"
             if band.break_before:
                 tall = f"{{ if not measuring {{ pagebreak(weak: true) }}; {tall} }}"
-        parameters, arguments = ("c, ..args", "c, ..args") if band.scope != "report" else ("c", "c")
-        self.line(
-            f"#let {function}({parameters}) = if {long_value} {{ {tall} }} else {{ {function}-flow({arguments}) }}",
-            band.name,
-        )
+        self.line(f"#let {function}-tall(c, ..args) = {tall}", band.name)
+        if report_band:
+            data_cells = band.data_cells
+            wrapping = [i for i, cell in enumerate(data_cells) if placement.wraps(cell.element)]
+            long_value = " or ".join(f"c.at({i}).len() > {threshold}" for i in wrapping)
+            self.line(f"#let {function}(c) = if {long_value} {{ {function}-tall(c) }} else {{ {flow}(c) }}", band.name)
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -418,7 +429,10 @@ class _Writer:
             functions[band.name] = function
             self.band_function(band, function)
         stream = [band for band in plan.bands if band.scope != "report"]
-        self.line("#let bands = (" + "".join(f"{functions[b.name]}, " for b in stream) + ")")
+        tall = [f"{functions[b.name]}-tall" for b in stream_kinds(plan)[len(stream) :]]
+        self.line(
+            "#let bands = (" + "".join(f"{name}, " for name in [*(functions[b.name] for b in stream), *tall]) + ")"
+        )
 
         def report_band(kind: str) -> str:
             band = plan.band(kind)
