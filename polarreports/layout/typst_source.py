@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
-from polarreports.definition.report import PageSetup
+from polarreports.definition.report import Group, PageSetup
 from polarreports.layout import navigation, placement, styles
 from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.layout.overflow import one_line_box
@@ -68,6 +68,23 @@ class TypstSource:
 
 def _percent(width: str | None) -> float | None:
     return float(width[:-1]) if width is not None and width.endswith("%") else None
+
+
+def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: bool) -> tuple[list[str], list[str]]:
+    """The statements before and after a band's block: page breaks, and the space that puts a
+    group footer at the page bottom. None while measuring (the band is measured inside a block)
+    nor where a group header is printed again at the top of a page."""
+    unless = " and not continued" if continued else ""
+    before, after = [], []
+    if band.break_before:
+        before.append(f"if not measuring{unless} {{ pagebreak(weak: true) }}")
+    if breaking:  # b: a page break decided ahead of Typst (keep-together, minimum space)
+        before.append("if b and not measuring { pagebreak(weak: true) }")
+    if band.kind == "group_footer" and group is not None and group.footer_position == "page_bottom":
+        before.append("if not measuring { v(1fr) }")
+    if band.break_after:
+        after.append(f"if not measuring{unless} {{ pagebreak(weak: true) }}")
+    return before, after
 
 
 def _continued_cell(band: BandPlan) -> int | None:
@@ -272,41 +289,44 @@ class _Writer:
         options, prefix = self._band_looks(band, styling, function)
         if band.band.keep_together and not any(o.startswith("height:") for o in options):
             options.append("breakable: false")
-        parameters = "c, m: none, b: false, continued: false" if band.scope != "report" else "c"
-        self.line(f"#let {flow}({parameters}) = {{", band.name)
-        # No page breaks while measuring (the band is measured inside a block) nor where a group
-        # header is printed again at the top of a page.
-        if band.break_before:
-            reprint = " and not continued" if band.scope != "report" else ""
-            self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
-        if band.scope != "report":
-            # b: a page break decided ahead of Typst (keep-together, minimum space).
-            self.line("  if b and not measuring { pagebreak(weak: true) }", band.name)
-        if band.kind == "group_footer" and group is not None and group.footer_position == "page_bottom":
-            self.line("  if not measuring { v(1fr) }", band.name)
-        self.line(f"  block({', '.join(options)}, {{{prefix}", band.name)
-        if band.scope != "report":
-            # Where the pages break, checked after typesetting: the values per page assume it.
+        stream = band.scope != "report"
+        marked, breaking = stream and self.plan.has_page_values, stream and self._asks_for_room()
+        continued = reprinted and band.kind == "group_header"
+        named = [
+            name
+            for name, used in (("m: none", marked), ("b: false", breaking), ("continued: false", continued))
+            if used
+        ]
+        before, after = _around(band, group, continued=continued, breaking=breaking)
+        parameters = ", ".join(["c", *named])
+        if before or after:
+            self.line(f"#let {flow}({parameters}) = {{", band.name)
+            for statement in before:
+                self.line(f"  {statement}", band.name)
+            self.line(f"  block({', '.join(options)}, {{{prefix}", band.name)
+        else:  # the common case: the block alone (each statement costs time on every row)
+            self.line(f"#let {flow}({parameters}) = block({', '.join(options)}, {{{prefix}", band.name)
+        if marked:  # where the pages break, checked after typesetting: the values per page assume it
             self.line("  if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }", band.name)
-        if reprinted and band.kind == "group_header":
+        if continued:
             self.line(f"  if not continued {{ open-group-{band.level}.update(c) }}", band.name)
         if reprinted and band.kind == "group_footer":
             self.line(f"  open-group-{band.level}.update(none)", band.name)
         if styling.logo is not None:
             self.line("  grid(columns: (1fr, auto), column-gutter: 6pt, align: horizon, {", band.name)
         boxes = self._cells(band, styling, function)
-        if reprinted and group is not None and group.continued_text and _continued_cell(band) is None:
+        if continued and group is not None and group.continued_text and _continued_cell(band) is None:
             text = typst_string(group.continued_text)
             self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
         if styling.logo is not None:
             name, code = styles.logo_asset(styling.logo)
             self.assets[name] = styling.logo
             self.line(f"  }}, {code})", band.name)
-        self.line("  })", band.name)
-        if band.break_after:
-            reprint = " and not continued" if band.scope != "report" else ""
-            self.line(f"  if not measuring{reprint} {{ pagebreak(weak: true) }}", band.name)
-        self.line("}", band.name)
+        self.line("  })" if before or after else "})", band.name)
+        for statement in after:
+            self.line(f"  {statement}", band.name)
+        if before or after:
+            self.line("}", band.name)
         if threshold is not None:
             self._tall_band(band, function, options, boxes, threshold)
 
