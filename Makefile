@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean poppler
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,11 +17,16 @@ demo: $(STAMP)
 	$(VENV)/bin/polarreports sample -o out/sales.parquet
 	$(VENV)/bin/polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales_by_region.pdf
 
-test: $(STAMP)
+test: $(STAMP) poppler
 	$(VENV)/bin/ruff check polarreports tests benchmarks
 	$(VENV)/bin/ruff format --check polarreports tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
+
+# pdftotext and pdftoppm (Debian poppler-utils): some tests read word positions with them.
+poppler:
+	@command -v pdftotext >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils; }
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

@@ -33,7 +33,14 @@ __all__ = [
 ]
 
 THEMES = ("plain", "corporate", "ledger", "minimal")
-SHIPPED_FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
+SHIPPED_FONTS = (
+    "Inter",
+    "DejaVu Sans",
+    "Noto Sans Devanagari",
+    "Droid Sans Fallback",
+    "NanumGothic",
+    "Noto Color Emoji",
+)
 """The font families that ship with polarreports (``polarreports/fonts``); no system font is used."""
 Side = Literal["top", "bottom", "left", "right"]
 _STROKE = re.compile(r"^\s*(?P<width>\d+(\.\d+)?|\.\d+)\s*pt\s*(?P<color>#[0-9a-fA-F]{3,8})?\s*$")

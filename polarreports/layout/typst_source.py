@@ -18,6 +18,7 @@ import polars as pl
 
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import Group, PageSetup
+from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.layout import navigation, placement, styles
 from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.layout.overflow import one_line_box
@@ -30,7 +31,8 @@ __all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typs
 DATA_FILE = "data.json"
 SPLIT_ERROR = "polarreports: a band with split: error is taller than the page"
 """What the Typst code panics with when a band with ``split: error`` does not fit a page."""
-FONTS = ("Inter", "DejaVu Sans", "Droid Sans Fallback", "NanumGothic", "Noto Color Emoji")
+FONTS = SHIPPED_FONTS
+"""Typst falls back through them, in this order, for characters the first lacks."""
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
 
