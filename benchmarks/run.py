@@ -11,6 +11,8 @@ Sections (each render in a fresh process, so memory is its own):
 - summary: a summary-only report over 10M rows against the bare Polars group_by().agg();
 - small: a 1-5 page report rendered again in the same process; preview: the first page of a
   100K and a 1M row report; concurrency: 100 small reports at once from one process;
+- page_values: the sales ledger (page subtotals, brought/carried forward) at 20K rows with and
+  without its values per page, and at 40K rows (it must grow with the rows);
 - peers: ReportLab (PLATYPUS) and a plain hand-written Typst document of the same 100K rows
   (benchmarks/peers.py), as ratios.
 
@@ -38,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLE = ROOT / "examples" / "sales_by_region.yaml"
 SUMMARY = ROOT / "examples" / "sales_summary.yaml"
+LEDGER = ROOT / "examples" / "sales_ledger.yaml"
 RESULTS = HERE / "results"
 
 
@@ -112,6 +115,36 @@ def child_grouped(data: Path, workers: int | None) -> dict[str, Any]:
         "write_s": written - typeset,
         "total_s": written - start,
         "pages_per_s": pages / (written - start),
+        "peak_mb": memory.peak_mb,
+        "typeset": document.stats.get("typeset", ""),
+    }
+
+
+def child_ledger(data: Path, variant: str) -> dict[str, Any]:
+    """The sales ledger example (page subtotals, rows per page, brought and carried forward),
+    or with ``variant`` "without", the same report with those values replaced by labels."""
+    import polarreports as pr
+
+    report = pr.load(LEDGER)
+    if variant == "without":
+        bands = {}
+        for kind in ("page_header", "page_footer"):
+            band = getattr(report.bands, kind)
+            elements = [
+                pr.Label(text="-", width=e.width) if isinstance(e, pr.Aggregate) and e.show != "value" else e
+                for e in band.elements
+            ]
+            bands[kind] = band.model_copy(update={"elements": elements})
+        report = report.model_copy(update={"bands": report.bands.model_copy(update=bands)})
+    with TreeMemory() as memory:
+        start = time.perf_counter()
+        document = report.render(data)
+        _ = document.pdf
+        seconds = time.perf_counter() - start
+    return {
+        "rows": document.stats["rows"],
+        "pages": document.page_count,
+        "seconds": seconds,
         "peak_mb": memory.peak_mb,
         "typeset": document.stats.get("typeset", ""),
     }
@@ -226,6 +259,7 @@ def child_charts() -> dict[str, Any]:
 
 
 CHILDREN = {"grouped": child_grouped, "summary": child_summary, "small": child_small, "charts": child_charts}
+"""Children called with file paths only (grouped and ledger take a setting too)."""
 
 
 def in_child(kind: str, *args: str) -> dict[str, Any]:
@@ -235,6 +269,33 @@ def in_child(kind: str, *args: str) -> dict[str, Any]:
         message = f"benchmark {kind} failed:\n{run.stderr[-3000:]}"
         raise RuntimeError(message)
     return json.loads(run.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def page_values(folder: Path) -> dict[str, Any]:
+    """The cost of values per page (examples/sales_ledger.yaml) at 20K rows, and at 40K rows to
+    show it grows with the rows, not with rows times pages."""
+    runs = {}
+    for rows in (20_000, 40_000):
+        data = str(data_file(folder, rows))
+        runs[rows] = {variant: in_child("ledger", data, variant) for variant in ("with", "without")}
+    at_20k, at_40k = runs[20_000], runs[40_000]
+    result = {
+        "rows": 20_000,
+        "pages": at_20k["with"]["pages"],
+        "with_s": at_20k["with"]["seconds"],
+        "without_s": at_20k["without"]["seconds"],
+        "overhead": at_20k["with"]["seconds"] / at_20k["without"]["seconds"] - 1,
+        "with_40k_s": at_40k["with"]["seconds"],
+        "growth": at_40k["with"]["seconds"] / at_20k["with"]["seconds"],
+        "typeset": at_20k["with"]["typeset"],
+    }
+    print(
+        f"\nvalues per page (examples/sales_ledger.yaml: page subtotal, rows per page, brought and carried "
+        f"forward), 20K rows, {result['pages']} pages: {result['with_s']:.2f} s with them, "
+        f"{result['without_s']:.2f} s without (+{100 * result['overhead']:.0f} %); 40K rows "
+        f"{result['with_40k_s']:.2f} s (x{result['growth']:.2f} for twice the rows)"
+    )
+    return result
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -310,6 +371,8 @@ def main() -> int:
         kind, *rest = args.child
         if kind == "grouped":
             result = child_grouped(Path(rest[0]), int(rest[1]) if rest[1] != "-" else None)
+        elif kind == "ledger":
+            result = child_ledger(Path(rest[0]), rest[1])
         else:
             result = CHILDREN[kind](*(Path(r) for r in rest))
         print(json.dumps(result))
@@ -342,6 +405,7 @@ def main() -> int:
                 for g in record["grouped"]
             ],
         )
+        record["page_values"] = page_values(Path(folder))
         if not args.quick:
             one = in_child("grouped", str(files[100_000]), "1")
             many = next(g for g in record["grouped"] if g["rows"] == 100_000)

@@ -48,7 +48,7 @@ def test_a_wrapping_text_falls_back_to_one_piece(sales: pl.DataFrame) -> None:
     )
     document = report.render(pr.sample.sales_data(5_000))
     _ = document.pdf
-    assert document.stats["typeset"].startswith("one piece (a long text wraps")
+    assert document.stats["typeset"].startswith("one piece (band heights vary")
 
 
 def test_paginate_keeps_group_headers_with_what_follows() -> None:

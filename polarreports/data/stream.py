@@ -45,8 +45,8 @@ class StreamData:
     chart_stats: dict[str, int]
     """How many charts were drawn, and how many of them came from the cache."""
     samples: list[dict[str, Any]]
-    """For each band kind present: its first instance, then one made of the longest text of
-    each cell (the measuring pass checks whether that one wraps)."""
+    """For each band kind present: one instance made of the shortest text of each cell, then one
+    of the longest (the measuring pass checks whether they are as tall)."""
     row_count: int
     """Number of detail rows after the filter."""
     static: dict[str, list[str]]
@@ -232,8 +232,9 @@ def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int
     return frame if routed is kind else frame.with_columns(routed.alias("k"))
 
 
-def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per band kind and cell position, the longest text (by characters)."""
+def _extreme_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per band kind and cell position, the longest and the shortest text (by characters)."""
+    by_length = pl.col("c").sort_by(pl.col("c").str.len_chars())
     return (
         frame.select("k", "c")
         .with_row_index("__i")
@@ -241,27 +242,28 @@ def _longest_cells(frame: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.int_range(pl.len()).over("__i").alias("__j"))
         .drop_nulls("c")
         .group_by("k", "__j")
-        .agg(pl.col("c").sort_by(pl.col("c").str.len_chars()).last())
+        .agg(by_length.last().alias("longest"), by_length.first().alias("shortest"))
     )
 
 
-def _samples(first: pl.DataFrame, longest: pl.DataFrame) -> list[dict[str, Any]]:
-    """Per band kind, its first instance and a composite of each cell's longest text."""
+def _samples(first: pl.DataFrame, extremes: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per band kind, a composite of each cell's shortest text, then one of each cell's longest:
+    if the two are as tall, every instance is (the measuring pass checks it)."""
     if first.is_empty():
         return []
-    composite = (
-        longest.group_by("k", "__j")
-        .agg(pl.col("c").sort_by(pl.col("c").str.len_chars()).last())
-        .sort("k", "__j")
-        .group_by("k", maintain_order=True)
-        .agg(pl.col("c"))
+    cells_of: dict[tuple[int, str], dict[int, str]] = {}
+    combined = extremes.group_by("k", "__j").agg(
+        pl.col("longest").sort_by(pl.col("longest").str.len_chars()).last(),
+        pl.col("shortest").sort_by(pl.col("shortest").str.len_chars()).first(),
     )
-    firsts = first.group_by("k", maintain_order=True).first().sort("k")
+    for k, j, longest, shortest in combined.iter_rows():
+        cells_of.setdefault((k, "longest"), {})[j] = longest
+        cells_of.setdefault((k, "shortest"), {})[j] = shortest
     samples = []
-    by_kind = dict(composite.iter_rows())
-    for k, cells in firsts.select("k", "c").iter_rows():
-        samples.append({"k": k, "c": cells})
-        samples.append({"k": k, "c": by_kind.get(k, cells)})
+    for k, cells in first.group_by("k", maintain_order=True).first().sort("k").select("k", "c").iter_rows():
+        for which in ("shortest", "longest"):
+            found = cells_of.get((k, which), {})
+            samples.append({"k": k, "c": [found.get(j, cell) for j, cell in enumerate(cells)]})
     return samples
 
 
@@ -348,7 +350,7 @@ def collect_stream(
             parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images))
         merged = _route_tall(plan, pl.concat(parts).sort("__pos", "__sub"), band_index)
         firsts.append(merged.group_by("k", maintain_order=True).first())
-        longest.append(_longest_cells(merged))
+        longest.append(_extreme_cells(merged))
         pieces.append(merged.select("k", "__pos", pl.struct("k", "c").struct.json_encode().alias("json")))
     bands = (
         pl.concat(pieces) if pieces else pl.DataFrame(schema={"k": pl.UInt16, "__pos": pl.UInt32, "json": pl.String})

@@ -156,7 +156,8 @@ def _own_rss_mb() -> float:
 
 
 def _measure(source: TypstSource, data: ReportData) -> _Measured:
-    """Heights (pt) of each band kind; not ``exact`` if some band's longest text wraps."""
+    """Heights (pt) of each band kind; not ``exact`` if some band's height varies (its longest
+    texts wrap onto more lines than its shortest, or a conditional style changes it)."""
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
     _, ((found,),) = query_document(source, probe, "<polarreports-measure>")
@@ -166,7 +167,7 @@ def _measure(source: TypstSource, data: ReportData) -> _Measured:
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
-        exact = exact and longest <= first + EPSILON
+        exact = exact and abs(longest - first) <= EPSILON
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
     return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"], exact)
@@ -421,7 +422,7 @@ def _chunked(
     wrong (``stats["typeset"]`` says why). With ``values``, each chunk gets the values of its
     pages, and the bands on either side of each page break are checked."""
     if predicted is None:
-        stats["typeset"] = "one piece (a long text wraps, so page breaks cannot be predicted)"
+        stats["typeset"] = "one piece (band heights vary: a long text wraps, or a style changes a height)"
         return None
     measured, kinds, pages = predicted
     workers = control.workers or _workers()
