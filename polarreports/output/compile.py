@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -126,16 +127,25 @@ def compile_in_worker(
         tags = "tagged" if source.tagged else "untagged"
         command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP), tags]
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+            assert process.stderr is not None
+            errors = bytearray()
             try:
-                while process.poll() is None:
+                # Wake up as soon as the worker ends (its stderr closes), or every 20 ms to ask stop().
+                while True:
                     reason = stop()
                     if reason is not None:
                         raise Cancelled(reason)
-                    time.sleep(0.02)
+                    readable, _, _ = select.select([process.stderr], [], [], 0.02)
+                    if readable:
+                        piece = os.read(process.stderr.fileno(), 65536)
+                        if not piece:
+                            break
+                        errors += piece
+                process.wait()
             finally:
                 if process.poll() is None:
                     process.kill()
-            stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            stderr = errors.decode(errors="replace")
         result_file = root / "result.json"
         if not result_file.exists():
             msg = f"a Typst worker process failed (exit status {process.returncode}): {stderr.strip()[-500:]}"
