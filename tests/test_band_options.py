@@ -83,3 +83,37 @@ def test_page_breaks_are_predicted_for_chunks(sales: pl.DataFrame) -> None:
     document = new_page_report(with_header=True).render(pr.sample.sales_data(6_000))
     assert "chunks in" in (document.pdf and document.stats["typeset"])
     assert pdf_pages(document.pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
+
+
+def test_element_print_when_shows_the_element_only_where_true(sales: pl.DataFrame) -> None:
+    data = sales.head(200)
+    report = pr.Report(
+        name="flags",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[
+                    pr.Field(column="order_id", format="0", width="15%"),
+                    pr.Label(text="DISCOUNT", print_when="discount > 0", width="20%"),
+                    pr.Field(column="customer", width="65%"),
+                ]
+            ),
+        ),
+    )
+    lines = pdf_lines(report.render(data).pdf)
+    flagged = {int(line.split(" ")[0]) for line in lines if "DISCOUNT" in line}
+    expected = set(data.filter(pl.col("discount") > 0)["order_id"].to_list())
+    assert flagged == expected
+    assert 0 < len(expected) < data.height
+    # the customer stays in its column whether or not the flag shows
+    customers = [line.split(" ", 1)[1].removeprefix("DISCOUNT ") for line in lines]
+    assert customers == data["customer"].to_list()
+
+
+def test_element_print_when_must_be_true_or_false(sales: pl.DataFrame) -> None:
+    report = pr.Report(
+        name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Label(text="x", print_when="quantity + 1")]))
+    )
+    with pytest.raises(
+        pr.PlanError, match=r"elements\[0\] \(label 'x'\)\.print_when: must be true or false, but gives"
+    ):
+        pr.validate(report, sales)

@@ -292,22 +292,10 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
         raise PlanError(issues)
     for band in plan.bands:
         frame = scopes.frame(band)
+        conditions = list(band.styling.conditions) if band.styling else []
         if band.when is not None:
-            try:
-                when_type = frame.select(band.when).collect_schema().dtypes()[0]
-            except pl.exceptions.PolarsError as error:
-                issues.append(f"{band.name}.print_when: cannot compute: {_first_line(error)}")
-            else:
-                if when_type != pl.Boolean:
-                    issues.append(f"{band.name}.print_when: must be true or false, but gives {when_type}")
-        for where, condition in band.styling.conditions if band.styling else ():
-            try:
-                when_type = frame.select(condition).collect_schema().dtypes()[0]
-            except pl.exceptions.PolarsError as error:
-                issues.append(f"{where}: cannot compute: {_first_line(error)}")
-            else:
-                if when_type != pl.Boolean:
-                    issues.append(f"{where}: must be true or false, but gives {when_type}")
+            conditions.insert(0, (f"{band.name}.print_when", band.when))
+        issues.extend(issue for where, condition in conditions if (issue := _not_boolean(frame, condition, where)))
         for cell in band.data_cells:
             assert cell.value is not None
             try:
@@ -320,12 +308,26 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
                 issue = column_issue(cell, dtype)
                 issues.extend([issue] if issue else [])
                 continue
+            if cell.role == "when":
+                if dtype != pl.Boolean:
+                    issues.append(f"{cell.where}: must be true or false, but gives {dtype}")
+                continue
             try:
                 check_pattern(cell.pattern, dtype, where=cell.where)
             except FormatError as error:
                 issues.append(str(error))
     if issues:
         raise PlanError(issues)
+
+
+def _not_boolean(frame: pl.LazyFrame, condition: pl.Expr, where: str) -> str | None:
+    """What is wrong with a condition (``print_when``, a conditional style) that is not true or
+    false for each instance, or None."""
+    try:
+        dtype = frame.select(condition).collect_schema().dtypes()[0]
+    except pl.exceptions.PolarsError as error:
+        return f"{where}: cannot compute: {_first_line(error)}"
+    return None if dtype == pl.Boolean else f"{where}: must be true or false, but gives {dtype}"
 
 
 def _first_line(error: Exception) -> str:

@@ -79,6 +79,9 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
         if cell.role in ("image", "link"):  # an asset name or a URL (or ""), as they are
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
+        if cell.role == "when":  # "1" where the element shows
+            strings.append(pl.when(pl.col(f"__v{i}")).then(pl.lit("1")).otherwise(pl.lit("")))
+            continue
         dtype = scopes.dtypes[cell.where]
         text = _formatted(
             pl.col(f"__v{i}"),

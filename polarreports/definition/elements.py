@@ -141,6 +141,9 @@ class _Element(BaseModel):
     overflow: Literal["wrap", "clip", "ellipsis"] = "wrap"
     """Text longer than the cell: ``wrap`` onto more lines (the band grows), ``clip`` at the
     cell's edge on one line, or ``ellipsis``: one line ending in "…"."""
+    print_when: ExpressionSource | None = None
+    """Show the element only where this is true (in the band's scope, like the band's own
+    ``print_when``); elsewhere its cell stays empty, e.g. ``"discount > 0"``."""
 
     @field_validator("width", "x", "y", "height", mode="before")
     @classmethod

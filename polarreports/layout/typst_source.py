@@ -234,6 +234,7 @@ class _Writer:
         padding = styling.band.padding or styles.DEFAULT_PADDING
         indices = {cell.where: i for i, cell in enumerate(band.data_cells)}
         self.links = {c.where.removesuffix(".link"): indices[c.where] for c in band.cells if c.role == "link"}
+        shown_at = {c.where.removesuffix(".print_when"): indices[c.where] for c in band.cells if c.role == "when"}
         for cell in band.cells:
             if cell.role == "outline":
                 self.line(f"  {navigation.heading(self.plan.report, band, indices[cell.where])}", band.name)
@@ -248,6 +249,8 @@ class _Writer:
             if placed:
                 look = band_text.then(styling.elements[position]) if styling.elements else None
                 code = placement.place(cell.element, self.element(cell, index, gap=False, look=look, padding="0pt"))
+                if cell.where in shown_at:  # its print_when
+                    code = f'if c.at({shown_at[cell.where]}) != "" {{ {code} }}'
                 self.line(f"  {code}", band.name, cell.where)
                 continue
             share = _percent(cell.element.width)
@@ -272,6 +275,9 @@ class _Writer:
                 self.lines.insert(self._band_start, f"#let {table} = {styles.looks_table(variants)}")
                 self._band_start += 1
                 code = f"{table}.at(c.at({self._switch_index(band, styling, switch)}))(c)"
+            if cell.where in shown_at:  # its print_when: elsewhere an empty cell of its width
+                empty = f"box(width: {self._width(cell.element, gap=not first_on_line)})"
+                code = f'if c.at({shown_at[cell.where]}) != "" {{ {code} }} else {{ {empty} }}'
             boxes.append((cell, code))
             self.line(f"  {gap}{code}", band.name, cell.where)
             first_on_line = False

@@ -382,10 +382,15 @@ class _Builder:
         return Cell(element, where, page_slot=slot.index)
 
     def _hidden_cells(self, kind: str, band: Band, cells: list[Cell], names: list[str], level: int) -> list[Cell]:
-        """Cells carried as data but not shown: each linked element's URL, and a group
-        header's outline title (the group's key, formatted as the header shows it)."""
+        """Cells carried as data but not shown: whether each element with a ``print_when``
+        shows, each linked element's URL, and a group header's outline title (the group's key,
+        formatted as the header shows it)."""
         hidden = []
         for cell in cells:
+            if cell.element.print_when is not None:
+                visible = self.expr(cell.element.print_when, f"{cell.where}.print_when", names)
+                if visible is not None:
+                    hidden.append(Cell(cell.element, f"{cell.where}.print_when", visible, role="when"))
             source = getattr(cell.element, "link", None)
             if source is not None:
                 url = self.expr(source, f"{cell.where}.link", names)

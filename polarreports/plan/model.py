@@ -22,7 +22,7 @@ from polarreports.plan.styles import BandStyling
 __all__ = ["BandPlan", "Cell", "CellRole", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
-CellRole = Literal["value", "image", "outline", "link"]
+CellRole = Literal["value", "image", "outline", "link", "when"]
 REPORT_BANDS = (
     "title",
     "page_header",
@@ -57,11 +57,12 @@ class Cell:
     """``value``: shown by its element. ``image``: an image per row or group (the value is a
     path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
     data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
-    (the URL of the element whose ``where`` is this cell's without ``.link``)."""
+    (the URL of the element whose ``where`` is this cell's without ``.link``) and ``when``
+    (whether that element shows: its ``print_when``)."""
 
     @property
     def hidden(self) -> bool:
-        return self.role in ("outline", "link")
+        return self.role in ("outline", "link", "when")
 
 
 @dataclass(frozen=True)
