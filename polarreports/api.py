@@ -29,6 +29,7 @@ from polarreports.output.document import Document
 from polarreports.output.typeset import ReportData
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import ReportPlan
+from polarreports.progress import progress_bar
 
 __all__ = ["plan_report", "render", "validate"]
 
@@ -81,7 +82,7 @@ def render(
     data: Any,
     /,
     *,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[Progress], None] | bool | None = None,
     cancel: CancelToken | None = None,
     timeout: float | None = None,
     memory_budget_mb: float | None = None,
@@ -92,14 +93,17 @@ def render(
 
     Other keyword arguments are the report's parameters. The data work happens here;
     typesetting happens when the document is saved or its ``pdf`` is read. ``progress`` is
-    called with a :class:`Progress` at each phase; ``cancel`` (a :class:`CancelToken`) and
+    called with a :class:`Progress` at each phase (``True``: a progress bar, in a notebook's
+    output or on standard error); ``cancel`` (a :class:`CancelToken`) and
     ``timeout`` (seconds, counted from this call) stop the render, data work and typesetting
     alike, within a second, with :class:`~polarreports.Cancelled`. ``memory_budget_mb`` bounds
     the memory of this process and its Typst worker processes together (chunks get smaller to
     fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
     """
+    if progress is True:
+        progress = progress_bar()
     control = RenderControl(
-        progress=progress, cancel=cancel, timeout=timeout, memory_budget_mb=memory_budget_mb, workers=workers
+        progress=progress or None, cancel=cancel, timeout=timeout, memory_budget_mb=memory_budget_mb, workers=workers
     )
     timings: dict[str, Any] = {}
     start = time.perf_counter()

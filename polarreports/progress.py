@@ -1,0 +1,92 @@
+"""Progress bars fed by a render's progress reports: ``render(..., progress=True)``.
+
+In a Jupyter notebook the bar is an HTML block of the cell's output, updated in place (no
+widget library needed); elsewhere it is one line on standard error, redrawn as the render goes.
+A bar shows the phase (planning, data, layout, typesetting, writing) and its count.
+
+    >>> import io
+    >>> bar = TextBar(stream=io.StringIO())
+    >>> bar(Progress("typesetting", 3, 12, "chunks"))
+    >>> bar.stream.getvalue().strip()
+    'polarreports typesetting [#######---------------------]   3/12 chunks'
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from polarreports.control import Progress
+
+__all__ = ["NotebookBar", "TextBar", "in_notebook", "progress_bar"]
+
+WIDTH = 28
+"""Characters of a text bar."""
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where HTML output shows)."""
+    shell: Any = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ip = shell.get_ipython()
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _fraction(event: Progress) -> float | None:
+    if not event.total:
+        return None
+    return min(max(event.done / event.total, 0.0), 1.0)
+
+
+class TextBar:
+    """One line on a text stream (standard error by default), redrawn in place."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def __call__(self, event: Progress) -> None:
+        fraction = _fraction(event)
+        if fraction is None:
+            line = f"polarreports {event.phase}"
+        else:
+            filled = round(fraction * WIDTH)
+            bar = "#" * filled + "-" * (WIDTH - filled)
+            line = f"polarreports {event.phase} [{bar}] {event.done:>3}/{event.total} {event.unit}"
+        self.stream.write("\r" + line.ljust(72))
+        if event.phase == "writing" and fraction == 1.0:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class NotebookBar:
+    """An HTML progress bar in a notebook cell's output, updated in place."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def html(self, event: Progress) -> str:
+        fraction = _fraction(event)
+        count = "" if fraction is None else f" {event.done:,} / {event.total:,} {html.escape(event.unit)}"
+        value = "" if fraction is None else f' value="{fraction:.3f}"'
+        return (
+            '<div style="font: 12px sans-serif">'
+            f'<progress max="1"{value} style="width: 240px; vertical-align: middle"></progress>'
+            f" polarreports: {html.escape(event.phase)}{count}</div>"
+        )
+
+    def __call__(self, event: Progress) -> None:
+        display = importlib.import_module("IPython.display")  # there in every notebook kernel
+        content = display.HTML(self.html(event))
+        if self._handle is None:
+            self._handle = display.display(content, display_id=True)
+        else:
+            self._handle.update(content)
+
+
+def progress_bar() -> Callable[[Progress], None]:
+    """The progress bar that fits where this runs: a notebook's, or a text line."""
+    return NotebookBar() if in_notebook() else TextBar()
