@@ -84,9 +84,13 @@ class PageSetup(_Model):
     column, then the next; the page header and footer, title and summary span the page."""
     column_gap: Length = "6mm"
     """Space between body columns."""
-    wide: Literal["wrap", "fit"] = "wrap"
+    wide: Literal["wrap", "fit", "continue"] = "wrap"
     """A band whose fixed widths add up to more than the page: ``wrap`` the elements that do not
-    fit onto a new line, or ``fit``: scale every band's widths and text down to the page width."""
+    fit onto a new line, ``fit``: scale every band's widths and text down to the page width, or
+    ``continue``: print the columns that do not fit on continuation pages (panels), each
+    repeating the first ``repeat_columns`` elements (the key columns)."""
+    repeat_columns: int = PydField(default=1, ge=0)
+    """With ``wide: continue``: how many leading elements of a wide band every panel repeats."""
 
     @field_validator("column_gap", mode="before")
     @classmethod

@@ -91,10 +91,10 @@ def outline_levels(report: Report, stream_bands: Sequence[BandPlan]) -> list[int
 def column_header_from(report: Report) -> str:
     """Typst condition (needs context): whether the page header shows the column header."""
     if not report.table_of_contents:
-        return "page-number() > 1"
+        return "local-page() > 1"
     # not on the title and contents pages
     last_page = "t.first().location().page()"
-    return f"page-number() > {{ let t = query(<{TOC_END}>); if t.len() == 0 {{ 1 }} else {{ {last_page} }} }}"
+    return f"local-page() > {{ let t = query(<{TOC_END}>); if t.len() == 0 {{ 1 }} else {{ {last_page} }} }}"
 
 
 def table_of_contents(report: Report, typst_string: Callable[[str], str]) -> str:

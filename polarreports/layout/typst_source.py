@@ -22,6 +22,7 @@ from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.layout import navigation, placement, styles
 from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.layout.overflow import one_line_box
+from polarreports.layout.panels import panel_plans
 from polarreports.layout.placement import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.styles import BandStyling, Look
@@ -66,6 +67,9 @@ class TypstSource:
     """Whether to write a tagged PDF (structure and alt texts, for assistive technology)."""
     columns: int = 1
     """Columns of the page body (the paginator fills them in turn)."""
+    panels: tuple[TypstSource, ...] = ()
+    """A wide listing (``wide: continue``): the sources of its continuation panels after this
+    one, each showing the key columns and the next columns; the same data, the same page breaks."""
 
 
 def _percent(width: str | None) -> float | None:
@@ -419,15 +423,23 @@ class _Writer:
         self.line("// A chunk of a long report is typeset alone: it knows its first page number and the total.")
         self.line('#let first-page = data.at("first_page", default: 1)')
         self.line('#let measuring = data.at("measure", default: false)')
-        self.line("#let page-number() = here().page() + first-page - 1  // needs context")
+        self.line("// A wide listing's continuation panels interleave: page i of panel p is page (i-1)*panels + p.")
+        self.line('#let panel = data.at("panel", default: 1)')
+        self.line('#let panels = data.at("panels", default: 1)')
+        self.line("#let local-page() = here().page() + first-page - 1  // needs context; within a panel")
+        self.line("#let page-number() = (local-page() - 1) * panels + panel")
         self.line("// Values per page (page totals, carried forward ...), computed once the page breaks are known.")
         self.line(
             '#let page-value(i) = context { let p = data.at("pages", default: none); '
             'if p == none { "" } else { p.at(here().page() - 1, default: ()).at(i, default: "") } }'
         )
         self.line(
-            '#let total-pages() = { let t = data.at("total_pages", default: none); '
+            '#let local-total() = { let t = data.at("total_pages", default: none); '
             "if t == none { counter(page).final().first() } else { t } }"
+        )
+        self.line("#let total-pages() = local-total() * panels")
+        self.line(
+            "// (local-page and local-total: the pages of one panel; the same as the document's when there is one)"
         )
         title = typst_string(report.title or report.name)
         self.line(f"#set document(title: {title}, date: none)")
@@ -511,7 +523,7 @@ class _Writer:
         else:
             self.line(
                 f"#let page-bottom = context {{ {column_footer}; "
-                f"if page-number() == total-pages() {{ {last_footer} }} else {{ {page_footer} }} }}"
+                f"if local-page() == local-total() {{ {last_footer} }} else {{ {page_footer} }} }}"
             )
             ordinary, last = f"{{ {column_footer}; {page_footer} }}", f"{{ {column_footer}; {last_footer} }}"
             self.line(f"#let page-bottom-options = ({ordinary}, {last})")
@@ -597,5 +609,10 @@ class _Writer:
 
 
 def emit_typst(plan: ReportPlan, dtypes: dict[str, pl.DataType]) -> TypstSource:
-    """The Typst source of ``plan``; ``dtypes`` gives each data cell's type (for alignment)."""
-    return _Writer(plan, dtypes).write()
+    """The Typst source of ``plan``; ``dtypes`` gives each data cell's type (for alignment). A
+    wide listing with ``wide: continue`` gets a source per panel (see ``layout.panels``)."""
+    panels = panel_plans(plan)
+    if not panels:
+        return _Writer(plan, dtypes).write()
+    first, *rest = (_Writer(panel, dtypes).write() for panel in panels)
+    return replace(first, panels=tuple(rest))

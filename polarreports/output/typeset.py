@@ -19,6 +19,7 @@ chunks are made small enough that the workers and this process fit in it togethe
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import json
 import os
@@ -35,7 +36,7 @@ import polars as pl
 
 from polarreports.control import RenderControl
 from polarreports.data.pages import PageRows, band_pages
-from polarreports.exceptions import ResourceError
+from polarreports.exceptions import RenderError, ResourceError
 from polarreports.layout.navigation import join_outlines
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
@@ -81,6 +82,8 @@ class ReportData:
     room_breaks: tuple[int, ...] = ()
     """Bands that start a new page because the room their group needs is not left there
     (keep-together, minimum space): decided ahead of Typst, from the measured heights."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Settings for every data file (a wide listing's panel)."""
     reprint: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Per group level whose header is printed again on continuation pages: the band kinds
     of its header and footer."""
@@ -124,7 +127,7 @@ class ReportData:
                 pl.when(named.fill_null("") != "").then(tagged).otherwise(pl.col("json")).alias("json")
             )["json"]
         rows = texts.str.join(",").item() if self.bands.height else ""
-        head = json.dumps({"static": self.static, **extra}, ensure_ascii=False)
+        head = json.dumps({"static": self.static, **self.settings, **extra}, ensure_ascii=False)
         return (head[:-1] + ',"rows":[' + (rows or "") + "]}").encode()
 
 
@@ -589,6 +592,59 @@ def _with_page_values(
     return pages
 
 
+def _panels(
+    source: TypstSource,
+    data: ReportData,
+    *,
+    format: OutputFormat,
+    ppi: float,
+    stats: dict[str, Any],
+    control: RenderControl,
+) -> list[bytes]:
+    """A wide listing's panels (``wide: continue``), each typeset like a report of its own. When
+    every band kind is as tall in each panel (so they break pages alike), their pages
+    interleave (page 1 of each panel, then page 2, ...); otherwise the panels follow one
+    another, each numbered on its own."""
+    sources = [replace(source, panels=()), *source.panels]
+    measured = [_measure(panel, data) for panel in sources]
+    first = measured[0]
+    alike = first.exact and all(
+        (m.heights, m.spacing, m.top, m.summary) == (first.heights, first.spacing, first.top, first.summary)
+        for m in measured
+    )
+    count = len(sources)
+    results = []
+    for number, panel in enumerate(sources, start=1):
+        settings = {"panel": number, "panels": count} if alike else {}
+        panel_stats: dict[str, Any] = {}
+        results.append(
+            typeset(panel, replace(data, settings=settings), format=format, ppi=ppi, stats=panel_stats, control=control)
+        )
+        stats.setdefault("typeset", panel_stats.get("typeset", ""))
+    order = "interleaved" if alike else "one after another"
+    stats["typeset"] = f"{count} panels, {order}; each {stats['typeset']}"
+    if format != "pdf":
+        pages = zip(*results, strict=True) if alike else results
+        return [page for group in pages for page in group]
+    documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
+    if alike and len({len(document.pages) for document in documents}) > 1:
+        msg = "the panels of a wide listing broke pages differently"
+        raise RenderError(msg)
+    joined = pikepdf.Pdf.new()
+    sequence = (
+        zip(*(document.pages for document in documents), strict=True)
+        if alike
+        else (document.pages for document in documents)
+    )
+    for group in sequence:
+        joined.pages.extend(group)
+    for key, value in documents[0].docinfo.items():
+        joined.docinfo[key] = value
+    out = io.BytesIO()
+    joined.save(out, deterministic_id=True)
+    return [out.getvalue()]
+
+
 def typeset(
     source: TypstSource,
     data: ReportData,
@@ -599,6 +655,8 @@ def typeset(
     control: RenderControl,
 ) -> list[bytes]:
     """The document as PDF (one item) or PNG/SVG pages; ``stats["typeset"]`` says how."""
+    if source.panels:
+        return _panels(source, data, format=format, ppi=ppi, stats=stats, control=control)
     control.check()
     data, measured = _with_needs(source, data)
     if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:

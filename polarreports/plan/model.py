@@ -22,7 +22,7 @@ from polarreports.plan.styles import BandStyling
 __all__ = ["BandPlan", "Cell", "CellRole", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
 
 Scope = Literal["rows", "group", "report"]
-CellRole = Literal["value", "image", "outline", "link", "when"]
+CellRole = Literal["value", "image", "outline", "link", "when", "off"]
 REPORT_BANDS = (
     "title",
     "page_header",
@@ -58,11 +58,12 @@ class Cell:
     path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
     data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
     (the URL of the element whose ``where`` is this cell's without ``.link``) and ``when``
-    (whether that element shows: its ``print_when``)."""
+    (whether that element shows: its ``print_when``); ``off``: an element of another panel of a
+    wide listing (its value is data, it is not shown in this panel)."""
 
     @property
     def hidden(self) -> bool:
-        return self.role in ("outline", "link", "when")
+        return self.role in ("outline", "link", "when", "off")
 
 
 @dataclass(frozen=True)

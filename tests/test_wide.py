@@ -1,0 +1,106 @@
+"""Wide listings continued on more pages (``page.wide: continue``): each panel repeats the key
+column, the panels break pages alike, and their pages interleave."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+import polarreports as pr
+from tests.conftest import pdf_pages
+
+COLUMNS = [
+    ("order_id", "Order", "16mm", "0"),
+    ("order_date", "Date", "24mm", "yyyy-MM-dd"),
+    ("country", "Country", "28mm", None),
+    ("customer", "Customer", "48mm", None),
+    ("product", "Product", "36mm", None),
+    ("category", "Category", "26mm", None),
+    ("quantity", "Qty", "16mm", None),
+    ("unit_price", "Unit price", "24mm", "#,##0.00"),
+    ("discount", "Discount", "20mm", "0%"),
+]
+
+
+def wide_report(**page: object) -> pr.Report:
+    return pr.Report(
+        name="wide",
+        page=pr.PageSetup(wide="continue", **page),
+        groups=[pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region", bold=True)]))],
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text="Every column", bold=True, size=14)]),
+            column_header=pr.Band(elements=[pr.Label(text=label, width=width) for _, label, width, _ in COLUMNS]),
+            detail=pr.Band(elements=[pr.Field(column=c, width=w, format=f) for c, _, w, f in COLUMNS]),
+            page_footer=pr.Band(elements=[pr.PageNumber()]),
+        ),
+    )
+
+
+def orders(text: str) -> list[int]:
+    return [int(m.group(1)) for line in text.splitlines() if (m := re.match(r"^(\d+) ", line.strip()))]
+
+
+def test_panels_repeat_the_key_column_and_interleave(sales: pl.DataFrame) -> None:
+    data = sales.head(300)
+    document = wide_report().render(data)
+    pages = pdf_pages(document.pdf)
+    assert document.stats["typeset"].startswith("2 panels, interleaved")
+    assert len(pages) % 2 == 0
+    by_id = {row["order_id"]: row for row in data.iter_rows(named=True)}
+    for left, right in zip(pages[::2], pages[1::2], strict=True):
+        assert orders(left) == orders(right)  # the same rows, the key column repeated
+        assert "Customer" in left
+        assert "Unit price" not in left
+        assert "Unit price" in right
+        assert "Customer" not in right
+        for order in orders(left)[:5]:
+            assert by_id[order]["customer"] in left
+            assert f"{by_id[order]['unit_price']:,.2f}" in right
+    seen = [order for page in pages[::2] for order in orders(page)]
+    assert sorted(seen) == sorted(data["order_id"].to_list())
+    assert [f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1)] == [True] * len(pages)
+
+
+def test_more_key_columns_and_three_panels(sales: pl.DataFrame) -> None:
+    document = wide_report(repeat_columns=2, orientation="portrait", size="a5").render(sales.head(60))
+    pages = pdf_pages(document.pdf)
+    panels = int(document.stats["typeset"].split(" ")[0])
+    assert panels >= 3
+    assert "interleaved" in document.stats["typeset"]
+    first = pages[:panels]
+    dates = [re.findall(r"\d{4}-\d\d-\d\d", page)[:3] for page in first]
+    assert all(d == dates[0] for d in dates)  # the two key columns on every panel
+
+
+def test_panels_that_break_differently_follow_one_another(sales: pl.DataFrame) -> None:
+    data = sales.head(120).with_columns(
+        pl.when(pl.col("order_id") % 5 == 0)
+        .then(pl.lit("a product name long enough to wrap in its cell " * 2))
+        .otherwise(pl.col("product"))
+        .alias("product")
+    )
+    document = wide_report().render(data)
+    pages = pdf_pages(document.pdf)
+    assert "one after another" in document.stats["typeset"]
+    half = next(i for i, page in enumerate(pages) if "Unit price" in page)
+    assert all("Customer" in page for page in pages[:half])
+    assert all("Unit price" in page for page in pages[half:])
+
+
+def test_a_long_wide_listing_in_chunks() -> None:
+    data = pr.sample.sales_data(5_000)
+    document = wide_report().render(data)
+    pages = pdf_pages(document.pdf)
+    assert "interleaved" in document.stats["typeset"]
+    assert "chunks" in document.stats["typeset"]
+    assert all(orders(a) == orders(b) for a, b in zip(pages[::2], pages[1::2], strict=True))
+    assert len({o for page in pages for o in orders(page)}) == data.height
+
+
+def test_wide_settings_round_trip() -> None:
+    report = wide_report(repeat_columns=2)
+    assert pr.Report.from_yaml(report.to_yaml()) == report
+    with pytest.raises(pr.DefinitionError, match="repeat_columns"):
+        pr.Report.from_dict({"name": "r", "page": {"repeat_columns": -1}})
