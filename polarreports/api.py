@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.charts import to_points
 from polarreports.control import CancelToken, Progress, RenderControl, logger
 from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
@@ -30,6 +29,7 @@ from polarreports.output.typeset import ReportData
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import ReportPlan
 from polarreports.progress import progress_bar
+from polarreports.units import to_points
 
 __all__ = ["plan_report", "render", "validate"]
 

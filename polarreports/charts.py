@@ -31,7 +31,7 @@ from polarreports.definition.elements import Chart, Dimension
 from polarreports.exceptions import RenderError
 from polarreports.plan.expressions import to_expr
 
-__all__ = ["ChartError", "aggregation", "alt_text", "chart_config", "render_charts", "to_points"]
+__all__ = ["ChartError", "aggregation", "alt_text", "chart_config", "render_charts"]
 
 MEASURE_FONT = "sans-serif"
 """The font vl-convert measures text with. A named font costs vl-convert ~30 ms more per chart
@@ -72,20 +72,6 @@ def aggregation(
     if not by:
         return rows.select(measures)
     return rows.group_by(by).agg(measures).sort([*keys, *names], nulls_last=True)
-
-
-_UNITS = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
-
-
-def to_points(length: str | None, *, whole: float, font_size: float) -> float:
-    """A definition length in points; ``%`` and ``fr`` (and no length) are of ``whole``."""
-    if length is None or length.endswith("fr"):
-        return whole
-    if length.endswith("%"):
-        return whole * float(length[:-1]) / 100
-    if length.endswith("em"):
-        return float(length[:-2]) * font_size
-    return float(length[:-2]) * _UNITS[length[-2:]]
 
 
 def chart_config(font_size: float) -> dict[str, Any]:

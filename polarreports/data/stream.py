@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.charts import alt_text, render_charts, to_points
+from polarreports.charts import alt_text, render_charts
 from polarreports.data.images import ImageAssets, resolve_column_images
 from polarreports.data.pages import PageRows, page_rows_query
 from polarreports.data.scopes import ROW_INDEX, Scopes
@@ -33,6 +33,7 @@ from polarreports.layout.overflow import overflow_text
 from polarreports.layout.placement import TALL, cell_widths, column_width, long_values
 from polarreports.layout.styles import look_samples
 from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.units import to_points
 
 __all__ = ["StreamData", "collect_stream", "formatted_cells"]
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from polarreports.definition.elements import Box, Chart, Element, Image, Label, Line
 from polarreports.definition.report import Band, PageSetup
+from polarreports.units import to_points
 
 if TYPE_CHECKING:
     from polarreports.plan.model import BandPlan
@@ -44,18 +45,6 @@ leading the report sets."""
 DESCENT_EM = 0.25
 """Room below the last baseline for descenders."""
 GUTTER_PT = 4.0
-_UNITS = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
-
-
-def to_points(length: str, *, whole: float, font_size: float) -> float:
-    """A definition length in points; ``%`` and ``fr`` are of ``whole``, ``em`` of the font size."""
-    if length.endswith("fr"):
-        return whole
-    if length.endswith("%"):
-        return whole * float(length[:-1]) / 100
-    if length.endswith("em"):
-        return float(length[:-2]) * font_size
-    return float(length[:-2]) * _UNITS[length[-2:]]
 
 
 def body_size(page: PageSetup) -> tuple[float, float]:
