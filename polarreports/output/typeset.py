@@ -288,7 +288,18 @@ def _paginate(
     if not measured.exact:
         return None
     kinds: list[int] = data.bands["k"].to_list()
-    pages = paginate(
+    return measured, kinds, _pagination(source, data, measured, kinds)
+
+
+def _pagination(
+    source: TypstSource,
+    data: ReportData,
+    measured: _Measured,
+    kinds: list[int],
+    needs: dict[int, float] | None = None,
+) -> Pagination:
+    """The page breaks of the band stream, from the measured heights and the report's options."""
+    return paginate(
         kinds,
         heights=measured.heights,
         spacing=measured.spacing,
@@ -298,12 +309,12 @@ def _paginate(
         summary=measured.summary,
         breaks_before=data.breaks,
         breaks_after=data.breaks_after,
+        needs=needs,
         breaks_at=data.room_breaks,
         title_page=data.title_page,
         summary_page=data.summary_page,
         columns=source.columns,
     )
-    return measured, kinds, pages
 
 
 def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Measured | None]:
@@ -334,19 +345,7 @@ def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Mea
             )
         )
     needs = pl.concat(frames).group_by("__i").agg(pl.col("n").max()).filter(pl.col("n") > 0)
-    pages = paginate(
-        kinds.to_list(),
-        heights=measured.heights,
-        spacing=measured.spacing,
-        sticky=data.sticky,
-        body=measured.body,
-        first_page_used=measured.top,
-        breaks_before=data.breaks,
-        breaks_after=data.breaks_after,
-        needs=dict(needs.iter_rows()),
-        title_page=data.title_page,
-        columns=source.columns,
-    )
+    pages = _pagination(source, data, measured, kinds.to_list(), dict(needs.iter_rows()))
     return replace(data, room_breaks=pages.room_breaks), measured
 
 
