@@ -104,3 +104,11 @@ def test_wide_settings_round_trip() -> None:
     assert pr.Report.from_yaml(report.to_yaml()) == report
     with pytest.raises(pr.DefinitionError, match="repeat_columns"):
         pr.Report.from_dict({"name": "r", "page": {"repeat_columns": -1}})
+
+
+def test_panels_as_png_pages_interleave(sales: pl.DataFrame) -> None:
+    document = wide_report().render(sales.head(150))
+    pngs = document.png(ppi=20)
+    assert len(pngs) == document.page_count
+    assert len(pngs) % 2 == 0
+    assert all(png.startswith(b"\x89PNG") for png in pngs)

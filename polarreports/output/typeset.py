@@ -36,7 +36,7 @@ import polars as pl
 
 from polarreports.control import RenderControl
 from polarreports.data.pages import PageRows, band_pages
-from polarreports.exceptions import RenderError, ResourceError
+from polarreports.exceptions import ResourceError
 from polarreports.layout.navigation import join_outlines
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
@@ -611,24 +611,28 @@ def _panels(
         (m.heights, m.spacing, m.top, m.summary) == (first.heights, first.spacing, first.top, first.summary)
         for m in measured
     )
-    count = len(sources)
-    results = []
-    for number, panel in enumerate(sources, start=1):
-        settings = {"panel": number, "panels": count} if alike else {}
-        panel_stats: dict[str, Any] = {}
-        results.append(
-            typeset(panel, replace(data, settings=settings), format=format, ppi=ppi, stats=panel_stats, control=control)
-        )
-        stats.setdefault("typeset", panel_stats.get("typeset", ""))
+
+    def each_panel(interleave: bool) -> list[list[bytes]]:
+        results = []
+        for number, panel in enumerate(sources, start=1):
+            settings = {"panel": number, "panels": len(sources)} if interleave else {}
+            panel_stats: dict[str, Any] = {}
+            panel_data = replace(data, settings=settings)
+            results.append(typeset(panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control))
+            stats["typeset"] = panel_stats.get("typeset", "")
+        return results
+
+    results = each_panel(alike)
+    pages = [_page_count(result, format) for result in results]
+    if alike and len(set(pages)) > 1:  # they broke pages differently after all
+        alike = False
+        results = each_panel(alike)
     order = "interleaved" if alike else "one after another"
-    stats["typeset"] = f"{count} panels, {order}; each {stats['typeset']}"
+    stats["typeset"] = f"{len(sources)} panels, {order}; each {stats['typeset']}"
     if format != "pdf":
-        pages = zip(*results, strict=True) if alike else results
-        return [page for group in pages for page in group]
+        groups = zip(*results, strict=True) if alike else results
+        return [page for group in groups for page in group]
     documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
-    if alike and len({len(document.pages) for document in documents}) > 1:
-        msg = "the panels of a wide listing broke pages differently"
-        raise RenderError(msg)
     joined = pikepdf.Pdf.new()
     sequence = (
         zip(*(document.pages for document in documents), strict=True)
@@ -642,6 +646,13 @@ def _panels(
     out = io.BytesIO()
     joined.save(out, deterministic_id=True)
     return [out.getvalue()]
+
+
+def _page_count(result: list[bytes], format: OutputFormat) -> int:
+    if format != "pdf":
+        return len(result)
+    with pikepdf.Pdf.open(io.BytesIO(result[0])) as document:
+        return len(document.pages)
 
 
 def typeset(
