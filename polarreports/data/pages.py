@@ -93,7 +93,6 @@ class PageRows:
     """Per band instance of the stream: the row it belongs to (a group band: its first or last row)."""
     detail_bands: pl.Series
     """Per band instance: whether it is a detail row."""
-    dtypes: dict[str, pl.DataType]
 
     def values(self, band_page: pl.Series, *, total: int) -> list[list[str]]:
         """For each of the ``total`` pages, the display string of every value per page, given

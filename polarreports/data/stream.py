@@ -363,7 +363,7 @@ def collect_stream(
     if page_rows is not None:
         detail_k = band_index[detail.name] if detail is not None else -1
         is_detail = bands["k"].cast(pl.Int32) == detail_k
-        pages = PageRows(plan, page_rows, bands["__pos"], is_detail, scopes.dtypes)
+        pages = PageRows(plan, page_rows, bands["__pos"], is_detail)
     bands = bands.drop("__pos")
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
