@@ -25,7 +25,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -490,6 +490,16 @@ def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[
     return [[level for level in band_levels[a:b] if level] for a, b in itertools.pairwise(bounds)]
 
 
+def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
+    """A new PDF of ``pages`` (of other open PDFs), with the document information (title,
+    creator) of ``info_from``."""
+    joined = pikepdf.Pdf.new()
+    joined.pages.extend(pages)
+    for key, value in info_from.docinfo.items():
+        joined.docinfo[key] = value
+    return joined
+
+
 class _PdfJoiner:
     """Joins chunk PDFs with qpdf (through pikepdf: fast, and the same bytes for the same
     input), keeping the first chunk's document information (title, creator). Chunks wait on
@@ -513,12 +523,8 @@ class _PdfJoiner:
 
     def finish(self) -> bytes:
         try:
-            joined = pikepdf.Pdf.new()
             chunks = [pikepdf.Pdf.open(path) for path in self._paths]
-            for chunk in chunks:
-                joined.pages.extend(chunk.pages)
-            for key, value in chunks[0].docinfo.items():
-                joined.docinfo[key] = value
+            joined = _pdf_of(itertools.chain.from_iterable(chunk.pages for chunk in chunks), chunks[0])
             if any(self._levels):
                 join_outlines(joined, chunks, self._levels)
             output = Path(self._folder.name) / "joined.pdf"
@@ -633,16 +639,9 @@ def _panels(
         groups = zip(*results, strict=True) if alike else results
         return [page for group in groups for page in group]
     documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
-    joined = pikepdf.Pdf.new()
-    sequence = (
-        zip(*(document.pages for document in documents), strict=True)
-        if alike
-        else (document.pages for document in documents)
-    )
-    for group in sequence:
-        joined.pages.extend(group)
-    for key, value in documents[0].docinfo.items():
-        joined.docinfo[key] = value
+    page_lists = [document.pages for document in documents]
+    in_order = zip(*page_lists, strict=True) if alike else page_lists
+    joined = _pdf_of(itertools.chain.from_iterable(in_order), documents[0])
     out = io.BytesIO()
     joined.save(out, deterministic_id=True)
     return [out.getvalue()]
