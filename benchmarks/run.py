@@ -47,24 +47,39 @@ RESULTS = HERE / "results"
 # --- memory of a process tree -----------------------------------------------------------------
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def _rss_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (of each of its threads: a thread starts a worker)."""
+    found: list[int] = []
+    try:
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for thread in threads:
         try:
-            fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
-        except OSError:
+            found.extend(int(child) for child in (thread / "children").read_text().split())
+        except (OSError, ValueError):
             continue
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(int(entry.name))
-        rss[int(entry.name)] = int(fields["VmRSS"].split()[0]) if "VmRSS" in fields else 0
+    return found
+
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants, from /proc (only the tree is read,
+    so that sampling costs little next to the render it measures)."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, []))
+        total += _rss_kb(current)
+        todo.extend(_children(current))
     return total / 1024
 
 

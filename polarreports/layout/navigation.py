@@ -5,7 +5,7 @@ band holds ``heading(level: n, c.at(i))``, whose text is a hidden cell of the ba
 group's key, formatted in Polars as the header shows it), and ``show heading: none`` keeps it
 invisible. Typst puts such a heading in the PDF outline (``bookmarked``) and in ``outline()``
 (``outlined``), at the page where the band is. A long report typeset in chunks gets one
-outline per chunk; :func:`join_outlines` rebuilds one nested outline for the joined PDF, with
+outline per chunk; the join (``output.pdfjoin``) rebuilds one nested outline for the PDF, with
 the levels from the band stream (a chunk may begin inside a group, so its own nesting cannot
 be trusted).
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import pikepdf
 import polars as pl
 
 from polarreports.definition.report import Group, Report
@@ -34,9 +33,9 @@ __all__ = [
     "TOC_END",
     "column_header_from",
     "heading",
-    "join_outlines",
     "link_url",
     "linked",
+    "outline_entries",
     "outline_levels",
     "outlined",
     "table_of_contents",
@@ -112,51 +111,10 @@ def table_of_contents(report: Report, typst_string: Callable[[str], str]) -> str
     )
 
 
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _entries(items: Any, depth: int = 1) -> list[tuple[int, Any]]:
-    """A chunk outline's items in document order, with their depth."""
+def outline_entries(items: Any, depth: int = 1) -> list[tuple[int, Any]]:
+    """A chunk outline's items (pikepdf ``OutlineItem``) in document order, with their depth."""
     found = []
     for item in items:
         found.append((depth, item))
-        found.extend(_entries(item.children, depth + 1))
+        found.extend(outline_entries(item.children, depth + 1))
     return found
-
-
-def join_outlines(joined: pikepdf.Pdf, chunks: Sequence[pikepdf.Pdf], levels: Sequence[Sequence[int]]) -> None:
-    """Give ``joined`` (the chunks' pages, in order) one outline: every chunk's bookmarks, at
-    the pages they point to, nested by ``levels`` (per chunk, the level of each of its
-    bookmarks in document order; a chunk's own nesting is wrong where it begins inside a group)."""
-    flat: list[tuple[int, pikepdf.OutlineItem]] = []
-    offset = 0
-    for chunk, chunk_levels in zip(chunks, levels, strict=True):
-        pages = {page.obj.objgen: offset + i for i, page in enumerate(chunk.pages)}
-        with chunk.open_outline() as outline:
-            items = _entries(outline.root)
-        if len(items) != len(chunk_levels):  # not expected; the chunk's own nesting then
-            chunk_levels = [depth for depth, _ in items]
-        for level, (_, item) in zip(chunk_levels, items, strict=True):
-            destination = item.destination
-            if not isinstance(destination, pikepdf.Array) or len(destination) < 1:
-                continue
-            page = pages.get(destination[0].objgen)
-            if page is None:
-                continue
-            left, top = ([_number(value) for value in list(destination)[2:4]] + [None, None])[:2]
-            entry = pikepdf.OutlineItem(item.title, page, "XYZ", left=left, top=top)
-            flat.append((level, entry))
-        offset += len(chunk.pages)
-    if not flat:
-        return
-    with joined.open_outline() as outline:
-        stack: list[tuple[int, pikepdf.OutlineItem]] = []
-        for level, entry in flat:
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            (stack[-1][1].children if stack else outline.root).append(entry)
-            stack.append((level, entry))

@@ -3,7 +3,10 @@
 Run as a script, never imported by the package's users: it loads only the standard library
 and typst, so it starts in a few hundredths of a second::
 
-    python _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP tagged|untagged
+    python -S -I _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP tagged|untagged TYPST_PATH
+
+``-S`` skips the site module (half of Python's start-up time); ``TYPST_PATH`` is the folder
+the typst package is imported from.
 
 It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
 ``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...},
@@ -18,6 +21,9 @@ import resource
 import sys
 from pathlib import Path
 
+if __name__ == "__main__":  # started with -S: find typst where the parent found it
+    sys.path.insert(0, sys.argv[-1])
+
 import typst
 
 
@@ -31,7 +37,7 @@ def _peak_rss_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    root, output_format, ppi, fonts, timestamp, tags = argv  # the format is pdf, png or svg (the caller's)
+    root, output_format, ppi, fonts, timestamp, tags, _ = argv  # the format is pdf, png or svg (the caller's)
     folder = Path(root)
     compiler = typst.Compiler(
         input=str(folder / "report.typ"),

@@ -31,6 +31,8 @@ __all__ = ["FONTS_DIR", "OutputFormat", "compile_document", "compile_in_worker",
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 WORKER = Path(__file__).resolve().parent / "_worker.py"
+TYPST_PATH = str(Path(typst.__file__).resolve().parent.parent)
+"""Where the typst package is imported from: the worker, started without ``site``, is told."""
 OutputFormat = Literal["pdf", "png", "svg"]
 SOURCE_FILE = "report.typ"
 _LOCATION = re.compile(rf"{re.escape(SOURCE_FILE)}:(\d+):(\d+)")
@@ -110,22 +112,27 @@ def compile_document(
 
 def compile_in_worker(
     source: TypstSource,
-    data_json: bytes,
+    data_json: bytes | Callable[[], bytes],
     *,
     format: OutputFormat,
     ppi: float,
     stop: Callable[[], str | None],
 ) -> tuple[list[bytes], dict[str, Any]]:
     """Compile one chunk in a fresh process; returns its pages and where its content ended.
+    ``data_json`` may be a function that makes the data file: then it is made only now, so
+    that the data files of chunks still waiting do not take memory.
 
     The process is ended, and ``Cancelled`` raised, as soon as ``stop()`` gives a reason
     (polled every 20 ms).
     """
     with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
         root = Path(folder)
-        _prepare(root, source, data_json)
+        _prepare(root, source, data_json() if callable(data_json) else data_json)
         tags = "tagged" if source.tagged else "untagged"
-        command = [sys.executable, str(WORKER), folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP), tags]
+        command = [
+            *(sys.executable, "-S", "-I", str(WORKER)),
+            *(folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP), tags, TYPST_PATH),
+        ]
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
             assert process.stderr is not None
             errors = bytearray()

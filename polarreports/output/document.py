@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import io
 import os
+import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +24,25 @@ from polarreports.control import RenderControl, logger
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat
-from polarreports.output.typeset import ReportData, preview, typeset
+from polarreports.output.typeset import ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "write_atomically"]
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
 
 
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file in the same folder and a rename."""
+def write_atomically(path: Path, content: bytes | Path) -> None:
+    """Write ``content`` (bytes, or a file's content) to ``path`` through a temporary file in
+    the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(content)
+            if isinstance(content, Path):
+                with content.open("rb") as source:
+                    shutil.copyfileobj(source, file, 1 << 20)
+            else:
+                file.write(content)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -55,7 +62,8 @@ class Document:
         self._source = source
         self._data = data
         self._control = control or RenderControl()
-        self._pdf: bytes | None = None
+        self._pdf: bytes | Path | None = None
+        """The PDF once typeset: bytes, or (a long report) a file in a folder of its own."""
         self.stats = stats
 
     def to_typst(self) -> str:
@@ -67,31 +75,46 @@ class Document:
         """The JSON data file the Typst source reads as ``/data.json``."""
         return self._data.json()
 
-    def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
-
+    def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
         start = time.perf_counter()
-        pages = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
+        result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
-        self.stats[f"{format}_bytes"] = sum(len(page) for page in pages)
+        sizes = [result.stat().st_size] if isinstance(result, Path) else [len(page) for page in result]
+        self.stats[f"{format}_bytes"] = sum(sizes)
         logger.info(
             "typeset %s: %s in %.3f s (%s)",
             format,
-            f"{len(pages)} file(s), {self.stats[f'{format}_bytes']:,} bytes",
+            f"{len(sizes)} file(s), {self.stats[f'{format}_bytes']:,} bytes",
             self.stats[f"typst_{format}_s"],
             self.stats.get("typeset", ""),
         )
-        return pages
+        return result
+
+    def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
+        return in_memory(self._typeset(format, ppi))
+
+    def _pdf_source(self) -> bytes | Path:
+        """The PDF, typeset on first use. A long report's PDF stays in a temporary file (removed
+        with the document), so that saving it never holds it in memory."""
+        if self._pdf is None:
+            result = self._typeset("pdf")
+            if isinstance(result, Path):
+                weakref.finalize(self, shutil.rmtree, result.parent, ignore_errors=True)
+                self._pdf = result
+            else:
+                self._pdf = result[0]
+        return self._pdf
 
     @property
     def pdf(self) -> bytes:
         """The PDF bytes; the same input always gives the same bytes."""
-        if self._pdf is None:
-            self._pdf = self._compile("pdf")[0]
-        return self._pdf
+        source = self._pdf_source()
+        return source.read_bytes() if isinstance(source, Path) else source
 
     @property
     def page_count(self) -> int:
-        return len(PdfReader(io.BytesIO(self.pdf)).pages)
+        source = self._pdf_source()
+        return len(PdfReader(source if isinstance(source, Path) else io.BytesIO(source)).pages)
 
     def png(self, *, ppi: float = 144.0) -> list[bytes]:
         """One PNG image per page."""
@@ -120,7 +143,7 @@ class Document:
         if format is None:
             msg = f"cannot save as {target.suffix or 'a file without suffix'}: use .pdf, .png or .svg"
             raise RenderError(msg)
-        pages = [self.pdf] if format == "pdf" else self._compile(format, ppi)
+        pages: list[bytes | Path] = [self._pdf_source()] if format == "pdf" else [*self._compile(format, ppi)]
         if len(pages) == 1:
             targets = [target]
         else:

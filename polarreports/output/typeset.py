@@ -18,11 +18,13 @@ chunks are made small enough that the workers and this process fit in it togethe
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import itertools
 import json
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -37,12 +39,12 @@ import polars as pl
 from polarreports.control import RenderControl
 from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
-from polarreports.layout.navigation import join_outlines
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
+from polarreports.output.pdfjoin import PdfJoin
 
-__all__ = ["ReportData", "preview", "typeset"]
+__all__ = ["ReportData", "Typeset", "in_memory", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
 """Below this many bands one Typst pass in this process is quicker than worker processes."""
@@ -53,6 +55,9 @@ MB_PER_PAGE = 2.7
 """A worker's resident memory, measured: about 45 MB plus 2.7 MB a page of dense detail rows."""
 
 ChunkJob = Callable[..., tuple[list[bytes], dict[str, Any]]]
+Typeset = list[bytes] | Path
+"""PDF (one item) or PNG/SVG pages in memory; or, for a PDF typeset in chunks, the file they were
+joined into, in a temporary folder of its own that the caller then owns (and removes)."""
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,7 @@ def preview(
     data, measured = _with_needs(source, data)
     if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece:
         if data.pages is not None:
-            images = _with_page_values(source, data, format, ppi, {}, RenderControl(), measured)
+            images = in_memory(_with_page_values(source, data, format, ppi, {}, RenderControl(), measured))
         else:
             images = compile_document(source, data.json(), format=format, ppi=ppi)
         return images[:pages], len(images) if format != "pdf" else None
@@ -384,30 +389,27 @@ def _chunk_span(pages: Pagination, chunk_pages: list[int], i: int) -> tuple[int,
     return start, end
 
 
-def _chunk_data(data: ReportData, pages: Pagination, chunk_pages: list[int], values: _PageValues | None) -> list[bytes]:
-    """The data file of each chunk: its bands, first page number, the total, and the values of
+def _chunk_file(
+    data: ReportData, pages: Pagination, chunk_pages: list[int], values: _PageValues | None, i: int
+) -> bytes:
+    """The data file of chunk ``i``: its bands, first page number, the total, and the values of
     its pages."""
-    files = []
-    for i, page in enumerate(chunk_pages):
-        last = i == len(chunk_pages) - 1
-        first_band = pages.starts[page]
-        end_band = data.bands.height if last else pages.starts[chunk_pages[i + 1]]
-        page_start, page_end = _chunk_span(pages, chunk_pages, i)
-        extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
-        if values is not None:
-            extra.update(pages=values.strings[page_start:page_end], marks=values.marks)
-        files.append(
-            data.json(
-                first_band,
-                end_band - first_band,
-                first_page=page_start + 1,
-                total_pages=pages.total,
-                first=i == 0,
-                last=last,
-                **extra,
-            )
-        )
-    return files
+    last = i == len(chunk_pages) - 1
+    first_band = pages.starts[chunk_pages[i]]
+    end_band = data.bands.height if last else pages.starts[chunk_pages[i + 1]]
+    page_start, page_end = _chunk_span(pages, chunk_pages, i)
+    extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
+    if values is not None:
+        extra.update(pages=values.strings[page_start:page_end], marks=values.marks)
+    return data.json(
+        first_band,
+        end_band - first_band,
+        first_page=page_start + 1,
+        total_pages=pages.total,
+        first=i == 0,
+        last=last,
+        **extra,
+    )
 
 
 def _chunked(
@@ -419,7 +421,7 @@ def _chunked(
     control: RenderControl,
     predicted: tuple[_Measured, list[int], Pagination] | None,
     values: _PageValues | None = None,
-) -> list[bytes] | None:
+) -> Typeset | None:
     """The report typeset in chunks, or None where one piece is better or the prediction was
     wrong (``stats["typeset"]`` says why). With ``values``, each chunk gets the values of its
     pages, and the bands on either side of each page break are checked."""
@@ -434,14 +436,21 @@ def _chunked(
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
     chunk_pages = pages.chunk_starts(per_chunk, sticky_before)
-    jobs = [
-        functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi)
-        for data_json in _chunk_data(data, pages, chunk_pages, values)
+    jobs = [  # each chunk's data file is made when its turn comes
+        functools.partial(
+            compile_in_worker,
+            source,
+            functools.partial(_chunk_file, data, pages, chunk_pages, values, i),
+            format=format,
+            ppi=ppi,
+        )
+        for i in range(len(chunk_pages))
     ]
     used_workers = min(workers, len(jobs))
     chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
-    joined = _PdfJoiner() if format == "pdf" else None
+    folder = Path(tempfile.mkdtemp(prefix="polarreports-pdf-")) if format == "pdf" else None
+    joined = PdfJoin(folder / "report.pdf") if folder is not None else None
 
     def check_and_join(i: int, result: tuple[list[bytes], dict[str, Any]]) -> None:
         """Check chunk ``i`` against the prediction, then append it to the PDF."""
@@ -466,10 +475,11 @@ def _chunked(
             page_list.clear()  # joined: the chunk's bytes are not needed any more
 
     try:
-        results = _run_chunks(jobs, used_workers, control, check_and_join)
+        with joined or contextlib.nullcontext():
+            results = _run_chunks(jobs, used_workers, control, check_and_join)
     except BaseException as error:
-        if joined is not None:
-            joined.close()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         if isinstance(error, _Mispredicted):
             stats["typeset"] = f"one piece ({error})"
             return None
@@ -477,9 +487,9 @@ def _chunked(
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
     stats["pages_predicted"] = pages.total
     stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
-    if joined is None:
+    if folder is None:
         return [page for page_list, _ in results for page in page_list]
-    return [joined.finish()]
+    return folder / "report.pdf"
 
 
 def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[int]) -> list[list[int]]:
@@ -498,42 +508,6 @@ def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pd
     for key, value in info_from.docinfo.items():
         joined.docinfo[key] = value
     return joined
-
-
-class _PdfJoiner:
-    """Joins chunk PDFs with qpdf (through pikepdf: fast, and the same bytes for the same
-    input), keeping the first chunk's document information (title, creator). Chunks wait on
-    disk, and qpdf reads their pages from there while it writes, so memory does not grow with
-    the page count."""
-
-    def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="polarreports-join-")
-        self._paths: list[Path] = []
-        self._levels: list[list[int]] = []
-
-    def add(self, chunk_pdf: bytes, outline_levels: list[int] | None = None) -> None:
-        """Add a chunk; ``outline_levels``: the level of each of its bookmarks, in order."""
-        path = Path(self._folder.name) / f"chunk-{len(self._paths):05d}.pdf"
-        path.write_bytes(chunk_pdf)
-        self._paths.append(path)
-        self._levels.append(outline_levels or [])
-
-    def close(self) -> None:
-        self._folder.cleanup()
-
-    def finish(self) -> bytes:
-        try:
-            chunks = [pikepdf.Pdf.open(path) for path in self._paths]
-            joined = _pdf_of(itertools.chain.from_iterable(chunk.pages for chunk in chunks), chunks[0])
-            if any(self._levels):
-                join_outlines(joined, chunks, self._levels)
-            output = Path(self._folder.name) / "joined.pdf"
-            joined.save(output, deterministic_id=True)
-            for chunk in chunks:
-                chunk.close()
-            return output.read_bytes()
-        finally:
-            self._folder.cleanup()
 
 
 def _one_piece(
@@ -566,7 +540,7 @@ def _with_page_values(
     stats: dict[str, Any],
     control: RenderControl,
     measured: _Measured | None = None,
-) -> list[bytes]:
+) -> Typeset:
     """A report with values per page (page totals, carried forward, ...): they follow from the
     predicted page breaks, and the bands on either side of every break are checked. Where the
     prediction fails, a first pass finds every band's page and a second one prints the values."""
@@ -624,7 +598,8 @@ def _panels(
             settings = {"panel": number, "panels": len(sources)} if interleave else {}
             panel_stats: dict[str, Any] = {}
             panel_data = replace(data, settings=settings)
-            results.append(typeset(panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control))
+            result = typeset(panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control)
+            results.append(in_memory(result))
             stats["typeset"] = panel_stats.get("typeset", "")
         return results
 
@@ -647,6 +622,16 @@ def _panels(
     return [out.getvalue()]
 
 
+def in_memory(result: Typeset) -> list[bytes]:
+    """The pages of a typeset result in memory (a joined PDF file is read, and removed)."""
+    if isinstance(result, list):
+        return result
+    try:
+        return [result.read_bytes()]
+    finally:
+        shutil.rmtree(result.parent, ignore_errors=True)
+
+
 def _page_count(result: list[bytes], format: OutputFormat) -> int:
     if format != "pdf":
         return len(result)
@@ -662,8 +647,9 @@ def typeset(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
-) -> list[bytes]:
-    """The document as PDF (one item) or PNG/SVG pages; ``stats["typeset"]`` says how."""
+) -> Typeset:
+    """The document as PDF (one item, or a file: see ``Typeset``) or PNG/SVG pages;
+    ``stats["typeset"]`` says how."""
     if source.panels:
         return _panels(source, data, format=format, ppi=ppi, stats=stats, control=control)
     control.check()

@@ -1,0 +1,322 @@
+"""Join the chunk PDFs of a long report into one file as they come, one chunk in memory at a time.
+
+Typst writes plain PDFs (objects one after another, a classic cross-reference table, one page
+tree). Joining them needs no PDF library: each chunk's objects that its pages use are copied
+byte for byte, renumbered after the objects already written, and the page tree, the catalog,
+the document information and the outline (bookmarks) are written at the end. Memory holds one
+chunk and an offset per object, whatever the page count; the same chunks give the same bytes.
+
+    >>> import polarreports as pr
+    >>> from polarreports.output.compile import compile_document
+    >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100))
+    >>> (chunk,) = compile_document(doc._source, doc.data_json)
+    >>> import tempfile, pypdf; from pathlib import Path
+    >>> target = Path(tempfile.mkdtemp()) / "joined.pdf"
+    >>> with PdfJoin(target) as joined:
+    ...     joined.add(chunk)
+    ...     joined.add(chunk)
+    >>> len(pypdf.PdfReader(target).pages) == 2 * doc.page_count
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+import pikepdf
+
+from polarreports.layout.navigation import outline_entries
+
+__all__ = ["PdfJoin"]
+
+_OBJECT = re.compile(rb"(\d+) (\d+) obj\s")
+_REFERENCE = re.compile(rb"(?<![\w.])(\d+) (\d+) R(?![\w])")
+# What the dictionary part of an object is made of, as far as renumbering goes: strings (whose
+# text is never touched), references, and the keyword that starts a stream's bytes.
+_TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.])(\d+) (\d+) R(?!\w)|stream\r?\n")
+_XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
+_SUBSECTION = re.compile(rb"^(\d+) (\d+)\s*$", re.MULTILINE)
+
+
+class PdfStructureError(ValueError):
+    """A chunk is not laid out as Typst writes PDFs (it should not happen with the pinned Typst)."""
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The parts of one chunk PDF the join needs."""
+
+    data: bytes
+    spans: dict[int, tuple[int, int]]
+    """Object number -> byte range of what lies between ``N 0 obj`` and ``endobj``."""
+    pages: list[int]
+    info: int | None
+    catalog: int
+
+    def body(self, number: int) -> bytes:
+        start, end = self.spans[number]
+        return self.data[start:end]
+
+    def references(self, number: int) -> list[int]:
+        """The objects that object ``number``'s dictionary part refers to."""
+        found = []
+        for match in _TOKENS.finditer(self.body(number)):
+            if match.group(0).startswith(b"stream"):
+                break
+            if match.group(1) is not None:
+                found.append(int(match.group(1)))
+        return found
+
+
+def _parse(data: bytes) -> _Chunk:
+    tail = data[-1024:]
+    at = tail.rfind(b"startxref")
+    if at < 0:
+        msg = "no startxref"
+        raise PdfStructureError(msg)
+    xref_at = int(tail[at + 9 :].split()[0])
+    trailer_at = data.find(b"trailer", xref_at)
+    table = data[xref_at:trailer_at]
+    if not table.startswith(b"xref"):
+        msg = "no cross-reference table"
+        raise PdfStructureError(msg)
+    offsets: dict[int, int] = {}
+    for section in _SUBSECTION.finditer(table):
+        first, count = int(section.group(1)), int(section.group(2))
+        entries = _XREF_ENTRY.findall(table, section.end(), section.end() + 20 * count + 2)
+        for i, (offset, _, kind) in enumerate(entries[:count]):
+            if kind == b"n":
+                offsets[first + i] = int(offset)
+    ordered = sorted(offsets.items(), key=lambda item: item[1])
+    spans: dict[int, tuple[int, int]] = {}
+    for (number, offset), (_, following) in zip(ordered, [*ordered[1:], (0, xref_at)], strict=True):
+        header = _OBJECT.match(data, offset)
+        end = data.rfind(b"endobj", offset, following)
+        if header is None or int(header.group(1)) != number or end < 0:
+            msg = f"object {number} is not where the cross-reference table says"
+            raise PdfStructureError(msg)
+        spans[number] = (header.end(), end)
+    trailer = data[trailer_at:]
+    root, info = re.search(rb"/Root (\d+) 0 R", trailer), re.search(rb"/Info (\d+) 0 R", trailer)
+    if root is None:
+        msg = "no catalog"
+        raise PdfStructureError(msg)
+    chunk = _Chunk(data, spans, [], int(info.group(1)) if info else None, int(root.group(1)))
+    tree = re.search(rb"/Pages (\d+) 0 R", chunk.body(chunk.catalog))
+    if tree is None:
+        msg = "no page tree"
+        raise PdfStructureError(msg)
+    kids = re.search(rb"/Kids\[([^\]]*)\]", chunk.body(int(tree.group(1))))
+    pages = [int(m.group(1)) for m in _REFERENCE.finditer(kids.group(1))] if kids else []
+    if any(b"/Type/Pages" in chunk.body(page) for page in pages):
+        msg = "a nested page tree"
+        raise PdfStructureError(msg)
+    chunk.pages.extend(pages)
+    return chunk
+
+
+def _text_string(text: str) -> bytes:
+    """A PDF text string (UTF-16, hex: nothing in it needs escaping)."""
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def _number(value: float) -> bytes:
+    return f"{value:.4f}".rstrip("0").rstrip(".").encode()
+
+
+@dataclass(frozen=True)
+class _Bookmark:
+    level: int
+    title: str
+    page: int
+    """Index of the page in the joined document."""
+    left: float | None
+    top: float | None
+
+
+class PdfJoin:
+    """Writes one PDF at ``path`` from chunk PDFs given in page order (a context manager: the
+    end of the file is written when the block ends without an error)."""
+
+    _CATALOG, _PAGE_TREE = 1, 2
+
+    def __init__(self, path: Path) -> None:
+        self._file: BinaryIO = path.open("wb")
+        self._offsets: dict[int, int] = {}
+        self._next = 3
+        self._pages: list[int] = []
+        self._bookmarks: list[_Bookmark] = []
+        self._info: bytes | None = None
+        self._catalog_extra = b""
+        self._digest = hashlib.md5(usedforsecurity=False)
+        self._file.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    def __enter__(self) -> PdfJoin:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            if kind is None:
+                self._finish()
+        finally:
+            self._file.close()
+
+    def _write_object(self, number: int, body: bytes) -> None:
+        self._offsets[number] = self._file.tell()
+        self._file.write(b"%d 0 obj\n" % number)
+        self._file.write(body)
+        self._file.write(b"\nendobj\n")
+
+    def add(self, chunk_pdf: bytes, outline_levels: Sequence[int] = ()) -> None:
+        """Append a chunk's pages; ``outline_levels``: the level of each of its bookmarks, in
+        order (a chunk's own nesting is wrong where it begins inside a group)."""
+        chunk = _parse(chunk_pdf)
+        self._digest.update(chunk_pdf)
+        tree = self._page_tree_of(chunk)
+        # the objects the pages use (not the chunk's catalog, page tree, outline or metadata)
+        used: dict[int, int] = {}
+        todo = list(chunk.pages)
+        while todo:
+            number = todo.pop()
+            if number in used or number == tree or number not in chunk.spans:
+                continue
+            used[number] = 0
+            todo.extend(chunk.references(number))
+        for number in sorted(used):
+            used[number] = self._next
+            self._next += 1
+        renumbered = {**used, tree: self._PAGE_TREE}
+
+        def new_reference(match: re.Match[bytes]) -> bytes:
+            if match.group(1) is None:
+                return match.group(0)
+            return b"%d 0 R" % renumbered.get(int(match.group(1)), 0)
+
+        for number, new in used.items():
+            body = chunk.body(number)
+            stream = _stream_start(body)
+            self._write_object(new, _TOKENS.sub(new_reference, body[:stream]) + body[stream:])
+        first_page = len(self._pages)
+        self._pages.extend(used[page] for page in chunk.pages)
+        if self._info is None:
+            self._info = b"<<>>" if chunk.info is None else chunk.body(chunk.info)
+            catalog = chunk.body(chunk.catalog)
+            for key in (rb"/Lang\((?:[^\\()]|\\.)*\)", rb"/ViewerPreferences<<[^<>]*>>"):
+                found = re.search(key, catalog)
+                self._catalog_extra += found.group(0) if found else b""
+        if b"/Outlines" in chunk.body(chunk.catalog):
+            self._bookmarks.extend(_bookmarks(chunk_pdf, first_page, outline_levels))
+
+    @staticmethod
+    def _page_tree_of(chunk: _Chunk) -> int:
+        tree = re.search(rb"/Pages (\d+) 0 R", chunk.body(chunk.catalog))
+        assert tree is not None  # checked by _parse
+        return int(tree.group(1))
+
+    def _finish(self) -> None:
+        kids = b" ".join(b"%d 0 R" % page for page in self._pages)
+        self._write_object(self._PAGE_TREE, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self._pages), kids))
+        outline = self._write_outline()
+        outline_entry = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline if outline else b""
+        catalog = b"<</Type/Catalog/Pages %d 0 R%s%s>>" % (self._PAGE_TREE, self._catalog_extra, outline_entry)
+        self._write_object(self._CATALOG, catalog)
+        info = self._next
+        self._next += 1
+        self._write_object(info, self._info or b"<<>>")
+        xref_at = self._file.tell()
+        lines = [b"xref\n0 %d\n" % self._next, b"0000000000 65535 f\r\n"]
+        lines += [b"%010d 00000 n\r\n" % self._offsets[number] for number in range(1, self._next)]
+        self._file.write(b"".join(lines))
+        identifier = self._digest.hexdigest().upper().encode()
+        self._file.write(
+            b"trailer\n<</Size %d/Root %d 0 R/Info %d 0 R/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
+            % (self._next, self._CATALOG, info, identifier, identifier, xref_at)
+        )
+
+    def _write_outline(self) -> int | None:
+        """The outline's objects (items nested by level); returns the outline root's number."""
+        if not self._bookmarks:
+            return None
+        root = self._next
+        numbers = list(range(root + 1, root + 1 + len(self._bookmarks)))
+        self._next = root + 1 + len(self._bookmarks)
+        parents: list[int] = []
+        children: dict[int, list[int]] = {root: []}
+        stack: list[tuple[int, int]] = []  # (level, item)
+        for i, bookmark in enumerate(self._bookmarks):
+            while stack and stack[-1][0] >= bookmark.level:
+                stack.pop()
+            parent = stack[-1][1] if stack else root
+            parents.append(parent)
+            children.setdefault(parent, []).append(numbers[i])
+            children[numbers[i]] = []
+            stack.append((bookmark.level, numbers[i]))
+
+        def family(number: int) -> bytes:
+            kids = children[number]
+            if not kids:
+                return b""
+            return b"/First %d 0 R/Last %d 0 R/Count %d" % (kids[0], kids[-1], _descendants(number))
+
+        def _descendants(number: int) -> int:
+            return sum(1 + _descendants(kid) for kid in children[number])
+
+        self._write_object(root, b"<</Type/Outlines%s>>" % family(root))
+        for i, bookmark in enumerate(self._bookmarks):
+            number, siblings = numbers[i], children[parents[i]]
+            at = siblings.index(number)
+            links = b"/Prev %d 0 R" % siblings[at - 1] if at > 0 else b""
+            links += b"/Next %d 0 R" % siblings[at + 1] if at + 1 < len(siblings) else b""
+            left = _number(bookmark.left) if bookmark.left is not None else b"null"
+            top = _number(bookmark.top) if bookmark.top is not None else b"null"
+            destination = b"[%d 0 R/XYZ %s %s 0]" % (self._pages[bookmark.page], left, top)
+            self._write_object(
+                number,
+                b"<</Title %s/Parent %d 0 R%s%s/Dest %s>>"
+                % (_text_string(bookmark.title), parents[i], links, family(number), destination),
+            )
+        return root
+
+
+def _stream_start(body: bytes) -> int:
+    """Where the stream's bytes begin in an object's body (its length if it has none)."""
+    for match in _TOKENS.finditer(body):
+        if match.group(0).startswith(b"stream"):
+            return match.start()
+    return len(body)
+
+
+def _bookmarks(chunk_pdf: bytes, first_page: int, levels: Sequence[int]) -> list[_Bookmark]:
+    """A chunk's bookmarks, with the pages they point to counted in the joined document."""
+    found = []
+    with pikepdf.open(io.BytesIO(chunk_pdf)) as chunk:
+        pages = {page.obj.objgen: first_page + i for i, page in enumerate(chunk.pages)}
+        with chunk.open_outline() as outline:
+            items = outline_entries(outline.root)
+        chunk_levels = list(levels) if len(levels) == len(items) else [depth for depth, _ in items]
+        for level, (_, item) in zip(chunk_levels, items, strict=True):
+            destination = item.destination
+            if not isinstance(destination, pikepdf.Array) or len(destination) < 1:
+                continue
+            page = pages.get(destination[0].objgen)
+            if page is None:
+                continue
+            corner = [_coordinate(value) for value in list(destination)[2:4]] + [None, None]
+            found.append(_Bookmark(level, str(item.title), page, corner[0], corner[1]))
+    return found
+
+
+def _coordinate(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
