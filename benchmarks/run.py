@@ -72,14 +72,24 @@ def _children(pid: int) -> list[int]:
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and all its descendants, from /proc (only the tree is read,
-    so that sampling costs little next to the render it measures)."""
+    so that sampling costs little next to the render it measures). A child that has not yet
+    started its own program (between fork and exec) still shares its parent's memory, which
+    /proc shows as its own: it is not counted twice."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         total += _rss_kb(current)
-        todo.extend(_children(current))
+        command = _command(current)
+        todo.extend(child for child in _children(current) if _command(child) != command)
     return total / 1024
 
 

@@ -18,8 +18,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
-
 from polarreports.control import RenderControl, logger
 from polarreports.exceptions import RenderError
 from polarreports.layout.typst_source import TypstSource
@@ -114,6 +112,10 @@ class Document:
     @property
     def page_count(self) -> int:
         source = self._pdf_source()
+        if isinstance(source, Path) and "pages" in self.stats:  # joined from chunks: counted then
+            return int(self.stats["pages"])
+        from pypdf import PdfReader  # imported when needed: it takes 20 MB
+
         return len(PdfReader(source if isinstance(source, Path) else io.BytesIO(source)).pages)
 
     def png(self, *, ppi: float = 144.0) -> list[bytes]:

@@ -31,8 +31,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-import pikepdf
-
 from polarreports.layout.navigation import outline_entries
 
 __all__ = ["PdfJoin"]
@@ -302,6 +300,8 @@ def _stream_start(body: bytes) -> int:
 
 def _bookmarks(chunk_pdf: bytes, first_page: int, levels: Sequence[int]) -> list[_Bookmark]:
     """A chunk's bookmarks, with the pages they point to counted in the joined document."""
+    import pikepdf  # imported when needed: it takes 15 MB
+
     found = []
     with pikepdf.open(io.BytesIO(chunk_pdf)) as chunk:
         pages = {page.obj.objgen: first_page + i for i, page in enumerate(chunk.pages)}

@@ -31,9 +31,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pikepdf
 import polars as pl
 
 from polarreports.control import RenderControl
@@ -43,6 +42,9 @@ from polarreports.layout.paginate import EPSILON, Pagination, paginate
 from polarreports.layout.typst_source import TypstSource
 from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
 from polarreports.output.pdfjoin import PdfJoin
+
+if TYPE_CHECKING:
+    import pikepdf
 
 __all__ = ["ReportData", "Typeset", "in_memory", "preview", "typeset"]
 
@@ -485,7 +487,7 @@ def _chunked(
             return None
         raise
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
-    stats["pages_predicted"] = pages.total
+    stats["pages_predicted"] = stats["pages"] = pages.total  # as checked, chunk by chunk
     stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
     if folder is None:
         return [page for page_list, _ in results for page in page_list]
@@ -503,6 +505,8 @@ def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[
 def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
     """A new PDF of ``pages`` (of other open PDFs), with the document information (title,
     creator) of ``info_from``."""
+    import pikepdf  # imported when needed (wide listings): it takes 15 MB
+
     joined = pikepdf.Pdf.new()
     joined.pages.extend(pages)
     for key, value in info_from.docinfo.items():
@@ -613,6 +617,8 @@ def _panels(
     if format != "pdf":
         groups = zip(*results, strict=True) if alike else results
         return [page for group in groups for page in group]
+    import pikepdf
+
     documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
     page_lists = [document.pages for document in documents]
     in_order = zip(*page_lists, strict=True) if alike else page_lists
@@ -635,6 +641,8 @@ def in_memory(result: Typeset) -> list[bytes]:
 def _page_count(result: list[bytes], format: OutputFormat) -> int:
     if format != "pdf":
         return len(result)
+    import pikepdf
+
     with pikepdf.Pdf.open(io.BytesIO(result[0])) as document:
         return len(document.pages)
 
