@@ -58,6 +58,8 @@ class _Chunk:
     pages: list[int]
     info: int | None
     catalog: int
+    tree: int = 0
+    """The page tree the pages hang from (their ``/Parent``)."""
 
     def body(self, number: int) -> bytes:
         start, end = self.spans[number]
@@ -107,12 +109,13 @@ def _parse(data: bytes) -> _Chunk:
     if root is None:
         msg = "no catalog"
         raise PdfStructureError(msg)
-    chunk = _Chunk(data, spans, [], int(info.group(1)) if info else None, int(root.group(1)))
-    tree = re.search(rb"/Pages (\d+) 0 R", chunk.body(chunk.catalog))
+    catalog = int(root.group(1))
+    tree = re.search(rb"/Pages (\d+) 0 R", data[slice(*spans[catalog])])
     if tree is None:
         msg = "no page tree"
         raise PdfStructureError(msg)
-    kids = re.search(rb"/Kids\[([^\]]*)\]", chunk.body(int(tree.group(1))))
+    chunk = _Chunk(data, spans, [], int(info.group(1)) if info else None, catalog, int(tree.group(1)))
+    kids = re.search(rb"/Kids\[([^\]]*)\]", chunk.body(chunk.tree))
     pages = [int(m.group(1)) for m in _REFERENCE.finditer(kids.group(1))] if kids else []
     if any(b"/Type/Pages" in chunk.body(page) for page in pages):
         msg = "a nested page tree"
@@ -185,7 +188,7 @@ class PdfJoin:
         order (a chunk's own nesting is wrong where it begins inside a group)."""
         chunk = _parse(chunk_pdf)
         self._digest.update(chunk_pdf)
-        tree = self._page_tree_of(chunk)
+        tree = chunk.tree
         # the objects the pages use (not the chunk's catalog, page tree, outline or metadata)
         used: dict[int, int] = {}
         todo = list(chunk.pages)
@@ -219,12 +222,6 @@ class PdfJoin:
                 self._catalog_extra += found.group(0) if found else b""
         if b"/Outlines" in chunk.body(chunk.catalog):
             self._bookmarks.extend(_bookmarks(chunk_pdf, first_page, outline_levels))
-
-    @staticmethod
-    def _page_tree_of(chunk: _Chunk) -> int:
-        tree = re.search(rb"/Pages (\d+) 0 R", chunk.body(chunk.catalog))
-        assert tree is not None  # checked by _parse
-        return int(tree.group(1))
 
     def _finish(self) -> None:
         kids = b" ".join(b"%d 0 R" % page for page in self._pages)  # about 8 bytes a page
