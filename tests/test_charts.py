@@ -47,7 +47,7 @@ def chart_cells(document_report: pr.Report, data: pl.DataFrame) -> list[dict[str
     plan, scopes = plan_report(document_report, data)
     stream = collect_stream(plan, scopes, band_indices(plan))
     cells = []
-    for text in stream.bands["json"].to_list():
+    for text in stream.bands.texts().to_list():
         for cell in json.loads(text)["c"]:
             if cell.startswith('{"svg"'):
                 cells.append(json.loads(cell))

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -32,7 +33,7 @@ from polarreports.plan.expressions import param_column
 from polarreports.plan.model import BandPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 
-__all__ = ["ROW_INDEX", "Scopes", "build_scopes"]
+__all__ = ["ROW_INDEX", "Scopes", "build_scopes", "group_frame", "join_charts", "report_frame", "sorted_rows"]
 
 ROW_INDEX = "__row"
 
@@ -44,6 +45,8 @@ class Scopes:
     report: pl.LazyFrame
     dtypes: dict[str, pl.DataType] = field(default_factory=dict)
     """The value type of every data cell, by the cell's ``where``."""
+    base: pl.LazyFrame | None = None
+    """The rows before their sort (filtered, with derived columns), when ``rows`` sorts them."""
 
     def frame(self, band: BandPlan) -> pl.LazyFrame:
         if band.scope == "rows":
@@ -72,18 +75,24 @@ def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf
 
 
-def _rows(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
-    """The prepared rows in report order, numbered, with each variable's running value."""
+def sorted_rows(
+    plan: ReportPlan,
+    lf: pl.LazyFrame,
+    *,
+    offset: int = 0,
+    carried: Callable[[VariablePlan, pl.Expr], pl.Expr] | None = None,
+) -> pl.LazyFrame:
+    """The prepared rows in report order, numbered from ``offset``, with each variable's running
+    value (which ``carried``, if given, continues from the rows before: see ``data.parts``)."""
     by = [pl.col(g.name) for g in plan.groups] + [expr for expr, _ in plan.sort]
     if by:
         descending = [g.descending for g in plan.groups] + [d for _, d in plan.sort]
         lf = lf.sort(by, descending=descending, nulls_last=True, maintain_order=True)
-    lf = lf.with_row_index(ROW_INDEX)
+    lf = lf.with_row_index(ROW_INDEX, offset=offset)
     keys = plan.group_keys
-    if plan.variables:
-        lf = lf.with_columns(
-            running(v.calculation, v.value, keys[: v.reset_level]).alias(v.name) for v in plan.variables
-        )
+    values = [(v, running(v.calculation, v.value, keys[: v.reset_level])) for v in plan.variables]
+    if values:
+        lf = lf.with_columns((carried(v, value) if carried else value).alias(v.name) for v, value in values)
     return lf
 
 
@@ -104,7 +113,8 @@ def _totals(plan: ReportPlan, level: int) -> list[pl.Expr]:
     ]
 
 
-def _group(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFrame:
+def group_frame(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFrame:
+    """The groups of level ``level`` of the numbered ``rows``: first and last row, totals."""
     keys = plan.group_keys[:level]
     frame = (
         rows.group_by(keys)
@@ -123,7 +133,8 @@ def _group(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFrame:
     return frame
 
 
-def _report(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
+def report_frame(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """One row: the number of ``rows`` and the report totals."""
     return rows.select(pl.len().alias("__rows"), *_totals(plan, 0))
 
 
@@ -247,7 +258,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
     return groups, report
 
 
-def _join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
+def join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
     """Give each scope frame a column per chart: the chart's aggregated points for that group
     instance (or the report), as JSON."""
     for chart in plan.charts:
@@ -339,12 +350,12 @@ def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
     """The lazy frames of every scope; raises ``PlanError`` if any value has the wrong type."""
     base = _prepared(plan, lf)
     if _needs_rows(plan) or not plan.groups:
-        rows = _rows(plan, base)
-        groups = {g.level: _group(plan, rows, g.level) for g in plan.groups}
-        scopes = Scopes(rows=rows, groups=groups, report=_report(plan, rows))
+        rows = sorted_rows(plan, base)
+        groups = {g.level: group_frame(plan, rows, g.level) for g in plan.groups}
+        scopes = Scopes(rows=rows, groups=groups, report=report_frame(plan, rows), base=base)
     else:
         groups, report = _summary_scopes(plan, base)
         scopes = Scopes(rows=base, groups=groups, report=report)
-    _join_charts(plan, base, scopes)
+    join_charts(plan, base, scopes)
     _check_types(plan, scopes)
     return scopes

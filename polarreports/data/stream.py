@@ -11,21 +11,25 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
     >>> report = pr.load("examples/sales_by_region.yaml")
     >>> plan, scopes = plan_report(report, pr.sample.sales_data(50))
     >>> stream = collect_stream(plan, scopes, band_indices(plan))
-    >>> stream.bands["json"][0][:30]
+    >>> stream.bands.text(0)[:30]
     '{"k":1,"c":["Central","14 orde'
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from polarreports.charts import alt_text, render_charts
+from polarreports.data import parts
+from polarreports.data.bandstream import BandStream, BandStreamWriter
 from polarreports.data.images import ImageAssets, resolve_column_images
 from polarreports.data.pages import PageRows, page_rows_query
+from polarreports.data.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.data.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.formatting import default_pattern, format_expr
@@ -40,9 +44,9 @@ __all__ = ["StreamData", "collect_stream", "formatted_cells"]
 
 @dataclass(frozen=True)
 class StreamData:
-    bands: pl.DataFrame
-    """One row per band instance in reading order: ``k`` (the band's index in the layout) and
-    ``json`` (the instance as a JSON object ``{"k":..,"c":[..]}``)."""
+    bands: BandStream
+    """Every band instance in reading order: its kind ``k`` (the band's index in the layout)
+    and its JSON text ``{"k":..,"c":[..]}``."""
     chart_stats: dict[str, int]
     """How many charts were drawn, and how many of them came from the cache."""
     samples: list[dict[str, Any]]
@@ -271,41 +275,81 @@ def _samples(first: pl.DataFrame, extremes: pl.DataFrame) -> list[dict[str, Any]
     return samples
 
 
+@dataclass(frozen=True)
+class _Frames:
+    """What the band stream is made from, collected."""
+
+    report: pl.DataFrame
+    levels: dict[int, pl.DataFrame]
+    page_rows: pl.DataFrame | None
+    detail: Iterator[tuple[int, int, pl.DataFrame]]
+    """The detail rows' raw values in ranges of row positions ``[start, end)``, in order."""
+
+
+def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    def query(rows: pl.LazyFrame) -> pl.LazyFrame:
+        shown = rows if detail.when is None else rows.filter(detail.when.fill_null(value=False))
+        return shown.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail))
+
+    return query
+
+
+def _collect_frames(plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int) -> _Frames:
+    """One streaming query for every scope, or (many rows) one part of the rows at a time."""
+    detail = plan.band("detail")
+    levels = sorted(scopes.groups)
+    if detail is not None and scopes.base is not None:
+        level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
+        if level and scopes.base.select(pl.len()).collect().item() > rows_per_part:
+            parts = split_rows(plan, scopes.base, level, rows_per_part)
+            report, level_frames, parts = merged_frames(plan, scopes, level, parts)
+            batches = detail_batches(plan, scopes, parts, _detail_query(detail), batch_rows)
+            return _Frames(report, level_frames, None, batches)
+    # One query per scope (not per band), so that the shared subplans stay identical and are
+    # computed once.
+    queries = [scopes.report, *(scopes.groups[level] for level in levels)]
+    if detail is not None:
+        queries.append(_detail_query(detail)(scopes.rows))
+    if plan.has_page_values:
+        queries.insert(0, page_rows_query(plan, scopes.rows))
+    collected = pl.collect_all(queries, engine="streaming")
+    page_rows = collected.pop(0) if plan.has_page_values else None
+    report = collected[0]
+    level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
+    row_count = int(report["__rows"].item())
+    batches = batches_of(collected[-1], 0, row_count, batch_rows) if detail is not None else iter(())
+    return _Frames(report, level_frames, page_rows, batches)
+
+
 def collect_stream(
-    plan: ReportPlan, scopes: Scopes, band_index: dict[str, int], *, batch_rows: int = 25_000
+    plan: ReportPlan,
+    scopes: Scopes,
+    band_index: dict[str, int],
+    *,
+    batch_rows: int = 25_000,
+    rows_per_part: int | None = None,
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 
     One streaming query computes the raw values of every band: the detail rows, the group
     bands and the report totals (the sorted rows, or the finest group_by, are shared); the
-    aggregation is all it does. The small group and report frames are then formatted, and the
+    aggregation is all it does. Above ``rows_per_part`` rows (``parts.PART_ROWS``), the rows are sorted a part at a
+    time (see ``data.parts``). The small group and report frames are then formatted, and the
     detail rows are formatted in batches of ``batch_rows``, merged with the group bands that
-    fall among them and turned into JSON, so memory holds the raw values and the JSON but never
-    every formatted string at once.
+    fall among them and turned into JSON (kept in a file when large), so memory holds one
+    part's raw values but never every formatted string at once.
     """
     detail = plan.band("detail")
-    levels = sorted(scopes.groups)
-    # One query per scope (not per band), so that the shared subplans stay identical and are
-    # computed once.
-    queries = [scopes.report, *(scopes.groups[level] for level in levels)]
-    if detail is not None:
-        shown = scopes.rows if detail.when is None else scopes.rows.filter(detail.when.fill_null(value=False))
-        queries.append(shown.select(pl.col(ROW_INDEX).cast(pl.UInt32).alias("__pos"), *raw_values(detail)))
-    if plan.has_page_values:
-        queries.insert(0, page_rows_query(plan, scopes.rows))
-    collected = pl.collect_all(queries, engine="streaming")
-    page_rows = collected.pop(0) if plan.has_page_values else None
+    frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS)
     chart_stats: dict[str, int] = {}
     images = ImageAssets()
-    report_frame = collected[0]
-    level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
-    row_count = int(report_frame["__rows"].item())
+    row_count = int(frames.report["__rows"].item())
     static = {
         band.kind: _format(
             plan,
             scopes,
             band,
-            report_frame.select(raw_values(band) or [pl.lit(None)]),
+            frames.report.select(raw_values(band) or [pl.lit(None)]),
             stats=chart_stats,
             images=images,
         )["c"]
@@ -313,14 +357,14 @@ def collect_stream(
         .to_list()
         for band in plan.bands
         if band.scope == "report"
-        and (band.when is None or report_frame.select(band.when.fill_null(value=False)).item())
+        and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     }
     formatted_groups = [
         _format(
             plan,
             scopes,
             band,
-            _placed_raw(plan, band, level_frames[band.level].lazy(), band_index).collect(),
+            _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect(),
             "__pos",
             "__sub",
             "k",
@@ -333,38 +377,40 @@ def collect_stream(
     groups = (pl.concat(formatted_groups) if formatted_groups else pl.DataFrame(schema=_STREAM_SCHEMA)).sort(
         "__pos", "__sub"
     )
-    rows = collected[-1] if detail is not None else None
     depth = len(plan.groups)
-    pieces: list[pl.DataFrame] = []
+    writer = BandStreamWriter()
+    positions: list[pl.Series] = []  # each band's row, for the values per page
     firsts: list[pl.DataFrame] = []
     longest: list[pl.DataFrame] = []
     # Batches are ranges of row positions (rows a print_when hides leave gaps in the positions).
-    total = row_count if rows is not None else 0
-    for start in range(0, max(total, 1), batch_rows):
-        parts = [groups.filter(pl.col("__pos").is_between(start, start + batch_rows, closed="left"))]
-        if total == 0:
-            parts = [groups]
-        if rows is not None and detail is not None and total:
-            bounds = pl.Series([start, start + batch_rows], dtype=pl.UInt32)
-            low, high = rows["__pos"].search_sorted(bounds, side="left").to_list()
-            batch = rows.slice(low, high - low).with_columns(
-                pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
-                pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
-            )
-            parts.append(_format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images))
-        merged = _route_tall(plan, pl.concat(parts).sort("__pos", "__sub"), band_index)
-        firsts.append(merged.group_by("k", maintain_order=True).first())
-        longest.append(_extreme_cells(merged))
-        pieces.append(merged.select("k", "__pos", pl.struct("k", "c").struct.json_encode().alias("json")))
-    bands = (
-        pl.concat(pieces) if pieces else pl.DataFrame(schema={"k": pl.UInt16, "__pos": pl.UInt32, "json": pl.String})
-    )
+    ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
+    try:
+        for start, end, batch in ranges:
+            pieces = [groups if end < 0 else groups.filter(pl.col("__pos").is_between(start, end, closed="left"))]
+            if batch is not None and detail is not None:
+                batch = batch.with_columns(
+                    pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
+                    pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
+                )
+                pieces.append(
+                    _format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images)
+                )
+            merged = _route_tall(plan, pl.concat(pieces).sort("__pos", "__sub"), band_index)
+            firsts.append(merged.group_by("k", maintain_order=True).first())
+            longest.append(_extreme_cells(merged))
+            writer.add(merged.select("k", pl.struct("k", "c").struct.json_encode().alias("json")))
+            if frames.page_rows is not None:
+                positions.append(merged["__pos"])
+    except BaseException:
+        writer.discard()
+        raise
+    bands = writer.finish()
     pages = None
-    if page_rows is not None:
+    if frames.page_rows is not None:
         detail_k = band_index[detail.name] if detail is not None else -1
-        is_detail = bands["k"].cast(pl.Int32) == detail_k
-        pages = PageRows(plan, page_rows, bands["__pos"], is_detail)
-    bands = bands.drop("__pos")
+        is_detail = bands.kinds.cast(pl.Int32) == detail_k
+        band_rows = pl.concat(positions) if positions else pl.Series("__pos", [], dtype=pl.UInt32)
+        pages = PageRows(plan, frames.page_rows, band_rows, is_detail)
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
         bands=bands,

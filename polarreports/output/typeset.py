@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polarreports.control import RenderControl
+from polarreports.data.bandstream import BandStream
 from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
 from polarreports.layout.paginate import EPSILON, Pagination, paginate
@@ -67,8 +68,8 @@ class ReportData:
     """What the Typst source reads: the report-scope strings and the band stream."""
 
     static: dict[str, list[str]]
-    bands: pl.DataFrame
-    """``k`` and ``json`` per band instance, in reading order."""
+    bands: BandStream
+    """Every band instance in reading order: its kind and its JSON text."""
     samples: list[dict[str, Any]]
     sticky: list[bool]
     """Per band kind (index ``k``): whether it is a group header (kept with what follows)."""
@@ -102,12 +103,12 @@ class ReportData:
     def open_groups(self, band: int) -> dict[str, list[str]]:
         """The cells of each reprinted group header still open where band ``band`` starts."""
         open_headers = {}
-        kinds = self.bands["k"].slice(0, band)
+        kinds = self.bands.kinds.slice(0, band)
         for level, (header, footer) in self.reprint.items():
             headers, footers = (kinds == header).arg_true(), (kinds == footer).arg_true()
             last_header = int(headers[-1]) if headers.len() else -1
             if last_header >= 0 and (not footers.len() or int(footers[-1]) < last_header):
-                open_headers[str(level)] = json.loads(self.bands["json"][last_header])["c"]
+                open_headers[str(level)] = json.loads(self.bands.text(last_header))["c"]
         return open_headers
 
     def json(
@@ -117,7 +118,7 @@ class ReportData:
 
         Bands whose index is in ``marks`` (or every band, with ``marks=True``) report the page
         they land on (``<polarreports-mark>``)."""
-        texts = self.bands["json"].slice(start, count)
+        texts = self.bands.texts(start, count)
         index = pl.col("__i")
         extras: list[pl.Expr] = []  # named arguments of the band's function, for some bands
         if marks is True or (marks is not False and len(marks)):
@@ -294,7 +295,7 @@ def _paginate(
     measured = measured or _measure(source, data)
     if not measured.exact:
         return None
-    kinds: list[int] = data.bands["k"].to_list()
+    kinds: list[int] = data.bands.kinds.to_list()
     return measured, kinds, _pagination(source, data, measured, kinds)
 
 
@@ -332,7 +333,7 @@ def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Mea
     if not data.keep or not data.bands.height:
         return data, None
     measured = _measure(source, data)
-    kinds = data.bands["k"]
+    kinds = data.bands.kinds
     height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
     space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
     ends = (height + space).cum_sum()

@@ -1,0 +1,182 @@
+"""Rows sorted a part at a time (data/parts.py) give the same report as all rows sorted at once;
+a large band stream kept in a file (data/bandstream.py) reads back as it was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import polarreports as pr
+from polarreports.api import plan_report
+from polarreports.data import bandstream, parts
+from polarreports.data.bandstream import BandStreamWriter
+from polarreports.data.parts import split_level, split_level_of
+from polarreports.data.stream import StreamData, collect_stream, raw_values
+from polarreports.layout.typst_source import band_indices
+from tests.conftest import pdf_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batch_rows: int) -> StreamData:
+    plan, scopes = plan_report(report, data)
+    return collect_stream(plan, scopes, band_indices(plan), rows_per_part=rows_per_part, batch_rows=batch_rows)
+
+
+def _same_stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batch_rows: int = 7) -> None:
+    """The band stream in parts equals the one of a single sort (batches cut across the parts)."""
+    whole = _stream(report, data, 10**9, batch_rows)
+    split = _stream(report, data, rows_per_part, batch_rows)
+    assert split.bands.texts().to_list() == whole.bands.texts().to_list()
+    assert split.bands.kinds.to_list() == whole.bands.kinds.to_list()
+    assert (split.static, split.samples, split.row_count) == (whole.static, whole.samples, whole.row_count)
+
+
+CALCULATIONS = ["sum", "count", "min", "max", "first", "last"]
+
+
+def _every_calculation_report(*, descending: bool) -> pr.Report:
+    """Two group levels; a variable of every continuable calculation at every reset, shown
+    running in the detail rows and group footers, as totals in footers and the summary."""
+    variables = [pr.Variable(name=f"rows_{reset}", calculation="count", reset=reset) for reset in ("report", "a")]
+    variables += [
+        pr.Variable(name=f"{calc}_{reset}", calculation=calc, expression="v", reset=reset)
+        for calc in CALCULATIONS
+        for reset in ("report", "a", "b")
+    ]
+    running = [pr.Aggregate(variable=v.name, show="running") for v in variables]
+    totals = [pr.Aggregate(variable=v.name) for v in variables if v.reset != "b"]
+    return pr.Report(
+        name="every_calculation",
+        sort=["s"],
+        groups=[
+            pr.Group(
+                name="a",
+                descending=descending,
+                header=pr.Band(elements=[pr.Field(column="a"), pr.Field(column="s")]),
+                footer=pr.Band(elements=[*totals, *running[:4]]),
+            ),
+            pr.Group(
+                name="b",
+                header=pr.Band(elements=[pr.Field(column="b"), pr.Field(column="v", null_text="none")]),
+                footer=pr.Band(elements=[pr.Aggregate(variable="sum_a", show="percent", of="report"), *running]),
+            ),
+        ],
+        variables=variables,
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="s"), pr.Field(column="v", null_text="-"), *running]),
+            summary=pr.Band(elements=totals),
+        ),
+    )
+
+
+rows = st.lists(
+    st.tuples(
+        st.sampled_from(["x", "y", "z", None]),
+        st.sampled_from([1, 2, 3]),
+        st.one_of(st.none(), st.integers(-50, 50)),
+        st.integers(0, 9),
+    ),
+    min_size=0,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans())
+def test_parts_give_the_stream_of_one_sort(
+    rows: list[tuple[object, ...]], rows_per_part: int, descending: bool
+) -> None:
+    data = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "v": pl.Int64, "s": pl.Int64}, orient="row")
+    _same_stream(_every_calculation_report(descending=descending), data, rows_per_part)
+
+
+@pytest.mark.parametrize("name", ["sales_by_region", "sales_styled"])
+def test_the_examples_come_out_the_same_in_parts(name: str) -> None:
+    report = pr.load(ROOT / "examples" / f"{name}.yaml")
+    _same_stream(report, pr.sample.sales_data(3_000), rows_per_part=400, batch_rows=250)
+
+
+def test_a_report_is_split_where_its_values_allow() -> None:
+    keys = ["region", "customer"]
+    assert split_level_of(pl.col("amount").cast(pl.Float64).alias("x"), keys) == 2
+    assert split_level_of(pl.col("amount").cum_sum().over(keys), keys) == 2
+    assert split_level_of(pl.col("amount") / pl.col("amount").sum().over("region"), keys) == 1
+    assert split_level_of(pl.col("amount") / pl.col("amount").sum(), keys) == 0
+    assert split_level_of(pl.col("amount").shift(1), keys) == 0
+    assert split_level_of(pl.col("amount").cum_sum().over(keys, order_by="order_id"), keys) == 0
+    assert split_level_of(pl.col("amount").map_elements(abs, return_dtype=pl.Float64), keys) == 0
+    assert split_level_of(pl.sql_expr("discount >= 0.15"), keys) == 2
+
+
+def test_averages_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
+    data = pr.sample.sales_data(50)
+    plan, _ = plan_report(example, data)
+    detail_values = raw_values(plan.band("detail"))  # type: ignore[arg-type]
+    assert split_level(plan, detail_values) == 2
+    average = example.model_copy(
+        update={"variables": [*example.variables, pr.Variable(name="avg", calculation="avg", expression="amount")]}
+    )
+    assert split_level(plan_report(average, data)[0], detail_values) == 0
+    ledger, _ = plan_report(pr.load(ROOT / "examples" / "sales_ledger.yaml"), data)
+    assert split_level(ledger, raw_values(ledger.band("detail"))) == 0  # type: ignore[arg-type]
+
+
+def test_a_percent_of_the_region_in_a_row_splits_by_region() -> None:
+    report = pr.Report(
+        name="share",
+        groups=[
+            pr.Group(name="region"),
+            pr.Group(name="customer", footer=pr.Band(elements=[pr.Field(column="customer")])),
+        ],
+        variables=[pr.Variable(name="revenue", calculation="sum", expression="quantity")],
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Aggregate(variable="revenue", show="percent", of="region")])),
+    )
+    data = pr.sample.sales_data(500)
+    plan, _ = plan_report(report, data)
+    assert split_level(plan, raw_values(plan.band("detail"))) == 1  # type: ignore[arg-type]
+    _same_stream(report, data, rows_per_part=50)
+
+
+def test_a_long_report_in_parts_prints_the_same_pdf(example: pr.Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pr.sample.sales_data(4_000)
+    whole = example.render(data)
+    monkeypatch.setattr(parts, "PART_ROWS", 700)
+    monkeypatch.setattr(bandstream, "SPILL_BYTES", 10_000)
+    split = example.render(data)
+    assert pdf_pages(split.pdf) == pdf_pages(whole.pdf)
+    assert split._data.bands.spilled
+    assert "chunks in" in split.stats["typeset"]
+
+
+def test_a_spilled_stream_reads_back_any_slice_and_is_removed_with_it() -> None:
+    texts = [f'{{"k":{i % 3},"c":["row {i}","é\\n"]}}' for i in range(50)]
+    writer = BandStreamWriter(spill_bytes=100)
+    for start in range(0, 50, 8):
+        batch = texts[start : start + 8]
+        writer.add(pl.DataFrame({"k": [i % 3 for i in range(start, start + len(batch))], "json": batch}))
+    stream = writer.finish()
+    assert stream.spilled
+    assert stream.height == 50
+    assert stream.texts().to_list() == texts
+    assert stream.texts(13, 9).to_list() == texts[13:22]
+    assert stream.texts(45, 100).to_list() == texts[45:]
+    assert stream.texts(50, 3).to_list() == []
+    assert stream.text(7) == texts[7]
+    assert stream.kinds.to_list() == [i % 3 for i in range(50)]
+    path = stream._file.path  # type: ignore[union-attr]
+    assert path.exists()
+    del stream
+    assert not path.exists()
+
+
+def test_a_small_stream_stays_in_memory() -> None:
+    writer = BandStreamWriter()
+    writer.add(pl.DataFrame({"k": [0], "json": ['{"k":0,"c":[]}']}))
+    stream = writer.finish()
+    assert not stream.spilled
+    assert stream.text(0) == '{"k":0,"c":[]}'
