@@ -6,7 +6,7 @@
 Sections (each render in a fresh process, so memory is its own):
 - grouped: the example report (examples/sales_by_region.yaml) at 10K, 100K and 1M rows, read
   from Parquet: time of each phase, pages per second, peak memory of the whole process tree
-  (this process and its Typst workers, sampled from /proc);
+  (this process and its Typst workers, sampled from /proc), and how that peak grows with the rows;
 - workers: 100K rows with one worker process and with one per core: the speed-up;
 - summary: a summary-only report over 10M rows against the bare Polars group_by().agg();
 - small: a 1-5 page report rendered again in the same process; preview: the first page of a
@@ -430,6 +430,17 @@ def main() -> int:
                 for g in record["grouped"]
             ],
         )
+        peaks = {g["rows"]: g["peak_mb"] for g in record["grouped"]}
+        if 1_000_000 in peaks:
+            record["memory_growth"] = {
+                "x10_rows": peaks[1_000_000] / peaks[100_000],
+                "x100_rows": peaks[1_000_000] / peaks[10_000],
+            }
+            g = record["memory_growth"]
+            print(
+                f"\nmemory as the rows grow: 100K -> 1M x{g['x10_rows']:.2f}, 10K -> 1M x{g['x100_rows']:.2f} "
+                "(peak of all processes)"
+            )
         record["page_values"] = page_values(Path(folder))
         if not args.quick:
             one = in_child("grouped", str(files[100_000]), "1")

@@ -113,7 +113,7 @@ def render(
     mark = time.perf_counter()
     control.report("data")
     indices = band_indices(plan)
-    stream = control.run(lambda: collect_stream(plan, scopes, indices))
+    stream = control.run(lambda: collect_stream(plan, scopes, indices, check=control.check))
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
@@ -130,7 +130,7 @@ def render(
     )
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
-    stats.update(rows=stream.row_count, bands=stream.band_count, **stream.chart_stats)
+    stats.update(rows=stream.row_count, bands=stream.band_count, data_parts=stream.parts, **stream.chart_stats)
     logger.info(
         "%s: %s rows, %s bands; plan %.3f s, data %.3f s",
         report.name,

@@ -3,6 +3,7 @@ a large band stream kept in a file (data/bandstream.py) reads back as it was wri
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -150,6 +151,7 @@ def test_a_long_report_in_parts_prints_the_same_pdf(example: pr.Report, monkeypa
     split = example.render(data)
     assert pdf_pages(split.pdf) == pdf_pages(whole.pdf)
     assert split._data.bands.spilled
+    assert (whole.stats["data_parts"], split.stats["data_parts"]) == (1, 6)
     assert "chunks in" in split.stats["typeset"]
 
 
@@ -180,3 +182,23 @@ def test_a_small_stream_stays_in_memory() -> None:
     stream = writer.finish()
     assert not stream.spilled
     assert stream.text(0) == '{"k":0,"c":[]}'
+
+
+def test_a_stopped_collection_stops_between_parts_and_leaves_no_file(
+    example: pr.Report, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(bandstream, "SPILL_BYTES", 1_000)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    plan, scopes = plan_report(example, pr.sample.sales_data(2_000))
+    calls = []
+
+    def check() -> None:
+        calls.append(1)
+        if len(calls) == 8:  # past the parts' totals, amid the detail rows
+            msg = "cancelled"
+            raise pr.Cancelled(msg)
+
+    with pytest.raises(pr.Cancelled):
+        collect_stream(plan, scopes, band_indices(plan), rows_per_part=300, batch_rows=100, check=check)
+    assert len(calls) == 8
+    assert list(tmp_path.iterdir()) == []

@@ -194,10 +194,11 @@ def _carried_variables(plan: ReportPlan, level: int) -> list[VariablePlan]:
 
 
 def merged_frames(
-    plan: ReportPlan, scopes: Scopes, level: int, parts: list[Part]
+    plan: ReportPlan, scopes: Scopes, level: int, parts: list[Part], *, check: Callable[[], None] = lambda: None
 ) -> tuple[pl.DataFrame, dict[int, pl.DataFrame], list[Part]]:
     """The report frame and the frame of every group level, from the parts one at a time (with
-    charts), and the parts with the running values they carry on."""
+    charts), and the parts with the running values they carry on. ``check`` is called before
+    each part (it raises to stop)."""
     assert scopes.base is not None
     levels = [g.level for g in plan.groups]
     carried_variables = _carried_variables(plan, level)
@@ -206,6 +207,7 @@ def merged_frames(
     done: list[Part] = []
     carried: dict[str, pl.Series] = {}
     for i, part in enumerate(parts):
+        check()
         part = Part(part.keys, part.offset, part.rows, _continued(plan, parts, i, carried, carried_variables))
         done.append(part)
         rows = part_rows(plan, scopes.base, part)

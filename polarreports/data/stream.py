@@ -56,6 +56,8 @@ class StreamData:
     """Number of detail rows after the filter."""
     static: dict[str, list[str]]
     """Display strings of the report-scope bands (title, page header, summary, ...)."""
+    parts: int = 1
+    """How many parts the rows were sorted in (see ``data.parts``)."""
     pages: PageRows | None = None
     """What values per page are computed from, if the report shows any."""
     assets: dict[str, bytes] = field(default_factory=dict)
@@ -284,6 +286,7 @@ class _Frames:
     page_rows: pl.DataFrame | None
     detail: Iterator[tuple[int, int, pl.DataFrame]]
     """The detail rows' raw values in ranges of row positions ``[start, end)``, in order."""
+    parts: int = 1
 
 
 def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
@@ -294,17 +297,19 @@ def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     return query
 
 
-def _collect_frames(plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int) -> _Frames:
+def _collect_frames(
+    plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int, check: Callable[[], None]
+) -> _Frames:
     """One streaming query for every scope, or (many rows) one part of the rows at a time."""
     detail = plan.band("detail")
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
         if level and scopes.base.select(pl.len()).collect().item() > rows_per_part:
-            parts = split_rows(plan, scopes.base, level, rows_per_part)
-            report, level_frames, parts = merged_frames(plan, scopes, level, parts)
-            batches = detail_batches(plan, scopes, parts, _detail_query(detail), batch_rows)
-            return _Frames(report, level_frames, None, batches)
+            row_parts = split_rows(plan, scopes.base, level, rows_per_part)
+            report, level_frames, row_parts = merged_frames(plan, scopes, level, row_parts, check=check)
+            batches = detail_batches(plan, scopes, row_parts, _detail_query(detail), batch_rows)
+            return _Frames(report, level_frames, None, batches, parts=len(row_parts))
     # One query per scope (not per band), so that the shared subplans stay identical and are
     # computed once.
     queries = [scopes.report, *(scopes.groups[level] for level in levels)]
@@ -328,6 +333,7 @@ def collect_stream(
     *,
     batch_rows: int = 25_000,
     rows_per_part: int | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 
@@ -337,10 +343,11 @@ def collect_stream(
     time (see ``data.parts``). The small group and report frames are then formatted, and the
     detail rows are formatted in batches of ``batch_rows``, merged with the group bands that
     fall among them and turned into JSON (kept in a file when large), so memory holds one
-    part's raw values but never every formatted string at once.
+    part's raw values but never every formatted string at once. ``check`` is called between
+    parts and batches (it raises to stop the work: a cancelled render).
     """
     detail = plan.band("detail")
-    frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS)
+    frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
     chart_stats: dict[str, int] = {}
     images = ImageAssets()
     row_count = int(frames.report["__rows"].item())
@@ -386,6 +393,7 @@ def collect_stream(
     ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
     try:
         for start, end, batch in ranges:
+            check()
             pieces = [groups if end < 0 else groups.filter(pl.col("__pos").is_between(start, end, closed="left"))]
             if batch is not None and detail is not None:
                 batch = batch.with_columns(
@@ -416,6 +424,7 @@ def collect_stream(
         bands=bands,
         samples=look_samples(plan, band_index, _samples(first, pl.concat(longest) if longest else pl.DataFrame())),
         row_count=row_count,
+        parts=frames.parts,
         static=static,
         chart_stats=chart_stats,
         pages=pages,
