@@ -15,7 +15,7 @@ import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.data import bandstream, parts
 from polarreports.data.bandstream import BandStreamWriter
-from polarreports.data.parts import split_level, split_level_of
+from polarreports.data.parts import split_level, split_level_of, split_rows
 from polarreports.data.stream import StreamData, collect_stream, raw_values
 from polarreports.layout.typst_source import band_indices
 from tests.conftest import pdf_pages
@@ -40,7 +40,7 @@ def _same_stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batc
 CALCULATIONS = ["sum", "count", "min", "max", "first", "last"]
 
 
-def _every_calculation_report(*, descending: bool) -> pr.Report:
+def _every_calculation_report(*, descending: bool, sort: bool = True) -> pr.Report:
     """Two group levels; a variable of every continuable calculation at every reset, shown
     running in the detail rows and group footers, as totals in footers and the summary."""
     variables = [pr.Variable(name=f"rows_{reset}", calculation="count", reset=reset) for reset in ("report", "a")]
@@ -53,7 +53,7 @@ def _every_calculation_report(*, descending: bool) -> pr.Report:
     totals = [pr.Aggregate(variable=v.name) for v in variables if v.reset != "b"]
     return pr.Report(
         name="every_calculation",
-        sort=["s"],
+        sort=[pr.SortKey(column="s", descending=descending)] if sort else [],
         groups=[
             pr.Group(
                 name="a",
@@ -88,12 +88,40 @@ rows = st.lists(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans())
+@given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans(), sort=st.booleans())
 def test_parts_give_the_stream_of_one_sort(
-    rows: list[tuple[object, ...]], rows_per_part: int, descending: bool
+    rows: list[tuple[object, ...]], rows_per_part: int, descending: bool, sort: bool
 ) -> None:
     data = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "v": pl.Int64, "s": pl.Int64}, orient="row")
-    _same_stream(_every_calculation_report(descending=descending), data, rows_per_part)
+    _same_stream(_every_calculation_report(descending=descending, sort=sort), data, rows_per_part)
+
+
+def _listing(*, sort: bool) -> pr.Report:
+    """No groups: running values of every continuable calculation, in the rows and the summary."""
+    variables = [pr.Variable(name="rows", calculation="count")]
+    variables += [pr.Variable(name=calc, calculation=calc, expression="v") for calc in CALCULATIONS]
+    return pr.Report(
+        name="listing",
+        sort=[pr.SortKey(column="s", descending=True), pr.SortKey(column="a")] if sort else [],
+        variables=variables,
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[
+                    pr.Field(column="a", null_text="-"),
+                    pr.Field(column="v", null_text="-"),
+                    *(pr.Aggregate(variable=v.name, show="running") for v in variables),
+                ]
+            ),
+            summary=pr.Band(elements=[pr.Aggregate(variable=v.name) for v in variables]),
+        ),
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows, rows_per_part=st.integers(1, 12), sort=st.booleans())
+def test_a_listing_without_groups_in_parts(rows: list[tuple[object, ...]], rows_per_part: int, sort: bool) -> None:
+    data = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "v": pl.Int64, "s": pl.Int64}, orient="row")
+    _same_stream(_listing(sort=sort), data, rows_per_part)
 
 
 @pytest.mark.parametrize("name", ["sales_by_region", "sales_styled"])
@@ -103,28 +131,29 @@ def test_the_examples_come_out_the_same_in_parts(name: str) -> None:
 
 
 def test_a_report_is_split_where_its_values_allow() -> None:
-    keys = ["region", "customer"]
-    assert split_level_of(pl.col("amount").cast(pl.Float64).alias("x"), keys) == 2
-    assert split_level_of(pl.col("amount").cum_sum().over(keys), keys) == 2
+    keys = ["region", "customer", "__split"]
+    assert split_level_of(pl.col("amount").cast(pl.Float64).alias("x"), keys) == 3
+    assert split_level_of(pl.sql_expr("discount >= 0.15"), keys) == 3
+    assert split_level_of(pl.col("amount").cum_sum().over(keys[:2]), keys) == 2
     assert split_level_of(pl.col("amount") / pl.col("amount").sum().over("region"), keys) == 1
-    assert split_level_of(pl.col("amount") / pl.col("amount").sum(), keys) == 0
-    assert split_level_of(pl.col("amount").shift(1), keys) == 0
-    assert split_level_of(pl.col("amount").cum_sum().over(keys, order_by="order_id"), keys) == 0
-    assert split_level_of(pl.col("amount").map_elements(abs, return_dtype=pl.Float64), keys) == 0
-    assert split_level_of(pl.sql_expr("discount >= 0.15"), keys) == 2
+    assert split_level_of(pl.col("amount") / pl.col("amount").sum(), keys) is None
+    assert split_level_of(pl.col("amount").shift(1), keys) is None
+    assert split_level_of(pl.col("amount").sum().over("product"), keys) is None
+    assert split_level_of(pl.col("amount").cum_sum().over(keys[:2], order_by="order_id"), keys) is None
+    assert split_level_of(pl.col("amount").map_elements(abs, return_dtype=pl.Float64), keys) is None
 
 
 def test_averages_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
     data = pr.sample.sales_data(50)
     plan, _ = plan_report(example, data)
     detail_values = raw_values(plan.band("detail"))  # type: ignore[arg-type]
-    assert split_level(plan, detail_values) == 2
+    assert split_level(plan, detail_values) == 3  # region, customer, order date
     average = example.model_copy(
         update={"variables": [*example.variables, pr.Variable(name="avg", calculation="avg", expression="amount")]}
     )
-    assert split_level(plan_report(average, data)[0], detail_values) == 0
+    assert split_level(plan_report(average, data)[0], detail_values) is None
     ledger, _ = plan_report(pr.load(ROOT / "examples" / "sales_ledger.yaml"), data)
-    assert split_level(ledger, raw_values(ledger.band("detail"))) == 0  # type: ignore[arg-type]
+    assert split_level(ledger, raw_values(ledger.band("detail"))) is None  # type: ignore[arg-type]
 
 
 def test_a_percent_of_the_region_in_a_row_splits_by_region() -> None:
@@ -202,3 +231,16 @@ def test_a_stopped_collection_stops_between_parts_and_leaves_no_file(
         collect_stream(plan, scopes, band_indices(plan), rows_per_part=300, batch_rows=100, check=check)
     assert len(calls) == 8
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parts_hold_whole_groups_and_cut_a_group_only_when_it_is_too_big(example: pr.Report) -> None:
+    plan, scopes = plan_report(example, pr.sample.sales_data(3_000))
+    assert scopes.base is not None
+    by_customer = split_rows(plan, scopes.base, 3, rows_per_part=400)
+    assert by_customer[0].keys.columns == ["region", "customer"]
+    by_day = split_rows(plan, scopes.base, 3, rows_per_part=20)
+    assert by_day[0].keys.columns == ["region", "customer", "__split"]
+    for cut in (by_customer, by_day):
+        assert [p.offset for p in cut] == [sum(q.rows for q in cut[:i]) for i in range(len(cut))]
+        assert sum(p.rows for p in cut) == 3_000
+    assert max(p.rows for p in by_day) < 40  # a customer's orders of one day are few

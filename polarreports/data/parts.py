@@ -1,22 +1,23 @@
 """Sort and number the rows a part at a time, so that a report's memory does not grow with them.
 
 Polars sorts in memory: a million rows with their running totals take about 500 MB at once.
-So a long report is cut, at group boundaries, into parts of about ``PART_ROWS`` rows, each a
-run of whole groups of the *split level* in report order. Each part is sorted on its own; its
-rows are numbered on from the parts before, and the running values that span parts (those
-that reset at a coarser level) are carried on from the last row of the part before. Group
-and report totals come from each part's pieces, merged (a sum of sums, the first of firsts).
+So a long report is cut into parts of about ``PART_ROWS`` rows, each a run of rows in report
+order that share their *split keys* (the group keys, then the first sort key): whole groups,
+and within the finest group whole runs of one sort value (a customer's orders of one day).
+Each part is sorted on its own; its rows are numbered on from the parts before, and running
+values are carried on from the last row of the part before. Group and report totals come
+from each part's pieces, merged (a sum of sums, the first of firsts).
 
-The rows are split only when every value comes out the same (else one part holds them all):
-the report has groups and detail rows, no values per page, its variables are ``sum``,
-``count``, ``min``, ``max``, ``first`` or ``last`` (their totals and running values can be
-continued), and each detail value reads only its own row, or a window within whole groups.
+The rows are split only when every value comes out the same (else one sort takes them all):
+the report has no values per page, its variables are ``sum``, ``count``, ``min``, ``max``,
+``first`` or ``last`` (their totals and running values can be continued), and each detail
+value reads only its own row, or a window within whole groups (then parts hold whole groups).
 
     >>> import polars as pl
-    >>> keys = ["g"]
+    >>> keys = ["region", "customer"]
     >>> split_level_of(pl.col("x") * 2, keys), split_level_of(pl.col("x").sum(), keys)
-    (1, 0)
-    >>> split_level_of(pl.col("x") / pl.col("x").sum().over("g"), keys)
+    (2, None)
+    >>> split_level_of(pl.col("x") / pl.col("x").sum().over("region"), keys)
     1
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "detail_batches",
     "merged_frames",
     "part_rows",
+    "split_keys",
     "split_level",
     "split_level_of",
     "split_rows",
@@ -48,6 +50,9 @@ __all__ = [
 
 PART_ROWS = 100_000
 """About how many rows a part holds (more if one group of the split level has more)."""
+
+SPLIT_KEY = "__split"
+"""The column of the first sort key (or of the rows' order) when the rows are split by it."""
 
 CONTINUABLE = frozenset({"sum", "count", "min", "max", "first", "last"})
 """Calculations whose totals and running values go on from one part to the next."""
@@ -58,7 +63,7 @@ class Part:
     """A run of whole groups of the split level, in report order."""
 
     keys: pl.DataFrame
-    """The split level's group keys of the groups it holds."""
+    """The split keys (see :func:`split_keys`) its rows have, one row per combination."""
     offset: int
     """Rows before it (its first row's number)."""
     rows: int
@@ -67,31 +72,55 @@ class Part:
     row (a one-value Series, for its type)."""
 
 
-def split_level(plan: ReportPlan, detail_values: Sequence[pl.Expr]) -> int:
-    """The deepest group level whose groups, kept whole in a part, leave every value as it is
-    over all rows; 0 if the rows cannot be split."""
-    if not plan.groups or plan.has_page_values:
-        return 0
+def split_keys(plan: ReportPlan) -> list[tuple[str, bool]]:
+    """What a report's rows can be split by, coarsest first, each with its order (descending):
+    the group keys, then the first sort key (or, for a report with neither, the rows' order)."""
+    keys = [(g.name, g.descending) for g in plan.groups]
+    if plan.sort:
+        keys.append((SPLIT_KEY, plan.sort[0][1]))
+    elif not keys:
+        keys.append((SPLIT_KEY, False))
+    return keys
+
+
+def _with_split_key(plan: ReportPlan, base: pl.LazyFrame) -> pl.LazyFrame:
+    if plan.sort:
+        return base.with_columns(plan.sort[0][0].alias(SPLIT_KEY))
+    return base if plan.groups else base.with_row_index(SPLIT_KEY)
+
+
+def split_level(plan: ReportPlan, detail_values: Sequence[pl.Expr]) -> int | None:
+    """How many of :func:`split_keys` a part's rows have in common (at least): the most that
+    leaves every value as it is over all rows; None if the rows cannot be split."""
+    if plan.has_page_values:
+        return None
     if any(v.value is not None and v.calculation not in CONTINUABLE for v in plan.variables):
-        return 0
-    return min((split_level_of(value, plan.group_keys) for value in detail_values), default=len(plan.groups))
+        return None
+    names = [name for name, _ in split_keys(plan)]
+    return _least((split_level_of(value, names) for value in detail_values), len(names))
 
 
-def split_level_of(expr: pl.Expr, keys: Sequence[str]) -> int:
-    """How many of ``keys`` must be constant in a part for ``expr`` to come out the same on it as
-    on all rows: ``len(keys)`` if it reads only its own row, 0 if it reads every row."""
+def split_level_of(expr: pl.Expr, keys: Sequence[str]) -> int | None:
+    """How many of ``keys`` may vary least in a part for ``expr`` to come out the same on it as on
+    all rows: ``len(keys)`` if it reads only its own row, ``k`` for a window over the first ``k``
+    keys, None if it reads other rows (an aggregate, a shift, a window over other columns)."""
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
     except (pl.exceptions.PolarsError, ValueError):  # e.g. a Python function in the expression
-        return 0
+        return None
     return _level(tree, list(keys))
 
 
-def _level(node: Any, keys: list[str]) -> int:
+def _least(levels: Iterable[int | None], most: int) -> int | None:
+    found = list(levels)
+    return None if None in found else min([level for level in found if level is not None], default=most)
+
+
+def _level(node: Any, keys: list[str]) -> int | None:
     """See :func:`split_level_of`, for a node of a serialized expression."""
     deepest = len(keys)
     if not isinstance(node, dict) or len(node) != 1:
-        return 0  # "Len", or a kind of node not known here
+        return None  # "Len", or a kind of node not known here
     ((kind, body),) = node.items()
     match kind:
         case "Column" | "Literal":
@@ -103,22 +132,22 @@ def _level(node: Any, keys: list[str]) -> int:
         case "Cast":
             return _level(body["expr"], keys)
         case "BinaryExpr":
-            return min(_level(body["left"], keys), _level(body["right"], keys))
+            return _least((_level(body["left"], keys), _level(body["right"], keys)), deepest)
         case "Ternary":
-            return min(_level(body[part], keys) for part in ("predicate", "truthy", "falsy"))
+            return _least((_level(body[part], keys) for part in ("predicate", "truthy", "falsy")), deepest)
         case "Function":
             if not _row_separable(body):
-                return 0
-            return min((_level(each, keys) for each in body["input"]), default=deepest)
+                return None
+            return _least((_level(each, keys) for each in body["input"]), deepest)
         case "Over":
             if body.get("order_by") is not None:
-                return 0
+                return None
             names = {each.get("Column") for each in body["partition_by"] if isinstance(each, dict)}
             covered = 0
             while covered < len(keys) and keys[covered] in names:
                 covered += 1
-            return covered  # the window's function sees only rows of whole groups of that level
-    return 0
+            return covered or None  # the window's function sees only rows of whole groups
+    return None
 
 
 def _row_separable(function: dict[str, Any]) -> bool:
@@ -133,30 +162,43 @@ def _row_separable(function: dict[str, Any]) -> bool:
 
 
 def split_rows(plan: ReportPlan, base: pl.LazyFrame, level: int, rows_per_part: int = PART_ROWS) -> list[Part]:
-    """The parts of ``base`` (filtered, unsorted rows): whole groups of ``level``, about
-    ``rows_per_part`` rows each. Without their ``carried`` values (see :func:`merged_frames`)."""
-    keys = plan.group_keys[:level]
-    descending = [g.descending for g in plan.groups[:level]]
-    sizes = (
-        base.group_by(keys)
-        .agg(pl.len().alias("__n"))
-        .sort(keys, descending=descending, nulls_last=True, maintain_order=True)
-        .with_columns(pl.col("__n").cum_sum().alias("__end"))
-        .with_columns(((pl.col("__end") - pl.col("__n")) // rows_per_part).rle_id().alias("__part"))
-        .collect(engine="streaming")
-    )
+    """The parts of ``base`` (filtered, unsorted rows): runs of rows with the same first ``level``
+    :func:`split_keys` (only the group keys if the finest groups are small enough), about
+    ``rows_per_part`` rows each, in report order. Without their ``carried`` values (see
+    :func:`merged_frames`)."""
+    groups = min(level, len(plan.groups))
+    sizes = _sizes(plan, base, groups, rows_per_part) if 0 < groups < level else None
+    if sizes is None or sizes.select(pl.col("__n").max().fill_null(0)).item() > rows_per_part:
+        sizes = _sizes(plan, base, level, rows_per_part)
     parts = []
     for frame in sizes.partition_by("__part", maintain_order=True, include_key=False):
         end = int(frame["__end"][-1])
         rows = int(frame["__n"].sum())
-        parts.append(Part(keys=frame.select(keys), offset=end - rows, rows=rows, carried={}))
+        parts.append(Part(keys=frame.drop("__n", "__end"), offset=end - rows, rows=rows, carried={}))
     return parts
+
+
+def _sizes(plan: ReportPlan, base: pl.LazyFrame, level: int, rows_per_part: int) -> pl.DataFrame:
+    """Rows per value of the first ``level`` split keys, in report order, and the part of each."""
+    keys = split_keys(plan)[:level]
+    names = [name for name, _ in keys]
+    return (
+        _with_split_key(plan, base)
+        .group_by(names)
+        .agg(pl.len().alias("__n"))
+        .sort(names, descending=[descending for _, descending in keys], nulls_last=True, maintain_order=True)
+        .with_columns(pl.col("__n").cum_sum().alias("__end"))
+        .with_columns(((pl.col("__end") - pl.col("__n")) // rows_per_part).rle_id().alias("__part"))
+        .collect(engine="streaming")
+    )
 
 
 def part_rows(plan: ReportPlan, base: pl.LazyFrame, part: Part) -> pl.LazyFrame:
     """The rows of ``part``, sorted and numbered, with running values carried on."""
     keys = part.keys.columns
-    rows = base.join(part.keys.lazy(), on=keys, how="semi", nulls_equal=True, maintain_order="left")
+    rows = _with_split_key(plan, base).join(
+        part.keys.lazy(), on=keys, how="semi", nulls_equal=True, maintain_order="left"
+    )
     return sorted_rows(plan, rows, offset=part.offset, carried=_carrier(plan, part.carried))
 
 
@@ -194,12 +236,13 @@ def _carried_variables(plan: ReportPlan, level: int) -> list[VariablePlan]:
 
 
 def merged_frames(
-    plan: ReportPlan, scopes: Scopes, level: int, parts: list[Part], *, check: Callable[[], None] = lambda: None
+    plan: ReportPlan, scopes: Scopes, parts: list[Part], *, check: Callable[[], None] = lambda: None
 ) -> tuple[pl.DataFrame, dict[int, pl.DataFrame], list[Part]]:
     """The report frame and the frame of every group level, from the parts one at a time (with
     charts), and the parts with the running values they carry on. ``check`` is called before
     each part (it raises to stop)."""
     assert scopes.base is not None
+    level = parts[0].keys.width  # the split keys the parts were cut by
     levels = [g.level for g in plan.groups]
     carried_variables = _carried_variables(plan, level)
     report_pieces: list[pl.DataFrame] = []

@@ -305,9 +305,9 @@ def _collect_frames(
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
-        if level and scopes.base.select(pl.len()).collect().item() > rows_per_part:
+        if level is not None and scopes.base.select(pl.len()).collect().item() > rows_per_part:
             row_parts = split_rows(plan, scopes.base, level, rows_per_part)
-            report, level_frames, row_parts = merged_frames(plan, scopes, level, row_parts, check=check)
+            report, level_frames, row_parts = merged_frames(plan, scopes, row_parts, check=check)
             batches = detail_batches(plan, scopes, row_parts, _detail_query(detail), batch_rows)
             return _Frames(report, level_frames, None, batches, parts=len(row_parts))
     # One query per scope (not per band), so that the shared subplans stay identical and are
