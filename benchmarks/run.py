@@ -361,7 +361,9 @@ def plot(grouped: list[dict[str, Any]], path: Path) -> None:
         alt.Chart(alt.Data(values=points), title="polarreports: grouped report, 2 cores")
         .mark_line(point=True)
         .encode(
-            x=alt.X("rows:Q", scale=alt.Scale(type="log"), title="rows"),
+            x=alt.X(
+                "rows:Q", scale=alt.Scale(type="log"), title="rows", axis=alt.Axis(values=[10_000, 100_000, 1_000_000])
+            ),
             y=alt.Y("value:Q", scale=alt.Scale(type="log"), title=None),
             color=alt.Color("measure:N", title=None),
         )
