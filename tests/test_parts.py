@@ -37,7 +37,7 @@ def _same_stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batc
     assert (split.static, split.samples, split.row_count) == (whole.static, whole.samples, whole.row_count)
 
 
-CALCULATIONS = ["sum", "count", "min", "max", "first", "last"]
+CALCULATIONS = ["sum", "count", "avg", "min", "max", "first", "last"]
 
 
 def _every_calculation_report(*, descending: bool, sort: bool = True) -> pr.Report:
@@ -143,15 +143,15 @@ def test_a_report_is_split_where_its_values_allow() -> None:
     assert split_level_of(pl.col("amount").map_elements(abs, return_dtype=pl.Float64), keys) is None
 
 
-def test_averages_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
+def test_medians_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
     data = pr.sample.sales_data(50)
     plan, _ = plan_report(example, data)
     detail_values = raw_values(plan.band("detail"))  # type: ignore[arg-type]
     assert split_level(plan, detail_values) == 3  # region, customer, order date
-    average = example.model_copy(
-        update={"variables": [*example.variables, pr.Variable(name="avg", calculation="avg", expression="amount")]}
+    median = example.model_copy(
+        update={"variables": [*example.variables, pr.Variable(name="mid", calculation="median", expression="amount")]}
     )
-    assert split_level(plan_report(average, data)[0], detail_values) is None
+    assert split_level(plan_report(median, data)[0], detail_values) is None
     ledger, _ = plan_report(pr.load(ROOT / "examples" / "sales_ledger.yaml"), data)
     assert split_level(ledger, raw_values(ledger.band("detail"))) is None  # type: ignore[arg-type]
 

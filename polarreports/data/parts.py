@@ -9,9 +9,11 @@ values are carried on from the last row of the part before. Group and report tot
 from each part's pieces, merged (a sum of sums, the first of firsts).
 
 The rows are split only when every value comes out the same (else one sort takes them all):
-the report has no values per page, its variables are ``sum``, ``count``, ``min``, ``max``,
-``first`` or ``last`` (their totals and running values can be continued), and each detail
-value reads only its own row, or a window within whole groups (then parts hold whole groups).
+the report has no values per page, its variables are ``sum``, ``count``, ``avg`` (carried on
+as a sum and a count), ``min``, ``max``, ``first`` or ``last`` (their totals and running values
+can be continued), and each detail value reads only its own row, or a window within whole
+groups (then parts hold whole groups). A sum of floats may differ in its last bit, as any
+change in the order of additions makes it.
 
     >>> import polars as pl
     >>> keys = ["region", "customer"]
@@ -33,6 +35,7 @@ import polars as pl
 
 from polarreports.data.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
+from polarreports.plan.calculations import running
 from polarreports.plan.model import ReportPlan, VariablePlan
 
 __all__ = [
@@ -54,7 +57,7 @@ PART_ROWS = 100_000
 SPLIT_KEY = "__split"
 """The column of the first sort key (or of the rows' order) when the rows are split by it."""
 
-CONTINUABLE = frozenset({"sum", "count", "min", "max", "first", "last"})
+CONTINUABLE = frozenset({"sum", "count", "avg", "min", "max", "first", "last"})
 """Calculations whose totals and running values go on from one part to the next."""
 
 
@@ -199,40 +202,102 @@ def part_rows(plan: ReportPlan, base: pl.LazyFrame, part: Part) -> pl.LazyFrame:
     rows = _with_split_key(plan, base).join(
         part.keys.lazy(), on=keys, how="semi", nulls_equal=True, maintain_order="left"
     )
-    return sorted_rows(plan, rows, offset=part.offset, carried=_carrier(plan, part.carried))
+    return sorted_rows(plan, rows, offset=part.offset, carried=_Carrier(plan, part.carried).running)
 
 
-def _carrier(plan: ReportPlan, carried: dict[str, pl.Series]) -> Callable[[VariablePlan, pl.Expr], pl.Expr]:
-    def carry(variable: VariablePlan, running: pl.Expr) -> pl.Expr:
-        before = carried.get(variable.name)
+AVERAGE_SUM, AVERAGE_COUNT = "__avg_sum_", "__avg_count_"
+"""Prefixes of the columns an average is carried on and merged by: its sum and its count."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a running value goes on from: itself, or for an average its sum and its count."""
+
+    name: str
+    calculation: str
+    value: pl.Expr | None
+
+
+def _states(variable: VariablePlan) -> list[_State]:
+    if variable.calculation == "avg" and variable.value is not None:
+        return [
+            _State(AVERAGE_SUM + variable.name, "sum", variable.value.cast(pl.Float64)),
+            _State(AVERAGE_COUNT + variable.name, "count", variable.value),
+        ]
+    return [_State(variable.name, variable.calculation, variable.value)]
+
+
+@dataclass(frozen=True)
+class _Carrier:
+    """Running values that go on from the part before (see :attr:`Part.carried`)."""
+
+    plan: ReportPlan
+    carried: dict[str, pl.Series]
+
+    def running(self, variable: VariablePlan, value: pl.Expr) -> pl.Expr:
+        """The running value of ``variable`` on a part, given its value within the part."""
+        states = _states(variable)
+        if len(states) == 2:  # an average: its running sum over its running count
+            total, count = (self.state(variable, state) for state in states)
+            return total / count
+        return self._continued(variable, states[0], value)
+
+    def state(self, variable: VariablePlan, state: _State) -> pl.Expr:
+        """The running value of one state of ``variable``, carried on."""
+        reset = self.plan.group_keys[: variable.reset_level]
+        return self._continued(variable, state, running(state.calculation, state.value, reset))
+
+    def _continued(self, variable: VariablePlan, state: _State, value: pl.Expr) -> pl.Expr:
+        before = self.carried.get(state.name)
         if before is None or before.null_count():
-            return running  # nothing to go on from: no value seen yet
+            return value  # nothing to go on from: no value seen yet
         last = pl.lit(before.item(), dtype=before.dtype)
-        match variable.calculation if variable.value is not None else "count":
+        match state.calculation if state.value is not None else "count":
             case "count":
-                combined = running + last
+                combined = value + last
             case "sum":
-                combined = running.fill_null(0) + last
+                combined = value.fill_null(0) + last
             case "min":
-                combined = pl.min_horizontal(running, last)
+                combined = pl.min_horizontal(value, last)
             case "max":
-                combined = pl.max_horizontal(running, last)
+                combined = pl.max_horizontal(value, last)
             case "first":
                 combined = last
             case _:  # last
-                combined = running.fill_null(last)
-        reset = plan.group_keys[: variable.reset_level]
+                combined = value.fill_null(last)
+        reset = self.plan.group_keys[: variable.reset_level]
         if not reset:
             return combined.cast(before.dtype)
         # only the part's first group of the reset level goes on from the part before
         continuing = pl.struct(reset).rle_id() == 0
-        return pl.when(continuing).then(combined).otherwise(running).cast(before.dtype)
+        return pl.when(continuing).then(combined).otherwise(value).cast(before.dtype)
 
-    return carry
+    def ends(self, variables: Sequence[VariablePlan]) -> list[pl.Expr]:
+        """The state of each of ``variables`` at a part's last row."""
+        return [
+            (pl.col(variable.name) if state.name == variable.name else self.state(variable, state))
+            .last()
+            .alias(state.name)
+            for variable in variables
+            for state in _states(variable)
+        ]
 
 
 def _carried_variables(plan: ReportPlan, level: int) -> list[VariablePlan]:
     return [v for v in plan.variables if v.reset_level < level]
+
+
+def _average_parts(plan: ReportPlan) -> list[pl.Expr]:
+    """The sum and count of every average, for merging averages of pieces."""
+    return [
+        expr
+        for v in plan.variables
+        if v.calculation == "avg" and v.value is not None
+        for expr in (
+            v.value.cast(pl.Float64).sum().alias(AVERAGE_SUM + v.name),
+            v.value.count().alias(AVERAGE_COUNT + v.name),
+        )
+    ]
 
 
 def merged_frames(
@@ -245,22 +310,23 @@ def merged_frames(
     level = parts[0].keys.width  # the split keys the parts were cut by
     levels = [g.level for g in plan.groups]
     carried_variables = _carried_variables(plan, level)
+    averages = _average_parts(plan)
     report_pieces: list[pl.DataFrame] = []
     level_pieces: dict[int, list[pl.DataFrame]] = {lv: [] for lv in levels}
     done: list[Part] = []
-    carried: dict[str, pl.Series] = {}
+    ends: dict[str, pl.Series] = {}
     for i, part in enumerate(parts):
         check()
-        part = Part(part.keys, part.offset, part.rows, _continued(plan, parts, i, carried, carried_variables))
+        part = Part(part.keys, part.offset, part.rows, _continued(plan, parts, i, ends, carried_variables))
         done.append(part)
         rows = part_rows(plan, scopes.base, part)
-        queries = [report_frame(plan, rows), *(group_frame(plan, rows, lv) for lv in levels)]
+        queries = [report_frame(plan, rows, averages), *(group_frame(plan, rows, lv, averages) for lv in levels)]
         if carried_variables:  # the running values at the part's last row
-            queries.append(rows.select(pl.col(v.name).last() for v in carried_variables))
+            queries.append(rows.select(_Carrier(plan, part.carried).ends(carried_variables)))
         report, *groups = pl.collect_all(queries, engine="streaming")
         if carried_variables:
-            ends = groups.pop()
-            carried = {v.name: ends[v.name] for v in carried_variables}
+            last_row = groups.pop()
+            ends = {name: last_row[name] for name in last_row.columns}
         report_pieces.append(report)
         for lv, piece in zip(levels, groups, strict=True):
             level_pieces[lv].append(piece)
@@ -285,22 +351,24 @@ def _continued(
     for variable in variables:
         reset = plan.group_keys[: variable.reset_level]
         if last.select(reset).equals(first.select(reset)):
-            carried[variable.name] = ends[variable.name]
+            carried.update({state.name: ends[state.name] for state in _states(variable)})
     return carried
 
 
 def _merge(plan: ReportPlan, pieces: pl.DataFrame, level: int, split: int) -> pl.DataFrame:
     """One row per group (or one for the report) from the pieces the parts made of it."""
+    helpers = [name for name in pieces.columns if name.startswith((AVERAGE_SUM, AVERAGE_COUNT))]
     if level >= split:  # groups of this level are whole in a part: nothing to merge
-        return pieces
+        return pieces.drop(helpers)
     calculations = {v.name: (v.calculation if v.value is not None else "count") for v in plan.variables}
     keys = plan.group_keys[:level]
-    merged = [_merged_column(name, calculations.get(name)) for name in pieces.columns if name not in keys]
+    columns = [name for name in pieces.columns if name not in keys]
+    merged = [_merged_column(name, calculations.get(name)) for name in columns]
     schema = pieces.schema
-    casts = [pl.col(name).cast(schema[name]) for name in pieces.columns if name not in keys]
-    if keys:
-        return pieces.group_by(keys, maintain_order=True).agg(merged).with_columns(casts).sort("__start")
-    return pieces.select(merged).with_columns(casts)
+    casts = [pl.col(name).cast(schema[name]) for name in columns if name not in helpers]
+    if not keys:
+        return pieces.select(merged).with_columns(casts).drop(helpers)
+    return pieces.group_by(keys, maintain_order=True).agg(merged).sort("__start").with_columns(casts).drop(helpers)
 
 
 def _merged_column(name: str, calculation: str | None) -> pl.Expr:
@@ -309,13 +377,16 @@ def _merged_column(name: str, calculation: str | None) -> pl.Expr:
         return column.min()
     if name == "__end":
         return column.max()
-    if name == "__rows" or calculation == "count":
+    if name == "__rows" or calculation == "count" or name.startswith((AVERAGE_SUM, AVERAGE_COUNT)):
         return column.sum()
     if name.startswith(RUNNING_PREFIX):
         return column.last()
     match calculation:
         case "sum":
             return pl.when(column.count() > 0).then(column.sum()).alias(name)
+        case "avg":
+            count = pl.col(AVERAGE_COUNT + name).sum()
+            return pl.when(count > 0).then(pl.col(AVERAGE_SUM + name).sum() / count).alias(name)
         case "min":
             return column.min()
         case "max":

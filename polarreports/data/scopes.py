@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -113,8 +113,9 @@ def _totals(plan: ReportPlan, level: int) -> list[pl.Expr]:
     ]
 
 
-def group_frame(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFrame:
-    """The groups of level ``level`` of the numbered ``rows``: first and last row, totals."""
+def group_frame(plan: ReportPlan, rows: pl.LazyFrame, level: int, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
+    """The groups of level ``level`` of the numbered ``rows``: first and last row, totals (and
+    ``extra`` aggregations)."""
     keys = plan.group_keys[:level]
     frame = (
         rows.group_by(keys)
@@ -122,6 +123,7 @@ def group_frame(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFram
             pl.col(ROW_INDEX).min().alias("__start"),
             pl.col(ROW_INDEX).max().alias("__end"),
             *_totals(plan, level),
+            *extra,
         )
         .sort("__start")
     )
@@ -133,9 +135,9 @@ def group_frame(plan: ReportPlan, rows: pl.LazyFrame, level: int) -> pl.LazyFram
     return frame
 
 
-def report_frame(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
-    """One row: the number of ``rows`` and the report totals."""
-    return rows.select(pl.len().alias("__rows"), *_totals(plan, 0))
+def report_frame(plan: ReportPlan, rows: pl.LazyFrame, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
+    """One row: the number of ``rows`` and the report totals (and ``extra`` aggregations)."""
+    return rows.select(pl.len().alias("__rows"), *_totals(plan, 0), *extra)
 
 
 def _needs_rows(plan: ReportPlan) -> bool:
