@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 import polarreports as pr
 from polarreports.api import plan_report
@@ -32,6 +33,12 @@ def _same_stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batc
     """The band stream in parts equals the one of a single sort (batches cut across the parts)."""
     whole = _stream(report, data, 10**9, batch_rows)
     split = _stream(report, data, rows_per_part, batch_rows)
+    if whole.pages is not None:  # values per page: the rows they are computed from are the same
+        assert split.pages is not None
+        # (floats may differ in their last bits: the running sums are added in another order)
+        assert_frame_equal(split.pages.rows, whole.pages.rows, check_exact=False, rel_tol=1e-12)
+        assert split.pages.band_rows.equals(whole.pages.band_rows)
+        assert split.pages.detail_bands.equals(whole.pages.detail_bands)
     assert split.bands.texts().to_list() == whole.bands.texts().to_list()
     assert split.bands.kinds.to_list() == whole.bands.kinds.to_list()
     assert (split.static, split.samples, split.row_count) == (whole.static, whole.samples, whole.row_count)
@@ -40,9 +47,10 @@ def _same_stream(report: pr.Report, data: pl.DataFrame, rows_per_part: int, batc
 CALCULATIONS = ["sum", "count", "avg", "min", "max", "first", "last"]
 
 
-def _every_calculation_report(*, descending: bool, sort: bool = True) -> pr.Report:
+def _every_calculation_report(*, descending: bool, sort: bool = True, pages: bool = False) -> pr.Report:
     """Two group levels; a variable of every continuable calculation at every reset, shown
-    running in the detail rows and group footers, as totals in footers and the summary."""
+    running in the detail rows and group footers, as totals in footers and the summary (and
+    with ``pages``, per page: subtotals, brought and carried forward, page numbers in groups)."""
     variables = [pr.Variable(name=f"rows_{reset}", calculation="count", reset=reset) for reset in ("report", "a")]
     variables += [
         pr.Variable(name=f"{calc}_{reset}", calculation=calc, expression="v", reset=reset)
@@ -50,6 +58,15 @@ def _every_calculation_report(*, descending: bool, sort: bool = True) -> pr.Repo
         for reset in ("report", "a", "b")
     ]
     running = [pr.Aggregate(variable=v.name, show="running") for v in variables]
+    page_values: list[pr.PageNumber | pr.Aggregate] = []
+    if pages:
+        page_values = [
+            pr.PageNumber(group="a"),
+            pr.PageNumber(group="b"),
+            *(pr.Aggregate(variable=name, show="page") for name in ("sum_report", "rows_a", "count_b")),
+            *(pr.Aggregate(variable=name, show="brought_forward") for name in ("sum_report", "last_a", "max_b")),
+            *(pr.Aggregate(variable=name, show="carried_forward") for name in ("count_report", "sum_a", "first_b")),
+        ]
     totals = [pr.Aggregate(variable=v.name) for v in variables if v.reset != "b"]
     return pr.Report(
         name="every_calculation",
@@ -71,6 +88,7 @@ def _every_calculation_report(*, descending: bool, sort: bool = True) -> pr.Repo
         bands=pr.Bands(
             detail=pr.Band(elements=[pr.Field(column="s"), pr.Field(column="v", null_text="-"), *running]),
             summary=pr.Band(elements=totals),
+            page_footer=pr.Band(elements=page_values) if page_values else None,
         ),
     )
 
@@ -88,12 +106,13 @@ rows = st.lists(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans(), sort=st.booleans())
+@given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans(), sort=st.booleans(), pages=st.booleans())
 def test_parts_give_the_stream_of_one_sort(
-    rows: list[tuple[object, ...]], rows_per_part: int, descending: bool, sort: bool
+    rows: list[tuple[object, ...]], rows_per_part: int, descending: bool, sort: bool, pages: bool
 ) -> None:
     data = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "v": pl.Int64, "s": pl.Int64}, orient="row")
-    _same_stream(_every_calculation_report(descending=descending, sort=sort), data, rows_per_part)
+    report = _every_calculation_report(descending=descending, sort=sort, pages=pages)
+    _same_stream(report, data, rows_per_part)
 
 
 def _listing(*, sort: bool) -> pr.Report:
@@ -124,10 +143,11 @@ def test_a_listing_without_groups_in_parts(rows: list[tuple[object, ...]], rows_
     _same_stream(_listing(sort=sort), data, rows_per_part)
 
 
-@pytest.mark.parametrize("name", ["sales_by_region", "sales_styled"])
+@pytest.mark.parametrize("name", ["sales_by_region", "sales_styled", "sales_ledger", "customer_statement"])
 def test_the_examples_come_out_the_same_in_parts(name: str) -> None:
     report = pr.load(ROOT / "examples" / f"{name}.yaml")
-    _same_stream(report, pr.sample.sales_data(3_000), rows_per_part=400, batch_rows=250)
+    data = pr.sample.statement_data() if name == "customer_statement" else pr.sample.sales_data(3_000)
+    _same_stream(report, data, rows_per_part=40, batch_rows=250)
 
 
 def test_a_report_is_split_where_its_values_allow() -> None:
@@ -143,7 +163,7 @@ def test_a_report_is_split_where_its_values_allow() -> None:
     assert split_level_of(pl.col("amount").map_elements(abs, return_dtype=pl.Float64), keys) is None
 
 
-def test_medians_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
+def test_a_median_keeps_one_sort_and_values_per_page_do_not(example: pr.Report) -> None:
     data = pr.sample.sales_data(50)
     plan, _ = plan_report(example, data)
     detail_values = raw_values(plan.band("detail"))  # type: ignore[arg-type]
@@ -153,7 +173,7 @@ def test_medians_and_values_per_page_keep_one_sort(example: pr.Report) -> None:
     )
     assert split_level(plan_report(median, data)[0], detail_values) is None
     ledger, _ = plan_report(pr.load(ROOT / "examples" / "sales_ledger.yaml"), data)
-    assert split_level(ledger, raw_values(ledger.band("detail"))) is None  # type: ignore[arg-type]
+    assert split_level(ledger, raw_values(ledger.band("detail"))) == 2  # type: ignore[arg-type]
 
 
 def test_a_percent_of_the_region_in_a_row_splits_by_region() -> None:
@@ -172,15 +192,20 @@ def test_a_percent_of_the_region_in_a_row_splits_by_region() -> None:
     _same_stream(report, data, rows_per_part=50)
 
 
-def test_a_long_report_in_parts_prints_the_same_pdf(example: pr.Report, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = pr.sample.sales_data(4_000)
-    whole = example.render(data)
+@pytest.mark.parametrize("name", ["sales_by_region", "sales_ledger"])
+def test_a_long_report_in_parts_prints_the_same_pdf(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = pr.load(ROOT / "examples" / f"{name}.yaml")
+    # decimal discounts, so that amounts and their sums are exact (a sum of floats can round
+    # the other way at a half cent when it is added in another order)
+    data = pr.sample.sales_data(4_000).with_columns(pl.col("discount").cast(pl.Decimal(4, 2)))
+    whole = report.render(data)
     monkeypatch.setattr(parts, "PART_ROWS", 700)
     monkeypatch.setattr(bandstream, "SPILL_BYTES", 10_000)
-    split = example.render(data)
+    split = report.render(data)
     assert pdf_pages(split.pdf) == pdf_pages(whole.pdf)
     assert split._data.bands.spilled
-    assert (whole.stats["data_parts"], split.stats["data_parts"]) == (1, 6)
+    assert whole.stats["data_parts"] == 1
+    assert split.stats["data_parts"] >= 6
     assert "chunks in" in split.stats["typeset"]
 
 

@@ -20,6 +20,7 @@ with the rows, never with rows times pages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -62,22 +63,38 @@ def band_pages(starts: list[int], count: int, *, first_page: int = 0) -> pl.Seri
     return (first_bands.search_sorted(index, side="right") - 1 + first_page).cast(pl.UInt32)
 
 
-def page_rows_query(plan: ReportPlan, rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Per row (all rows, in report order): what the values per page are computed from."""
+def page_rows_query(
+    plan: ReportPlan,
+    rows: pl.LazyFrame,
+    *,
+    group_ids: Mapping[int, int] | None = None,
+    before: Mapping[str, pl.Series] | None = None,
+) -> pl.LazyFrame:
+    """Per row (all rows, in report order): what the values per page are computed from.
+
+    For a part of the rows (see ``data.parts``): ``group_ids`` numbers the groups of each level
+    on from the parts before (the first group's number), and ``before`` is the running value,
+    at the last row of the part before, of each variable whose reset group the part goes on with.
+    """
     keys = plan.group_keys
     columns: list[pl.Expr] = [pl.col(ROW_INDEX).cast(pl.UInt32)]
+    first_row = pl.int_range(pl.len()) == 0
     for slot in plan.page_slots:
         variable = slot.variable
         if slot.level:
-            columns.append(pl.struct(keys[: slot.level]).rle_id().alias(_group_id(slot.level)))
+            group_id = pl.struct(keys[: slot.level]).rle_id() + (group_ids or {}).get(slot.level, 0)
+            columns.append(group_id.alias(_group_id(slot.level)))
         if variable is None:
             continue
         columns.append((variable.value if variable.value is not None else pl.lit(1)).alias(_value(slot)))
         running = pl.col(variable.name)
         columns.append(running.alias(_running(slot)))
         reset = keys[: variable.reset_level]
-        before = running.shift(1).over(reset) if reset else running.shift(1)
-        columns.append(before.alias(_before(slot)))
+        previous = running.shift(1).over(reset) if reset else running.shift(1)
+        carried = (before or {}).get(variable.name)
+        if carried is not None:
+            previous = pl.when(first_row).then(pl.lit(carried.item(), dtype=carried.dtype)).otherwise(previous)
+        columns.append(previous.alias(_before(slot)))
     unique = {expr.meta.output_name(): expr for expr in columns}
     return rows.select(unique.values())
 

@@ -9,11 +9,12 @@ values are carried on from the last row of the part before. Group and report tot
 from each part's pieces, merged (a sum of sums, the first of firsts).
 
 The rows are split only when every value comes out the same (else one sort takes them all):
-the report has no values per page, its variables are ``sum``, ``count``, ``avg`` (carried on
-as a sum and a count), ``min``, ``max``, ``first`` or ``last`` (their totals and running values
-can be continued), and each detail value reads only its own row, or a window within whole
-groups (then parts hold whole groups). A sum of floats may differ in its last bit, as any
-change in the order of additions makes it.
+the variables are ``sum``, ``count``, ``avg`` (carried on as a sum and a count), ``min``,
+``max``, ``first`` or ``last``, whose totals and running values can be continued; and each
+detail value, variable value and sort key reads only its own row, or a window within whole
+groups (then parts hold whole groups). Values per page are computed from each part's rows,
+with groups numbered on. A sum of floats may differ in its last bit, as any change in the
+order of its additions makes it.
 
     >>> import polars as pl
     >>> keys = ["region", "customer"]
@@ -28,11 +29,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
+from polarreports.data.pages import page_rows_query
 from polarreports.data.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import running
@@ -72,7 +74,10 @@ class Part:
     rows: int
     carried: dict[str, pl.Series]
     """Per variable that goes on from the part before: its running value at that part's last
-    row (a one-value Series, for its type)."""
+    row (a one-value Series, for its type); an average's sum and count too."""
+    group_ids: dict[int, int] = field(default_factory=dict)
+    """Per group level: the number of the part's first group, counting groups from the first
+    part's (for values per page)."""
 
 
 def split_keys(plan: ReportPlan) -> list[tuple[str, bool]]:
@@ -95,12 +100,15 @@ def _with_split_key(plan: ReportPlan, base: pl.LazyFrame) -> pl.LazyFrame:
 def split_level(plan: ReportPlan, detail_values: Sequence[pl.Expr]) -> int | None:
     """How many of :func:`split_keys` a part's rows have in common (at least): the most that
     leaves every value as it is over all rows; None if the rows cannot be split."""
-    if plan.has_page_values:
-        return None
     if any(v.value is not None and v.calculation not in CONTINUABLE for v in plan.variables):
         return None
     names = [name for name, _ in split_keys(plan)]
-    return _least((split_level_of(value, names) for value in detail_values), len(names))
+    computed_on_parts = [
+        *detail_values,
+        *(v.value for v in plan.variables if v.value is not None),
+        *(expr for expr, _ in plan.sort),
+    ]
+    return _least((split_level_of(value, names) for value in computed_on_parts), len(names))
 
 
 def split_level_of(expr: pl.Expr, keys: Sequence[str]) -> int | None:
@@ -273,14 +281,16 @@ class _Carrier:
         return pl.when(continuing).then(combined).otherwise(value).cast(before.dtype)
 
     def ends(self, variables: Sequence[VariablePlan]) -> list[pl.Expr]:
-        """The state of each of ``variables`` at a part's last row."""
-        return [
-            (pl.col(variable.name) if state.name == variable.name else self.state(variable, state))
-            .last()
-            .alias(state.name)
-            for variable in variables
-            for state in _states(variable)
-        ]
+        """The running value of each of ``variables`` at a part's last row (and the states of
+        an average)."""
+        ends = [pl.col(variable.name).last() for variable in variables]
+        for variable in variables:
+            ends.extend(
+                self.state(variable, state).last().alias(state.name)
+                for state in _states(variable)
+                if state.name != variable.name
+            )
+        return ends
 
 
 def _carried_variables(plan: ReportPlan, level: int) -> list[VariablePlan]:
@@ -315,10 +325,10 @@ def merged_frames(
     level_pieces: dict[int, list[pl.DataFrame]] = {lv: [] for lv in levels}
     done: list[Part] = []
     ends: dict[str, pl.Series] = {}
+    numbering = _GroupNumbers(plan)
     for i, part in enumerate(parts):
         check()
-        part = Part(part.keys, part.offset, part.rows, _continued(plan, parts, i, ends, carried_variables))
-        done.append(part)
+        part = replace(part, carried=_continued(plan, parts, i, ends, carried_variables))
         rows = part_rows(plan, scopes.base, part)
         queries = [report_frame(plan, rows, averages), *(group_frame(plan, rows, lv, averages) for lv in levels)]
         if carried_variables:  # the running values at the part's last row
@@ -330,6 +340,7 @@ def merged_frames(
         report_pieces.append(report)
         for lv, piece in zip(levels, groups, strict=True):
             level_pieces[lv].append(piece)
+        done.append(replace(part, group_ids=numbering.first_ids(dict(zip(levels, groups, strict=True)))))
     merged = Scopes(
         rows=scopes.rows,
         groups={lv: _merge(plan, pl.concat(level_pieces[lv]), lv, level).lazy() for lv in levels},
@@ -338,6 +349,26 @@ def merged_frames(
     join_charts(plan, scopes.base, merged)
     report, *groups = pl.collect_all([merged.report, *(merged.groups[lv] for lv in levels)], engine="streaming")
     return report, dict(zip(levels, groups, strict=True)), done
+
+
+class _GroupNumbers:
+    """Numbers the groups of each level across parts (0, 1, ... in report order), from the
+    group pieces each part has: a part's first group keeps the number of the part before's
+    last one if it is the same group."""
+
+    def __init__(self, plan: ReportPlan) -> None:
+        self.keys = plan.group_keys
+        self.last: dict[int, tuple[int, pl.DataFrame]] = {}
+
+    def first_ids(self, pieces: dict[int, pl.DataFrame]) -> dict[int, int]:
+        first_ids = {}
+        for level, piece in pieces.items():
+            keys = self.keys[:level]
+            number, last_keys = self.last.get(level, (-1, pl.DataFrame()))
+            first = number if last_keys.equals(piece.head(1).select(keys)) else number + 1
+            first_ids[level] = first
+            self.last[level] = (first + piece.height - 1, piece.tail(1).select(keys))
+        return first_ids
 
 
 def _continued(
@@ -351,7 +382,8 @@ def _continued(
     for variable in variables:
         reset = plan.group_keys[: variable.reset_level]
         if last.select(reset).equals(first.select(reset)):
-            carried.update({state.name: ends[state.name] for state in _states(variable)})
+            names = {variable.name, *(state.name for state in _states(variable))}
+            carried.update({name: ends[name] for name in names})
     return carried
 
 
@@ -405,13 +437,22 @@ def detail_batches(
     parts: list[Part],
     query: Callable[[pl.LazyFrame], pl.LazyFrame],
     batch_rows: int,
+    page_rows: list[pl.DataFrame] | None = None,
 ) -> Iterator[tuple[int, int, pl.DataFrame]]:
     """Per part, its rows through ``query`` (the detail's raw values), in batches of row
-    positions ``[start, end)`` of at most ``batch_rows``."""
+    positions ``[start, end)`` of at most ``batch_rows``; each part's rows for the values per
+    page (:func:`~polarreports.data.pages.page_rows_query`) are added to ``page_rows``."""
     assert scopes.base is not None
     for part in parts:
-        rows = query(part_rows(plan, scopes.base, part)).collect(engine="streaming")
-        yield from batches_of(rows, part.offset, part.offset + part.rows, batch_rows)
+        rows = part_rows(plan, scopes.base, part)
+        if page_rows is None:
+            shown = query(rows).collect(engine="streaming")
+        else:
+            before = {v.name: part.carried[v.name] for v in plan.variables if v.name in part.carried}
+            per_page = page_rows_query(plan, rows, group_ids=part.group_ids, before=before)
+            shown, on_pages = pl.collect_all([query(rows), per_page], engine="streaming")
+            page_rows.append(on_pages)
+        yield from batches_of(shown, part.offset, part.offset + part.rows, batch_rows)
 
 
 def batches_of(rows: pl.DataFrame, start: int, end: int, batch_rows: int) -> Iterator[tuple[int, int, pl.DataFrame]]:

@@ -283,7 +283,8 @@ class _Frames:
 
     report: pl.DataFrame
     levels: dict[int, pl.DataFrame]
-    page_rows: pl.DataFrame | None
+    page_rows: list[pl.DataFrame] | None
+    """What the values per page are computed from (when split: filled as ``detail`` runs)."""
     detail: Iterator[tuple[int, int, pl.DataFrame]]
     """The detail rows' raw values in ranges of row positions ``[start, end)``, in order."""
     parts: int = 1
@@ -308,8 +309,9 @@ def _collect_frames(
         if level is not None and scopes.base.select(pl.len()).collect().item() > rows_per_part:
             row_parts = split_rows(plan, scopes.base, level, rows_per_part)
             report, level_frames, row_parts = merged_frames(plan, scopes, row_parts, check=check)
-            batches = detail_batches(plan, scopes, row_parts, _detail_query(detail), batch_rows)
-            return _Frames(report, level_frames, None, batches, parts=len(row_parts))
+            page_rows: list[pl.DataFrame] | None = [] if plan.has_page_values else None
+            batches = detail_batches(plan, scopes, row_parts, _detail_query(detail), batch_rows, page_rows)
+            return _Frames(report, level_frames, page_rows, batches, parts=len(row_parts))
     # One query per scope (not per band), so that the shared subplans stay identical and are
     # computed once.
     queries = [scopes.report, *(scopes.groups[level] for level in levels)]
@@ -318,7 +320,7 @@ def _collect_frames(
     if plan.has_page_values:
         queries.insert(0, page_rows_query(plan, scopes.rows))
     collected = pl.collect_all(queries, engine="streaming")
-    page_rows = collected.pop(0) if plan.has_page_values else None
+    page_rows = [collected.pop(0)] if plan.has_page_values else None
     report = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
     row_count = int(report["__rows"].item())
@@ -418,7 +420,7 @@ def collect_stream(
         detail_k = band_index[detail.name] if detail is not None else -1
         is_detail = bands.kinds.cast(pl.Int32) == detail_k
         band_rows = pl.concat(positions) if positions else pl.Series("__pos", [], dtype=pl.UInt32)
-        pages = PageRows(plan, frames.page_rows, band_rows, is_detail)
+        pages = PageRows(plan, pl.concat(frames.page_rows), band_rows, is_detail)
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
     return StreamData(
         bands=bands,
