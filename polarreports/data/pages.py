@@ -35,16 +35,22 @@ __all__ = ["PageRows", "band_pages", "page_rows_query"]
 PAGE = "__page"
 
 
+def _variable(slot: PageSlot) -> str:
+    """The name of the slot's variable (slots of one variable share its columns)."""
+    assert slot.variable is not None
+    return slot.variable.name
+
+
 def _value(slot: PageSlot) -> str:
-    return f"__pv{slot.index}"
+    return f"__pv:{_variable(slot)}"
 
 
 def _running(slot: PageSlot) -> str:
-    return f"__pr{slot.index}"
+    return f"__pr:{_variable(slot)}"
 
 
 def _before(slot: PageSlot) -> str:
-    return f"__pb{slot.index}"
+    return f"__pb:{_variable(slot)}"
 
 
 def _group_id(level: int) -> str:
