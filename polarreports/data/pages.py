@@ -123,7 +123,8 @@ class PageRows:
         slots = self.plan.page_slots
         pages = pl.DataFrame({PAGE: pl.int_range(total, dtype=pl.UInt32, eager=True)})
         placed = pl.DataFrame({ROW_INDEX: self.band_rows, PAGE: band_page, "__detail": self.detail_bands})
-        on_pages = placed.filter("__detail").join(self.rows, on=ROW_INDEX, how="left").sort(ROW_INDEX)
+        # detail bands come in row order: the joined rows stay in it
+        on_pages = placed.filter("__detail").join(self.rows, on=ROW_INDEX, how="left", maintain_order="left")
         per_page = on_pages.group_by(PAGE).agg(self._aggregations())
         firsts = placed.group_by(PAGE).agg(pl.col(ROW_INDEX).first()).join(self.rows, on=ROW_INDEX, how="left")
         group_ids = [_group_id(slot.level) for slot in slots if slot.level]
