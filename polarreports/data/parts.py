@@ -65,7 +65,8 @@ CONTINUABLE = frozenset({"sum", "count", "avg", "min", "max", "first", "last"})
 
 @dataclass(frozen=True)
 class Part:
-    """A run of whole groups of the split level, in report order."""
+    """A run of rows in report order that share their first split keys (whole groups, or whole
+    runs of one sort value), sorted and numbered on its own."""
 
     keys: pl.DataFrame
     """The split keys (see :func:`split_keys`) its rows have, one row per combination."""
@@ -112,9 +113,10 @@ def split_level(plan: ReportPlan, detail_values: Sequence[pl.Expr]) -> int | Non
 
 
 def split_level_of(expr: pl.Expr, keys: Sequence[str]) -> int | None:
-    """How many of ``keys`` may vary least in a part for ``expr`` to come out the same on it as on
-    all rows: ``len(keys)`` if it reads only its own row, ``k`` for a window over the first ``k``
-    keys, None if it reads other rows (an aggregate, a shift, a window over other columns)."""
+    """The most of ``keys`` that parts may be cut by (each part: rows sharing them) with ``expr``
+    coming out on a part as on all rows: ``len(keys)`` if it reads only its own row, ``k`` for a
+    window over the first ``k`` keys, None if it reads other rows (an aggregate, a shift, a
+    window over other columns)."""
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
     except (pl.exceptions.PolarsError, ValueError):  # e.g. a Python function in the expression
