@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.control import CancelToken, Progress, RenderControl, logger
+from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger
 from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
@@ -113,7 +113,11 @@ def render(
     mark = time.perf_counter()
     control.report("data")
     indices = band_indices(plan)
-    stream = control.run(lambda: collect_stream(plan, scopes, indices, check=control.check))
+    rows = ProgressRelay(control, "data", "rows")  # set on the data thread, reported from this one
+    stream = control.run(
+        lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
+    )
+    rows.report()
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")

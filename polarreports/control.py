@@ -4,8 +4,8 @@
 >>> events = []
 >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100), progress=events.append)
 >>> _ = doc.pdf
->>> [e.phase for e in events][:3]
-['planning', 'data', 'layout']
+>>> [(e.phase, e.done, e.total, e.unit) for e in events][:4]
+[('planning', 0, None, ''), ('data', 0, None, ''), ('data', 100, 100, 'rows'), ('layout', 206, 206, 'bands')]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from polarreports.exceptions import Cancelled
 
-__all__ = ["CancelToken", "Progress", "RenderControl"]
+__all__ = ["CancelToken", "Progress", "ProgressRelay", "RenderControl"]
 
 logger = logging.getLogger("polarreports")
 T = TypeVar("T")
@@ -97,10 +97,11 @@ class RenderControl:
         if reason is not None:
             raise Cancelled(reason)
 
-    def run(self, work: Callable[[], T]) -> T:
+    def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
         deadline or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
-        finishes in the background and its result is dropped)."""
+        finishes in the background and its result is dropped). ``poll`` is called on this
+        thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}
 
         def target() -> None:
@@ -113,7 +114,34 @@ class RenderControl:
         thread.start()
         while thread.is_alive():
             self.check()
+            poll()
             thread.join(POLL_SECONDS)
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box["result"]  # type: ignore[return-value]
+
+
+class ProgressRelay:
+    """Progress that work on a helper thread sets, and the thread that waits for it reports
+    (through :meth:`RenderControl.run`'s ``poll``), so callbacks stay on the caller's thread.
+
+    >>> events = []
+    >>> relay = ProgressRelay(RenderControl(progress=events.append), "data", "rows")
+    >>> relay.set(25_000, 60_000); relay.report(); relay.report()
+    >>> events
+    [Progress(phase='data', done=25000, total=60000, unit='rows')]
+    """
+
+    def __init__(self, control: RenderControl, phase: str, unit: str) -> None:
+        self._control, self._phase, self._unit = control, phase, unit
+        self._latest: tuple[int, int] | None = None
+        self._reported: tuple[int, int] | None = None
+
+    def set(self, done: int, total: int) -> None:
+        self._latest = (done, total)  # one assignment: safe from any thread
+
+    def report(self) -> None:
+        latest = self._latest
+        if latest is not None and latest != self._reported:
+            self._reported = latest
+            self._control.report(self._phase, latest[0], latest[1], self._unit)

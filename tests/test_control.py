@@ -42,7 +42,10 @@ def test_progress_reports_every_phase(example: pr.Report, long_data: pl.DataFram
     document = example.render(long_data, progress=events.append)
     _ = document.pdf
     phases = [event.phase for event in events]
-    assert phases[:3] == ["planning", "data", "layout"]
+    assert list(dict.fromkeys(phases))[:3] == ["planning", "data", "layout"]
+    rows = [event for event in events if event.phase == "data" and event.unit == "rows"]
+    assert rows[-1].done == rows[-1].total == long_data.height  # the data phase counts its rows
+    assert [event.done for event in rows] == sorted(event.done for event in rows)
     typesetting = [event for event in events if event.phase == "typesetting"]
     assert typesetting[0].done == 0
     assert typesetting[-1].done == typesetting[-1].total

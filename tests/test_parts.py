@@ -269,3 +269,14 @@ def test_parts_hold_whole_groups_and_cut_a_group_only_when_it_is_too_big(example
         assert [p.offset for p in cut] == [sum(q.rows for q in cut[:i]) for i in range(len(cut))]
         assert sum(p.rows for p in cut) == 3_000
     assert max(p.rows for p in by_day) < 40  # a customer's orders of one day are few
+
+
+def test_the_rows_done_are_reported_after_each_batch(example: pr.Report) -> None:
+    plan, scopes = plan_report(example, pr.sample.sales_data(2_000))
+    seen: list[tuple[int, int]] = []
+    collect_stream(
+        plan, scopes, band_indices(plan), rows_per_part=700, batch_rows=300, progress=lambda *p: seen.append(p)
+    )
+    assert seen[-1] == (2_000, 2_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert len(seen) >= 7  # 2,000 rows in batches of at most 300

@@ -336,6 +336,7 @@ def collect_stream(
     batch_rows: int = 25_000,
     rows_per_part: int | None = None,
     check: Callable[[], None] = lambda: None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 
@@ -346,7 +347,8 @@ def collect_stream(
     detail rows are formatted in batches of ``batch_rows``, merged with the group bands that
     fall among them and turned into JSON (kept in a file when large), so memory holds one
     part's raw values but never every formatted string at once. ``check`` is called between
-    parts and batches (it raises to stop the work: a cancelled render).
+    parts and batches (it raises to stop the work: a cancelled render), ``progress`` with the
+    rows done and the rows in all after each batch.
     """
     detail = plan.band("detail")
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
@@ -409,6 +411,7 @@ def collect_stream(
             firsts.append(merged.group_by("k", maintain_order=True).first())
             longest.append(_extreme_cells(merged))
             writer.add(merged.select("k", pl.struct("k", "c").struct.json_encode().alias("json")))
+            progress(max(end, 0), row_count)
             if frames.page_rows is not None:
                 positions.append(merged["__pos"])
     except BaseException:
