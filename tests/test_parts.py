@@ -16,7 +16,8 @@ import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.data import bandstream, parts
 from polarreports.data.bandstream import BandStreamWriter
-from polarreports.data.parts import split_level, split_level_of, split_rows
+from polarreports.data.parts import split_level, split_rows
+from polarreports.data.reach import split_level_of
 from polarreports.data.stream import StreamData, collect_stream, raw_values
 from polarreports.layout.typst_source import band_indices
 from tests.conftest import pdf_pages

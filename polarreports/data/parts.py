@@ -16,25 +16,22 @@ groups (then parts hold whole groups). Values per page are computed from each pa
 with groups numbered on. A sum of floats may differ in its last bit, as any change in the
 order of its additions makes it.
 
-    >>> import polars as pl
-    >>> keys = ["region", "customer"]
-    >>> split_level_of(pl.col("x") * 2, keys), split_level_of(pl.col("x").sum(), keys)
-    (2, None)
-    >>> split_level_of(pl.col("x") / pl.col("x").sum().over("region"), keys)
-    1
+    >>> import polarreports as pr
+    >>> from polarreports.api import plan_report
+    >>> plan, _ = plan_report(pr.load("examples/sales_by_region.yaml"), pr.sample.sales_data(10))
+    >>> split_keys(plan)  # by region, customer, then order date
+    [('region', False), ('customer', False), ('__split', False)]
 """
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import polars as pl
 
 from polarreports.data.pages import page_rows_query
+from polarreports.data.reach import least, split_level_of
 from polarreports.data.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import running
@@ -49,7 +46,6 @@ __all__ = [
     "part_rows",
     "split_keys",
     "split_level",
-    "split_level_of",
     "split_rows",
 ]
 
@@ -109,69 +105,7 @@ def split_level(plan: ReportPlan, detail_values: Sequence[pl.Expr]) -> int | Non
         *(v.value for v in plan.variables if v.value is not None),
         *(expr for expr, _ in plan.sort),
     ]
-    return _least((split_level_of(value, names) for value in computed_on_parts), len(names))
-
-
-def split_level_of(expr: pl.Expr, keys: Sequence[str]) -> int | None:
-    """The most of ``keys`` that parts may be cut by (each part: rows sharing them) with ``expr``
-    coming out on a part as on all rows: ``len(keys)`` if it reads only its own row, ``k`` for a
-    window over the first ``k`` keys, None if it reads other rows (an aggregate, a shift, a
-    window over other columns)."""
-    try:
-        tree = json.loads(expr.meta.serialize(format="json"))
-    except (pl.exceptions.PolarsError, ValueError):  # e.g. a Python function in the expression
-        return None
-    return _level(tree, list(keys))
-
-
-def _least(levels: Iterable[int | None], most: int) -> int | None:
-    found = list(levels)
-    return None if None in found else min([level for level in found if level is not None], default=most)
-
-
-def _level(node: Any, keys: list[str]) -> int | None:
-    """See :func:`split_level_of`, for a node of a serialized expression."""
-    deepest = len(keys)
-    if not isinstance(node, dict) or len(node) != 1:
-        return None  # "Len", or a kind of node not known here
-    ((kind, body),) = node.items()
-    match kind:
-        case "Column" | "Literal":
-            return deepest
-        case "KeepName":
-            return _level(body, keys)
-        case "Alias":
-            return _level(body[0], keys)
-        case "Cast":
-            return _level(body["expr"], keys)
-        case "BinaryExpr":
-            return _least((_level(body["left"], keys), _level(body["right"], keys)), deepest)
-        case "Ternary":
-            return _least((_level(body[part], keys) for part in ("predicate", "truthy", "falsy")), deepest)
-        case "Function":
-            if not _row_separable(body):
-                return None
-            return _least((_level(each, keys) for each in body["input"]), deepest)
-        case "Over":
-            if body.get("order_by") is not None:
-                return None
-            names = {each.get("Column") for each in body["partition_by"] if isinstance(each, dict)}
-            covered = 0
-            while covered < len(keys) and keys[covered] in names:
-                covered += 1
-            return covered or None  # the window's function sees only rows of whole groups
-    return None
-
-
-def _row_separable(function: dict[str, Any]) -> bool:
-    """Whether Polars computes a function of the rows on each row alone (asked of the function
-    with plain numbers as its inputs: whether it is does not depend on them)."""
-    one = {"Literal": {"Dyn": {"Int": 1}}}
-    node = {"Function": {**function, "input": [one for _ in function["input"]]}}
-    try:
-        return pl.Expr.deserialize(io.StringIO(json.dumps(node)), format="json").meta.is_row_separable()
-    except pl.exceptions.PolarsError:
-        return False
+    return least((split_level_of(value, names) for value in computed_on_parts), len(names))
 
 
 def split_rows(plan: ReportPlan, base: pl.LazyFrame, level: int, rows_per_part: int = PART_ROWS) -> list[Part]:
