@@ -342,13 +342,13 @@ def collect_stream(
 
     One streaming query computes the raw values of every band: the detail rows, the group
     bands and the report totals (the sorted rows, or the finest group_by, are shared); the
-    aggregation is all it does. Above ``rows_per_part`` rows (``parts.PART_ROWS``), the rows are sorted a part at a
-    time (see ``data.parts``). The small group and report frames are then formatted, and the
-    detail rows are formatted in batches of ``batch_rows``, merged with the group bands that
-    fall among them and turned into JSON (kept in a file when large), so memory holds one
-    part's raw values but never every formatted string at once. ``check`` is called between
-    parts and batches (it raises to stop the work: a cancelled render), ``progress`` with the
-    rows done and the rows in all after each batch.
+    aggregation is all it does. Above ``rows_per_part`` rows (default ``parts.PART_ROWS``),
+    the rows are sorted a part at a time (see ``data.parts``). The small group and report
+    frames are then formatted, and the detail rows are formatted in batches of ``batch_rows``,
+    merged with the group bands that fall among them and turned into JSON (kept in a file when
+    large), so memory holds one part's raw values but never every formatted string at once.
+    ``check`` is called between parts and batches (it raises to stop the work: a cancelled
+    render), ``progress`` with the rows done and the rows in all after each batch.
     """
     detail = plan.band("detail")
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
