@@ -281,3 +281,22 @@ def test_the_rows_done_are_reported_after_each_batch(example: pr.Report) -> None
     assert seen[-1] == (2_000, 2_000)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert len(seen) >= 7  # 2,000 rows in batches of at most 300
+
+
+def test_a_striped_listing_is_split_and_keeps_its_stripes() -> None:
+    striped = _listing(sort=True).model_copy(update={"theme": pr.Theme(name="corporate")})  # zebra rows
+    data = pr.sample.sales_data(300).select(
+        pl.col("customer").alias("a"), pl.col("quantity").cast(pl.Int64).alias("v"), pl.col("order_id").alias("s")
+    )
+    plan, _ = plan_report(striped, data)
+    assert split_level(plan, raw_values(plan.band("detail"))) == 1  # type: ignore[arg-type]
+    _same_stream(striped, data, rows_per_part=37)
+    hidden = striped.model_copy(
+        update={
+            "bands": striped.bands.model_copy(
+                update={"detail": striped.bands.detail.model_copy(update={"print_when": "v > 3"})}
+            )
+        }  # type: ignore[union-attr]
+    )
+    plan, _ = plan_report(hidden, data)
+    assert split_level(plan, raw_values(plan.band("detail"))) is None  # type: ignore[arg-type]

@@ -29,13 +29,11 @@ from polarreports.exceptions import FormatError, PlanError
 from polarreports.formatting import check_pattern
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
-from polarreports.plan.expressions import param_column
+from polarreports.plan.expressions import ROW_INDEX, param_column
 from polarreports.plan.model import BandPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 
 __all__ = ["ROW_INDEX", "Scopes", "build_scopes", "group_frame", "join_charts", "report_frame", "sorted_rows"]
-
-ROW_INDEX = "__row"
 
 
 @dataclass

@@ -15,9 +15,11 @@ from collections.abc import Collection, Iterable
 
 import polars as pl
 
-__all__ = ["PARAM_PREFIX", "ExpressionError", "closest", "param_column", "root_names", "to_expr"]
+__all__ = ["PARAM_PREFIX", "ROW_INDEX", "ExpressionError", "closest", "param_column", "root_names", "to_expr"]
 
 PARAM_PREFIX = "__p__"
+ROW_INDEX = "__row"
+"""The internal column that numbers the rows in report order, from 0."""
 _TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|:([A-Za-z_][A-Za-z0-9_]*)""")
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from polarreports.definition.report import Band, Report
 from polarreports.definition.styles import SHIPPED_FONTS, ConditionalStyle, Style
 from polarreports.definition.themes import theme_styles, zebra_color, zebra_default
-from polarreports.plan.expressions import closest
+from polarreports.plan.expressions import ROW_INDEX, closest
 
 __all__ = ["BandStyling", "Look", "StyleResolver", "Switch"]
 
@@ -193,9 +193,12 @@ class StyleResolver:
             conditions.extend(band_switch[1])
         switch = None
         if stripe is not None and zebra_keys is not None:
-            parity = pl.int_range(pl.len(), dtype=pl.Int32) % 2
-            if zebra_keys:
-                parity = parity.over(zebra_keys)
+            if zebra_keys or band.print_when is not None:
+                parity = pl.int_range(pl.len(), dtype=pl.Int32) % 2  # among the rows shown
+                if zebra_keys:
+                    parity = parity.over(zebra_keys)
+            else:  # every row shows: its number tells its stripe, and reads no other row
+                parity = (pl.col(ROW_INDEX) % 2).cast(pl.Int32)
             # index 2i: condition i on a plain row; 2i + 1: on a striped row (a conditional fill wins)
             striped = base.then(Look(fill=stripe))
             looks = tuple(look for each in extra for look in (base.then(each), striped.then(each)))
