@@ -75,3 +75,9 @@ def test_stats_time_each_phase(small: pl.DataFrame) -> None:
 def test_public_names() -> None:
     assert sorted(pr.__all__) == pr.__all__
     assert pr.Report.__module__ == "polarreports"
+
+
+def test_dates_in_a_csv_file_are_read_as_dates(example: pr.Report, small: pl.DataFrame, tmp_path: Path) -> None:
+    small.write_csv(tmp_path / "sales.csv")  # order_date as text: 2024-01-05
+    from_csv = example.render(tmp_path / "sales.csv")  # its detail formats order_date as 'dd MMM yyyy'
+    assert pdf_lines(from_csv.pdf) == pdf_lines(example.render(small).pdf)

@@ -21,8 +21,9 @@ DataSource = pl.LazyFrame | pl.DataFrame | str | Path
 _SCANNERS: dict[str, Callable[[Path], pl.LazyFrame]] = {
     ".parquet": pl.scan_parquet,
     ".pq": pl.scan_parquet,
-    ".csv": pl.scan_csv,
-    ".tsv": lambda path: pl.scan_csv(path, separator="\t"),
+    # ISO dates and times in a text file become dates and times, as a report formats them
+    ".csv": lambda path: pl.scan_csv(path, try_parse_dates=True),
+    ".tsv": lambda path: pl.scan_csv(path, separator="\t", try_parse_dates=True),
     ".ipc": pl.scan_ipc,
     ".arrow": pl.scan_ipc,
     ".feather": pl.scan_ipc,
