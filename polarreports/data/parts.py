@@ -34,7 +34,7 @@ from polarreports.data.pages import page_rows_query
 from polarreports.data.reach import least, split_level_of
 from polarreports.data.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
-from polarreports.plan.calculations import running
+from polarreports.plan.calculations import running, total
 from polarreports.plan.model import ReportPlan, VariablePlan
 
 __all__ = [
@@ -340,6 +340,8 @@ def _merge(plan: ReportPlan, pieces: pl.DataFrame, level: int, split: int) -> pl
 
 
 def _merged_column(name: str, calculation: str | None) -> pl.Expr:
+    """How the pieces' values of column ``name`` (a variable's, if ``calculation``) make the
+    group's: a sum, minimum, maximum, first or last of them is that of the pieces' totals."""
     column = pl.col(name)
     if name == "__start":
         return column.min()
@@ -350,19 +352,11 @@ def _merged_column(name: str, calculation: str | None) -> pl.Expr:
     if name.startswith(RUNNING_PREFIX):
         return column.last()
     match calculation:
-        case "sum":
-            return pl.when(column.count() > 0).then(column.sum()).alias(name)
         case "avg":
             count = pl.col(AVERAGE_COUNT + name).sum()
             return pl.when(count > 0).then(pl.col(AVERAGE_SUM + name).sum() / count).alias(name)
-        case "min":
-            return column.min()
-        case "max":
-            return column.max()
-        case "first":
-            return column.drop_nulls().first()
-        case "last":
-            return column.drop_nulls().last()
+        case "sum" | "min" | "max" | "first" | "last":
+            return total(calculation, column).alias(name)
     assert calculation is None or name.startswith(FIRST_PREFIX), name
     return column.first()  # first values of columns, parameters: from the first piece
 
