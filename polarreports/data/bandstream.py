@@ -38,10 +38,6 @@ class BandStream:
         self._texts = texts
         self._file = file
 
-    @classmethod
-    def empty(cls) -> BandStream:
-        return cls(pl.Series("k", [], dtype=pl.UInt16), pl.Series("json", [], dtype=pl.String))
-
     @property
     def height(self) -> int:
         return self.kinds.len()
