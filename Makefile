@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean poppler
+.PHONY: demo test test-fast lint bench clean poppler
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,11 +17,19 @@ demo: $(STAMP)
 	$(VENV)/bin/polarreports sample -o out/sales.parquet
 	$(VENV)/bin/polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales_by_region.pdf
 
-test: $(STAMP) poppler
+test: $(STAMP) poppler lint
+	$(PY) -m pytest -q
+
+# The fast tier: everything that does not run Typst (plan, compute, stream, emit), in under a minute.
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -q -m "not typst"
+
+# ruff, mypy --strict, and the import contract (.importlinter: the layers import one way only).
+lint: $(STAMP)
 	$(VENV)/bin/ruff check polarreports tests benchmarks
 	$(VENV)/bin/ruff format --check polarreports tests benchmarks
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(VENV)/bin/lint-imports
 
 # pdftotext and pdftoppm (Debian poppler-utils): some tests read word positions with them.
 poppler:

@@ -9,7 +9,7 @@
 import contextlib
 
 from polarreports import sample
-from polarreports.api import render, validate
+from polarreports.api import Report, load, render, validate
 from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
@@ -29,15 +29,15 @@ from polarreports.definition import (
     PageNumber,
     PageSetup,
     Parameter,
-    Report,
     SortKey,
     Style,
     Theme,
     Variable,
-    load,
 )
 from polarreports.exceptions import (
+    AccessError,
     Cancelled,
+    ChartError,
     DataError,
     DefinitionError,
     FormatError,
@@ -46,6 +46,7 @@ from polarreports.exceptions import (
     PlanError,
     PolarReportsError,
     RenderError,
+    RenderOptionError,
     ResourceError,
 )
 from polarreports.output.document import Document
@@ -53,6 +54,7 @@ from polarreports.output.document import Document
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessError",
     "Aggregate",
     "Band",
     "Bands",
@@ -60,6 +62,7 @@ __all__ = [
     "CancelToken",
     "Cancelled",
     "Chart",
+    "ChartError",
     "ConditionalStyle",
     "DataError",
     "DefinitionError",
@@ -82,6 +85,7 @@ __all__ = [
     "PolarReportsError",
     "Progress",
     "RenderError",
+    "RenderOptionError",
     "Report",
     "ResourceError",
     "SortKey",

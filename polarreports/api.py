@@ -1,14 +1,15 @@
-"""The pipeline, end to end: definition -> plan -> data -> layout -> output.
+"""The pipeline, end to end: definition -> plan -> compute -> stream -> emit -> typeset -> output.
 
 >>> import polarreports as pr
 >>> report = pr.load("examples/sales_by_region.yaml")
->>> doc = pr.render(report, pr.sample.sales_data(300))
+>>> doc = report.render(pr.sample.sales_data(300), timeout=60)
 >>> doc.stats["rows"]
 300
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,25 +17,115 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.compute.scopes import Scopes, build_scopes
+from polarreports.compute.source import to_lazyframe
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger
-from polarreports.data.scopes import Scopes, build_scopes
-from polarreports.data.source import to_lazyframe
-from polarreports.data.stream import collect_stream
-from polarreports.definition.report import Report
-from polarreports.exceptions import DataError
-from polarreports.layout.navigation import outline_levels
-from polarreports.layout.typst_source import band_indices, emit_typst, stream_kinds
+from polarreports.definition import report as definition
+from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
+from polarreports.exceptions import DataError, RenderOptionError
 from polarreports.output.document import Document
-from polarreports.output.typeset import ReportData
+from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import ReportPlan
-from polarreports.progress import progress_bar
+from polarreports.plan.navigation import outline_levels
+from polarreports.stream.collect import collect_stream
+from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
 
-__all__ = ["plan_report", "render", "validate"]
+__all__ = ["Report", "load", "plan_report", "render", "validate"]
+
+RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params")
+"""The keywords of :func:`render` that are not report parameters."""
 
 
-def plan_report(report: Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
+class Report(definition.Report):
+    """A banded report definition, with the verbs that render it.
+
+    >>> import polars as pl
+    >>> import polarreports as pr
+    >>> report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x")])))
+    >>> report.render(pl.DataFrame({"x": [1, 2]})).stats["rows"]
+    2
+    """
+
+    def render(
+        self,
+        data: Any,
+        /,
+        *,
+        params: dict[str, Any] | None = None,
+        progress: Callable[[Progress], None] | bool | None = None,
+        cancel: CancelToken | None = None,
+        timeout: float | None = None,
+        memory_budget_mb: float | None = None,
+        workers: int | None = None,
+        **parameters: Any,
+    ) -> Document:
+        """Render this report over ``data``: see :func:`polarreports.render`."""
+        return render(
+            self,
+            data,
+            params=params,
+            progress=progress,
+            cancel=cancel,
+            timeout=timeout,
+            memory_budget_mb=memory_budget_mb,
+            workers=workers,
+            **parameters,
+        )
+
+
+def load(path: str | Path) -> Report:
+    """Read a report definition from a YAML or JSON file.
+
+    >>> import polarreports as pr
+    >>> pr.load("examples/sales_by_region.yaml").name
+    'sales_by_region'
+    """
+    return definition.load(path, Report)
+
+
+def report_parameters(
+    report: definition.Report, params: dict[str, Any] | None, keywords: dict[str, Any]
+) -> dict[str, Any]:
+    """The report's parameter values from ``params`` and the other keywords of a render call.
+
+    A keyword that is not a parameter of the report but looks like a render option is a
+    mistyped option (``timout=5``), not an unknown parameter; a parameter named like a render
+    option goes in ``params``.
+    """
+    declared = {parameter.name for parameter in report.parameters}
+    for name in keywords:
+        if name not in declared:
+            options = difflib.get_close_matches(name, RENDER_OPTIONS, n=1, cutoff=0.75)
+            if options:
+                msg = f"render() got an unknown keyword {name!r}; did you mean {options[0]!r} (a render option)?"
+                raise RenderOptionError(msg)
+    both = set(keywords) & set(params or {})
+    if both:
+        msg = f"parameter {sorted(both)[0]!r} is given twice: in params and as a keyword"
+        raise RenderOptionError(msg)
+    return {**(params or {}), **keywords}
+
+
+def _check_options(timeout: float | None, memory_budget_mb: float | None, workers: int | None) -> None:
+    """Refuse render options out of range, before any work."""
+    checks = (
+        ("timeout", timeout, "a number of seconds > 0"),
+        ("memory_budget_mb", memory_budget_mb, "a number of megabytes > 0"),
+    )
+    for name, value, valid in checks:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf")
+        ):
+            msg = f"render option {name}={value!r} is not valid: give {valid}, or None for no limit"
+            raise RenderOptionError(msg)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        msg = f"render option workers={workers!r} is not valid: give a whole number >= 1, or None for one per core"
+        raise RenderOptionError(msg)
+
+
+def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
     """Check ``report`` against the data's schema and build its lazy frames; reads no rows."""
     lf = to_lazyframe(data)
     try:
@@ -53,12 +144,12 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     font_size = plan.report.page.font_size
     keep, reprint = {}, {}
     for group in plan.groups:
-        definition = plan.report.groups[group.level - 1]
-        if definition.keep_together or definition.min_space is not None:
-            min_space = to_points(definition.min_space, whole=0, font_size=font_size) if definition.min_space else 0.0
-            keep[group.level] = (definition.keep_together, min_space)
+        declared = plan.report.groups[group.level - 1]
+        if declared.keep_together or declared.min_space is not None:
+            min_space = to_points(declared.min_space, whole=0, font_size=font_size) if declared.min_space else 0.0
+            keep[group.level] = (declared.keep_together, min_space)
         header, footer = plan.band("group_header", group.level), plan.band("group_footer", group.level)
-        if definition.reprint_header and header is not None and footer is not None:
+        if declared.reprint_header and header is not None and footer is not None:
             reprint[group.level] = (indices[header.name], indices[footer.name])
     return {
         "sticky": [band.kind == "group_header" for band in stream_bands],
@@ -72,26 +163,30 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def validate(report: Report, data: Any, /, **params: Any) -> ReportPlan:
+def validate(
+    report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
+) -> ReportPlan:
     """Raise a ``PlanError`` listing every problem of ``report`` over ``data``; reads no rows."""
-    return plan_report(report, data, **params)[0]
+    return plan_report(report, data, **report_parameters(report, params, parameters))[0]
 
 
 def render(
-    report: Report,
+    report: definition.Report,
     data: Any,
     /,
     *,
+    params: dict[str, Any] | None = None,
     progress: Callable[[Progress], None] | bool | None = None,
     cancel: CancelToken | None = None,
     timeout: float | None = None,
     memory_budget_mb: float | None = None,
     workers: int | None = None,
-    **params: Any,
+    **parameters: Any,
 ) -> Document:
     """Render ``report`` over ``data`` (LazyFrame, DataFrame, or a Parquet/CSV/IPC path).
 
-    Other keyword arguments are the report's parameters. The data work happens here;
+    The report's parameters are given in ``params`` (a dict), or as further keywords for short;
+    a parameter named like a render option must go in ``params``. The data work happens here;
     typesetting happens when the document is saved or its ``pdf`` is read. ``progress`` is
     called with a :class:`Progress` at each phase (``True``: a progress bar, in a notebook's
     output or on standard error); ``cancel`` (a :class:`CancelToken`) and
@@ -100,6 +195,8 @@ def render(
     the memory of this process and its Typst worker processes together (chunks get smaller to
     fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
     """
+    _check_options(timeout, memory_budget_mb, workers)
+    values = report_parameters(report, params, parameters)
     if progress is True:
         progress = progress_bar()
     control = RenderControl(
@@ -108,7 +205,7 @@ def render(
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
-    plan, scopes = plan_report(report, data, **params)
+    plan, scopes = plan_report(report, data, **values)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
     control.report("data")

@@ -20,8 +20,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from polarreports.api import Report, load
 from polarreports.control import Progress
-from polarreports.definition.report import Report, load
 from polarreports.exceptions import DataError, PolarReportsError
 
 app = typer.Typer(
@@ -150,7 +150,7 @@ def init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the definition (YAML).")],
 ) -> None:
     """Write a starting definition that lists every column of a data file, ready to render."""
-    from polarreports.data.source import to_lazyframe
+    from polarreports.compute.source import to_lazyframe
     from polarreports.scaffold import scaffold
 
     try:

@@ -5,11 +5,15 @@
     ├── PlanError            the definition does not fit the data (unknown column, wrong type);
     │                        carries every problem found in ``.issues``
     ├── ParameterError       a parameter value is missing, unknown or of the wrong type
+    ├── RenderOptionError    a render option (timeout, workers, ...) is unknown or out of range
     ├── FormatError          a format pattern cannot be understood; names the element
     ├── DataError            the data cannot be read
-    └── RenderError          Typst failed; names the band and element that caused it
-        ├── Cancelled        cancelled, or past its time limit
-        └── ResourceError    cannot fit in the memory budget
+    │   └── AccessError      a file the definition names lies outside the allowed folders
+    ├── RenderError          Typst failed; names the band and element that caused it
+    │   └── LayoutError      the bands cannot be laid out as declared (split: error, ...)
+    ├── ChartError           Vega rejected a chart; names the band and chart
+    ├── Cancelled            cancelled, or past its time limit (nothing was written)
+    └── ResourceError        the render cannot fit in its memory budget
 
 Example
 -------
@@ -23,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AccessError",
     "Cancelled",
+    "ChartError",
     "DataError",
     "DefinitionError",
     "FormatError",
@@ -32,6 +38,7 @@ __all__ = [
     "PlanError",
     "PolarReportsError",
     "RenderError",
+    "RenderOptionError",
     "ResourceError",
 ]
 
@@ -62,12 +69,21 @@ class ParameterError(PolarReportsError):
     """A report parameter is missing, unknown, not allowed or of the wrong type."""
 
 
+class RenderOptionError(PolarReportsError):
+    """A render option (``timeout``, ``workers``, ...) is unknown or out of range."""
+
+
 class FormatError(PolarReportsError):
     """A format pattern is invalid for the element that uses it."""
 
 
 class DataError(PolarReportsError):
     """The report data cannot be read."""
+
+
+class AccessError(DataError):
+    """A file the definition names (an image, the logo) lies outside the folders it may be
+    read from, or is not a regular file."""
 
 
 class RenderError(PolarReportsError):
@@ -96,10 +112,23 @@ class LayoutError(RenderError):
     than the page, or a fixed band height does not fit on one."""
 
 
-class Cancelled(RenderError):
+class ChartError(PolarReportsError):
+    """A chart cannot be drawn (Vega rejected it, or it has too many points); ``band`` and
+    ``element`` name it, ``vega_message`` is Vega's own message."""
+
+    def __init__(
+        self, message: str, *, band: str | None = None, element: str | None = None, vega_message: str = ""
+    ) -> None:
+        self.band = band
+        self.element = element
+        self.vega_message = vega_message
+        super().__init__(message)
+
+
+class Cancelled(PolarReportsError):
     """The render was cancelled or ran past its time limit; its worker processes were ended
     and no output file was written."""
 
 
-class ResourceError(RenderError):
+class ResourceError(PolarReportsError):
     """The render cannot be done within the memory budget it was given."""

@@ -12,10 +12,10 @@ import pytest
 
 import polarreports as pr
 from polarreports.api import plan_report
-from polarreports.charts import ChartError
-from polarreports.data.stream import collect_stream
 from polarreports.definition.elements import Chart
-from polarreports.layout.typst_source import band_indices
+from polarreports.emit.typst_source import band_indices
+from polarreports.exceptions import ChartError
+from polarreports.stream.collect import collect_stream
 from tests.conftest import ROOT, pdf_lines
 
 BAR = {

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.layout.paginate import paginate
-from polarreports.output.compile import compile_document
+from polarreports.typeset.compile import compile_document
+from polarreports.typeset.paginate import paginate
 from tests.conftest import pdf_pages
 
 

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.output import typeset
-from polarreports.output.compile import WORKER
+from polarreports.typeset import typeset
+from polarreports.typeset.compile import WORKER
 from tests.conftest import EXAMPLE
 
 

@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 import polarreports as pr
-from polarreports.output.compile import compile_document
-from polarreports.output.typeset import _with_needs
+from polarreports.typeset.compile import compile_document
+from polarreports.typeset.typeset import _with_needs
 from tests.conftest import pdf_pages
 
 

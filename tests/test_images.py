@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from pypdf import PdfReader
 
 import polarreports as pr
-from polarreports.layout.images import PLACEHOLDER_TEXT
+from polarreports.emit.images import PLACEHOLDER_TEXT
 from tests.conftest import pdf_lines
 
 COLORS = ("red", "green", "blue")

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 import polarreports as pr
-from polarreports.output.compile import compile_document
+from polarreports.typeset.compile import compile_document
 from tests.conftest import pdf_pages
 
 

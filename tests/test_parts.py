@@ -14,12 +14,13 @@ from polars.testing import assert_frame_equal
 
 import polarreports as pr
 from polarreports.api import plan_report
-from polarreports.data import bandstream, parts
-from polarreports.data.bandstream import BandStreamWriter
-from polarreports.data.parts import split_level, split_rows
-from polarreports.data.reach import split_level_of
-from polarreports.data.stream import StreamData, collect_stream, raw_values
-from polarreports.layout.typst_source import band_indices
+from polarreports.compute import parts
+from polarreports.compute.parts import split_level, split_rows
+from polarreports.compute.reach import split_level_of
+from polarreports.emit.typst_source import band_indices
+from polarreports.stream import bandstream
+from polarreports.stream.bandstream import BandStreamWriter
+from polarreports.stream.collect import StreamData, collect_stream, raw_values
 from tests.conftest import pdf_pages
 
 ROOT = Path(__file__).resolve().parent.parent

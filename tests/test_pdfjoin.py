@@ -12,9 +12,8 @@ import pypdf
 import pytest
 
 import polarreports as pr
-from polarreports.layout.navigation import outline_entries
-from polarreports.output.compile import compile_document
-from polarreports.output.pdfjoin import PdfJoin, PdfStructureError
+from polarreports.typeset.compile import compile_document
+from polarreports.typeset.pdfjoin import PdfJoin, PdfStructureError, outline_entries
 from tests.conftest import pdf_pages
 
 TRICKY_TITLE = r"Q1 0 R (1 0 R) \ stream"  # a reference, parentheses and a keyword inside a string

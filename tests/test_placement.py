@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.output.compile import compile_document
+from polarreports.typeset.compile import compile_document
 from tests.conftest import ROOT, pdf_lines, pdf_pages
 
 MM = 72 / 25.4

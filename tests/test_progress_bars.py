@@ -12,7 +12,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.control import Progress
-from polarreports.progress import NotebookBar, TextBar, in_notebook
+from polarreports.output.progress import NotebookBar, TextBar, in_notebook
 
 
 class FakeHandle:

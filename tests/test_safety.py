@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polarreports as pr
-from polarreports.output.compile import FONTS_DIR
+from polarreports.typeset.compile import FONTS_DIR
 from tests.conftest import pdf_lines
 
 REPORT = pr.Report(

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.output.compile import compile_document
+from polarreports.typeset.compile import compile_document
 from tests.conftest import pdf_lines, pdf_pages
 
 DPI = 100

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
@@ -257,7 +257,7 @@ def _sort_key(value: Any) -> Any:
 
 
 class Report(_Model):
-    """A banded report definition."""
+    """A banded report definition: data only (``polarreports.Report`` adds ``render``)."""
 
     name: str
     title: str = ""
@@ -308,14 +308,14 @@ class Report(_Model):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "definition") -> Report:
+    def from_dict(cls, data: Any, *, source: str = "definition") -> Self:
         try:
             return cls.model_validate(data)
         except ValidationError as error:
             raise DefinitionError(_describe_validation_error(error, source)) from None
 
     @classmethod
-    def from_yaml(cls, text: str, *, source: str = "definition") -> Report:
+    def from_yaml(cls, text: str, *, source: str = "definition") -> Self:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
@@ -324,7 +324,7 @@ class Report(_Model):
         return cls.from_dict(data, source=source)
 
     @classmethod
-    def from_json(cls, text: str, *, source: str = "definition") -> Report:
+    def from_json(cls, text: str, *, source: str = "definition") -> Self:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
@@ -340,18 +340,12 @@ class Report(_Model):
         schema["title"] = "polarreports report definition"
         return schema
 
-    def render(self, data: Any, /, **params: Any) -> Any:
-        """Render this report over ``data`` (LazyFrame, DataFrame or a file path).
 
-        See :func:`polarreports.render`.
-        """
-        from polarreports.api import render
-
-        return render(self, data, **params)
+R = TypeVar("R", bound=Report)
 
 
-def load(path: str | Path) -> Report:
-    """Read a report definition from a YAML or JSON file.
+def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[assignment]
+    """Read a report definition from a YAML or JSON file, as a ``report_type``.
 
     >>> import polarreports as pr
     >>> pr.load("examples/sales_by_region.yaml").name
@@ -364,13 +358,13 @@ def load(path: str | Path) -> Report:
         msg = f"cannot read the definition {path}: {error.strerror}"
         raise DefinitionError(msg) from None
     if path.suffix.lower() == ".json":
-        report = Report.from_json(text, source=str(path))
+        report = report_type.from_json(text, source=str(path))
     else:
-        report = Report.from_yaml(text, source=str(path))
+        report = report_type.from_yaml(text, source=str(path))
     return _resolve_images(report, path.parent.resolve())
 
 
-def _resolve_images(report: Report, folder: Path) -> Report:
+def _resolve_images(report: R, folder: Path) -> R:
     """Make image paths and image folders relative to the definition file's folder absolute;
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
@@ -389,7 +383,7 @@ def _resolve_images(report: Report, folder: Path) -> Report:
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    return Report.model_validate(data)
+    return type(report).model_validate(data)
 
 
 def _describe_validation_error(error: ValidationError, source: str) -> str:

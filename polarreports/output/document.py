@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from polarreports.control import RenderControl, logger
+from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import RenderError
-from polarreports.layout.typst_source import TypstSource
-from polarreports.output.compile import OutputFormat
-from polarreports.output.typeset import ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.compile import OutputFormat
+from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "write_atomically"]
 

@@ -20,14 +20,13 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.data.images import static_issue
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import PlanError
-from polarreports.layout.navigation import link_url, outlined
-from polarreports.layout.placement import placement_issues
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
+from polarreports.plan.geometry import placement_issues
+from polarreports.plan.images import static_issue
 from polarreports.plan.model import (
     PAGE_BANDS,
     REPORT_BANDS,
@@ -40,6 +39,7 @@ from polarreports.plan.model import (
     Scope,
     VariablePlan,
 )
+from polarreports.plan.navigation import link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver
 

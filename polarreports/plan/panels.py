@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from polarreports.layout.placement import GUTTER_PT, cell_widths, column_width, is_placed
+from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width, is_placed
 from polarreports.plan.model import BandPlan, ReportPlan
 
 __all__ = ["panel_plans"]

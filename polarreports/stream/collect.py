@@ -7,7 +7,7 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 
     >>> import polarreports as pr
     >>> from polarreports.api import plan_report
-    >>> from polarreports.layout.typst_source import band_indices
+    >>> from polarreports.emit.typst_source import band_indices
     >>> report = pr.load("examples/sales_by_region.yaml")
     >>> plan, scopes = plan_report(report, pr.sample.sales_data(50))
     >>> stream = collect_stream(plan, scopes, band_indices(plan))
@@ -24,19 +24,19 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.charts import alt_text, render_charts
-from polarreports.data import parts
-from polarreports.data.bandstream import BandStream, BandStreamWriter
-from polarreports.data.images import ImageAssets, resolve_column_images
-from polarreports.data.pages import PageRows, page_rows_query
-from polarreports.data.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
-from polarreports.data.scopes import ROW_INDEX, Scopes
+from polarreports.charts.vega import alt_text, render_charts
+from polarreports.compute import parts
+from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.overflow import overflow_text
+from polarreports.compute.pages import PageRows, page_rows_query
+from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
+from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
-from polarreports.formatting import default_pattern, format_expr
-from polarreports.layout.overflow import overflow_text
-from polarreports.layout.placement import TALL, cell_widths, column_width, long_values
-from polarreports.layout.styles import look_samples
+from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
+from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.stream.bandstream import BandStream, BandStreamWriter
+from polarreports.stream.samples import look_samples
 from polarreports.units import to_points
 
 __all__ = ["StreamData", "collect_stream", "formatted_cells"]

@@ -1,17 +1,16 @@
 """Charts: Vega-Lite specifications over data aggregated by Polars, rendered to SVG by
 vl-convert, and embedded in the page as vector graphics (their text stays text).
 
-A chart never sees raw rows: ``aggregation`` groups the band's rows by the chart's dimensions
-(dates bucketed, numbers binned) and computes its measures, so a chart over 10M rows sends
-Vega only its few hundred points. Rendering is cached by the hash of the specification and the
-data, and runs on every core.
+A chart never sees raw rows: ``compute.charts.aggregation`` groups the band's rows by the
+chart's dimensions and computes its measures, so a chart over 10M rows sends Vega only its few
+hundred points. This module is the seam to vl-convert: rendering is cached by the hash of the
+specification and the data, and runs on every core.
 
-    >>> import polars as pl
     >>> from polarreports.definition.elements import Chart
-    >>> chart = Chart(spec={"mark": "bar"}, by=["region"], measures={"n": "count(*)"})
-    >>> frame = pl.LazyFrame({"region": ["b", "a", "b"]})
-    >>> aggregation(chart, frame, keys=[]).collect().to_dicts()
-    [{'region': 'a', 'n': 1}, {'region': 'b', 'n': 2}]
+    >>> chart = Chart(spec={"mark": "bar", "encoding": {"x": {"field": "n", "type": "quantitative"}}})
+    >>> svgs, counts = render_charts([(chart, "title", [{"n": 1}], 100.0, 60.0, 9.0)])
+    >>> svgs[0].startswith("<svg"), counts["charts"]
+    (True, 1)
 """
 
 from __future__ import annotations
@@ -20,18 +19,16 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from typing import Any
 
-import polars as pl
+from polarreports.definition.elements import Chart
+from polarreports.exceptions import ChartError
+from polarreports.resources import FONTS_DIR
 
-from polarreports.definition.elements import Chart, Dimension
-from polarreports.exceptions import RenderError
-from polarreports.plan.expressions import to_expr
-
-__all__ = ["ChartError", "aggregation", "alt_text", "chart_config", "render_charts"]
+__all__ = ["alt_text", "chart_config", "render_charts"]
 
 MEASURE_FONT = "sans-serif"
 """The font vl-convert measures text with. A named font costs vl-convert ~30 ms more per chart
@@ -39,39 +36,11 @@ MEASURE_FONT = "sans-serif"
 sans-serif (DejaVu Sans, shipped and slightly wider than Inter, so labels keep their room) and
 their text is then set in the report's font."""
 CHART_FONT = "Inter"
-BUCKETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 PALETTE = ["#1f3b5c", "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
 _CACHE: dict[str, str] = {}
 _CACHE_MAX = 2_048
 _LOCK = threading.Lock()
 _FONTS_REGISTERED = threading.Event()
-
-
-class ChartError(RenderError):
-    """Vega rejected a chart; names the band and chart and quotes Vega's message."""
-
-
-def _dimension(dimension: Dimension) -> pl.Expr:
-    column = pl.col(dimension.column)
-    if dimension.bucket is not None:
-        return column.dt.truncate(BUCKETS[dimension.bucket]).alias(dimension.column)
-    if dimension.bin is not None:
-        return ((column / dimension.bin).floor() * dimension.bin).alias(dimension.column)
-    return column
-
-
-def aggregation(
-    chart: Chart, rows: pl.LazyFrame, *, keys: Sequence[str], parameters: Iterable[str] = ()
-) -> pl.LazyFrame:
-    """The chart's points per group instance: ``rows`` grouped by ``keys`` (the band's group
-    keys) and the chart's dimensions, with its measures, sorted by the dimensions."""
-    dimensions = [_dimension(d) for d in chart.by]
-    names = [d.column for d in chart.by]
-    measures = [to_expr(expr, set(parameters)).alias(name) for name, expr in chart.measures.items()]
-    by = [*keys, *dimensions]
-    if not by:
-        return rows.select(measures)
-    return rows.group_by(by).agg(measures).sort([*keys, *names], nulls_last=True)
 
 
 def chart_config(font_size: float) -> dict[str, Any]:
@@ -162,8 +131,6 @@ def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
     if not _FONTS_REGISTERED.is_set():
         with _LOCK:
             if not _FONTS_REGISTERED.is_set():
-                from polarreports.output.compile import FONTS_DIR
-
                 vlc.register_font_directory(str(FONTS_DIR))
                 _FONTS_REGISTERED.set()
     svg = str(vlc.vegalite_to_svg(spec, config=config))
@@ -196,7 +163,7 @@ def render_charts(
                 return key, _placeholder(width, height, message)
             band = where.rsplit(".elements[", 1)[0]
             msg = f"Vega could not draw the chart {where}: {message}"
-            raise ChartError(msg, band=band, element=where, typst_message=message) from None
+            raise ChartError(msg, band=band, element=where, vega_message=message) from None
 
     rendered: dict[str, str] = {}
     if missing:

@@ -12,14 +12,12 @@ conditionally styled row costs Typst one dictionary lookup, not a computation.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from polarreports.definition.styles import SHIPPED_FONTS, parse_stroke
-from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.plan.model import BandPlan
 from polarreports.plan.styles import Look, Switch
 
 __all__ = [
@@ -28,7 +26,6 @@ __all__ = [
     "band_options",
     "box_options",
     "logo_asset",
-    "look_samples",
     "looks_table",
     "text_call",
     "text_options",
@@ -43,7 +40,7 @@ _SIDES = ("top", "bottom", "left", "right")
 
 
 def _string(text: str) -> str:
-    from polarreports.layout.typst_source import typst_string  # (typst_source imports this module)
+    from polarreports.emit.typst_source import typst_string  # (typst_source imports this module)
 
     return typst_string(text)
 
@@ -132,27 +129,3 @@ def logo_asset(path: Path) -> tuple[str, str]:
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
     name = f"assets/{digest}{path.suffix.lower()}"
     return name, f"image({_string('/' + name)}, height: {LOGO_HEIGHT})"
-
-
-def look_samples(plan: ReportPlan, band_index: dict[str, int], samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The measuring samples, plus for every band whose look varies per instance a pair of its
-    first instance in each look, both ways round: if any look changes the band's height (a
-    size, padding or font), the measuring pass sees a sample differ from its partner and the
-    report is typeset in one piece, so predicted page breaks never rely on a wrong height."""
-    extra: list[dict[str, Any]] = []
-    for band in plan.bands:
-        switches = band.styling.switches if band.styling else ()
-        if band.name not in band_index or not switches:
-            continue
-        k = band_index[band.name]
-        first = next((s for s in samples if s["k"] == k), None)
-        if first is None:
-            continue
-        at = len(band.data_cells)
-        for choice in range(max(len(s.looks) for s in switches)):
-            varied = copy.deepcopy(first)
-            for j, switch in enumerate(switches):
-                varied["c"][at + j] = str(min(choice, len(switch.looks) - 1))
-            if varied != first:
-                extra.extend([first, varied, varied, first])
-    return samples + extra

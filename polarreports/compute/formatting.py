@@ -82,7 +82,7 @@ Speed
 ``Decimal(18, 4)`` 0.15 s, a datetime with month names and zone names 0.21 s::
 
     python -c "import random, timeit, polars as pl; \
-    from polarreports.formatting import format_expr; \
+    from polarreports.compute.formatting import format_expr; \
     lf = pl.LazyFrame({'x': [random.gauss(0, 1e6) for _ in range(1_000_000)]}); \
     q = lf.select(format_expr(pl.col('x'), pl.Float64(), '#,##0.00')); \
     print(min(timeit.repeat(q.collect, number=1, repeat=5)))"

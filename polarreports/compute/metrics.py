@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 import struct
 from dataclasses import dataclass
-from pathlib import Path
+
+from polarreports.resources import FONTS_DIR
 
 __all__ = ["FontWidths", "font_widths", "text_font"]
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FALLBACKS = ("DejaVuSans.ttf", "DroidSansFallbackFull.ttf", "NanumGothic.ttf")
 """The fonts Typst falls back to, in order, for characters the report's font lacks."""
 UNKNOWN_ADVANCE = 1.0

@@ -30,7 +30,7 @@ import polars as pl
 
 from polarreports.definition.elements import Image
 from polarreports.definition.report import Report
-from polarreports.exceptions import DataError
+from polarreports.exceptions import AccessError, DataError
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 
 __all__ = [
@@ -57,10 +57,6 @@ class ImageAssets:
     files: dict[str, bytes] = field(default_factory=dict)
     names: dict[tuple[str, str | bytes], str] = field(default_factory=dict)
     """(cell ``where``, path or bytes) -> asset name (or ``MISSING``, or "")."""
-
-
-class ImageOutside(DataError):
-    """An image path leads outside the folders images may be read from."""
 
 
 def image_format(data: bytes) -> str | None:
@@ -100,10 +96,10 @@ def _outside(where: str, text: str, path: Path, dirs: list[Path]) -> str:
 
 def _read(text: str, where: str, dirs: list[Path]) -> bytes | None:
     """The bytes of the image file ``text`` (relative to the first allowed folder), or None if
-    it cannot be read; raises ``ImageOutside`` if it resolves outside the allowed folders."""
+    it cannot be read; raises ``AccessError`` if it resolves outside the allowed folders."""
     path = (dirs[0] / text).resolve()
     if not any(path.is_relative_to(folder) for folder in dirs):
-        raise ImageOutside(_outside(where, text, path, dirs))
+        raise AccessError(_outside(where, text, path, dirs))
     try:
         if path.stat().st_size > MAX_IMAGE_BYTES:
             return None
@@ -123,7 +119,7 @@ def static_issue(element: Image, where: str, report: Report, base_dir: Path) -> 
     """The problem of an image given by ``path`` or ``data``, for the plan, or None."""
     try:
         found = static_asset(element, where, report, base_dir)
-    except ImageOutside as error:
+    except AccessError as error:
         return str(error)
     if found is None and element.on_missing == "raise":
         return _missing(where, element.path or f"<{len(element.data or b''):,} bytes>")

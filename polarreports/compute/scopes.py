@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from polarreports.charts import aggregation
-from polarreports.data.images import column_issue
+from polarreports.compute.charts import aggregation
+from polarreports.compute.formatting import check_pattern
 from polarreports.exceptions import FormatError, PlanError
-from polarreports.formatting import check_pattern
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
 from polarreports.plan.expressions import ROW_INDEX, param_column
+from polarreports.plan.images import column_issue
 from polarreports.plan.model import BandPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from polarreports.data.pages import page_rows_query
-from polarreports.data.reach import least, split_level_of
-from polarreports.data.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
+from polarreports.compute.pages import page_rows_query
+from polarreports.compute.reach import least, split_level_of
+from polarreports.compute.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import running, total
 from polarreports.plan.model import ReportPlan, VariablePlan
@@ -371,7 +371,7 @@ def detail_batches(
 ) -> Iterator[tuple[int, int, pl.DataFrame]]:
     """Per part, its rows through ``query`` (the detail's raw values), in batches of row
     positions ``[start, end)`` of at most ``batch_rows``; each part's rows for the values per
-    page (:func:`~polarreports.data.pages.page_rows_query`) are added to ``page_rows``."""
+    page (:func:`~polarreports.compute.pages.page_rows_query`) are added to ``page_rows``."""
     assert scopes.base is not None
     for part in parts:
         rows = part_rows(plan, scopes.base, part)

@@ -20,20 +20,14 @@ import functools
 
 import polars as pl
 
+from polarreports.compute.metrics import UNKNOWN_ADVANCE, font_widths, text_font
 from polarreports.definition.elements import Element
-from polarreports.layout.metrics import UNKNOWN_ADVANCE, font_widths, text_font
 
-__all__ = ["ELLIPSIS", "clipped", "ellipsized", "one_line_box", "overflow_text"]
+__all__ = ["ELLIPSIS", "clipped", "ellipsized", "overflow_text"]
 
 ELLIPSIS = "…"
 NO_BREAK_SPACE = "\u00a0"
 WORD_JOINER = "\u2060"
-
-
-def one_line_box(width: str, body: str) -> str:
-    """A cell of one line's height that clips its content at its edges (Typst)."""
-    cap = font_widths(text_font(bold=False, italic=False)).cap_height
-    return f"box(width: {width}, height: {cap:.8f}em, clip: true, outset: (y: 0.3em), {body})"
 
 
 def clipped(text: pl.Expr) -> pl.Expr:

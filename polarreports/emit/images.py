@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polarreports.data.images import MISSING, static_asset
 from polarreports.definition.elements import Image
+from polarreports.plan.images import MISSING, static_asset
 from polarreports.plan.model import ReportPlan
 
 __all__ = ["IMAGE_PRELUDE", "PLACEHOLDER_TEXT", "column_image", "static_image"]

@@ -7,7 +7,7 @@ the document information and the outline (bookmarks) are written at the end. Mem
 chunk and an offset per object, whatever the page count; the same chunks give the same bytes.
 
     >>> import polarreports as pr
-    >>> from polarreports.output.compile import compile_document
+    >>> from polarreports.typeset.compile import compile_document
     >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100))
     >>> (chunk,) = compile_document(doc._source, doc.data_json)
     >>> import tempfile, pypdf; from pathlib import Path
@@ -29,9 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
-
-from polarreports.layout.navigation import outline_entries
+from typing import Any, BinaryIO
 
 __all__ = ["PdfJoin"]
 
@@ -322,3 +320,12 @@ def _coordinate(value: object) -> float | None:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+
+
+def outline_entries(items: Any, depth: int = 1) -> list[tuple[int, Any]]:
+    """A chunk outline's items (pikepdf ``OutlineItem``) in document order, with their depth."""
+    found = []
+    for item in items:
+        found.append((depth, item))
+        found.extend(outline_entries(item.children, depth + 1))
+    return found

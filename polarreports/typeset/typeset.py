@@ -35,14 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from polarreports.compute.pages import PageRows, band_pages
 from polarreports.control import RenderControl
-from polarreports.data.bandstream import BandStream
-from polarreports.data.pages import PageRows, band_pages
+from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import ResourceError
-from polarreports.layout.paginate import EPSILON, Pagination, paginate
-from polarreports.layout.typst_source import TypstSource
-from polarreports.output.compile import OutputFormat, compile_document, compile_in_worker, query_document
-from polarreports.output.pdfjoin import PdfJoin
+from polarreports.stream.bandstream import BandStream
+from polarreports.typeset.compile import OutputFormat, compile_document, compile_in_worker, query_document
+from polarreports.typeset.paginate import EPSILON, Pagination, paginate
+from polarreports.typeset.pdfjoin import PdfJoin
 
 if TYPE_CHECKING:
     import pikepdf

@@ -24,12 +24,12 @@ from typing import Any, Literal
 
 import typst
 
+from polarreports.emit.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
 from polarreports.exceptions import Cancelled, LayoutError, RenderError
-from polarreports.layout.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
+from polarreports.resources import FONTS_DIR
 
-__all__ = ["FONTS_DIR", "OutputFormat", "compile_document", "compile_in_worker", "query_document"]
+__all__ = ["OutputFormat", "compile_document", "compile_in_worker", "query_document"]
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 WORKER = Path(__file__).resolve().parent / "_worker.py"
 TYPST_PATH = str(Path(typst.__file__).resolve().parent.parent)
 """Where the typst package is imported from: the worker, started without ``site``, is told."""

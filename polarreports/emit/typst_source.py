@@ -19,12 +19,13 @@ import polars as pl
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
-from polarreports.layout import navigation, placement, styles
-from polarreports.layout.images import IMAGE_PRELUDE, column_image, static_image
-from polarreports.layout.overflow import one_line_box
-from polarreports.layout.panels import panel_plans
-from polarreports.layout.placement import TALL
+from polarreports.emit import navigation, styles
+from polarreports.emit.boxes import one_line_box, place
+from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
+from polarreports.plan import geometry as placement
+from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
+from polarreports.plan.panels import panel_plans
 from polarreports.plan.styles import BandStyling, Look
 
 __all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
@@ -252,7 +253,7 @@ class _Writer:
             index = indices.get(cell.where)
             if placed:
                 look = band_text.then(styling.elements[position]) if styling.elements else None
-                code = placement.place(cell.element, self.element(cell, index, gap=False, look=look, padding="0pt"))
+                code = place(cell.element, self.element(cell, index, gap=False, look=look, padding="0pt"))
                 if cell.where in shown_at:  # its print_when
                     code = f'if c.at({shown_at[cell.where]}) != "" {{ {code} }}'
                 self.line(f"  {code}", band.name, cell.where)

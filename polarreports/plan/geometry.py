@@ -32,7 +32,6 @@ __all__ = [
     "fit_factor",
     "fitted",
     "is_placed",
-    "place",
     "placed_height",
     "placement_issues",
     "tall_threshold",
@@ -133,11 +132,6 @@ def placement_issues(band: Band, name: str, page: PageSetup) -> list[str]:
                     "the margins).\nHint: make it smaller, or let the band grow (no height)."
                 )
     return issues
-
-
-def place(element: Element, box: str) -> str:
-    """An element's box at its declared position inside its band."""
-    return f"place(top + left, dx: {element.x}, dy: {element.y}, {box})"
 
 
 def cell_widths(elements: Sequence[Element], whole: float) -> list[float]:

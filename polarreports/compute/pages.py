@@ -10,8 +10,8 @@ with the rows, never with rows times pages.
     ...     bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x")]),
     ...         page_footer=pr.Band(elements=[pr.Aggregate(variable="n", show="page")])))
     >>> from polarreports.api import plan_report
-    >>> from polarreports.data.stream import collect_stream
-    >>> from polarreports.layout.typst_source import band_indices
+    >>> from polarreports.stream.collect import collect_stream
+    >>> from polarreports.emit.typst_source import band_indices
     >>> plan, scopes = plan_report(report, pl.DataFrame({"x": range(5)}))
     >>> stream = collect_stream(plan, scopes, band_indices(plan))
     >>> stream.pages.values(band_pages([0, 2], 5), total=2)   # two pages: rows 0-1, then 2-4
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from polarreports.data.scopes import ROW_INDEX
-from polarreports.formatting import default_pattern, format_expr
+from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.scopes import ROW_INDEX
 from polarreports.plan.calculations import total
 from polarreports.plan.model import PageSlot, ReportPlan
 

@@ -1,0 +1,58 @@
+"""Typst code for navigation: hidden headings (bookmarks, contents entries), links, the
+contents page. Which groups and links take part is decided in ``plan.navigation``.
+
+    >>> linked("x", 2).startswith("{ let url = c.at(2);")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from polarreports.definition.report import Report
+from polarreports.plan.model import BandPlan
+from polarreports.plan.navigation import heading_rank
+
+__all__ = ["TOC_END", "column_header_from", "heading", "linked", "table_of_contents"]
+
+TOC_END = "polarreports-toc-end"
+"""Label of a metadata element at the end of the contents pages."""
+
+
+def heading(report: Report, band: BandPlan, index: int) -> str:
+    """Typst code placing ``band``'s hidden heading, whose text is cell ``index``."""
+    flags = f"outlined: {'true' if report.table_of_contents else 'false'}, "
+    flags += f"bookmarked: {'true' if report.outline else 'false'}"
+    return f"heading(level: {heading_rank(report, band.level)}, {flags}, c.at({index}))"
+
+
+def linked(body: str, index: int) -> str:
+    """``body`` as a link to the URL in cell ``index`` ("" when the row has none)."""
+    # The URL is data, but link() takes a string as a URL only (never a label, a location or
+    # a file), and link_url() kept only http, https and mailto URLs.
+    underlined = f"underline(stroke: 0.4pt, offset: 1.5pt, {body})"
+    return f'{{ let url = c.at({index}); if url == "" {{ {body} }} else {{ link(url, {underlined}) }} }}'
+
+
+def column_header_from(report: Report) -> str:
+    """Typst condition (needs context): whether the page header shows the column header."""
+    if not report.table_of_contents:
+        return "local-page() > 1"
+    # not on the title and contents pages
+    last_page = "t.first().location().page()"
+    return f"local-page() > {{ let t = query(<{TOC_END}>); if t.len() == 0 {{ 1 }} else {{ {last_page} }} }}"
+
+
+def table_of_contents(report: Report, typst_string: Callable[[str], str]) -> str:
+    """Typst code of the contents page(s): a title, the groups nested by level with dotted
+    leaders and right-aligned page numbers (each entry links to its group), then a page break."""
+    if not report.table_of_contents:
+        return "none"
+    title = "Contents" if report.table_of_contents is True else str(report.table_of_contents)
+    return (
+        '{ block(below: 10pt, text(size: 1.4em, weight: "bold", ' + typst_string(title) + ")); "
+        "{ set block(spacing: 0.55em); "
+        "show outline.entry.where(level: 1): it => { v(0.35em); strong(it) }; "
+        "outline(title: none, target: heading, indent: 1.2em) }; "
+        f"[#metadata(none) <{TOC_END}>]; pagebreak(weak: true) }}"
+    )

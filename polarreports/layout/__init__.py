@@ -1,1 +1,0 @@
-"""Layout: the Typst source of a report."""
