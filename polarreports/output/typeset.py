@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from polarreports.control import RenderControl
+from polarreports.control import RenderControl, logger
 from polarreports.data.bandstream import BandStream
 from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
@@ -415,6 +415,12 @@ def _chunk_file(
     )
 
 
+def _one_piece_instead(stats: dict[str, Any], error: _Mispredicted) -> None:
+    """Say why the chunks gave way to one piece: in ``stats`` and, as time was lost, in a warning."""
+    stats["typeset"] = f"one piece ({error})"
+    logger.warning("typesetting in one piece, not in chunks: %s (the page breaks were mispredicted)", error)
+
+
 def _chunked(
     source: TypstSource,
     data: ReportData,
@@ -484,7 +490,7 @@ def _chunked(
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         if isinstance(error, _Mispredicted):
-            stats["typeset"] = f"one piece ({error})"
+            _one_piece_instead(stats, error)
             return None
         raise
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
@@ -565,6 +571,11 @@ def _with_page_values(
         if values.agree(marks) and last_page == pagination.total:
             stats["typeset"] = "one piece"
             return pages
+        logger.warning(
+            "typesetting again, in two passes: the page breaks were mispredicted (%s pages, %s predicted)",
+            last_page,
+            pagination.total,
+        )
     # The page of every band from a first pass, then the values they give.
     _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, in_worker=in_worker)
     if marks:
