@@ -7,7 +7,10 @@
     ├── ParameterError       a parameter value is missing, unknown or of the wrong type
     ├── FormatError          a format pattern cannot be understood; names the element
     ├── DataError            the data cannot be read
+    ├── OutputError          the output cannot be written there: a suffix polarreports does not
+    │                        write, a folder that cannot be written, a full disk
     └── RenderError          Typst failed; names the band and element that caused it
+        ├── LayoutError      a band cannot be laid out as declared (split: error, fixed height)
         ├── Cancelled        cancelled, or past its time limit
         └── ResourceError    cannot fit in the memory budget
 
@@ -28,6 +31,7 @@ __all__ = [
     "DefinitionError",
     "FormatError",
     "LayoutError",
+    "OutputError",
     "ParameterError",
     "PlanError",
     "PolarReportsError",
@@ -68,6 +72,12 @@ class FormatError(PolarReportsError):
 
 class DataError(PolarReportsError):
     """The report data cannot be read."""
+
+
+class OutputError(PolarReportsError):
+    """The output cannot be written where it was asked: the suffix is not one polarreports
+    writes, the folder is not writable (checked before any work), or writing failed (a full
+    disk)."""
 
 
 class RenderError(PolarReportsError):

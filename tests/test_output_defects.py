@@ -3,17 +3,29 @@ destination checks), the time limit after render, and SIGTERM (issues 11 and 12)
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import logging
+import os
 import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
 import polarreports as pr
+from polarreports import api
+from polarreports.cli import app
+from polarreports.output import document as document_module
 from polarreports.output import typeset
 from tests.conftest import EXAMPLE, pdf_pages
+
+runner = CliRunner()
 
 
 def regions_on_new_pages() -> pr.Report:
@@ -70,3 +82,137 @@ def test_a_fallback_to_one_piece_is_logged_with_its_reason(
     (record,) = [r for r in caplog.records if r.name == "polarreports" and r.levelno == logging.WARNING]
     assert "one piece, not in chunks: chunk 1 took" in record.getMessage()
     assert len(PdfReader(io.BytesIO(pdf)).pages) == document.page_count
+
+
+# -- output files: their mode, atomic writes, the destination checked first ----------------------
+
+SMALL = pr.load(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def few_orders() -> pl.DataFrame:
+    return pr.sample.sales_data(30)
+
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)], ids=["022", "077", "002"])
+def test_output_files_follow_the_umask(few_orders: pl.DataFrame, tmp_path: Path, mask: int, mode: int) -> None:
+    document = SMALL.render(few_orders)
+    with umask(mask):
+        written = [*document.save(tmp_path / "r.pdf"), *document.save(tmp_path / "r.svg")]
+    assert written
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in written} == {path.name: mode for path in written}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)  # no temporary left
+
+
+def test_every_file_the_cli_writes_follows_the_umask(tmp_path: Path) -> None:
+    data = tmp_path / "sales.parquet"
+    with umask(0o022):
+        assert runner.invoke(app, ["sample", "-o", str(data), "--rows", "30"]).exit_code == 0
+        assert runner.invoke(app, ["init", str(data), "-o", str(tmp_path / "r.yaml")]).exit_code == 0
+        result = runner.invoke(
+            app,
+            [
+                "render",
+                str(EXAMPLE),
+                "-d",
+                str(data),
+                "-o",
+                str(tmp_path / "r.pdf"),
+                "--typst",
+                str(tmp_path / "r.typ"),
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+    assert set(modes) >= {"sales.parquet", "r.yaml", "r.typ", "r.json", "r.pdf"}
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_a_bad_suffix_is_an_output_error_before_the_typesetting(
+    few_orders: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = SMALL.render(few_orders)
+    monkeypatch.setattr(document_module, "typeset", lambda *a, **k: pytest.fail("typeset before the check"))
+    with pytest.raises(
+        pr.OutputError,
+        match=r"'report\.pdff': the suffix \.pdff, use \.pdf, \.png or \.svg; did you mean 'report\.pdf'\?",
+    ):
+        document.save("report.pdff")
+    with pytest.raises(pr.OutputError, match=r"'report': no suffix, use \.pdf, \.png or \.svg$"):
+        document.save("report")
+    assert not isinstance(pr.OutputError("x"), pr.RenderError)  # not "Typst failed"
+
+
+def test_an_unwritable_destination_is_an_output_error_before_the_typesetting(
+    few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = SMALL.render(few_orders)
+    monkeypatch.setattr(document_module, "typeset", lambda *a, **k: pytest.fail("typeset before the check"))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    with pytest.raises(pr.OutputError, match=r"notes\.txt' is a file, not a folder"):
+        document.save(a_file / "sub" / "report.pdf")
+    (tmp_path / "folder.pdf").mkdir()
+    with pytest.raises(pr.OutputError, match=r"folder\.pdf': it is a folder; give a file name in it"):
+        document.save(tmp_path / "folder.pdf")
+    if Path("/sys/kernel").is_dir():  # a folder even root cannot create files in
+        with pytest.raises(
+            pr.OutputError, match=r"cannot create files in the folder '/sys/kernel' \(permission denied\)"
+        ):
+            document.save("/sys/kernel/report.pdf")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
+def test_a_read_only_folder_is_an_output_error(few_orders: pl.DataFrame, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(pr.OutputError, match=r"cannot create files in the folder .*locked' \(permission denied\)"):
+        SMALL.render(few_orders).save(locked / "report.pdf")
+
+
+def test_a_full_disk_is_an_output_error_and_leaves_the_old_file(
+    few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"the previous report")
+
+    def disk_full(handle: int, content: bytes | Path) -> None:
+        os.write(handle, b"%PDF-1.7 and then")
+        os.close(handle)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(document_module, "_copy_into", disk_full)
+    with pytest.raises(pr.OutputError) as raised:
+        SMALL.render(few_orders).save(target)
+    assert str(raised.value) == f"cannot write {str(target)!r}: no space left on device"
+    assert target.read_bytes() == b"the previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
+
+
+def test_the_cli_checks_the_output_before_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "sales.parquet"
+    pr.sample.write_sales_data(data, 30)
+    monkeypatch.setattr(api, "render", lambda *a, **k: pytest.fail("rendered before the check"))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    for output, typst, message in [
+        (tmp_path / "r.docx", None, "the suffix .docx, use .pdf, .png or .svg"),
+        (a_file / "r.pdf", None, "notes.txt' is a file, not a folder"),
+        (tmp_path / "r.pdf", a_file / "r.typ", "notes.txt' is a file, not a folder"),
+        (tmp_path / "r.pdf", tmp_path / "r.json", "its data goes to the same path with .json"),
+    ]:
+        arguments = ["render", str(EXAMPLE), "-d", str(data), "-o", str(output)]
+        result = runner.invoke(app, arguments + (["--typst", str(typst)] if typst else []))
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: "), result.output
+        assert result.output.count("\n") == 1, result.output
+        assert message in result.output
