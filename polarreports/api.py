@@ -94,9 +94,11 @@ def render(
     Other keyword arguments are the report's parameters. The data work happens here;
     typesetting happens when the document is saved or its ``pdf`` is read. ``progress`` is
     called with a :class:`Progress` at each phase (``True``: a progress bar, in a notebook's
-    output or on standard error); ``cancel`` (a :class:`CancelToken`) and
-    ``timeout`` (seconds, counted from this call) stop the render, data work and typesetting
-    alike, within a second, with :class:`~polarreports.Cancelled`. ``memory_budget_mb`` bounds
+    output or on standard error); ``cancel`` (a :class:`CancelToken`) and ``timeout`` stop the
+    render, data work and typesetting alike, within a second, with
+    :class:`~polarreports.Cancelled`. ``timeout`` is the seconds of work the render may take:
+    this call's, plus the typesetting and writing when the document is saved or its ``pdf``
+    read; not the time the document waits in between. ``memory_budget_mb`` bounds
     the memory of this process and its Typst worker processes together (chunks get smaller to
     fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
     """
@@ -143,4 +145,5 @@ def render(
         timings["plan_s"],
         timings["data_s"],
     )
+    control.pause()  # the time limit counts the render's work, not the time its document waits
     return Document(source, data, stats, control)

@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -56,8 +57,22 @@ class CancelToken:
 
 
 class RenderControl:
-    """What a render checks as it goes (a progress callback, a cancel token, a deadline) and
-    the resources it may use (a memory budget, a number of worker processes)."""
+    """What a render checks as it goes (a progress callback, a cancel token, a time limit) and
+    the resources it may use (a memory budget, a number of worker processes).
+
+    The time limit (``timeout``) bounds the render's own work: its clock runs from the start
+    of ``render()`` until it hands over the document (:meth:`pause`), then only inside
+    :meth:`working` (the typesetting and writing, when the document is saved or its PDF
+    read), not while the document waits between them.
+
+    >>> control = RenderControl(timeout=0.05)
+    >>> control.pause()  # the data work is done
+    >>> time.sleep(0.1); control.stop_reason() is None  # waiting: not counted
+    True
+    >>> with control.working():
+    ...     time.sleep(0.1); control.stop_reason()
+    'the render ran past its time limit'
+    """
 
     def __init__(
         self,
@@ -74,7 +89,51 @@ class RenderControl:
         self.workers = workers
         """Typst worker processes at once (default: one per core)."""
         self.cancel = cancel or CancelToken()
-        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.timeout = timeout
+        """Seconds of work the render may take, or None."""
+        self._spent = 0.0
+        """Seconds of work done before the clock last stopped."""
+        self._since: float | None = time.monotonic()
+        """When the clock last started, if it runs: from the render's start ..."""
+        self._depth = 1
+        """... as if in a ``working`` block, which ``pause`` ends."""
+        self._rendering = True
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._since = time.monotonic()
+            self._depth += 1
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._since is not None:
+                self._spent += time.monotonic() - self._since
+                self._since = None
+
+    def pause(self) -> None:
+        """Stop the clock as ``render()`` hands over its document: the time it waits to be
+        saved is not the render's work."""
+        if self._rendering:
+            self._rendering = False
+            self._stop()
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Count the time spent in this block against the time limit (blocks may nest, or run
+        on several threads at once: that time is counted once)."""
+        self._start()
+        try:
+            yield
+        finally:
+            self._stop()
+
+    def elapsed(self) -> float:
+        """Seconds of work so far (the time limit's clock)."""
+        with self._lock:
+            return self._spent + (time.monotonic() - self._since if self._since is not None else 0.0)
 
     def report(self, phase: str, done: int = 0, total: int | None = None, unit: str = "") -> None:
         self.check()
@@ -87,19 +146,19 @@ class RenderControl:
         """Why the render must stop now, or None."""
         if self.cancel.cancelled:
             return "the render was cancelled"
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.timeout is not None and self.elapsed() > self.timeout:
             return "the render ran past its time limit"
         return None
 
     def check(self) -> None:
-        """Raise ``Cancelled`` if the render was cancelled or is past its deadline."""
+        """Raise ``Cancelled`` if the render was cancelled or is past its time limit."""
         reason = self.stop_reason()
         if reason is not None:
             raise Cancelled(reason)
 
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
-        deadline or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
+        time limit or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
         finishes in the background and its result is dropped). ``poll`` is called on this
         thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}

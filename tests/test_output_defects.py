@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,3 +217,35 @@ def test_the_cli_checks_the_output_before_rendering(tmp_path: Path, monkeypatch:
         assert result.output.startswith("error: "), result.output
         assert result.output.count("\n") == 1, result.output
         assert message in result.output
+
+
+# -- the time limit counts the render's work, not the time its document waits --------------------
+
+
+def test_a_document_saved_after_the_timeout_is_not_cancelled(few_orders: pl.DataFrame, tmp_path: Path) -> None:
+    _ = SMALL.render(few_orders).pdf  # fonts loaded: the timed render below is quick
+    document = SMALL.render(few_orders, timeout=1)
+    time.sleep(1.5)
+    (written,) = document.save(tmp_path / "r.pdf")
+    assert written.read_bytes().startswith(b"%PDF")
+
+
+def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
+    few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    begin = time.monotonic()
+    document = SMALL.render(few_orders, timeout=1)
+    left = 1 - (time.monotonic() - begin)  # of the time limit, after the data work
+    time.sleep(1.5)
+
+    def slow_compile(*args: object, **kwargs: object) -> list[bytes]:
+        while True:  # a typesetting that would never end, checking its time as the workers do
+            document._control.check()
+            time.sleep(0.01)
+
+    monkeypatch.setattr(typeset, "compile_document", slow_compile)
+    start = time.monotonic()
+    with pytest.raises(pr.Cancelled, match="time limit"):
+        document.save(tmp_path / "r.pdf")
+    assert left - 0.1 < time.monotonic() - start < left + 0.5
+    assert not list(tmp_path.iterdir())

@@ -144,7 +144,8 @@ class Document:
 
     def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
         start = time.perf_counter()
-        result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
+        with self._control.working():  # the time limit's clock runs
+            result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
         sizes = [result.stat().st_size] if isinstance(result, Path) else [len(page) for page in result]
         self.stats[f"{format}_bytes"] = sum(sizes)
@@ -221,10 +222,11 @@ class Document:
             targets = [
                 target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)
             ]
-        self._control.report("writing", 0, len(targets), "files")  # the last moment a cancel stops it
-        for page, page_path in zip(pages, targets, strict=True):
-            write_atomically(page_path, page)
-        self._control.report("writing", len(targets), len(targets), "files")
+        with self._control.working():
+            self._control.report("writing", 0, len(targets), "files")  # the last moment a cancel stops it
+            for page, page_path in zip(pages, targets, strict=True):
+                write_atomically(page_path, page)
+            self._control.report("writing", len(targets), len(targets), "files")
         return targets
 
     def __repr__(self) -> str:
