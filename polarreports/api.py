@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger
+from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
@@ -107,6 +107,7 @@ def render(
     control = RenderControl(
         progress=progress or None, cancel=cancel, timeout=timeout, memory_budget_mb=memory_budget_mb, workers=workers
     )
+    sweep_now_and_then()  # what renders killed outright left in the temporary folder
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")

@@ -12,19 +12,41 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from polarreports.exceptions import Cancelled
 
-__all__ = ["CancelToken", "Progress", "ProgressRelay", "RenderControl"]
+__all__ = [
+    "CancelToken",
+    "Progress",
+    "ProgressRelay",
+    "RenderControl",
+    "sweep_now_and_then",
+    "sweep_stale_temp",
+    "temp_prefix",
+]
 
 logger = logging.getLogger("polarreports")
 T = TypeVar("T")
 POLL_SECONDS = 0.02
+TEMP_PREFIX = "polarreports-"
+STALE_SECONDS = 24 * 3600.0
+"""A temporary entry of a render untouched this long, whose process is gone, was left by a kill."""
+_KINDS = ("", "pdf-", "bands-")
+_OURS = re.compile(rf"{re.escape(TEMP_PREFIX)}(\d+)-(?:pdf-|bands-)?[a-z0-9_]{{8}}(?:\.jsonl)?")
+"""The names ``tempfile`` gives with ``temp_prefix``: the pid, a kind, 8 random characters."""
+SWEEP_EVERY_SECONDS = 3600.0
+_sweep = {"last": float("-inf")}
+_sweep_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -204,3 +226,74 @@ class ProgressRelay:
         if latest is not None and latest != self._reported:
             self._reported = latest
             self._control.report(self._phase, latest[0], latest[1], self._unit)
+
+
+def temp_prefix(kind: str = "") -> str:
+    """The name prefix of the temporary files and folders of this process's renders,
+    ``polarreports-<pid>-<kind>`` (``pdf-``, ``bands-`` or none; ``tempfile`` adds 8 random
+    characters): the process id tells a later sweep whether the owner lives."""
+    assert kind in _KINDS
+    return f"{TEMP_PREFIX}{os.getpid()}-{kind}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: alive
+        return True
+    return True
+
+
+def sweep_stale_temp(folder: Path | None = None, *, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove what a render killed outright (SIGKILL, an out-of-memory kill) left in the
+    temporary folder: this user's entries named as :func:`temp_prefix` names them (and no
+    other: not a folder someone called ``polarreports-2024``), untouched for ``older_than``
+    seconds, whose process (its id is in the name) has ended. Returns what was removed.
+
+    One ``scandir`` of the folder; a stat of the entries so named only.
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed: list[Path] = []
+    now = time.time()
+    uid = os.getuid() if hasattr(os, "getuid") else None  # only this user's entries
+    try:
+        with os.scandir(folder) as listing:
+            entries = [entry for entry in listing if entry.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        owner = _OURS.fullmatch(entry.name)
+        if owner is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if (uid is not None and info.st_uid != uid) or now - info.st_mtime < older_than:
+            continue
+        if _alive(int(owner.group(1))):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        logger.info("removed %d temporary entries left by ended renders in %s", len(removed), folder)
+    return removed
+
+
+def sweep_now_and_then() -> None:
+    """``sweep_stale_temp`` at a render's start: at the first render of a process, then at
+    most once an hour (so that a render costs no more than a clock reading for it)."""
+    now = time.monotonic()
+    if now - _sweep["last"] < SWEEP_EVERY_SECONDS or not _sweep_lock.acquire(blocking=False):
+        return
+    try:
+        _sweep["last"] = now
+        sweep_stale_temp()
+    finally:
+        _sweep_lock.release()

@@ -9,7 +9,11 @@ import io
 import logging
 import os
 import re
+import signal
 import stat
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +24,12 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 import polarreports as pr
-from polarreports import api
+from polarreports import api, control
 from polarreports.cli import app
 from polarreports.output import document as document_module
 from polarreports.output import typeset
-from tests.conftest import EXAMPLE, pdf_pages
+from tests.conftest import EXAMPLE, ROOT, pdf_pages
+from tests.test_control import worker_processes
 
 runner = CliRunner()
 
@@ -249,3 +254,75 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
         document.save(tmp_path / "r.pdf")
     assert left - 0.1 < time.monotonic() - start < left + 0.5
     assert not list(tmp_path.iterdir())
+
+
+# -- SIGTERM, and what a killed render leaves ----------------------------------------------------
+
+
+def test_sigterm_stops_the_cli_like_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "sales.parquet"
+    pr.sample.write_sales_data(data, 30_000)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    out = tmp_path / "report.pdf"
+    command = [sys.executable, "-m", "polarreports.cli", "render", str(EXAMPLE), "-d", str(data), "-o", str(out)]
+    environment = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        deadline = time.monotonic() + 60
+        while not worker_processes() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the chunks are being typeset
+        assert worker_processes(), "no Typst worker started"
+        time.sleep(0.3)
+        terminated = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+        assert time.monotonic() - terminated < 1.0
+    assert process.returncode == 128 + signal.SIGTERM == 143
+    assert stderr == "error: stopped by SIGTERM\n"
+    time.sleep(0.1)
+    assert worker_processes() == []
+    assert list(temp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.parquet", "tmp"]
+
+
+def test_the_first_render_sweeps_what_killed_renders_left(
+    few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead = int(ended.stdout)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    entries = {
+        f"polarreports-{dead}-abcd_123": ("folder", True),  # left by a killed render: removed
+        f"polarreports-{dead}-bands-x1y2z3w4.jsonl": ("file", True),
+        f"polarreports-{dead}-pdf-k9m8n7p6": ("link", True),  # the link goes, not what it points to
+        f"polarreports-{os.getpid()}-pdf-a1b2c3d4": ("folder", False),  # its process lives (a kept document)
+        f"polarreports-{dead}-reports": ("folder", False),  # not a name polarreports gives: someone's
+        "polarreports-pdf-oldnames": ("folder", False),  # nor this (no process id: whose is it?)
+        "unrelated": ("folder", False),
+    }
+    old = time.time() - 2 * 24 * 3600
+    for name, (kind, _) in entries.items():
+        path = temp / name
+        if kind == "folder":
+            path.mkdir()
+            (path / "report.typ").write_text("")
+        elif kind == "file":
+            path.write_text("")
+        else:
+            path.symlink_to(outside)
+        os.utime(path, (old, old), follow_symlinks=False)
+    (temp / f"polarreports-{dead}-y0ung123").mkdir()  # a day has not passed: kept
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setitem(control._sweep, "last", float("-inf"))  # as in a fresh process
+    SMALL.render(few_orders)
+    kept = {name for name, (_, removed) in entries.items() if not removed} | {f"polarreports-{dead}-y0ung123"}
+    assert {p.name for p in temp.iterdir()} == kept
+    assert (outside / "keep.txt").exists()
+    SMALL.render(few_orders)  # later renders do not sweep again (for an hour)
+    assert control._sweep["last"] > time.monotonic() - 60

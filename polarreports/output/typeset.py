@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from polarreports.control import RenderControl, logger
+from polarreports.control import RenderControl, logger, temp_prefix
 from polarreports.data.bandstream import BandStream
 from polarreports.data.pages import PageRows, band_pages
 from polarreports.exceptions import ResourceError
@@ -458,7 +458,7 @@ def _chunked(
     used_workers = min(workers, len(jobs))
     chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
-    folder = Path(tempfile.mkdtemp(prefix="polarreports-pdf-")) if format == "pdf" else None
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-"))) if format == "pdf" else None
     joined = PdfJoin(folder / "report.pdf") if folder is not None else None
 
     def check_and_join(i: int, result: tuple[list[bytes], dict[str, Any]]) -> None:
