@@ -19,7 +19,7 @@ import polars as pl
 
 from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import to_lazyframe
-from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger
+from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
 from polarreports.exceptions import DataError, RenderOptionError
@@ -189,9 +189,11 @@ def render(
     a parameter named like a render option must go in ``params``. The data work happens here;
     typesetting happens when the document is saved or its ``pdf`` is read. ``progress`` is
     called with a :class:`Progress` at each phase (``True``: a progress bar, in a notebook's
-    output or on standard error); ``cancel`` (a :class:`CancelToken`) and
-    ``timeout`` (seconds, counted from this call) stop the render, data work and typesetting
-    alike, within a second, with :class:`~polarreports.Cancelled`. ``memory_budget_mb`` bounds
+    output or on standard error); ``cancel`` (a :class:`CancelToken`) and ``timeout`` stop the
+    render, data work and typesetting alike, within a second, with
+    :class:`~polarreports.Cancelled`. ``timeout`` is the seconds of work the render may take:
+    this call's, plus the typesetting and writing when the document is saved or its ``pdf``
+    read; not the time the document waits in between. ``memory_budget_mb`` bounds
     the memory of this process and its Typst worker processes together (chunks get smaller to
     fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
     """
@@ -202,6 +204,7 @@ def render(
     control = RenderControl(
         progress=progress or None, cancel=cancel, timeout=timeout, memory_budget_mb=memory_budget_mb, workers=workers
     )
+    sweep_now_and_then()  # what renders killed outright left in the temporary folder
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
@@ -240,4 +243,5 @@ def render(
         timings["plan_s"],
         timings["data_s"],
     )
+    control.pause()  # the time limit counts the render's work, not the time its document waits
     return Document(source, data, stats, control)

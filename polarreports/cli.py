@@ -4,16 +4,21 @@
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
-Bad input exits with status 2 and a one-line error; ``--debug`` shows the traceback.
+Bad input exits with status 2 and a one-line error; ``--debug`` shows the traceback. A render
+stopped by Ctrl-C (SIGINT) or SIGTERM ends its workers, removes its temporary files and exits
+with 128 + the signal's number: 130 or 143.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import polars as pl
@@ -22,7 +27,7 @@ from rich.console import Console
 
 from polarreports.api import Report, load
 from polarreports.control import Progress
-from polarreports.exceptions import DataError, PolarReportsError
+from polarreports.exceptions import DataError, OutputError, PolarReportsError
 
 app = typer.Typer(
     name="polarreports",
@@ -39,6 +44,47 @@ def _fail(error: BaseException) -> None:
         raise error
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(code=2)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it stops a render the same way."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """Within this block, SIGTERM stops the work as Ctrl-C does (the workers are ended, the
+    temporary files removed), once: a second SIGTERM during the clean-up is ignored."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(interrupt: KeyboardInterrupt) -> None:
+    """Exit with 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM) and one line."""
+    if _state["debug"]:
+        raise interrupt
+    number = signal.SIGTERM if isinstance(interrupt, _Terminated) else signal.SIGINT
+    typer.echo(f"error: stopped by {number.name}", err=True)
+    raise typer.Exit(code=128 + number.value)
+
+
+def _check_outputs(*paths: Path) -> None:
+    """Before any work: each path can be written (its folder is, or can be made, and is writable)."""
+    from polarreports.output.document import check_writable
+
+    for path in paths:
+        check_writable(path)
 
 
 def _parse_params(values: list[str]) -> dict[str, Any]:
@@ -100,9 +146,15 @@ def render(
 ) -> None:
     """Render a report to PDF, PNG or SVG."""
     from polarreports.api import render as render_report
+    from polarreports.output.document import output_format, write_atomically
 
-    with _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+    with _sigterm_as_ctrl_c(), _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
         try:
+            output_format(output)  # the output is checked before any work
+            if typst is not None and typst.suffix.lower() == ".json":
+                msg = f"--typst {typst}: its data goes to the same path with .json; give a .typ path"
+                raise OutputError(msg)
+            _check_outputs(output, *([typst] if typst is not None else []))
             report = load(definition)
             document = render_report(
                 report,
@@ -113,11 +165,14 @@ def render(
                 **_parse_params(param or []),
             )
             if typst is not None:
-                typst.write_text(document.to_typst(), encoding="utf-8")
-                (typst.with_suffix(".json")).write_bytes(document.data_json)
+                write_atomically(typst, document.to_typst())
+                write_atomically(typst.with_suffix(".json"), document.data_json)
             written = document.save(output)
         except PolarReportsError as error:
             _fail(error)
+            return
+        except KeyboardInterrupt as interrupt:
+            _stopped(interrupt)
             return
     pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
     typer.echo(
@@ -151,15 +206,17 @@ def init(
 ) -> None:
     """Write a starting definition that lists every column of a data file, ready to render."""
     from polarreports.compute.source import to_lazyframe
+    from polarreports.output.document import write_atomically
     from polarreports.scaffold import scaffold
 
     try:
+        _check_outputs(output)
         schema = to_lazyframe(data).collect_schema()
+        report = scaffold(schema, name=data.stem)
+        write_atomically(output, report.to_yaml())
     except PolarReportsError as error:
         _fail(error)
         return
-    report = scaffold(schema, name=data.stem)
-    output.write_text(report.to_yaml(), encoding="utf-8")
     typer.echo(f"wrote {output}: {len(schema)} columns")
 
 
@@ -170,10 +227,18 @@ def sample(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Write the bundled sample sales data set."""
+    from polarreports.control import temp_prefix
+    from polarreports.output.document import write_atomically
     from polarreports.sample import write_sales_data
 
-    path = write_sales_data(output, rows, seed=seed)
-    typer.echo(f"wrote {path}: {rows} rows")
+    try:
+        _check_outputs(output)
+        with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
+            write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
+    except PolarReportsError as error:
+        _fail(error)
+        return
+    typer.echo(f"wrote {output}: {rows} rows")
 
 
 def run() -> None:

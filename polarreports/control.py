@@ -10,20 +10,43 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from polarreports.exceptions import Cancelled
 
-__all__ = ["CancelToken", "Progress", "ProgressRelay", "RenderControl"]
+__all__ = [
+    "CancelToken",
+    "Progress",
+    "ProgressRelay",
+    "RenderControl",
+    "sweep_now_and_then",
+    "sweep_stale_temp",
+    "temp_prefix",
+]
 
 logger = logging.getLogger("polarreports")
 T = TypeVar("T")
 POLL_SECONDS = 0.02
+TEMP_PREFIX = "polarreports-"
+STALE_SECONDS = 24 * 3600.0
+"""A temporary entry of a render untouched this long, whose process is gone, was left by a kill."""
+_KINDS = ("", "pdf-", "bands-")
+_OURS = re.compile(rf"{re.escape(TEMP_PREFIX)}(\d+)-(?:pdf-|bands-)?[a-z0-9_]{{8}}(?:\.jsonl)?")
+"""The names ``tempfile`` gives with ``temp_prefix``: the pid, a kind, 8 random characters."""
+SWEEP_EVERY_SECONDS = 3600.0
+_sweep = {"last": float("-inf")}
+_sweep_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -56,8 +79,22 @@ class CancelToken:
 
 
 class RenderControl:
-    """What a render checks as it goes (a progress callback, a cancel token, a deadline) and
-    the resources it may use (a memory budget, a number of worker processes)."""
+    """What a render checks as it goes (a progress callback, a cancel token, a time limit) and
+    the resources it may use (a memory budget, a number of worker processes).
+
+    The time limit (``timeout``) bounds the render's own work: its clock runs from the start
+    of ``render()`` until it hands over the document (:meth:`pause`), then only inside
+    :meth:`working` (the typesetting and writing, when the document is saved or its PDF
+    read), not while the document waits between them.
+
+    >>> control = RenderControl(timeout=0.05)
+    >>> control.pause()  # the data work is done
+    >>> time.sleep(0.1); control.stop_reason() is None  # waiting: not counted
+    True
+    >>> with control.working():
+    ...     time.sleep(0.1); control.stop_reason()
+    'the render ran past its time limit'
+    """
 
     def __init__(
         self,
@@ -74,7 +111,51 @@ class RenderControl:
         self.workers = workers
         """Typst worker processes at once (default: one per core)."""
         self.cancel = cancel or CancelToken()
-        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.timeout = timeout
+        """Seconds of work the render may take, or None."""
+        self._spent = 0.0
+        """Seconds of work done before the clock last stopped."""
+        self._since: float | None = time.monotonic()
+        """When the clock last started, if it runs: from the render's start ..."""
+        self._depth = 1
+        """... as if in a ``working`` block, which ``pause`` ends."""
+        self._rendering = True
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._since = time.monotonic()
+            self._depth += 1
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._since is not None:
+                self._spent += time.monotonic() - self._since
+                self._since = None
+
+    def pause(self) -> None:
+        """Stop the clock as ``render()`` hands over its document: the time it waits to be
+        saved is not the render's work."""
+        if self._rendering:
+            self._rendering = False
+            self._stop()
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Count the time spent in this block against the time limit (blocks may nest, or run
+        on several threads at once: that time is counted once)."""
+        self._start()
+        try:
+            yield
+        finally:
+            self._stop()
+
+    def elapsed(self) -> float:
+        """Seconds of work so far (the time limit's clock)."""
+        with self._lock:
+            return self._spent + (time.monotonic() - self._since if self._since is not None else 0.0)
 
     def report(self, phase: str, done: int = 0, total: int | None = None, unit: str = "") -> None:
         self.check()
@@ -87,19 +168,19 @@ class RenderControl:
         """Why the render must stop now, or None."""
         if self.cancel.cancelled:
             return "the render was cancelled"
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.timeout is not None and self.elapsed() > self.timeout:
             return "the render ran past its time limit"
         return None
 
     def check(self) -> None:
-        """Raise ``Cancelled`` if the render was cancelled or is past its deadline."""
+        """Raise ``Cancelled`` if the render was cancelled or is past its time limit."""
         reason = self.stop_reason()
         if reason is not None:
             raise Cancelled(reason)
 
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
-        deadline or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
+        time limit or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
         finishes in the background and its result is dropped). ``poll`` is called on this
         thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}
@@ -145,3 +226,74 @@ class ProgressRelay:
         if latest is not None and latest != self._reported:
             self._reported = latest
             self._control.report(self._phase, latest[0], latest[1], self._unit)
+
+
+def temp_prefix(kind: str = "") -> str:
+    """The name prefix of the temporary files and folders of this process's renders,
+    ``polarreports-<pid>-<kind>`` (``pdf-``, ``bands-`` or none; ``tempfile`` adds 8 random
+    characters): the process id tells a later sweep whether the owner lives."""
+    assert kind in _KINDS
+    return f"{TEMP_PREFIX}{os.getpid()}-{kind}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: alive
+        return True
+    return True
+
+
+def sweep_stale_temp(folder: Path | None = None, *, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove what a render killed outright (SIGKILL, an out-of-memory kill) left in the
+    temporary folder: this user's entries named as :func:`temp_prefix` names them (and no
+    other: not a folder someone called ``polarreports-2024``), untouched for ``older_than``
+    seconds, whose process (its id is in the name) has ended. Returns what was removed.
+
+    One ``scandir`` of the folder; a stat of the entries so named only.
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed: list[Path] = []
+    now = time.time()
+    uid = os.getuid() if hasattr(os, "getuid") else None  # only this user's entries
+    try:
+        with os.scandir(folder) as listing:
+            entries = [entry for entry in listing if entry.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        owner = _OURS.fullmatch(entry.name)
+        if owner is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if (uid is not None and info.st_uid != uid) or now - info.st_mtime < older_than:
+            continue
+        if _alive(int(owner.group(1))):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        logger.info("removed %d temporary entries left by ended renders in %s", len(removed), folder)
+    return removed
+
+
+def sweep_now_and_then() -> None:
+    """``sweep_stale_temp`` at a render's start: at the first render of a process, then at
+    most once an hour (so that a render costs no more than a clock reading for it)."""
+    now = time.monotonic()
+    if now - _sweep["last"] < SWEEP_EVERY_SECONDS or not _sweep_lock.acquire(blocking=False):
+        return
+    try:
+        _sweep["last"] = now
+        sweep_stale_temp()
+    finally:
+        _sweep_lock.release()

@@ -11,6 +11,8 @@
     │   └── AccessError      a file the definition names lies outside the allowed folders
     ├── RenderError          Typst failed; names the band and element that caused it
     │   └── LayoutError      the bands cannot be laid out as declared (split: error, ...)
+    ├── OutputError          the output cannot be written there: a suffix polarreports does not
+    │                        write, a folder that cannot be written, a full disk
     ├── ChartError           Vega rejected a chart; names the band and chart
     ├── Cancelled            cancelled, or past its time limit (nothing was written)
     └── ResourceError        the render cannot fit in its memory budget
@@ -34,6 +36,7 @@ __all__ = [
     "DefinitionError",
     "FormatError",
     "LayoutError",
+    "OutputError",
     "ParameterError",
     "PlanError",
     "PolarReportsError",
@@ -84,6 +87,12 @@ class DataError(PolarReportsError):
 class AccessError(DataError):
     """A file the definition names (an image, the logo) lies outside the folders it may be
     read from, or is not a regular file."""
+
+
+class OutputError(PolarReportsError):
+    """The output cannot be written where it was asked: the suffix is not one polarreports
+    writes, the folder is not writable (checked before any work), or writing failed (a full
+    disk)."""
 
 
 class RenderError(PolarReportsError):

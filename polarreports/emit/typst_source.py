@@ -83,8 +83,9 @@ def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: b
     nor where a group header is printed again at the top of a page."""
     unless = " and not continued" if continued else ""
     before, after = [], []
-    if band.break_before:
-        before.append(f"if not measuring{unless} {{ pagebreak(weak: true) }}")
+    if band.break_before:  # not before the report's first band: the title and column header stay with it
+        first = " and not first" if band.scope != "report" else ""
+        before.append(f"if not measuring{unless}{first} {{ pagebreak(weak: true) }}")
     if breaking:  # b: a page break decided ahead of Typst (keep-together, minimum space)
         before.append("if b and not measuring { pagebreak(weak: true) }")
     if band.kind == "group_footer" and group is not None and group.footer_position == "page_bottom":
@@ -291,7 +292,8 @@ class _Writer:
     def band_function(self, band: BandPlan, function: str) -> None:
         """``#let band-i(c, ...)``: the band as a block, ``c`` its cells' display strings. A
         band of the stream also takes ``m`` (report the page it lands on), ``b`` (start a new
-        page) and ``continued`` (printed again on a continuation page)."""
+        page), ``continued`` (printed again on a continuation page) and ``first`` (the report's
+        first band, which a page break before would part from the title)."""
         styling = band.styling or BandStyling(Look(), None, (), ())
         group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
         reprinted = group is not None and group.reprint_header
@@ -307,7 +309,12 @@ class _Writer:
         continued = reprinted and band.kind == "group_header"
         named = [
             name
-            for name, used in (("m: none", marked), ("b: false", breaking), ("continued: false", continued))
+            for name, used in (
+                ("m: none", marked),
+                ("b: false", breaking),
+                ("continued: false", continued),
+                ("first: false", stream and band.break_before),
+            )
             if used
         ]
         before, after = _around(band, group, continued=continued, breaking=breaking)
@@ -406,7 +413,8 @@ class _Writer:
             grid = f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
             tall = f"block({', '.join(options)}, {grid})"
             if band.break_before:
-                tall = f"{{ if not measuring {{ pagebreak(weak: true) }}; {tall} }}"
+                first = 'args.named().at("first", default: false)'
+                tall = f"{{ if not measuring and not {first} {{ pagebreak(weak: true) }}; {tall} }}"
         self.line(f"#let {function}-tall(c, ..args) = {tall}", band.name)
         if report_band:
             data_cells = band.data_cells
@@ -561,13 +569,7 @@ class _Writer:
         else:
             self.line(f"      {self._opening(opening)}")
         self.line("    }")
-        if self.plan.has_page_values or self._asks_for_room():
-            # Some bands get named arguments: report your page (m), break the page before (b).
-            self.line("    for r in data.rows {")
-            self.line('      if "x" in r { bands.at(r.k)(r.c, ..r.x) } else { bands.at(r.k)(r.c) }')
-            self.line("    }")
-        else:
-            self.line("    for r in data.rows { bands.at(r.k)(r.c) }")
+        self._rows()
         self.line('    if data.at("last", default: true) {')
         self.line(f"      {report_band('summary')}")
         self.line("    }")
@@ -575,6 +577,32 @@ class _Writer:
         self.line("    context [#metadata((page: here().page(), y: here().position().y.pt())) <polarreports-end>]")
         self.line("  }")
         self.line("}")
+
+    def _rows(self) -> None:
+        """The loop over the chunk's bands. A new page before the report's first band would
+        leave the title and column header alone on page 1 (a weak page break counts them as
+        content), so that band starts none, as in JasperReports (whose filler marks the page new
+        after the page header, so a group that starts a new page does not break before its first)."""
+        rows = "data.rows"
+        opens_page = [band.break_before for band in stream_kinds(self.plan)]
+        if any(opens_page):
+            rows = "rows"
+            self.line(f"    let opens-page = ({''.join(f'{str(b).lower()}, ' for b in opens_page)})")
+            self.line("    let rows = data.rows")
+            self.line('    if data.at("first", default: true) and rows.len() > 0 {')
+            self.line("      let r = rows.remove(0)")
+            self.line('      let x = r.at("x", default: (:))')
+            self.line(
+                "      if opens-page.at(r.k) { bands.at(r.k)(r.c, ..x, first: true) } else { bands.at(r.k)(r.c, ..x) }"
+            )
+            self.line("    }")
+        if self.plan.has_page_values or self._asks_for_room():
+            # Some bands get named arguments: report your page (m), break the page before (b).
+            self.line(f"    for r in {rows} {{")
+            self.line('      if "x" in r { bands.at(r.k)(r.c, ..r.x) } else { bands.at(r.k)(r.c) }')
+            self.line("    }")
+        else:
+            self.line(f"    for r in {rows} {{ bands.at(r.k)(r.c) }}")
 
     def _asks_for_room(self) -> bool:
         return any(group.keep_together or group.min_space is not None for group in self.plan.report.groups)

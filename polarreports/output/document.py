@@ -8,11 +8,12 @@ True
 
 from __future__ import annotations
 
+import difflib
 import html
 import io
 import os
+import secrets
 import shutil
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -20,30 +21,98 @@ from typing import Any
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
-from polarreports.exceptions import RenderError
+from polarreports.exceptions import OutputError, RenderError
 from polarreports.typeset.compile import OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
-__all__ = ["Document", "write_atomically"]
+__all__ = ["Document", "check_writable", "output_format", "write_atomically"]
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
 
 
-def write_atomically(path: Path, content: bytes | Path) -> None:
-    """Write ``content`` (bytes, or a file's content) to ``path`` through a temporary file in
-    the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def output_format(path: Path) -> OutputFormat:
+    """The format ``path``'s suffix asks for: PDF, PNG or SVG; ``OutputError`` for another."""
+    suffix = path.suffix.lower()
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
+    close = difflib.get_close_matches(suffix, list(_SUFFIXES), n=1, cutoff=0.5) if suffix else []
+    hint = f"; did you mean {path.with_suffix(close[0]).name!r}?" if close else ""
+    found = f"the suffix {path.suffix}" if suffix else "no suffix"
+    msg = f"cannot save {str(path)!r}: {found}, use .pdf, .png or .svg{hint}"
+    raise OutputError(msg) from None
+
+
+def _reason(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]
+
+
+def _new_file(folder: Path, name: str) -> tuple[int, Path]:
+    """A new empty file beside ``name`` in ``folder`` (hidden, with a random suffix), made with
+    the mode any new file gets (0666 less the umask: 0644 under umask 022), unlike ``mkstemp``,
+    whose files are 0600 whatever the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temporary = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    msg = f"no free temporary name for {name} in {folder}"
+    raise FileExistsError(msg)
+
+
+def check_writable(path: Path) -> None:
+    """``OutputError`` unless a file can be written at ``path``: it is not a folder, and its
+    folder (or, where that is still to be made, the nearest one that exists) is a folder this
+    process can create files in (tried, with an empty file removed at once)."""
+    if path.is_dir():
+        msg = f"cannot save {str(path)!r}: it is a folder; give a file name in it, such as {str(path / 'report.pdf')!r}"
+        raise OutputError(msg)
+    folder = path.parent
+    existing = next((f for f in (folder, *folder.parents) if os.path.lexists(f)), Path.cwd())
+    if not existing.is_dir():
+        msg = f"cannot save {str(path)!r}: {str(existing)!r} is a file, not a folder"
+        raise OutputError(msg)
     try:
-        with os.fdopen(handle, "wb") as file:
-            if isinstance(content, Path):
-                with content.open("rb") as source:
-                    shutil.copyfileobj(source, file, 1 << 20)
-            else:
-                file.write(content)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        handle, probe = _new_file(existing, path.name)
+    except OSError as error:
+        msg = f"cannot save {str(path)!r}: cannot create files in the folder {str(existing)!r} ({_reason(error)})"
+        raise OutputError(msg) from None
+    os.close(handle)
+    probe.unlink(missing_ok=True)
+
+
+def _copy_into(handle: int, content: bytes | Path) -> None:
+    """Write ``content`` (bytes, or a file's content) to the open file ``handle``, and close it."""
+    with os.fdopen(handle, "wb") as file:
+        if isinstance(content, Path):
+            with content.open("rb") as source:
+                shutil.copyfileobj(source, file, 1 << 20)
+        else:
+            file.write(content)
+
+
+def write_atomically(path: Path, content: bytes | str | Path) -> None:
+    """Write ``content`` (bytes, text as UTF-8, or a file's content) to ``path`` through a
+    temporary file in the same folder and a rename, so that ``path`` is never a partial file.
+    The file gets the mode any new file gets (the umask's). Missing folders are made. An OS
+    error (a full disk, a folder that cannot be written) is an ``OutputError``, and nothing is left."""
+    data = content.encode() if isinstance(content, str) else content
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = _new_file(path.parent, path.name)
+    except OSError as error:
+        msg = f"cannot write {str(path)!r}: {_reason(error)}"
+        raise OutputError(msg) from None
+    try:
+        _copy_into(handle, data)
+        temporary.replace(path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            msg = f"cannot write {str(path)!r}: {_reason(error)}"
+            raise OutputError(msg) from None
         raise
 
 
@@ -75,7 +144,8 @@ class Document:
 
     def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
         start = time.perf_counter()
-        result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
+        with self._control.working():  # the time limit's clock runs
+            result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
         sizes = [result.stat().st_size] if isinstance(result, Path) else [len(page) for page in result]
         self.stats[f"{format}_bytes"] = sum(sizes)
@@ -138,13 +208,12 @@ class Document:
         """Write the document; the suffix picks PDF, PNG or SVG.
 
         A multi-page PNG or SVG becomes numbered files (``report-01.png``, ...). Files are
-        written atomically: a failed render leaves nothing behind. Returns the paths written.
+        written atomically: a failed render leaves nothing behind. The suffix and the folder are
+        checked before any typesetting (``OutputError``). Returns the paths written.
         """
         target = Path(path)
-        format = _SUFFIXES.get(target.suffix.lower())
-        if format is None:
-            msg = f"cannot save as {target.suffix or 'a file without suffix'}: use .pdf, .png or .svg"
-            raise RenderError(msg)
+        format = output_format(target)  # checked before the typesetting, as is the folder
+        check_writable(target)
         pages: list[bytes | Path] = [self._pdf_source()] if format == "pdf" else [*self._compile(format, ppi)]
         if len(pages) == 1:
             targets = [target]
@@ -153,10 +222,11 @@ class Document:
             targets = [
                 target.with_name(f"{target.stem}-{i:0{digits}d}{target.suffix}") for i in range(1, len(pages) + 1)
             ]
-        self._control.report("writing", 0, len(targets), "files")  # the last moment a cancel stops it
-        for page, page_path in zip(pages, targets, strict=True):
-            write_atomically(page_path, page)
-        self._control.report("writing", len(targets), len(targets), "files")
+        with self._control.working():
+            self._control.report("writing", 0, len(targets), "files")  # the last moment a cancel stops it
+            for page, page_path in zip(pages, targets, strict=True):
+                write_atomically(page_path, page)
+            self._control.report("writing", len(targets), len(targets), "files")
         return targets
 
     def __repr__(self) -> str:

@@ -23,6 +23,8 @@ from typing import BinaryIO
 
 import polars as pl
 
+from polarreports.control import temp_prefix
+
 __all__ = ["SPILL_BYTES", "BandStream", "BandStreamWriter"]
 
 SPILL_BYTES = 16 * 2**20
@@ -64,7 +66,7 @@ class _SpillFile:
     """JSON lines in a temporary file (removed with this object), and where each line starts."""
 
     def __init__(self) -> None:
-        handle, name = tempfile.mkstemp(prefix="polarreports-bands-", suffix=".jsonl")
+        handle, name = tempfile.mkstemp(prefix=temp_prefix("bands-"), suffix=".jsonl")
         self.path = Path(name)
         self._out: BinaryIO | None = os.fdopen(handle, "wb")
         self.offsets = array("Q", [0])

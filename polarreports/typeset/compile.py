@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import typst
 
+from polarreports.control import temp_prefix
 from polarreports.emit.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
 from polarreports.exceptions import Cancelled, LayoutError, RenderError
 from polarreports.resources import FONTS_DIR
@@ -85,7 +86,7 @@ def query_document(
     source: TypstSource, data_json: bytes, *selectors: str, format: OutputFormat = "pdf", ppi: float = 144.0
 ) -> tuple[list[bytes], list[list[Any]]]:
     """Compile in this process, and read the metadata values each of ``selectors`` labels."""
-    with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:
         main = _prepare(Path(folder), source, data_json)
         compiler = typst.Compiler(input=str(main), root=folder, font_paths=_fonts())
         try:
@@ -125,7 +126,7 @@ def compile_in_worker(
     The process is ended, and ``Cancelled`` raised, as soon as ``stop()`` gives a reason
     (polled every 20 ms).
     """
-    with tempfile.TemporaryDirectory(prefix="polarreports-") as folder:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:
         root = Path(folder)
         _prepare(root, source, data_json() if callable(data_json) else data_json)
         tags = "tagged" if source.tagged else "untagged"

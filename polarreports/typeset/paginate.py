@@ -85,7 +85,9 @@ def paginate(
     """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists).
 
     A band whose kind has ``breaks_before`` starts a new page, as do the band after one whose
-    kind has ``breaks_after`` and every band in ``breaks_at``; band ``i`` starts a new page
+    kind has ``breaks_after`` and every band in ``breaks_at``; but never the first band, which
+    follows the title and column header on page 1 (nor does the Typst code break there: a page
+    of them alone would be wasted). Band ``i`` starts a new page
     unless ``needs[i]`` points are left. With ``title_page``, the title has page 1 to itself;
     with ``summary_page``, the summary starts a page of its own. A page of ``columns`` columns
     holds that many slots of ``body`` height, filled in turn; ``first_page_used`` (the title,
@@ -93,6 +95,9 @@ def paginate(
 
     >>> paginate([0] * 7, heights=[10.0], spacing=[0.0], sticky=[False], body=20.0, columns=2).starts
     [0, 4]
+    >>> paginate([1, 0, 1, 0], heights=[1.0, 1.0], spacing=[0.0, 0.0], sticky=[False, True], body=20.0,
+    ...          first_page_used=5.0, breaks_before=[False, True]).starts  # a group on a new page each
+    [0, 2]
     """
     count = len(kinds)
     before = [bool(breaks_before[kind]) if kind < len(breaks_before) else False for kind in range(len(heights))]

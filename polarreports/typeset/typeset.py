@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polarreports.compute.pages import PageRows, band_pages
-from polarreports.control import RenderControl
+from polarreports.control import RenderControl, logger, temp_prefix
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import ResourceError
 from polarreports.stream.bandstream import BandStream
@@ -415,6 +415,12 @@ def _chunk_file(
     )
 
 
+def _one_piece_instead(stats: dict[str, Any], error: _Mispredicted) -> None:
+    """Say why the chunks gave way to one piece: in ``stats`` and, as time was lost, in a warning."""
+    stats["typeset"] = f"one piece ({error})"
+    logger.warning("typesetting in one piece, not in chunks: %s (the page breaks were mispredicted)", error)
+
+
 def _chunked(
     source: TypstSource,
     data: ReportData,
@@ -452,7 +458,7 @@ def _chunked(
     used_workers = min(workers, len(jobs))
     chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
-    folder = Path(tempfile.mkdtemp(prefix="polarreports-pdf-")) if format == "pdf" else None
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-"))) if format == "pdf" else None
     joined = PdfJoin(folder / "report.pdf") if folder is not None else None
 
     def check_and_join(i: int, result: tuple[list[bytes], dict[str, Any]]) -> None:
@@ -484,7 +490,7 @@ def _chunked(
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         if isinstance(error, _Mispredicted):
-            stats["typeset"] = f"one piece ({error})"
+            _one_piece_instead(stats, error)
             return None
         raise
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
@@ -565,6 +571,11 @@ def _with_page_values(
         if values.agree(marks) and last_page == pagination.total:
             stats["typeset"] = "one piece"
             return pages
+        logger.warning(
+            "typesetting again, in two passes: the page breaks were mispredicted (%s pages, %s predicted)",
+            last_page,
+            pagination.total,
+        )
     # The page of every band from a first pass, then the values they give.
     _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, in_worker=in_worker)
     if marks:
