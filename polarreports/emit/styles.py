@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from polarreports.definition.styles import SHIPPED_FONTS, parse_stroke
+from polarreports.emit.escape import typst_string
 from polarreports.plan.model import BandPlan
 from polarreports.plan.styles import Look, Switch
 
@@ -39,19 +40,13 @@ LOGO_HEIGHT = "11mm"
 _SIDES = ("top", "bottom", "left", "right")
 
 
-def _string(text: str) -> str:
-    from polarreports.emit.typst_source import typst_string  # (typst_source imports this module)
-
-    return typst_string(text)
-
-
 def text_options(look: Look) -> list[str]:
     """The ``text()`` arguments of a look's text settings (none for an empty look)."""
     options = []
     if look.font is not None:
         # the chosen family first, the shipped ones after it for characters it lacks
         fonts = [look.font, *(f for f in SHIPPED_FONTS if f != look.font)]
-        options.append(f"font: ({', '.join(_string(f) for f in fonts)})")
+        options.append(f"font: ({', '.join(typst_string(f) for f in fonts)})")
     if look.bold is not None:
         options.append('weight: "bold"' if look.bold else 'weight: "regular"')
     if look.italic is not None:
@@ -59,13 +54,13 @@ def text_options(look: Look) -> list[str]:
     if look.size is not None:
         options.append(f"size: {look.size}pt")
     if look.color is not None:
-        options.append(f"fill: rgb({_string(look.color)})")
+        options.append(f"fill: rgb({typst_string(look.color)})")
     return options
 
 
 def _stroke(text: str) -> str:
     width, color = parse_stroke(text)
-    return f"{width:g}pt + {'rgb(' + _string(color) + ')' if color else 'luma(110)'}"
+    return f"{width:g}pt + {'rgb(' + typst_string(color) + ')' if color else 'luma(110)'}"
 
 
 def _strokes(look: Look) -> str | None:
@@ -83,7 +78,7 @@ def band_options(band: BandPlan, look: Look, gutter: str) -> list[str]:
     if definition.space_after != "0pt":
         options.append(f"below: {definition.space_after}")
     if look.fill:
-        options.append(f"fill: rgb({_string(look.fill)})")
+        options.append(f"fill: rgb({typst_string(look.fill)})")
     strokes = _strokes(look)
     if strokes:
         options.append(f"stroke: {strokes}")
@@ -95,7 +90,7 @@ def box_options(look: Look, padding: str, gutter: str) -> str:
     reaches out to the cell's edges without changing the layout)."""
     options = []
     if look.fill:
-        options.append(f"fill: rgb({_string(look.fill)})")
+        options.append(f"fill: rgb({typst_string(look.fill)})")
     strokes = _strokes(look)
     if strokes:
         options.append(f"stroke: {strokes}")
@@ -128,4 +123,4 @@ def logo_asset(path: Path) -> tuple[str, str]:
     path: it is safe to pass to ``image()``) and the Typst code that shows it."""
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
     name = f"assets/{digest}{path.suffix.lower()}"
-    return name, f"image({_string('/' + name)}, height: {LOGO_HEIGHT})"
+    return name, f"image({typst_string('/' + name)}, height: {LOGO_HEIGHT})"

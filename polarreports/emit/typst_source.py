@@ -2,10 +2,13 @@
 
 Values from the data never appear in the source: the stream and the report-scope strings are
 read with ``json("/data.json")`` and shown as strings, so no value can change the document.
-Text from the definition (labels, the title) is written as code-mode string literals.
+Text from the definition (labels, the title, names in comments) goes through ``emit.escape``.
 
-    >>> typst_string('say "hi" #x')
-    '"say \\\\"hi\\\\" #x"'
+    >>> import polarreports as pr
+    >>> from polarreports.api import plan_report
+    >>> plan, scopes = plan_report(pr.load("examples/sales_by_region.yaml"), pr.sample.sales_data(10))
+    >>> emit_typst(plan, scopes.dtypes).source.splitlines()[0]
+    '// polarreports: report "sales_by_region"; generated, the data is read from /data.json'
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
+from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
@@ -37,22 +41,6 @@ FONTS = SHIPPED_FONTS
 """Typst falls back through them, in this order, for characters the first lacks."""
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
-
-
-def typst_string(text: str) -> str:
-    """A Typst string literal whose value is exactly ``text``."""
-    out = ['"']
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(f"\\u{{{ord(char):x}}}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
 
 
 @dataclass
@@ -300,7 +288,7 @@ class _Writer:
         threshold = placement.tall_threshold(band, self.plan.report.page)
         # a report band checks its values itself; the stream's very long ones come as another kind
         flow = f"{function}-flow" if threshold is not None and band.scope == "report" else function
-        self.line(f"// {band.name}", band.name)
+        self.line(comment(band.name), band.name)
         options, prefix = self._band_looks(band, styling, function)
         if band.band.keep_together and not any(o.startswith("height:") for o in options):
             options.append("breakable: false")
