@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
 
-__all__ = ["Report", "load", "plan_report", "render", "validate"]
+__all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
 RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params")
 """The keywords of :func:`render` that are not report parameters."""
@@ -163,11 +164,59 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`validate` found: the report fits the data, with the parameter values it
+    would use and the type of every value it would show.
+
+    >>> import polarreports as pr
+    >>> found = pr.validate(pr.load("examples/sales_by_region.yaml"), pr.sample.sales_data(10))
+    >>> found.groups, found.parameters["year"]
+    (('region', 'customer'), None)
+    >>> found.values["bands.detail.elements[0] (field 'order_date')"]
+    'Date'
+    """
+
+    report: str
+    """The report's name."""
+    parameters: dict[str, Any]
+    """Every parameter's value, given or default."""
+    groups: tuple[str, ...]
+    """The group levels, outermost first."""
+    variables: dict[str, str]
+    """Each variable's calculation."""
+    bands: tuple[str, ...]
+    """Where each band of the report is in the definition."""
+    values: dict[str, str]
+    """The Polars type of the value each element shows, by its place in the definition."""
+
+    def __str__(self) -> str:
+        width = max((len(place) for place in self.values), default=0)
+        lines = [
+            f"report {self.report!r}: ok",
+            f"  groups: {', '.join(self.groups) or '(none)'}",
+            f"  variables: {', '.join(f'{k} ({v})' for k, v in self.variables.items()) or '(none)'}",
+            f"  parameters: {', '.join(f'{k}={v!r}' for k, v in self.parameters.items()) or '(none)'}",
+            f"  {len(self.bands)} bands, {len(self.values)} values:",
+            *(f"    {place:<{width}}  {dtype}" for place, dtype in self.values.items()),
+        ]
+        return "\n".join(lines)
+
+
 def validate(
     report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
-) -> ReportPlan:
-    """Raise a ``PlanError`` listing every problem of ``report`` over ``data``; reads no rows."""
-    return plan_report(report, data, **report_parameters(report, params, parameters))[0]
+) -> Validation:
+    """Check ``report`` against ``data``'s columns and types without reading a row: a
+    ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
+    plan, scopes = plan_report(report, data, **report_parameters(report, params, parameters))
+    return Validation(
+        report=report.name,
+        parameters=dict(plan.parameters),
+        groups=tuple(group.name for group in plan.groups),
+        variables={variable.name: variable.calculation for variable in plan.variables},
+        bands=tuple(band.name for band in plan.bands),
+        values={where: str(dtype) for where, dtype in scopes.dtypes.items()},
+    )
 
 
 def render(

@@ -186,11 +186,11 @@ def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, pa
     from polarreports.api import validate as validate_report
 
     try:
-        validate_report(load(definition), data, **_parse_params(param or []))
+        found = validate_report(load(definition), data, **_parse_params(param or []))
     except PolarReportsError as error:
         _fail(error)
         return
-    typer.echo(f"{definition}: ok")
+    typer.echo(f"{definition}: {found}")
 
 
 @app.command()
