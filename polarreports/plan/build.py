@@ -30,6 +30,7 @@ from polarreports.plan.images import static_issue
 from polarreports.plan.model import (
     PAGE_BANDS,
     REPORT_BANDS,
+    BandKind,
     BandPlan,
     Cell,
     ChartPlan,
@@ -267,7 +268,7 @@ class _Builder:
             self._zebra_keys(groups),
         )
         return BandPlan(
-            kind,
+            BandKind(kind),
             name,
             band,
             scope,

@@ -10,6 +10,7 @@ Scopes (which frame a band's values come from):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,22 +20,58 @@ from polarreports.definition.elements import Element
 from polarreports.definition.report import Band, Report
 from polarreports.plan.styles import BandStyling
 
-__all__ = ["BandPlan", "Cell", "CellRole", "ChartPlan", "GroupLevel", "PageSlot", "ReportPlan", "Scope", "VariablePlan"]
+__all__ = [
+    "BandKind",
+    "BandPlan",
+    "Cell",
+    "CellRole",
+    "ChartPlan",
+    "GroupLevel",
+    "PageSlot",
+    "ReportPlan",
+    "Scope",
+    "VariablePlan",
+]
 
 Scope = Literal["rows", "group", "report"]
 CellRole = Literal["value", "image", "outline", "link", "when", "off"]
+
+
+class BandKind(StrEnum):
+    """What a band is; equal to its name in a definition (``BandKind.DETAIL == "detail"``)."""
+
+    TITLE = "title"
+    PAGE_HEADER = "page_header"
+    COLUMN_HEADER = "column_header"
+    GROUP_HEADER = "group_header"
+    DETAIL = "detail"
+    GROUP_FOOTER = "group_footer"
+    COLUMN_FOOTER = "column_footer"
+    PAGE_FOOTER = "page_footer"
+    LAST_PAGE_FOOTER = "last_page_footer"
+    SUMMARY = "summary"
+    NO_DATA = "no_data"
+    BACKGROUND = "background"
+
+
 REPORT_BANDS = (
-    "title",
-    "page_header",
-    "column_header",
-    "column_footer",
-    "page_footer",
-    "last_page_footer",
-    "summary",
-    "no_data",
-    "background",
+    BandKind.TITLE,
+    BandKind.PAGE_HEADER,
+    BandKind.COLUMN_HEADER,
+    BandKind.COLUMN_FOOTER,
+    BandKind.PAGE_FOOTER,
+    BandKind.LAST_PAGE_FOOTER,
+    BandKind.SUMMARY,
+    BandKind.NO_DATA,
+    BandKind.BACKGROUND,
 )
-PAGE_BANDS = ("page_header", "column_header", "column_footer", "page_footer", "last_page_footer")
+PAGE_BANDS = (
+    BandKind.PAGE_HEADER,
+    BandKind.COLUMN_HEADER,
+    BandKind.COLUMN_FOOTER,
+    BandKind.PAGE_FOOTER,
+    BandKind.LAST_PAGE_FOOTER,
+)
 """Bands printed on every page: the only ones that can show values per page."""
 PageValue = Literal["page", "brought_forward", "carried_forward", "page_in_group", "pages_in_group"]
 
@@ -68,9 +105,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class BandPlan:
-    kind: str
-    """title, page_header, column_header, detail, column_footer, page_footer, summary, no_data,
-    group_header or group_footer."""
+    kind: BandKind
     name: str
     """Where the band is in the definition, such as 'bands.detail' or "groups[0] 'region'.footer"."""
     band: Band

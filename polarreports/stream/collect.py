@@ -356,7 +356,7 @@ def collect_stream(
     images = ImageAssets()
     row_count = int(frames.report["__rows"].item())
     static = {
-        band.kind: _format(
+        str(band.kind): _format(
             plan,
             scopes,
             band,
