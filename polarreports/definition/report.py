@@ -21,6 +21,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic import Field as PydField
@@ -295,6 +296,12 @@ class Report(_Model):
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as plain data, leaving out everything that has its default value."""
+        for where, expr in _expressions(self):
+            msg = (
+                f"{where}: the Polars expression {expr} cannot be saved in a definition file; "
+                'write it as a SQL expression string, such as "quantity * unit_price"'
+            )
+            raise DefinitionError(msg)
         try:
             return self.model_dump(mode="json", exclude_defaults=True)
         except PydanticSerializationError as error:
@@ -390,6 +397,21 @@ def _resolve_images(report: Report, folder: Path) -> Report:
         visit(group["header"])
         visit(group["footer"])
     return Report.model_validate(data)
+
+
+def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
+    """Every ``pl.Expr`` in a definition, with its place (``groups[0].key``)."""
+    if isinstance(value, pl.Expr):
+        return [(where, value)]
+    if isinstance(value, BaseModel):
+        items: Any = ((f"{where}.{name}" if where else name, getattr(value, name)) for name in type(value).model_fields)
+    elif isinstance(value, dict):
+        items = ((f"{where}.{key}", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+    else:
+        return []
+    return [found for place, item in items for found in _expressions(item, place)]
 
 
 def _describe_validation_error(error: ValidationError, source: str) -> str:

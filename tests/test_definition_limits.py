@@ -1,0 +1,254 @@
+"""The definition and plan layers accept only valid input: whatever a definition file holds,
+``pr.load`` and ``pr.validate`` either succeed or raise a polarreports error with one clear line."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import polarreports as pr
+from polarreports.data import stream
+from polarreports.definition.report import Report
+from polarreports.formatting import format_expr
+from tests.conftest import ROOT
+
+DATA = pl.DataFrame(
+    {
+        "region": ["North", "South", "North"],
+        "amount": [10.5, 20.25, 3.0],
+        "quantity": [1, 2, 3],
+        "when": [dt.date(2024, 1, 2), dt.date(2024, 3, 4), dt.date(2024, 5, 6)],
+    }
+)
+
+
+def detail(*elements: Any) -> pr.Bands:
+    return pr.Bands(detail=pr.Band(elements=list(elements)))
+
+
+def load_text(tmp_path: Path, text: str, name: str = "report.yaml") -> pr.Report:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return pr.load(path)
+
+
+# -- 1. a pl.Expr cannot be saved, wherever it is ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("report", "field"),
+    [
+        (pr.Report(name="r", filter=pl.col("amount") > 1), "filter"),
+        (pr.Report(name="r", bands=pr.Bands(detail=pr.Band(print_when=pl.col("amount") > 1))), "bands.detail.print_when"),
+        (pr.Report(name="r", groups=[pr.Group(name="g", key=pl.col("region"))]), "groups[0].key"),
+        (
+            pr.Report(name="r", variables=[pr.Variable(name="v", calculation="sum", expression=pl.col("amount"))]),
+            "variables[0].expression",
+        ),
+        (pr.Report(name="r", columns={"double": pl.col("amount") * 2}), "columns.double"),
+        (pr.Report(name="r", bands=detail(pr.Expression(expr=pl.col("amount")))), "bands.detail.elements[0].expr"),
+    ],
+)
+def test_a_polars_expression_cannot_be_saved_and_the_error_names_its_field(report: pr.Report, field: str) -> None:
+    for save in (report.to_yaml, report.to_json, report.to_dict):
+        with pytest.raises(pr.DefinitionError) as error:
+            save()
+        message = str(error.value)
+        assert message.startswith(f"{field}: the Polars expression "), message
+        assert "cannot be saved in a definition file" in message
+        assert "\n" not in message
+
+
+# -- 2. the locale and the currency are checked in the plan --------------------------------------
+
+
+# -- 3. only polarreports errors from the definition ----------------------------------------------
+
+
+def _models(model: Any, found: list[Any] | None = None) -> list[Any]:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    found = [] if found is None else found
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        if model in found:
+            return found
+        found.append(model)
+        for field in model.model_fields.values():
+            _models(field.annotation, found)
+        return found
+    for arg in get_args(model):
+        _models(arg, found)
+    return found
+
+
+def _chart(measure: str, band: str = "summary") -> pr.Report:
+    chart = pr.Chart(
+        spec={"mark": "bar", "encoding": {"x": {"field": "region"}, "y": {"field": "m"}}},
+        by=["region"],
+        measures={"m": measure},
+    )
+    return pr.Report(name="r", bands=pr.Bands(**{band: pr.Band(elements=[chart])}))
+
+
+# -- pydantic's errors, one clear line each -----------------------------------------------------
+
+
+# -- 4. the gallery, mutated -----------------------------------------------------------------------
+
+SAMPLES: dict[str, Callable[[], pl.DataFrame]] = {
+    "invoice": pr.sample.invoice_data,
+    "customer_statement": pr.sample.statement_data,
+}
+"""Sample data by example name; every other example reads the sales data."""
+EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.yaml"))
+_DATA: dict[str, pl.DataFrame] = {}
+_TREES: dict[str, Any] = {}
+
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    1e308,
+    -1e308,
+    10**30,
+    math.inf,
+    -math.inf,
+    math.nan,
+    [],
+    {},
+    [1, "a"],
+    {"x": 1},
+    "",
+    " ",
+    "\x00",
+    "a\x00b.png",
+    "\ud800",
+    "a\u2028b",
+    "'",
+    '"',
+    "\\",
+    "#",
+    "#fff",
+    "#12345",
+    "red",
+    "nan",
+    ".inf",
+    "1e308",
+    "1e308mm",
+    "-1pt",
+    "0pt",
+    "100000000000000000000cm",
+    "{",
+    ":p",
+    "sum((",
+    "regexp_like(region, '(')",
+    "region ~ '('",
+    "xx_YY",
+    "EURO",
+    "summ",
+    "feild",
+    "../../etc/passwd",
+    "0" * 100_000,
+    "yyyy" * 100_000,
+    "x" * 5_000,
+]
+"""Values known to have escaped as something else than a polarreports error, and their kin."""
+
+scalars = st.one_of(
+    st.sampled_from(ODD_VALUES),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.booleans(),
+)
+
+
+def sample_data(name: str) -> pl.DataFrame:
+    if name not in _DATA:
+        _DATA[name] = SAMPLES.get(name, lambda: pr.sample.sales_data(300))()
+    return _DATA[name]
+
+
+def gallery_tree(name: str) -> Any:
+    if name not in _TREES:
+        _TREES[name] = yaml.safe_load((ROOT / "examples" / f"{name}.yaml").read_text(encoding="utf-8"))
+    return copy.deepcopy(_TREES[name])
+
+
+def _nodes(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every node of a YAML tree with its path, the root first."""
+    found = [(path, tree)]
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            found.extend(_nodes(value, (*path, key)))
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            found.extend(_nodes(value, (*path, i)))
+    return found
+
+
+def _set(tree: Any, path: tuple[Any, ...], value: Any) -> None:
+    for part in path[:-1]:
+        tree = tree[part]
+    tree[path[-1]] = value
+
+
+@st.composite
+def mutated_definitions(draw: st.DrawFn) -> tuple[str, Any, str]:
+    """A gallery definition with one mutation, and a description of it."""
+    name = draw(st.sampled_from(EXAMPLES))
+    tree = gallery_tree(name)
+    nodes = _nodes(tree)[1:]
+    path, node = draw(st.sampled_from(nodes))
+    kind = draw(st.sampled_from(["replace", "replace", "replace", "delete", "add"]))
+    if kind == "delete":
+        parent = tree
+        for part in path[:-1]:
+            parent = parent[part]
+        del parent[path[-1]]
+        return name, tree, f"{name}: delete {path}"
+    if kind == "add":
+        dicts = [(p, n) for p, n in _nodes(tree) if isinstance(n, dict)]
+        where, target = draw(st.sampled_from(dicts))
+        key = draw(st.sampled_from(["colour", "typ", "elements", "fill", "x", "\x00"]))
+        target[key] = draw(scalars)
+        return name, tree, f"{name}: add {key!r} at {where}"
+    value = draw(scalars.filter(lambda v: type(v) is not type(node) or isinstance(node, dict | list)))
+    _set(tree, path, value)
+    return name, tree, f"{name}: {path} = {value!r:.60}"
+
+
+def outcome(name: str, tree: Any, folder: Path) -> BaseException | None:
+    """What loading and validating the definition ``tree`` (as a file in ``folder``) raised."""
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    try:
+        report = pr.load(path)
+        pr.validate(report, sample_data(name))
+    except BaseException as error:  # noqa: BLE001 (a panic is a BaseException: exactly what is looked for)
+        return error
+    return None
+
+
+@pytest.fixture(scope="module")
+def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of examples/, so that the images the definitions name are found."""
+    folder = tmp_path_factory.mktemp("gallery")
+    shutil.copytree(ROOT / "examples", folder, dirs_exist_ok=True)
+    return folder
+
+
