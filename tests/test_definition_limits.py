@@ -73,6 +73,28 @@ def test_a_polars_expression_cannot_be_saved_and_the_error_names_its_field(repor
 # -- 2. the locale and the currency are checked in the plan --------------------------------------
 
 
+def test_an_unknown_locale_is_a_plan_error_with_the_closest_names() -> None:
+    report = pr.Report(name="r", locale="de_DX", bands=detail(pr.Field(column="amount")))
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(report, DATA)
+    assert str(error.value).startswith("locale: unknown locale 'de_DX'; did you mean 'de_DE'")
+    nowhere = report.model_copy(update={"locale": "xx_YY"})
+    with pytest.raises(pr.PlanError, match=r"^locale: unknown locale 'xx_YY' \(a Babel locale such as 'en_US'"):
+        pr.validate(nowhere, DATA)
+
+
+def test_an_unknown_currency_is_a_plan_error_with_the_closest_codes() -> None:
+    report = pr.Report(name="r", currency="EURO", bands=detail(pr.Field(column="amount")))
+    with pytest.raises(pr.PlanError, match=r"^currency: unknown currency 'EURO'; did you mean 'EUR'\?"):
+        pr.validate(report, DATA)
+
+
+def test_known_locales_and_currencies_in_any_spelling_pass() -> None:
+    for locale, currency in (("de-DE", "eur"), ("en_US", None), ("hi_IN", "INR"), ("fr", "CHF")):
+        report = pr.Report(name="r", locale=locale, currency=currency, bands=detail(pr.Field(column="amount")))
+        pr.validate(report, DATA)
+
+
 # -- 3. only polarreports errors from the definition ----------------------------------------------
 
 

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
+from babel.numbers import list_currencies
 
 from polarreports.data.images import static_issue
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
@@ -108,6 +111,7 @@ class _Builder:
 
     def build(self) -> ReportPlan:
         report = self.report
+        self._check_locale()
         available = [*self.columns, *self.param_columns.values()]
         row_filter = None
         if report.filter is not None:
@@ -151,6 +155,20 @@ class _Builder:
             charts=tuple(self.charts),
             page_slots=tuple(self.page_slots),
         )
+
+    def _check_locale(self) -> None:
+        """The locale and the currency are ones Babel knows (``de-DE`` is ``de_DE``)."""
+        locale, currency = self.report.locale, self.report.currency
+        try:
+            Locale.parse(locale.replace("-", "_"))
+        except (UnknownLocaleError, ValueError, TypeError):
+            known = locale_identifiers()
+            language = [name for name in known if name.split("_")[0] == locale.replace("-", "_").split("_")[0]]
+            hint = closest(locale, language) or closest(locale, known) or " (a Babel locale such as 'en_US' or 'de_DE')"
+            self.issue(f"locale: unknown locale {locale!r}{hint}")
+        if currency is not None and currency.upper() not in list_currencies():
+            hint = closest(currency.upper(), list_currencies()) or " (an ISO 4217 code such as 'EUR' or 'USD')"
+            self.issue(f"currency: unknown currency {currency!r}{hint}")
 
     def _groups(self, available: list[str]) -> list[GroupLevel]:
         groups = []
