@@ -50,7 +50,10 @@ def load_text(tmp_path: Path, text: str, name: str = "report.yaml") -> pr.Report
     ("report", "field"),
     [
         (pr.Report(name="r", filter=pl.col("amount") > 1), "filter"),
-        (pr.Report(name="r", bands=pr.Bands(detail=pr.Band(print_when=pl.col("amount") > 1))), "bands.detail.print_when"),
+        (
+            pr.Report(name="r", bands=pr.Bands(detail=pr.Band(print_when=pl.col("amount") > 1))),
+            "bands.detail.print_when",
+        ),
         (pr.Report(name="r", groups=[pr.Group(name="g", key=pl.col("region"))]), "groups[0].key"),
         (
             pr.Report(name="r", variables=[pr.Variable(name="v", calculation="sum", expression=pl.col("amount"))]),
@@ -98,6 +101,52 @@ def test_known_locales_and_currencies_in_any_spelling_pass() -> None:
 # -- 3. only polarreports errors from the definition ----------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("page: {margins: {top: .inf}}", "page.margins.top: inf is not a length"),
+        ("page: {margins: {top: .nan}}", "page.margins.top: nan is not a length"),
+        ("page: {margins: {top: -1}}", "page.margins.top: -1 is not a length"),
+        ("page: {margins: {top: 1.0e+308}}", "page.margins.top: 1e+308 is too long: at most 10000pt"),
+        ("page: {margins: {top: 1e308}}", "page.margins.top: '1e308' is not a length"),
+        ("page: {margins: {top: 99999999999999999999999999999999999999mm}}", "page.margins.top: '9999"),
+        ("page: {margins: {left: 20000pt}}", "page.margins.left: '20000pt' is too long: at most 10000pt"),
+        ("page: {column_gap: 1001em}", "page.column_gap: '1001em' is too long: at most 1000em"),
+        (
+            "bands: {detail: {elements: [{type: label, text: a, width: 1.0e+308}]}}",
+            "elements[0].width: 1e+308 is too long",
+        ),
+        ("bands: {detail: {elements: [{type: label, text: a, width: 5000%}]}}", "is too long: at most 1000%"),
+        ("bands: {detail: {space_after: 1.0e-300}}", None),
+        ("page: {font_size: .inf}", "page.font_size: "),
+        ("page: {font_size: -1}", "page.font_size: "),
+        ("page: {font_size: 0}", "page.font_size: "),
+        ("bands: {detail: {elements: [{type: label, text: a, size: .nan}]}}", "bands.detail.elements[0].size: "),
+        ("bands: {detail: {elements: [{type: line, thickness: -1}]}}", "bands.detail.elements[0].thickness: "),
+        ("bands: {detail: {elements: [{type: box, stroke: .inf}]}}", "bands.detail.elements[0].stroke: "),
+        ("styles: {s: {size: 1e308}}", "styles.s.size: "),
+    ],
+)
+def test_lengths_and_sizes_are_finite_and_in_range(tmp_path: Path, text: str, found: str | None) -> None:
+    if found is None:
+        load_text(tmp_path, f"name: r\n{text}\n")
+        return
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, f"name: r\n{text}\n")
+    assert found in str(error.value)
+
+
+def test_the_largest_lengths_allowed_still_load(tmp_path: Path) -> None:
+    report = load_text(
+        tmp_path,
+        "name: r\npage: {margins: {top: 10000pt, left: 0, right: 352cm}, font_size: 1000, column_gap: 1000em}\n",
+    )
+    assert report.page.margins.top == "10000pt"
+    assert report.page.margins.left == "0pt"
+    assert pr.Margins(top=1e-300).top == "0pt"
+    assert pr.Margins(top=2.5).top == "2.5pt"
+
+
 def _models(model: Any, found: list[Any] | None = None) -> list[Any]:
     from typing import get_args
 
@@ -126,6 +175,65 @@ def _chart(measure: str, band: str = "summary") -> pr.Report:
 
 
 # -- pydantic's errors, one clear line each -----------------------------------------------------
+
+
+def test_a_misspelled_calculation_gets_one_line_with_a_did_you_mean(tmp_path: Path) -> None:
+    text = (
+        "name: r\nvariables:\n  - {name: a, calculation: sum, expression: x}\n  - {name: b, calculation: count}\n"
+        "  - {name: c, calculation: summ, expression: x}\n"
+    )
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, text)
+    assert str(error.value) == (
+        f"{tmp_path / 'report.yaml'}: variables[2].calculation: 'summ' is not a calculation; did you mean 'sum'?"
+    )
+
+
+def test_a_misspelled_element_type_gets_one_line_with_a_did_you_mean(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\nbands: {detail: {elements: [{type: feild, column: x}]}}\n")
+    assert str(error.value).endswith(
+        "report.yaml: bands.detail.elements[0].type: 'feild' is not an element type; did you mean 'field'?"
+    )
+
+
+def test_a_value_of_the_wrong_type_names_the_field_and_the_value(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\nfilter: [1, 2]\npage: {size: a9}\n")
+    lines = [line.strip() for line in str(error.value).splitlines()]
+    assert "filter: input should be a valid string, not [1, 2]" in lines
+    assert "page.size: 'a9' is not a size (one of 'a4', 'a3', 'a5', 'us-letter', 'us-legal')" in lines
+
+
+def test_one_problem_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\npage: {orientation: sideways}\n")
+    path = tmp_path / "report.yaml"
+    assert str(error.value) == (
+        f"{path}: page.orientation: 'sideways' is not an orientation (one of 'portrait', 'landscape')"
+    )
+
+
+def test_a_yaml_syntax_error_names_the_file_and_the_line(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\npage:\n  size: a4\n bad: [\n")
+    message = str(error.value)
+    assert "<unicode string>" not in message
+    assert message.startswith(f"{tmp_path / 'report.yaml'}, line 4, column ")
+    assert "not valid YAML" in message
+    assert "\n" not in message
+
+
+def test_a_definition_that_is_not_utf8_is_a_definition_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Åsa\n".encode("latin-1"))
+    with pytest.raises(pr.DefinitionError, match="not UTF-8 text"):
+        pr.load(path)
+
+
+def test_model_validate_raises_a_definition_error() -> None:
+    with pytest.raises(pr.DefinitionError, match=r"page\.font_size"):
+        pr.Report.model_validate({"name": "r", "page": {"font_size": "big"}})
 
 
 # -- 4. the gallery, mutated -----------------------------------------------------------------------
@@ -261,7 +369,7 @@ def outcome(name: str, tree: Any, folder: Path) -> BaseException | None:
     try:
         report = pr.load(path)
         pr.validate(report, sample_data(name))
-    except BaseException as error:  # noqa: BLE001 (a panic is a BaseException: exactly what is looked for)
+    except BaseException as error:  # a Rust panic is a BaseException
         return error
     return None
 

@@ -10,6 +10,7 @@ selects its kind::
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -40,24 +41,62 @@ __all__ = [
     "Expression",
     "ExpressionSource",
     "Field",
+    "FontSize",
     "Image",
     "Label",
     "Length",
     "Line",
     "PageNumber",
+    "Thickness",
 ]
 
 _LENGTH = re.compile(r"^\s*(\d+(\.\d+)?|\.\d+)\s*(pt|mm|cm|in|em|%|fr)\s*$")
 _COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?([0-9a-fA-F]{2})?$")
+MAX_POINTS = 10_000.0
+"""The longest absolute length of a definition, in points (about 3.5 m): far beyond any page."""
+MAX_RELATIVE = 1_000.0
+"""The largest number of ``em``, ``%`` or ``fr`` in a length."""
+_POINTS_PER = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
+
+
+MAX_FONT_SIZE = 1_000.0
+MAX_THICKNESS = 100.0
+FontSize = Annotated[float, PydField(gt=0, le=MAX_FONT_SIZE, allow_inf_nan=False)]
+"""A font size in points: more than 0, at most 1000."""
+Thickness = Annotated[float, PydField(ge=0, le=MAX_THICKNESS, allow_inf_nan=False)]
+"""The thickness of a stroke in points: 0 to 100."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_length(value: Any) -> Any:
+    """A length as the definition keeps it (``'30mm'``; a number is points), or ``ValueError``:
+    lengths are finite, never negative, at most ``MAX_POINTS`` (``MAX_RELATIVE`` em, % or fr)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value}pt"
-    if isinstance(value, str) and _LENGTH.match(value):
-        return value.replace(" ", "")
-    msg = f"{value!r} is not a length: use a number with a unit, such as '30mm', '12pt', '25%' or '1fr'"
-    raise ValueError(msg)
+        if not math.isfinite(value) or value < 0:
+            msg = f"{_shown(value)} is not a length: use a number of points from 0 to {MAX_POINTS:g}, or a unit"
+            raise ValueError(msg)
+        if value > MAX_POINTS:
+            msg = f"{_shown(value)} is too long: at most {MAX_POINTS:g}pt (about 3.5 m)"
+            raise ValueError(msg)
+        text = f"{value}pt"
+        value = text if _LENGTH.match(text) else f"{value:.6f}".rstrip("0").rstrip(".") + "pt"
+    found = _LENGTH.match(value) if isinstance(value, str) else None
+    if found is None:
+        msg = f"{_shown(value)} is not a length: use a number with a unit, such as '30mm', '12pt', '25%' or '1fr'"
+        raise ValueError(msg)
+    number, unit = float(found[1]), found[3]
+    if unit in _POINTS_PER and number * _POINTS_PER[unit] > MAX_POINTS * (1 + 1e-9):
+        largest = "" if unit == "pt" else f"{math.floor(MAX_POINTS / _POINTS_PER[unit])}{unit}, "
+        msg = f"{_shown(value)} is too long: at most {MAX_POINTS:g}pt ({largest}about 3.5 m)"
+        raise ValueError(msg)
+    if unit not in _POINTS_PER and number > MAX_RELATIVE:
+        msg = f"{_shown(value)} is too long: at most {MAX_RELATIVE:g}{unit}"
+        raise ValueError(msg)
+    return value.replace(" ", "")
 
 
 def _serialize_expression(value: str | pl.Expr) -> str:
@@ -124,7 +163,7 @@ class _Element(BaseModel):
     bold: bool | None = None
     """Bold text; None: as the element's style says (not bold without one)."""
     italic: bool | None = None
-    size: float | None = None
+    size: FontSize | None = None
     """Font size in points; the report's font size when not given."""
     color: str | None = None
     """Text colour as a hex string, such as '#1f4e79'."""
@@ -223,7 +262,7 @@ class Line(_Element):
     """A horizontal rule across the element's width (the whole line by default)."""
 
     type: Literal["line"] = "line"
-    thickness: float = 0.5
+    thickness: Thickness = 0.5
     """Stroke thickness in points."""
 
 
@@ -232,7 +271,7 @@ class Box(_Element):
 
     type: Literal["box"] = "box"
     height: Length = "12pt"
-    stroke: float = 0.5
+    stroke: Thickness = 0.5
     fill: str | None = None
 
     @field_validator("height", mode="before")
@@ -292,7 +331,7 @@ class Dimension(BaseModel):
 
     column: str
     bucket: Literal["day", "week", "month", "quarter", "year"] | None = None
-    bin: float | None = None
+    bin: Annotated[float, PydField(gt=0, allow_inf_nan=False)] | None = None
 
 
 def _dimension(value: Any) -> Any:

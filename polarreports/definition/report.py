@@ -16,10 +16,12 @@ evaluated as Python. Expressions are Polars SQL strings (or, from Python, ``pl.E
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 import polars as pl
 import yaml
@@ -27,7 +29,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, fi
 from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
-from polarreports.definition.elements import ConditionalStyle, Element, ExpressionSource, Length, _check_length
+from polarreports.definition.elements import (
+    ConditionalStyle,
+    Element,
+    ExpressionSource,
+    FontSize,
+    Length,
+    _check_length,
+)
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
 
@@ -78,7 +87,7 @@ class PageSetup(_Model):
     size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
-    font_size: float = 8.5
+    font_size: FontSize = 8.5
     """Base font size in points."""
     columns: int = PydField(default=1, ge=1, le=8)
     """Columns of the body (labels, phone-book listings): detail and group bands flow down one
@@ -315,9 +324,14 @@ class Report(_Model):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "definition") -> Report:
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """Pydantic's ``model_validate``, raising ``DefinitionError`` (one line per problem)."""
+        return cls.from_dict(obj, **options)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "definition", **options: Any) -> Self:
         try:
-            return cls.model_validate(data)
+            return super().model_validate(data, **options)
         except ValidationError as error:
             raise DefinitionError(_describe_validation_error(error, source)) from None
 
@@ -326,8 +340,7 @@ class Report(_Model):
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            msg = f"{source}: not valid YAML: {error}"
-            raise DefinitionError(msg) from None
+            raise DefinitionError(_describe_yaml_error(error, source)) from None
         return cls.from_dict(data, source=source)
 
     @classmethod
@@ -370,14 +383,17 @@ def load(path: str | Path) -> Report:
     except OSError as error:
         msg = f"cannot read the definition {path}: {error.strerror}"
         raise DefinitionError(msg) from None
+    except UnicodeDecodeError as error:
+        msg = f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position {error.start})"
+        raise DefinitionError(msg) from None
     if path.suffix.lower() == ".json":
         report = Report.from_json(text, source=str(path))
     else:
         report = Report.from_yaml(text, source=str(path))
-    return _resolve_images(report, path.parent.resolve())
+    return _resolve_images(report, path.parent.resolve(), str(path))
 
 
-def _resolve_images(report: Report, folder: Path) -> Report:
+def _resolve_images(report: Report, folder: Path, source: str) -> Report:
     """Make image paths and image folders relative to the definition file's folder absolute;
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
@@ -396,7 +412,7 @@ def _resolve_images(report: Report, folder: Path) -> Report:
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    return Report.model_validate(data)
+    return Report.from_dict(data, source=source)
 
 
 def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
@@ -414,19 +430,111 @@ def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
     return [found for place, item in items for found in _expressions(item, place)]
 
 
+def _describe_yaml_error(error: yaml.YAMLError, source: str) -> str:
+    """One line: the file, the line and column, and what YAML found wrong there."""
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"{source}, position {error.position}: not valid YAML: character {error.character!r} is not allowed"
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else source
+    problem = getattr(error, "problem", None) or getattr(error, "context", None) or type(error).__name__
+    context = getattr(error, "context", None)
+    detail = f" ({context})" if context and context != problem else ""
+    return f"{where}: not valid YAML: {problem}{detail}"
+
+
 def _describe_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"]
+    """One line per problem, each naming its place as the plan does (``variables[2].calculation``)."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
+        where, annotation = _place(loc)
         if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(item["loc"][:-1])
-            message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-        lines.append(f"{where}: {message}")
-    more = len(error.errors()) - 5
-    if more > 0:
-        lines.append(f"... and {more} more")
-    return f"{source} is not a valid report definition:\n  " + "\n  ".join(lines)
+            where = _join(where, str(item["loc"][-1]))
+        elif item["type"] == "union_tag_invalid":
+            where = _join(where, "type")
+        if where not in problems:  # of a union's members (str | pl.Expr), the first says it
+            problems[where] = _problem(item, where, annotation)
+    lines = [f"{where}: {problem}" if where else problem for where, problem in problems.items()]
+    if len(lines) == 1:
+        return f"{source}: {lines[0]}"
+    more = len(lines) - 5
+    shown = lines[:5] + ([f"... and {more} more"] if more > 0 else [])
+    return f"{source} is not a valid report definition:\n  " + "\n  ".join(shown)
+
+
+def _place(loc: tuple[int | str, ...]) -> tuple[str, Any]:
+    """A pydantic location as the place in the definition (``bands.detail.elements[0].width``)
+    and the type found there; the members of unions (``str``, ``field``) are not places."""
+    where, current = "", Report
+    for part in loc:
+        step = _step(current, part)
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif step is not None and _is_place(current, part):
+            where = _join(where, part)
+        current = step if step is not None else current
+    return where, current
+
+
+def _join(where: str, part: str) -> str:
+    return f"{where}.{part}" if where else part
+
+
+def _closest(name: str, candidates: list[str]) -> str:
+    """A "did you mean" hint naming the nearest candidates, or an empty string."""
+    matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?" if matches else ""
+
+
+def _is_place(annotation: Any, part: str) -> bool:
+    """Whether ``part`` is a field or a dict key below ``annotation`` (not a union's tag)."""
+    for candidate in _members(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and part in candidate.model_fields:
+            return True
+        if get_origin(candidate) is dict:
+            return True
+    return False
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _problem(item: Any, where: str, annotation: Any) -> str:
+    """What is wrong at one place: the value found and what would be valid."""
+    kind, value, context = item["type"], item.get("input"), item.get("ctx") or {}
+    field = where.rsplit(".", 1)[-1].split("[", 1)[0].replace("_", " ") or "value"
+    if kind == "extra_forbidden":
+        key = str(item["loc"][-1])
+        allowed = _allowed_keys(item["loc"][:-1])
+        listed = f" (allowed keys: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key{_closest(key, allowed)}{listed}"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        hint = _closest(value, expected) if isinstance(value, str) else ""
+        return f"{_short(value)} is not {_article(field)}" + (hint or f" (one of {', '.join(map(repr, expected))})")
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']*)'", str(context.get("expected_tags", "")))
+        hint = _closest(str(context.get("tag")), tags) or f" (one of {', '.join(map(repr, tags))})"
+        return f"{_short(context.get('tag'))} is not an element type{hint}"
+    if kind == "union_tag_not_found":
+        tags = [m.model_fields["type"].default for m in _members(annotation) if _is_model(m)]
+        return f"an element needs a type: one of {', '.join(map(repr, tags))}"
+    if kind == "missing":
+        return "required, but missing"
+    message = str(item["msg"])
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    return f"{message[:1].lower()}{message[1:]}, not {_short(value)}"
 
 
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from polarreports.definition.elements import _COLOR, ConditionalStyle, Length, _check_length
+from polarreports.definition.elements import _COLOR, ConditionalStyle, FontSize, Length, _check_length
 
 __all__ = [
     "SHIPPED_FONTS",
@@ -96,7 +96,7 @@ class Style(_Model):
     """Another style whose settings this one starts from."""
     font: str | None = None
     """A shipped font family: Inter (the default), DejaVu Sans, Droid Sans Fallback, NanumGothic."""
-    size: float | None = None
+    size: FontSize | None = None
     """Font size in points."""
     bold: bool | None = None
     italic: bool | None = None
