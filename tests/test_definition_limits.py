@@ -147,6 +147,44 @@ def test_the_largest_lengths_allowed_still_load(tmp_path: Path) -> None:
     assert pr.Margins(top=2.5).top == "2.5pt"
 
 
+@pytest.mark.parametrize(
+    "definition",
+    [
+        {"bands": {"detail": {"fill": "red"}}},
+        {"bands": {"detail": {"fill": 'red"); #panic('}}},
+        {"bands": {"detail": {"elements": [{"type": "box", "fill": "nope"}]}}},
+        {"bands": {"detail": {"elements": [{"type": "label", "text": "a", "color": "#12345"}]}}},
+        {"bands": {"detail": {"elements": [{"type": "label", "text": "a", "color": "#fff\n"}]}}},
+        {"bands": {"detail": {"zebra": "#12345"}}},
+        {"styles": {"s": {"fill": "#ggg"}}},
+        {"styles": {"s": {"border": "1pt #12345"}}},
+        {"styles": {"s": {"border": "1000pt #123456"}}},
+        {"theme": {"brand_color": "#1234567"}},
+        {"theme": {"zebra": "blue"}},
+    ],
+)
+def test_every_colour_is_checked(definition: dict[str, Any]) -> None:
+    with pytest.raises(pr.DefinitionError, match=r"not a hex colour|not a stroke"):
+        pr.Report.model_validate({"name": "r", **definition})
+
+
+def test_every_colour_field_of_the_definition_refuses_what_is_not_a_colour() -> None:
+    """Whatever model a colour field is on (found by name), a non-colour is refused."""
+    seen = set()
+    for model in _models(Report):
+        for name in model.model_fields:
+            if name in {"color", "fill", "brand_color", "zebra"}:
+                seen.add((model.__name__, name))
+                required = {n: "x" for n, f in model.model_fields.items() if f.is_required() and n != name}
+                required |= {"Chart": {"spec": {}}, "Image": {"path": "a.png"}}.get(model.__name__, {})
+                model.model_validate({**required, name: "#abc"})
+                with pytest.raises(ValueError, match="not a hex colour"):
+                    model.model_validate({**required, name: "url(x)"})
+    assert ("Band", "fill") in seen
+    assert ("Box", "fill") in seen
+    assert ("Label", "color") in seen
+
+
 def _models(model: Any, found: list[Any] | None = None) -> list[Any]:
     from typing import get_args
 

@@ -51,7 +51,9 @@ __all__ = [
 ]
 
 _LENGTH = re.compile(r"^\s*(\d+(\.\d+)?|\.\d+)\s*(pt|mm|cm|in|em|%|fr)\s*$")
-_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?([0-9a-fA-F]{2})?$")
+_COLOR = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+"""The one pattern of a colour (whole strings only): hex #rgb, #rrggbb or #rrggbbaa, the '#'
+optional, as Typst's ``rgb()`` reads them."""
 MAX_POINTS = 10_000.0
 """The longest absolute length of a definition, in points (about 3.5 m): far beyond any page."""
 MAX_RELATIVE = 1_000.0
@@ -70,6 +72,14 @@ Thickness = Annotated[float, PydField(ge=0, le=MAX_THICKNESS, allow_inf_nan=Fals
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_color(value: str | None) -> str | None:
+    """``value`` if it is a colour (or None); every colour of a definition passes here."""
+    if value is not None and not (isinstance(value, str) and _COLOR.fullmatch(value)):
+        msg = f"{_shown(value)} is not a hex colour such as '#1f4e79' (#rgb, #rrggbb or #rrggbbaa)"
+        raise ValueError(msg)
+    return value
 
 
 def _check_length(value: Any) -> Any:
@@ -198,10 +208,7 @@ class _Element(BaseModel):
     @field_validator("color")
     @classmethod
     def _color(cls, value: str | None) -> str | None:
-        if value is not None and not _COLOR.match(value):
-            msg = f"{value!r} is not a hex colour such as '#1f4e79'"
-            raise ValueError(msg)
-        return value
+        return check_color(value)
 
 
 class _Valued(_Element):
@@ -273,6 +280,11 @@ class Box(_Element):
     height: Length = "12pt"
     stroke: Thickness = 0.5
     fill: str | None = None
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, value: str | None) -> str | None:
+        return check_color(value)
 
     @field_validator("height", mode="before")
     @classmethod

@@ -36,6 +36,7 @@ from polarreports.definition.elements import (
     FontSize,
     Length,
     _check_length,
+    check_color,
 )
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
@@ -203,6 +204,11 @@ class Band(_Model):
     @classmethod
     def _length(cls, value: Any) -> Any:
         return _check_length(value)
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, value: str | None) -> str | None:
+        return check_color(value)
 
     @field_validator("padding", mode="before")
     @classmethod

@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from polarreports.definition.elements import _COLOR, ConditionalStyle, FontSize, Length, _check_length
+from polarreports.definition.elements import (
+    _COLOR,
+    MAX_THICKNESS,
+    ConditionalStyle,
+    FontSize,
+    Length,
+    _check_length,
+    check_color,
+)
 
 __all__ = [
     "SHIPPED_FONTS",
@@ -53,17 +61,21 @@ def parse_stroke(text: str) -> tuple[float, str | None]:
     (0.5, '#888')
     """
     found = _STROKE.match(text)
-    if found is None or (found["color"] and not _COLOR.match(found["color"])):
-        msg = f"{text!r} is not a stroke: write a width in points and an optional hex colour, such as '0.5pt #888888'"
+    if (
+        found is None
+        or (found["color"] and not _COLOR.fullmatch(found["color"]))
+        or float(found["width"]) > MAX_THICKNESS
+    ):
+        msg = (
+            f"{text!r} is not a stroke: write a width in points (at most {MAX_THICKNESS:g}) and an optional hex "
+            "colour, such as '0.5pt #888888'"
+        )
         raise ValueError(msg)
     return float(found["width"]), found["color"]
 
 
 def _check_color(value: str | None) -> str | None:
-    if value is not None and not _COLOR.match(value):
-        msg = f"{value!r} is not a hex colour such as '#1f4e79'"
-        raise ValueError(msg)
-    return value
+    return check_color(value)
 
 
 def _border(value: Any) -> Any:
