@@ -203,6 +203,26 @@ def _models(model: Any, found: list[Any] | None = None) -> list[Any]:
     return found
 
 
+def test_a_nul_in_a_file_path_names_the_element(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError, match=r"bands\.detail\.elements\[0\]\.path: .*NUL"):
+        load_text(tmp_path, 'name: r\nbands: {detail: {elements: [{type: image, path: "a\\0b.png"}]}}\n')
+    with pytest.raises(pr.DefinitionError, match=r"theme\.logo: .*NUL"):
+        pr.Report.model_validate({"name": "r", "theme": {"logo": "logo\x00.svg"}})
+    with pytest.raises(pr.DefinitionError, match=r"image_dirs\[0\]: .*NUL"):
+        pr.Report.model_validate({"name": "r", "image_dirs": ["a\x00"]})
+
+
+def test_a_nul_in_a_column_of_image_paths_is_a_missing_image_naming_the_element() -> None:
+    report = pr.Report(name="r", bands=detail(pr.Image(column="photo")))
+    with pytest.raises(pr.DataError, match=r"^bands\.detail\.elements\[0\] \(image 'photo'\): the image 'a\\x00b.png'"):
+        pr.render(report, pl.DataFrame({"photo": ["a\x00b.png"]}))
+
+
+def test_a_lone_surrogate_anywhere_in_a_definition_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError, match=r"bands\.detail\.elements\[0\]\.text: .*U\+D800"):
+        load_text(tmp_path, 'name: r\nbands: {detail: {elements: [{type: label, text: "a\\uD800"}]}}\n')
+
+
 def _chart(measure: str, band: str = "summary") -> pr.Report:
     chart = pr.Chart(
         spec={"mark": "bar", "encoding": {"x": {"field": "region"}, "y": {"field": "m"}}},

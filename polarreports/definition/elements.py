@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -41,6 +42,7 @@ __all__ = [
     "Expression",
     "ExpressionSource",
     "Field",
+    "FilePath",
     "FontSize",
     "Image",
     "Label",
@@ -80,6 +82,18 @@ def check_color(value: str | None) -> str | None:
         msg = f"{_shown(value)} is not a hex colour such as '#1f4e79' (#rgb, #rrggbb or #rrggbbaa)"
         raise ValueError(msg)
     return value
+
+
+def check_path(value: str) -> str:
+    """``value`` if it can name a file: the operating system refuses a NUL character."""
+    if "\x00" in value:
+        msg = f"{_shown(value)} is not a file path: it holds a NUL character"
+        raise ValueError(msg)
+    return value
+
+
+FilePath = Annotated[str, AfterValidator(check_path)]
+"""The path of a file or folder a definition names (an image, the logo, an image folder)."""
 
 
 def _check_length(value: Any) -> Any:
@@ -300,7 +314,7 @@ class Image(_Element):
     ``image_dirs``."""
 
     type: Literal["image"] = "image"
-    path: str | None = None
+    path: FilePath | None = None
     column: str | None = None
     data: Annotated[
         bytes | None,

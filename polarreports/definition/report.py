@@ -33,6 +33,7 @@ from polarreports.definition.elements import (
     ConditionalStyle,
     Element,
     ExpressionSource,
+    FilePath,
     FontSize,
     Length,
     _check_length,
@@ -289,7 +290,7 @@ class Report(_Model):
     table_of_contents: bool | str = False
     """A contents page after the title: the groups with their page numbers, linked. ``true``
     titles it "Contents"; a string gives the title. A report with one is typeset in one piece."""
-    image_dirs: list[str] = []
+    image_dirs: list[FilePath] = []
     """Folders images may be read from (relative to the definition file). Default: the
     definition file's folder, or the working directory for a report built in Python."""
     parameters: list[Parameter] = []
@@ -306,6 +307,18 @@ class Report(_Model):
     theme: ThemeOption = Theme()
     """The look of every band kind: plain (the default), corporate, ledger or minimal, or
     ``{name, brand_color, logo, zebra}``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_text(cls, data: Any) -> Any:
+        """Every string is text that can be written out: no lone surrogate (``"\\ud800"`` in a
+        YAML or JSON file), which no file, PDF or Typst source can hold."""
+        for where, text in _strings(data):
+            bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+            if bad is not None:
+                msg = f"{where or 'name'}: {_short(text)} holds a lone surrogate (U+{ord(bad):04X}), which is not text"
+                raise ValueError(msg)
+        return data
 
     # -- files -----------------------------------------------------------------------------
 
@@ -434,6 +447,23 @@ def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
     else:
         return []
     return [found for place, item in items for found in _expressions(item, place)]
+
+
+def _strings(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """Every string in a definition (its keys too) with its place (``bands.detail.elements[0].text``)."""
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, BaseModel):
+        value = {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in (*_strings(key, where), *_strings(item, _join(where, str(key))))
+        ]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _strings(item, f"{where}[{i}]")]
+    return []
 
 
 def _describe_yaml_error(error: yaml.YAMLError, source: str) -> str:

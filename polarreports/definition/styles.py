@@ -22,6 +22,7 @@ from polarreports.definition.elements import (
     _COLOR,
     MAX_THICKNESS,
     ConditionalStyle,
+    FilePath,
     FontSize,
     Length,
     _check_length,
@@ -156,7 +157,7 @@ class Theme(_Model):
     name: Literal["plain", "corporate", "ledger", "minimal"] = "plain"
     brand_color: str | None = None
     """The brand's colour, used by the title and header bars (corporate, minimal, ledger)."""
-    logo: str | None = None
+    logo: FilePath | None = None
     """An image file shown at the right of the title (or of the page header without a title),
     relative to the definition file."""
     zebra: str | None = None
