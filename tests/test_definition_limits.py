@@ -148,6 +148,45 @@ def test_the_largest_lengths_allowed_still_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("parameter", "given"),
+    [
+        ({"type": "integer", "default": 1e308}, {}),
+        ({"type": "integer"}, {"p": 10**30}),
+        ({"type": "integer"}, {"p": math.inf}),
+        ({"type": "float"}, {"p": 10**400}),
+        ({"type": "decimal"}, {"p": "1e308"}),
+        ({"type": "decimal"}, {"p": "1e30"}),
+        ({"type": "decimal"}, {"p": "nan"}),
+        ({"type": "decimal"}, {"p": "-inf"}),
+        ({"type": "string"}, {"p": "\ud800"}),
+        ({"type": "integer", "allowed": ["one"]}, {"p": 1}),
+    ],
+)
+def test_parameter_values_that_polars_cannot_hold_are_parameter_errors(
+    parameter: dict[str, Any], given: dict[str, Any]
+) -> None:
+    report = pr.Report(
+        name="r",
+        parameters=[pr.Parameter(name="p", **parameter)],
+        bands=pr.Bands(title=pr.Band(elements=[pr.Field(column="p")])),
+    )
+    with pytest.raises(pr.ParameterError, match=r"^parameter 'p' "):
+        pr.validate(report, DATA, **given)
+
+
+def test_parameter_values_at_the_edges_of_their_types_pass() -> None:
+    report = pr.Report(
+        name="r",
+        parameters=[
+            pr.Parameter(name="i", type="integer", default=2**63 - 1),
+            pr.Parameter(name="d", type="decimal", default="99999999999999999999999999999.123456789"),
+            pr.Parameter(name="s", type="string", default="Åsa 👍"),
+        ],
+    )
+    assert pr.validate(report, DATA).parameters["i"] == 2**63 - 1
+
+
+@pytest.mark.parametrize(
     "definition",
     [
         {"bands": {"detail": {"fill": "red"}}},
