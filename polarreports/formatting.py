@@ -117,7 +117,11 @@ from babel.core import get_global
 
 from polarreports.exceptions import FormatError
 
-__all__ = ["check_pattern", "default_pattern", "format_expr"]
+__all__ = ["MAX_PATTERN", "check_pattern", "check_pattern_length", "default_pattern", "format_expr"]
+
+MAX_PATTERN = 256
+"""The longest format pattern, in characters: longer ones are refused before any work (a
+pattern of 100,000 digits made Polars panic; a long quoted text has no place in a pattern)."""
 
 _Kind = Literal[
     "int", "float", "decimal", "bool", "string", "date", "datetime", "time", "duration",
@@ -217,6 +221,22 @@ def check_pattern(pattern: str | None, dtype: pl.DataType, *, where: str = "") -
     detail.elements[3]: bad number pattern '#,##0.0.0': more than one decimal point
     """
     _compile(pattern, _normalize_dtype(dtype), "en_US", None, where)
+
+
+def check_pattern_length(pattern: str | None, *, where: str = "") -> None:
+    """Raise :class:`FormatError` if ``pattern`` is longer than ``MAX_PATTERN`` characters: the
+    one check that needs no column type.
+
+    >>> try:
+    ...     check_pattern_length("0" * 300, where="detail.elements[0]")
+    ... except FormatError as exc:
+    ...     print(exc)
+    detail.elements[0]: the format pattern is 300 characters long; at most 256 are allowed
+    """
+    if pattern is not None and len(pattern) > MAX_PATTERN:
+        raise _error(
+            where, f"the format pattern is {len(pattern):,} characters long; at most {MAX_PATTERN} are allowed"
+        )
 
 
 def format_expr(
@@ -415,6 +435,7 @@ _Plan = _NumberPlan | _TemporalPlan | _DurationPlan | _BoolPlan | _StringPlan | 
 def _compile(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str) -> _Plan:
     if pattern is not None and not isinstance(pattern, str):
         raise _error(where, f"a pattern must be a string, not {type(pattern).__name__}")
+    check_pattern_length(pattern, where=where)
     loc = _get_locale(locale, where)
     return _compile_cached(pattern, dtype, str(loc), currency, where)
 

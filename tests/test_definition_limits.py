@@ -242,6 +242,43 @@ def _models(model: Any, found: list[Any] | None = None) -> list[Any]:
     return found
 
 
+@pytest.mark.parametrize("pattern", ["0" * 100_000, "yyyy" * 100_000, "'" + "x" * 300 + "' 0"])
+def test_an_overlong_format_pattern_is_refused_up_front(pattern: str) -> None:
+    column = "when" if pattern.startswith("y") else "amount"
+    report = pr.Report(name="r", bands=detail(pr.Field(column=column, format=pattern)))
+    with pytest.raises(
+        pr.PlanError,
+        match=r"^bands\.detail\.elements\[0\] \(field '\w+'\): "
+        r"the format pattern is [\d,]+ characters long; at most 256",
+    ):
+        pr.validate(report, DATA)
+    with pytest.raises(pr.FormatError, match="at most 256"):
+        format_expr(pl.col(column), DATA.schema[column], pattern)
+
+
+def test_an_overlong_pattern_on_a_page_value_is_refused_up_front() -> None:
+    report = pr.Report(
+        name="r",
+        variables=[pr.Variable(name="total", calculation="sum", expression="amount")],
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="amount")]),
+            page_footer=pr.Band(elements=[pr.Aggregate(variable="total", show="page", format="0" * 100_000)]),
+        ),
+    )
+    with pytest.raises(pr.PolarReportsError, match="at most 256"):
+        pr.validate(report, DATA)
+
+
+def test_a_rust_panic_while_formatting_is_a_format_error_naming_the_band(monkeypatch: pytest.MonkeyPatch) -> None:
+    def panicking(*_: object) -> pl.Expr:
+        return pl.concat_list([pl.lit("1").str.zfill(100_000)])  # Polars panics: width out of range
+
+    monkeypatch.setattr(stream, "formatted_cells", panicking)
+    report = pr.Report(name="r", bands=detail(pr.Field(column="amount")))
+    with pytest.raises(pr.FormatError, match=r"^bands\.detail: "):
+        pr.render(report, DATA)
+
+
 def test_a_nul_in_a_file_path_names_the_element(tmp_path: Path) -> None:
     with pytest.raises(pr.DefinitionError, match=r"bands\.detail\.elements\[0\]\.path: .*NUL"):
         load_text(tmp_path, 'name: r\nbands: {detail: {elements: [{type: image, path: "a\\0b.png"}]}}\n')

@@ -26,7 +26,8 @@ from babel.numbers import list_currencies
 from polarreports.data.images import static_issue
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
-from polarreports.exceptions import PlanError
+from polarreports.exceptions import FormatError, PlanError
+from polarreports.formatting import check_pattern_length
 from polarreports.layout.navigation import link_url, outlined
 from polarreports.layout.placement import placement_issues
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
@@ -388,6 +389,11 @@ class _Builder:
         what = element.show
         if what not in ("page", "brought_forward", "carried_forward"):
             return self._cell(element, where, "report", 0, groups, variables)
+        try:
+            check_pattern_length(element.format, where=where)  # its type is known only at render
+        except FormatError as error:
+            self.issue(str(error))
+            return None
         variable = next((v for v in variables if v.name == element.variable), None)
         if variable is None:
             hint = closest(element.variable, [v.name for v in variables])
