@@ -75,16 +75,16 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     if kind == "decimal":
         if isinstance(value, bool | float):
             value = str(value)
-        number = Decimal(value)
+        exact = Decimal(value)
         fits = f"a decimal with at most {_DECIMAL_DIGITS} digits before the point"
-        if not number.is_finite() or number.adjusted() >= _DECIMAL_DIGITS:
+        if not exact.is_finite() or exact.adjusted() >= _DECIMAL_DIGITS:
             raise _UnfitError(fits)
         with localcontext() as context:
             context.prec = _DECIMAL_DIGITS + 20
-            number = number.quantize(Decimal(1).scaleb(-9))  # as Polars keeps it: 9 digits after the point
-            if abs(number) >= Decimal(10) ** _DECIMAL_DIGITS:
+            exact = exact.quantize(Decimal(1).scaleb(-9))  # as Polars keeps it: 9 digits after the point
+            if abs(exact) >= Decimal(10) ** _DECIMAL_DIGITS:
                 raise _UnfitError(fits)
-        return number
+        return exact
     if kind == "date":
         if isinstance(value, dt.datetime):
             raise TypeError
