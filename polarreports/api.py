@@ -21,7 +21,7 @@ from polarreports.data.scopes import Scopes, build_scopes
 from polarreports.data.source import to_lazyframe
 from polarreports.data.stream import collect_stream
 from polarreports.definition.report import Report
-from polarreports.exceptions import DataError
+from polarreports.exceptions import DataError, PlanError
 from polarreports.layout.navigation import outline_levels
 from polarreports.layout.typst_source import band_indices, emit_typst, stream_kinds
 from polarreports.output.document import Document
@@ -114,9 +114,13 @@ def render(
     control.report("data")
     indices = band_indices(plan)
     rows = ProgressRelay(control, "data", "rows")  # set on the data thread, reported from this one
-    stream = control.run(
-        lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
-    )
+    try:
+        stream = control.run(
+            lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
+        )
+    except pl.exceptions.PolarsError as error:  # what only the data can tell, e.g. a cast of 'North' to a number
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PlanError([f"the report's values cannot be computed over the data: {first}"]) from None
     rows.report()
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()

@@ -299,6 +299,33 @@ def test_a_lone_surrogate_anywhere_in_a_definition_is_refused(tmp_path: Path) ->
         load_text(tmp_path, 'name: r\nbands: {detail: {elements: [{type: label, text: "a\\uD800"}]}}\n')
 
 
+@pytest.mark.parametrize(
+    ("report", "where"),
+    [
+        (pr.Report(name="r", filter="regexp_like(region, '(')"), "filter"),
+        (pr.Report(name="r", columns={"x": "region ~ '(('"}), "columns.x"),
+        (pr.Report(name="r", bands=detail(pr.Expression(expr="regexp_like(region, '[')"))), "bands.detail.elements[0]"),
+        (
+            pr.Report(name="r", bands=pr.Bands(detail=pr.Band(print_when="regexp_like(region, '(')"))),
+            "bands.detail.print_when",
+        ),
+        (
+            pr.Report(
+                name="r",
+                variables=[pr.Variable(name="n", calculation="count", expression="regexp_like(region, '(')")],
+            ),
+            "variables[0]",
+        ),
+        (pr.Report(name="r", groups=[pr.Group(name="g", key="regexp_like(region, '(')")]), "groups[0]"),
+    ],
+)
+def test_a_bad_regular_expression_is_a_plan_error_naming_its_place(report: pr.Report, where: str) -> None:
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(report, DATA)
+    assert str(error.value).startswith(where), str(error.value)
+    assert "regular expression" in str(error.value)
+
+
 def _chart(measure: str, band: str = "summary") -> pr.Report:
     chart = pr.Chart(
         spec={"mark": "bar", "encoding": {"x": {"field": "region"}, "y": {"field": "m"}}},
@@ -306,6 +333,29 @@ def _chart(measure: str, band: str = "summary") -> pr.Report:
         measures={"m": measure},
     )
     return pr.Report(name="r", bands=pr.Bands(**{band: pr.Band(elements=[chart])}))
+
+
+@pytest.mark.parametrize(
+    ("measure", "found"),
+    [
+        ("sum((", "cannot parse the expression"),
+        ("max(region)", "a chart's measure must give numbers, but gives String"),
+        ("region", "a chart's measure must give numbers, but gives List(String)"),
+        ("count(*) + CAST(regexp_like(max(region), '(') AS INT)", "regular expression"),
+    ],
+)
+def test_a_bad_chart_measure_is_a_plan_error_naming_the_chart(measure: str, found: str) -> None:
+    for band in ("summary", "page_header"):
+        with pytest.raises(pr.PlanError) as error:
+            pr.validate(_chart(measure, band), DATA)
+        assert str(error.value).startswith(f"bands.{band}.elements[0] (chart) measure 'm': "), str(error.value)
+        assert found in str(error.value)
+
+
+def test_a_value_that_fails_on_the_data_is_a_plan_error_not_a_polars_error() -> None:
+    report = pr.Report(name="r", columns={"x": "CAST(region AS DOUBLE)"}, bands=detail(pr.Field(column="x")))
+    with pytest.raises(pr.PlanError, match="cannot be computed over the data: conversion from `str` to `f64` failed"):
+        pr.render(report, DATA)
 
 
 # -- pydantic's errors, one clear line each -----------------------------------------------------
