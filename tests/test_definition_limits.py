@@ -415,6 +415,30 @@ def test_a_definition_that_is_not_utf8_is_a_definition_error(tmp_path: Path) -> 
         pr.load(path)
 
 
+def test_a_definition_nested_too_deeply_is_a_definition_error(tmp_path: Path) -> None:
+    deep = "[" * 2_000 + "]" * 2_000
+    with pytest.raises(pr.DefinitionError, match="nested too deeply"):
+        load_text(tmp_path, f"name: r\nbands: {{summary: {{elements: [{{type: chart, spec: {{a: {deep}}}}}]}}}}\n")
+    with pytest.raises(pr.DefinitionError, match="nested too deeply"):
+        load_text(tmp_path, f'{{"name": "r", "title": {deep}}}', name="report.json")
+
+
+def test_yaml_aliases_cannot_blow_a_small_file_up(tmp_path: Path) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i, name in enumerate("bcdefg"):
+        previous = "abcdefg"[i]
+        levels.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    text = "spec:\n" + "".join(f"  {level}\n" for level in levels)  # 10 million values, in 700 bytes
+    with pytest.raises(pr.DefinitionError, match=r"holds more than 100,000 values \(with its YAML aliases"):
+        load_text(tmp_path, f"name: r\n{text}")
+
+
+def test_keys_that_are_not_strings_are_named(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\ncolumns: {1: x}\n")
+    assert str(error.value).endswith("report.yaml: columns.1: the key 1 must be a string")
+
+
 def test_model_validate_raises_a_definition_error() -> None:
     with pytest.raises(pr.DefinitionError, match=r"page\.font_size"):
         pr.Report.model_validate({"name": "r", "page": {"font_size": "big"}})

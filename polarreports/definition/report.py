@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 Calculation = Literal["sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"]
+MAX_VALUES = 100_000
+"""The most values (keys, items, scalars) a definition file may hold, YAML aliases expanded."""
 RESERVED_PARAMETER_NAMES = frozenset({"progress", "cancel", "timeout", "memory_budget_mb", "workers"})
 """Keyword arguments of ``render()`` that are options, not report parameters."""
 ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
@@ -353,6 +355,9 @@ class Report(_Model):
             return super().model_validate(data, **options)
         except ValidationError as error:
             raise DefinitionError(_describe_validation_error(error, source)) from None
+        except RecursionError:
+            msg = f"{source}: nested too deeply to be a report definition"
+            raise DefinitionError(msg) from None
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "definition") -> Report:
@@ -360,12 +365,21 @@ class Report(_Model):
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise DefinitionError(_describe_yaml_error(error, source)) from None
+        except RecursionError:
+            msg = f"{source}: not valid YAML: nested too deeply"
+            raise DefinitionError(msg) from None
+        if _size(data) > MAX_VALUES:  # YAML aliases can make a small file a huge one
+            msg = f"{source}: holds more than {MAX_VALUES:,} values (with its YAML aliases expanded)"
+            raise DefinitionError(msg)
         return cls.from_dict(data, source=source)
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "definition") -> Report:
         try:
             data = json.loads(text)
+        except RecursionError:
+            msg = f"{source}: not valid JSON: nested too deeply"
+            raise DefinitionError(msg) from None
         except json.JSONDecodeError as error:
             msg = f"{source}: not valid JSON: {error}"
             raise DefinitionError(msg) from None
@@ -432,6 +446,28 @@ def _resolve_images(report: Report, folder: Path, source: str) -> Report:
         visit(group["header"])
         visit(group["footer"])
     return Report.from_dict(data, source=source)
+
+
+def _size(data: Any) -> int:
+    """How many values ``data`` holds, counting a value shared by YAML aliases at each use, without
+    expanding them (stops counting past ``MAX_VALUES``)."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any) -> int:
+        if id(value) not in sizes:
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > MAX_VALUES:
+                    break
+            sizes[id(value)] = total
+        return sizes[id(value)]
+
+    try:
+        return size(data)
+    except RecursionError:
+        return MAX_VALUES + 1
 
 
 def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
@@ -503,9 +539,12 @@ def _place(loc: tuple[int | str, ...]) -> tuple[str, Any]:
     and the type found there; the members of unions (``str``, ``field``) are not places."""
     where, current = "", Report
     for part in loc:
+        if part == "[key]":  # pydantic's mark of a dict's key (the key itself comes before it)
+            continue
         step = _step(current, part)
         if isinstance(part, int):
-            where += f"[{part}]"
+            in_list = any(get_origin(member) is list for member in _members(current))
+            where = f"{where}[{part}]" if in_list else _join(where, str(part))
         elif step is not None and _is_place(current, part):
             where = _join(where, part)
         current = step if step is not None else current
@@ -567,6 +606,8 @@ def _problem(item: Any, where: str, annotation: Any) -> str:
         return f"an element needs a type: one of {', '.join(map(repr, tags))}"
     if kind == "missing":
         return "required, but missing"
+    if item["loc"][-1:] == ("[key]",):
+        return f"the key {_short(value)} must be a string"
     message = str(item["msg"])
     if kind == "value_error":
         return message.removeprefix("Value error, ")
