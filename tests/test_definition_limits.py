@@ -590,3 +590,11 @@ def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutation=mutated_definitions())
+def test_a_mutated_gallery_definition_loads_or_fails_clearly(
+    mutation: tuple[str, Any, str], gallery_copy: Path
+) -> None:
+    name, tree, description = mutation
+    error = outcome(name, tree, gallery_copy)
+    assert error is None or isinstance(error, pr.PolarReportsError), f"{description}: {error!r}"
