@@ -23,7 +23,7 @@ from polarreports.compute.source import to_lazyframe
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
-from polarreports.exceptions import DataError, RenderOptionError
+from polarreports.exceptions import DataError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
@@ -263,9 +263,13 @@ def render(
     control.report("data")
     indices = band_indices(plan)
     rows = ProgressRelay(control, "data", "rows")  # set on the data thread, reported from this one
-    stream = control.run(
-        lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
-    )
+    try:
+        stream = control.run(
+            lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
+        )
+    except pl.exceptions.PolarsError as error:  # what only the data can tell, e.g. a cast of 'North' to a number
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PlanError([f"the report's values cannot be computed over the data: {first}"]) from None
     rows.report()
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()

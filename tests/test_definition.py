@@ -71,7 +71,10 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
     path.write_text("name: x\nbands:\n  detail:\n    elements:\n      - {type: field, colunm: amount}\n")
     with pytest.raises(pr.DefinitionError) as error:
         pr.load(path)
-    assert "bands.detail.elements.0.field.colunm: unknown key; allowed keys: width, align, bold" in str(error.value)
+    assert (
+        "bands.detail.elements[0].colunm: unknown key; did you mean 'column'? (allowed keys: width, align, bold"
+        in str(error.value)
+    )
     assert "column" in str(error.value).rsplit("allowed keys:", 1)[1]
 
 

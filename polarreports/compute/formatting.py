@@ -116,8 +116,12 @@ from babel import numbers as babel_numbers
 from babel.core import get_global
 
 from polarreports.exceptions import FormatError
+from polarreports.plan.formats import check_pattern_length
 
 __all__ = ["check_pattern", "default_pattern", "format_expr"]
+
+"""The longest format pattern, in characters: longer ones are refused before any work (a
+pattern of 100,000 digits made Polars panic; a long quoted text has no place in a pattern)."""
 
 _Kind = Literal[
     "int", "float", "decimal", "bool", "string", "date", "datetime", "time", "duration",
@@ -415,6 +419,7 @@ _Plan = _NumberPlan | _TemporalPlan | _DurationPlan | _BoolPlan | _StringPlan | 
 def _compile(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str) -> _Plan:
     if pattern is not None and not isinstance(pattern, str):
         raise _error(where, f"a pattern must be a string, not {type(pattern).__name__}")
+    check_pattern_length(pattern, where=where)
     loc = _get_locale(locale, where)
     return _compile_cached(pattern, dtype, str(loc), currency, where)
 

@@ -25,12 +25,13 @@ import polars as pl
 
 from polarreports.compute.charts import aggregation
 from polarreports.compute.formatting import check_pattern
+from polarreports.definition.elements import Chart, Expression
 from polarreports.exceptions import FormatError, PlanError
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
 from polarreports.plan.expressions import ROW_INDEX, param_column
 from polarreports.plan.images import column_issue
-from polarreports.plan.model import BandPlan, ReportPlan, VariablePlan
+from polarreports.plan.model import BandPlan, ChartPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 
 __all__ = ["ROW_INDEX", "Scopes", "build_scopes", "group_frame", "join_charts", "report_frame", "sorted_rows"]
@@ -286,6 +287,8 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
         row_schema = scopes.rows.collect_schema()
     except pl.exceptions.PolarsError as error:
         raise PlanError([f"the filter, derived columns or sort cannot be computed: {_first_line(error)}"]) from None
+    issues.extend(_dry_run(row_schema, _row_expressions(plan)))
+    issues.extend(_chart_issues(plan, scopes))
     for i, variable in enumerate(plan.variables):
         if variable.value is None or variable.calculation not in NUMERIC_ONLY:
             continue
@@ -301,12 +304,14 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             )
     if issues:
         raise PlanError(issues)
+    pending: dict[int, tuple[pl.LazyFrame, list[tuple[str, pl.Expr]]]] = {}  # per frame: what to dry-run
     for band in plan.bands:
         frame = scopes.frame(band)
         conditions = list(band.styling.conditions) if band.styling else []
         if band.when is not None:
             conditions.insert(0, (f"{band.name}.print_when", band.when))
-        issues.extend(issue for where, condition in conditions if (issue := _not_boolean(frame, condition, where)))
+        issues.extend(wrong := [issue for where, cond in conditions if (issue := _not_boolean(frame, cond, where))])
+        computed = [] if wrong else list(conditions)
         for cell in band.data_cells:
             assert cell.value is not None
             try:
@@ -314,6 +319,8 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             except pl.exceptions.PolarsError as error:
                 issues.append(f"{cell.where}: cannot compute: {_first_line(error)}")
                 continue
+            if cell.role in ("when", "link") or isinstance(cell.element, Expression | Chart):  # expressions of its own
+                computed.append((cell.where, cell.value))
             scopes.dtypes[cell.where] = dtype
             if cell.role == "image":
                 issue = column_issue(cell, dtype)
@@ -327,8 +334,91 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
                 check_pattern(cell.pattern, dtype, where=cell.where)
             except FormatError as error:
                 issues.append(str(error))
+        pending.setdefault(id(frame), (frame, []))[1].extend(computed)
+    issues = issues or [issue for frame, named in pending.values() for issue in _dry_run(frame, named)]
     if issues:
         raise PlanError(issues)
+
+
+def _row_expressions(plan: ReportPlan) -> list[tuple[str, pl.Expr]]:
+    """The expressions computed over the rows, each with its place in the definition."""
+    return [
+        *([("filter", plan.filter)] if plan.filter is not None else []),
+        *((f"columns.{name}", expr) for name, expr in plan.derived),
+        *((f"groups[{g.level - 1}] ({g.name!r}).key", g.key) for g in plan.groups),
+        *((f"sort[{i}]", expr) for i, (expr, _) in enumerate(plan.sort)),
+        *((f"variables[{i}] ({v.name!r})", v.value) for i, v in enumerate(plan.variables) if v.value is not None),
+    ]
+
+
+def _dry_run(frame: pl.LazyFrame | pl.Schema, named: Sequence[tuple[str, pl.Expr]]) -> list[str]:
+    """What fails when the expressions are computed over no rows of ``frame``'s columns: what
+    their types cannot tell, such as a regular expression that does not parse. One query when
+    all succeed; none when all are plain columns."""
+    named = [(where, expr) for where, expr in named if not expr.meta.is_column()]
+    if not named:
+        return []
+    schema = frame if isinstance(frame, pl.Schema) else frame.collect_schema()
+    empty = pl.DataFrame(schema=schema)  # eager: a lazy query costs twice as much here
+    try:
+        empty.select(expr.alias(f"__{i}") for i, (_, expr) in enumerate(named))
+    except pl.exceptions.PolarsError:
+        pass
+    else:
+        return []
+    issues = []
+    for where, expr in named:
+        try:
+            empty.select(expr)
+        except pl.exceptions.PolarsError as error:
+            issues.append(f"{where}: cannot compute: {_polars_problem(error)}")
+    return issues
+
+
+def _chart_issues(plan: ReportPlan, scopes: Scopes) -> list[str]:
+    """The problems of the charts' measures: each must give numbers (one per point), and compute."""
+    if not plan.charts:
+        return []
+    schema = (scopes.base if scopes.base is not None else scopes.rows).collect_schema()
+    rows = pl.LazyFrame([pl.Series(name, [None], dtype=dtype) for name, dtype in schema.items()])  # one group
+
+    def points(chart: ChartPlan, element: Chart) -> pl.LazyFrame:
+        return aggregation(element, rows, keys=plan.group_keys[: chart.level], parameters=plan.parameters)
+
+    try:  # every chart at once; when one fails, each measure alone, to name it
+        schemas: list[pl.Schema | None] = [
+            found.schema for found in pl.collect_all([points(chart, chart.element) for chart in plan.charts])
+        ]
+    except pl.exceptions.PolarsError:
+        schemas = [None] * len(plan.charts)
+    issues = []
+    for chart, found in zip(plan.charts, schemas, strict=True):
+        if found is None:
+            try:  # the chart's own grouping, without its measures
+                points(chart, chart.element.model_copy(update={"measures": {}})).collect()
+            except pl.exceptions.PolarsError as error:
+                issues.append(f"{chart.where}: cannot compute: {_polars_problem(error)}")
+                continue
+        for name, source in chart.element.measures.items():
+            where = f"{chart.where} measure {name!r}"
+            try:
+                alone = chart.element.model_copy(update={"measures": {name: source}})
+                dtype = found[name] if found is not None else points(chart, alone).collect()[name].dtype
+            except pl.exceptions.PolarsError as error:
+                issues.append(f"{where}: cannot compute: {_polars_problem(error)}")
+                continue
+            if not (dtype.is_numeric() or dtype.is_temporal() or dtype in (pl.Boolean, pl.Null)):
+                issues.append(f"{where}: a chart's measure must give numbers, but gives {dtype}")
+    return issues
+
+
+def _polars_problem(error: Exception) -> str:
+    """Polars's message in one line (a regular expression's own error where there is one)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if lines and lines[0].startswith("regex error"):
+        detail = next((line.removeprefix("error:").strip() for line in lines if line.startswith("error:")), "")
+        return f"bad regular expression: {detail or lines[0]}"
+    return lines[0] if lines else type(error).__name__
 
 
 def _not_boolean(frame: pl.LazyFrame, condition: pl.Expr, where: str) -> str | None:

@@ -10,11 +10,13 @@ selects its kind::
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -40,24 +42,85 @@ __all__ = [
     "Expression",
     "ExpressionSource",
     "Field",
+    "FilePath",
+    "FontSize",
     "Image",
     "Label",
     "Length",
     "Line",
     "PageNumber",
+    "Thickness",
 ]
 
 _LENGTH = re.compile(r"^\s*(\d+(\.\d+)?|\.\d+)\s*(pt|mm|cm|in|em|%|fr)\s*$")
-_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?([0-9a-fA-F]{2})?$")
+_COLOR = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+"""The one pattern of a colour (whole strings only): hex #rgb, #rrggbb or #rrggbbaa, the '#'
+optional, as Typst's ``rgb()`` reads them."""
+MAX_POINTS = 10_000.0
+"""The longest absolute length of a definition, in points (about 3.5 m): far beyond any page."""
+MAX_RELATIVE = 1_000.0
+"""The largest number of ``em``, ``%`` or ``fr`` in a length."""
+_POINTS_PER = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
+
+
+MAX_FONT_SIZE = 1_000.0
+MAX_THICKNESS = 100.0
+FontSize = Annotated[float, PydField(gt=0, le=MAX_FONT_SIZE, allow_inf_nan=False)]
+"""A font size in points: more than 0, at most 1000."""
+Thickness = Annotated[float, PydField(ge=0, le=MAX_THICKNESS, allow_inf_nan=False)]
+"""The thickness of a stroke in points: 0 to 100."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_color(value: str | None) -> str | None:
+    """``value`` if it is a colour (or None); every colour of a definition passes here."""
+    if value is not None and not (isinstance(value, str) and _COLOR.fullmatch(value)):
+        msg = f"{_shown(value)} is not a hex colour such as '#1f4e79' (#rgb, #rrggbb or #rrggbbaa)"
+        raise ValueError(msg)
+    return value
+
+
+def check_path(value: str) -> str:
+    """``value`` if it can name a file: the operating system refuses a NUL character."""
+    if "\x00" in value:
+        msg = f"{_shown(value)} is not a file path: it holds a NUL character"
+        raise ValueError(msg)
+    return value
+
+
+FilePath = Annotated[str, AfterValidator(check_path)]
+"""The path of a file or folder a definition names (an image, the logo, an image folder)."""
 
 
 def _check_length(value: Any) -> Any:
+    """A length as the definition keeps it (``'30mm'``; a number is points), or ``ValueError``:
+    lengths are finite, never negative, at most ``MAX_POINTS`` (``MAX_RELATIVE`` em, % or fr)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value}pt"
-    if isinstance(value, str) and _LENGTH.match(value):
-        return value.replace(" ", "")
-    msg = f"{value!r} is not a length: use a number with a unit, such as '30mm', '12pt', '25%' or '1fr'"
-    raise ValueError(msg)
+        if not math.isfinite(value) or value < 0:
+            msg = f"{_shown(value)} is not a length: use a number of points from 0 to {MAX_POINTS:g}, or a unit"
+            raise ValueError(msg)
+        if value > MAX_POINTS:
+            msg = f"{_shown(value)} is too long: at most {MAX_POINTS:g}pt (about 3.5 m)"
+            raise ValueError(msg)
+        text = f"{value}pt"
+        value = text if _LENGTH.match(text) else f"{value:.6f}".rstrip("0").rstrip(".") + "pt"
+    found = _LENGTH.match(value) if isinstance(value, str) else None
+    if found is None:
+        msg = f"{_shown(value)} is not a length: use a number with a unit, such as '30mm', '12pt', '25%' or '1fr'"
+        raise ValueError(msg)
+    number, unit = float(found[1]), found[3]
+    if unit in _POINTS_PER and number * _POINTS_PER[unit] > MAX_POINTS * (1 + 1e-9):
+        largest = "" if unit == "pt" else f"{math.floor(MAX_POINTS / _POINTS_PER[unit])}{unit}, "
+        msg = f"{_shown(value)} is too long: at most {MAX_POINTS:g}pt ({largest}about 3.5 m)"
+        raise ValueError(msg)
+    if unit not in _POINTS_PER and number > MAX_RELATIVE:
+        msg = f"{_shown(value)} is too long: at most {MAX_RELATIVE:g}{unit}"
+        raise ValueError(msg)
+    return value.replace(" ", "")
 
 
 def _serialize_expression(value: str | pl.Expr) -> str:
@@ -124,7 +187,7 @@ class _Element(BaseModel):
     bold: bool | None = None
     """Bold text; None: as the element's style says (not bold without one)."""
     italic: bool | None = None
-    size: float | None = None
+    size: FontSize | None = None
     """Font size in points; the report's font size when not given."""
     color: str | None = None
     """Text colour as a hex string, such as '#1f4e79'."""
@@ -159,10 +222,7 @@ class _Element(BaseModel):
     @field_validator("color")
     @classmethod
     def _color(cls, value: str | None) -> str | None:
-        if value is not None and not _COLOR.match(value):
-            msg = f"{value!r} is not a hex colour such as '#1f4e79'"
-            raise ValueError(msg)
-        return value
+        return check_color(value)
 
 
 class _Valued(_Element):
@@ -223,7 +283,7 @@ class Line(_Element):
     """A horizontal rule across the element's width (the whole line by default)."""
 
     type: Literal["line"] = "line"
-    thickness: float = 0.5
+    thickness: Thickness = 0.5
     """Stroke thickness in points."""
 
 
@@ -232,8 +292,13 @@ class Box(_Element):
 
     type: Literal["box"] = "box"
     height: Length = "12pt"
-    stroke: float = 0.5
+    stroke: Thickness = 0.5
     fill: str | None = None
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, value: str | None) -> str | None:
+        return check_color(value)
 
     @field_validator("height", mode="before")
     @classmethod
@@ -249,7 +314,7 @@ class Image(_Element):
     ``image_dirs``."""
 
     type: Literal["image"] = "image"
-    path: str | None = None
+    path: FilePath | None = None
     column: str | None = None
     data: Annotated[
         bytes | None,
@@ -292,7 +357,7 @@ class Dimension(BaseModel):
 
     column: str
     bucket: Literal["day", "week", "month", "quarter", "year"] | None = None
-    bin: float | None = None
+    bin: Annotated[float, PydField(gt=0, allow_inf_nan=False)] | None = None
 
 
 def _dimension(value: Any) -> Any:

@@ -16,17 +16,29 @@ evaluated as Python. Expressions are Polars SQL strings (or, from Python, ``pl.E
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
-from polarreports.definition.elements import ConditionalStyle, Element, ExpressionSource, Length, _check_length
+from polarreports.definition.elements import (
+    ConditionalStyle,
+    Element,
+    ExpressionSource,
+    FilePath,
+    FontSize,
+    Length,
+    _check_length,
+    check_color,
+)
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
 
@@ -43,6 +55,8 @@ __all__ = [
 ]
 
 Calculation = Literal["sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"]
+MAX_VALUES = 100_000
+"""The most values (keys, items, scalars) a definition file may hold, YAML aliases expanded."""
 RESERVED_PARAMETER_NAMES = frozenset({"progress", "cancel", "timeout", "memory_budget_mb", "workers"})
 """Keyword arguments of ``render()`` that are options, not report parameters."""
 ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
@@ -77,7 +91,7 @@ class PageSetup(_Model):
     size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
-    font_size: float = 8.5
+    font_size: FontSize = 8.5
     """Base font size in points."""
     columns: int = PydField(default=1, ge=1, le=8)
     """Columns of the body (labels, phone-book listings): detail and group bands flow down one
@@ -194,6 +208,11 @@ class Band(_Model):
     def _length(cls, value: Any) -> Any:
         return _check_length(value)
 
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, value: str | None) -> str | None:
+        return check_color(value)
+
     @field_validator("padding", mode="before")
     @classmethod
     def _padding(cls, value: Any) -> Any:
@@ -273,7 +292,7 @@ class Report(_Model):
     table_of_contents: bool | str = False
     """A contents page after the title: the groups with their page numbers, linked. ``true``
     titles it "Contents"; a string gives the title. A report with one is typeset in one piece."""
-    image_dirs: list[str] = []
+    image_dirs: list[FilePath] = []
     """Folders images may be read from (relative to the definition file). Default: the
     definition file's folder, or the working directory for a report built in Python."""
     parameters: list[Parameter] = []
@@ -291,10 +310,28 @@ class Report(_Model):
     """The look of every band kind: plain (the default), corporate, ledger or minimal, or
     ``{name, brand_color, logo, zebra}``."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_text(cls, data: Any) -> Any:
+        """Every string is text that can be written out: no lone surrogate (``"\\ud800"`` in a
+        YAML or JSON file), which no file, PDF or Typst source can hold."""
+        for where, text in _strings(data):
+            bad = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+            if bad is not None:
+                msg = f"{where or 'name'}: {_short(text)} holds a lone surrogate (U+{ord(bad):04X}), which is not text"
+                raise ValueError(msg)
+        return data
+
     # -- files -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as plain data, leaving out everything that has its default value."""
+        for where, expr in _expressions(self):
+            msg = (
+                f"{where}: the Polars expression {expr} cannot be saved in a definition file; "
+                'write it as a SQL expression string, such as "quantity * unit_price"'
+            )
+            raise DefinitionError(msg)
         try:
             return self.model_dump(mode="json", exclude_defaults=True)
         except PydanticSerializationError as error:
@@ -308,25 +345,41 @@ class Report(_Model):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "definition") -> Self:
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """Pydantic's ``model_validate``, raising ``DefinitionError`` (one line per problem)."""
+        return cls.from_dict(obj, **options)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "definition", **options: Any) -> Self:
         try:
-            return cls.model_validate(data)
+            return super().model_validate(data, **options)
         except ValidationError as error:
             raise DefinitionError(_describe_validation_error(error, source)) from None
+        except RecursionError:
+            msg = f"{source}: nested too deeply to be a report definition"
+            raise DefinitionError(msg) from None
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "definition") -> Self:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            msg = f"{source}: not valid YAML: {error}"
+            raise DefinitionError(_describe_yaml_error(error, source)) from None
+        except RecursionError:
+            msg = f"{source}: not valid YAML: nested too deeply"
             raise DefinitionError(msg) from None
+        if _size(data) > MAX_VALUES:  # YAML aliases can make a small file a huge one
+            msg = f"{source}: holds more than {MAX_VALUES:,} values (with its YAML aliases expanded)"
+            raise DefinitionError(msg)
         return cls.from_dict(data, source=source)
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "definition") -> Self:
         try:
             data = json.loads(text)
+        except RecursionError:
+            msg = f"{source}: not valid JSON: nested too deeply"
+            raise DefinitionError(msg) from None
         except json.JSONDecodeError as error:
             msg = f"{source}: not valid JSON: {error}"
             raise DefinitionError(msg) from None
@@ -357,14 +410,17 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
     except OSError as error:
         msg = f"cannot read the definition {path}: {error.strerror}"
         raise DefinitionError(msg) from None
+    except UnicodeDecodeError as error:
+        msg = f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position {error.start})"
+        raise DefinitionError(msg) from None
     if path.suffix.lower() == ".json":
         report = report_type.from_json(text, source=str(path))
     else:
         report = report_type.from_yaml(text, source=str(path))
-    return _resolve_images(report, path.parent.resolve())
+    return _resolve_images(report, path.parent.resolve(), str(path))
 
 
-def _resolve_images(report: R, folder: Path) -> R:
+def _resolve_images(report: R, folder: Path, source: str) -> R:
     """Make image paths and image folders relative to the definition file's folder absolute;
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
@@ -383,22 +439,173 @@ def _resolve_images(report: R, folder: Path) -> R:
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    return type(report).model_validate(data)
+    return type(report).from_dict(data, source=source)
+
+
+def _size(data: Any) -> int:
+    """How many values ``data`` holds, counting a value shared by YAML aliases at each use, without
+    expanding them (stops counting past ``MAX_VALUES``)."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any) -> int:
+        if id(value) not in sizes:
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > MAX_VALUES:
+                    break
+            sizes[id(value)] = total
+        return sizes[id(value)]
+
+    try:
+        return size(data)
+    except RecursionError:
+        return MAX_VALUES + 1
+
+
+def _expressions(value: Any, where: str = "") -> list[tuple[str, pl.Expr]]:
+    """Every ``pl.Expr`` in a definition, with its place (``groups[0].key``)."""
+    if isinstance(value, pl.Expr):
+        return [(where, value)]
+    if isinstance(value, BaseModel):
+        items: Any = ((f"{where}.{name}" if where else name, getattr(value, name)) for name in type(value).model_fields)
+    elif isinstance(value, dict):
+        items = ((f"{where}.{key}", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", item) for i, item in enumerate(value))
+    else:
+        return []
+    return [found for place, item in items for found in _expressions(item, place)]
+
+
+def _strings(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """Every string in a definition (its keys too) with its place (``bands.detail.elements[0].text``)."""
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, BaseModel):
+        value = {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in (*_strings(key, where), *_strings(item, _join(where, str(key))))
+        ]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _strings(item, f"{where}[{i}]")]
+    return []
+
+
+def _describe_yaml_error(error: yaml.YAMLError, source: str) -> str:
+    """One line: the file, the line and column, and what YAML found wrong there."""
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"{source}, position {error.position}: not valid YAML: character {error.character!r} is not allowed"
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else source
+    problem = getattr(error, "problem", None) or getattr(error, "context", None) or type(error).__name__
+    context = getattr(error, "context", None)
+    detail = f" ({context})" if context and context != problem else ""
+    return f"{where}: not valid YAML: {problem}{detail}"
 
 
 def _describe_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"]
+    """One line per problem, each naming its place as the plan does (``variables[2].calculation``)."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
+        where, annotation = _place(loc)
         if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(item["loc"][:-1])
-            message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-        lines.append(f"{where}: {message}")
-    more = len(error.errors()) - 5
-    if more > 0:
-        lines.append(f"... and {more} more")
-    return f"{source} is not a valid report definition:\n  " + "\n  ".join(lines)
+            where = _join(where, str(item["loc"][-1]))
+        elif item["type"] == "union_tag_invalid":
+            where = _join(where, "type")
+        if where not in problems:  # of a union's members (str | pl.Expr), the first says it
+            problems[where] = _problem(item, where, annotation)
+    lines = [f"{where}: {problem}" if where else problem for where, problem in problems.items()]
+    if len(lines) == 1:
+        return f"{source}: {lines[0]}"
+    more = len(lines) - 5
+    shown = lines[:5] + ([f"... and {more} more"] if more > 0 else [])
+    return f"{source} is not a valid report definition:\n  " + "\n  ".join(shown)
+
+
+def _place(loc: tuple[int | str, ...]) -> tuple[str, Any]:
+    """A pydantic location as the place in the definition (``bands.detail.elements[0].width``)
+    and the type found there; the members of unions (``str``, ``field``) are not places."""
+    where, current = "", Report
+    for part in loc:
+        if part == "[key]":  # pydantic's mark of a dict's key (the key itself comes before it)
+            continue
+        step = _step(current, part)
+        if isinstance(part, int):
+            in_list = any(get_origin(member) is list for member in _members(current))
+            where = f"{where}[{part}]" if in_list else _join(where, str(part))
+        elif step is not None and _is_place(current, part):
+            where = _join(where, part)
+        current = step if step is not None else current
+    return where, current
+
+
+def _join(where: str, part: str) -> str:
+    return f"{where}.{part}" if where else part
+
+
+def _closest(name: str, candidates: list[str]) -> str:
+    """A "did you mean" hint naming the nearest candidates, or an empty string."""
+    matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?" if matches else ""
+
+
+def _is_place(annotation: Any, part: str) -> bool:
+    """Whether ``part`` is a field or a dict key below ``annotation`` (not a union's tag)."""
+    for candidate in _members(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and part in candidate.model_fields:
+            return True
+        if get_origin(candidate) is dict:
+            return True
+    return False
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _problem(item: Any, where: str, annotation: Any) -> str:
+    """What is wrong at one place: the value found and what would be valid."""
+    kind, value, context = item["type"], item.get("input"), item.get("ctx") or {}
+    field = where.rsplit(".", 1)[-1].split("[", 1)[0].replace("_", " ") or "value"
+    if kind == "extra_forbidden":
+        key = str(item["loc"][-1])
+        allowed = _allowed_keys(item["loc"][:-1])
+        listed = f" (allowed keys: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key{_closest(key, allowed)}{listed}"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        hint = _closest(value, expected) if isinstance(value, str) else ""
+        return f"{_short(value)} is not {_article(field)}" + (hint or f" (one of {', '.join(map(repr, expected))})")
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']*)'", str(context.get("expected_tags", "")))
+        hint = _closest(str(context.get("tag")), tags) or f" (one of {', '.join(map(repr, tags))})"
+        return f"{_short(context.get('tag'))} is not an element type{hint}"
+    if kind == "union_tag_not_found":
+        tags = [m.model_fields["type"].default for m in _members(annotation) if _is_model(m)]
+        return f"an element needs a type: one of {', '.join(map(repr, tags))}"
+    if kind == "missing":
+        return "required, but missing"
+    if item["loc"][-1:] == ("[key]",):
+        return f"the key {_short(value)} must be a string"
+    message = str(item["msg"])
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    return f"{message[:1].lower()}{message[1:]}, not {_short(value)}"
 
 
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:

@@ -18,7 +18,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from polarreports.definition.elements import _COLOR, ConditionalStyle, Length, _check_length
+from polarreports.definition.elements import (
+    _COLOR,
+    MAX_THICKNESS,
+    ConditionalStyle,
+    FilePath,
+    FontSize,
+    Length,
+    _check_length,
+    check_color,
+)
 
 __all__ = [
     "SHIPPED_FONTS",
@@ -53,17 +62,21 @@ def parse_stroke(text: str) -> tuple[float, str | None]:
     (0.5, '#888')
     """
     found = _STROKE.match(text)
-    if found is None or (found["color"] and not _COLOR.match(found["color"])):
-        msg = f"{text!r} is not a stroke: write a width in points and an optional hex colour, such as '0.5pt #888888'"
+    if (
+        found is None
+        or (found["color"] and not _COLOR.fullmatch(found["color"]))
+        or float(found["width"]) > MAX_THICKNESS
+    ):
+        msg = (
+            f"{text!r} is not a stroke: write a width in points (at most {MAX_THICKNESS:g}) and an optional hex "
+            "colour, such as '0.5pt #888888'"
+        )
         raise ValueError(msg)
     return float(found["width"]), found["color"]
 
 
 def _check_color(value: str | None) -> str | None:
-    if value is not None and not _COLOR.match(value):
-        msg = f"{value!r} is not a hex colour such as '#1f4e79'"
-        raise ValueError(msg)
-    return value
+    return check_color(value)
 
 
 def _border(value: Any) -> Any:
@@ -96,7 +109,7 @@ class Style(_Model):
     """Another style whose settings this one starts from."""
     font: str | None = None
     """A shipped font family: Inter (the default), DejaVu Sans, Droid Sans Fallback, NanumGothic."""
-    size: float | None = None
+    size: FontSize | None = None
     """Font size in points."""
     bold: bool | None = None
     italic: bool | None = None
@@ -144,7 +157,7 @@ class Theme(_Model):
     name: Literal["plain", "corporate", "ledger", "minimal"] = "plain"
     brand_color: str | None = None
     """The brand's colour, used by the title and header bars (corporate, minimal, ledger)."""
-    logo: str | None = None
+    logo: FilePath | None = None
     """An image file shown at the right of the title (or of the page header without a title),
     relative to the definition file."""
     zebra: str | None = None

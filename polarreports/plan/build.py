@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
+from babel.numbers import list_currencies
 
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
-from polarreports.exceptions import PlanError
+from polarreports.exceptions import FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
+from polarreports.plan.formats import check_pattern_length
 from polarreports.plan.geometry import placement_issues
 from polarreports.plan.images import static_issue
 from polarreports.plan.model import (
@@ -109,6 +113,7 @@ class _Builder:
 
     def build(self) -> ReportPlan:
         report = self.report
+        self._check_locale()
         available = [*self.columns, *self.param_columns.values()]
         row_filter = None
         if report.filter is not None:
@@ -152,6 +157,20 @@ class _Builder:
             charts=tuple(self.charts),
             page_slots=tuple(self.page_slots),
         )
+
+    def _check_locale(self) -> None:
+        """The locale and the currency are ones Babel knows (``de-DE`` is ``de_DE``)."""
+        locale, currency = self.report.locale, self.report.currency
+        try:
+            Locale.parse(locale.replace("-", "_"))
+        except (UnknownLocaleError, ValueError, TypeError):
+            known = locale_identifiers()
+            language = [name for name in known if name.split("_")[0] == locale.replace("-", "_").split("_")[0]]
+            hint = closest(locale, language) or closest(locale, known) or " (a Babel locale such as 'en_US' or 'de_DE')"
+            self.issue(f"locale: unknown locale {locale!r}{hint}")
+        if currency is not None and currency.upper() not in list_currencies():
+            hint = closest(currency.upper(), list_currencies()) or " (an ISO 4217 code such as 'EUR' or 'USD')"
+            self.issue(f"currency: unknown currency {currency!r}{hint}")
 
     def _groups(self, available: list[str]) -> list[GroupLevel]:
         groups = []
@@ -371,6 +390,11 @@ class _Builder:
         what = element.show
         if what not in ("page", "brought_forward", "carried_forward"):
             return self._cell(element, where, "report", 0, groups, variables)
+        try:
+            check_pattern_length(element.format, where=where)  # its type is known only at render
+        except FormatError as error:
+            self.issue(str(error))
+            return None
         variable = next((v for v in variables if v.name == element.variable), None)
         if variable is None:
             hint = closest(element.variable, [v.name for v in variables])

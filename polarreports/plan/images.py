@@ -97,6 +97,8 @@ def _outside(where: str, text: str, path: Path, dirs: list[Path]) -> str:
 def _read(text: str, where: str, dirs: list[Path]) -> bytes | None:
     """The bytes of the image file ``text`` (relative to the first allowed folder), or None if
     it cannot be read; raises ``AccessError`` if it resolves outside the allowed folders."""
+    if "\x00" in text:  # no file has such a name (and the operating system refuses to look)
+        return None
     path = (dirs[0] / text).resolve()
     if not any(path.is_relative_to(folder) for folder in dirs):
         raise AccessError(_outside(where, text, path, dirs))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import polars as pl
@@ -31,12 +31,27 @@ POLARS_TYPES: dict[str, pl.DataType] = {
 }
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
+_INT64 = (-(2**63), 2**63 - 1)
+_DECIMAL_DIGITS = 29
+"""Digits before the point of a decimal parameter (``Decimal(38, 9)``)."""
+
+
+class _UnfitError(ValueError):
+    """A value of the parameter's kind that its Polars type cannot hold; says what it can."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _convert(parameter: Parameter, value: Any) -> Any:
     kind = parameter.type
     if kind == "string":
         if isinstance(value, str):
+            if any("\ud800" <= c <= "\udfff" for c in value):
+                msg = "text, without a lone surrogate"
+                raise _UnfitError(msg)
             return value
         raise TypeError
     if kind == "boolean":
@@ -48,7 +63,11 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     if kind == "integer":
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise TypeError
-        return int(value)
+        number = int(value)
+        if not _INT64[0] <= number <= _INT64[1]:
+            msg = f"an integer from {_INT64[0]} to {_INT64[1]}"
+            raise _UnfitError(msg)
+        return number
     if kind == "float":
         if isinstance(value, bool):
             raise TypeError
@@ -56,7 +75,16 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     if kind == "decimal":
         if isinstance(value, bool | float):
             value = str(value)
-        return Decimal(value)
+        exact = Decimal(value)
+        fits = f"a decimal with at most {_DECIMAL_DIGITS} digits before the point"
+        if not exact.is_finite() or exact.adjusted() >= _DECIMAL_DIGITS:
+            raise _UnfitError(fits)
+        with localcontext() as context:
+            context.prec = _DECIMAL_DIGITS + 20
+            exact = exact.quantize(Decimal(1).scaleb(-9))  # as Polars keeps it: 9 digits after the point
+            if abs(exact) >= Decimal(10) ** _DECIMAL_DIGITS:
+                raise _UnfitError(fits)
+        return exact
     if kind == "date":
         if isinstance(value, dt.datetime):
             raise TypeError
@@ -85,11 +113,19 @@ def resolve_parameters(declared: Sequence[Parameter], given: Mapping[str, Any]) 
             continue
         try:
             value = _convert(parameter, raw)
-        except (TypeError, ValueError, InvalidOperation):
-            msg = f"parameter {parameter.name!r} must be a {parameter.type}, got {raw!r}"
+        except _UnfitError as error:
+            msg = f"parameter {parameter.name!r} must be {error}, got {_shown(raw)}"
+            raise ParameterError(msg) from None
+        except (TypeError, ValueError, InvalidOperation, OverflowError):
+            msg = f"parameter {parameter.name!r} must be a {parameter.type}, got {_shown(raw)}"
             raise ParameterError(msg) from None
         if parameter.allowed is not None:
-            allowed = [_convert(parameter, a) for a in parameter.allowed]
+            try:
+                allowed = [_convert(parameter, a) for a in parameter.allowed]
+            except (TypeError, ValueError, InvalidOperation, OverflowError):
+                kind = parameter.type
+                msg = f"parameter {parameter.name!r} allows values that are not all {kind}s: {parameter.allowed}"
+                raise ParameterError(msg) from None
             if value not in allowed:
                 msg = f"parameter {parameter.name!r} is {value!r}; allowed values: {parameter.allowed}"
                 raise ParameterError(msg)

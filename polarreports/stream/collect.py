@@ -32,6 +32,7 @@ from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
+from polarreports.exceptions import FormatError
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandPlan, ReportPlan
@@ -180,7 +181,12 @@ def _format(
     a chart's points become ``{"svg": ..., "alt": ...}``, an image's path or bytes our asset name."""
     raw = _draw_charts(plan, band, raw, stats)
     raw = resolve_column_images(plan, band, raw, images)
-    return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
+    try:
+        return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
+    except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
+        msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
+        raise FormatError(msg) from None
 
 
 def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
