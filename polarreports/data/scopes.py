@@ -56,12 +56,8 @@ class Scopes:
 
 def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     """Parameters as literal columns, the filter, derived columns and computed group keys."""
-    declared = {p.name: p.type for p in plan.report.parameters}
     if plan.parameters:
-        lf = lf.with_columns(
-            pl.lit(value, dtype=POLARS_TYPES[declared[name]]).alias(param_column(name))
-            for name, value in plan.parameters.items()
-        )
+        lf = lf.with_columns(_parameter_values(plan))
     if plan.filter is not None:
         _check_filter(plan.filter, lf)
         lf = lf.filter(plan.filter)
@@ -71,6 +67,16 @@ def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     if computed_keys:
         lf = lf.with_columns(computed_keys)
     return lf
+
+
+def _parameter_values(plan: ReportPlan) -> list[pl.Expr]:
+    """Each parameter's value as a literal of its declared type: the same in every scope, even
+    one without rows (a first value of the rows would be null there)."""
+    declared = {p.name: p.type for p in plan.report.parameters}
+    return [
+        pl.lit(value, dtype=POLARS_TYPES[declared[name]]).alias(param_column(name))
+        for name, value in plan.parameters.items()
+    ]
 
 
 def sorted_rows(
@@ -107,7 +113,7 @@ def _totals(plan: ReportPlan, level: int) -> list[pl.Expr]:
     return [
         *(total(v.calculation, v.value).alias(v.name) for v in plan.variables),
         *(pl.col(c).first().alias(FIRST_PREFIX + c) for c in dict.fromkeys(plan.first_columns.get(level, ()))),
-        *(pl.col(param_column(name)).first() for name in plan.parameters),
+        *_parameter_values(plan),
     ]
 
 
@@ -215,7 +221,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
     def first_of(column: str) -> pl.Expr:
         return in_report_order(pl.col(column), len(keys)).first().alias(FIRST_PREFIX + column)
 
-    params = [pl.col(param_column(name)).first() for name in plan.parameters]
+    params = _parameter_values(plan)
     rollup = all(v.calculation in DECOMPOSABLE or v.value is None for v in plan.variables)
     finest = (
         base.group_by(keys)
@@ -234,7 +240,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
             pl.col("__rank").min().alias("__start"),
             pl.col("__rank").max().alias("__end"),
             *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(level, [])),
-            *(pl.col(param_column(name)).first() for name in plan.parameters),
+            *params,
             *(_combine(plan) if rollup else []),
         )
         if not rollup:
@@ -246,7 +252,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
             pl.col("__rows").sum(),
             *_combine(plan),
             *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(0, [])),
-            *(pl.col(param_column(name)).first() for name in plan.parameters),
+            *params,
         )
     else:
         report = base.select(
