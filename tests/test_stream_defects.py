@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.data.stream import collect_stream
+from polarreports.definition.elements import Chart
 from polarreports.layout.typst_source import band_indices
 
 
@@ -106,3 +108,67 @@ def test_parameters_show_their_value_in_every_band_without_rows(groups: bool) ->
     assert static["title"] == ["Atlantis", "2024-03-01"]
     assert static["no_data"] == ["Atlantis", "12.50"]
     assert static["summary"] == ["25.00"]
+
+
+# -- charts: an element's print_when, a chart by its own group's key ------------------------
+
+UNITS = {
+    "mark": "bar",
+    "title": "Units chart",
+    "encoding": {"x": {"field": "product", "type": "nominal"}, "y": {"field": "units", "type": "quantitative"}},
+}
+
+
+def chart_footer(chart: Chart) -> pr.Report:
+    return pr.Report(
+        name="charts",
+        variables=[pr.Variable(name="orders", calculation="count")],
+        groups=[pr.Group(name="region", footer=pr.Band(elements=[pr.Field(column="region", width="30%"), chart]))],
+        bands=pr.Bands(summary=pr.Band(elements=[chart])),
+    )
+
+
+def test_a_chart_with_its_own_print_when_shows_only_where_it_is_true(sales: pl.DataFrame, tmp_path: Path) -> None:
+    chart = Chart(
+        spec=UNITS, by=["product"], measures={"units": "sum(quantity)"}, height="15mm", print_when="orders > 450"
+    )
+    counts = dict(sales.group_by("region").len().iter_rows())
+    shown = sorted(region for region, n in counts.items() if n > 450)
+    assert 0 < len(shown) < len(counts)
+    text = pdftotext(chart_footer(chart).render(sales).pdf, tmp_path)
+    assert text.count("Units chart") == len(shown) + 1  # and the summary's (the report has more than 450 orders)
+
+
+def test_a_chart_by_its_own_groups_key_has_one_point_per_group(sales: pl.DataFrame) -> None:
+    spec = {**UNITS, "encoding": {**UNITS["encoding"], "x": {"field": "region", "type": "nominal"}}}
+    chart = Chart(spec=spec, by=["region"], measures={"units": "sum(quantity)"})
+    plan, scopes = plan_report(chart_footer(chart), sales)
+    got = scopes.groups[1].select("region", plan.charts[0].column).collect()
+    want = dict(sales.group_by("region").agg(pl.col("quantity").sum()).iter_rows())
+    assert got.height == len(want)
+    for region, text in got.iter_rows():
+        assert json.loads(text)["points"] == [{"region": region, "units": float(want[region])}]
+    summary = json.loads(scopes.report.select(plan.charts[1].column).collect().item())["points"]
+    assert sorted(point["region"] for point in summary) == sorted(want)  # by region over the whole report
+    stream = collect_stream(plan, scopes, band_indices(plan))
+    assert stream.chart_stats["charts"] == len(want) + 1
+
+
+def test_a_chart_that_cannot_be_computed_is_the_one_blamed(sales: pl.DataFrame) -> None:
+    bucketed = Chart(spec=UNITS, by=[{"column": "region", "bucket": "month"}], measures={"units": "count(*)"})
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(chart_footer(bucketed), sales)
+    assert error.value.issues == [
+        "groups[0] ('region').footer.elements[1] (chart 'Units chart'): the chart's 'by' column 'region' is the key "
+        "of its group, one value per chart, so its bucket: month has nothing to group; chart by another column, or "
+        "drop the bucket: month"
+    ]
+    for measure, found in (("sum(region)", "cannot compute the chart's points"), ("region", "gives List(String)")):
+        wrong = Chart(spec=UNITS, by=["product"], measures={"units": measure})
+        with pytest.raises(pr.PlanError) as error:
+            pr.validate(chart_footer(wrong), sales)
+        assert all(
+            "elements[1] (chart 'Units chart')" in issue or "summary.elements[0]" in issue
+            for issue in error.value.issues
+        )
+        assert all(found in issue for issue in error.value.issues)

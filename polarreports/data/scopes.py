@@ -264,6 +264,29 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
     return groups, report
 
 
+def _check_charts(plan: ReportPlan, base: pl.LazyFrame) -> None:
+    """Raise a ``PlanError`` naming each chart whose points cannot be computed, or whose measures
+    are not numbers (a chart joins its group's frame: left unchecked, its failure would be
+    reported against every other element of the band)."""
+    issues = []
+    for chart in plan.charts:
+        points = aggregation(chart.element, base, keys=plan.group_keys[: chart.level], parameters=plan.parameters)
+        try:
+            schema = points.collect_schema()
+        except pl.exceptions.PolarsError as error:
+            issues.append(f"{chart.where}: cannot compute the chart's points: {_first_line(error)}")
+            continue
+        for name in chart.element.measures:
+            dtype = schema[name]
+            if not (dtype.is_numeric() or dtype in (pl.Boolean, pl.Null)):
+                issues.append(
+                    f"{chart.where} measure {name!r}: gives {dtype} for each point, but a chart needs numbers; "
+                    "aggregate the rows, such as sum(amount) or count(*)"
+                )
+    if issues:
+        raise PlanError(issues)
+
+
 def join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
     """Give each scope frame a column per chart: the chart's aggregated points for that group
     instance (or the report), as JSON."""
@@ -362,6 +385,7 @@ def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
     else:
         groups, report = _summary_scopes(plan, base)
         scopes = Scopes(rows=base, groups=groups, report=report)
+    _check_charts(plan, base)
     join_charts(plan, base, scopes)
     _check_types(plan, scopes)
     return scopes

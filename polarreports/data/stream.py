@@ -197,7 +197,9 @@ def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
 
 def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
     """Render the charts of ``band`` (one per instance, in parallel, cached) into its cells."""
-    charts = [(i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart)]
+    charts = [
+        (i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart) and cell.role == "value"
+    ]  # not its hidden cells (a chart's print_when)
     if not charts or raw.is_empty():
         return raw
     page = plan.report.page

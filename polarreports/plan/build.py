@@ -416,6 +416,15 @@ class _Builder:
                 hint = closest(dimension.column, self.rows_names)
                 self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the chart's 'by'")
                 ok = False
+        keys = [group.name for group in self.report.groups[:level]] if scope == "group" else []
+        for dimension in element.by:
+            if dimension.column in keys and (dimension.bucket is not None or dimension.bin is not None):
+                how = f"bucket: {dimension.bucket}" if dimension.bucket is not None else f"bin: {dimension.bin:g}"
+                self.issue(
+                    f"{where}: the chart's 'by' column {dimension.column!r} is the key of its group, one value "
+                    f"per chart, so its {how} has nothing to group; chart by another column, or drop the {how}"
+                )
+                ok = False
         for name, source in element.measures.items():
             ok = self.expr(source, f"{where} measure {name!r}", self.rows_names) is not None and ok
         if not element.measures:
