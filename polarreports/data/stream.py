@@ -18,6 +18,8 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,8 +110,11 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     return pl.concat_list(strings)
 
 
-_FORMATTED: dict[tuple[str, ...], pl.Expr] = {}
+_FORMATTED: OrderedDict[tuple[str, ...], pl.Expr] = OrderedDict()
+"""Format expressions by what they format, least recently used first; shared by the renders of
+every thread, so read and written under ``_FORMATTED_LOCK`` only."""
 _FORMATTED_MAX = 4_096
+_FORMATTED_LOCK = threading.Lock()
 
 
 def _formatted(
@@ -124,12 +129,16 @@ def _formatted(
     """``format_expr``, remembered: building a format expression takes about half a
     millisecond, which is most of the time of re-rendering a small report."""
     key = (value.meta.serialize(format="json"), repr(dtype), str(pattern), locale, str(currency), null_text, where)
-    found = _FORMATTED.get(key)
-    if found is None:
-        found = format_expr(value, dtype, pattern, locale=locale, currency=currency, null_text=null_text, where=where)
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
+    with _FORMATTED_LOCK:
+        found = _FORMATTED.get(key)
+        if found is not None:
+            _FORMATTED.move_to_end(key)
+            return found
+    found = format_expr(value, dtype, pattern, locale=locale, currency=currency, null_text=null_text, where=where)
+    with _FORMATTED_LOCK:
         _FORMATTED[key] = found
+        while len(_FORMATTED) > _FORMATTED_MAX:
+            _FORMATTED.popitem(last=False)
     return found
 
 

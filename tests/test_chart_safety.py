@@ -1,0 +1,149 @@
+"""Charts that cannot fetch, cannot explode, and caches that renders in threads can share
+(issues 11 and 12): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import polarreports as pr
+from polarreports import charts
+from polarreports.data import stream
+from polarreports.definition.elements import Chart
+
+BAR = {
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "product", "type": "nominal"},
+        "y": {"field": "units", "type": "quantitative"},
+    },
+}
+
+
+# -- the chart cache -----------------------------------------------------------------------
+
+
+def job(title: str, values: list[dict[str, Any]]) -> tuple[Chart, str, list[dict[str, Any]], float, float, float]:
+    chart = Chart(spec={**BAR, "title": title}, by=["product"], measures={"units": "sum(quantity)"})
+    return chart, "bands.summary.elements[0] (chart)", values, 200.0, 100.0, 8.0
+
+
+def test_cache_hits_are_kept_when_the_cache_overflows_in_the_same_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "_CACHE", type(charts._CACHE)())
+    monkeypatch.setattr(charts, "_CACHE_MAX", 2)
+    points = [{"product": "a", "units": 1.0}, {"product": "b", "units": 2.0}]
+    first, _ = charts.render_charts([job("one", points), job("two", points)])
+    svgs, counts = charts.render_charts([job("one", points), job("three", points), job("four", points)])
+    assert counts == {"charts": 3, "charts_rendered": 2, "charts_cached": 1}
+    assert svgs[0] == first[0]
+    assert "three" in svgs[1]
+    assert "four" in svgs[2]
+    assert len(charts._CACHE) <= 2
+
+
+def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "_CACHE", type(charts._CACHE)())
+    monkeypatch.setattr(charts, "_CACHE_MAX", 3)
+    monkeypatch.setattr(stream, "_FORMATTED", type(stream._FORMATTED)())
+    monkeypatch.setattr(stream, "_FORMATTED_MAX", 4)
+    points = [{"product": "a", "units": 1.0}]
+    for i in range(6):
+        charts.render_charts([job(f"chart {i}", points)])
+        assert len(charts._CACHE) <= 3
+    _, counts = charts.render_charts([job("chart 5", points)])
+    assert counts["charts_cached"] == 1  # the most recent stayed
+    report = pr.Report(
+        name="r",
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x", format=f"0.{'0' * i}") for i in range(8)])),
+    )
+    report.render(pl.DataFrame({"x": [1.5]}))
+    assert 0 < len(stream._FORMATTED) <= 4
+
+
+# -- many renders from threads -------------------------------------------------------------
+
+
+def threaded_reports() -> tuple[pr.Report, pr.Report]:
+    chart = Chart(spec=BAR, by=["product"], measures={"units": "sum(quantity)"}, height="20mm")
+    # the same in every batch: drawn once, then taken from the cache by the other renders
+    sizes = Chart(spec={"mark": "bar", "title": "Sizes"}, by=["size"], measures={"n": "count(*)"}, height="20mm")
+    by_customer = pr.Report(
+        name="by_customer",
+        groups=[pr.Group(name="customer", footer=pr.Band(elements=[pr.Field(column="customer", width="30%"), chart]))],
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="product"), pr.Field(column="quantity", format="0")]),
+            summary=pr.Band(elements=[sizes]),
+        ),
+    )
+    overview = pr.Report(
+        name="overview",
+        variables=[pr.Variable(name="units", calculation="sum", expression="quantity")],
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Field(column="customer")]),
+            summary=pr.Band(elements=[pr.Aggregate(variable="units", format="#,##0.0"), chart, sizes]),
+        ),
+    )
+    return by_customer, overview
+
+
+def batch_data(i: int) -> pl.DataFrame:
+    """Data of batch ``i``: every customer and product name carries ``i``, but for a customer
+    whose rows are the same in every batch (its chart comes from the cache, among new ones)."""
+    return pl.DataFrame(
+        {
+            "customer": [f"c{i}x{j % 2}" for j in range(6)] + ["shared", "shared"],
+            "product": [f"p{i}y{j % 3}" for j in range(6)] + ["common", "common"],
+            "quantity": [i * 10 + j for j in range(6)] + [1, 2],
+            "size": ["s", "m", "l", "s", "m", "s", "l", "l"],
+        }
+    )
+
+
+def marks_in(text: str) -> set[str]:
+    """The batch numbers named in ``text`` (by its customer and product names)."""
+    return set(re.findall(r"\b[cp](\d+)[xy]\d\b", text))
+
+
+def test_renders_in_threads_hold_only_their_own_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Small caches, so that threads evict each other's entries while they render.
+    monkeypatch.setattr(charts, "_CACHE", type(charts._CACHE)())
+    monkeypatch.setattr(charts, "_CACHE_MAX", 3)
+    monkeypatch.setattr(stream, "_FORMATTED", type(stream._FORMATTED)())
+    monkeypatch.setattr(stream, "_FORMATTED_MAX", 2)
+    reports = threaded_reports()
+
+    def render(i: int) -> tuple[int, pr.Document]:
+        return i, reports[i % 2].render(batch_data(i))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        documents = list(pool.map(render, range(40)))
+    for i, document in documents:
+        data = json.loads(document.data_json)
+        text = json.dumps(data, ensure_ascii=False)
+        assert marks_in(text) == {str(i)}, f"render {i} holds another render's data"
+        svgs = [json.loads(cell)["svg"] for cell in _cells(data) if cell.startswith('{"svg"')]
+        assert len(svgs) == (4 if i % 2 == 0 else 2)  # per customer (two own, one shared), sizes; or two
+        assert [marks_in(svg) for svg in svgs].count({str(i)}) == (2 if i % 2 == 0 else 1)
+        assert all(marks_in(svg) <= {str(i)} for svg in svgs)
+        assert sum(">Sizes<" in svg for svg in svgs) == 1
+    if shutil.which("pdftotext") is None:
+        return
+    for i, document in documents[:3]:
+        path = tmp_path / f"{i}.pdf"
+        path.write_bytes(document.pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+        assert marks_in(text) == {str(i)}
+
+
+def _cells(data: dict[str, Any]) -> list[str]:
+    return [cell for cells in data["static"].values() for cell in cells] + [
+        cell for row in data["rows"] for cell in row["c"]
+    ]
