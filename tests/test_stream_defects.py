@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import polars as pl
 import pytest
+from pypdf import PdfReader
 
 import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.data.stream import collect_stream
 from polarreports.definition.elements import Chart
+from polarreports.layout.navigation import link_url
 from polarreports.layout.typst_source import band_indices
 
 
@@ -172,3 +176,40 @@ def test_a_chart_that_cannot_be_computed_is_the_one_blamed(sales: pl.DataFrame) 
             for issue in error.value.issues
         )
         assert all(found in issue for issue in error.value.issues)
+
+
+# -- links: percent-encoded, valid ones left as they are --------------------------------------
+
+URLS = {
+    "https://example.com/a b": "https://example.com/a%20b",
+    "https://example.com/café/日本?q=\"x y\"&r='1'": "https://example.com/caf%C3%A9/%E6%97%A5%E6%9C%AC?q=%22x%20y%22&r='1'",
+    "https://example.com/a%20b?p=100%&ok=%2F": "https://example.com/a%20b?p=100%25&ok=%2F",
+    "mailto:jane doe@example.com": "mailto:jane%20doe@example.com",
+    "https://example.com/<tag>{x}|^`\\": "https://example.com/%3Ctag%3E%7Bx%7D%7C%5E%60%5C",
+    "https://example.com/ok?a=1&b=[2]#top": "https://example.com/ok?a=1&b=[2]#top",
+    "HTTPS://Example.com/%7Euser": "HTTPS://Example.com/%7Euser",
+}
+
+
+def pdf_uris(pdf: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [
+        str(action["/URI"])
+        for page in reader.pages
+        for annotation in page.get("/Annots", [])
+        if "/URI" in (action := annotation.get_object().get("/A", {}))
+    ]
+
+
+def test_link_urls_are_percent_encoded_where_they_must_be() -> None:
+    got = pl.select(link_url(pl.lit(pl.Series(list(URLS))))).to_series().to_list()
+    assert got == list(URLS.values())
+    assert all(unquote(url) == unquote(original) for url, original in zip(got, URLS, strict=True))
+    refused = ["https:// x", "javascript:alert(1)", "https://x.org/\x07", "ftp://x.org/a b", ""]
+    assert pl.select(link_url(pl.lit(pl.Series(refused)))).to_series().to_list() == [None] * len(refused)
+
+
+def test_a_link_with_a_space_or_accents_is_kept_in_the_pdf() -> None:
+    data = pl.DataFrame({"name": [f"row {i}" for i in range(len(URLS))], "url": list(URLS)})
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name", link="url")])))
+    assert pdf_uris(report.render(data).pdf) == list(URLS.values())
