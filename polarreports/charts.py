@@ -172,7 +172,8 @@ def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
 
                 vlc.register_font_directory(str(FONTS_DIR))
                 _FONTS_REGISTERED.set()
-    svg = str(vlc.vegalite_to_svg(spec, config=config))
+    # allowed_base_urls=[]: vl-convert fetches nothing, even from a spec the plan failed to clean
+    svg = str(vlc.vegalite_to_svg(spec, config=config, allowed_base_urls=[]))
     return svg.replace(f'font-family="{MEASURE_FONT}"', f'font-family="{CHART_FONT}"')
 
 

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -147,3 +152,119 @@ def _cells(data: dict[str, Any]) -> list[str]:
     return [cell for cells in data["static"].values() for cell in cells] + [
         cell for row in data["rows"] for cell in row["c"]
     ]
+
+
+# -- no chart fetches anything -------------------------------------------------------------
+
+LISTENER = r"""
+import socket, sys
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(64)
+print(server.getsockname()[1], flush=True)
+while True:
+    connection, _ = server.accept()
+    request = connection.recv(65536).split(b"\r\n")[0].decode(errors="replace")
+    print(request, flush=True)
+    body = b'[{"product": "a", "units": 1, "k": "a"}]'
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    connection.sendall(head + body)
+    connection.close()
+"""
+
+
+class Listener:
+    """A web server on 127.0.0.1 that records the requests it gets. It runs in a process of its
+    own: vl-convert holds the GIL while it waits for a response, so a server thread in this
+    process could never answer (the test would hang instead of failing)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", LISTENER], stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+        os.set_blocking(self.process.stdout.fileno(), False)
+
+    def requests(self) -> list[str]:
+        """The requests received so far (each answered before the client could go on)."""
+        assert self.process.stdout is not None
+        time.sleep(0.05)
+        return (self.process.stdout.read() or b"").decode().splitlines()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+POINT = {"mark": "point", "encoding": {"x": {"field": "product", "type": "nominal"}}}
+
+
+def fetching_specs(url: str) -> dict[str, tuple[dict[str, Any], str]]:
+    """Specifications that would make vl-convert fetch ``url`` (or bring in data that is not the
+    chart's), each with the path the error names."""
+    data = {"data": {"url": f"{url}/data.json"}, **POINT}
+    lookup = {"lookup": "product", "from": {"data": {"url": f"{url}/lookup.json"}, "key": "k", "fields": ["units"]}}
+    image = {"type": "image", "width": 10, "height": 10}
+    return {
+        "layer": ({"layer": [POINT, data]}, "spec.layer[1].data.url"),
+        "concat": ({"concat": [data]}, "spec.concat[0].data.url"),
+        "hconcat": ({"hconcat": [POINT, data]}, "spec.hconcat[1].data.url"),
+        "vconcat": ({"vconcat": [{"layer": [data]}]}, "spec.vconcat[0].layer[0].data.url"),
+        "facet": ({"facet": {"field": "product"}, "spec": data}, "spec.spec.data.url"),
+        "lookup": ({"transform": [lookup], **POINT}, "spec.transform[0].from.data"),
+        "lookup of values": (
+            {"transform": [{**lookup, "from": {"data": {"values": [{"k": "a"}]}, "key": "k"}}], **POINT},
+            "spec.transform[0].from.data",
+        ),
+        "image mark": ({**POINT, "mark": {**image, "url": f"{url}/logo.png"}}, "spec.mark.url"),
+        "image channel": (
+            {"mark": image, "encoding": {"url": {"value": f"{url}/logo.png"}}},
+            "spec.encoding.url",
+        ),
+        "topojson": (
+            {"layer": [{**POINT, "data": {"url": f"{url}/x.topojson", "format": {"type": "topojson"}}}]},
+            "spec.layer[0].data.url",
+        ),
+        "anywhere": ({**POINT, "usermeta": {"deep": [{"url": f"{url}/meta"}]}}, "spec.usermeta.deep[0].url"),
+    }
+
+
+def a_chart(spec: dict[str, Any]) -> pr.Report:
+    chart = Chart(spec={**spec, "title": "fetcher"}, by=["product"], measures={"units": "sum(quantity)"})
+    return pr.Report(name="r", bands=pr.Bands(summary=pr.Band(elements=[pr.Label(text="x"), chart])))
+
+
+def test_a_chart_spec_that_would_fetch_is_refused_at_plan_time(listener: Listener, sales: pl.DataFrame) -> None:
+    for name, (spec, path) in fetching_specs(listener.url).items():
+        with pytest.raises(pr.PlanError) as error:
+            a_chart(spec).render(sales)
+        (issue,) = error.value.issues
+        assert issue.startswith("bands.summary.elements[1] (chart 'fetcher'): the chart's spec "), name
+        assert f" at {path};" in issue, name
+    assert listener.requests() == []
+
+
+def test_the_top_level_data_of_a_spec_is_dropped(listener: Listener, sales: pl.DataFrame) -> None:
+    spec = {"data": {"url": f"{listener.url}/top.json"}, **BAR}
+    assert "data" not in a_chart(spec).bands.summary.elements[1].spec  # type: ignore[union-attr]
+    a_chart(spec).render(sales)
+    assert listener.requests() == []
+
+
+def test_vl_convert_itself_fetches_nothing(listener: Listener) -> None:
+    """Even a spec the plan did not check (drawn directly) cannot make vl-convert fetch."""
+    for name, (spec, _) in fetching_specs(listener.url).items():
+        chart = Chart(spec={**spec, "title": name}, by=["product"], measures={"units": "sum(quantity)"})
+        with contextlib.suppress(charts.ChartError):  # Vega's "External data url not allowed", or drawn
+            charts.render_charts([(chart, "bands.summary.elements[0]", [{"product": "a"}], 100.0, 80.0, 8.0)])
+        assert listener.requests() == [], name

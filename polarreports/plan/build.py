@@ -57,6 +57,27 @@ def _chart_title(element: Element) -> str | None:
     return title if isinstance(title, str) else None
 
 
+def _outside_data(spec: dict[str, Any]) -> str | None:
+    """What in a chart's specification would bring in data that is not the chart's own, with
+    its path (``spec.layer[0].data.url``): a ``url`` anywhere (a data source, an image mark or
+    channel: vl-convert would fetch it), or a ``lookup`` from other data; None if nothing."""
+    todo: list[tuple[str, Any]] = [("spec", spec)]
+    while todo:  # (not recursive: a hostile spec may nest deeply)
+        path, node = todo.pop()
+        if isinstance(node, list):
+            todo.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "url" in node:
+            return f"fetches a URL at {path}.url"
+        source = node.get("from")
+        if "lookup" in node and isinstance(source, dict) and "data" in source:
+            return f"looks up data that is not the chart's own at {path}.from.data"
+        todo.extend((f"{path}.{key}", value) for key, value in reversed(list(node.items())))
+    return None
+
+
 def _describe(element: Element) -> str:
     ident = {
         "field": getattr(element, "column", None),
@@ -408,6 +429,13 @@ class _Builder:
         return f"groups[{level - 1}] ({self.report.groups[level - 1].name!r}).{kind.removeprefix('group_')}"
 
     def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
+        outside = _outside_data(element.spec)
+        if outside is not None:
+            self.issue(
+                f"{where}: the chart's spec {outside}; a chart shows only the data its 'by' and 'measures' "
+                "compute from the report's rows, so remove it"
+            )
+            return None
         if scope == "rows":
             return self._row_chart(element, where)
         ok = True
