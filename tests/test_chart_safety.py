@@ -21,6 +21,7 @@ import pytest
 
 import polarreports as pr
 from polarreports import charts
+from polarreports.api import plan_report
 from polarreports.data import stream
 from polarreports.definition.elements import Chart
 
@@ -268,3 +269,55 @@ def test_vl_convert_itself_fetches_nothing(listener: Listener) -> None:
         with contextlib.suppress(charts.ChartError):  # Vega's "External data url not allowed", or drawn
             charts.render_charts([(chart, "bands.summary.elements[0]", [{"product": "a"}], 100.0, 80.0, 8.0)])
         assert listener.requests() == [], name
+
+
+# -- a cap on the points a chart sends to Vega ------------------------------------------------
+
+LINE = {"mark": "line", "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y"}}}
+
+
+def many_points(**options: Any) -> pr.Report:
+    chart = Chart(spec={**LINE, "title": "wide"}, by=["x"], measures={"y": "sum(v)"}, **options)
+    return pr.Report(name="r", bands=pr.Bands(summary=pr.Band(elements=[pr.Label(text="x"), chart])))
+
+
+def test_a_chart_over_its_max_points_is_refused_before_vega(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pl.DataFrame({"x": range(20_000), "v": [1.0] * 20_000})  # 20,000 distinct x values
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        msg = "a point left Polars"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(stream, "render_charts", never)  # nothing reaches Vega
+    monkeypatch.setattr(stream, "_points", never)  # nor Python lists of points
+    for options, cap in (({"max_points": 1_000}, "1,000"), ({}, "5,000")):
+        with pytest.raises(charts.ChartError) as error:
+            many_points(**options).render(data)
+        assert str(error.value) == (
+            f"bands.summary.elements[1] (chart 'wide'): 20,000 points, more than its max_points of {cap}; aggregate "
+            "them with by: [{column: x, bucket: month}] (dates) or [{column: x, bin: 10}], or raise max_points"
+        )
+        assert (error.value.band, error.value.element) == ("bands.summary", "bands.summary.elements[1] (chart 'wide')")
+    plan, scopes = plan_report(many_points(max_points=1_000), data)
+    # Polars counted the points and left them out: no list of 20,000 points was made
+    assert json.loads(scopes.report.select(plan.charts[0].column).collect().item()) == {"points": None, "__n": 20_000}
+
+
+def test_a_chart_at_its_max_points_is_drawn() -> None:
+    data = pl.DataFrame({"x": range(50), "v": [float(i) for i in range(50)]})
+    document = many_points(max_points=50).render(data)
+    assert document.stats["charts_rendered"] + document.stats["charts_cached"] == 1
+    with pytest.raises(pr.DefinitionError):
+        pr.Report.from_yaml(many_points(max_points=50).to_yaml().replace("max_points: 50", "max_points: 0"))
+
+
+def test_a_sparkline_over_its_max_points_is_refused() -> None:
+    rows = pl.DataFrame({"name": ["a", "b"], "series": [[1.0, 2.0], [float(i) for i in range(300)]]})
+    spec = {"mark": "line", "encoding": {"x": {"field": "index", "type": "quantitative"}, "y": {"field": "y"}}}
+    spark = Chart(spec=spec, measures={"y": "series"}, max_points=100)
+    listing = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name"), spark])))
+    with pytest.raises(
+        charts.ChartError, match=r"elements\[1\] \(chart\): 300 points, more than its max_points of 100; shorten"
+    ):
+        listing.render(rows)
+    assert listing.render(rows.head(1)).stats["charts"] == 1

@@ -289,22 +289,27 @@ def _check_charts(plan: ReportPlan, base: pl.LazyFrame) -> None:
 
 def join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
     """Give each scope frame a column per chart: the chart's aggregated points for that group
-    instance (or the report), as JSON."""
+    instance (or the report), as JSON ``{"points": [...], "__n": count}``; past the chart's
+    ``max_points``, the points are left out (null) and only their count is given."""
     for chart in plan.charts:
         keys = plan.group_keys[: chart.level]
         points = aggregation(chart.element, base, keys=keys, parameters=plan.parameters)
         measures = [pl.col(name).cast(pl.Float64) for name in chart.element.measures]  # Vega needs numbers
         values = [*(d.column for d in chart.element.by), *measures]
+        count = pl.col("__n")
+        capped = pl.struct(pl.when(count <= chart.element.max_points).then(pl.col("points")).alias("points"), count)
         if keys:
-            per_instance = points.group_by(keys, maintain_order=True).agg(pl.struct(values).alias("points"))
-            encoded = per_instance.select(*keys, pl.struct("points").struct.json_encode().alias(chart.column))
+            per_instance = points.group_by(keys, maintain_order=True).agg(
+                pl.struct(values).alias("points"), pl.len().alias("__n")
+            )
+            encoded = per_instance.select(*keys, capped.struct.json_encode().alias(chart.column))
             frame = scopes.groups[chart.level]
             scopes.groups[chart.level] = frame.join(
                 encoded, on=keys, how="left", nulls_equal=True, maintain_order="left"
             )
         else:
-            encoded = points.select(pl.struct(values).implode().alias("points")).select(
-                pl.struct("points").struct.json_encode().alias(chart.column)
+            encoded = points.select(pl.struct(values).implode().alias("points"), pl.len().alias("__n")).select(
+                capped.struct.json_encode().alias(chart.column)
             )
             scopes.report = scopes.report.join(encoded, how="cross")
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.charts import alt_text, render_charts
+from polarreports.charts import ChartError, alt_text, render_charts
 from polarreports.data import parts
 from polarreports.data.bandstream import BandStream, BandStreamWriter
 from polarreports.data.images import ImageAssets, resolve_column_images
@@ -194,14 +194,32 @@ def _format(
 
 def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
     """A chart's points: aggregated ``{"points": [...]}`` for group and report charts, or, for
-    a detail row's chart, the row's lists zipped into points (x is the position without ``by``)."""
+    a detail row's chart, the row's lists zipped into points (x is the position without ``by``).
+    (``__n``, the number of points, was checked against the chart's cap in Polars.)"""
+    data = {name: value for name, value in data.items() if name != "__n"}
     if "points" in data and len(data) == 1:
-        return list(data["points"])
+        return list(data["points"] or [])
     series = {name: value if isinstance(value, list) else [value] for name, value in data.items()}
     length = max((len(values) for values in series.values()), default=0)
     if not chart.by:
         series = {"index": list(range(length)), **series}
     return [{name: values[i] if i < len(values) else None for name, values in series.items()} for i in range(length)]
+
+
+def _check_points(cells: pl.Series, chart: Chart, where: str, *, per_row: bool) -> None:
+    """Raise a ``ChartError`` if a chart of ``cells`` has more points than the chart's
+    ``max_points``: read in Polars from their count, before any point reaches Python or Vega."""
+    most = cells.str.json_path_match("$.__n").cast(pl.Int64, strict=False).max()
+    if not isinstance(most, int) or most <= chart.max_points:
+        return
+    column = chart.by[0].column if chart.by else "a_column"
+    hint = (
+        "shorten the row's lists"
+        if per_row
+        else f"aggregate them with by: [{{column: {column}, bucket: month}}] (dates) or [{{column: {column}, bin: 10}}]"
+    )
+    msg = f"{where}: {most:,} points, more than its max_points of {chart.max_points:,}; {hint}, or raise max_points"
+    raise ChartError(msg, band=where.rsplit(".elements[", 1)[0], element=where)
 
 
 def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
@@ -222,6 +240,7 @@ def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dic
         chart = cell.element
         assert isinstance(chart, Chart)
         column = f"__v{i}"
+        _check_points(raw[column], chart, cell.where, per_row=band.scope == "rows")
         texts = [t for t in raw[column].unique(maintain_order=True).to_list() if t is not None]
         width = to_points(chart.width, whole=body, font_size=page.font_size)
         height = to_points(chart.height, whole=body, font_size=page.font_size)

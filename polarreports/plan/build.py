@@ -483,7 +483,8 @@ class _Builder:
         if not element.measures:
             self.issue(f"{where}: a chart in the detail band needs a measure: a list column of the row")
             return None
-        return Cell(element, where, pl.struct(fields).struct.json_encode())
+        points = pl.max_horizontal(pl.concat_list(field).list.len() for field in fields).alias("__n")
+        return Cell(element, where, pl.struct([*fields, points]).struct.json_encode())
 
     def _aggregate(
         self,
