@@ -283,6 +283,7 @@ def render(
         pages=stream.pages,
         outline_levels=outline_levels(report, stream_kinds(plan)),
         one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
+        settings={"no_rows": stream.row_count == 0},  # a report without bands in its stream may have rows
         **page_flow(plan, indices),
     )
     timings["layout_s"] = time.perf_counter() - mark

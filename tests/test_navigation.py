@@ -220,5 +220,6 @@ def test_a_hostile_url_stays_a_string(sales: pl.DataFrame) -> None:
     data = pl.DataFrame({"name": ["a", "b"], "url": [hostile, 'https://x.org/ok) #read("/etc/passwd")']})
     linked = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name", link="url")])))
     pdf = linked.render(data).pdf
-    assert uris(pdf) == [hostile]  # the second has spaces: not a URL, so no link
+    # quotes and spaces percent-encoded: each stays one URL, never Typst code
+    assert uris(pdf) == ["https://x.org/%22)#panic(%22boom%22)//", "https://x.org/ok)%20#read(%22/etc/passwd%22)"]
     assert [line.strip() for line in pdf_pages(pdf)[0].splitlines()] == ["a", "b"]

@@ -19,7 +19,8 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from typing import Any
@@ -37,8 +38,11 @@ sans-serif (DejaVu Sans, shipped and slightly wider than Inter, so labels keep t
 their text is then set in the report's font."""
 CHART_FONT = "Inter"
 PALETTE = ["#1f3b5c", "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
-_CACHE: dict[str, str] = {}
+_CACHE: OrderedDict[str, str] = OrderedDict()
+"""Drawn SVGs by the hash of their specification and data, least recently used first; shared by
+the renders of every thread, so read and written under ``_CACHE_LOCK`` only."""
 _CACHE_MAX = 2_048
+_CACHE_LOCK = threading.Lock()
 _LOCK = threading.Lock()
 _FONTS_REGISTERED = threading.Event()
 
@@ -133,8 +137,29 @@ def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
             if not _FONTS_REGISTERED.is_set():
                 vlc.register_font_directory(str(FONTS_DIR))
                 _FONTS_REGISTERED.set()
-    svg = str(vlc.vegalite_to_svg(spec, config=config))
+    # allowed_base_urls=[]: vl-convert fetches nothing, even from a spec the plan failed to clean
+    svg = str(vlc.vegalite_to_svg(spec, config=config, allowed_base_urls=[]))
     return svg.replace(f'font-family="{MEASURE_FONT}"', f'font-family="{CHART_FONT}"')
+
+
+def _cached(keys: Iterable[str]) -> dict[str, str]:
+    """The SVGs of ``keys`` that are in the cache, taken at once (another thread may evict them
+    right after), each marked as just used."""
+    with _CACHE_LOCK:
+        found = {key: _CACHE[key] for key in keys if key in _CACHE}
+        for key in found:
+            _CACHE.move_to_end(key)
+    return found
+
+
+def _remember(svgs: dict[str, str]) -> None:
+    """Add ``svgs`` to the cache, evicting the least recently used beyond ``_CACHE_MAX``."""
+    with _CACHE_LOCK:
+        _CACHE.update(svgs)
+        for key in svgs:
+            _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
 
 
 def render_charts(
@@ -149,8 +174,9 @@ def render_charts(
         config = chart_config(font_size)
         key = hashlib.sha256(json.dumps([spec, config], sort_keys=True, default=str).encode()).hexdigest()
         keyed.append((key, spec, config, chart, where, width, height))
+    found = _cached([key for key, *_ in keyed])
     missing = {
-        key: (spec, config, chart, where, w, h) for key, spec, config, chart, where, w, h in keyed if key not in _CACHE
+        key: (spec, config, chart, where, w, h) for key, spec, config, chart, where, w, h in keyed if key not in found
     }
 
     def render(item: tuple[str, tuple[Any, ...]]) -> tuple[str, str]:
@@ -170,8 +196,6 @@ def render_charts(
         workers = min(len(missing), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             rendered = dict(pool.map(render, missing.items()))
-        if len(_CACHE) + len(rendered) > _CACHE_MAX:
-            _CACHE.clear()
-        _CACHE.update(rendered)
-    svgs = [rendered.get(key) or _CACHE[key] for key, *_ in keyed]
+        _remember(rendered)
+    svgs = [found[key] if key in found else rendered[key] for key, *_ in keyed]
     return svgs, {"charts": len(keyed), "charts_rendered": len(missing), "charts_cached": len(keyed) - len(missing)}

@@ -39,9 +39,11 @@ def aggregation(
     chart: Chart, rows: pl.LazyFrame, *, keys: Sequence[str], parameters: Iterable[str] = ()
 ) -> pl.LazyFrame:
     """The chart's points per group instance: ``rows`` grouped by ``keys`` (the band's group
-    keys) and the chart's dimensions, with its measures, sorted by the dimensions."""
-    dimensions = [_dimension(d) for d in chart.by]
-    names = [d.column for d in chart.by]
+    keys) and the chart's dimensions, with its measures, sorted by the dimensions. A dimension
+    that is one of the keys (a region's chart by region) is that key: one point per instance."""
+    own = [d for d in chart.by if d.column not in keys]
+    dimensions = [_dimension(d) for d in own]
+    names = [d.column for d in own]
     measures = [to_expr(expr, set(parameters)).alias(name) for name, expr in chart.measures.items()]
     by = [*keys, *dimensions]
     if not by:

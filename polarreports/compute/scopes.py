@@ -57,12 +57,8 @@ class Scopes:
 
 def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     """Parameters as literal columns, the filter, derived columns and computed group keys."""
-    declared = {p.name: p.type for p in plan.report.parameters}
     if plan.parameters:
-        lf = lf.with_columns(
-            pl.lit(value, dtype=POLARS_TYPES[declared[name]]).alias(param_column(name))
-            for name, value in plan.parameters.items()
-        )
+        lf = lf.with_columns(_parameter_values(plan))
     if plan.filter is not None:
         _check_filter(plan.filter, lf)
         lf = lf.filter(plan.filter)
@@ -72,6 +68,16 @@ def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
     if computed_keys:
         lf = lf.with_columns(computed_keys)
     return lf
+
+
+def _parameter_values(plan: ReportPlan) -> list[pl.Expr]:
+    """Each parameter's value as a literal of its declared type: the same in every scope, even
+    one without rows (a first value of the rows would be null there)."""
+    declared = {p.name: p.type for p in plan.report.parameters}
+    return [
+        pl.lit(value, dtype=POLARS_TYPES[declared[name]]).alias(param_column(name))
+        for name, value in plan.parameters.items()
+    ]
 
 
 def sorted_rows(
@@ -108,7 +114,7 @@ def _totals(plan: ReportPlan, level: int) -> list[pl.Expr]:
     return [
         *(total(v.calculation, v.value).alias(v.name) for v in plan.variables),
         *(pl.col(c).first().alias(FIRST_PREFIX + c) for c in dict.fromkeys(plan.first_columns.get(level, ()))),
-        *(pl.col(param_column(name)).first() for name in plan.parameters),
+        *_parameter_values(plan),
     ]
 
 
@@ -216,7 +222,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
     def first_of(column: str) -> pl.Expr:
         return in_report_order(pl.col(column), len(keys)).first().alias(FIRST_PREFIX + column)
 
-    params = [pl.col(param_column(name)).first() for name in plan.parameters]
+    params = _parameter_values(plan)
     rollup = all(v.calculation in DECOMPOSABLE or v.value is None for v in plan.variables)
     finest = (
         base.group_by(keys)
@@ -235,7 +241,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
             pl.col("__rank").min().alias("__start"),
             pl.col("__rank").max().alias("__end"),
             *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(level, [])),
-            *(pl.col(param_column(name)).first() for name in plan.parameters),
+            *params,
             *(_combine(plan) if rollup else []),
         )
         if not rollup:
@@ -247,7 +253,7 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
             pl.col("__rows").sum(),
             *_combine(plan),
             *(pl.col(FIRST_PREFIX + c).sort_by("__rank").first() for c in firsts.get(0, [])),
-            *(pl.col(param_column(name)).first() for name in plan.parameters),
+            *params,
         )
     else:
         report = base.select(
@@ -261,22 +267,27 @@ def _summary_scopes(plan: ReportPlan, base: pl.LazyFrame) -> tuple[dict[int, pl.
 
 def join_charts(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
     """Give each scope frame a column per chart: the chart's aggregated points for that group
-    instance (or the report), as JSON."""
+    instance (or the report), as JSON ``{"points": [...], "__n": count}``; past the chart's
+    ``max_points``, the points are left out (null) and only their count is given."""
     for chart in plan.charts:
         keys = plan.group_keys[: chart.level]
         points = aggregation(chart.element, base, keys=keys, parameters=plan.parameters)
         measures = [pl.col(name).cast(pl.Float64) for name in chart.element.measures]  # Vega needs numbers
         values = [*(d.column for d in chart.element.by), *measures]
+        count = pl.col("__n")
+        capped = pl.struct(pl.when(count <= chart.element.max_points).then(pl.col("points")).alias("points"), count)
         if keys:
-            per_instance = points.group_by(keys, maintain_order=True).agg(pl.struct(values).alias("points"))
-            encoded = per_instance.select(*keys, pl.struct("points").struct.json_encode().alias(chart.column))
+            per_instance = points.group_by(keys, maintain_order=True).agg(
+                pl.struct(values).alias("points"), pl.len().alias("__n")
+            )
+            encoded = per_instance.select(*keys, capped.struct.json_encode().alias(chart.column))
             frame = scopes.groups[chart.level]
             scopes.groups[chart.level] = frame.join(
                 encoded, on=keys, how="left", nulls_equal=True, maintain_order="left"
             )
         else:
-            encoded = points.select(pl.struct(values).implode().alias("points")).select(
-                pl.struct("points").struct.json_encode().alias(chart.column)
+            encoded = points.select(pl.struct(values).implode().alias("points"), pl.len().alias("__n")).select(
+                capped.struct.json_encode().alias(chart.column)
             )
             scopes.report = scopes.report.join(encoded, how="cross")
 

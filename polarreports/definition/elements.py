@@ -391,6 +391,9 @@ class Chart(_Element):
     caption: str | None = None
     on_error: Literal["raise", "placeholder"] = "raise"
     """What a chart that Vega rejects does: stop the render, or show a visible placeholder."""
+    max_points: Annotated[int, PydField(ge=1)] = 5_000
+    """The most points one chart may send to Vega (counted in Polars, after the aggregation);
+    past it, a ``ChartError`` (Vega's memory grows with the points, and no page shows more)."""
 
     @field_validator("height", mode="before")
     @classmethod

@@ -545,7 +545,9 @@ class _Writer:
         self.line("        pairs: data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })),")
         self.line("      )) <polarreports-measure>]")
         self.line("    })")
-        self.line('  } else if data.rows.len() == 0 and data.at("first", default: true) {')
+        # The no-data page: no row passed the filter (a report of only a title and a summary has
+        # rows, but no band in its stream).
+        self.line('  } else if data.at("no_rows", default: data.rows.len() == 0) and data.at("first", default: true) {')
         self.line(f"    {self._opening(opening)}")
         self.line(f"    {report_band('no_data')}")
         self.line("  } else {")

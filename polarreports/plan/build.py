@@ -62,6 +62,27 @@ def _chart_title(element: Element) -> str | None:
     return title if isinstance(title, str) else None
 
 
+def _outside_data(spec: dict[str, Any]) -> str | None:
+    """What in a chart's specification would bring in data that is not the chart's own, with
+    its path (``spec.layer[0].data.url``): a ``url`` anywhere (a data source, an image mark or
+    channel: vl-convert would fetch it), or a ``lookup`` from other data; None if nothing."""
+    todo: list[tuple[str, Any]] = [("spec", spec)]
+    while todo:  # (not recursive: a hostile spec may nest deeply)
+        path, node = todo.pop()
+        if isinstance(node, list):
+            todo.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "url" in node:
+            return f"fetches a URL at {path}.url"
+        source = node.get("from")
+        if "lookup" in node and isinstance(source, dict) and "data" in source:
+            return f"looks up data that is not the chart's own at {path}.from.data"
+        todo.extend((f"{path}.{key}", value) for key, value in reversed(list(node.items())))
+    return None
+
+
 def _describe(element: Element) -> str:
     ident = {
         "field": getattr(element, "column", None),
@@ -433,6 +454,13 @@ class _Builder:
         return f"groups[{level - 1}] ({self.report.groups[level - 1].name!r}).{kind.removeprefix('group_')}"
 
     def _chart(self, element: Chart, where: str, scope: Scope, level: int) -> Cell | None:
+        outside = _outside_data(element.spec)
+        if outside is not None:
+            self.issue(
+                f"{where}: the chart's spec {outside}; a chart shows only the data its 'by' and 'measures' "
+                "compute from the report's rows, so remove it"
+            )
+            return None
         if scope == "rows":
             return self._row_chart(element, where)
         ok = True
@@ -440,6 +468,15 @@ class _Builder:
             if dimension.column not in self.rows_names:
                 hint = closest(dimension.column, self.rows_names)
                 self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the chart's 'by'")
+                ok = False
+        keys = [group.name for group in self.report.groups[:level]] if scope == "group" else []
+        for dimension in element.by:
+            if dimension.column in keys and (dimension.bucket is not None or dimension.bin is not None):
+                how = f"bucket: {dimension.bucket}" if dimension.bucket is not None else f"bin: {dimension.bin:g}"
+                self.issue(
+                    f"{where}: the chart's 'by' column {dimension.column!r} is the key of its group, one value "
+                    f"per chart, so its {how} has nothing to group; chart by another column, or drop the {how}"
+                )
                 ok = False
         for name, source in element.measures.items():
             ok = self.expr(source, f"{where} measure {name!r}", self.rows_names) is not None and ok
@@ -471,7 +508,8 @@ class _Builder:
         if not element.measures:
             self.issue(f"{where}: a chart in the detail band needs a measure: a list column of the row")
             return None
-        return Cell(element, where, pl.struct(fields).struct.json_encode())
+        points = pl.max_horizontal(pl.concat_list(field).list.len() for field in fields).alias("__n")
+        return Cell(element, where, pl.struct([*fields, points]).struct.json_encode())
 
     def _aggregate(
         self,

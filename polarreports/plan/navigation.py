@@ -14,11 +14,16 @@ be trusted).
 Links: an element's ``link`` is an expression whose value (a hidden cell) is passed to
 Typst's ``link()`` as a string, which Typst always treats as a URL. Only http, https and
 mailto URLs are kept (:func:`link_url`, in Polars); anything else shows the text unlinked.
+What a URL may not hold as it is (spaces, quotes, non-ASCII letters, a ``%`` that starts no
+escape) is percent-encoded; a URL that is valid already is left as it is.
 
     >>> import polars as pl
     >>> urls = pl.Series(["https://x.org/a?b=1", " mailto:a@b.org ", "javascript:alert(1)", "file:///etc", None])
     >>> pl.select(link_url(pl.lit(urls))).to_series().to_list()
     ['https://x.org/a?b=1', 'mailto:a@b.org', None, None, None]
+    >>> urls = pl.Series(['https://x.org/a b/café?q="1"', "https://x.org/a%20b?p=100%", "https://x.org/é%C3%A9"])
+    >>> pl.select(link_url(pl.lit(urls))).to_series().to_list()
+    ['https://x.org/a%20b/caf%C3%A9?q=%221%22', 'https://x.org/a%20b?p=100%25', 'https://x.org/%C3%A9%C3%A9']
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from polarreports.plan.model import BandPlan
 
 __all__ = ["heading_rank", "link_url", "outline_levels", "outlined"]
 
-_URL = r"^(?i:https?://[^\s]+|mailto:[^\s]+)$"
+_URL = r"^(?i:https?://\S.*|mailto:\S.*)$"
+_URL_CHARACTERS = r"A-Za-z0-9\-._~!#$&'()*+,/:;=?@\[\]"
+"""What a URL holds as it is: RFC 3986's unreserved and reserved characters (as ``requests``
+keeps them); anything else is percent-encoded, as its UTF-8 bytes."""
 
 
 def outlined(report: Report, group: Group) -> bool:
@@ -41,10 +49,26 @@ def outlined(report: Report, group: Group) -> bool:
 
 
 def link_url(value: pl.Expr) -> pl.Expr:
-    """The URL ``value`` gives, trimmed, if it is an http, https or mailto URL without spaces or
-    control characters; null otherwise (the element then shows without a link)."""
+    """The URL ``value`` gives, trimmed and percent-encoded where it must be, if it is an http,
+    https or mailto URL without control characters; null otherwise (the element then shows
+    without a link)."""
     url = value.cast(pl.String).str.strip_chars()
-    return pl.when(url.str.contains(_URL) & ~url.str.contains(r"[\x00-\x1f\x7f]")).then(url)
+    valid = url.str.contains(f"^(?i:https?://|mailto:)(?:[{_URL_CHARACTERS}]|%[0-9A-Fa-f]{{2}})+$")
+    to_encode = pl.when(~valid & url.str.contains(_URL) & ~url.str.contains(r"[\x00-\x1f\x7f]")).then(url)
+    return pl.when(valid).then(url).otherwise(_percent_encoded(to_encode))
+
+
+def _percent_encoded(url: pl.Expr) -> pl.Expr:
+    """``url`` with every character a URL may not hold as it is written as ``%XX`` (its UTF-8
+    bytes), and every ``%`` that does not start an escape as ``%25``; escapes stay as they are."""
+    char = pl.element()
+    escaped = char.str.encode("hex").str.to_uppercase().str.replace_all("(..)", "%$1")
+    each = url.str.split("").list.eval(
+        pl.when(char.str.contains(f"^[{_URL_CHARACTERS}%]$")).then(char).otherwise(escaped)
+    )
+    # (the URL holds no control character: a NUL marks the escapes while lone %s are encoded)
+    marked = each.list.join("").str.replace_all("%([0-9A-Fa-f]{2})", "\x00$1")
+    return marked.str.replace_all("%", "%25", literal=True).str.replace_all("\x00", "%", literal=True)
 
 
 def heading_rank(report: Report, level: int) -> int:

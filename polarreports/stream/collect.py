@@ -18,6 +18,8 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +34,7 @@ from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
-from polarreports.exceptions import FormatError
+from polarreports.exceptions import ChartError, FormatError
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandPlan, ReportPlan
@@ -109,8 +111,11 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     return pl.concat_list(strings)
 
 
-_FORMATTED: dict[tuple[str, ...], pl.Expr] = {}
+_FORMATTED: OrderedDict[tuple[str, ...], pl.Expr] = OrderedDict()
+"""Format expressions by what they format, least recently used first; shared by the renders of
+every thread, so read and written under ``_FORMATTED_LOCK`` only."""
 _FORMATTED_MAX = 4_096
+_FORMATTED_LOCK = threading.Lock()
 
 
 def _formatted(
@@ -125,12 +130,16 @@ def _formatted(
     """``format_expr``, remembered: building a format expression takes about half a
     millisecond, which is most of the time of re-rendering a small report."""
     key = (value.meta.serialize(format="json"), repr(dtype), str(pattern), locale, str(currency), null_text, where)
-    found = _FORMATTED.get(key)
-    if found is None:
-        found = format_expr(value, dtype, pattern, locale=locale, currency=currency, null_text=null_text, where=where)
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
+    with _FORMATTED_LOCK:
+        found = _FORMATTED.get(key)
+        if found is not None:
+            _FORMATTED.move_to_end(key)
+            return found
+    found = format_expr(value, dtype, pattern, locale=locale, currency=currency, null_text=null_text, where=where)
+    with _FORMATTED_LOCK:
         _FORMATTED[key] = found
+        while len(_FORMATTED) > _FORMATTED_MAX:
+            _FORMATTED.popitem(last=False)
     return found
 
 
@@ -191,9 +200,11 @@ def _format(
 
 def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
     """A chart's points: aggregated ``{"points": [...]}`` for group and report charts, or, for
-    a detail row's chart, the row's lists zipped into points (x is the position without ``by``)."""
+    a detail row's chart, the row's lists zipped into points (x is the position without ``by``).
+    (``__n``, the number of points, was checked against the chart's cap in Polars.)"""
+    data = {name: value for name, value in data.items() if name != "__n"}
     if "points" in data and len(data) == 1:
-        return list(data["points"])
+        return list(data["points"] or [])
     series = {name: value if isinstance(value, list) else [value] for name, value in data.items()}
     length = max((len(values) for values in series.values()), default=0)
     if not chart.by:
@@ -201,9 +212,27 @@ def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
     return [{name: values[i] if i < len(values) else None for name, values in series.items()} for i in range(length)]
 
 
+def _check_points(cells: pl.Series, chart: Chart, where: str, *, per_row: bool) -> None:
+    """Raise a ``ChartError`` if a chart of ``cells`` has more points than the chart's
+    ``max_points``: read in Polars from their count, before any point reaches Python or Vega."""
+    most = cells.str.json_path_match("$.__n").cast(pl.Int64, strict=False).max()
+    if not isinstance(most, int) or most <= chart.max_points:
+        return
+    column = chart.by[0].column if chart.by else "a_column"
+    hint = (
+        "shorten the row's lists"
+        if per_row
+        else f"aggregate them with by: [{{column: {column}, bucket: month}}] (dates) or [{{column: {column}, bin: 10}}]"
+    )
+    msg = f"{where}: {most:,} points, more than its max_points of {chart.max_points:,}; {hint}, or raise max_points"
+    raise ChartError(msg, band=where.rsplit(".elements[", 1)[0], element=where)
+
+
 def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
     """Render the charts of ``band`` (one per instance, in parallel, cached) into its cells."""
-    charts = [(i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart)]
+    charts = [
+        (i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart) and cell.role == "value"
+    ]  # not its hidden cells (a chart's print_when)
     if not charts or raw.is_empty():
         return raw
     page = plan.report.page
@@ -217,6 +246,7 @@ def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dic
         chart = cell.element
         assert isinstance(chart, Chart)
         column = f"__v{i}"
+        _check_points(raw[column], chart, cell.where, per_row=band.scope == "rows")
         texts = [t for t in raw[column].unique(maintain_order=True).to_list() if t is not None]
         width = to_points(chart.width, whole=body, font_size=page.font_size)
         height = to_points(chart.height, whole=body, font_size=page.font_size)

@@ -613,7 +613,7 @@ def _panels(
         for number, panel in enumerate(sources, start=1):
             settings = {"panel": number, "panels": len(sources)} if interleave else {}
             panel_stats: dict[str, Any] = {}
-            panel_data = replace(data, settings=settings)
+            panel_data = replace(data, settings={**data.settings, **settings})
             result = typeset(panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control)
             results.append(in_memory(result))
             stats["typeset"] = panel_stats.get("typeset", "")
