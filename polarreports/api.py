@@ -27,7 +27,7 @@ from polarreports.exceptions import DataError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
-from polarreports.plan.model import ReportPlan
+from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
@@ -141,7 +141,7 @@ def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     """What decides where pages break, per band kind of the stream: for ``ReportData``."""
     stream_bands = stream_kinds(plan)
-    title, summary = plan.band("title"), plan.band("summary")
+    title, summary = plan.band(BandKind.TITLE), plan.band(BandKind.SUMMARY)
     font_size = plan.report.page.font_size
     keep, reprint = {}, {}
     for group in plan.groups:
@@ -149,16 +149,16 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
         if declared.keep_together or declared.min_space is not None:
             min_space = to_points(declared.min_space, whole=0, font_size=font_size) if declared.min_space else 0.0
             keep[group.level] = (declared.keep_together, min_space)
-        header, footer = plan.band("group_header", group.level), plan.band("group_footer", group.level)
+        header, footer = plan.band(BandKind.GROUP_HEADER, group.level), plan.band(BandKind.GROUP_FOOTER, group.level)
         if declared.reprint_header and header is not None and footer is not None:
             reprint[group.level] = (indices[header.name], indices[footer.name])
     return {
-        "sticky": [band.kind == "group_header" for band in stream_bands],
+        "sticky": [band.kind == BandKind.GROUP_HEADER for band in stream_bands],
         "breaks": [band.break_before for band in stream_bands],
         "breaks_after": [band.break_after for band in stream_bands],
         "title_page": title is not None and title.break_after,
         "summary_page": summary is not None and summary.break_before,
-        "header_levels": [band.level if band.kind == "group_header" else 0 for band in stream_bands],
+        "header_levels": [band.level if band.kind == BandKind.GROUP_HEADER else 0 for band in stream_bands],
         "keep": keep,
         "reprint": reprint,
     }

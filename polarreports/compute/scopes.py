@@ -31,7 +31,7 @@ from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
 from polarreports.plan.expressions import ROW_INDEX, param_column
 from polarreports.plan.images import column_issue
-from polarreports.plan.model import BandPlan, ChartPlan, ReportPlan, VariablePlan
+from polarreports.plan.model import BandKind, BandPlan, ChartPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
 
 __all__ = ["ROW_INDEX", "Scopes", "build_scopes", "group_frame", "join_charts", "report_frame", "sorted_rows"]
@@ -147,7 +147,7 @@ def report_frame(plan: ReportPlan, rows: pl.LazyFrame, extra: Sequence[pl.Expr] 
 
 def _needs_rows(plan: ReportPlan) -> bool:
     """Whether the report shows rows one by one (or running values), so the rows must be sorted."""
-    return plan.band("detail") is not None or bool(plan.running_levels) or plan.has_page_values
+    return plan.band(BandKind.DETAIL) is not None or bool(plan.running_levels) or plan.has_page_values
 
 
 DECOMPOSABLE = frozenset({"sum", "count", "avg", "min", "max"})

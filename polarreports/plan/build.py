@@ -241,7 +241,9 @@ class _Builder:
         plans: list[BandPlan] = []
         deepest = len(groups) + 1
         if report.bands.detail is not None:
-            plans.append(self._band("detail", "bands.detail", report.bands.detail, "rows", deepest, groups, variables))
+            plans.append(
+                self._band(BandKind.DETAIL, "bands.detail", report.bands.detail, "rows", deepest, groups, variables)
+            )
         for group in groups:
             definition = report.groups[group.level - 1]
             header, footer = definition.header, definition.footer
@@ -255,7 +257,7 @@ class _Builder:
                 header = Band(padding="0pt")  # an empty header carries the page break, the bookmark
             if footer is None and definition.reprint_header:
                 footer = Band(padding="0pt")  # an empty footer ends the group's "(continued)"
-            for kind, band in (("group_header", header), ("group_footer", footer)):
+            for kind, band in ((BandKind.GROUP_HEADER, header), (BandKind.GROUP_FOOTER, footer)):
                 if band is not None:
                     name = f"groups[{group.level - 1}] ({group.name!r}).{kind.removeprefix('group_')}"
                     plans.append(self._band(kind, name, band, "group", group.level, groups, variables))
@@ -290,8 +292,8 @@ class _Builder:
         if band.print_when is not None:
             when = self.expr(band.print_when, f"{name}.print_when", names)
         group = self.report.groups[level - 1] if scope == "group" else None
-        new_page = kind == "group_header" and group is not None and group.new_page
-        at_page_bottom = kind == "group_footer" and group is not None and group.footer_position == "page_bottom"
+        new_page = kind == BandKind.GROUP_HEADER and group is not None and group.new_page
+        at_page_bottom = kind == BandKind.GROUP_FOOTER and group is not None and group.footer_position == "page_bottom"
         if band.page_break_after and kind in PAGE_BANDS:
             self.issue(
                 f"{name}.page_break_after: the {kind.replace('_', ' ')} is printed on every page; it cannot break"
@@ -442,7 +444,7 @@ class _Builder:
                 url = self.expr(source, f"{cell.where}.link", names)
                 if url is not None:
                     hidden.append(Cell(cell.element, f"{cell.where}.link", link_url(url), role="link"))
-        if kind == "group_header" and outlined(self.report, self.report.groups[level - 1]):
+        if kind == BandKind.GROUP_HEADER and outlined(self.report, self.report.groups[level - 1]):
             key = self.report.groups[level - 1].name
             shown = [c.element for c in cells if isinstance(c.element, Field) and c.element.column == key]
             title = shown[0] if shown else Field(column=key, null_text="(none)")

@@ -37,7 +37,7 @@ from polarreports.definition.elements import Chart
 from polarreports.exceptions import ChartError, FormatError
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
-from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
 from polarreports.units import to_points
@@ -163,7 +163,7 @@ def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_inde
     """A group band's instances with their place ``(__pos, __sub)`` in the stream, its layout
     index ``k`` and its cells' raw values, from its level's (collected) frame."""
     depth = len(plan.groups)
-    if band.kind == "group_header":
+    if band.kind == BandKind.GROUP_HEADER:
         pos, sub = pl.col("__start"), band.level
     else:
         pos, sub = pl.col("__end"), depth + 1 + (depth - band.level + 1)
@@ -338,7 +338,7 @@ def _collect_frames(
     plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int, check: Callable[[], None]
 ) -> _Frames:
     """One streaming query for every scope, or (many rows) one part of the rows at a time."""
-    detail = plan.band("detail")
+    detail = plan.band(BandKind.DETAIL)
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
@@ -386,7 +386,7 @@ def collect_stream(
     ``check`` is called between parts and batches (it raises to stop the work: a cancelled
     render), ``progress`` with the rows done and the rows in all after each batch.
     """
-    detail = plan.band("detail")
+    detail = plan.band(BandKind.DETAIL)
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
     chart_stats: dict[str, int] = {}
     images = ImageAssets()
