@@ -16,22 +16,26 @@ def long_document(example: pr.Report) -> pr.Document:
     return example.render(pr.sample.sales_data(6_000))
 
 
+@pytest.mark.typst
 def test_long_report_is_typeset_in_chunks(long_document: pr.Document) -> None:
     _ = long_document.pdf
     assert "chunks in" in long_document.stats["typeset"]
     assert long_document.page_count == long_document.stats["pages_predicted"]
 
 
+@pytest.mark.typst
 def test_chunked_pages_equal_the_one_piece_pages(long_document: pr.Document) -> None:
     one_piece = compile_document(long_document._source, long_document.data_json)[0]
     assert pdf_pages(long_document.pdf) == pdf_pages(one_piece)
 
 
+@pytest.mark.typst
 def test_chunked_output_is_byte_identical(example: pr.Report, long_document: pr.Document) -> None:
     again = example.render(pr.sample.sales_data(6_000))
     assert again.pdf == long_document.pdf
 
 
+@pytest.mark.typst
 def test_page_numbers_run_on_across_chunks(long_document: pr.Document) -> None:
     pages = pdf_pages(long_document.pdf)
     assert [page.splitlines()[-1].rsplit("Page ", 1)[1] for page in pages] == [
@@ -39,6 +43,7 @@ def test_page_numbers_run_on_across_chunks(long_document: pr.Document) -> None:
     ]
 
 
+@pytest.mark.typst
 def test_a_wrapping_text_falls_back_to_one_piece(sales: pl.DataFrame) -> None:
     report = pr.Report(
         name="wrap",

@@ -91,6 +91,7 @@ def test_bad_length_and_colour_are_rejected() -> None:
         pr.Label(text="a", color="red; #panic()")
 
 
+@pytest.mark.typst
 def test_polars_expressions_work_in_python_but_cannot_be_saved() -> None:
     detail = pr.Bands(detail=pr.Band(elements=[pr.Field(column="double", format="0")]))
     report = pr.Report(name="expr", columns={"double": pl.col("v") * 21}, bands=detail)

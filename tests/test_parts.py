@@ -21,7 +21,7 @@ from polarreports.emit.typst_source import band_indices
 from polarreports.stream import bandstream
 from polarreports.stream.bandstream import BandStreamWriter
 from polarreports.stream.collect import StreamData, collect_stream, raw_values
-from tests.conftest import pdf_pages
+from tests.conftest import examples, pdf_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +107,7 @@ rows = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans(), sort=st.booleans(), pages=st.booleans())
 def test_parts_give_the_stream_of_one_sort(
     rows: list[tuple[object, ...]], rows_per_part: int, descending: bool, sort: bool, pages: bool
@@ -138,7 +138,7 @@ def _listing(*, sort: bool) -> pr.Report:
     )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows, rows_per_part=st.integers(1, 12), sort=st.booleans())
 def test_a_listing_without_groups_in_parts(rows: list[tuple[object, ...]], rows_per_part: int, sort: bool) -> None:
     data = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "v": pl.Int64, "s": pl.Int64}, orient="row")
@@ -194,6 +194,7 @@ def test_a_percent_of_the_region_in_a_row_splits_by_region() -> None:
     _same_stream(report, data, rows_per_part=50)
 
 
+@pytest.mark.typst
 @pytest.mark.parametrize("name", ["sales_by_region", "sales_ledger"])
 def test_a_long_report_in_parts_prints_the_same_pdf(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     report = pr.load(ROOT / "examples" / f"{name}.yaml")
