@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,28 @@ def example_lines(example_pdf: bytes) -> list[str]:
     return pdf_lines(example_pdf)
 
 
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def chunking_small() -> Iterator[None]:
     """Long-report typesetting (worker processes, page-aligned chunks) from 300 bands on, in
-    chunks of 2 or 3 pages: a few hundred rows then give as many chunks as thousands do."""
-    monkeypatch.setattr(typeset, "MIN_BANDS_FOR_CHUNKS", 300)
-    monkeypatch.setattr(typeset, "PAGES_PER_CHUNK", (2, 3))
+    chunks of 2 or 3 pages: a few hundred rows then take the path thousands take by default,
+    in as many chunks. (A document typesets when its pages are first asked for: ask inside.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typeset, "MIN_BANDS_FOR_CHUNKS", 300)
+        patch.setattr(typeset, "PAGES_PER_CHUNK", (2, 3))
+        yield
+
+
+@pytest.fixture
+def small_chunks() -> Iterator[None]:
+    """``chunking_small`` for the whole test."""
+    with chunking_small():
+        yield
+
+
+def chunk_count(document: pr.Document) -> int:
+    """How many chunks a document was typeset in ("4 chunks in 2 workers ..."), 0 if in one piece."""
+    words = document.stats["typeset"].split()
+    return int(words[0]) if words[1:2] == ["chunks"] else 0
 
 
 # -- the fast tier and its guard -----------------------------------------------------------------
@@ -168,5 +185,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.nodeid in TYPESETTING_ELSEWHERE:
+        if item.nodeid.partition("[")[0] in TYPESETTING_ELSEWHERE:
             item.add_marker(pytest.mark.typst)

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import pdf_pages
+from tests.conftest import chunk_count, pdf_pages
 
 
 def outline(pdf: bytes) -> list[tuple[int, str, int]]:
@@ -97,11 +97,12 @@ def test_a_group_level_can_be_left_out(sales: pl.DataFrame) -> None:
 
 
 @pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_outline_of_a_chunked_report_is_one_nested_outline(sales: pl.DataFrame) -> None:
-    data = pr.sample.sales_data(6_000)
+    data = pr.sample.sales_data(600)
     document = report(outline=True).render(data)
     pdf = document.pdf
-    assert "chunks in" in document.stats["typeset"]
+    assert chunk_count(document) >= 3
     entries = outline(pdf)
     assert [(level, title) for level, title, _ in entries] == expected_groups(data)
     one_piece = compile_document(document._source, document.data_json)[0]
@@ -163,8 +164,9 @@ def test_the_column_header_stays_off_the_contents_pages(sales: pl.DataFrame) -> 
 
 
 @pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_a_long_report_with_contents_is_typeset_in_one_piece() -> None:
-    document = report(table_of_contents=True, groups=regions_only()).render(pr.sample.sales_data(5_000))
+    document = report(table_of_contents=True, groups=regions_only()).render(pr.sample.sales_data(500))
     pages = pdf_pages(document.pdf)
     assert document.stats["typeset"] == "one piece (a table of contents needs the whole document)"
     entries = toc_entries(pages[0])

@@ -93,8 +93,9 @@ def test_panels_that_break_differently_follow_one_another(sales: pl.DataFrame) -
 
 
 @pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_a_long_wide_listing_in_chunks() -> None:
-    data = pr.sample.sales_data(5_000)
+    data = pr.sample.sales_data(600)
     document = wide_report().render(data)
     pages = pdf_pages(document.pdf)
     assert "interleaved" in document.stats["typeset"]
