@@ -21,6 +21,7 @@ test: $(STAMP) poppler lint
 	$(PY) -m pytest -q
 
 # The fast tier: everything that does not run Typst (plan, compute, stream, emit), in under a minute.
+# In it, a test that runs Typst without @pytest.mark.typst fails (tests/conftest.py, TypstGuard).
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -q -m "not typst"
 

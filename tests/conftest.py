@@ -1,18 +1,59 @@
-"""Shared fixtures: the sample data, the example report, and its rendered PDF's text."""
+"""Shared fixtures: the sample data, the example report, and its rendered PDF's text; the two
+test tiers (``make test``, and ``make test-fast``: ``-m "not typst"``) and the guard that keeps
+the fast tier free of Typst."""
 
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+import typst
+from hypothesis import settings
 from pypdf import PdfReader
 
 import polarreports as pr
+from polarreports.typeset import typeset
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales_by_region.yaml"
+
+TYPST_HINT = "this test runs Typst: mark it @pytest.mark.typst"
+TYPESETTING_ELSEWHERE = {
+    # doctests that typeset (their nodeids)
+    "polarreports/control.py::polarreports.control",
+    "polarreports/output/document.py::polarreports.output.document",
+    "polarreports/typeset/pdfjoin.py::polarreports.typeset.pdfjoin",
+    "polarreports/typeset/typeset.py::polarreports.typeset.typeset",
+    # tests in a file written in another branch, until it carries its own marks
+    *(
+        f"tests/test_output_defects.py::{name}"
+        for name in (
+            "test_the_first_group_on_a_new_page_follows_the_title",
+            "test_a_fallback_to_one_piece_is_logged_with_its_reason",
+            "test_output_files_follow_the_umask",
+            "test_every_file_the_cli_writes_follows_the_umask",
+            "test_a_full_disk_is_an_output_error_and_leaves_the_old_file",
+            "test_a_document_saved_after_the_timeout_is_not_cancelled",
+            "test_sigterm_stops_the_cli_like_ctrl_c",
+        )
+    ),
+}
+"""Tests marked ``typst`` here, as they cannot carry the mark in their own source."""
+
+settings.register_profile("fast", max_examples=10)
+
+
+def examples(full: int) -> int:
+    """How many examples a property test tries: ``full`` in ``make test``, at most 10 in the
+    fast tier (which loads the "fast" hypothesis profile)."""
+    return min(full, settings.default.max_examples)
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
@@ -42,3 +83,107 @@ def example_pdf(example: pr.Report, sales: pl.DataFrame) -> bytes:
 @pytest.fixture(scope="session")
 def example_lines(example_pdf: bytes) -> list[str]:
     return pdf_lines(example_pdf)
+
+
+@contextmanager
+def chunking_small() -> Iterator[None]:
+    """Long-report typesetting (worker processes, page-aligned chunks) from 300 bands on, in
+    chunks of 2 or 3 pages: a few hundred rows then take the path thousands take by default,
+    in as many chunks. (A document typesets when its pages are first asked for: ask inside.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typeset, "MIN_BANDS_FOR_CHUNKS", 300)
+        patch.setattr(typeset, "PAGES_PER_CHUNK", (2, 3))
+        yield
+
+
+@pytest.fixture
+def small_chunks() -> Iterator[None]:
+    """``chunking_small`` for the whole test."""
+    with chunking_small():
+        yield
+
+
+def chunk_count(document: pr.Document) -> int:
+    """How many chunks a document was typeset in ("4 chunks in 2 workers ..."), 0 if in one piece."""
+    words = document.stats["typeset"].split()
+    return int(words[0]) if words[1:2] == ["chunks"] else 0
+
+
+# -- the fast tier and its guard -----------------------------------------------------------------
+
+
+def skips_typst(config: pytest.Config) -> bool:
+    """Whether this run leaves out the tests marked ``typst`` (``-m "not typst"``)."""
+    return re.search(r"\bnot\s+typst\b", config.option.markexpr or "") is not None
+
+
+class TypstGuard:
+    """While a test not marked ``typst`` runs, creating a ``typst.Compiler`` or starting the
+    Typst worker script fails the test."""
+
+    def __init__(self) -> None:
+        self.allowed = False
+        self.found: str | None = None
+
+    def refuse(self, what: str) -> None:
+        if not self.allowed:
+            self.found = f"{TYPST_HINT} (it {what})"
+            pytest.fail(self.found, pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[object]:
+        self.allowed = item.get_closest_marker("typst") is not None
+        try:
+            return (yield)
+        finally:
+            self.allowed = True  # between tests (collection, session teardown)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[object]:
+        self.found = None
+        result = yield
+        if self.found is not None:  # refused, but the failure was caught on its way out
+            pytest.fail(self.found, pytrace=False)
+        return result
+
+
+def install_typst_guard(monkeypatch: pytest.MonkeyPatch, guard: TypstGuard) -> None:
+    """Route ``typst.Compiler(...)`` and the start of ``_worker.py`` through ``guard``."""
+    compiler = typst.Compiler
+    popen = subprocess.Popen
+
+    def guarded_compiler(*args: Any, **kwargs: Any) -> Any:
+        guard.refuse("creates a typst.Compiler")
+        return compiler(*args, **kwargs)
+
+    class GuardedPopen(popen):  # type: ignore[misc]
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            if isinstance(args, list | tuple) and any(str(a).endswith("_worker.py") for a in args):
+                guard.refuse("starts the Typst worker _worker.py")
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(typst, "Compiler", guarded_compiler)
+    monkeypatch.setattr(subprocess, "Popen", GuardedPopen)
+
+
+_undo = pytest.MonkeyPatch()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "typst: runs Typst (left out by make test-fast)")
+    if skips_typst(config):
+        settings.load_profile("fast")
+        guard = TypstGuard()
+        config.pluginmanager.register(guard, "typst-guard")
+        install_typst_guard(_undo, guard)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _undo.undo()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.partition("[")[0] in TYPESETTING_ELSEWHERE:
+            item.add_marker(pytest.mark.typst)

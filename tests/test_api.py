@@ -23,6 +23,7 @@ def small(sales: pl.DataFrame) -> pl.DataFrame:
     return sales.head(100)
 
 
+@pytest.mark.typst
 @pytest.mark.parametrize("kind", ["lazy", "eager", "parquet", "csv", "ipc"])
 def test_every_kind_of_data_gives_the_same_pdf(kind: str, small: pl.DataFrame, tmp_path: Path) -> None:
     sources = {
@@ -35,6 +36,7 @@ def test_every_kind_of_data_gives_the_same_pdf(kind: str, small: pl.DataFrame, t
     assert pdf_lines(REPORT.render(sources[kind]()).pdf) == pdf_lines(REPORT.render(small).pdf)
 
 
+@pytest.mark.typst
 def test_save_pdf_png_svg(small: pl.DataFrame, tmp_path: Path) -> None:
     document = REPORT.render(small)
     assert document.page_count == 2
@@ -47,6 +49,7 @@ def test_save_pdf_png_svg(small: pl.DataFrame, tmp_path: Path) -> None:
     assert all(p.read_text().lstrip().startswith("<svg") for p in svgs)
 
 
+@pytest.mark.typst
 def test_single_page_png_keeps_its_name(small: pl.DataFrame, tmp_path: Path) -> None:
     assert [p.name for p in REPORT.render(small.head(5)).save(tmp_path / "one.png", ppi=30)] == ["one.png"]
 
@@ -59,12 +62,14 @@ def test_to_typst_shows_the_generated_source_without_data(small: pl.DataFrame) -
     assert small["customer"][0].encode() in document.data_json
 
 
+@pytest.mark.typst
 def test_jupyter_shows_the_first_pages_and_the_page_count(small: pl.DataFrame) -> None:
     html = REPORT.render(small)._repr_html_()
     assert "2 pages" in html
     assert html.count("<svg") == 2
 
 
+@pytest.mark.typst
 def test_stats_time_each_phase(small: pl.DataFrame) -> None:
     document = REPORT.render(small)
     document.pdf  # noqa: B018 (compiles)
@@ -77,6 +82,7 @@ def test_public_names() -> None:
     assert pr.Report.__module__ == "polarreports"
 
 
+@pytest.mark.typst
 def test_dates_in_a_csv_file_are_read_as_dates(example: pr.Report, small: pl.DataFrame, tmp_path: Path) -> None:
     small.write_csv(tmp_path / "sales.csv")  # order_date as text: 2024-01-05
     from_csv = example.render(tmp_path / "sales.csv")  # its detail formats order_date as 'dd MMM yyyy'

@@ -9,9 +9,10 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import pdf_lines, pdf_pages
+from tests.conftest import chunk_count, pdf_lines, pdf_pages
 
 
+@pytest.mark.typst
 def test_print_when_shows_a_detail_row_only_where_true(sales: pl.DataFrame) -> None:
     report = pr.Report(
         name="big orders",
@@ -25,6 +26,7 @@ def test_print_when_shows_a_detail_row_only_where_true(sales: pl.DataFrame) -> N
     assert sorted(int(line) for line in lines) == sorted(big["order_id"].to_list())
 
 
+@pytest.mark.typst
 def test_print_when_on_group_and_report_bands(sales: pl.DataFrame) -> None:
     report = pr.Report(
         name="r",
@@ -70,6 +72,7 @@ def new_page_report(*, with_header: bool) -> pr.Report:
     )
 
 
+@pytest.mark.typst
 @pytest.mark.parametrize("with_header", [True, False])
 def test_every_group_starts_a_new_page(sales: pl.DataFrame, with_header: bool) -> None:
     pages = pdf_pages(new_page_report(with_header=with_header).render(sales.head(400)).pdf)
@@ -79,12 +82,16 @@ def test_every_group_starts_a_new_page(sales: pl.DataFrame, with_header: bool) -
     assert len(starts) == sales.head(400)["region"].n_unique()
 
 
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_page_breaks_are_predicted_for_chunks(sales: pl.DataFrame) -> None:
-    document = new_page_report(with_header=True).render(pr.sample.sales_data(6_000))
-    assert "chunks in" in (document.pdf and document.stats["typeset"])
+    document = new_page_report(with_header=True).render(pr.sample.sales_data(600))
+    _ = document.pdf
+    assert chunk_count(document) >= 3
     assert pdf_pages(document.pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
 
 
+@pytest.mark.typst
 def test_element_print_when_shows_the_element_only_where_true(sales: pl.DataFrame) -> None:
     data = sales.head(200)
     report = pr.Report(

@@ -213,6 +213,7 @@ CHART_TYPES = {
 }
 
 
+@pytest.mark.typst
 @pytest.mark.parametrize("kind", list(CHART_TYPES))
 def test_chart_types_render_in_the_pdf(sales: pl.DataFrame, kind: str) -> None:
     spec, by = CHART_TYPES[kind]
@@ -224,6 +225,7 @@ def test_chart_types_render_in_the_pdf(sales: pl.DataFrame, kind: str) -> None:
     assert document.stats["charts"] == 1
 
 
+@pytest.mark.typst
 def test_altair_charts_are_accepted(sales: pl.DataFrame) -> None:
     altair_chart = alt.Chart(title="From Altair").mark_bar().encode(x="category:N", y="revenue:Q")
     chart = Chart(spec=altair_chart, by=["category"], measures={"revenue": "sum(amount)"})
@@ -249,6 +251,7 @@ def test_a_chart_vega_rejects_names_the_band_and_chart(sales: pl.DataFrame) -> N
     assert "Cannot read properties of undefined" in str(error.value)  # Vega's own message, quoted
 
 
+@pytest.mark.typst
 def test_placeholder_instead_of_a_broken_chart(sales: pl.DataFrame) -> None:
     broken = Chart(spec={"mark": "no-such-mark"}, by=["category"], measures={"n": "count(*)"}, on_error="placeholder")
     assert any(line.startswith("Chart unavailable") for line in pdf_lines(report(summary=[broken]).render(sales).pdf))
@@ -286,6 +289,7 @@ def test_charts_round_trip_through_yaml() -> None:
     assert pr.Report.from_yaml(definition.to_yaml()) == definition
 
 
+@pytest.mark.typst
 def test_alt_text_lands_in_the_tagged_pdf(sales: pl.DataFrame) -> None:
     chart = Chart(spec=BAR, by=["category"], measures={"revenue": "sum(amount)"}, alt="Revenue per category, bars")
     tagged = report(summary=[chart]).model_copy(update={"tagged_pdf": True})
@@ -296,6 +300,7 @@ def test_alt_text_lands_in_the_tagged_pdf(sales: pl.DataFrame) -> None:
     assert b"/StructTreeRoot" not in untagged
 
 
+@pytest.mark.typst
 def test_dashboard_example_renders_to_pdf_png_and_svg(sales: pl.DataFrame, tmp_path: Path) -> None:
     document = pr.load(ROOT / "examples" / "sales_dashboard.yaml").render(sales)
     assert document.stats["charts"] == 2 + 2 * sales["region"].n_unique()
@@ -308,6 +313,7 @@ def test_dashboard_example_renders_to_pdf_png_and_svg(sales: pl.DataFrame, tmp_p
     assert "Revenue by category" in "\n".join(pdf_lines(document.pdf))
 
 
+@pytest.mark.typst
 def test_a_sparkline_in_each_detail_row_from_list_columns(sales: pl.DataFrame) -> None:
     monthly = (
         sales.with_columns(

@@ -24,6 +24,7 @@ def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.typst
 def test_render_writes_a_pdf_and_says_where(data_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.pdf"
     result = runner.invoke(
@@ -48,6 +49,7 @@ def test_render_writes_a_pdf_and_says_where(data_file: Path, tmp_path: Path) -> 
     assert json.loads((tmp_path / "r.json").read_bytes())["rows"]
 
 
+@pytest.mark.typst
 def test_render_png_pages_become_numbered_files(data_file: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(EXAMPLE), "--data", str(data_file), "-o", str(tmp_path / "page.png")])
     assert result.exit_code == 0, result.output
@@ -94,6 +96,7 @@ def test_schema_prints_json_schema() -> None:
     assert json.loads(result.output)["title"] == "polarreports report definition"
 
 
+@pytest.mark.typst
 def test_init_scaffolds_a_definition_that_renders_without_edits(data_file: Path, tmp_path: Path) -> None:
     definition = tmp_path / "scaffold.yaml"
     assert runner.invoke(app, ["init", str(data_file), "-o", str(definition)]).exit_code == 0

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 import polarreports as pr
 from tests.conftest import pdf_pages
+
+pytestmark = pytest.mark.typst
 
 
 def test_concurrent_renders_give_the_same_pages_as_one_at_a_time(example: pr.Report) -> None:

@@ -37,6 +37,7 @@ def worker_processes() -> list[int]:
     return found
 
 
+@pytest.mark.typst
 def test_progress_reports_every_phase(example: pr.Report, long_data: pl.DataFrame) -> None:
     events: list[pr.Progress] = []
     document = example.render(long_data, progress=events.append)
@@ -52,6 +53,7 @@ def test_progress_reports_every_phase(example: pr.Report, long_data: pl.DataFram
     assert typesetting[-1].unit == "chunks"
 
 
+@pytest.mark.typst
 def test_cancel_lands_within_a_second_ends_the_workers_and_writes_nothing(
     example: pr.Report, long_data: pl.DataFrame, tmp_path: Path
 ) -> None:
@@ -72,6 +74,7 @@ def test_cancel_lands_within_a_second_ends_the_workers_and_writes_nothing(
     assert worker_processes() == []
 
 
+@pytest.mark.typst
 def test_timeout(example: pr.Report, long_data: pl.DataFrame) -> None:
     begin = time.monotonic()
     with pytest.raises(pr.Cancelled, match="time limit"):
@@ -79,6 +82,7 @@ def test_timeout(example: pr.Report, long_data: pl.DataFrame) -> None:
     assert time.monotonic() - begin < 1.5
 
 
+@pytest.mark.typst
 def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
     data = tmp_path / "sales.parquet"
     pr.sample.write_sales_data(data, 30_000)
@@ -108,6 +112,7 @@ def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report.pdf")]
 
 
+@pytest.mark.typst
 def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.DataFrame) -> None:
     roomy = example.render(long_data)
     _ = roomy.pdf
@@ -119,6 +124,7 @@ def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.Da
     assert roomy.page_count == tight.page_count
 
 
+@pytest.mark.typst
 def test_a_budget_that_cannot_fit_is_a_clear_error(example: pr.Report, long_data: pl.DataFrame) -> None:
     with pytest.raises(pr.ResourceError, match="cannot fit in a memory budget of 10 MB"):
         _ = example.render(long_data, memory_budget_mb=10).pdf

@@ -122,6 +122,7 @@ class TestParameters:
         with pytest.raises(pr.ParameterError, match="allowed values"):
             self.report.render(DATA, region="West")
 
+    @pytest.mark.typst
     def test_parameters_filter_rows(self) -> None:
         from tests.conftest import pdf_lines
 
@@ -163,6 +164,7 @@ def test_unreadable_data(tmp_path: Path) -> None:
         report.render({"a": [1]})
 
 
+@pytest.mark.typst
 def test_typst_failure_is_traced_to_the_band_and_element(tmp_path: Path) -> None:
     broken = tmp_path / "logo.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n but not really an image")
@@ -190,6 +192,7 @@ def test_missing_image_is_a_plan_error() -> None:
         report.render(DATA)
 
 
+@pytest.mark.typst
 def test_failed_render_leaves_no_file_behind(tmp_path: Path) -> None:
     broken = tmp_path / "logo.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n but not really an image")  # Typst fails on it

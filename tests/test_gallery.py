@@ -14,6 +14,8 @@ import polarreports as pr
 from tests.conftest import ROOT, pdf_pages
 from tests.test_visual import PPI, REFERENCES, assert_matches_reference
 
+pytestmark = pytest.mark.typst
+
 GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
     "invoice": pr.sample.invoice_data,
     "customer_statement": pr.sample.statement_data,

@@ -58,6 +58,7 @@ def y_positions(pdf: bytes, needle: str) -> list[tuple[int, float]]:
     return found
 
 
+@pytest.mark.typst
 def test_group_header_is_printed_again_on_continuation_pages(sales: pl.DataFrame) -> None:
     data = sales.head(600)
     group = pr.Group(name="region", header=header(), footer=footer(), reprint_header=True)
@@ -75,6 +76,7 @@ def test_group_header_is_printed_again_on_continuation_pages(sales: pl.DataFrame
     assert continued >= 3
 
 
+@pytest.mark.typst
 def test_continued_headers_and_keep_together_in_chunks() -> None:
     data = pr.sample.sales_data(6_000)
     group = pr.Group(name="country", header=header("country"), footer=footer(), reprint_header=True, keep_together=True)
@@ -87,6 +89,7 @@ def test_continued_headers_and_keep_together_in_chunks() -> None:
     assert pdf_pages(chunked) == pdf_pages(one_piece)
 
 
+@pytest.mark.typst
 def test_keep_together_moves_a_group_that_fits_to_the_next_page(sales: pl.DataFrame) -> None:
     data = sales.head(700)
     group = pr.Group(name="country", header=header("country"), footer=footer(), keep_together=True)
@@ -107,6 +110,7 @@ def test_keep_together_moves_a_group_that_fits_to_the_next_page(sales: pl.DataFr
     assert len(without) < len(pages)  # it did move groups
 
 
+@pytest.mark.typst
 def test_min_space_starts_a_group_on_a_new_page(sales: pl.DataFrame) -> None:
     data = sales.head(400)
     group = pr.Group(name="country", header=header("country"), min_space="60mm")
@@ -119,6 +123,7 @@ def test_min_space_starts_a_group_on_a_new_page(sales: pl.DataFrame) -> None:
         assert bottom_margin_top - y >= 60 / 25.4 * 72 - 12, (page, y)
 
 
+@pytest.mark.typst
 def test_group_footer_at_the_page_bottom(sales: pl.DataFrame) -> None:
     data = sales.head(120)
     group = pr.Group(name="region", header=header(), footer=footer(), footer_position="page_bottom")
@@ -129,6 +134,7 @@ def test_group_footer_at_the_page_bottom(sales: pl.DataFrame) -> None:
     assert all(page_height - y < 100 for _, y in footers)  # just above the page footer
 
 
+@pytest.mark.typst
 def test_title_and_summary_on_pages_of_their_own(sales: pl.DataFrame) -> None:
     report = listing(
         pr.Group(name="region", header=header()),
@@ -145,6 +151,7 @@ def test_title_and_summary_on_pages_of_their_own(sales: pl.DataFrame) -> None:
     assert not page_orders(pages[-1])
 
 
+@pytest.mark.typst
 def test_last_page_footer_and_watermark(sales: pl.DataFrame) -> None:
     report = listing(
         pr.Group(name="region", header=header()),

@@ -79,6 +79,7 @@ def photos(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.typst
 def test_images_from_a_column_of_paths(photos: Path) -> None:
     files = ["red.png", "green.jpg", "blue.png", None, "red.png", "blue.png"] * 5
     data = pl.DataFrame({"name": [f"row {i}" for i in range(len(files))], "photo": files})
@@ -90,6 +91,7 @@ def test_images_from_a_column_of_paths(photos: Path) -> None:
     assert b'"assets/' in document.data_json
 
 
+@pytest.mark.typst
 def test_images_from_a_column_of_bytes_png_jpeg_svg() -> None:
     images = [png("red"), jpeg("blue"), SVG, png("red")]
     data = pl.DataFrame({"name": ["a", "b", "c", "d"], "photo": images}, schema={"name": pl.String, "photo": pl.Binary})
@@ -101,6 +103,7 @@ def test_images_from_a_column_of_bytes_png_jpeg_svg() -> None:
     assert sorted(Path(name).suffix for name in document._source.assets) == [".jpg", ".png", ".svg"]
 
 
+@pytest.mark.typst
 def test_an_image_from_bytes_in_the_title(sales: pl.DataFrame) -> None:
     report = pr.Report(
         name="logo",
@@ -141,6 +144,7 @@ def test_paths_outside_the_allowed_folders_are_errors(photos: Path, tmp_path: Pa
         static.render(pl.DataFrame({"name": ["a"]}))
 
 
+@pytest.mark.typst
 def test_the_default_folder_is_the_definition_folder(photos: Path, tmp_path: Path) -> None:
     definition = photos / "report.yaml"
     definition.write_text(photo_report(column="photo").to_yaml())
@@ -151,6 +155,7 @@ def test_the_default_folder_is_the_definition_folder(photos: Path, tmp_path: Pat
     assert images_per_page(pr.load(definition).render(data.head(1)).pdf) == [1]
 
 
+@pytest.mark.typst
 def test_missing_images_raise_or_show_a_placeholder(photos: Path) -> None:
     data = pl.DataFrame({"name": ["a", "b", "c"], "photo": ["red.png", "nowhere.png", "not-an-image.png"]})
     (photos / "not-an-image.png").write_text("hello")
@@ -167,6 +172,7 @@ def test_an_image_column_must_hold_paths_or_bytes() -> None:
         photo_report(column="photo").render(data)
 
 
+@pytest.mark.typst
 def test_images_per_group(photos: Path, sales: pl.DataFrame) -> None:
     flags = {region: f"{COLORS[i % 3]}.png" for i, region in enumerate(sorted(sales["region"].unique()))}
     data = sales.head(200).with_columns(flag=pl.col("region").replace_strict(flags))

@@ -15,6 +15,8 @@ from babel import numbers as babel_numbers
 
 import polarreports as pr
 
+pytestmark = pytest.mark.typst
+
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "hi_IN"]
 DATA = pl.DataFrame(
     {

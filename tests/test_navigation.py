@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import pdf_pages
+from tests.conftest import chunk_count, pdf_pages
 
 
 def outline(pdf: bytes) -> list[tuple[int, str, int]]:
@@ -69,11 +69,13 @@ def outlined_pdf(sales: pl.DataFrame) -> bytes:
     return report(outline=True).render(sales.head(600)).pdf
 
 
+@pytest.mark.typst
 def test_outline_has_one_entry_per_group_nested_by_level(outlined_pdf: bytes, sales: pl.DataFrame) -> None:
     entries = outline(outlined_pdf)
     assert [(level, title) for level, title, _ in entries] == expected_groups(sales.head(600))
 
 
+@pytest.mark.typst
 def test_outline_entries_point_to_the_group_headers(outlined_pdf: bytes) -> None:
     entries = outline(outlined_pdf)
     pages = pdf_pages(outlined_pdf)
@@ -81,10 +83,12 @@ def test_outline_entries_point_to_the_group_headers(outlined_pdf: bytes) -> None
     assert len({page for _, _, page in entries}) > 3  # the groups spread over several pages
 
 
+@pytest.mark.typst
 def test_no_outline_unless_asked(example_pdf: bytes) -> None:
     assert outline(example_pdf) == []
 
 
+@pytest.mark.typst
 def test_a_group_level_can_be_left_out(sales: pl.DataFrame) -> None:
     pdf = report(outline=True, groups=regions_only()).render(sales.head(300)).pdf
     assert [(level, title) for level, title, _ in outline(pdf)] == [
@@ -92,11 +96,13 @@ def test_a_group_level_can_be_left_out(sales: pl.DataFrame) -> None:
     ]
 
 
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_outline_of_a_chunked_report_is_one_nested_outline(sales: pl.DataFrame) -> None:
-    data = pr.sample.sales_data(6_000)
+    data = pr.sample.sales_data(600)
     document = report(outline=True).render(data)
     pdf = document.pdf
-    assert "chunks in" in document.stats["typeset"]
+    assert chunk_count(document) >= 3
     entries = outline(pdf)
     assert [(level, title) for level, title, _ in entries] == expected_groups(data)
     one_piece = compile_document(document._source, document.data_json)[0]
@@ -123,6 +129,7 @@ def toc_entries(page_text: str) -> list[tuple[str, int]]:
     return entries
 
 
+@pytest.mark.typst
 def test_table_of_contents_lists_the_groups_with_their_pages(sales: pl.DataFrame) -> None:
     data = sales.head(300)
     pdf = report(table_of_contents="Regions and customers").render(data).pdf
@@ -137,6 +144,7 @@ def test_table_of_contents_lists_the_groups_with_their_pages(sales: pl.DataFrame
     assert outline(pdf) == []  # contents without bookmarks: only what was asked for
 
 
+@pytest.mark.typst
 def test_table_of_contents_entries_link_to_their_pages(sales: pl.DataFrame) -> None:
     pdf = report(table_of_contents=True, groups=regions_only()).render(sales.head(300)).pdf
     reader = PdfReader(io.BytesIO(pdf))
@@ -146,6 +154,7 @@ def test_table_of_contents_entries_link_to_their_pages(sales: pl.DataFrame) -> N
     assert len(internal) == sales.head(300)["region"].n_unique()
 
 
+@pytest.mark.typst
 def test_the_column_header_stays_off_the_contents_pages(sales: pl.DataFrame) -> None:
     pages = pdf_pages(report(table_of_contents=True).render(sales.head(300)).pdf)
     contents = [i for i, text in enumerate(pages) if ". . ." in text]
@@ -154,8 +163,10 @@ def test_the_column_header_stays_off_the_contents_pages(sales: pl.DataFrame) -> 
     assert all("Unit price" in text for text in pages[contents[-1] + 1 :])
 
 
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_a_long_report_with_contents_is_typeset_in_one_piece() -> None:
-    document = report(table_of_contents=True, groups=regions_only()).render(pr.sample.sales_data(5_000))
+    document = report(table_of_contents=True, groups=regions_only()).render(pr.sample.sales_data(500))
     pages = pdf_pages(document.pdf)
     assert document.stats["typeset"] == "one piece (a table of contents needs the whole document)"
     entries = toc_entries(pages[0])
@@ -177,6 +188,7 @@ def uris(pdf: bytes) -> list[str]:
     return found
 
 
+@pytest.mark.typst
 def test_links_per_row_and_per_group(sales: pl.DataFrame) -> None:
     data = sales.head(120).with_columns(
         url=pl.when(pl.col("order_id") % 10 == 0)
@@ -215,6 +227,7 @@ def test_link_expression_errors_name_the_element(sales: pl.DataFrame) -> None:
         bad.render(sales)
 
 
+@pytest.mark.typst
 def test_a_hostile_url_stays_a_string(sales: pl.DataFrame) -> None:
     hostile = 'https://x.org/")#panic("boom")//'
     data = pl.DataFrame({"name": ["a", "b"], "url": [hostile, 'https://x.org/ok) #read("/etc/passwd")']})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 import polarreports as pr
 from tests.conftest import pdf_pages
+
+pytestmark = pytest.mark.typst
 
 
 def test_page_header_and_footer_on_every_page(example_pdf: bytes) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import ROOT, pdf_lines, pdf_pages
+from tests.conftest import ROOT, chunk_count, pdf_lines, pdf_pages
 
 MM = 72 / 25.4
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -49,6 +49,7 @@ def invoice() -> pr.Document:
     return pr.load(ROOT / "examples" / "invoice.yaml").render(pr.sample.invoice_data())
 
 
+@pytest.mark.typst
 def test_placed_elements_land_where_declared(invoice: pr.Document) -> None:
     (page,) = words(invoice.pdf)
     left = 18 * MM  # the page margin: x is from the band's left edge
@@ -67,6 +68,7 @@ def test_placed_elements_land_where_declared(invoice: pr.Document) -> None:
     assert find(page, "Description")[2] - number[2] == pytest.approx((84 - 48) * MM + 4, abs=1.0)
 
 
+@pytest.mark.typst
 def test_invoice_totals_match_the_line_items(invoice: pr.Document) -> None:
     data = pr.sample.invoice_data()
     subtotal = float((data["quantity"].cast(pl.Decimal(12, 2)) * data["unit_price"]).sum())
@@ -121,6 +123,7 @@ def fixed_height_report(height: str | None) -> pr.Report:
     )
 
 
+@pytest.mark.typst
 def test_a_fixed_band_height_holds_however_long_the_text(sales: pl.DataFrame) -> None:
     pages = words(fixed_height_report("14pt").render(sales.head(40)).pdf)
     tops = [w[2] for w in pages[0] if w[0].isdigit() and w[1] < 30 * MM]
@@ -130,10 +133,12 @@ def test_a_fixed_band_height_holds_however_long_the_text(sales: pl.DataFrame) ->
     assert len([w for w in flexible if w[0].isdigit() and w[1] < 30 * MM]) < len(tops)  # wrapping rows grow
 
 
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_fixed_heights_keep_chunked_typesetting_exact() -> None:
-    document = fixed_height_report("12pt").render(pr.sample.sales_data(5_000))
+    document = fixed_height_report("12pt").render(pr.sample.sales_data(600))
     pdf = document.pdf
-    assert "chunks in" in document.stats["typeset"]  # a wrapping text no longer forces one piece
+    assert chunk_count(document) >= 3  # a wrapping text no longer forces one piece
     assert document.page_count == document.stats["pages_predicted"]
     assert pdf_pages(pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
 
@@ -156,6 +161,7 @@ def overflow_report(mode: str) -> pr.Report:
     )
 
 
+@pytest.mark.typst
 @pytest.mark.parametrize("mode", ["clip", "ellipsis"])
 def test_clipped_and_ellipsized_text_keeps_one_line(sales: pl.DataFrame, mode: str) -> None:
     rows = sales.head(60)
@@ -168,6 +174,7 @@ def test_clipped_and_ellipsized_text_keeps_one_line(sales: pl.DataFrame, mode: s
     assert tops == pytest.approx(plain_tops, abs=0.01)
 
 
+@pytest.mark.typst
 def test_ellipsis_cuts_the_text_to_its_cell(sales: pl.DataFrame) -> None:
     rows = sales.head(60)
     pdf = overflow_report("ellipsis").render(rows).pdf
@@ -200,6 +207,7 @@ HUGE = " ".join(f"word{i}" for i in range(6_000))
 SPLIT_DATA = pl.DataFrame({"id": [1, 2, 3], "note": ["short", HUGE, "after"]})
 
 
+@pytest.mark.typst
 def test_a_band_taller_than_a_page_breaks_across_pages() -> None:
     pdf = split_report("allow").render(SPLIT_DATA).pdf
     text = " ".join(pdf_pages(pdf))
@@ -208,6 +216,7 @@ def test_a_band_taller_than_a_page_breaks_across_pages() -> None:
     assert pdf_lines(pdf)[-1] == "3 after"
 
 
+@pytest.mark.typst
 def test_split_error_names_the_band() -> None:
     with pytest.raises(pr.LayoutError, match=r"bands\.detail is taller than the page(.|\n)*Hint") as error:
         split_report("error").render(SPLIT_DATA).pdf  # noqa: B018 (typesets)
@@ -237,6 +246,7 @@ def columns_report() -> pr.Report:
     )
 
 
+@pytest.mark.typst
 def test_two_columns_fill_the_page_side_by_side(sales: pl.DataFrame) -> None:
     page = words(columns_report().render(sales).pdf)[0]
     # columns of (180 - 8) / 2 = 86 mm: the order ids end 12 mm into each column
@@ -251,17 +261,20 @@ def test_two_columns_fill_the_page_side_by_side(sales: pl.DataFrame) -> None:
     assert shown == sales.sort("region", maintain_order=True)["order_id"].head(len(shown)).to_list()
 
 
+@pytest.mark.typst
 @pytest.mark.slow
+@pytest.mark.usefixtures("small_chunks")
 def test_chunked_columns_equal_one_piece() -> None:
-    document = columns_report().render(pr.sample.sales_data(12_000))
+    document = columns_report().render(pr.sample.sales_data(1_200))
     pdf = document.pdf
-    assert "chunks in" in document.stats["typeset"]
+    assert chunk_count(document) >= 3
     assert pdf_pages(pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
 
 
 # -- wide listings -------------------------------------------------------------------------------
 
 
+@pytest.mark.typst
 def test_wide_fit_scales_a_listing_to_the_page(sales: pl.DataFrame) -> None:
     elements = [pr.Field(column=c, width="45mm") for c in ("order_id", "region", "country", "customer", "product")]
     report = pr.Report(name="wide", page=pr.PageSetup(wide="fit"), bands=pr.Bands(detail=pr.Band(elements=elements)))
@@ -295,6 +308,7 @@ def test_new_options_round_trip_and_are_in_the_schema() -> None:
     assert defs["Band"]["properties"]["split"]["enum"] == ["allow", "error"]
 
 
+@pytest.mark.typst
 def test_a_very_long_value_in_a_long_report() -> None:
     """Only the instance with the long value takes the band's variant that can split (routed in
     Polars); the ordinary rows around it keep the plain layout."""

@@ -42,6 +42,7 @@ def notebook(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
+@pytest.mark.typst
 def test_a_notebook_shows_one_bar_updated_in_place(notebook: list[str], sales: pl.DataFrame) -> None:
     assert in_notebook()
     document = pr.load("examples/sales_by_region.yaml").render(sales.head(500), progress=True)

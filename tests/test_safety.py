@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import polars as pl
+import pytest
 from fontTools.ttLib import TTFont
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 import polarreports as pr
 from polarreports.typeset.compile import FONTS_DIR
 from tests.conftest import pdf_lines
+
+pytestmark = pytest.mark.typst
 
 REPORT = pr.Report(
     name="safety",

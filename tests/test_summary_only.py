@@ -53,6 +53,7 @@ def test_summary_scopes_equal_the_general_path(sales: pl.DataFrame, calculations
     )
 
 
+@pytest.mark.typst
 def test_summary_pdf_lists_every_group_in_order(sales: pl.DataFrame) -> None:
     lines = pdf_lines(summary_report(DECOMPOSABLE, detail=False).render(sales).pdf)
     region_footers = [line.split(" ")[0] for line in lines if line.split(" ")[0] in set(sales["region"])]

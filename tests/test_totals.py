@@ -10,6 +10,8 @@ import pytest
 import polarreports as pr
 from tests.conftest import pdf_lines
 
+pytestmark = pytest.mark.typst
+
 
 def money(value: Decimal) -> str:
     return f"{value:,.2f}"

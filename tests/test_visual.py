@@ -12,10 +12,13 @@ import os
 from pathlib import Path
 
 import polars as pl
+import pytest
 from PIL import Image, ImageChops
 
 import polarreports as pr
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.typst
 
 REFERENCES = Path(__file__).parent / "reference"
 REFERENCE = REFERENCES / "sales_by_region-page1.png"

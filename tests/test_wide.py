@@ -42,6 +42,7 @@ def orders(text: str) -> list[int]:
     return [int(m.group(1)) for line in text.splitlines() if (m := re.match(r"^(\d+) ", line.strip()))]
 
 
+@pytest.mark.typst
 def test_panels_repeat_the_key_column_and_interleave(sales: pl.DataFrame) -> None:
     data = sales.head(300)
     document = wide_report().render(data)
@@ -63,6 +64,7 @@ def test_panels_repeat_the_key_column_and_interleave(sales: pl.DataFrame) -> Non
     assert [f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1)] == [True] * len(pages)
 
 
+@pytest.mark.typst
 def test_more_key_columns_and_three_panels(sales: pl.DataFrame) -> None:
     document = wide_report(repeat_columns=2, orientation="portrait", size="a5").render(sales.head(60))
     pages = pdf_pages(document.pdf)
@@ -74,6 +76,7 @@ def test_more_key_columns_and_three_panels(sales: pl.DataFrame) -> None:
     assert all(d == dates[0] for d in dates)  # the two key columns on every panel
 
 
+@pytest.mark.typst
 def test_panels_that_break_differently_follow_one_another(sales: pl.DataFrame) -> None:
     data = sales.head(120).with_columns(
         pl.when(pl.col("order_id") % 5 == 0)
@@ -89,8 +92,10 @@ def test_panels_that_break_differently_follow_one_another(sales: pl.DataFrame) -
     assert all("Unit price" in page for page in pages[half:])
 
 
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
 def test_a_long_wide_listing_in_chunks() -> None:
-    data = pr.sample.sales_data(5_000)
+    data = pr.sample.sales_data(600)
     document = wide_report().render(data)
     pages = pdf_pages(document.pdf)
     assert "interleaved" in document.stats["typeset"]
@@ -106,6 +111,7 @@ def test_wide_settings_round_trip() -> None:
         pr.Report.from_dict({"name": "r", "page": {"repeat_columns": -1}})
 
 
+@pytest.mark.typst
 def test_panels_as_png_pages_interleave(sales: pl.DataFrame) -> None:
     document = wide_report().render(sales.head(150))
     pngs = document.png(ppi=20)

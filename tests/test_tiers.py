@@ -1,0 +1,80 @@
+"""The fast tier (``make test-fast``: ``-m "not typst"``) fails a test that runs Typst without
+the ``typst`` mark, so that the tier stays fast and the mark stays true."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+TINY_TESTS = """
+import subprocess, sys
+
+import polars as pl
+import pytest
+import polarreports as pr
+from polarreports.typeset.compile import WORKER
+
+REPORT = pr.Report(name="tiny", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x")])))
+DATA = pl.DataFrame({"x": [1]})
+
+
+def test_renders_unmarked():
+    _ = REPORT.render(DATA).pdf
+
+
+def test_starts_the_worker_unmarked():
+    subprocess.Popen([sys.executable, "-S", "-I", str(WORKER)]).wait()
+
+
+def test_hides_the_failure_in_a_broad_except():
+    try:
+        _ = REPORT.render(DATA).pdf
+    except BaseException:
+        pass
+
+
+def test_plans_only():
+    assert pr.validate(REPORT, DATA) is not None
+    assert subprocess.run([sys.executable, "-c", "pass"], check=True).returncode == 0
+
+
+@pytest.mark.typst
+def test_renders_marked():
+    _ = REPORT.render(DATA).pdf
+"""
+
+
+def run_tiny_suite(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_tiny.py").write_text(TINY_TESTS)
+    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", *options]
+    environment = {
+        **os.environ,
+        "COLUMNS": "200",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [*command, "test_tiny.py"], cwd=tmp_path, env=environment, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_fast_tier_fails_a_test_that_runs_typst_unmarked(tmp_path: Path) -> None:
+    result = run_tiny_suite(tmp_path, "-m", "not typst", "-rfE")
+    out = result.stdout
+    assert "3 failed, 1 passed, 1 deselected" in out, out
+    hint = "Failed: this test runs Typst"
+    for name in ("renders_unmarked", "starts_the_worker_unmarked", "hides_the_failure_in_a_broad_except"):
+        assert f"FAILED test_tiny.py::test_{name} - {hint}" in out
+    assert "this test runs Typst: mark it @pytest.mark.typst (it creates a typst.Compiler)" in out
+    assert "this test runs Typst: mark it @pytest.mark.typst (it starts the Typst worker _worker.py)" in out
+
+
+@pytest.mark.typst
+def test_the_whole_suite_runs_every_test_unguarded(tmp_path: Path) -> None:
+    result = run_tiny_suite(tmp_path)
+    assert "5 passed" in result.stdout, result.stdout
