@@ -118,6 +118,7 @@ def marks_in(text: str) -> set[str]:
     return set(re.findall(r"\b[cp](\d+)[xy]\d\b", text))
 
 
+@pytest.mark.typst
 def test_renders_in_threads_hold_only_their_own_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Small caches, so that threads evict each other's entries while they render.
     monkeypatch.setattr(charts, "_CACHE", type(charts._CACHE)())

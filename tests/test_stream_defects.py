@@ -46,6 +46,7 @@ def title_and_summary(*, no_data: bool = False) -> pr.Report:
 # -- a report of only a title and a summary ------------------------------------------------
 
 
+@pytest.mark.typst
 def test_a_report_of_a_title_and_a_summary_prints_both(tmp_path: Path) -> None:
     document = title_and_summary(no_data=True).render(pl.DataFrame({"amount": [1, 2, 39]}))
     text = pdftotext(document.pdf, tmp_path)
@@ -55,6 +56,7 @@ def test_a_report_of_a_title_and_a_summary_prints_both(tmp_path: Path) -> None:
     assert "Nothing to show" not in text
 
 
+@pytest.mark.typst
 def test_a_report_of_a_summary_alone_prints_it(tmp_path: Path) -> None:
     report = title_and_summary().model_copy(update={"bands": pr.Bands(summary=title_and_summary().bands.summary)})
     text = pdftotext(report.render(pl.DataFrame({"amount": [5, 5]})).pdf, tmp_path)
@@ -62,6 +64,7 @@ def test_a_report_of_a_summary_alone_prints_it(tmp_path: Path) -> None:
     assert "10" in text
 
 
+@pytest.mark.typst
 def test_without_rows_the_title_and_summary_report_prints_its_no_data_band(tmp_path: Path) -> None:
     document = title_and_summary(no_data=True).render(pl.DataFrame({"amount": []}, schema={"amount": pl.Int64}))
     text = pdftotext(document.pdf, tmp_path)
@@ -132,6 +135,7 @@ def chart_footer(chart: Chart) -> pr.Report:
     )
 
 
+@pytest.mark.typst
 def test_a_chart_with_its_own_print_when_shows_only_where_it_is_true(sales: pl.DataFrame, tmp_path: Path) -> None:
     chart = Chart(
         spec=UNITS, by=["product"], measures={"units": "sum(quantity)"}, height="15mm", print_when="orders > 450"
@@ -209,6 +213,7 @@ def test_link_urls_are_percent_encoded_where_they_must_be() -> None:
     assert pl.select(link_url(pl.lit(pl.Series(refused)))).to_series().to_list() == [None] * len(refused)
 
 
+@pytest.mark.typst
 def test_a_link_with_a_space_or_accents_is_kept_in_the_pdf() -> None:
     data = pl.DataFrame({"name": [f"row {i}" for i in range(len(URLS))], "url": list(URLS)})
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name", link="url")])))
