@@ -1,0 +1,157 @@
+"""No text silently lost: every character of a value, a label or a group key reaches the page,
+in order and inside the page; what is cut on purpose is reported (issue 12, item 5)."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+import polarreports as pr
+
+_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
+_WORD = re.compile(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>')
+ZWSP = "\u200b"
+
+
+def page_words(pdf: bytes) -> list[tuple[str, float, float, float, float, float, float]]:
+    """Every word of the PDF (pdftotext -bbox, in reading order) with its box and its page's size."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(pdf)
+        out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, check=True, text=True)
+    found = []
+    for page in out.stdout.split("<page ")[1:]:
+        size = _PAGE.match("<page " + page)
+        assert size is not None
+        width, height = float(size[1]), float(size[2])
+        found += [
+            (html.unescape(w).replace(ZWSP, ""), float(a), float(b), float(c), float(d), width, height)
+            for a, b, c, d, w in _WORD.findall(page)
+        ]
+    return found
+
+
+def assert_whole(pdf: bytes, value: str) -> None:
+    """Each character of ``value`` (but spaces) is in the PDF's text, in order, and no word
+    lies outside its page."""
+    words = page_words(pdf)
+    outside = [w for w in words if w[1] < 0 or w[2] < 0 or w[3] > w[5] + 0.5 or w[4] > w[6] + 0.5]
+    assert not outside, f"{len(outside)} words outside the page, such as {outside[0][:5]}"
+    text = "".join(w[0] for w in words)
+    wanted = "".join(value.split())
+    assert wanted in text, f"{len(wanted)} characters wanted, the PDF has {len(text)}"
+
+
+def listing(*elements: pr.Element, split: str = "allow", **page: object) -> pr.Report:
+    return pr.Report(
+        name="loss",
+        page=pr.PageSetup(**page),  # type: ignore[arg-type]
+        bands=pr.Bands(detail=pr.Band(split=split, elements=list(elements))),  # type: ignore[arg-type]
+    )
+
+
+UNBREAKABLE = "".join(str(i) for i in range(1_500))  # 5,190 characters, no space
+LINES = "\n".join(f"line{i}" for i in range(100)) + " end"
+WORDS = " ".join(f"w{i}" for i in range(10_000))
+
+
+@pytest.mark.parametrize("length", [300, 5_190])
+def test_a_value_without_spaces_wraps_at_the_cell_edge(length: int) -> None:
+    value = UNBREAKABLE[:length]
+    pdf = listing(pr.Field(column="note")).render(pl.DataFrame({"note": ["a", value, "z"]})).pdf
+    assert_whole(pdf, "a" + value + "z")
+
+
+def test_a_long_word_in_a_narrow_cell_and_a_label_wrap() -> None:
+    report = listing(
+        pr.Field(column="id", format="0", width="15mm"),
+        pr.Field(column="note", width="30mm"),
+        pr.Label(text="Reference:" + UNBREAKABLE[:200], width="40mm"),
+    )
+    pdf = report.render(pl.DataFrame({"id": [1], "note": [UNBREAKABLE[:120]]})).pdf
+    assert_whole(pdf, UNBREAKABLE[:120])
+    assert_whole(pdf, UNBREAKABLE[:200])
+
+
+def test_ordinary_words_are_left_alone() -> None:
+    """Words that fit their cell get no break opportunity: the text is as it was."""
+    report = listing(pr.Field(column="note", width="40mm"))
+    document = report.render(pl.DataFrame({"note": ["international business machines " * 5]}))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(document.pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    assert ZWSP not in text
+    assert "international" in text.split()
+
+
+def test_many_line_breaks_split_across_pages() -> None:
+    pdf = listing(pr.Field(column="note")).render(pl.DataFrame({"note": ["a", LINES, "z"]})).pdf
+    assert_whole(pdf, "a" + LINES + "z")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
+
+
+def test_many_line_breaks_with_split_error_name_the_band() -> None:
+    report = listing(pr.Field(column="note"), split="error")
+    with pytest.raises(pr.LayoutError, match=r"bands\.detail is taller than the page") as error:
+        report.render(pl.DataFrame({"note": ["a", LINES]})).pdf  # noqa: B018 (typesets)
+    assert error.value.band == "bands.detail"
+
+
+def test_a_long_label_in_a_detail_band_is_printed_whole() -> None:
+    report = listing(pr.Field(column="id", format="0", width="10mm"), pr.Label(text=WORDS))
+    pdf = report.render(pl.DataFrame({"id": [1, 2]})).pdf
+    words = page_words(pdf)
+    assert sum(w[0] == "w9999" for w in words) == 2  # both rows, whole
+    assert_whole(pdf, WORDS + " 2 " + WORDS)
+
+
+def test_a_long_label_in_the_title_is_printed_whole() -> None:
+    report = pr.Report(
+        name="loss",
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text=LINES)]), detail=pr.Band(elements=[pr.Field(column="id")])
+        ),
+    )
+    assert_whole(report.render(pl.DataFrame({"id": [1]})).pdf, LINES)
+
+
+def test_a_long_label_with_split_error_names_the_band() -> None:
+    report = listing(pr.Field(column="id", format="0", width="10mm"), pr.Label(text=LINES), split="error")
+    with pytest.raises(pr.LayoutError, match=r"bands\.detail is taller than the page"):
+        report.render(pl.DataFrame({"id": [1]})).pdf  # noqa: B018 (typesets)
+
+
+@pytest.mark.parametrize("widths", [("60%", "60%"), ("120mm", "120mm")])
+def test_cells_wrapped_onto_a_second_line_stay_on_the_page(widths: tuple[str, str]) -> None:
+    value = " ".join(f"v{i}" for i in range(2_000))
+    report = listing(
+        pr.Field(column="id", format="0", width=widths[0]), pr.Field(column="note", width=widths[1]), wide="wrap"
+    )
+    pdf = report.render(pl.DataFrame({"id": [1, 2], "note": ["short", value]})).pdf
+    assert_whole(pdf, value)
+    assert_whole(pdf, "short")
+
+
+def test_a_long_group_key_gets_a_shortened_bookmark() -> None:
+    key = " ".join(f"k{i}" for i in range(600))
+    report = pr.Report(
+        name="loss",
+        outline=True,
+        groups=[pr.Group(name="g", header=pr.Band(elements=[pr.Field(column="g")]))],
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="id", format="0")])),
+    )
+    pdf = report.render(pl.DataFrame({"g": ["A", key], "id": [1, 2]})).pdf
+    titles = [item.title for item in PdfReader(io.BytesIO(pdf)).outline]  # type: ignore[union-attr]
+    assert titles[0] == "A"
+    assert len(titles) == 2
+    assert titles[1] == key[:199] + "…"
+    assert_whole(pdf, key)
