@@ -155,3 +155,79 @@ def test_a_long_group_key_gets_a_shortened_bookmark() -> None:
     assert len(titles) == 2
     assert titles[1] == key[:199] + "…"
     assert_whole(pdf, key)
+
+
+# -- what is cut on purpose is reported ----------------------------------------------------
+
+CUT_DATA = pl.DataFrame(
+    {"id": [1, 2, 3], "note": ["short", "a rather long text that cannot fit into the narrow cell", "x" * 40]}
+)
+
+
+def cut_report(overflow: str = "wrap", height: str | None = None, policy: str = "warn") -> pr.Report:
+    note = pr.Field(column="note", width="25mm", overflow=overflow)  # type: ignore[arg-type]
+    return pr.Report(
+        name="cut",
+        overflow=policy,  # type: ignore[arg-type]
+        bands=pr.Bands(detail=pr.Band(height=height, elements=[pr.Field(column="id", format="0", width="10mm"), note])),
+    )
+
+
+@pytest.mark.parametrize(
+    ("overflow", "height", "how"),
+    [
+        ("clip", None, "clipped at the cell's edge (overflow: clip)"),
+        ("ellipsis", None, 'cut to end in "…" (overflow: ellipsis)'),
+        ("wrap", "12pt", "taller than its fixed height, cut off"),
+    ],
+)
+def test_cut_text_is_reported(overflow: str, height: str | None, how: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="polarreports"):
+        document = cut_report(overflow, height).render(CUT_DATA)
+    expected = f"bands.detail.elements[1] (field 'note'): text {how} in 2 rows"
+    assert document.stats["warnings"] == [expected]
+    assert expected in caplog.text
+
+
+def test_text_that_fits_is_not_reported() -> None:
+    assert cut_report("clip").render(CUT_DATA.head(1)).stats["warnings"] == []
+    tall_enough = cut_report("wrap", "60pt").render(CUT_DATA)
+    assert tall_enough.stats["warnings"] == []
+    assert_whole(tall_enough.pdf, CUT_DATA["note"][1])
+    assert_whole(tall_enough.pdf, CUT_DATA["note"][2])
+    assert cut_report().render(CUT_DATA).stats["warnings"] == []
+
+
+def test_a_clipped_label_and_a_placed_text_are_reported() -> None:
+    report = pr.Report(
+        name="cut",
+        bands=pr.Bands(
+            title=pr.Band(
+                elements=[pr.Label(text="A title much too long for its cell", width="20mm", overflow="clip")]
+            ),
+            detail=pr.Band(elements=[pr.Field(column="note", x="0mm", y="0mm", width="20mm", height="8pt")]),
+        ),
+    )
+    warnings = report.render(CUT_DATA).stats["warnings"]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("bands.title.elements[0]")
+    assert warnings[0].endswith("clipped at the cell's edge (overflow: clip) in 1 row")
+    assert warnings[1].endswith("taller than its fixed height, cut off in 2 rows")
+
+
+def test_overflow_error_makes_a_cut_a_layout_error() -> None:
+    with pytest.raises(pr.LayoutError, match=r"^bands\.detail\.elements\[1\] .*clip.* in 2 rows.*overflow: error") as e:
+        cut_report("clip", policy="error").render(CUT_DATA)
+    assert e.value.band == "bands.detail"
+    assert cut_report("wrap", policy="error").render(CUT_DATA).stats["warnings"] == []
+
+
+def test_the_narrow_characters_bound_holds_for_every_shipped_font() -> None:
+    """The cheap bound that spares measuring most values assumes no narrow character is wider."""
+    from polarreports.compute.metrics import font_widths, text_font
+    from polarreports.compute.overflow import NARROW, NARROW_ADVANCE
+
+    for bold in (False, True):
+        for italic in (False, True):
+            advance = font_widths(text_font(bold=bold, italic=italic)).advance
+            assert max(advance[char] for char in NARROW) <= NARROW_ADVANCE
