@@ -231,3 +231,18 @@ def test_the_narrow_characters_bound_holds_for_every_shipped_font() -> None:
         for italic in (False, True):
             advance = font_widths(text_font(bold=bold, italic=italic)).advance
             assert max(advance[char] for char in NARROW) <= NARROW_ADVANCE
+
+
+def test_a_long_value_in_a_report_with_page_totals() -> None:
+    """The tall variant reports its page, and its row counts in the page's totals (on main: a
+    raw Polars ShapeError, then a page total without the row)."""
+    from tests.test_page_values import check_pages, ledger, ledger_data
+
+    long = " ".join(f"w{i}" for i in range(600))
+    data = ledger_data(120).with_columns(
+        customer=pl.when(pl.col("order_id") == 50).then(pl.lit(long)).otherwise(pl.col("customer"))
+    )
+    document = ledger().render(data)
+    assert check_pages(document.pdf, data) >= 2
+    shown = {word[0] for word in page_words(document.pdf)}  # (the columns are read in another order)
+    assert set(long.split()) <= shown

@@ -425,8 +425,9 @@ def collect_stream(
     bands = writer.finish()
     pages = None
     if frames.page_rows is not None:
-        detail_k = band_index[detail.name] if detail is not None else -1
-        is_detail = bands.kinds.cast(pl.Int32) == detail_k
+        # a detail row with a very long value is one too, in the band's tall variant
+        names = (detail.name, detail.name + TALL) if detail is not None else ()
+        is_detail = bands.kinds.cast(pl.Int32).is_in([band_index[name] for name in names if name in band_index])
         band_rows = pl.concat(positions) if positions else pl.Series("__pos", [], dtype=pl.UInt32)
         pages = PageRows(plan, pl.concat(frames.page_rows), band_rows, is_detail)
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
