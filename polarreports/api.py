@@ -18,12 +18,13 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import to_lazyframe
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
-from polarreports.exceptions import DataError, PlanError, RenderOptionError
+from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
@@ -219,6 +220,24 @@ def validate(
     )
 
 
+def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
+    """One warning per element whose text is cut (logged); with ``overflow: error`` a
+    LayoutError for the first instead."""
+    warnings = []
+    for key, rows in cuts.items():
+        where, how = key.split("\t")
+        message = cut_message(where, how, rows)
+        if report.overflow == "error":
+            msg = (
+                f"{message}, and the report has overflow: error.\nHint: give the element overflow: wrap and "
+                "the band no fixed height, make it wider, or set overflow: warn to accept the cut."
+            )
+            raise LayoutError(msg, band=where.split(".elements")[0], element=where) from None
+        logger.warning("%s: %s", report.name, message)
+        warnings.append(message)
+    return warnings
+
+
 def render(
     report: definition.Report,
     data: Any,
@@ -289,6 +308,7 @@ def render(
     timings["layout_s"] = time.perf_counter() - mark
     stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
     stats.update(rows=stream.row_count, bands=stream.band_count, data_parts=stream.parts, **stream.chart_stats)
+    stats["warnings"] = _cut_warnings(report, stream.cuts)
     logger.info(
         "%s: %s rows, %s bands; plan %.3f s, data %.3f s",
         report.name,

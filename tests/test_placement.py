@@ -140,7 +140,10 @@ def test_fixed_heights_keep_chunked_typesetting_exact() -> None:
     pdf = document.pdf
     assert chunk_count(document) >= 3  # a wrapping text no longer forces one piece
     assert document.page_count == document.stats["pages_predicted"]
-    assert pdf_pages(pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
+    # words wider than the 8mm cell break at any character (zero-width spaces, which a PDF
+    # reader finds in the text layer or not, depending on the font subsets of the joined chunks)
+    joined, whole = pdf_pages(pdf), pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert [p.replace("\u200b", "") for p in joined] == [p.replace("\u200b", "") for p in whole]
 
 
 # -- overflow ----------------------------------------------------------------------------------

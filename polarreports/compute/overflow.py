@@ -8,6 +8,11 @@ the PDF's text layer). ``ellipsis`` is cut in Polars before Typst sees it: chara
 widths from the shipped fonts (``metrics.py``) give where the text must end so that it and
 "…" fit, so no Typst measuring is needed and the text layer holds what is shown.
 
+``wrap`` breaks lines between words; a word wider than its cell (a long code, a URL, a value
+without spaces) gets a break opportunity after each of its characters (a zero-width space),
+so that it wraps at the cell's edge instead of running past it. Only values with more
+characters than the cell can hold at one em each pay for the check.
+
     >>> import polars as pl
     >>> frame = pl.DataFrame({"s": ["short", "a text much too long for its cell"]})
     >>> frame.select(ellipsized(pl.col("s"), width=60.0, size=8.5, bold=False, italic=False))["s"].to_list()
@@ -17,17 +22,36 @@ widths from the shipped fonts (``metrics.py``) give where the text must end so t
 from __future__ import annotations
 
 import functools
+import math
+import re
 
 import polars as pl
 
 from polarreports.compute.metrics import UNKNOWN_ADVANCE, font_widths, text_font
-from polarreports.definition.elements import Element
+from polarreports.definition.elements import Box, Chart, Element, Image, Label, Line
+from polarreports.plan.geometry import cell_widths, column_width, is_placed, wraps
+from polarreports.plan.model import BandPlan, ReportPlan
+from polarreports.units import to_points
 
-__all__ = ["ELLIPSIS", "clipped", "ellipsized", "overflow_text"]
+__all__ = [
+    "ELLIPSIS",
+    "ZERO_WIDTH_SPACE",
+    "breakable",
+    "breakable_text",
+    "clipped",
+    "cut_cells",
+    "cut_message",
+    "ellipsized",
+    "overflow_text",
+]
 
 ELLIPSIS = "…"
 NO_BREAK_SPACE = "\u00a0"
 WORD_JOINER = "\u2060"
+ZERO_WIDTH_SPACE = "\u200b"
+"""A line-break opportunity that shows nothing: put after each character of a too-wide word."""
+WIDEST = 1.0
+"""Em width no character of the shipped fonts exceeds (a CJK ideograph, an emoji)."""
 
 
 def clipped(text: pl.Expr) -> pl.Expr:
@@ -58,6 +82,65 @@ def ellipsized(text: pl.Expr, *, width: float, size: float, bold: bool, italic: 
     return pl.when(fits | text.is_null()).then(text).otherwise(cut)
 
 
+NARROW = "0123456789abcdefghijklnopqrstuvxyz .,:;-'()/"
+"""Characters much narrower than an em in every shipped font: a word made of them can be told
+to fit its cell without measuring it."""
+
+
+NARROW_ADVANCE = 0.7
+"""Em width no character of ``NARROW`` exceeds in the shipped fonts (the bold digits, 0.69):
+a constant, so that the bound needs no font read (``test_text_loss`` checks it)."""
+
+
+def breakable(text: pl.Expr, *, width: float, size: float, bold: bool, italic: bool) -> pl.Expr:
+    """``text`` whose words wider than ``width`` points may break after any character; the
+    other words, and values too short to hold such a word, are left as they are."""
+    return text.map_batches(
+        functools.partial(_break_wide_words, width=width, size=size, bold=bold, italic=italic),
+        return_dtype=pl.String,
+    )
+
+
+def _bounded(values: pl.Series, width: float, size: float) -> pl.DataFrame:
+    """The values (``i``: their position, ``s``) that may be wider than ``width`` points.
+    Cheap bounds tell most that are not without measuring them: their bytes at an em each,
+    then their characters at ``NARROW_ADVANCE``, but those not in ``NARROW`` at an em (few,
+    so counting them is quick)."""
+    text = pl.col("s")
+    frame = values.to_frame("s").with_row_index("i").filter(text.str.len_bytes() * (WIDEST * size) > width)
+    wide = text.str.count_matches(f"[^{re.escape(NARROW)}]")
+    return frame.filter((text.str.len_chars() * NARROW_ADVANCE + wide * (WIDEST - NARROW_ADVANCE)) * size > width)
+
+
+def _width(text: str, advance: dict[str, float], size: float) -> float:
+    """The width (pt) of one line of ``text`` (kerning left out)."""
+    return sum(advance.get(char, UNKNOWN_ADVANCE) for char in text) * size
+
+
+def _break_wide_words(values: pl.Series, *, width: float, size: float, bold: bool, italic: bool) -> pl.Series:
+    """:func:`breakable` on a Series: only the few values that may hold a word too wide are
+    measured (in Python, character by character), the others cost a length and a count."""
+    frame = _bounded(values, width, size)
+    if frame.is_empty():
+        return values
+    advance = font_widths(text_font(bold=bold, italic=italic)).advance
+
+    def broken(word: str) -> str:
+        if max(_width(line, advance, size) for line in word.split("\n")) <= width:
+            return word
+        return ZERO_WIDTH_SPACE.join(word)
+
+    texts = [" ".join(broken(word) for word in text.split(" ")) for text in frame["s"]]
+    return values.clone().scatter(frame["i"], pl.Series("s", texts, dtype=pl.String))
+
+
+def breakable_text(text: str, *, width: float, size: float, bold: bool, italic: bool) -> str:
+    """:func:`breakable` for one text of the definition (a label)."""
+    if len(text) * size * WIDEST <= width:
+        return text
+    return str(pl.select(breakable(pl.lit(text), width=width, size=size, bold=bold, italic=italic)).item())
+
+
 def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: float) -> pl.Expr:
     """A cell's display string prepared for its ``overflow`` mode (Polars)."""
     if element.overflow == "clip":
@@ -65,4 +148,133 @@ def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: f
     if element.overflow == "ellipsis":
         size = element.size or font_size
         return ellipsized(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
+    if wraps(element) and width > 0:
+        size = element.size or font_size
+        return breakable(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
     return text
+
+
+# -- what is cut ---------------------------------------------------------------------------
+
+
+CLIPPED = "clipped at the cell's edge (overflow: clip)"
+ELLIPSIZED = 'cut to end in "…" (overflow: ellipsis)'
+HEIGHT_CUT = "taller than its fixed height, cut off"
+
+
+def _wider(values: pl.Series, width: float, size: float, font: str) -> pl.Series:
+    """Whether each text (one line) is wider than ``width`` points."""
+    frame = _bounded(values, width, size)
+    if frame.is_empty():
+        return pl.Series("w", [False] * len(values), dtype=pl.Boolean)
+    advance = font_widths(font).advance
+    wider = pl.Series("w", [_width(text, advance, size) > width for text in frame["s"]], dtype=pl.Boolean)
+    return pl.Series("w", [False] * len(values), dtype=pl.Boolean).scatter(frame["i"], wider)
+
+
+def _too_tall(values: pl.Series, width: float, size: float, font: str, height: float) -> pl.Series:
+    """Whether each text, wrapped in ``width`` points, needs more lines than ``height`` holds:
+    an estimate from its width (each paragraph takes its width over the cell's, rounded up;
+    words are not moved whole), so a text that just fits may be missed."""
+    lines = max(int((height + 0.45 * size) / (size * LINE_PITCH)), 1)
+    text = pl.col("s")
+    paragraphs = text.str.count_matches("\n", literal=True) + 1
+    frame = values.to_frame("s").with_row_index("i")
+    # at most its bytes at an em each over the width, plus one line per paragraph
+    frame = frame.filter(text.str.len_bytes() * (WIDEST * size) / max(width, 1.0) + paragraphs > lines)
+    if frame.is_empty():
+        return pl.Series("t", [False] * len(values), dtype=pl.Boolean)
+    advance = font_widths(font).advance
+    needed = [
+        sum(max(math.ceil(_width(line, advance, size) / max(width, 1.0)), 1) for line in value.split("\n"))
+        for value in frame["s"]
+    ]
+    tall = pl.Series("t", [count > lines for count in needed], dtype=pl.Boolean)
+    return pl.Series("t", [False] * len(values), dtype=pl.Boolean).scatter(frame["i"], tall)
+
+
+LINE_PITCH = 0.7273 + 0.45
+"""From one text line's top to the next one's, in em (as ``plan.geometry.LINE_PITCH_EM``)."""
+
+
+def cut_cells(plan: ReportPlan, band: BandPlan, cells: pl.Series) -> dict[tuple[str, str], int]:
+    """Of the instances of ``band`` (``cells``: each one's display strings), how many have
+    text cut, per element: ``(element where, how)`` -> rows. Clipped and ellipsized text, and
+    text taller than a fixed height (the band's, or a placed element's) count; a label counts
+    in every instance it is cut in."""
+    page = plan.report.page
+    definition = band.band
+    placed = is_placed(definition)
+    shown = [cell for cell in band.cells if not cell.hidden]
+    widths = dict(zip((id(c) for c in shown), cell_widths([c.element for c in shown], column_width(page)), strict=True))
+    index = {id(cell): i for i, cell in enumerate(band.data_cells)}
+    found: dict[tuple[str, str], int] = {}
+    for cell in shown:
+        element = cell.element
+        if isinstance(element, Box | Chart | Image | Line) or (cell.value is None and not isinstance(element, Label)):
+            continue
+        size = element.size or page.font_size
+        font = text_font(bold=bool(element.bold), italic=bool(element.italic))
+        width = to_points(element.width, whole=column_width(page), font_size=size) if placed else widths[id(cell)]
+        if placed and element.width is None:
+            continue  # as wide as its text
+        if isinstance(element, Label):
+            values = pl.Series("s", [element.text] * len(cells), dtype=pl.String)
+        else:
+            values = cells.list.get(index[id(cell)], null_on_oob=True).fill_null("")
+        if element.overflow == "ellipsis" and not isinstance(element, Label):
+            cut = values.str.ends_with(ELLIPSIS)
+            how = ELLIPSIZED
+        elif element.overflow != "wrap":
+            cut, how = _wider(values.str.replace_all("\n", " ", literal=True), width, size, font), CLIPPED
+        else:
+            height = element.height if placed else definition.height
+            if height is None:
+                continue
+            points = to_points(height, whole=0, font_size=size)
+            if not placed:  # less the band's padding above and below (1.5pt unless styled)
+                padding = band.styling.band.padding if band.styling else None
+                points -= 2 * to_points(padding or "1.5pt", whole=0, font_size=size)
+            cut, how = _too_tall(values, width, size, font, points), HEIGHT_CUT
+        rows = int(cut.sum())
+        if rows:
+            found[(cell.where, how)] = found.get((cell.where, how), 0) + rows
+    return found
+
+
+def cut_message(where: str, how: str, rows: int) -> str:
+    """The one line that says what was cut, and where."""
+    return f"{where}: text {how} in {rows:,} row{'s' if rows != 1 else ''}"
+
+
+def can_cut(band: BandPlan) -> bool:
+    """Whether any text of ``band`` may be cut: a one-line element, or a fixed height."""
+    if band.band.height is not None:
+        return True
+    texts = [cell.element for cell in band.cells if not cell.hidden]
+    return any(e.overflow != "wrap" or (e.height is not None and is_placed(band.band)) for e in texts)
+
+
+def stream_cuts(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int], tall: str) -> dict[str, int]:
+    """:func:`cut_cells` over the band instances of a stream frame (``k``, ``c``), as
+    ``cut_message`` lines -> rows; ``tall`` is the suffix of the bands' tall variants."""
+    found: dict[str, int] = {}
+    for band in plan.bands:
+        if band.scope == "report" or band.name not in band_index or not can_cut(band):
+            continue
+        kinds = [band_index[name] for name in (band.name, band.name + tall) if name in band_index]
+        cells = frame.filter(pl.col("k").is_in(kinds))["c"]
+        for (where, how), rows in cut_cells(plan, band, cells).items():
+            found[f"{where}\t{how}"] = found.get(f"{where}\t{how}", 0) + rows
+    return found
+
+
+def static_cuts(plan: ReportPlan, static: dict[str, list[str]]) -> dict[str, int]:
+    """:func:`stream_cuts` for the report-scope bands (title, page header, summary, ...)."""
+    found: dict[str, int] = {}
+    for band in plan.bands:
+        if band.scope == "report" and str(band.kind) in static and can_cut(band):
+            cells = pl.Series("c", [static[str(band.kind)]], dtype=pl.List(pl.String))
+            for (where, how), rows in cut_cells(plan, band, cells).items():
+                found[f"{where}\t{how}"] = rows
+    return found

@@ -292,6 +292,9 @@ class Report(_Model):
     table_of_contents: bool | str = False
     """A contents page after the title: the groups with their page numbers, linked. ``true``
     titles it "Contents"; a string gives the title. A report with one is typeset in one piece."""
+    overflow: Literal["warn", "error"] = "warn"
+    """Text cut on the page (clipped, cut to "…", or taller than a fixed height): a warning in
+    ``doc.stats["warnings"]`` and the ``polarreports`` log (``warn``), or a LayoutError (``error``)."""
     image_dirs: list[FilePath] = []
     """Folders images may be read from (relative to the definition file). Default: the
     definition file's folder, or the working directory for a report built in Python."""

@@ -13,17 +13,24 @@ from polarreports.definition.report import Report
 from polarreports.plan.model import BandPlan
 from polarreports.plan.navigation import heading_rank
 
-__all__ = ["TOC_END", "column_header_from", "heading", "linked", "table_of_contents"]
+__all__ = ["TITLE_MAX", "TOC_END", "column_header_from", "heading", "linked", "table_of_contents"]
 
 TOC_END = "polarreports-toc-end"
 """Label of a metadata element at the end of the contents pages."""
+TITLE_MAX = 200
+"""Characters of a group's key a bookmark or contents entry shows; a longer one ends in "…"."""
 
 
 def heading(report: Report, band: BandPlan, index: int) -> str:
     """Typst code placing ``band``'s hidden heading, whose text is cell ``index``."""
     flags = f"outlined: {'true' if report.table_of_contents else 'false'}, "
     flags += f"bookmarked: {'true' if report.outline else 'false'}"
-    return f"heading(level: {heading_rank(report, band.level)}, {flags}, c.at({index}))"
+    # a long key is shortened (bytes are counted first: most keys are short, clusters cost)
+    title = (
+        f"{{ let t = c.at({index}); if t.len() <= {TITLE_MAX} {{ t }} else {{ let k = t.clusters(); "
+        f'if k.len() <= {TITLE_MAX} {{ t }} else {{ k.slice(0, {TITLE_MAX - 1}).join() + "…" }} }} }}'
+    )
+    return f"heading(level: {heading_rank(report, band.level)}, {flags}, {title})"
 
 
 def linked(body: str, index: int) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from polarreports.compute.overflow import breakable_text
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
@@ -117,6 +118,8 @@ class _Writer:
         self.links: dict[str, int] = {}
         """Of the band being written: element ``where`` -> index of its link's cell."""
         self.fit = placement.fit_factor([band.band for band in plan.bands], plan.report.page)
+        self.widths: dict[int, float] = {}
+        """Of the band being written: ``id(cell)`` -> its width (pt) in a row of cells."""
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -198,7 +201,12 @@ class _Writer:
                 body = static_image(element, cell.where, self.plan, self.assets)
             return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Label):
-            body = typst_string(element.text)
+            text = element.text
+            if placement.wraps(element) and id(cell) in self.widths:  # a word wider than the cell breaks
+                size = look.size or element.size or self.plan.report.page.font_size
+                bold, italic = bool(look.bold or element.bold), bool(look.italic or element.italic)
+                text = breakable_text(text, width=self.widths[id(cell)], size=size, bold=bold, italic=italic)
+            body = typst_string(text)
         elif isinstance(element, PageNumber):
             body = self._page_number(element, cell.page_slot)
         elif cell.page_slot is not None:
@@ -229,12 +237,19 @@ class _Writer:
         indices = {cell.where: i for i, cell in enumerate(band.data_cells)}
         self.links = {c.where.removesuffix(".link"): indices[c.where] for c in band.cells if c.role == "link"}
         shown_at = {c.where.removesuffix(".print_when"): indices[c.where] for c in band.cells if c.role == "when"}
-        for cell in band.cells:
-            if cell.role == "outline":
-                self.line(f"  {navigation.heading(self.plan.report, band, indices[cell.where])}", band.name)
+        self.headings = [
+            navigation.heading(self.plan.report, band, indices[cell.where])
+            for cell in band.cells
+            if cell.role == "outline"
+        ]
+        for heading in self.headings:
+            self.line(f"  {heading}", band.name)
+        self.line_starts: set[int] = set()
+        """Of the band being written: the boxes that begin a new line (the percentages are full)."""
         line_share = 0.0  # of the band's width, by the elements given in percent
         first_on_line = True
         placed = placement.is_placed(band.band)
+        self.widths = {} if placed else self._row_widths(band)
         boxes: list[tuple[Cell, str]] = []
         for position, cell in enumerate(band.cells):
             if cell.hidden:
@@ -253,6 +268,7 @@ class _Writer:
                 # is full by the definition's own percentages ends here, explicitly.
                 self.line("  linebreak()", band.name)
                 line_share, first_on_line = 0.0, True
+                self.line_starts.add(len(boxes))
             line_share += share or 0.0
             gap = "" if first_on_line else f"h({GUTTER}); "
             look = band_text.then(styling.elements[position]) if styling.elements else None
@@ -391,24 +407,60 @@ class _Writer:
                 f"if measure(block(width: size.width, b)).height > size.height {{ panic({message}) }}; b }})"
             )
         else:
-            columns: list[str] = []
-            cells: list[str] = []
-            for cell, box in boxes:
-                width = self._width(cell.element, gap=bool(columns))
-                rest = box.removeprefix(f"box(width: {width}, ")
-                columns.append(width)
-                cells.append(f"block(width: 100%, {rest}" if rest != box else box)
-            grid = f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
-            tall = f"block({', '.join(options)}, {grid})"
+            grids = [
+                f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
+                for columns, cells in self._tall_lines(boxes)
+            ]
+            tall = f"block({', '.join(options)}, {grids[0] if len(grids) == 1 else '{ ' + '; '.join(grids) + ' }'})"
+            statements = list(self.headings)  # the group's bookmark
+            if self.plan.has_page_values and not report_band:  # report the page it lands on
+                statements.append(
+                    'let m = args.named().at("m", default: none); '
+                    "if m != none { context [#metadata((m, page-number())) <polarreports-mark>] }"
+                )
             if band.break_before:
                 first = 'args.named().at("first", default: false)'
-                tall = f"{{ if not measuring and not {first} {{ pagebreak(weak: true) }}; {tall} }}"
+                statements.insert(0, f"if not measuring and not {first} {{ pagebreak(weak: true) }}")
+            if statements:
+                tall = f"{{ {'; '.join(statements)}; {tall} }}"
         self.line(f"#let {function}-tall(c, ..args) = {tall}", band.name)
         if report_band:
-            data_cells = band.data_cells
-            wrapping = [i for i, cell in enumerate(data_cells) if placement.wraps(cell.element)]
-            long_value = " or ".join(f"c.at({i}).len() > {threshold}" for i in wrapping)
+            limits = placement.cell_thresholds(band, self.plan.report.page)
+            long_value = " or ".join(
+                f'c.at({i}).len() + c.at({i}).matches("\\n").len() * {per_line} > {limit}'
+                for i, (limit, per_line) in limits.items()
+                if i >= 0
+            )
+            if placement.long_label(band, self.plan.report.page):
+                long_value = "true"
             self.line(f"#let {function}(c) = if {long_value} {{ {function}-tall(c) }} else {{ {flow}(c) }}", band.name)
+
+    def _row_widths(self, band: BandPlan) -> dict[int, float]:
+        """``id(cell)`` -> width (pt) of each shown cell of a row of cells (as the stream has them)."""
+        shown = [cell for cell in band.cells if not cell.hidden]
+        widths = placement.cell_widths([cell.element for cell in shown], placement.column_width(self.plan.report.page))
+        return {id(cell): width for cell, width in zip(shown, widths, strict=True)}
+
+    def _tall_lines(self, boxes: list[tuple[Cell, str]]) -> list[tuple[list[str], list[str]]]:
+        """The cells of a band's tall variant as lines of a grid each (columns, cells): a new
+        line where the flow starts one (the percentages are full) or where the widths pass the
+        page's, so that no cell starts beside the page."""
+        whole = placement.column_width(self.plan.report.page)
+        lines: list[tuple[list[str], list[str]]] = []
+        used = 0.0
+        for position, (cell, box) in enumerate(boxes):
+            width_pt = self.widths.get(id(cell), 0.0)
+            if not lines or position in self.line_starts or (used and used + width_pt > whole + 0.5):
+                lines.append(([], []))
+                used = 0.0
+            columns, cells = lines[-1]
+            gap = position > 0 and position not in self.line_starts  # as the flow wrote the box
+            width = self._width(cell.element, gap=gap)
+            rest = box.removeprefix(f"box(width: {width}, ")
+            columns.append(self._width(cell.element, gap=bool(columns)))
+            cells.append(f"block(width: 100%, {rest}" if rest != box else box)
+            used += width_pt + (placement.GUTTER_PT if used else 0.0)
+        return lines
 
     def write(self) -> TypstSource:
         plan = self.plan

@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "body_size",
+    "cell_thresholds",
     "cell_widths",
     "column_width",
     "fit_factor",
     "fitted",
     "is_placed",
+    "long_label",
+    "long_values",
     "placed_height",
     "placement_issues",
     "tall_threshold",
@@ -180,14 +183,22 @@ TALL = "#tall"
 
 def long_values(band: BandPlan, page: PageSetup) -> pl.Expr | None:
     """Whether an instance of ``band`` (its cells' display strings in ``c``) has a value long
-    enough to fill a page: those go to the band's tall variant. None if none can."""
-    threshold = tall_threshold(band, page)
-    if threshold is None:
+    enough to fill a page (by its characters, a line break counting as a line's worth): those
+    go to the band's tall variant. None if none can; always, for a band with a label that long."""
+    limits = cell_thresholds(band, page)
+    if not limits:
         return None
-    wrapping = [i for i, cell in enumerate(band.data_cells) if wraps(cell.element)]
+    if long_label(band, page):
+        return pl.lit(True)
     return pl.any_horizontal(
-        pl.col("c").list.get(i, null_on_oob=True).str.len_bytes().fill_null(0) > threshold for i in wrapping
+        _weight(pl.col("c").list.get(i, null_on_oob=True), per_line).fill_null(0) > threshold
+        for i, (threshold, per_line) in limits.items()
     )
+
+
+def _weight(text: pl.Expr, per_line: int) -> pl.Expr:
+    """A text's length in characters, each line break counting as a line of ``per_line``."""
+    return text.str.len_bytes() + text.str.count_matches("\n", literal=True) * per_line
 
 
 def wraps(element: Element) -> bool:
@@ -195,21 +206,60 @@ def wraps(element: Element) -> bool:
     return element.overflow == "wrap" and not isinstance(element, Box | Chart | Image | Line)
 
 
+def _limits(band: BandPlan, page: PageSetup) -> list[tuple[int, int] | None]:
+    """Per cell of the band: (characters that could fill half a page, characters per line) for
+    a wrapping text; None for the others, and for every cell of a band that cannot grow."""
+    definition = band.band
+    if definition.height is not None or is_placed(definition):
+        return [None] * len(band.cells)
+    widths = cell_widths([c.element for c in band.cells], column_width(page))
+    _, body = body_size(page)
+    limits: list[tuple[int, int] | None] = []
+    for cell, width in zip(band.cells, widths, strict=True):
+        if not wraps(cell.element) or (cell.value is None and not isinstance(cell.element, Label)):
+            limits.append(None)
+            continue
+        size = cell.element.size or page.font_size
+        per_line = max(int(max(width, size) / size), 1)
+        lines = body / (size * LINE_PITCH_EM)
+        limits.append((max(int(per_line * lines / 2), 16), per_line))
+    return limits
+
+
+def cell_thresholds(band: BandPlan, page: PageSetup) -> dict[int, tuple[int, int]]:
+    """Data cell index -> (threshold, characters per line) of each wrapping value of ``band``:
+    a value whose length (line breaks counted as lines, see :func:`long_values`) passes the
+    threshold might fill half a page. Empty where no value can make the band tall."""
+    limits = dict(zip((id(cell) for cell in band.cells), _limits(band, page), strict=True))
+    found = {}
+    for i, cell in enumerate(band.data_cells):
+        limit = limits.get(id(cell))
+        if limit is not None and cell.value is not None:
+            found[i] = limit
+    if not found and long_label(band, page):
+        found[-1] = (0, 1)  # no value to test: the band is always tall
+    return found
+
+
+def long_label(band: BandPlan, page: PageSetup) -> bool:
+    """Whether a label of ``band`` is long enough to fill half a page: every instance of the band
+    takes its tall variant then."""
+    for cell, limit in zip(band.cells, _limits(band, page), strict=True):
+        if limit is not None and isinstance(cell.element, Label):
+            threshold, per_line = limit
+            text = cell.element.text
+            if len(text.encode()) + text.count("\n") * per_line > threshold:
+                return True
+    return False
+
+
 def tall_threshold(band: BandPlan, page: PageSetup) -> int | None:
     """Bytes of text a value of ``band`` needs before it could fill a page (in its narrowest
     wrapping cell, at one em per character); None where no value can make the band tall (fixed
     height, forms, nothing that wraps). Only values longer than this pay for the layout that
-    splits a band across pages, or for the check of ``split: error``."""
-    definition = band.band
-    if definition.height is not None or is_placed(definition):
+    splits a band across pages, or for the check of ``split: error``. 0 for a band whose
+    label is that long (always tall). See :func:`cell_thresholds` for each cell's own."""
+    limits = cell_thresholds(band, page)
+    if not limits:
         return None
-    widths = cell_widths([c.element for c in band.cells], column_width(page))
-    wrapping = [
-        width for cell, width in zip(band.cells, widths, strict=True) if cell.value is not None and wraps(cell.element)
-    ]
-    if not wrapping:
-        return None
-    _, body = body_size(page)
-    size = page.font_size
-    lines = body / (size * LINE_PITCH_EM)
-    return max(int(max(min(wrapping), size) / size * lines / 2), 16)
+    return 0 if -1 in limits else min(threshold for threshold, _ in limits.values())

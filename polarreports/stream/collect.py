@@ -29,7 +29,7 @@ import polars as pl
 from polarreports.charts.vega import alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.formatting import default_pattern, format_expr
-from polarreports.compute.overflow import overflow_text
+from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
@@ -65,6 +65,8 @@ class StreamData:
     """What values per page are computed from, if the report shows any."""
     assets: dict[str, bytes] = field(default_factory=dict)
     """The images of image columns, by the asset names their cells hold."""
+    cuts: dict[str, int] = field(default_factory=dict)
+    """Text cut on the page (``compute.overflow.stream_cuts``): "where<TAB>how" -> instances."""
 
     @property
     def band_count(self) -> int:
@@ -429,6 +431,7 @@ def collect_stream(
     positions: list[pl.Series] = []  # each band's row, for the values per page
     firsts: list[pl.DataFrame] = []
     longest: list[pl.DataFrame] = []
+    cuts = static_cuts(plan, static)
     # Batches are ranges of row positions (rows a print_when hides leave gaps in the positions).
     ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
     try:
@@ -444,6 +447,8 @@ def collect_stream(
                     _format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images)
                 )
             merged = _route_tall(plan, pl.concat(pieces).sort("__pos", "__sub"), band_index)
+            for cut, count in stream_cuts(plan, merged, band_index, TALL).items():
+                cuts[cut] = cuts.get(cut, 0) + count
             firsts.append(merged.group_by("k", maintain_order=True).first())
             longest.append(_extreme_cells(merged))
             writer.add(merged.select("k", pl.struct("k", "c").struct.json_encode().alias("json")))
@@ -456,8 +461,9 @@ def collect_stream(
     bands = writer.finish()
     pages = None
     if frames.page_rows is not None:
-        detail_k = band_index[detail.name] if detail is not None else -1
-        is_detail = bands.kinds.cast(pl.Int32) == detail_k
+        # a detail row with a very long value is one too, in the band's tall variant
+        names = (detail.name, detail.name + TALL) if detail is not None else ()
+        is_detail = bands.kinds.cast(pl.Int32).is_in([band_index[name] for name in names if name in band_index])
         band_rows = pl.concat(positions) if positions else pl.Series("__pos", [], dtype=pl.UInt32)
         pages = PageRows(plan, pl.concat(frames.page_rows), band_rows, is_detail)
     first = pl.concat(firsts).group_by("k", maintain_order=True).first() if firsts else pl.DataFrame()
@@ -470,4 +476,5 @@ def collect_stream(
         chart_stats=chart_stats,
         pages=pages,
         assets=images.files,
+        cuts=cuts,
     )
