@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 import polarreports as pr
+from tests.conftest import pdf_lines
 
 pytestmark = pytest.mark.typst  # every test reads back what Typst set
 
@@ -93,6 +94,16 @@ def test_ordinary_words_are_left_alone() -> None:
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
     assert ZWSP not in text
     assert "international" in text.split()
+
+
+def test_a_number_wider_than_its_cell_is_never_broken() -> None:
+    """A figure is read whole: a number too wide for its cell stays on one line (right-aligned, it
+    reaches into the gap on its left), where text would break."""
+    report = listing(pr.Label(text="Total", width="20mm"), pr.Field(column="units", format="#,##0", width="4mm"))
+    lines = pdf_lines(report.render(pl.DataFrame({"units": [40_806, 1_234_567]})).pdf)
+    assert any(line.endswith("40,806") for line in lines), lines
+    assert any(line.endswith("1,234,567") for line in lines), lines
+    assert ZWSP.encode() not in report.render(pl.DataFrame({"units": [40_806]})).data_json
 
 
 def test_many_line_breaks_split_across_pages() -> None:

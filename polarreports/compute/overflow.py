@@ -141,14 +141,16 @@ def breakable_text(text: str, *, width: float, size: float, bold: bool, italic: 
     return str(pl.select(breakable(pl.lit(text), width=width, size=size, bold=bold, italic=italic)).item())
 
 
-def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: float) -> pl.Expr:
-    """A cell's display string prepared for its ``overflow`` mode (Polars)."""
+def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: float, words: bool = True) -> pl.Expr:
+    """A cell's display string prepared for its ``overflow`` mode (Polars). ``words``: the value
+    is text, whose words may break where wider than the cell; a formatted number or date
+    (``words=False``) is never broken, as a figure is read whole."""
     if element.overflow == "clip":
         return clipped(text)
     if element.overflow == "ellipsis":
         size = element.size or font_size
         return ellipsized(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
-    if wraps(element) and width > 0:
+    if words and wraps(element) and width > 0:
         size = element.size or font_size
         return breakable(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
     return text

@@ -105,7 +105,8 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
             cell.where,
         )
         width = widths.get(id(cell), 0.0)
-        strings.append(overflow_text(text, cell.element, width=width, font_size=report.page.font_size))
+        font_size = report.page.font_size
+        strings.append(overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String))
     # hidden cells after the elements': which look each switch (zebra, conditional style) chose
     strings.extend(pl.col(f"__s{j}") for j in range(len(band.styling.switches if band.styling else ())))
     if not strings:
