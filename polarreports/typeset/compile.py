@@ -401,8 +401,9 @@ class FakeCompiler:
     """For tests: records every job (``jobs``) and answers without running Typst.
 
     Each job gives ``pages`` blank pages (one PDF of that many pages, or as many PNG/SVG
-    images); the measuring query answers that every band is ``band_height`` points tall on a
-    page body of ``body`` points; ``<polarreports-end>`` answers the last page.
+    images), or as many as the data file has values per page for; the measuring query answers
+    that every band is ``band_height`` points tall on a page body of ``body`` points;
+    ``<polarreports-end>`` answers the last page, ``<polarreports-mark>`` no band.
     """
 
     def __init__(self, pages: int = 1, *, band_height: float = 12.0, body: float = 700.0) -> None:
@@ -421,17 +422,19 @@ class FakeCompiler:
         data = job.data()
         with self._lock:
             self.jobs.append(Recorded(job.source.source, data, job.format, job.selectors, memory_mb))
+        content = json.loads(data)
+        count = len(content["pages"]) if isinstance(content.get("pages"), list) else self.pages
         if job.format == "pdf":
-            pages = [tiny_pdf(self.pages)]
+            pages = [tiny_pdf(count)]
         elif job.format == "png":
-            pages = [tiny_png()] * self.pages
+            pages = [tiny_png()] * count
         else:
-            pages = [b'<svg xmlns="http://www.w3.org/2000/svg" width="595pt" height="842pt"/>'] * self.pages
-        return Compiled(pages, [self._answer(selector, data) for selector in job.selectors])
+            pages = [b'<svg xmlns="http://www.w3.org/2000/svg" width="595pt" height="842pt"/>'] * count
+        return Compiled(pages, [self._answer(selector, content, count) for selector in job.selectors])
 
-    def _answer(self, selector: str, data: bytes) -> list[Any]:
+    def _answer(self, selector: str, content: dict[str, Any], count: int) -> list[Any]:
         if selector == MEASURE:
-            samples = len(json.loads(data)["rows"])
+            samples = len(content["rows"])
             return [
                 {
                     "samples": [self.band_height] * samples,
@@ -443,5 +446,5 @@ class FakeCompiler:
                 }
             ]
         if selector == END:
-            return [{"page": self.pages, "y": 0.0}]
+            return [{"page": count, "y": 0.0}]
         return []
