@@ -194,3 +194,23 @@ def test_a_padding_to_ten_million_characters_is_refused_up_front() -> None:
         report.render(pl.DataFrame({"t": ["a"] * 50}))
     fine = report.model_copy(update={"columns": {"padded": "LPAD(t, 12, 'x')"}})
     assert "xxxxxxxxxxxa" in fine.render(pl.DataFrame({"t": ["a"]})).data_json.decode()
+
+
+def test_a_warm_worker_killed_while_it_waits_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiler = WorkerCompiler(keep=1)
+    small = SMALL.render(ROWS)
+
+    def typeset() -> bytes:
+        return Document(small._source, small._data, {}, compiler=compiler).pdf
+
+    first = typeset()
+    (warm,) = compiler.idle_pids()
+    os.kill(warm, signal.SIGKILL)
+    while Path(f"/proc/{warm}/status").read_text().find("State:\tZ") < 0:
+        time.sleep(0.01)  # dead (a zombie till it is reaped)
+    monkeypatch.setattr(compiling._Worker, "alive", lambda self: True)  # as if it died just after the check
+    assert typeset() == first
+    monkeypatch.undo()
+    (fresh,) = compiler.idle_pids()
+    assert fresh != warm
+    compiler.close()

@@ -13,11 +13,12 @@ Each job is one JSON line on stdin: ``{"root", "format", "ppi", "timestamp", "ta
 "selectors", "address_space_mb"}``. The worker typesets ``ROOT/report.typ`` (which reads
 ``ROOT/data.json``) with its address space capped at ``address_space_mb`` (so an exploding
 compile fails here, not in the machine), writes the pages to ``ROOT/page-00001.FORMAT`` ...,
-and answers with one JSON line on its stdout: ``{"pages": n, "values": [...], "peak_mb": m,
-"rss_mb": r}`` (``values``: per selector, the metadata values it labels), or ``{"error":
-{"message", "diagnostic", "hints", "trace"}}`` when Typst fails, or ``{"memory": ...}`` /
-``{"crash": ...}`` before it ends itself. Where Typst runs out of its address space it aborts
-(``memory allocation of N bytes failed``): the parent sees the process die.
+and answers, after a ``+`` as it takes the job, with one JSON line on its stdout: ``{"pages":
+n, "values": [...], "peak_mb": m, "rss_mb": r}`` (``values``: per selector, the metadata
+values it labels), or ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst
+fails, or ``{"memory": ...}`` / ``{"crash": ...}`` before it ends itself. Where Typst runs
+out of its address space it aborts (``memory allocation of N bytes failed``): the parent sees
+the process die.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def serve(fonts_dir: str, out: BinaryIO) -> int:
     fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir])
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     for line in sys.stdin.buffer:
+        out.write(b"+")  # taken: a worker that dies before this never saw the job
+        out.flush()
         request = json.loads(line)
         cap = int(request["address_space_mb"] * 2**20)
         if hard != resource.RLIM_INFINITY:

@@ -17,6 +17,7 @@ assets (copied, never linked), the fonts that ship with polarreports, and no sys
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -156,6 +157,10 @@ def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
     return main
 
 
+class _Gone(Exception):
+    """A warm worker died while it waited for a job (killed from outside): it never took the job."""
+
+
 class _Worker:
     """One warm worker process (``_worker.py``), and the pipes to it."""
 
@@ -179,7 +184,8 @@ class _Worker:
 
     def run(self, request: dict[str, Any], stop: Callable[[], str | None]) -> dict[str, Any] | None:
         """Hand the worker a job and wait for its answer, asking ``stop()`` every
-        ``POLL_SECONDS`` (``Cancelled`` when it gives a reason); None if the worker died."""
+        ``POLL_SECONDS`` (``Cancelled`` when it gives a reason); None if the worker died in the
+        job, ``_Gone`` if it had died before."""
         assert self.process.stdin is not None
         assert self.process.stdout is not None
         assert self.process.stderr is not None
@@ -188,7 +194,7 @@ class _Worker:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
         except OSError:  # it died since its last job
-            return None
+            raise _Gone from None
         answer = bytearray()
         out, err = self.process.stdout.fileno(), self.process.stderr.fileno()
         streams = [out, err]
@@ -206,11 +212,13 @@ class _Worker:
                 elif piece:
                     answer += piece
                     if answer.endswith(b"\n"):
-                        return json.loads(answer)  # type: ignore[no-any-return]
+                        return json.loads(answer[1:])  # type: ignore[no-any-return]
                 else:  # the worker died: keep the last it said
                     self.process.wait()
                     while err in streams and (piece := os.read(err, 1 << 16)):
                         self._keep_errors(piece)
+                    if not answer:  # before it took the job (its "+")
+                        raise _Gone
                     return None
 
     def _keep_errors(self, piece: bytes) -> None:
@@ -224,7 +232,8 @@ class _Worker:
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):  # a job line still buffered for a dead worker
+                    stream.close()
 
 
 def _kill_all(workers: list[_Worker], owner: dict[str, int]) -> None:
@@ -304,7 +313,12 @@ class WorkerCompiler:
             }
             worker = self._take(limit)
             try:
-                answer = worker.run(request, stop)
+                try:
+                    answer = worker.run(request, stop)
+                except _Gone:
+                    worker.kill()
+                    worker = _Worker()
+                    answer = worker.run(request, stop)
             except BaseException:  # stopped (Cancelled), Ctrl-C, SIGTERM: the worker ends at once
                 worker.kill()
                 raise
