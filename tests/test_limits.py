@@ -214,3 +214,14 @@ def test_a_warm_worker_killed_while_it_waits_is_replaced(monkeypatch: pytest.Mon
     (fresh,) = compiler.idle_pids()
     assert fresh != warm
     compiler.close()
+
+
+def test_no_process_for_a_worker_is_a_resource_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(compiling.subprocess, "Popen", no_process)
+    small = SMALL.render(ROWS)
+    document = Document(small._source, small._data, {}, compiler=WorkerCompiler())
+    with pytest.raises(pr.ResourceError, match="cannot start a Typst worker process: Resource temporarily"):
+        _ = document.pdf

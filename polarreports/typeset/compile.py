@@ -167,9 +167,13 @@ class _Worker:
     def __init__(self) -> None:
         command = [sys.executable, "-S", "-I", str(WORKER), str(FONTS_DIR), str(os.getpid()), TYPST_PATH]
         environment = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # no 64 MB heap reserved per thread
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
-        )
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+            )
+        except OSError as error:  # no more processes or memory for one
+            msg = f"cannot start a Typst worker process: {error.strerror or error}"
+            raise ResourceError(msg) from None
         self.errors = bytearray()
         """The end of what the worker wrote to stderr during its last job."""
         self.rss_mb = 0.0
