@@ -362,7 +362,7 @@ def _pagination(
 
 
 def _with_needs(
-    source: TypstSource, data: ReportData, compiler: Compiler, control: RenderControl
+    source: TypstSource, data: ReportData, compiler: Compiler | None = None, control: RenderControl | None = None
 ) -> tuple[ReportData, _Measured | None]:
     """``data`` with the page breaks that keep-together and minimum space ask for: the room
     each group header needs follows from the measured band heights, and the paginator finds
@@ -370,7 +370,7 @@ def _with_needs(
     follows, and many of them do not settle within Typst's few layout passes.)"""
     if not data.keep or not data.bands.height:
         return data, None
-    measured = _measure(source, data, compiler, control)
+    measured = _measure(source, data, compiler or default_compiler(), control or RenderControl())
     kinds = data.bands.kinds
     height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
     space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
