@@ -7,6 +7,10 @@ chunk is then checked against the prediction: its page count, and that the next 
 band would not have fitted on its last page. If any check fails (say a long text wrapped),
 the report is typeset in one piece instead, so the output is always what one piece gives.
 
+Every Typst pass (measuring, one piece, chunks, page values, panels, preview) goes through a
+``Compiler`` (``typeset/compile.py``): by default warm worker processes, stopped by the
+render's cancel and time limit, their memory capped by its budget.
+
 Memory: a worker holds about ``WORKER_BASE_MB + MB_PER_PAGE * pages``; with a memory budget,
 chunks are made small enough that the workers and this process fit in it together.
 
@@ -59,7 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["ReportData", "Typeset", "in_memory", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
-"""Below this many bands one Typst pass in this process is quicker than worker processes."""
+"""Below this many bands one Typst pass (in one warm worker) is quicker than parallel chunks."""
 PAGES_PER_CHUNK = (20, 30)
 """Smallest and largest chunk, in pages, when memory allows."""
 WORKER_BASE_MB = 45.0
