@@ -14,11 +14,12 @@ Each job is one JSON line on stdin: ``{"root", "format", "ppi", "timestamp", "ta
 ``ROOT/data.json``) with its address space capped at ``address_space_mb`` (so an exploding
 compile fails here, not in the machine), writes the pages to ``ROOT/page-00001.FORMAT`` ...,
 and answers, after a ``+`` as it takes the job, with one JSON line on its stdout: ``{"pages":
-n, "values": [...], "peak_mb": m, "rss_mb": r}`` (``values``: per selector, the metadata
-values it labels), or ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst
-fails, or ``{"memory": ...}`` / ``{"crash": ...}`` before it ends itself. Where Typst runs
-out of its address space it aborts (``memory allocation of N bytes failed``): the parent sees
-the process die.
+n, "values": [...], "peak_mb": m, "rss_mb": r, "start_mb": s}`` (``values``: per selector,
+the metadata values it labels; then its resident memory at the job's peak, after it and
+before it), or ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails,
+or ``{"memory": ...}`` / ``{"crash": ...}`` before it ends itself. Where Typst runs out of
+its address space it aborts (``memory allocation of N bytes failed``): the parent sees the
+process die.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def serve(fonts_dir: str, out: BinaryIO) -> int:
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         _reset_peak()
+        start_mb = _status_mb("VmRSS")
         ended = False
         try:
             resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
@@ -107,7 +109,7 @@ def serve(fonts_dir: str, out: BinaryIO) -> int:
             answer, ended = {"crash": f"{type(error).__name__}: {error}"[:2000]}, True
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        answer.update(peak_mb=_status_mb("VmHWM"), rss_mb=_status_mb("VmRSS"))
+        answer.update(peak_mb=_status_mb("VmHWM"), rss_mb=_status_mb("VmRSS"), start_mb=start_mb)
         out.write(json.dumps(answer).encode() + b"\n")
         out.flush()
         if ended:

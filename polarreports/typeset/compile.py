@@ -68,8 +68,11 @@ ADDRESS_SPACE_EXTRA_MB = 256.0
 """Address space a worker maps without using memory for it (code, reserved thread stacks and
 heap): added to its memory when its address space is capped."""
 KEEP_RSS_MB = 150.0
-"""A worker holding more than this after a job (a long chunk, or Typst's caches grown over many
-jobs) ends, to give its memory back; a small report leaves it at about 60 MB."""
+"""A worker holding more than this after a job ends, to give its memory back: Typst's caches
+grow by a few MB with every report it typesets (a small report leaves a fresh one at 60 MB)."""
+KEEP_GROWTH_MB = 40.0
+"""A worker that grew by more than this in a job (a chunk of a long report: 90 MB and more)
+ends too, so that the next chunk starts small."""
 _OUT_OF_MEMORY = ("memory allocation of", "Cannot allocate memory", "MemoryError", "out of memory")
 _SIGNALS_OF_MEMORY = {-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS, -signal.SIGKILL}
 """How a process dies when an allocation fails under its cap (Rust aborts) or the kernel kills it."""
@@ -252,10 +255,11 @@ class WorkerCompiler:
     address space capped: see this module's docstring.
 
     Idle workers are kept for the next job (at most ``keep``, by default one per core) unless
-    they hold more than ``KEEP_RSS_MB``; a job with little memory gets a fresh worker unless
-    an idle one holds less than half of it. A worker busy with a job is killed when the job is
-    stopped (cancel, time limit, Ctrl-C) and its next job starts a fresh one. Safe to use from
-    several threads: each job has a worker of its own.
+    they hold more than ``KEEP_RSS_MB`` or grew by more than ``KEEP_GROWTH_MB`` in the job; a
+    job with little memory gets a fresh worker unless an idle one holds less than half of it.
+    A worker busy with a job is killed when the job is stopped (cancel, time limit, Ctrl-C)
+    and its next job starts a fresh one. Safe to use from several threads: each job has a
+    worker of its own.
     """
 
     def __init__(self, *, default_memory_mb: float = DEFAULT_MEMORY_MB, keep: int | None = None) -> None:
@@ -290,10 +294,11 @@ class WorkerCompiler:
                     worker.kill()
         return _Worker()
 
-    def _give_back(self, worker: _Worker, rss_mb: float) -> None:
+    def _give_back(self, worker: _Worker, rss_mb: float, growth_mb: float) -> None:
         worker.rss_mb = rss_mb
+        small = rss_mb <= KEEP_RSS_MB and growth_mb <= KEEP_GROWTH_MB
         with self._lock:
-            if worker.alive() and rss_mb <= KEEP_RSS_MB and len(self._idle) < self.keep:
+            if worker.alive() and small and len(self._idle) < self.keep:
                 self._idle.append(worker)
                 return
         worker.kill()
@@ -329,7 +334,7 @@ class WorkerCompiler:
             if answer is None or ("pages" not in answer and "error" not in answer):
                 worker.kill()
                 raise _failure(worker, answer, limit, default=memory_mb is None) from None
-            self._give_back(worker, answer["rss_mb"])
+            self._give_back(worker, answer["rss_mb"], answer["rss_mb"] - answer["start_mb"])
             if "error" in answer:
                 raise _error(answer["error"], job.source)
             pages = [(root / f"page-{n:05d}.{job.format}").read_bytes() for n in range(1, answer["pages"] + 1)]
