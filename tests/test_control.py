@@ -14,7 +14,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset import typeset
-from polarreports.typeset.compile import WORKER
+from polarreports.typeset.compile import WORKER, default_compiler
 from tests.conftest import EXAMPLE
 
 
@@ -24,10 +24,12 @@ def long_data() -> pl.DataFrame:
 
 
 def worker_processes() -> list[int]:
-    """Typst worker processes of this checkout still alive (the tests render one at a time)."""
+    """Typst worker processes of this checkout still alive (the tests render one at a time),
+    but for this process's idle warm workers, kept for its next render."""
     found = []
+    idle = default_compiler().idle_pids()
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
+        if entry.name.isdigit() and int(entry.name) != os.getpid() and int(entry.name) not in idle:
             try:
                 command = (entry / "cmdline").read_bytes()
             except OSError:

@@ -22,7 +22,7 @@ from typing import Any
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import OutputError, RenderError
-from polarreports.typeset.compile import OutputFormat
+from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically"]
@@ -124,11 +124,19 @@ class Document:
     """
 
     def __init__(
-        self, source: TypstSource, data: ReportData, stats: dict[str, Any], control: RenderControl | None = None
+        self,
+        source: TypstSource,
+        data: ReportData,
+        stats: dict[str, Any],
+        control: RenderControl | None = None,
+        *,
+        compiler: Compiler | None = None,
     ) -> None:
         self._source = source
         self._data = data
         self._control = control or RenderControl()
+        self._compiler = compiler
+        """What typesets it (None: the warm Typst worker processes every render shares)."""
         self._pdf: bytes | Path | None = None
         """The PDF once typeset: bytes, or (a long report) a file in a folder of its own."""
         self.stats = stats
@@ -145,7 +153,15 @@ class Document:
     def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
         start = time.perf_counter()
         with self._control.working():  # the time limit's clock runs
-            result = typeset(self._source, self._data, format=format, ppi=ppi, stats=self.stats, control=self._control)
+            result = typeset(
+                self._source,
+                self._data,
+                format=format,
+                ppi=ppi,
+                stats=self.stats,
+                control=self._control,
+                compiler=self._compiler,
+            )
         self.stats[f"typst_{format}_s"] = round(time.perf_counter() - start, 4)
         sizes = [result.stat().st_size] if isinstance(result, Path) else [len(page) for page in result]
         self.stats[f"{format}_bytes"] = sum(sizes)
@@ -199,7 +215,16 @@ class Document:
     def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = 96.0) -> list[bytes]:
         """The first ``pages`` pages as PNG (or SVG) images, in well under a second whatever the
         report's size: only those pages are typeset, with the page count predicted."""
-        images, total = preview(self._source, self._data, pages=pages, format=format, ppi=ppi)
+        with self._control.working():  # bounded by the time limit, as is every typesetting
+            images, total = preview(
+                self._source,
+                self._data,
+                pages=pages,
+                format=format,
+                ppi=ppi,
+                control=self._control,
+                compiler=self._compiler,
+            )
         if total is not None:
             self.stats["pages_predicted"] = total
         return images

@@ -27,7 +27,7 @@ from polarreports.definition.elements import Aggregate, Chart, Element, Expressi
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
-from polarreports.plan.expressions import ExpressionError, closest, param_column, root_names, to_expr
+from polarreports.plan.expressions import ExpressionError, closest, oversized, param_column, root_names, to_expr
 from polarreports.plan.formats import check_pattern_length
 from polarreports.plan.geometry import placement_issues
 from polarreports.plan.images import static_issue
@@ -123,6 +123,9 @@ class _Builder:
             expr = to_expr(source, self.params)
         except ExpressionError as error:
             self.issue(f"{where}: {error}")
+            return None
+        if (too_long := oversized(expr)) is not None:
+            self.issue(f"{where}: {too_long}")
             return None
         for name in root_names(expr):
             if name not in allowed:

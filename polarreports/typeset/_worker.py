@@ -1,25 +1,38 @@
-"""Typeset one chunk of a report in a fresh process, so its memory goes back when it ends.
+"""A Typst worker process: typesets jobs one after another, with typst and its fonts loaded once.
 
 Run as a script, never imported by the package's users: it loads only the standard library
 and typst, so it starts in a few hundredths of a second::
 
-    python -S -I _worker.py ROOT FORMAT PPI FONTS_DIR TIMESTAMP tagged|untagged TYPST_PATH
+    python -S -I _worker.py FONTS_DIR PARENT_PID TYPST_PATH
 
 ``-S`` skips the site module (half of Python's start-up time); ``TYPST_PATH`` is the folder
-the typst package is imported from.
+the typst package is imported from. It ends when its parent ends (its job pipe closes, or,
+while it typesets, its parent process id changes).
 
-It reads ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
-``ROOT/page-00001.FORMAT`` ... and ``ROOT/result.json``: ``{"pages": n, "end": {...},
-"peak_mb": m, "marks": [[band, page], ...]}``, or
-``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails.
+Each job is one JSON line on stdin: ``{"root", "format", "ppi", "timestamp", "tagged",
+"selectors", "address_space_mb"}``. The worker typesets ``ROOT/report.typ`` (which reads
+``ROOT/data.json``) with its address space capped at ``address_space_mb`` (so an exploding
+compile fails here, not in the machine), writes the pages to ``ROOT/page-00001.FORMAT`` ...,
+and answers, after a ``+`` as it takes the job, with one JSON line on its stdout: ``{"pages":
+n, "values": [...], "peak_mb": m, "rss_mb": r, "start_mb": s}`` (``values``: per selector,
+the metadata values it labels; then its resident memory at the job's peak, after it and
+before it), or ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails,
+or ``{"memory": ...}`` / ``{"crash": ...}`` before it ends itself. Where Typst runs out of
+its address space it aborts (``memory allocation of N bytes failed``): the parent sees the
+process die.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import resource
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any, BinaryIO
 
 if __name__ == "__main__":  # started with -S: find typst where the parent found it
     sys.path.insert(0, sys.argv[-1])
@@ -27,43 +40,89 @@ if __name__ == "__main__":  # started with -S: find typst where the parent found
 import typst
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory since it started running this script (VmHWM is
-    reset by exec, unlike ru_maxrss, which would count the parent's memory before the exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover (no /proc)
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmHWM: peak resident, VmRSS: now)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover (no /proc)
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
-def main(argv: list[str]) -> int:
-    root, output_format, ppi, fonts, timestamp, tags, _ = argv  # the format is pdf, png or svg (the caller's)
-    folder = Path(root)
-    compiler = typst.Compiler(
-        input=str(folder / "report.typ"),
-        root=root,
-        font_paths=typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts]),
-    )
+def _reset_peak() -> None:
+    """Start the peak resident memory (VmHWM) again from now, so each job reports its own."""
+    with contextlib.suppress(OSError):  # an old kernel or no /proc: the peak since the start
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process as soon as its parent is gone, even in the middle of a job."""
+    while True:
+        time.sleep(0.2)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _typeset(request: dict[str, Any], fonts: typst.Fonts) -> dict[str, Any]:
+    folder = Path(request["root"])
+    output_format = request["format"]
+    compiler = typst.Compiler(input=str(folder / "report.typ"), root=str(folder), font_paths=fonts)
     try:
         result = compiler.compile(
-            format=output_format,  # type: ignore[arg-type]
-            ppi=float(ppi),
-            timestamp=int(timestamp),
-            pdf_tags=tags == "tagged",
+            format=output_format,
+            ppi=float(request["ppi"]),
+            timestamp=int(request["timestamp"]),
+            pdf_tags=bool(request["tagged"]),
         )
-        end = json.loads(compiler.query("<polarreports-end>", field="value", one=True))
-        marks = json.loads(compiler.query("<polarreports-mark>", field="value"))
+        values = [json.loads(compiler.query(selector, field="value")) for selector in request["selectors"]]
     except typst.TypstError as error:
         failure = {"message": error.message, "diagnostic": error.diagnostic, "hints": error.hints, "trace": error.trace}
-        (folder / "result.json").write_text(json.dumps({"error": failure}))
-        return 3
+        return {"error": failure}
     pages = [] if result is None else result if isinstance(result, list) else [result]
     for number, page in enumerate(pages, start=1):
         (folder / f"page-{number:05d}.{output_format}").write_bytes(page)
-    peak_mb = _peak_rss_mb()
-    summary = {"pages": len(pages), "end": end, "peak_mb": peak_mb, "marks": marks}
-    (folder / "result.json").write_text(json.dumps(summary))
+    return {"pages": len(pages), "values": values}
+
+
+def serve(fonts_dir: str, out: BinaryIO) -> int:
+    """Answer the jobs on stdin until it closes (0) or a job leaves this process unusable (1)."""
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir])
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    for line in sys.stdin.buffer:
+        out.write(b"+")  # taken: a worker that dies before this never saw the job
+        out.flush()
+        request = json.loads(line)
+        cap = int(request["address_space_mb"] * 2**20)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        _reset_peak()
+        start_mb = _status_mb("VmRSS")
+        ended = False
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+            answer = _typeset(request, fonts)
+        except MemoryError:
+            answer, ended = {"memory": "MemoryError"}, True
+        except BaseException as error:  # a Rust panic (PanicException) among them: this process ends
+            answer, ended = {"crash": f"{type(error).__name__}: {error}"[:2000]}, True
+        finally:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        answer.update(peak_mb=_status_mb("VmHWM"), rss_mb=_status_mb("VmRSS"), start_mb=start_mb)
+        out.write(json.dumps(answer).encode() + b"\n")
+        out.flush()
+        if ended:
+            return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    fonts_dir, parent, _ = argv
+    threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
+    out = os.fdopen(os.dup(1), "wb")  # the answers; anything else printed goes to stderr
+    os.dup2(2, 1)
+    return serve(fonts_dir, out)
 
 
 if __name__ == "__main__":

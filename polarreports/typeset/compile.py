@@ -1,35 +1,59 @@
-"""Typst compilation in an empty per-render root folder, with errors traced to the definition.
+"""Typst behind a seam: a ``Compiler`` typesets one job (a Typst source, its data file, the
+format, and the metadata to read back) into pages.
 
-Each compile gets a fresh temporary root holding only the source, the data file and the
-report's assets (copied, never linked), the fonts that ship with polarreports, and no system
-fonts. A compile runs in this process (short reports) or in a fresh worker process
-(``_worker.py``, for chunks of long reports: its memory is returned when it ends, and it can
-be stopped at any moment).
+``WorkerCompiler`` (the one renders use) typesets every job in a child process, never in
+this one: the process is killed as soon as the render is cancelled, runs past its time limit
+or is interrupted (Ctrl-C, SIGTERM), and its address space is capped (from the render's
+memory budget, else ``DEFAULT_MEMORY_MB``), so a compile that explodes ends as a
+``ResourceError``, not in the machine's memory. The children stay warm: each keeps typst and
+its fonts loaded and takes job after job over a pipe (``_worker.py``), so a small report is
+typeset in milliseconds; idle ones are kept (up to one per core) and reused, a killed one is
+replaced. ``FakeCompiler`` records the jobs and runs no Typst, for tests.
+
+Each job gets a fresh temporary root holding only the source, the data file and the report's
+assets (copied, never linked), the fonts that ship with polarreports, and no system fonts.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import json
 import os
 import re
 import select
 import shutil
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import weakref
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import typst
 
-from polarreports.control import temp_prefix
+from polarreports.control import POLL_SECONDS, temp_prefix
 from polarreports.emit.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
-from polarreports.exceptions import Cancelled, LayoutError, RenderError
+from polarreports.exceptions import Cancelled, LayoutError, RenderError, ResourceError
 from polarreports.resources import FONTS_DIR
 
-__all__ = ["OutputFormat", "compile_document", "compile_in_worker", "query_document"]
+__all__ = [
+    "CompileJob",
+    "Compiled",
+    "Compiler",
+    "FakeCompiler",
+    "OutputFormat",
+    "WorkerCompiler",
+    "compile_document",
+    "default_compiler",
+]
 
 WORKER = Path(__file__).resolve().parent / "_worker.py"
 TYPST_PATH = str(Path(typst.__file__).resolve().parent.parent)
@@ -38,11 +62,65 @@ OutputFormat = Literal["pdf", "png", "svg"]
 SOURCE_FILE = "report.typ"
 _LOCATION = re.compile(rf"{re.escape(SOURCE_FILE)}:(\d+):(\d+)")
 FIXED_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z, so the same input gives the same bytes
+DEFAULT_MEMORY_MB = 4096.0
+"""The memory a Typst worker may use when the render has no memory budget."""
+ADDRESS_SPACE_EXTRA_MB = 256.0
+"""Address space a worker maps without using memory for it (code, reserved thread stacks and
+heap): added to its memory when its address space is capped."""
+KEEP_RSS_MB = 150.0
+"""A worker holding more than this after a job ends, to give its memory back: Typst's caches
+grow by a few MB with every report it typesets (a small report leaves a fresh one at 60 MB)."""
+KEEP_GROWTH_MB = 40.0
+"""A worker that grew by more than this in a job (a chunk of a long report: 90 MB and more)
+ends too, so that the next chunk starts small."""
+_OUT_OF_MEMORY = ("memory allocation of", "Cannot allocate memory", "MemoryError", "out of memory")
+_SIGNALS_OF_MEMORY = {-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS, -signal.SIGKILL}
+"""How a process dies when an allocation fails under its cap (Rust aborts) or the kernel kills it."""
+
+MARKS = "<polarreports-mark>"
+END = "<polarreports-end>"
+MEASURE = "<polarreports-measure>"
 
 
-@functools.cache
-def _fonts() -> typst.Fonts:
-    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[str(FONTS_DIR)])
+@dataclass(frozen=True)
+class CompileJob:
+    """One thing to typeset: a Typst source and its data file, to ``format``; ``selectors``
+    name the metadata to read back (``<polarreports-end>``, ...)."""
+
+    source: TypstSource
+    data_json: bytes | Callable[[], bytes]
+    """The data file, or a function that makes it (called when the job's turn comes, so that
+    the data files of jobs still waiting take no memory)."""
+    format: OutputFormat = "pdf"
+    ppi: float = 144.0
+    selectors: tuple[str, ...] = ()
+
+    def data(self) -> bytes:
+        return self.data_json() if callable(self.data_json) else self.data_json
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A job's pages (PDF: one item; PNG/SVG: one per page) and, per selector, its values."""
+
+    pages: list[bytes]
+    values: list[list[Any]]
+    peak_mb: float = 0.0
+    """The peak resident memory of the typesetting, where known."""
+
+
+def _never() -> str | None:
+    return None
+
+
+class Compiler(Protocol):
+    """Typesets jobs. ``stop`` is asked (often) whether to give up: it returns a reason, then
+    the job ends at once with ``Cancelled``. ``memory_mb`` is what the typesetting may use (None:
+    the compiler's default); past it, a ``ResourceError``."""
+
+    def compile(
+        self, job: CompileJob, *, stop: Callable[[], str | None] = _never, memory_mb: float | None = None
+    ) -> Compiled: ...
 
 
 def _error(failure: dict[str, Any], source: TypstSource) -> RenderError:
@@ -82,84 +160,314 @@ def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
     return main
 
 
-def query_document(
-    source: TypstSource, data_json: bytes, *selectors: str, format: OutputFormat = "pdf", ppi: float = 144.0
-) -> tuple[list[bytes], list[list[Any]]]:
-    """Compile in this process, and read the metadata values each of ``selectors`` labels."""
-    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:
-        main = _prepare(Path(folder), source, data_json)
-        compiler = typst.Compiler(input=str(main), root=folder, font_paths=_fonts())
+class _Gone(Exception):
+    """A warm worker died while it waited for a job (killed from outside): it never took the job."""
+
+
+class _Worker:
+    """One warm worker process (``_worker.py``), and the pipes to it."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, "-S", "-I", str(WORKER), str(FONTS_DIR), str(os.getpid()), TYPST_PATH]
+        environment = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # no 64 MB heap reserved per thread
         try:
-            result = compiler.compile(format=format, ppi=ppi, timestamp=FIXED_TIMESTAMP, pdf_tags=source.tagged)
-            found = [json.loads(compiler.query(selector, field="value")) for selector in selectors]
-        except typst.TypstError as error:
-            failure = {
-                "message": error.message,
-                "diagnostic": error.diagnostic,
-                "hints": error.hints,
-                "trace": error.trace,
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+            )
+        except OSError as error:  # no more processes or memory for one
+            msg = f"cannot start a Typst worker process: {error.strerror or error}"
+            raise ResourceError(msg) from None
+        self.errors = bytearray()
+        """The end of what the worker wrote to stderr during its last job."""
+        self.rss_mb = 0.0
+        """What it held after its last job."""
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, request: dict[str, Any], stop: Callable[[], str | None]) -> dict[str, Any] | None:
+        """Hand the worker a job and wait for its answer, asking ``stop()`` every
+        ``POLL_SECONDS`` (``Cancelled`` when it gives a reason); None if the worker died in the
+        job, ``_Gone`` if it had died before."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        self.errors.clear()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:  # it died since its last job
+            raise _Gone from None
+        answer = bytearray()
+        out, err = self.process.stdout.fileno(), self.process.stderr.fileno()
+        streams = [out, err]
+        while True:
+            reason = stop()
+            if reason is not None:
+                raise Cancelled(reason)
+            readable, _, _ = select.select(streams, [], [], POLL_SECONDS)
+            for stream in readable:
+                piece = os.read(stream, 1 << 16)
+                if stream == err:
+                    self._keep_errors(piece)
+                    if not piece:
+                        streams.remove(err)
+                elif piece:
+                    answer += piece
+                    if answer.endswith(b"\n"):
+                        return json.loads(answer[1:])  # type: ignore[no-any-return]
+                else:  # the worker died: keep the last it said
+                    self.process.wait()
+                    while err in streams and (piece := os.read(err, 1 << 16)):
+                        self._keep_errors(piece)
+                    if not answer:  # before it took the job (its "+")
+                        raise _Gone
+                    return None
+
+    def _keep_errors(self, piece: bytes) -> None:
+        self.errors += piece
+        del self.errors[:-4000]
+
+    def kill(self) -> None:
+        """End the worker now (and reap it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):  # a job line still buffered for a dead worker
+                    stream.close()
+
+
+def _kill_all(workers: list[_Worker], owner: dict[str, int]) -> None:
+    if owner["pid"] == os.getpid():  # not a forked child's copy of its parent's workers
+        for worker in workers:
+            worker.kill()
+    workers.clear()
+
+
+class WorkerCompiler:
+    """Typesets every job in a warm worker process that can be stopped at any moment, with its
+    address space capped: see this module's docstring.
+
+    Idle workers are kept for the next job (at most ``keep``, by default one per core) unless
+    they hold more than ``KEEP_RSS_MB`` or grew by more than ``KEEP_GROWTH_MB`` in the job; a
+    job with little memory gets a fresh worker unless an idle one holds less than half of it.
+    A worker busy with a job is killed when the job is stopped (cancel, time limit, Ctrl-C)
+    and its next job starts a fresh one. Safe to use from several threads: each job has a
+    worker of its own.
+    """
+
+    def __init__(self, *, default_memory_mb: float = DEFAULT_MEMORY_MB, keep: int | None = None) -> None:
+        self.default_memory_mb = default_memory_mb
+        self.keep = keep if keep is not None else max(1, os.cpu_count() or 1)
+        self._idle: list[_Worker] = []
+        self._owner = {"pid": os.getpid()}
+        self._lock = threading.Lock()
+        weakref.finalize(self, _kill_all, self._idle, self._owner)  # also at the interpreter's exit
+
+    def idle_pids(self) -> list[int]:
+        """The process ids of the workers waiting for a job."""
+        with self._lock:
+            return [worker.pid for worker in self._idle if worker.alive()]
+
+    def close(self) -> None:
+        """End the idle workers (the next job starts a fresh one)."""
+        with self._lock:
+            _kill_all(self._idle, self._owner)
+
+    def _take(self, memory_mb: float) -> _Worker:
+        """An idle worker holding less than half of ``memory_mb``, or a new one."""
+        with self._lock:
+            if self._owner["pid"] != os.getpid():  # a forked child: those workers are its parent's
+                self._idle.clear()
+                self._owner["pid"] = os.getpid()
+            for worker in reversed(self._idle):
+                if not worker.alive() or worker.rss_mb <= memory_mb / 2:
+                    self._idle.remove(worker)
+                    if worker.alive():
+                        return worker
+                    worker.kill()
+        return _Worker()
+
+    def _give_back(self, worker: _Worker, rss_mb: float, growth_mb: float) -> None:
+        worker.rss_mb = rss_mb
+        small = rss_mb <= KEEP_RSS_MB and growth_mb <= KEEP_GROWTH_MB
+        with self._lock:
+            if worker.alive() and small and len(self._idle) < self.keep:
+                self._idle.append(worker)
+                return
+        worker.kill()
+
+    def compile(
+        self, job: CompileJob, *, stop: Callable[[], str | None] = _never, memory_mb: float | None = None
+    ) -> Compiled:
+        """Typeset ``job`` in a worker: see :class:`Compiler`."""
+        limit = self.default_memory_mb if memory_mb is None else memory_mb
+        with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:
+            root = Path(folder)
+            _prepare(root, job.source, job.data())
+            request = {
+                "root": folder,
+                "format": job.format,
+                "ppi": job.ppi,
+                "timestamp": FIXED_TIMESTAMP,
+                "tagged": job.source.tagged,
+                "selectors": list(job.selectors),
+                "address_space_mb": limit + ADDRESS_SPACE_EXTRA_MB,
             }
-            raise _error(failure, source) from None
-    pages = [] if result is None else result if isinstance(result, list) else [result]
-    return pages, found
+            worker = self._take(limit)
+            try:
+                try:
+                    answer = worker.run(request, stop)
+                except _Gone:
+                    worker.kill()
+                    worker = _Worker()
+                    answer = worker.run(request, stop)
+            except BaseException:  # stopped (Cancelled), Ctrl-C, SIGTERM: the worker ends at once
+                worker.kill()
+                raise
+            if answer is None or ("pages" not in answer and "error" not in answer):
+                worker.kill()
+                raise _failure(worker, answer, limit, default=memory_mb is None) from None
+            self._give_back(worker, answer["rss_mb"], answer["rss_mb"] - answer["start_mb"])
+            if "error" in answer:
+                raise _error(answer["error"], job.source)
+            pages = [(root / f"page-{n:05d}.{job.format}").read_bytes() for n in range(1, answer["pages"] + 1)]
+        return Compiled(pages, answer["values"], answer["peak_mb"])
+
+
+def _failure(worker: _Worker, answer: dict[str, Any] | None, limit: float, *, default: bool) -> Exception:
+    """The error for a worker that died (or gave up) in a job: out of memory, or a crash."""
+    stderr = worker.errors.decode(errors="replace").strip()
+    said = json.dumps(answer) if answer else ""
+    status = worker.process.returncode
+    if status in _SIGNALS_OF_MEMORY or any(sign in stderr + said for sign in _OUT_OF_MEMORY):
+        where = "the default limit of a Typst worker" if default else "its share of memory_budget_mb"
+        msg = (
+            f"the typesetting needed more than {limit:.0f} MB ({where}) and was stopped.\n"
+            "Hint: look for a very long text or value in the report, or raise memory_budget_mb."
+        )
+        return ResourceError(msg)
+    detail = (said or stderr)[-500:]
+    msg = f"a Typst worker process failed (exit status {status}): {detail}"
+    return RenderError(msg)
+
+
+@functools.cache
+def default_compiler() -> WorkerCompiler:
+    """The compiler renders use unless given another: one per process, its warm workers shared."""
+    compiler = WorkerCompiler()
+    atexit.register(compiler.close)
+    return compiler
 
 
 def compile_document(
     source: TypstSource, data_json: bytes, *, format: OutputFormat = "pdf", ppi: float = 144.0
 ) -> list[bytes]:
-    """Compile to PDF (one item) or to PNG/SVG (one item per page), in this process."""
-    return query_document(source, data_json, format=format, ppi=ppi)[0]
+    """Compile in one piece to PDF (one item) or to PNG/SVG (one item per page)."""
+    return default_compiler().compile(CompileJob(source, data_json, format, ppi)).pages
 
 
-def compile_in_worker(
-    source: TypstSource,
-    data_json: bytes | Callable[[], bytes],
-    *,
-    format: OutputFormat,
-    ppi: float,
-    stop: Callable[[], str | None],
-) -> tuple[list[bytes], dict[str, Any]]:
-    """Compile one chunk in a fresh process; returns its pages and where its content ended.
-    ``data_json`` may be a function that makes the data file: then it is made only now, so
-    that the data files of chunks still waiting do not take memory.
+# -- a compiler for tests -----------------------------------------------------------------------
 
-    The process is ended, and ``Cancelled`` raised, as soon as ``stop()`` gives a reason
-    (polled every 20 ms).
+
+def tiny_pdf(pages: int = 1) -> bytes:
+    """A valid PDF of ``pages`` blank A4 pages."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def tiny_png() -> bytes:
+    """A valid PNG of one white pixel."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A job a ``FakeCompiler`` was given: the Typst source, the data file, and the options."""
+
+    source: str
+    data: bytes
+    format: OutputFormat
+    selectors: tuple[str, ...]
+    memory_mb: float | None
+
+
+class FakeCompiler:
+    """For tests: records every job (``jobs``) and answers without running Typst.
+
+    Each job gives ``pages`` blank pages (one PDF of that many pages, or as many PNG/SVG
+    images), or as many as the data file has values per page for; the measuring query answers
+    that every band is ``band_height`` points tall on a page body of ``body`` points;
+    ``<polarreports-end>`` answers the last page, ``<polarreports-mark>`` no band.
     """
-    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:
-        root = Path(folder)
-        _prepare(root, source, data_json() if callable(data_json) else data_json)
-        tags = "tagged" if source.tagged else "untagged"
-        command = [
-            *(sys.executable, "-S", "-I", str(WORKER)),
-            *(folder, format, str(ppi), str(FONTS_DIR), str(FIXED_TIMESTAMP), tags, TYPST_PATH),
-        ]
-        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
-            assert process.stderr is not None
-            errors = bytearray()
-            try:
-                # Wake up as soon as the worker ends (its stderr closes), or every 20 ms to ask stop().
-                while True:
-                    reason = stop()
-                    if reason is not None:
-                        raise Cancelled(reason)
-                    readable, _, _ = select.select([process.stderr], [], [], 0.02)
-                    if readable:
-                        piece = os.read(process.stderr.fileno(), 65536)
-                        if not piece:
-                            break
-                        errors += piece
-                process.wait()
-            finally:
-                if process.poll() is None:
-                    process.kill()
-            stderr = errors.decode(errors="replace")
-        result_file = root / "result.json"
-        if not result_file.exists():
-            msg = f"a Typst worker process failed (exit status {process.returncode}): {stderr.strip()[-500:]}"
-            raise RenderError(msg)
-        result = json.loads(result_file.read_text())
-        if "error" in result:
-            raise _error(result["error"], source)
-        pages = [(root / f"page-{n:05d}.{format}").read_bytes() for n in range(1, result["pages"] + 1)]
-    return pages, {**result["end"], "peak_mb": result["peak_mb"], "marks": result["marks"]}
+
+    def __init__(self, pages: int = 1, *, band_height: float = 12.0, body: float = 700.0) -> None:
+        self.pages = pages
+        self.band_height = band_height
+        self.body = body
+        self.jobs: list[Recorded] = []
+        self._lock = threading.Lock()
+
+    def compile(
+        self, job: CompileJob, *, stop: Callable[[], str | None] = _never, memory_mb: float | None = None
+    ) -> Compiled:
+        reason = stop()
+        if reason is not None:
+            raise Cancelled(reason)
+        data = job.data()
+        with self._lock:
+            self.jobs.append(Recorded(job.source.source, data, job.format, job.selectors, memory_mb))
+        content = json.loads(data)
+        count = len(content["pages"]) if isinstance(content.get("pages"), list) else self.pages
+        if job.format == "pdf":
+            pages = [tiny_pdf(count)]
+        elif job.format == "png":
+            pages = [tiny_png()] * count
+        else:
+            pages = [b'<svg xmlns="http://www.w3.org/2000/svg" width="595pt" height="842pt"/>'] * count
+        return Compiled(pages, [self._answer(selector, content, count) for selector in job.selectors])
+
+    def _answer(self, selector: str, content: dict[str, Any], count: int) -> list[Any]:
+        if selector == MEASURE:
+            samples = len(content["rows"])
+            return [
+                {
+                    "samples": [self.band_height] * samples,
+                    "pairs": [2 * self.band_height] * samples,
+                    "body": self.body,
+                    "body-top": 0.0,
+                    "top": 0.0,
+                    "summary": 0.0,
+                }
+            ]
+        if selector == END:
+            return [{"page": count, "y": 0.0}]
+        return []

@@ -7,6 +7,10 @@ chunk is then checked against the prediction: its page count, and that the next 
 band would not have fitted on its last page. If any check fails (say a long text wrapped),
 the report is typeset in one piece instead, so the output is always what one piece gives.
 
+Every Typst pass (measuring, one piece, chunks, page values, panels, preview) goes through a
+``Compiler`` (``typeset/compile.py``): by default warm worker processes, stopped by the
+render's cancel and time limit, their memory capped by its budget.
+
 Memory: a worker holds about ``WORKER_BASE_MB + MB_PER_PAGE * pages``; with a memory budget,
 chunks are made small enough that the workers and this process fit in it together.
 
@@ -40,7 +44,16 @@ from polarreports.control import RenderControl, logger, temp_prefix
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import ResourceError
 from polarreports.stream.bandstream import BandStream
-from polarreports.typeset.compile import OutputFormat, compile_document, compile_in_worker, query_document
+from polarreports.typeset.compile import (
+    END,
+    MARKS,
+    MEASURE,
+    Compiled,
+    CompileJob,
+    Compiler,
+    OutputFormat,
+    default_compiler,
+)
 from polarreports.typeset.paginate import EPSILON, Pagination, paginate
 from polarreports.typeset.pdfjoin import PdfJoin
 
@@ -50,14 +63,14 @@ if TYPE_CHECKING:
 __all__ = ["ReportData", "Typeset", "in_memory", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
-"""Below this many bands one Typst pass in this process is quicker than worker processes."""
+"""Below this many bands one Typst pass (in one warm worker) is quicker than parallel chunks."""
 PAGES_PER_CHUNK = (20, 30)
 """Smallest and largest chunk, in pages, when memory allows."""
 WORKER_BASE_MB = 45.0
 MB_PER_PAGE = 2.7
 """A worker's resident memory, measured: about 45 MB plus 2.7 MB a page of dense detail rows."""
 
-ChunkJob = Callable[..., tuple[list[bytes], dict[str, Any]]]
+ChunkJob = Callable[..., Compiled]
 Typeset = list[bytes] | Path
 """PDF (one item) or PNG/SVG pages in memory; or, for a PDF typeset in chunks, the file they were
 joined into, in a temporary folder of its own that the caller then owns (and removes)."""
@@ -166,12 +179,35 @@ def _own_rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _measure(source: TypstSource, data: ReportData) -> _Measured:
+def _worker_memory_mb(control: RenderControl, workers: int = 1) -> float | None:
+    """The memory each of ``workers`` Typst workers may use: their share of the memory budget
+    left by this process (None without a budget: the compiler's default limit)."""
+    budget = control.memory_budget_mb
+    if budget is None:
+        return None
+    own = _own_rss_mb()
+    share = (budget - own) / workers
+    if share < WORKER_BASE_MB:
+        msg = (
+            f"the render cannot fit in a memory budget of {budget:.0f} MB: this process holds "
+            f"{own:.0f} MB and each of {workers} Typst workers needs at least {WORKER_BASE_MB:.0f} MB."
+            "\nHint: raise the budget, or render fewer rows at a time."
+        )
+        raise ResourceError(msg)
+    return share
+
+
+def _compile(compiler: Compiler, control: RenderControl, job: CompileJob) -> Compiled:
+    """One job, stopped by the render's cancel or time limit, within its memory budget."""
+    return compiler.compile(job, stop=control.stop_reason, memory_mb=_worker_memory_mb(control))
+
+
+def _measure(source: TypstSource, data: ReportData, compiler: Compiler, control: RenderControl) -> _Measured:
     """Heights (pt) of each band kind; not ``exact`` if some band's height varies (its longest
     texts wrap onto more lines than its shortest, or a conditional style changes it)."""
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
-    _, ((found,),) = query_document(source, probe, "<polarreports-measure>")
+    ((found,),) = _compile(compiler, control, CompileJob(source, probe, selectors=(MEASURE,))).values
     heights = [0.0] * len(data.sticky)
     spacing = [0.0] * len(data.sticky)
     exact = True
@@ -222,8 +258,8 @@ def _run_chunks(
     jobs: Sequence[ChunkJob],
     workers: int,
     control: RenderControl,
-    on_result: Callable[[int, tuple[list[bytes], dict[str, Any]]], None] | None = None,
-) -> list[Any]:
+    on_result: Callable[[int, Compiled], None] | None = None,
+) -> list[Compiled]:
     """Run the chunk jobs, ``workers`` at a time, each in its own process; ``on_result`` sees
     each result in order as soon as it is there (while later chunks are still being
     typeset). On a cancel, the deadline, Ctrl-C or any failure (``on_result`` raising
@@ -289,10 +325,14 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
 
 
 def _paginate(
-    source: TypstSource, data: ReportData, measured: _Measured | None = None
+    source: TypstSource,
+    data: ReportData,
+    compiler: Compiler,
+    control: RenderControl,
+    measured: _Measured | None = None,
 ) -> tuple[_Measured, list[int], Pagination] | None:
     """Measure the band kinds and predict every page break, or None if some band may wrap."""
-    measured = measured or _measure(source, data)
+    measured = measured or _measure(source, data, compiler, control)
     if not measured.exact:
         return None
     kinds: list[int] = data.bands.kinds.to_list()
@@ -325,14 +365,16 @@ def _pagination(
     )
 
 
-def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Measured | None]:
+def _with_needs(
+    source: TypstSource, data: ReportData, compiler: Compiler | None = None, control: RenderControl | None = None
+) -> tuple[ReportData, _Measured | None]:
     """``data`` with the page breaks that keep-together and minimum space ask for: the room
     each group header needs follows from the measured band heights, and the paginator finds
     where it is not left. (Typst could check the room itself, but each check moves what
     follows, and many of them do not settle within Typst's few layout passes.)"""
     if not data.keep or not data.bands.height:
         return data, None
-    measured = _measure(source, data)
+    measured = _measure(source, data, compiler or default_compiler(), control or RenderControl())
     kinds = data.bands.kinds
     height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
     space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
@@ -358,22 +400,34 @@ def _with_needs(source: TypstSource, data: ReportData) -> tuple[ReportData, _Mea
 
 
 def preview(
-    source: TypstSource, data: ReportData, *, pages: int, format: OutputFormat, ppi: float
+    source: TypstSource,
+    data: ReportData,
+    *,
+    pages: int,
+    format: OutputFormat,
+    ppi: float,
+    control: RenderControl | None = None,
+    compiler: Compiler | None = None,
 ) -> tuple[list[bytes], int | None]:
     """The first ``pages`` pages and the document's page count (None if not known without
     typesetting everything), typesetting little more than those pages."""
-    data, measured = _with_needs(source, data)
+    control = control or RenderControl()
+    compiler = compiler or default_compiler()
+    data, measured = _with_needs(source, data, compiler, control)
+
+    def first(data_json: bytes) -> list[bytes]:
+        return _compile(compiler, control, CompileJob(source, data_json, format, ppi)).pages
+
     if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece:
         if data.pages is not None:
-            images = in_memory(_with_page_values(source, data, format, ppi, {}, RenderControl(), measured))
+            images = in_memory(_with_page_values(source, data, format, ppi, {}, control, compiler, measured))
         else:
-            images = compile_document(source, data.json(), format=format, ppi=ppi)
+            images = first(data.json())
         return images[:pages], len(images) if format != "pdf" else None
-    predicted = _paginate(source, data, measured)
+    predicted = _paginate(source, data, compiler, control, measured)
     if predicted is None:
         # Without a prediction, lay out only the first bands; the total is not known.
-        images = compile_document(source, data.json(0, 300 * pages, last=False), format=format, ppi=ppi)
-        return images[:pages], None
+        return first(data.json(0, 300 * pages, last=False))[:pages], None
     _, kinds, pagination = predicted
     shown = max(0, min(pages - pagination.first_page, len(pagination.starts)))
     end = pagination.starts[shown] if shown < len(pagination.starts) else len(kinds)
@@ -382,7 +436,7 @@ def preview(
     if data.pages is not None:
         extra["pages"] = _PageValues.predicted(data.pages, pagination, len(kinds)).strings
     data_json = data.json(0, end, total_pages=pagination.total, last=last, **extra)
-    return compile_document(source, data_json, format=format, ppi=ppi)[:pages], pagination.total
+    return first(data_json)[:pages], pagination.total
 
 
 def _chunk_span(pages: Pagination, chunk_pages: list[int], i: int) -> tuple[int, int]:
@@ -428,6 +482,7 @@ def _chunked(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    compiler: Compiler,
     predicted: tuple[_Measured, list[int], Pagination] | None,
     values: _PageValues | None = None,
 ) -> Typeset | None:
@@ -445,32 +500,36 @@ def _chunked(
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
     chunk_pages = pages.chunk_starts(per_chunk, sticky_before)
+    used_workers = min(workers, len(chunk_pages))
     jobs = [  # each chunk's data file is made when its turn comes
         functools.partial(
-            compile_in_worker,
-            source,
-            functools.partial(_chunk_file, data, pages, chunk_pages, values, i),
-            format=format,
-            ppi=ppi,
+            compiler.compile,
+            CompileJob(
+                source,
+                functools.partial(_chunk_file, data, pages, chunk_pages, values, i),
+                format,
+                ppi,
+                selectors=(END, MARKS),
+            ),
+            memory_mb=_worker_memory_mb(control, used_workers),
         )
         for i in range(len(chunk_pages))
     ]
-    used_workers = min(workers, len(jobs))
     chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
     body_bottom = measured.body_top + measured.body
     folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-"))) if format == "pdf" else None
     joined = PdfJoin(folder / "report.pdf") if folder is not None else None
 
-    def check_and_join(i: int, result: tuple[list[bytes], dict[str, Any]]) -> None:
+    def check_and_join(i: int, result: Compiled) -> None:
         """Check chunk ``i`` against the prediction, then append it to the PDF."""
-        page_list, end = result
+        page_list, ((end,), marks) = result.pages, result.values
         last = i == len(chunk_pages) - 1
         page_start, page_end = _chunk_span(pages, chunk_pages, i)
         expected = page_end - page_start
         if end["page"] != expected:
             msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
             raise _Mispredicted(msg)
-        if values is not None and not values.agree(end["marks"]):
+        if values is not None and not values.agree(marks):
             msg = f"a page break in chunk {i + 1} moved"
             raise _Mispredicted(msg)
         if not last and not data.breaks[kinds[pages.starts[chunk_pages[i + 1]]]]:
@@ -495,9 +554,9 @@ def _chunked(
         raise
     stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
     stats["pages_predicted"] = stats["pages"] = pages.total  # as checked, chunk by chunk
-    stats["worker_peak_mb"] = round(max(end["peak_mb"] for _, end in results), 1)
+    stats["worker_peak_mb"] = round(max(result.peak_mb for result in results), 1)
     if folder is None:
-        return [page for page_list, _ in results for page in page_list]
+        return [page for result in results for page in result.pages]
     return folder / "report.pdf"
 
 
@@ -527,20 +586,14 @@ def _one_piece(
     format: OutputFormat,
     ppi: float,
     control: RenderControl,
-    *,
-    in_worker: bool,
+    compiler: Compiler,
 ) -> tuple[list[bytes], list[list[int]], int]:
     """Typeset in one piece: the pages, the marked bands' ``[band, page]`` and the last page."""
-    if in_worker:
-        job = functools.partial(compile_in_worker, source, data_json, format=format, ppi=ppi)
-        pages, end = _run_chunks([job], 1, control)[0]
-        return pages, end["marks"], end["page"]
     control.report("typesetting", 0, 1, "pieces")
-    pages, (marks, ends) = query_document(
-        source, data_json, "<polarreports-mark>", "<polarreports-end>", format=format, ppi=ppi
-    )
+    done = _compile(compiler, control, CompileJob(source, data_json, format, ppi, selectors=(MARKS, END)))
     control.report("typesetting", 1, 1, "pieces")
-    return pages, marks, ends[0]["page"] if ends else 1
+    marks, ends = done.values
+    return done.pages, marks, ends[0]["page"] if ends else 1
 
 
 def _with_page_values(
@@ -550,6 +603,7 @@ def _with_page_values(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    compiler: Compiler,
     measured: _Measured | None = None,
 ) -> Typeset:
     """A report with values per page (page totals, carried forward, ...): they follow from the
@@ -557,17 +611,16 @@ def _with_page_values(
     prediction fails, a first pass finds every band's page and a second one prints the values."""
     assert data.pages is not None
     count = data.bands.height
-    in_worker = count >= MIN_BANDS_FOR_CHUNKS
-    predicted = _paginate(source, data, measured) if count else None
+    predicted = _paginate(source, data, compiler, control, measured) if count else None
     if predicted is not None:
         pagination = predicted[2]
         values = _PageValues.predicted(data.pages, pagination, count)
-        if in_worker and not data.one_piece:
-            chunked = _chunked(source, data, format, ppi, stats, control, predicted, values)
+        if count >= MIN_BANDS_FOR_CHUNKS and not data.one_piece:
+            chunked = _chunked(source, data, format, ppi, stats, control, compiler, predicted, values)
             if chunked is not None:
                 return chunked
         data_json = data.json(marks=values.marks, pages=values.strings)
-        pages, marks, last_page = _one_piece(source, data_json, format, ppi, control, in_worker=in_worker)
+        pages, marks, last_page = _one_piece(source, data_json, format, ppi, control, compiler)
         if values.agree(marks) and last_page == pagination.total:
             stats["typeset"] = "one piece"
             return pages
@@ -577,12 +630,12 @@ def _with_page_values(
             pagination.total,
         )
     # The page of every band from a first pass, then the values they give.
-    _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, in_worker=in_worker)
+    _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, compiler)
     if marks:
         strings = _PageValues.found(data.pages, marks, last_page).strings
     else:  # no bands: the values of empty pages
         strings = data.pages.values(pl.Series([], dtype=pl.UInt32), total=last_page)
-    pages, _, _ = _one_piece(source, data.json(pages=strings), format, ppi, control, in_worker=in_worker)
+    pages, _, _ = _one_piece(source, data.json(pages=strings), format, ppi, control, compiler)
     stats["typeset"] = "one piece, in two passes (the page breaks could not be predicted)"
     return pages
 
@@ -595,13 +648,14 @@ def _panels(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    compiler: Compiler,
 ) -> list[bytes]:
     """A wide listing's panels (``wide: continue``), each typeset like a report of its own. When
     every band kind is as tall in each panel (so they break pages alike), their pages
     interleave (page 1 of each panel, then page 2, ...); otherwise the panels follow one
     another, each numbered on its own."""
     sources = [replace(source, panels=()), *source.panels]
-    measured = [_measure(panel, data) for panel in sources]
+    measured = [_measure(panel, data, compiler, control) for panel in sources]
     first = measured[0]
     alike = first.exact and all(
         (m.heights, m.spacing, m.top, m.summary) == (first.heights, first.spacing, first.top, first.summary)
@@ -614,7 +668,9 @@ def _panels(
             settings = {"panel": number, "panels": len(sources)} if interleave else {}
             panel_stats: dict[str, Any] = {}
             panel_data = replace(data, settings={**data.settings, **settings})
-            result = typeset(panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control)
+            result = typeset(
+                panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control, compiler=compiler
+            )
             results.append(in_memory(result))
             stats["typeset"] = panel_stats.get("typeset", "")
         return results
@@ -667,27 +723,33 @@ def typeset(
     ppi: float,
     stats: dict[str, Any],
     control: RenderControl,
+    compiler: Compiler | None = None,
 ) -> Typeset:
     """The document as PDF (one item, or a file: see ``Typeset``) or PNG/SVG pages;
-    ``stats["typeset"]`` says how."""
+    ``stats["typeset"]`` says how. Every Typst pass goes through ``compiler`` (by default the
+    warm worker processes of :func:`default_compiler`)."""
+    compiler = compiler or default_compiler()
     if source.panels:
-        return _panels(source, data, format=format, ppi=ppi, stats=stats, control=control)
+        return _panels(source, data, format=format, ppi=ppi, stats=stats, control=control, compiler=compiler)
     control.check()
-    data, measured = _with_needs(source, data)
+    data, measured = _with_needs(source, data, compiler, control)
     if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:
         stats["typeset"] = "one piece"
         control.report("typesetting", 0, 1, "pieces")
-        pages = compile_document(source, data.json(), format=format, ppi=ppi)
+        pages = _compile(compiler, control, CompileJob(source, data.json(), format, ppi)).pages
         control.report("typesetting", 1, 1, "pieces")
         return pages
     if data.pages is not None:
-        return _with_page_values(source, data, format, ppi, stats, control, measured)
+        return _with_page_values(source, data, format, ppi, stats, control, compiler, measured)
     if data.one_piece:
         stats["typeset"] = f"one piece ({data.one_piece})"
     else:
-        chunked = _chunked(source, data, format, ppi, stats, control, _paginate(source, data, measured))
+        predicted = _paginate(source, data, compiler, control, measured)
+        chunked = _chunked(source, data, format, ppi, stats, control, compiler, predicted)
         if chunked is not None:
             return chunked
-    # A long report in one piece: still in a worker process, so that it can be stopped.
-    job = functools.partial(compile_in_worker, source, data.json(), format=format, ppi=ppi)
-    return _run_chunks([job], 1, control)[0][0]  # type: ignore[no-any-return]
+    # A long report in one piece.
+    job = functools.partial(
+        compiler.compile, CompileJob(source, data.json(), format, ppi), memory_mb=_worker_memory_mb(control)
+    )
+    return _run_chunks([job], 1, control)[0].pages
