@@ -9,7 +9,7 @@
 import contextlib
 
 from polarreports import sample
-from polarreports.api import Report, load, render, validate
+from polarreports.api import Report, Validation, load, render, validate
 from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
@@ -51,6 +51,7 @@ from polarreports.exceptions import (
     ResourceError,
 )
 from polarreports.output.document import Document
+from polarreports.stats import RenderStats
 
 __version__ = "0.1.0"
 
@@ -88,11 +89,13 @@ __all__ = [
     "Progress",
     "RenderError",
     "RenderOptionError",
+    "RenderStats",
     "Report",
     "ResourceError",
     "SortKey",
     "Style",
     "Theme",
+    "Validation",
     "Variable",
     "load",
     "render",

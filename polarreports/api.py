@@ -30,6 +30,7 @@ from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
+from polarreports.stats import RenderStats
 from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
@@ -306,9 +307,16 @@ def render(
         **page_flow(plan, indices),
     )
     timings["layout_s"] = time.perf_counter() - mark
-    stats: dict[str, Any] = {k: round(v, 4) for k, v in timings.items()}
-    stats.update(rows=stream.row_count, bands=stream.band_count, data_parts=stream.parts, **stream.chart_stats)
-    stats["warnings"] = _cut_warnings(report, stream.cuts)
+    stats = RenderStats(
+        **{k: round(v, 4) for k, v in timings.items()},
+        rows=stream.row_count,
+        bands=stream.band_count,
+        data_parts=stream.parts,
+        warnings=_cut_warnings(report, stream.cuts),
+        charts=stream.chart_stats.get("charts", 0),
+        charts_rendered=stream.chart_stats.get("charts_rendered", 0),
+        charts_cached=stream.chart_stats.get("charts_cached", 0),
+    )
     logger.info(
         "%s: %s rows, %s bands; plan %.3f s, data %.3f s",
         report.name,

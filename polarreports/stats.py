@@ -56,6 +56,15 @@ class RenderStats(MutableMapping[str, Any]):
     """Pages predicted ahead of Typst for a chunked report (None if not predicted)."""
     worker_peak_mb: float | None = None
     """The largest Typst worker process's peak memory, in MB."""
+    typst_pdf_s: float | None = None
+    """Seconds the PDF took to typeset (None until it is)."""
+    typst_png_s: float | None = None
+    typst_svg_s: float | None = None
+    pdf_bytes: int | None = None
+    """Size of the PDF (None until it is typeset)."""
+    png_bytes: int | None = None
+    """Size of the PNG pages together."""
+    svg_bytes: int | None = None
 
     def _name(self, key: str) -> str:
         if key not in _FIELDS:

@@ -125,7 +125,7 @@ def test_the_warm_worker_is_reused_and_a_cancelled_one_replaced() -> None:
     small = SMALL.render(ROWS)
 
     def typeset(document: Document) -> bytes:
-        return Document(document._source, document._data, {}, document._control, compiler=compiler).pdf
+        return Document(document._source, document._data, None, document._control, compiler=compiler).pdf
 
     first = typeset(small)
     (warm,) = compiler.idle_pids()
@@ -175,7 +175,7 @@ def test_a_fake_compiler_answers_the_measuring_pass() -> None:
     )
     document = paged.render(ROWS)
     fake = FakeCompiler(band_height=100.0, body=700.0)  # 7 rows a page: 29 pages
-    faked = Document(document._source, document._data, {}, compiler=fake)
+    faked = Document(document._source, document._data, None, compiler=fake)
     assert faked.page_count == 29
     assert [job.selectors for job in fake.jobs] == [
         ("<polarreports-measure>",),
@@ -201,7 +201,7 @@ def test_a_warm_worker_killed_while_it_waits_is_replaced(monkeypatch: pytest.Mon
     small = SMALL.render(ROWS)
 
     def typeset() -> bytes:
-        return Document(small._source, small._data, {}, compiler=compiler).pdf
+        return Document(small._source, small._data, None, compiler=compiler).pdf
 
     first = typeset()
     (warm,) = compiler.idle_pids()
@@ -222,6 +222,6 @@ def test_no_process_for_a_worker_is_a_resource_error(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(compiling.subprocess, "Popen", no_process)
     small = SMALL.render(ROWS)
-    document = Document(small._source, small._data, {}, compiler=WorkerCompiler())
+    document = Document(small._source, small._data, None, compiler=WorkerCompiler())
     with pytest.raises(pr.ResourceError, match="cannot start a Typst worker process: Resource temporarily"):
         _ = document.pdf

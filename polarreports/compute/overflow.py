@@ -124,13 +124,14 @@ def _break_wide_words(values: pl.Series, *, width: float, size: float, bold: boo
     if frame.is_empty():
         return values
     advance = font_widths(text_font(bold=bold, italic=italic)).advance
+    # a word of at most this many characters fits whatever they are: only longer ones are measured
+    long_word = re.compile(f"[^ \\n]{{{int(width / (WIDEST * size)) + 1},}}")
 
-    def broken(word: str) -> str:
-        if max(_width(line, advance, size) for line in word.split("\n")) <= width:
-            return word
-        return ZERO_WIDTH_SPACE.join(word)
+    def broken(match: re.Match[str]) -> str:
+        word = match.group()
+        return word if _width(word, advance, size) <= width else ZERO_WIDTH_SPACE.join(word)
 
-    texts = [" ".join(broken(word) for word in text.split(" ")) for text in frame["s"]]
+    texts = [long_word.sub(broken, text) for text in frame["s"]]
     return values.clone().scatter(frame["i"], pl.Series("s", texts, dtype=pl.String))
 
 

@@ -17,11 +17,11 @@ import shutil
 import time
 import weakref
 from pathlib import Path
-from typing import Any
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import OutputError, RenderError
+from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
@@ -120,14 +120,15 @@ class Document:
     """The result of ``report.render(...)``.
 
     Compilation is lazy and cached: ``pdf``, ``page_count`` and ``save`` compile once.
-    ``stats`` holds the time (seconds) of each phase and the sizes involved.
+    ``stats`` (:class:`~polarreports.stats.RenderStats`) holds the time (seconds) of each phase
+    and the sizes involved.
     """
 
     def __init__(
         self,
         source: TypstSource,
         data: ReportData,
-        stats: dict[str, Any],
+        stats: RenderStats | None = None,
         control: RenderControl | None = None,
         *,
         compiler: Compiler | None = None,
@@ -139,7 +140,7 @@ class Document:
         """What typesets it (None: the warm Typst worker processes every render shares)."""
         self._pdf: bytes | Path | None = None
         """The PDF once typeset: bytes, or (a long report) a file in a folder of its own."""
-        self.stats = stats
+        self.stats = stats or RenderStats()
 
     def to_typst(self) -> str:
         """The generated Typst source (the data it reads is in ``data_json``)."""
@@ -170,7 +171,7 @@ class Document:
             format,
             f"{len(sizes)} file(s), {self.stats[f'{format}_bytes']:,} bytes",
             self.stats[f"typst_{format}_s"],
-            self.stats.get("typeset", ""),
+            self.stats.typeset,
         )
         return result
 
@@ -198,8 +199,8 @@ class Document:
     @property
     def page_count(self) -> int:
         source = self._pdf_source()
-        if isinstance(source, Path) and "pages" in self.stats:  # joined from chunks: counted then
-            return int(self.stats["pages"])
+        if isinstance(source, Path) and self.stats.pages is not None:  # joined from chunks: counted then
+            return self.stats.pages
         from pypdf import PdfReader  # imported when needed: it takes 20 MB
 
         return len(PdfReader(source if isinstance(source, Path) else io.BytesIO(source)).pages)
@@ -255,7 +256,7 @@ class Document:
         return targets
 
     def __repr__(self) -> str:
-        return f"<polarreports.Document: {self.stats.get('rows', '?')} rows>"
+        return f"<polarreports.Document: {self.stats.rows} rows>"
 
     def _repr_html_(self) -> str:
         """Jupyter: the first two pages inline (as SVG, so text stays sharp) and the page count;
@@ -264,7 +265,7 @@ class Document:
             shown = self.preview(2, format="svg")
         except RenderError as error:
             return f"<pre>{html.escape(str(error))}</pre>"
-        total = self.stats.get("pages_predicted", len(shown))
+        total = self.stats.pages_predicted or len(shown)
         images = "".join(
             '<div style="display:inline-block;margin:4px;border:1px solid #ccc;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.2);width:45%;background:white">{page.decode()}</div>'

@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -469,7 +469,7 @@ def _chunk_file(
     )
 
 
-def _one_piece_instead(stats: dict[str, Any], error: _Mispredicted) -> None:
+def _one_piece_instead(stats: MutableMapping[str, Any], error: _Mispredicted) -> None:
     """Say why the chunks gave way to one piece: in ``stats`` and, as time was lost, in a warning."""
     stats["typeset"] = f"one piece ({error})"
     logger.warning("typesetting in one piece, not in chunks: %s (the page breaks were mispredicted)", error)
@@ -480,7 +480,7 @@ def _chunked(
     data: ReportData,
     format: OutputFormat,
     ppi: float,
-    stats: dict[str, Any],
+    stats: MutableMapping[str, Any],
     control: RenderControl,
     compiler: Compiler,
     predicted: tuple[_Measured, list[int], Pagination] | None,
@@ -601,7 +601,7 @@ def _with_page_values(
     data: ReportData,
     format: OutputFormat,
     ppi: float,
-    stats: dict[str, Any],
+    stats: MutableMapping[str, Any],
     control: RenderControl,
     compiler: Compiler,
     measured: _Measured | None = None,
@@ -646,7 +646,7 @@ def _panels(
     *,
     format: OutputFormat,
     ppi: float,
-    stats: dict[str, Any],
+    stats: MutableMapping[str, Any],
     control: RenderControl,
     compiler: Compiler,
 ) -> list[bytes]:
@@ -666,7 +666,7 @@ def _panels(
         results = []
         for number, panel in enumerate(sources, start=1):
             settings = {"panel": number, "panels": len(sources)} if interleave else {}
-            panel_stats: dict[str, Any] = {}
+            panel_stats: MutableMapping[str, Any] = {}
             panel_data = replace(data, settings={**data.settings, **settings})
             result = typeset(
                 panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control, compiler=compiler
@@ -721,7 +721,7 @@ def typeset(
     *,
     format: OutputFormat,
     ppi: float,
-    stats: dict[str, Any],
+    stats: MutableMapping[str, Any],
     control: RenderControl,
     compiler: Compiler | None = None,
 ) -> Typeset:
