@@ -4,7 +4,8 @@ vl-convert, and embedded in the page as vector graphics (their text stays text).
 A chart never sees raw rows: ``compute.charts.aggregation`` groups the band's rows by the
 chart's dimensions and computes its measures, so a chart over 10M rows sends Vega only its few
 hundred points. This module is the seam to vl-convert: rendering is cached by the hash of the
-specification and the data, and runs on every core.
+specification and the data, and runs in worker processes (``drawer.py``), never in this one, so
+that a chart that makes V8 run out of memory ends a worker, not the host.
 
     >>> from polarreports.definition.elements import Chart
     >>> chart = Chart(spec={"mark": "bar", "encoding": {"x": {"field": "n", "type": "quantitative"}}})
@@ -17,17 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import Any
 
+from polarreports.charts.drawer import ChartDrawer, Died, default_drawer
 from polarreports.definition.elements import Chart
-from polarreports.exceptions import ChartError
-from polarreports.resources import FONTS_DIR
+from polarreports.exceptions import ChartError, ResourceError
 
 __all__ = ["alt_text", "chart_config", "render_charts"]
 
@@ -43,8 +42,6 @@ _CACHE: OrderedDict[str, str] = OrderedDict()
 the renders of every thread, so read and written under ``_CACHE_LOCK`` only."""
 _CACHE_MAX = 2_048
 _CACHE_LOCK = threading.Lock()
-_LOCK = threading.Lock()
-_FONTS_REGISTERED = threading.Event()
 
 
 def chart_config(font_size: float) -> dict[str, Any]:
@@ -129,19 +126,6 @@ def _placeholder(width: float, height: float, message: str) -> str:
     )
 
 
-def _render_one(spec: dict[str, Any], config: dict[str, Any]) -> str:
-    import vl_convert as vlc
-
-    if not _FONTS_REGISTERED.is_set():
-        with _LOCK:
-            if not _FONTS_REGISTERED.is_set():
-                vlc.register_font_directory(str(FONTS_DIR))
-                _FONTS_REGISTERED.set()
-    # allowed_base_urls=[]: vl-convert fetches nothing, even from a spec the plan failed to clean
-    svg = str(vlc.vegalite_to_svg(spec, config=config, allowed_base_urls=[]))
-    return svg.replace(f'font-family="{MEASURE_FONT}"', f'font-family="{CHART_FONT}"')
-
-
 def _cached(keys: Iterable[str]) -> dict[str, str]:
     """The SVGs of ``keys`` that are in the cache, taken at once (another thread may evict them
     right after), each marked as just used."""
@@ -162,12 +146,51 @@ def _remember(svgs: dict[str, str]) -> None:
             _CACHE.popitem(last=False)
 
 
+def _svg(answer: dict[str, Any], chart: Chart, where: str, width: float, height: float) -> str:
+    """A worker's answer for one chart as its SVG: the drawing, a placeholder, or a ``ChartError``."""
+    if "svg" in answer:
+        return str(answer["svg"]).replace(f'font-family="{MEASURE_FONT}"', f'font-family="{CHART_FONT}"')
+    message = _vega_message(str(answer.get("error", ""))) or "Vega failed"
+    if chart.on_error == "placeholder":
+        return _placeholder(width, height, message)
+    band = where.rsplit(".elements[", 1)[0]
+    msg = f"Vega could not draw the chart {where}: {message}"
+    raise ChartError(msg, band=band, element=where, vega_message=message)
+
+
+def _never() -> str | None:
+    return None
+
+
+def _failure(died: Died, chart: Chart, where: str, limit: float, *, default: bool) -> Exception:
+    """The error for a chart that ended its worker process: out of memory, or a crash."""
+    band = where.rsplit(".elements[", 1)[0]
+    if died.memory:
+        budget = "the default limit of a chart worker" if default else "memory_budget_mb"
+        msg = (
+            f"the chart {where} needed more than {limit:.0f} MB ({budget}) and was stopped.\n"
+            "Hint: look for a data generator or a transform that multiplies rows (flatten, fold, density, "
+            "impute) in its spec, or raise memory_budget_mb."
+        )
+        return ResourceError(msg)
+    msg = f"the chart worker process failed drawing the chart {where} ({died.detail})"
+    return ChartError(msg, band=band, element=where, vega_message=died.detail)
+
+
 def render_charts(
     jobs: Sequence[tuple[Chart, str, list[dict[str, Any]], float, float, float]],
+    *,
+    stop: Callable[[], str | None] = _never,
+    memory_mb: float | None = None,
+    drawer: ChartDrawer | None = None,
 ) -> tuple[list[str], dict[str, int]]:
     """Render each ``(chart, where, values, width_pt, height_pt, font_size)`` to an SVG string,
-    in parallel and cached by specification and data. Returns the SVGs and counts of what was
-    rendered and what came from the cache."""
+    cached by specification and data; the charts not in the cache are drawn in one batch by a
+    worker process (``drawer``, by default the process's :func:`default_drawer`), never in this
+    one. ``stop`` is asked every few hundredths of a second whether to give up (it returns a
+    reason: ``Cancelled``); ``memory_mb`` is what drawing the batch may use (None: the drawer's
+    default), past it a ``ResourceError`` naming the chart. Returns the SVGs and counts of what
+    was rendered and what came from the cache."""
     keyed = []
     for chart, where, values, width, height, font_size in jobs:
         spec = _full_spec(chart.spec, values, width, height)
@@ -175,27 +198,27 @@ def render_charts(
         key = hashlib.sha256(json.dumps([spec, config], sort_keys=True, default=str).encode()).hexdigest()
         keyed.append((key, spec, config, chart, where, width, height))
     found = _cached([key for key, *_ in keyed])
-    missing = {
-        key: (spec, config, chart, where, w, h) for key, spec, config, chart, where, w, h in keyed if key not in found
-    }
-
-    def render(item: tuple[str, tuple[Any, ...]]) -> tuple[str, str]:
-        key, (spec, config, chart, where, width, height) = item
-        try:
-            return key, _render_one(spec, config)
-        except Exception as error:  # vl-convert raises ValueError or RuntimeError with Vega's message
-            message = _vega_message(str(error)) or type(error).__name__
-            if chart.on_error == "placeholder":
-                return key, _placeholder(width, height, message)
-            band = where.rsplit(".elements[", 1)[0]
-            msg = f"Vega could not draw the chart {where}: {message}"
-            raise ChartError(msg, band=band, element=where, vega_message=message) from None
-
+    missing: dict[str, tuple[Any, ...]] = {}
+    for key, spec, config, chart, where, width, height in keyed:
+        if key not in found:
+            missing.setdefault(key, (spec, config, chart, where, width, height))
     rendered: dict[str, str] = {}
-    if missing:
-        workers = min(len(missing), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            rendered = dict(pool.map(render, missing.items()))
-        _remember(rendered)
+    todo = list(missing.items())
+    drawer = drawer or default_drawer()
+    limit = drawer.default_memory_mb if memory_mb is None else memory_mb
+    while todo:
+        try:
+            answers = drawer.draw([(spec, config) for _, (spec, config, *_) in todo], stop=stop, memory_mb=memory_mb)
+        except Died as died:  # a chart ended its worker: a placeholder, or the error naming it
+            key, (_, _, chart, where, width, height) = todo[died.index]
+            if chart.on_error != "placeholder":
+                raise _failure(died, chart, where, limit, default=memory_mb is None) from None
+            rendered[key] = _placeholder(width, height, "out of memory" if died.memory else "the renderer failed")
+            todo = todo[: died.index] + todo[died.index + 1 :]
+            continue
+        for (key, (_, _, chart, where, width, height)), answer in zip(todo, answers, strict=False):
+            rendered[key] = _svg(answer, chart, where, width, height)
+        todo = todo[len(answers) :]
+    _remember(rendered)
     svgs = [found[key] if key in found else rendered[key] for key, *_ in keyed]
     return svgs, {"charts": len(keyed), "charts_rendered": len(missing), "charts_cached": len(keyed) - len(missing)}
