@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.charts.vega import ChartLimits
 from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import to_lazyframe
@@ -283,9 +284,11 @@ def render(
     control.report("data")
     indices = band_indices(plan)
     rows = ProgressRelay(control, "data", "rows")  # set on the data thread, reported from this one
+    chart_limits = ChartLimits(control.stop_reason, control.memory_budget_mb)  # charts drawn in a worker
     try:
         stream = control.run(
-            lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set), poll=rows.report
+            lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set, charts=chart_limits),
+            poll=rows.report,
         )
     except pl.exceptions.PolarsError as error:  # what only the data can tell, e.g. a cast of 'North' to a number
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -21,6 +21,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -28,7 +29,7 @@ from polarreports.charts.drawer import ChartDrawer, Died, default_drawer
 from polarreports.definition.elements import Chart
 from polarreports.exceptions import ChartError, ResourceError
 
-__all__ = ["alt_text", "chart_config", "render_charts"]
+__all__ = ["ChartLimits", "alt_text", "chart_config", "render_charts"]
 
 MEASURE_FONT = "sans-serif"
 """The font vl-convert measures text with. A named font costs vl-convert ~30 ms more per chart
@@ -160,6 +161,16 @@ def _svg(answer: dict[str, Any], chart: Chart, where: str, width: float, height:
 
 def _never() -> str | None:
     return None
+
+
+@dataclass(frozen=True)
+class ChartLimits:
+    """What bounds the drawing of a render's charts: ``stop`` (the render's
+    ``RenderControl.stop_reason``: a reason to give up, or None) and ``memory_mb`` (its
+    ``memory_budget_mb``; None: the chart worker's default)."""
+
+    stop: Callable[[], str | None] = _never
+    memory_mb: float | None = None
 
 
 def _failure(died: Died, chart: Chart, where: str, limit: float, *, default: bool) -> Exception:

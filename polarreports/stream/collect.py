@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.charts.vega import alt_text, render_charts
+from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.formatting import default_pattern, format_expr
 from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
@@ -188,10 +188,11 @@ def _format(
     *keep: str,
     stats: dict[str, int],
     images: ImageAssets,
+    limits: ChartLimits,
 ) -> pl.DataFrame:
     """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists;
     a chart's points become ``{"svg": ..., "alt": ...}``, an image's path or bytes our asset name."""
-    raw = _draw_charts(plan, band, raw, stats)
+    raw = _draw_charts(plan, band, raw, stats, limits)
     raw = resolve_column_images(plan, band, raw, images)
     try:
         return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
@@ -231,7 +232,9 @@ def _check_points(cells: pl.Series, chart: Chart, where: str, *, per_row: bool) 
     raise ChartError(msg, band=where.rsplit(".elements[", 1)[0], element=where)
 
 
-def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int]) -> pl.DataFrame:
+def _draw_charts(
+    plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dict[str, int], limits: ChartLimits
+) -> pl.DataFrame:
     """Render the charts of ``band`` (one per instance, in parallel, cached) into its cells."""
     charts = [
         (i, cell) for i, cell in enumerate(band.data_cells) if isinstance(cell.element, Chart) and cell.role == "value"
@@ -255,7 +258,7 @@ def _draw_charts(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, stats: dic
         height = to_points(chart.height, whole=body, font_size=page.font_size)
         points = [_points(json.loads(text), chart) for text in texts]
         jobs = [(chart, cell.where, values, width, height, page.font_size) for values in points]
-        svgs, counts = render_charts(jobs)
+        svgs, counts = render_charts(jobs, stop=limits.stop, memory_mb=limits.memory_mb)
         for key, value in counts.items():
             stats[key] = stats.get(key, 0) + value
         drawn = {
@@ -376,6 +379,7 @@ def collect_stream(
     rows_per_part: int | None = None,
     check: Callable[[], None] = lambda: None,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    charts: ChartLimits = ChartLimits(),  # noqa: B008 (frozen)
 ) -> StreamData:
     """Collect the band stream and the report-scope values.
 
@@ -387,7 +391,8 @@ def collect_stream(
     merged with the group bands that fall among them and turned into JSON (kept in a file when
     large), so memory holds one part's raw values but never every formatted string at once.
     ``check`` is called between parts and batches (it raises to stop the work: a cancelled
-    render), ``progress`` with the rows done and the rows in all after each batch.
+    render), ``progress`` with the rows done and the rows in all after each batch; ``charts``
+    bounds the drawing of the charts (its ``stop`` is asked while a chart worker draws).
     """
     detail = plan.band(BandKind.DETAIL)
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
@@ -402,6 +407,7 @@ def collect_stream(
             frames.report.select(raw_values(band) or [pl.lit(None)]),
             stats=chart_stats,
             images=images,
+            limits=charts,
         )["c"]
         .item()
         .to_list()
@@ -420,6 +426,7 @@ def collect_stream(
             "k",
             stats=chart_stats,
             images=images,
+            limits=charts,
         )
         for band in plan.bands
         if band.scope == "group"
@@ -445,7 +452,18 @@ def collect_stream(
                     pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
                 )
                 pieces.append(
-                    _format(plan, scopes, detail, batch, "__pos", "__sub", "k", stats=chart_stats, images=images)
+                    _format(
+                        plan,
+                        scopes,
+                        detail,
+                        batch,
+                        "__pos",
+                        "__sub",
+                        "k",
+                        stats=chart_stats,
+                        images=images,
+                        limits=charts,
+                    )
                 )
             merged = _route_tall(plan, pl.concat(pieces).sort("__pos", "__sub"), band_index)
             for cut, count in stream_cuts(plan, merged, band_index, TALL).items():
