@@ -179,12 +179,12 @@ def _failure(died: Died, chart: Chart, where: str, limit: float, *, default: boo
     if died.memory:
         budget = "the default limit of a chart worker" if default else "memory_budget_mb"
         msg = (
-            f"the chart {where} needed more than {limit:.0f} MB ({budget}) and was stopped.\n"
-            "Hint: look for a data generator or a transform that multiplies rows (flatten, fold, density, "
-            "impute) in its spec, or raise memory_budget_mb."
+            f"{where}: drawing the chart took more than {limit:.0f} MB ({budget}) and was stopped; look for a "
+            "data generator or a transform that multiplies rows (flatten, fold, density, impute, a sequence() in a "
+            "calculate) in its spec, or raise memory_budget_mb"
         )
         return ResourceError(msg)
-    msg = f"the chart worker process failed drawing the chart {where} ({died.detail})"
+    msg = f"{where}: the chart worker process failed drawing the chart ({died.detail})"
     return ChartError(msg, band=band, element=where, vega_message=died.detail)
 
 

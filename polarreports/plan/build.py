@@ -62,10 +62,16 @@ def _chart_title(element: Element) -> str | None:
     return title if isinstance(title, str) else None
 
 
+_GENERATORS = ("sequence", "sphere", "graticule")
+"""Vega-Lite's data generators: data that Vega builds by itself, not from the chart's points."""
+
+
 def _outside_data(spec: dict[str, Any]) -> str | None:
     """What in a chart's specification would bring in data that is not the chart's own, with
     its path (``spec.layer[0].data.url``): a ``url`` anywhere (a data source, an image mark or
-    channel: vl-convert would fetch it), or a ``lookup`` from other data; None if nothing."""
+    channel: vl-convert would fetch it), a ``lookup`` from other data, or a data generator
+    (``sequence``, ``sphere``, ``graticule``: Vega would build rows by itself, as many as it is
+    told); None if nothing."""
     todo: list[tuple[str, Any]] = [("spec", spec)]
     while todo:  # (not recursive: a hostile spec may nest deeply)
         path, node = todo.pop()
@@ -76,6 +82,10 @@ def _outside_data(spec: dict[str, Any]) -> str | None:
             continue
         if "url" in node:
             return f"fetches a URL at {path}.url"
+        data = node.get("data")
+        generator = next((name for name in _GENERATORS if name in data), None) if isinstance(data, dict) else None
+        if generator is not None:
+            return f"generates its own data at {path}.data.{generator}"
         source = node.get("from")
         if "lookup" in node and isinstance(source, dict) and "data" in source:
             return f"looks up data that is not the chart's own at {path}.from.data"
