@@ -30,7 +30,6 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +60,14 @@ def _never() -> str | None:
     return None
 
 
-@dataclass
 class Died(Exception):
     """A worker died drawing the batch's chart ``index``: out of memory (``memory``) or not."""
 
-    index: int
-    memory: bool
-    detail: str
+    def __init__(self, index: int, *, memory: bool, detail: str) -> None:
+        super().__init__(index, memory, detail)
+        self.index = index
+        self.memory = memory
+        self.detail = detail
 
 
 class _Gone(Exception):
@@ -152,7 +152,7 @@ class _Worker:
         status = self.process.returncode
         memory = status in _SIGNALS_OF_MEMORY or any(sign in stderr + text for sign in _OUT_OF_MEMORY)
         lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith((" ", "["))]
-        return Died(index, memory, f"exit status {status}: {'; '.join(lines)[-300:]}")
+        return Died(index, memory=memory, detail=f"exit status {status}: {'; '.join(lines)[-300:]}")
 
     def _keep_errors(self, piece: bytes) -> None:
         self.errors += piece
@@ -179,7 +179,9 @@ def _kill_all(workers: list[_Worker], owner: dict[str, int]) -> None:
 class ChartDrawer:
     """Draws batches of charts in warm worker processes that can be stopped at any moment, with
     their address space capped: see this module's docstring. Safe to use from several threads:
-    each batch (or part of one) has a worker of its own."""
+    each batch (or part of one) has a worker of its own, and at most ``keep`` (by default one
+    per core) draw at once; the others wait their turn (still asking ``stop()``), rather than
+    start workers that would share the cores and end after one batch."""
 
     def __init__(self, *, default_memory_mb: float = DEFAULT_MEMORY_MB, keep: int | None = None) -> None:
         self.default_memory_mb = default_memory_mb
@@ -187,6 +189,7 @@ class ChartDrawer:
         self._idle: list[_Worker] = []
         self._owner = {"pid": os.getpid()}
         self._lock = threading.Lock()
+        self._turns = threading.Semaphore(self.keep)
         weakref.finalize(self, _kill_all, self._idle, self._owner)
 
     def idle_pids(self) -> list[int]:
@@ -222,6 +225,16 @@ class ChartDrawer:
         self, charts: Sequence[tuple[dict[str, Any], dict[str, Any]]], stop: Callable[[], str | None], memory_mb: float
     ) -> list[dict[str, Any]]:
         request = {"charts": [list(chart) for chart in charts], "memory_mb": memory_mb}
+        while not self._turns.acquire(timeout=POLL_SECONDS):
+            reason = stop()
+            if reason is not None:
+                raise Cancelled(reason)
+        try:
+            return self._draw_in_turn(request, stop)
+        finally:
+            self._turns.release()
+
+    def _draw_in_turn(self, request: dict[str, Any], stop: Callable[[], str | None]) -> list[dict[str, Any]]:
         worker = self._take()
         try:
             try:
