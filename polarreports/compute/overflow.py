@@ -123,23 +123,31 @@ def _break_wide_words(values: pl.Series, *, width: float, size: float, bold: boo
     frame = _bounded(values, width, size)
     if frame.is_empty():
         return values
-    advance = font_widths(text_font(bold=bold, italic=italic)).advance
-    # a word of at most this many characters fits whatever they are: only longer ones are measured
+    texts = [_broken_words(text, width=width, size=size, bold=bold, italic=italic) for text in frame["s"]]
+    return values.clone().scatter(frame["i"], pl.Series("s", texts, dtype=pl.String))
+
+
+def _broken_words(text: str, *, width: float, size: float, bold: bool, italic: bool) -> str:
+    """``text`` whose words wider than ``width`` points may break after any character. A word
+    of at most ``width / size`` characters fits whatever they are: only longer ones are found
+    (one regular expression) and measured."""
     long_word = re.compile(f"[^ \\n]{{{int(width / (WIDEST * size)) + 1},}}")
+    if long_word.search(text) is None:
+        return text
+    advance = font_widths(text_font(bold=bold, italic=italic)).advance
 
     def broken(match: re.Match[str]) -> str:
         word = match.group()
         return word if _width(word, advance, size) <= width else ZERO_WIDTH_SPACE.join(word)
 
-    texts = [long_word.sub(broken, text) for text in frame["s"]]
-    return values.clone().scatter(frame["i"], pl.Series("s", texts, dtype=pl.String))
+    return long_word.sub(broken, text)
 
 
 def breakable_text(text: str, *, width: float, size: float, bold: bool, italic: bool) -> str:
-    """:func:`breakable` for one text of the definition (a label)."""
+    """:func:`breakable` for one text of the definition (a label), without a Polars query."""
     if len(text) * size * WIDEST <= width:
         return text
-    return str(pl.select(breakable(pl.lit(text), width=width, size=size, bold=bold, italic=italic)).item())
+    return _broken_words(text, width=width, size=size, bold=bold, italic=italic)
 
 
 def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: float, words: bool = True) -> pl.Expr:

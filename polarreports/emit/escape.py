@@ -16,28 +16,32 @@ surrogate) are written as escapes, and a comment can never spill onto a line of 
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 __all__ = ["comment", "typst_string"]
 
 _ESCAPED = {"\\": "\\\\", '"': '\\"'}
-_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+_NEEDS_ESCAPE = re.compile(
+    '[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff'  # quotes, controls, line breaks, surrogates
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"  # bidirectional controls, byte order mark
+)
+"""The characters written as escapes; everything else stands as it is (one regular expression,
+so a label of megabytes is escaped in milliseconds)."""
 
 
-def _escape(char: str) -> str:
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
     if char in _ESCAPED:
         return _ESCAPED[char]
     code = ord(char)
     if 0xD800 <= code <= 0xDFFF:  # a lone surrogate (from surrogateescape): not a character
         return "\\u{fffd}"
-    if char in _LINE_BREAKS or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-        return f"\\u{{{code:x}}}"
-    return char
+    return f"\\u{{{code:x}}}"
 
 
 def typst_string(text: str) -> str:
     """A Typst string literal whose value is exactly ``text`` (a lone surrogate becomes U+FFFD)."""
-    return '"' + "".join(_escape(char) for char in text) + '"'
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 
 def comment(text: str) -> str:
