@@ -37,6 +37,7 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     kind = parameter.type
     if kind == "string":
         if isinstance(value, str):
+            value.encode("utf-8")  # a lone surrogate (from an undecodable argument) is no text
             return value
         raise TypeError
     if kind == "boolean":
@@ -48,7 +49,10 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     if kind == "integer":
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise TypeError
-        return int(value)
+        number = int(value)
+        if not -(2**63) <= number < 2**63:  # Int64, as Polars holds it
+            raise ValueError
+        return number
     if kind == "float":
         if isinstance(value, bool):
             raise TypeError
@@ -56,7 +60,10 @@ def _convert(parameter: Parameter, value: Any) -> Any:
     if kind == "decimal":
         if isinstance(value, bool | float):
             value = str(value)
-        return Decimal(value)
+        decimal = Decimal(value)
+        if not decimal.is_finite() or abs(decimal) >= 10**29:  # Decimal(38, 9), as Polars holds it
+            raise ValueError
+        return decimal
     if kind == "date":
         if isinstance(value, dt.datetime):
             raise TypeError
@@ -85,7 +92,7 @@ def resolve_parameters(declared: Sequence[Parameter], given: Mapping[str, Any]) 
             continue
         try:
             value = _convert(parameter, raw)
-        except (TypeError, ValueError, InvalidOperation):
+        except (TypeError, ValueError, InvalidOperation):  # UnicodeEncodeError is a ValueError
             msg = f"parameter {parameter.name!r} must be a {parameter.type}, got {raw!r}"
             raise ParameterError(msg) from None
         if parameter.allowed is not None:
