@@ -58,6 +58,14 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "bad.ndjson": b'{"a": 1}\n{not json\n',
         "binary.csv": bytes(range(256)) * 2,
         "few.csv": b"order_id,region\n1,North\n",
+        "corrupted.parquet": good[: len(good) // 3]
+        + bytes(b ^ 0x55 for b in good[len(good) // 3 : len(good) // 2])
+        + good[len(good) // 2 :],
+        "names_latin1.csv": ("name,city\n" + "Zoë,Köln\n" * 3000).encode("latin-1"),
+        "type_change.csv": ("name,city\n" + "1,2\n" * 200 + "x,y\n").encode(),
+        "names.yaml": yaml.safe_dump(
+            {"name": "r", "bands": {"detail": {"elements": [{"type": "field", "column": c} for c in ("name", "city")]}}}
+        ).encode(),
         # definitions
         "empty.yaml": b"",
         "list.yaml": b"- 1\n- 2\n",
@@ -139,7 +147,7 @@ def _runs() -> list[tuple[str, list[str]]]:
     for name in [
         *("folder.parquet", "empty.parquet", "empty.csv", "empty.ndjson", "empty.ipc", "latin1.csv", "ragged.csv"),
         *("truncated.parquet", "truncated_tail.parquet", "garbage.ipc", "bad.ndjson", "fifo.csv", "loop.csv"),
-        *("binary.csv", "few.csv", "missing.parquet", "data.xlsx", "no_suffix", "nul\x00.csv"),
+        *("binary.csv", "few.csv", "missing.parquet", "data.xlsx", "no_suffix", "nul\x00.csv", "corrupted.parquet"),
     ]:
         runs.append((f"render --data {name}", ["render", ex, "--data", f"{{w}}/{name}", "-o", out]))
         runs.append((f"validate --data {name}", ["validate", ex, "--data", f"{{w}}/{name}"]))
@@ -247,11 +255,16 @@ def test_every_run_exits_0_or_2_with_one_error_line(folder: Path, args: list[str
          "error: the report's data cannot be computed: regex error"),
         (["render", "{w}/expression2.yaml", "--data", "{w}/sales.parquet", "-o", "{w}/o.pdf"],
          "error: the report's data cannot be computed: conversion from `str` to `i32` failed"),
+        (["render", "{w}/names.yaml", "--data", "{w}/names_latin1.csv", "-o", "{w}/o.pdf"],
+         "error: the report's data cannot be read: invalid utf-8 sequence"),
+        (["render", "{w}/names.yaml", "--data", "{w}/type_change.csv", "-o", "{w}/o.pdf"],
+         "error: the report's data cannot be read: could not parse `x` as dtype `i64`"),
         (["render", "{ex}", "--data", "{w}/sales.parquet", "-o", "{w}/o.pdf", "--bogus"],
          "error: No such option: --bogus (see polarreports render --help)"),
     ],
     ids=["int64 range", "lone surrogate", "decimal nan", "decimal range", "name too long", "not UTF-8",
-         "nested JSON", "FIFO definition", "bad regex", "failed cast", "unknown option"],
+         "nested JSON", "FIFO definition", "bad regex", "failed cast", "CSV not UTF-8", "CSV type change",
+         "unknown option"],
 )  # fmt: skip
 def test_what_escaped_before_is_a_clear_error(folder: Path, args: list[str], message: str) -> None:
     argv = [arg.replace("{w}", str(folder)).replace("{ex}", str(EXAMPLE)) for arg in args]

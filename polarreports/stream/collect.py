@@ -338,8 +338,13 @@ def _polars_failure(error: pl.exceptions.PolarsError) -> str:
     own, _, expression = str(error).partition("This error occurred in the following expression:")
     first = " ".join(own.split())[:300]
     where = " ".join(expression.split())[:200]
+    if not where:  # no expression of ours: reading the rows failed (encoding, a broken file, a value's type)
+        return (
+            f"the report's data cannot be read: {first}\n"
+            "Hint: check the data file: CSV and NDJSON must be UTF-8 text, with one type per column."
+        )
     return (
-        f"the report's data cannot be computed: {first}" + (f" (in {where})" if where else "") + "\n"
+        f"the report's data cannot be computed: {first} (in {where})\n"
         "Hint: check the definition's expressions (columns, filter, variables, conditions) against the data's values."
     )
 
