@@ -4,9 +4,10 @@
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
-Bad input exits with status 2 and a one-line error; ``--debug`` shows the traceback. A render
-stopped by Ctrl-C (SIGINT) or SIGTERM ends its workers, removes its temporary files and exits
-with 128 + the signal's number: 130 or 143.
+Bad input (a polarreports error, a wrong option) exits with status 2 and ``error: ...``; an
+unexpected failure (a bug) exits with status 1 and one line, ``--debug`` shows its traceback. A
+render stopped by Ctrl-C (SIGINT) or SIGTERM ends its workers, removes its temporary files and
+exits with 128 + the signal's number: 130 or 143.
 """
 
 from __future__ import annotations
@@ -16,34 +17,93 @@ import json
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from polarreports.api import Report, load
 from polarreports.control import Progress
 from polarreports.exceptions import DataError, OutputError, PolarReportsError
 
+try:  # typer >= 0.22 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment, import-not-found, unused-ignore]
+
+INTERNAL_ERROR = 1
+"""The exit status of an unexpected failure (a bug in polarreports): one line, ``--debug`` for more."""
+BAD_INPUT = 2
+"""The exit status of a polarreports error or a wrong command line."""
+_state = {"debug": False}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Commands(TyperGroup):
+    """The command group; its ``main`` is the one place where a failure becomes an exit status:
+    a polarreports error or a usage error -> 2 and ``error: ...``; anything else -> 1 and one
+    line (its traceback only with ``--debug``). Runs the same under ``CliRunner``."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        _state["debug"] = False
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except NoArgsIsHelpError as error:
+            typer.echo(error.format_message(), err=True)
+            sys.exit(error.exit_code)
+        except ClickException as error:  # a usage error: an unknown option, a value of the wrong type
+            context = getattr(error, "ctx", None)
+            hint = f" (see {context.command_path} --help)" if context is not None else ""
+            typer.echo(f"error: {_one_line(error.format_message())}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(INTERNAL_ERROR)
+        except PolarReportsError as error:
+            if _state["debug"]:
+                raise
+            typer.echo(f"error: {error}", err=True)
+            sys.exit(BAD_INPUT)
+        except (SystemExit, KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as error:  # a bug (a Rust panic is a BaseException): one line, no traceback
+            if _state["debug"]:
+                raise
+            first = _one_line(str(error))[:300]
+            typer.echo(
+                f"error: unexpected {type(error).__name__}{': ' + first if first else ''} "
+                "(a bug in polarreports; --debug shows the traceback)",
+                err=True,
+            )
+            sys.exit(INTERNAL_ERROR)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="polarreports",
+    cls=_Commands,
     help="Banded business reports from Polars data, typeset with Typst.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
-
-
-def _fail(error: BaseException) -> None:
-    if _state["debug"]:
-        raise error
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code=2)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -168,9 +228,6 @@ def render(
                 write_atomically(typst, document.to_typst())
                 write_atomically(typst.with_suffix(".json"), document.data_json)
             written = document.save(output)
-        except PolarReportsError as error:
-            _fail(error)
-            return
         except KeyboardInterrupt as interrupt:
             _stopped(interrupt)
             return
@@ -185,11 +242,7 @@ def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, pa
     """Check a definition against the data's schema, without reading rows."""
     from polarreports.api import validate as validate_report
 
-    try:
-        found = validate_report(load(definition), data, **_parse_params(param or []))
-    except PolarReportsError as error:
-        _fail(error)
-        return
+    found = validate_report(load(definition), data, **_parse_params(param or []))
     typer.echo(f"{definition}: {found}")
 
 
@@ -209,14 +262,10 @@ def init(
     from polarreports.output.document import write_atomically
     from polarreports.scaffold import scaffold
 
-    try:
-        _check_outputs(output)
-        schema = to_lazyframe(data).collect_schema()
-        report = scaffold(schema, name=data.stem)
-        write_atomically(output, report.to_yaml())
-    except PolarReportsError as error:
-        _fail(error)
-        return
+    _check_outputs(output)
+    schema = to_lazyframe(data).collect_schema()
+    report = scaffold(schema, name=data.stem)
+    write_atomically(output, report.to_yaml())
     typer.echo(f"wrote {output}: {len(schema)} columns")
 
 
@@ -231,25 +280,15 @@ def sample(
     from polarreports.output.document import write_atomically
     from polarreports.sample import write_sales_data
 
-    try:
-        _check_outputs(output)
-        with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
-            write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
-    except PolarReportsError as error:
-        _fail(error)
-        return
+    _check_outputs(output)
+    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
+        write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
     typer.echo(f"wrote {output}: {rows} rows")
 
 
 def run() -> None:
     """Console entry point."""
-    try:
-        app()
-    except pl.exceptions.PolarsError as error:  # a last resort: never a bare traceback
-        if _state["debug"]:
-            raise
-        typer.echo(f"error: {str(error).splitlines()[0]}", err=True)
-        sys.exit(2)
+    app()
 
 
 if __name__ == "__main__":

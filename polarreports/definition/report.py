@@ -409,6 +409,9 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
     """
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():  # a folder, a FIFO (whose read would wait forever)
+            msg = f"cannot read the definition {path}: it is not a file"
+            raise DefinitionError(msg)
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         msg = f"cannot read the definition {path}: {error.strerror}"
@@ -416,11 +419,17 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
     except UnicodeDecodeError as error:
         msg = f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position {error.start})"
         raise DefinitionError(msg) from None
-    if path.suffix.lower() == ".json":
-        report = report_type.from_json(text, source=str(path))
-    else:
-        report = report_type.from_yaml(text, source=str(path))
-    return _resolve_images(report, path.parent.resolve(), str(path))
+    try:
+        if path.suffix.lower() == ".json":
+            report = report_type.from_json(text, source=str(path))
+        else:
+            report = report_type.from_yaml(text, source=str(path))
+        return _resolve_images(report, path.parent.resolve(), str(path))
+    except RecursionError:
+        msg = f"{path}: the definition is nested too deeply"
+        raise DefinitionError(msg) from None
+    except ValidationError as error:  # a value the first check let through
+        raise DefinitionError(_describe_validation_error(error, str(path))) from None
 
 
 def _resolve_images(report: R, folder: Path, source: str) -> R:

@@ -12,9 +12,7 @@ conditionally styled row costs Typst one dictionary lookup, not a computation.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 
 from polarreports.definition.styles import SHIPPED_FONTS, parse_stroke
 from polarreports.emit.escape import typst_string
@@ -118,9 +116,7 @@ def text_call(look: Look, body: str) -> str:
     return f"text({', '.join(options)}, {body})" if options else body
 
 
-def logo_asset(path: Path) -> tuple[str, str]:
-    """The root-relative asset name of the theme's logo (a name we choose, from a hash of its
-    path: it is safe to pass to ``image()``) and the Typst code that shows it."""
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    name = f"assets/{digest}{path.suffix.lower()}"
-    return name, f"image({typst_string('/' + name)}, height: {LOGO_HEIGHT})"
+def logo_asset(name: str) -> str:
+    """The Typst code that shows the theme's logo, stored under ``name``: our asset name (from
+    the hash of its bytes, read at plan time), never a path the definition gave."""
+    return f"image({typst_string('/' + name)}, height: {LOGO_HEIGHT})"

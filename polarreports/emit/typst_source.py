@@ -343,9 +343,9 @@ class _Writer:
             text = typst_string(group.continued_text)
             self.line(f'  if continued {{ h({GUTTER}); text(style: "italic", {text}) }}', band.name)
         if styling.logo is not None:
-            name, code = styles.logo_asset(styling.logo)
-            self.assets[name] = styling.logo
-            self.line(f"  }}, {code})", band.name)
+            name, data = styling.logo
+            self.assets[name] = data
+            self.line(f"  }}, {styles.logo_asset(name)})", band.name)
         self.line("  })" if before or after else "})", band.name)
         for statement in after:
             self.line(f"  {statement}", band.name)

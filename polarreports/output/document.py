@@ -66,7 +66,12 @@ def check_writable(path: Path) -> None:
     """``OutputError`` unless a file can be written at ``path``: it is not a folder, and its
     folder (or, where that is still to be made, the nearest one that exists) is a folder this
     process can create files in (tried, with an empty file removed at once)."""
-    if path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError as error:  # a name too long, ...
+        msg = f"cannot save {str(path)!r}: {_reason(error)}"
+        raise OutputError(msg) from None
+    if is_folder:
         msg = f"cannot save {str(path)!r}: it is a folder; give a file name in it, such as {str(path / 'report.pdf')!r}"
         raise OutputError(msg)
     folder = path.parent

@@ -25,12 +25,12 @@ from babel.numbers import list_currencies
 
 from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
-from polarreports.exceptions import FormatError, PlanError
+from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, oversized, param_column, root_names, to_expr
 from polarreports.plan.formats import check_pattern_length
 from polarreports.plan.geometry import placement_issues
-from polarreports.plan.images import static_issue
+from polarreports.plan.images import logo_image, static_issue
 from polarreports.plan.model import (
     PAGE_BANDS,
     REPORT_BANDS,
@@ -121,9 +121,17 @@ class _Builder:
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
         self.page_slots: list[PageSlot] = []
-        self.styles = StyleResolver(report, self.issue)
+        self.styles = StyleResolver(report, self.issue, self._logo())
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _logo(self) -> tuple[str, bytes] | None:
+        """The theme's logo, read by the one rule for files a definition names (None: none, or a problem)."""
+        try:
+            return logo_image(self.report, self.base_dir)
+        except DataError as error:
+            self.issue(str(error))
+            return None
 
     def issue(self, message: str) -> None:
         self.issues.append(message)

@@ -23,6 +23,9 @@ with ``on_missing: placeholder`` shows a visible placeholder (the cell carries `
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,20 +37,25 @@ from polarreports.exceptions import AccessError, DataError
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "MISSING",
     "ImageAssets",
     "allowed_dirs",
     "column_issue",
+    "image_asset",
     "image_format",
+    "logo_image",
+    "read_named_file",
     "resolve_column_images",
     "static_asset",
     "static_issue",
+    "svg_reference",
 ]
 
 MISSING = "!missing"
 """Cell value of an image that could not be read (shown as a placeholder); never an asset name."""
-MAX_IMAGE_BYTES = 64 * 2**20
-"""A bigger file is not read (treated as unreadable)."""
+MAX_FILE_BYTES = 20 * 2**20
+"""The largest file a definition may name (an image, the logo): 20 MB; a bigger one is refused."""
 
 
 @dataclass
@@ -78,11 +86,47 @@ def allowed_dirs(report: Report, base_dir: Path) -> list[Path]:
     return [(base_dir / folder).resolve() for folder in report.image_dirs] or [base_dir.resolve()]
 
 
-def _asset(data: bytes) -> tuple[str, bytes] | None:
-    """Our asset name for an image's bytes (by their hash), or None if they are no image."""
+_SVG_EXTERNAL = re.compile(
+    rb"""(?:\b(?:href|src)\s*=\s*["']\s*(?!["'#]|data:)([^"']*))"""
+    rb"""|(?:url\(\s*["']?\s*(?![#"')]|data:)([^)"']*))"""
+    rb"|(@import\b[^;>]*)"
+    rb"|(<!ENTITY[^>]*\b(?:SYSTEM|PUBLIC)\b[^>]*)",
+    re.IGNORECASE,
+)
+
+
+def svg_reference(data: bytes) -> str | None:
+    """The first reference of an SVG to another file or a URL (an ``href``, ``src``, CSS
+    ``url()`` or ``@import`` that is not ``#id`` or ``data:``, an external entity), or None.
+
+    >>> svg_reference(b'<svg><image href="/etc/passwd"/></svg>')
+    '/etc/passwd'
+    >>> svg_reference(b'<svg><use href="#a"/><rect fill="url(#g)"/></svg>') is None
+    True
+    """
+    found = _SVG_EXTERNAL.search(data)
+    if found is None:
+        return None
+    text = next(group for group in found.groups() if group is not None)
+    return text.decode("utf-8", "replace").strip()[:80] or "(empty)"
+
+
+def image_asset(data: bytes, where: str, text: str) -> tuple[str, bytes]:
+    """Our asset name for an image's bytes (by their hash) and the bytes; a ``DataError`` if
+    they are no PNG, JPEG, GIF or SVG image, an ``AccessError`` for an SVG that refers to
+    another file or a URL."""
     kind = image_format(data)
     if kind is None:
-        return None
+        raise DataError(_missing(where, text))
+    if kind == "svg":
+        reference = svg_reference(data)
+        if reference is not None:
+            msg = (
+                f"{where}: the SVG image {text!r} refers to another file or a URL ({reference!r}); "
+                "an SVG image must be self-contained.\n"
+                "Hint: embed what it refers to (a data: URL), or convert the image to PNG."
+            )
+            raise AccessError(msg)
     return f"assets/{hashlib.sha256(data).hexdigest()[:24]}.{kind}", data
 
 
@@ -94,20 +138,76 @@ def _outside(where: str, text: str, path: Path, dirs: list[Path]) -> str:
     )
 
 
-def _read(text: str, where: str, dirs: list[Path]) -> bytes | None:
-    """The bytes of the image file ``text`` (relative to the first allowed folder), or None if
-    it cannot be read; raises ``AccessError`` if it resolves outside the allowed folders."""
-    if "\x00" in text:  # no file has such a name (and the operating system refuses to look)
-        return None
-    path = (dirs[0] / text).resolve()
-    if not any(path.is_relative_to(folder) for folder in dirs):
-        raise AccessError(_outside(where, text, path, dirs))
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _refuse_special(where: str, text: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        msg = f"{where}: the image {text!r} is {_kind(mode)}, not a file.\nHint: name a PNG, JPEG, GIF or SVG file."
+        raise AccessError(msg)
+
+
+def _too_big(where: str, text: str, size: int) -> AccessError:
+    return AccessError(
+        f"{where}: the image {text!r} has {size:,} bytes, more than the {MAX_FILE_BYTES // 2**20} MB "
+        "a file named by a definition may have.\nHint: make the image smaller."
+    )
+
+
+def read_named_file(path: Path, text: str, where: str, dirs: list[Path]) -> tuple[str, bytes]:
+    """THE way a file named by a definition is read (an image's ``path``, a value of an image
+    column, the theme's ``logo``): ``path`` (the name ``text`` made absolute) must, after
+    resolving ``..`` and symlinks, lie in one of ``dirs``, hold no NUL, be a regular file (no
+    folder, device or FIFO) of at most ``MAX_FILE_BYTES``, and be a PNG, JPEG, GIF or
+    self-contained SVG image. Returns our asset name and the bytes.
+
+    Raises ``AccessError`` when the file may not be read (nothing is read then), and a plain
+    ``DataError`` when it is missing, unreadable or no image (``on_missing`` may allow that).
+    """
+    if "\0" in str(path):
+        msg = f"{where}: the image name {text!r} contains a NUL character, which no file name can."
+        raise AccessError(msg)
     try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            return None
-        return path.read_bytes()
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long
+        raise DataError(_missing(where, text)) from None
+    if not any(resolved.is_relative_to(folder) for folder in dirs):
+        raise AccessError(_outside(where, text, resolved, dirs))
+    try:
+        status = resolved.stat()
+    except (OSError, ValueError):
+        raise DataError(_missing(where, text)) from None
+    _refuse_special(where, text, status.st_mode)
+    if status.st_size > MAX_FILE_BYTES:
+        raise _too_big(where, text, status.st_size)
+    try:
+        # no symlink is left in ``resolved``: O_NOFOLLOW refuses one swapped in since; O_NONBLOCK
+        # keeps a FIFO swapped in from blocking the open (and fstat then refuses it)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        descriptor = os.open(resolved, flags)
     except OSError:
-        return None
+        raise DataError(_missing(where, text)) from None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        _refuse_special(where, text, status.st_mode)
+        if status.st_size > MAX_FILE_BYTES:
+            raise _too_big(where, text, status.st_size)
+        try:
+            data = file.read(MAX_FILE_BYTES + 1)
+        except OSError:
+            raise DataError(_missing(where, text)) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew since
+        raise _too_big(where, text, len(data))
+    return image_asset(data, where, text)
 
 
 def _missing(where: str, text: str) -> str:
@@ -120,23 +220,35 @@ def _missing(where: str, text: str) -> str:
 def static_issue(element: Image, where: str, report: Report, base_dir: Path) -> str | None:
     """The problem of an image given by ``path`` or ``data``, for the plan, or None."""
     try:
-        found = static_asset(element, where, report, base_dir)
-    except AccessError as error:
+        static_asset(element, where, report, base_dir)
+    except DataError as error:  # AccessError included: refused whatever on_missing says
         return str(error)
-    if found is None and element.on_missing == "raise":
-        return _missing(where, element.path or f"<{len(element.data or b''):,} bytes>")
     return None
 
 
 def static_asset(element: Image, where: str, report: Report, base_dir: Path) -> tuple[str, bytes] | None:
-    """The asset name and bytes of an image given by ``path`` or ``data`` (None: missing)."""
-    if element.data is not None:
-        return _asset(element.data)
-    assert element.path is not None
-    dirs = allowed_dirs(report, base_dir)
-    path = (base_dir / element.path).resolve()
-    data = _read(str(path), where, dirs)
-    return None if data is None else _asset(data)
+    """The asset name and bytes of an image given by ``path`` or ``data`` (None: missing, and
+    ``on_missing`` is placeholder)."""
+    try:
+        if element.data is not None:
+            return image_asset(element.data, where, f"<{len(element.data):,} bytes>")
+        assert element.path is not None
+        return read_named_file(base_dir / element.path, element.path, where, allowed_dirs(report, base_dir))
+    except AccessError:
+        raise
+    except DataError:
+        if element.on_missing == "placeholder":
+            return None
+        raise
+
+
+def logo_image(report: Report, base_dir: Path) -> tuple[str, bytes] | None:
+    """The asset name and bytes of the theme's logo (None without one), read by the same rule
+    as every image; a ``DataError`` (or ``AccessError``) naming ``theme.logo`` otherwise."""
+    logo = report.theme.logo
+    if logo is None:
+        return None
+    return read_named_file(base_dir / logo, logo, "theme.logo", allowed_dirs(report, base_dir))
 
 
 def column_issue(cell: Cell, dtype: pl.DataType) -> str | None:
@@ -176,17 +288,18 @@ def resolve_column_images(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, a
 
 def _asset_name(value: str | bytes, element: Image, where: str, dirs: list[Path], assets: ImageAssets) -> str:
     """The asset name of one distinct value of an image column (reading the file if it is a path)."""
-    if isinstance(value, bytes):
-        found, text = _asset(value), f"<{len(value):,} bytes>"
-    elif value.strip():
-        data = _read(value, where, dirs)
-        found, text = (None if data is None else _asset(data)), value
-    else:
-        return ""
-    if found is None:
+    try:
+        if isinstance(value, bytes):
+            name, data = image_asset(value, where, f"<{len(value):,} bytes>")
+        elif value.strip():
+            name, data = read_named_file(dirs[0] / value, value, where, dirs)
+        else:
+            return ""
+    except AccessError:
+        raise
+    except DataError:
         if element.on_missing == "raise":
-            raise DataError(_missing(where, text))
+            raise
         return MISSING
-    name, data = found
     assets.files.setdefault(name, data)
     return name

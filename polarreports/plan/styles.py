@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -87,7 +86,8 @@ class BandStyling:
     element_switches: tuple[Switch | None, ...]
     conditions: tuple[tuple[str, pl.Expr], ...] = ()
     """Every ``when``, by where it is, for the type check (it must be true or false)."""
-    logo: Path | None = None
+    logo: tuple[str, bytes] | None = None
+    """The theme's logo, when this band shows it: our asset name and its bytes (read at plan time)."""
 
     @property
     def switches(self) -> tuple[Switch, ...]:
@@ -116,9 +116,11 @@ def _slot(kind: str, level: int) -> str:
 class StyleResolver:
     """Resolves the styles of one report; problems go to ``issue`` (collected into a PlanError)."""
 
-    def __init__(self, report: Report, issue: Callable[[str], None]) -> None:
+    def __init__(self, report: Report, issue: Callable[[str], None], logo: tuple[str, bytes] | None = None) -> None:
         self.report = report
         self.issue = issue
+        self.logo = logo
+        """The theme's logo, already read (``plan.images.logo_image``)."""
         self.theme = theme_styles(report.theme)
         self.named: dict[str, Look | None] = {}
         for name in report.styles:
@@ -217,11 +219,7 @@ class StyleResolver:
             else:
                 conditions.extend(found[1])
                 element_switches.append(Switch(found[0].cast(pl.String), tuple(look.then(each) for each in found[2])))
-        logo = None
-        if self.report.theme.logo is not None and kind == self._logo_kind():
-            logo = Path(self.report.theme.logo).resolve()
-            if not logo.is_file():
-                self.issue(f"theme.logo: image file not found: {logo}")
+        logo = self.logo if kind == self._logo_kind() else None
         return BandStyling(base, switch, tuple(element_looks), tuple(element_switches), tuple(conditions), logo)
 
     def _logo_kind(self) -> str | None:

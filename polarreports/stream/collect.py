@@ -17,12 +17,13 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
@@ -34,13 +35,16 @@ from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
-from polarreports.exceptions import ChartError, FormatError
+from polarreports.exceptions import ChartError, DataError, FormatError
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
 from polarreports.units import to_points
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 __all__ = ["StreamData", "collect_stream", "formatted_cells"]
 
@@ -370,6 +374,36 @@ def _collect_frames(
     return _Frames(report, level_frames, page_rows, batches)
 
 
+def _polars_failure(error: pl.exceptions.PolarsError) -> str:
+    """Polars' message in one line, with the expression it names (the row data cannot be computed)."""
+    own, _, expression = str(error).partition("This error occurred in the following expression:")
+    first = " ".join(own.split())[:300]
+    where = " ".join(expression.split())[:200]
+    if not where:  # no expression of ours: reading the rows failed (encoding, a broken file, a value's type)
+        return (
+            f"the report's data cannot be read: {first}\n"
+            "Hint: check the data file: CSV and NDJSON must be UTF-8 text, with one type per column."
+        )
+    return (
+        f"the report's data cannot be computed: {first} (in {where})\n"
+        "Hint: check the definition's expressions (columns, filter, variables, conditions) against the data's values."
+    )
+
+
+def _as_data_error(function: Callable[P, T]) -> Callable[P, T]:
+    """Polars' own errors while computing (a bad regex, a failed cast) become a ``DataError``."""
+
+    @functools.wraps(function)
+    def computed(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return function(*args, **kwargs)
+        except pl.exceptions.PolarsError as error:
+            raise DataError(_polars_failure(error)) from None
+
+    return computed
+
+
+@_as_data_error
 def collect_stream(
     plan: ReportPlan,
     scopes: Scopes,
