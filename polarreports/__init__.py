@@ -49,6 +49,7 @@ from polarreports.exceptions import (
     RenderError,
     RenderOptionError,
     ResourceError,
+    WriteError,
 )
 from polarreports.output.document import Document
 from polarreports.stats import RenderStats
@@ -97,6 +98,7 @@ __all__ = [
     "Theme",
     "Validation",
     "Variable",
+    "WriteError",
     "load",
     "render",
     "sample",

@@ -4,10 +4,12 @@
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
-Bad input (a polarreports error, a wrong option) exits with status 2 and ``error: ...``; an
-unexpected failure (a bug) exits with status 1 and one line, ``--debug`` shows its traceback. A
-render stopped by Ctrl-C (SIGINT) or SIGTERM ends its workers, removes its temporary files and
-exits with 128 + the signal's number: 130 or 143.
+Every failure prints one line, ``error: ...``, and exits with a status that says what kind it
+was: 2 bad input (the definition, the data, a parameter, a wrong option); 3 a limit (the time
+limit, the memory budget); 4 the output could not be written (an unwritable folder, a full
+disk part way); 1 an unexpected failure (a bug: ``--debug`` shows its traceback). A render stopped by
+Ctrl-C (SIGINT) or SIGTERM ends its workers, removes its temporary files and exits with 128 +
+the signal's number: 130 or 143.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typer.core import TyperGroup
 
 from polarreports.api import Report, load
 from polarreports.control import Progress
-from polarreports.exceptions import DataError, OutputError, PolarReportsError
+from polarreports.exceptions import Cancelled, DataError, OutputError, PolarReportsError, ResourceError, WriteError
 
 try:  # typer >= 0.22 carries its own copy of click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -39,6 +41,28 @@ INTERNAL_ERROR = 1
 """The exit status of an unexpected failure (a bug in polarreports): one line, ``--debug`` for more."""
 BAD_INPUT = 2
 """The exit status of a polarreports error or a wrong command line."""
+LIMIT = 3
+"""The exit status of a render stopped by its time limit or memory budget (``Cancelled``,
+``ResourceError``)."""
+OUTPUT_FAILED = 4
+"""The exit status of an output whose writing failed part way (``WriteError``: a full disk); a
+destination found wrong before any work is bad input (2)."""
+
+
+def exit_status(error: PolarReportsError) -> int:
+    """The exit status of a polarreports error.
+
+    >>> from polarreports.exceptions import OutputError, PlanError, ResourceError, WriteError
+    >>> [exit_status(e) for e in (PlanError(["x"]), OutputError("x"), ResourceError("x"), WriteError("x"))]
+    [2, 2, 3, 4]
+    """
+    if isinstance(error, Cancelled | ResourceError):
+        return LIMIT
+    if isinstance(error, WriteError):
+        return OUTPUT_FAILED
+    return BAD_INPUT
+
+
 _state = {"debug": False}
 
 
@@ -80,7 +104,7 @@ class _Commands(TyperGroup):
             if _state["debug"]:
                 raise
             typer.echo(f"error: {error}", err=True)
-            sys.exit(BAD_INPUT)
+            sys.exit(exit_status(error))
         except (SystemExit, KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as error:  # a bug (a Rust panic is a BaseException): one line, no traceback

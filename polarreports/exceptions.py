@@ -12,7 +12,8 @@
     ├── RenderError          Typst failed; names the band and element that caused it
     │   └── LayoutError      the bands cannot be laid out as declared (split: error, ...)
     ├── OutputError          the output cannot be written there: a suffix polarreports does not
-    │                        write, a folder that cannot be written, a full disk
+    │   │                    write, a folder that cannot be written (checked before any work)
+    │   └── WriteError       writing failed part way (a full disk); nothing was left behind
     ├── ChartError           Vega rejected a chart; names the band and chart
     ├── Cancelled            cancelled, or past its time limit (nothing was written)
     └── ResourceError        the render cannot fit in its memory budget
@@ -43,6 +44,7 @@ __all__ = [
     "RenderError",
     "RenderOptionError",
     "ResourceError",
+    "WriteError",
 ]
 
 
@@ -93,6 +95,10 @@ class OutputError(PolarReportsError):
     """The output cannot be written where it was asked: the suffix is not one polarreports
     writes, the folder is not writable (checked before any work), or writing failed (a full
     disk)."""
+
+
+class WriteError(OutputError):
+    """Writing the output failed part way (a full disk, an I/O error); no partial file was left."""
 
 
 class RenderError(PolarReportsError):

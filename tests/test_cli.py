@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from polarreports.cli import app
+from polarreports.output import document as document_module
 from tests.conftest import EXAMPLE, pdf_pages
 
 runner = CliRunner()
@@ -113,3 +115,26 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0
     assert "render" in result.stdout
+
+
+@pytest.mark.typst
+def test_exit_status_says_what_kind_of_failure(
+    data_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 bad input, 3 a limit, 4 a write that failed part way: scripts can tell them apart."""
+    out = str(tmp_path / "report.pdf")
+    base = ["render", str(EXAMPLE), "--data", str(data_file)]
+    assert runner.invoke(app, [*base, "-o", str(tmp_path / "report.docx")]).exit_code == 2
+    stopped = runner.invoke(app, [*base, "-o", out, "--timeout", "0.001"])
+    assert stopped.exit_code == 3, stopped.output
+    assert stopped.output.startswith("error: ")
+    assert stopped.output.count("\n") == 1
+
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(document_module, "_copy_into", disk_full)
+    full = runner.invoke(app, [*base, "-o", out])
+    assert full.exit_code == 4, full.output
+    assert "no space left on device" in full.output
+    assert not Path(out).exists()

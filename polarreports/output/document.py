@@ -20,7 +20,7 @@ from pathlib import Path
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
-from polarreports.exceptions import OutputError, RenderError
+from polarreports.exceptions import OutputError, RenderError, WriteError
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
@@ -117,7 +117,7 @@ def write_atomically(path: Path, content: bytes | str | Path) -> None:
         temporary.unlink(missing_ok=True)
         if isinstance(error, OSError):
             msg = f"cannot write {str(path)!r}: {_reason(error)}"
-            raise OutputError(msg) from None
+            raise WriteError(msg) from None
         raise
 
 
