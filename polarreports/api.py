@@ -25,7 +25,7 @@ from polarreports.compute.source import to_lazyframe
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
-from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
+from polarreports.exceptions import DataError, LayoutError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
@@ -285,14 +285,10 @@ def render(
     indices = band_indices(plan)
     rows = ProgressRelay(control, "data", "rows")  # set on the data thread, reported from this one
     chart_limits = ChartLimits(control.stop_reason, control.memory_budget_mb)  # charts drawn in a worker
-    try:
-        stream = control.run(
-            lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set, charts=chart_limits),
-            poll=rows.report,
-        )
-    except pl.exceptions.PolarsError as error:  # what only the data can tell, e.g. a cast of 'North' to a number
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PlanError([f"the report's values cannot be computed over the data: {first}"]) from None
+    stream = control.run(  # Polars' own errors arrive as DataErrors (stream.collect)
+        lambda: collect_stream(plan, scopes, indices, check=control.check, progress=rows.set, charts=chart_limits),
+        poll=rows.report,
+    )
     rows.report()
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()

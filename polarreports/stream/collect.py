@@ -158,6 +158,8 @@ def raw_values(band: BandPlan) -> list[pl.Expr]:
     return values + [switch.value.alias(f"__s{j}") for j, switch in enumerate(switches)]
 
 
+_PLACE = ("__pos", "__sub", "k")
+"""The columns that place a band instance in the stream (see the module's docstring)."""
 _STREAM_SCHEMA: dict[str, pl.DataType] = {
     "__pos": pl.UInt32(),
     "__sub": pl.UInt8(),
@@ -184,26 +186,27 @@ def _placed_raw(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, band_inde
     )
 
 
-def _format(
-    plan: ReportPlan,
-    scopes: Scopes,
-    band: BandPlan,
-    raw: pl.DataFrame,
-    *keep: str,
-    stats: dict[str, int],
-    images: ImageAssets,
-    limits: ChartLimits,
-) -> pl.DataFrame:
-    """Format collected raw values (a small frame, or one batch of rows) into ``c`` lists;
-    a chart's points become ``{"svg": ..., "alt": ...}``, an image's path or bytes our asset name."""
-    raw = _draw_charts(plan, band, raw, stats, limits)
-    raw = resolve_column_images(plan, band, raw, images)
-    try:
-        return raw.lazy().select(*keep, formatted_cells(plan, band, scopes).alias("c")).collect()
-    except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
-        msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
-        raise FormatError(msg) from None
+@dataclass(frozen=True)
+class _Formatter:
+    """What formatting needs for one render: collected raw values (a small frame, or one batch
+    of rows) become ``c`` lists; a chart's points become ``{"svg": ..., "alt": ...}`` (counted in
+    ``stats``, drawn within ``limits``), an image's path or bytes our asset name (in ``images``)."""
+
+    plan: ReportPlan
+    scopes: Scopes
+    limits: ChartLimits
+    stats: dict[str, int] = field(default_factory=dict)
+    images: ImageAssets = field(default_factory=ImageAssets)
+
+    def __call__(self, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
+        raw = _draw_charts(self.plan, band, raw, self.stats, self.limits)
+        raw = resolve_column_images(self.plan, band, raw, self.images)
+        try:
+            return raw.lazy().select(*keep, formatted_cells(self.plan, band, self.scopes).alias("c")).collect()
+        except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
+            msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
+            raise FormatError(msg) from None
 
 
 def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
@@ -430,38 +433,16 @@ def collect_stream(
     """
     detail = plan.band(BandKind.DETAIL)
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
-    chart_stats: dict[str, int] = {}
-    images = ImageAssets()
+    formatted = _Formatter(plan, scopes, charts)
     row_count = int(frames.report["__rows"].item())
     static = {
-        str(band.kind): _format(
-            plan,
-            scopes,
-            band,
-            frames.report.select(raw_values(band) or [pl.lit(None)]),
-            stats=chart_stats,
-            images=images,
-            limits=charts,
-        )["c"]
-        .item()
-        .to_list()
+        str(band.kind): formatted(band, frames.report.select(raw_values(band) or [pl.lit(None)]))["c"].item().to_list()
         for band in plan.bands
         if band.scope == "report"
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     }
     formatted_groups = [
-        _format(
-            plan,
-            scopes,
-            band,
-            _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect(),
-            "__pos",
-            "__sub",
-            "k",
-            stats=chart_stats,
-            images=images,
-            limits=charts,
-        )
+        formatted(band, _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect(), *_PLACE)
         for band in plan.bands
         if band.scope == "group"
     ]
@@ -485,20 +466,7 @@ def collect_stream(
                     pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
                     pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
                 )
-                pieces.append(
-                    _format(
-                        plan,
-                        scopes,
-                        detail,
-                        batch,
-                        "__pos",
-                        "__sub",
-                        "k",
-                        stats=chart_stats,
-                        images=images,
-                        limits=charts,
-                    )
-                )
+                pieces.append(formatted(detail, batch, *_PLACE))
             merged = _route_tall(plan, pl.concat(pieces).sort("__pos", "__sub"), band_index)
             for cut, count in stream_cuts(plan, merged, band_index, TALL).items():
                 cuts[cut] = cuts.get(cut, 0) + count
@@ -526,8 +494,8 @@ def collect_stream(
         row_count=row_count,
         parts=frames.parts,
         static=static,
-        chart_stats=chart_stats,
+        chart_stats=formatted.stats,
         pages=pages,
-        assets=images.files,
+        assets=formatted.images.files,
         cuts=cuts,
     )
