@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean poppler
+.PHONY: demo test test-fast lint bench clean poppler system
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,25 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check polarreports tests benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# What the tests of the real parts need, from Debian's packages, installed when missing (CI runs
+# this through .ci/run): poppler-utils (pdftotext, pdftoppm), chromium and chromium-driver (the
+# HTML output and the live preview in a real browser), libreoffice-calc-nogui (the spreadsheet
+# opened by a spreadsheet program), postgresql (a real database server). Tests that need one of
+# them skip, saying which package is missing, when it is absent.
+SYSTEM_PACKAGES := poppler-utils chromium chromium-driver libreoffice-calc-nogui postgresql
+system:
+	@missing=""; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "installing Debian packages:$$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # pdftotext and pdftoppm (Debian poppler-utils): some tests read word positions with them.
 poppler:

@@ -27,6 +27,7 @@ from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
 from polarreports.exceptions import DataError, LayoutError, RenderOptionError
 from polarreports.output.document import Document
+from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import BandKind, ReportPlan
@@ -325,4 +326,4 @@ def render(
         timings["data_s"],
     )
     control.pause()  # the time limit counts the render's work, not the time its document waits
-    return Document(source, data, stats, control)
+    return Document(source, data, stats, control, rendered=Rendered(plan, stream, dict(scopes.dtypes)))

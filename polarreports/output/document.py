@@ -16,29 +16,38 @@ import secrets
 import shutil
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import OutputError, RenderError, WriteError
+from polarreports.output.exports import EXPORTERS, Rendered
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
-__all__ = ["Document", "check_writable", "output_format", "write_atomically"]
+__all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
+
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
 
 
-def output_format(path: Path) -> OutputFormat:
-    """The format ``path``'s suffix asks for: PDF, PNG or SVG; ``OutputError`` for another."""
+def output_format(path: Path) -> OutputFormat | str:
+    """The format ``path``'s suffix asks for: PDF, PNG or SVG (typeset), or another output's
+    suffix in :data:`EXPORTERS` (``".html"``, ...); ``OutputError`` for another."""
     suffix = path.suffix.lower()
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
-    close = difflib.get_close_matches(suffix, list(_SUFFIXES), n=1, cutoff=0.5) if suffix else []
+    if suffix in EXPORTERS:
+        return suffix
+    known = [*_SUFFIXES, *EXPORTERS]
+    close = difflib.get_close_matches(suffix, known, n=1, cutoff=0.5) if suffix else []
     hint = f"; did you mean {path.with_suffix(close[0]).name!r}?" if close else ""
     found = f"the suffix {path.suffix}" if suffix else "no suffix"
-    msg = f"cannot save {str(path)!r}: {found}, use .pdf, .png or .svg{hint}"
+    msg = f"cannot save {str(path)!r}: {found}, use {', '.join(known[:-1])} or {known[-1]}{hint}"
     raise OutputError(msg) from None
 
 
@@ -121,6 +130,37 @@ def write_atomically(path: Path, content: bytes | str | Path) -> None:
         raise
 
 
+@contextmanager
+def written(path: Path) -> Iterator[BinaryIO]:
+    """An open binary file whose content becomes ``path`` when the block ends without an error,
+    and is removed otherwise (``write_atomically`` for content produced a piece at a time: a
+    large HTML page or spreadsheet streams to disk, never held whole in memory).
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with written(target) as file:
+    ...     _ = file.write(b"hello")
+    >>> target.read_bytes()
+    b'hello'
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = _new_file(path.parent, path.name)
+    except OSError as error:
+        msg = f"cannot write {str(path)!r}: {_reason(error)}"
+        raise OutputError(msg) from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            yield file
+        temporary.replace(path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            msg = f"cannot write {str(path)!r}: {_reason(error)}"
+            raise WriteError(msg) from None
+        raise
+
+
 class Document:
     """The result of ``report.render(...)``.
 
@@ -137,9 +177,12 @@ class Document:
         control: RenderControl | None = None,
         *,
         compiler: Compiler | None = None,
+        rendered: Rendered | None = None,
     ) -> None:
         self._source = source
         self._data = data
+        self._rendered = rendered
+        """The plan and band stream, for the outputs other than Typst's (None: only PDF, PNG, SVG)."""
         self._control = control or RenderControl()
         self._compiler = compiler
         """What typesets it (None: the warm Typst worker processes every render shares)."""
@@ -236,7 +279,8 @@ class Document:
         return images
 
     def save(self, path: str | os.PathLike[str], *, ppi: float = 144.0) -> list[Path]:
-        """Write the document; the suffix picks PDF, PNG or SVG.
+        """Write the document; the suffix picks PDF, PNG or SVG (typeset), or another output
+        (see :data:`EXPORTERS`), written from the same band stream without computing it again.
 
         A multi-page PNG or SVG becomes numbered files (``report-01.png``, ...). Files are
         written atomically: a failed render leaves nothing behind. The suffix and the folder are
@@ -245,7 +289,10 @@ class Document:
         target = Path(path)
         format = output_format(target)  # checked before the typesetting, as is the folder
         check_writable(target)
-        pages: list[bytes | Path] = [self._pdf_source()] if format == "pdf" else [*self._compile(format, ppi)]
+        if format in EXPORTERS:
+            return [self._export(format, target)]
+        typeset_as = _SUFFIXES[target.suffix.lower()]
+        pages: list[bytes | Path] = [self._pdf_source()] if typeset_as == "pdf" else [*self._compile(typeset_as, ppi)]
         if len(pages) == 1:
             targets = [target]
         else:
@@ -259,6 +306,17 @@ class Document:
                 write_atomically(page_path, page)
             self._control.report("writing", len(targets), len(targets), "files")
         return targets
+
+    def _export(self, suffix: str, target: Path) -> Path:
+        if self._rendered is None:
+            msg = f"cannot save {str(target)!r}: this document was made without its band stream; render it again"
+            raise OutputError(msg)
+        with self._control.working():
+            self._control.report("writing", 0, 1, "files")
+            with written(target) as file:
+                EXPORTERS[suffix]()(self._rendered, file)
+            self._control.report("writing", 1, 1, "files")
+        return target
 
     def __repr__(self) -> str:
         return f"<polarreports.Document: {self.stats.rows} rows>"

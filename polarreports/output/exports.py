@@ -1,0 +1,40 @@
+"""The outputs other than Typst's (HTML, spreadsheets, data), by suffix, written from the plan and
+band stream of one render.
+
+Each output is a function ``write(rendered, file)`` in the layer that makes it (``emit/``); it
+is imported when first used, so that a render that saves only a PDF loads none of them.
+
+    >>> sorted(EXPORTERS) == sorted(EXPORTERS)  # e.g. [".html", ".xlsx", ...]
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import polars as pl
+
+from polarreports.plan.model import ReportPlan
+from polarreports.stream.collect import StreamData
+
+__all__ = ["EXPORTERS", "Exporter", "Rendered"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the outputs other than Typst's are written from: the plan and the band stream of one
+    render (computed once, whatever the number of outputs saved)."""
+
+    plan: ReportPlan
+    stream: StreamData
+    dtypes: dict[str, pl.DataType] = field(default_factory=dict)
+    """The Polars dtype of each cell's value, by the cell's ``where`` (``Scopes.dtypes``)."""
+
+
+Exporter = Callable[[Rendered, BinaryIO], None]
+"""Writes one output of a render to an open binary file (see ``output.document.written``)."""
+
+EXPORTERS: dict[str, Callable[[], Exporter]] = {}
+"""Per suffix (``".html"``, ...): a function returning the output's writer, imported lazily."""
