@@ -41,6 +41,7 @@ from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
+from polarreports.stream.typed import TypedBands, TypedBandsWriter
 from polarreports.units import to_points
 
 P = ParamSpec("P")
@@ -71,6 +72,8 @@ class StreamData:
     """The images of image columns, by the asset names their cells hold."""
     cuts: dict[str, int] = field(default_factory=dict)
     """Text cut on the page (``compute.overflow.stream_cuts``): "where<TAB>how" -> instances."""
+    typed: TypedBands | None = None
+    """The raw typed values the texts were made from (``stream.typed``), for the data outputs."""
 
     @property
     def band_count(self) -> int:
@@ -158,6 +161,8 @@ def raw_values(band: BandPlan) -> list[pl.Expr]:
     return values + [switch.value.alias(f"__s{j}") for j, switch in enumerate(switches)]
 
 
+_VALUES = pl.col(r"^__v\d+$")
+"""The cells' raw values among a band's columns (not the style switches ``__s0``, ...)."""
 _PLACE = ("__pos", "__sub", "k")
 """The columns that place a band instance in the stream (see the module's docstring)."""
 _STREAM_SCHEMA: dict[str, pl.DataType] = {
@@ -435,22 +440,26 @@ def collect_stream(
     frames = _collect_frames(plan, scopes, batch_rows, rows_per_part or parts.PART_ROWS, check)
     formatted = _Formatter(plan, scopes, charts)
     row_count = int(frames.report["__rows"].item())
-    static = {
-        str(band.kind): formatted(band, frames.report.select(raw_values(band) or [pl.lit(None)]))["c"].item().to_list()
+    shown_report = [
+        band
         for band in plan.bands
         if band.scope == "report"
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
-    }
-    formatted_groups = [
-        formatted(band, _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect(), *_PLACE)
+    ]
+    report_raw = {band.name: frames.report.select(raw_values(band) or [pl.lit(None)]) for band in shown_report}
+    static = {str(band.kind): formatted(band, report_raw[band.name])["c"].item().to_list() for band in shown_report}
+    group_raw = {
+        band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
         for band in plan.bands
         if band.scope == "group"
-    ]
+    }
+    formatted_groups = [formatted(band, group_raw[band.name], *_PLACE) for band in plan.bands if band.scope == "group"]
     groups = (pl.concat(formatted_groups) if formatted_groups else pl.DataFrame(schema=_STREAM_SCHEMA)).sort(
         "__pos", "__sub"
     )
     depth = len(plan.groups)
     writer = BandStreamWriter()
+    typed = TypedBandsWriter()
     positions: list[pl.Series] = []  # each band's row, for the values per page
     firsts: list[pl.DataFrame] = []
     longest: list[pl.DataFrame] = []
@@ -461,6 +470,7 @@ def collect_stream(
         for start, end, batch in ranges:
             check()
             pieces = [groups if end < 0 else groups.filter(pl.col("__pos").is_between(start, end, closed="left"))]
+            typed.add_detail(start, end, None if batch is None else batch.select("__pos", _VALUES))
             if batch is not None and detail is not None:
                 batch = batch.with_columns(
                     pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
@@ -478,8 +488,15 @@ def collect_stream(
                 positions.append(merged["__pos"])
     except BaseException:
         writer.discard()
+        typed.discard()
         raise
     bands = writer.finish()
+    keys = {level: frame.select("__start", *plan.group_keys[:level]) for level, frame in frames.levels.items()}
+    typed_bands = typed.finish(
+        groups={name: raw.select("__pos", "__sub", _VALUES) for name, raw in group_raw.items()},
+        keys=keys,
+        report={name: raw.select(_VALUES) for name, raw in report_raw.items()},
+    )
     pages = None
     if frames.page_rows is not None:
         # a detail row with a very long value is one too, in the band's tall variant
@@ -498,4 +515,5 @@ def collect_stream(
         pages=pages,
         assets=formatted.images.files,
         cuts=cuts,
+        typed=typed_bands,
     )
