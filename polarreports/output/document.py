@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
@@ -28,6 +28,9 @@ from polarreports.output.exports import EXPORTERS, Rendered
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
 
@@ -306,6 +309,18 @@ class Document:
                 write_atomically(page_path, page)
             self._control.report("writing", len(targets), len(targets), "files")
         return targets
+
+    def to_frame(self) -> pl.DataFrame:
+        """The band stream as a Polars DataFrame: one row per printed band, in report order, with
+        its band, kind, group level, group keys, raw typed values and formatted texts (see
+        ``emit.bandframe``). Saving ``.parquet``, ``.csv`` or ``.json`` writes the same rows."""
+        if self._rendered is None:
+            msg = "cannot make a data frame: this document was made without its band stream; render it again"
+            raise OutputError(msg)
+        from polarreports.emit.bandframe import BandFrames
+
+        rendered = self._rendered
+        return BandFrames(rendered.plan, rendered.stream, rendered.dtypes).frame()
 
     def _export(self, suffix: str, target: Path) -> Path:
         if self._rendered is None:

@@ -38,3 +38,21 @@ Exporter = Callable[[Rendered, BinaryIO], None]
 
 EXPORTERS: dict[str, Callable[[], Exporter]] = {}
 """Per suffix (``".html"``, ...): a function returning the output's writer, imported lazily."""
+
+
+def _data_export(suffix: str) -> Callable[[], Exporter]:
+    """The writer of a data export (``emit.data_exports``), imported when first used."""
+
+    def load() -> Exporter:
+        from polarreports.emit.bandframe import BandFrames
+        from polarreports.emit.data_exports import DATA_WRITERS
+
+        def write(rendered: Rendered, file: BinaryIO) -> None:
+            DATA_WRITERS[suffix](BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file)
+
+        return write
+
+    return load
+
+
+EXPORTERS.update({suffix: _data_export(suffix) for suffix in (".parquet", ".csv", ".json")})

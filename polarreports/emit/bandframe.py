@@ -1,0 +1,261 @@
+"""The band stream as data: one row per printed band, in report order, with its band, kind, group
+level, group keys, raw typed values and formatted texts (``doc.to_frame()``, ``.parquet``,
+``.csv``, ``.json``).
+
+Columns, in this order:
+
+- ``band``: which band, such as ``title``, ``region.header``, ``detail``, ``region.footer``,
+  ``summary``; ``kind``: the band's kind (``group_footer``, ...); ``level``: the group level of
+  a group band, the number of groups for a detail row, 0 for the title and the summary;
+- one column per group, named after it (``region``, ``customer``): the keys of the band's
+  groups (a level-1 band has only the outermost key; a detail row has all of them);
+- one column per value shown, in its own type: a field's column name, a variable's name
+  (``revenue``; ``revenue_percent`` for ``show: percent``), an expression's text. A name used
+  twice in one band gets ``_2``; a name whose type differs between bands, or that is taken by
+  the columns above, is qualified by its band (``region.header.region``);
+- then, for each value column ``x``, ``x_text``: the string the report prints.
+
+Page headers and footers and the column header are not rows (they repeat per page); charts and
+images have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
+report of any size is written with flat memory.
+
+    >>> import polarreports as pr
+    >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
+    >>> frame = doc.to_frame()
+    >>> frame.select("band", "region", "revenue").filter(band="region.footer").head(2).rows()
+    [('region.footer', 'Central', Decimal('51175.34')), ('region.footer', 'East', Decimal('15096.47'))]
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+from polarreports.definition.elements import Aggregate, Expression, Field
+from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.stream.collect import StreamData
+
+__all__ = ["BandFrames", "band_label", "value_name"]
+
+_EXPORTED_REPORT_BANDS = (BandKind.TITLE, BandKind.SUMMARY, BandKind.NO_DATA)
+_BASE = ("band", "kind", "level")
+
+
+def band_label(plan: ReportPlan, band: BandPlan) -> str:
+    """A band's short name: its kind, or for a group band ``<group>.header`` / ``<group>.footer``."""
+    if band.scope == "group":
+        end = "header" if band.kind == BandKind.GROUP_HEADER else "footer"
+        return f"{plan.groups[band.level - 1].name}.{end}"
+    return str(band.kind)
+
+
+def value_name(element: object) -> str | None:
+    """The column name of an element's value, or None for what has no value column.
+
+    >>> value_name(Aggregate(variable="revenue", show="percent"))
+    'revenue_percent'
+    """
+    if isinstance(element, Field):
+        return element.column
+    if isinstance(element, Aggregate):
+        return element.variable if element.show in ("value", "running") else f"{element.variable}_{element.show}"
+    if isinstance(element, Expression):
+        text = " ".join(element.expr.split()) if isinstance(element.expr, str) else ""
+        return text if 0 < len(text) <= 40 else "expression"
+    return None
+
+
+@dataclass(frozen=True)
+class _Value:
+    index: int
+    """The cell's index among its band's data cells: its raw column ``__v<index>`` and its text."""
+    name: str
+    dtype: pl.DataType
+
+
+@dataclass(frozen=True)
+class _Band:
+    plan: BandPlan
+    label: str
+    values: tuple[_Value, ...]
+
+
+def _named(plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType]) -> list[_Band]:
+    """Each exported band with its value columns, named (see the module's docstring)."""
+    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType]]]] = []
+    for band in bands:
+        seen: Counter[str] = Counter()
+        values = []
+        for index, cell in enumerate(band.data_cells):
+            name = value_name(cell.element)
+            if cell.hidden or cell.role != "value" or name is None:
+                continue
+            seen[name] += 1
+            values.append(
+                (index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtypes.get(cell.where, pl.String()))
+            )
+        found.append((band, band_label(plan, band), values))
+    types: dict[str, set[pl.DataType]] = {}
+    for _, _, values in found:
+        for _, name, dtype in values:
+            types.setdefault(name, set()).add(dtype)
+    taken = {*_BASE, *key_names(plan)}
+    named = []
+    for band, label, values in found:
+        columns = []
+        for index, name, dtype in values:
+            if name in taken or len(types[name]) > 1:
+                name = f"{label}.{name}"
+            columns.append(_Value(index, name, dtype))
+        named.append(_Band(band, label, tuple(columns)))
+    return named
+
+
+def key_names(plan: ReportPlan) -> list[str]:
+    """The group key columns: the groups' names (``group.<name>`` for a name the base columns use)."""
+    return [f"group.{group.name}" if group.name in _BASE else group.name for group in plan.groups]
+
+
+class BandFrames:
+    """The rows of a render's data export, a batch at a time (see the module's docstring)."""
+
+    def __init__(self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType]) -> None:
+        if stream.typed is None:
+            msg = "this band stream was made without its typed values"
+            raise ValueError(msg)
+        self._plan = plan
+        self._stream = stream
+        self._typed = stream.typed
+        self._depth = len(plan.groups)
+        self._keys = key_names(plan)
+        shown = [
+            band
+            for band in plan.bands
+            if band.scope in ("group", "rows")
+            or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
+        ]
+        self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes)}
+        self._key_dtypes = {
+            name: self._typed.keys[level].schema[group.name]
+            for level, (group, name) in enumerate(zip(plan.groups, self._keys, strict=True), start=1)
+            if level in self._typed.keys
+        }
+        values: dict[str, pl.DataType] = {}
+        for band in self._bands.values():
+            values.update((value.name, value.dtype) for value in band.values)
+        self.schema: dict[str, pl.DataType] = {
+            "band": pl.String(),
+            "kind": pl.String(),
+            "level": pl.UInt8(),
+            **{name: self._key_dtypes.get(name, pl.String()) for name in self._keys},
+            **values,
+            **{f"{name}_text": pl.String() for name in values},
+        }
+        """The columns of every batch, in order."""
+
+    def _piece(self, band: _Band, raw: pl.DataFrame, sub: pl.Expr) -> pl.DataFrame:
+        level = band.plan.level if band.plan.scope == "group" else self._depth
+        return raw.select(
+            pl.col("__pos"),
+            sub.cast(pl.UInt8).alias("__sub"),
+            pl.lit(band.label).alias("band"),
+            pl.lit(str(band.plan.kind)).alias("kind"),
+            pl.lit(level, dtype=pl.UInt8).alias("level"),
+            *(pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name) for value in band.values),
+        )
+
+    def _texts(self, frame: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
+        """``frame`` with the ``<name>_text`` columns, from the band's display strings ``texts``."""
+        cells = texts.str.json_decode(pl.Struct({"c": pl.List(pl.String)})).struct.field("c")
+        columns = []
+        for name in (value for value in self.schema if value.endswith("_text")):
+            shown = name.removesuffix("_text")
+            texts_of = [
+                pl.when(pl.col("band") == band.label).then(pl.col("__c").list.get(value.index, null_on_oob=True))
+                for band in self._bands.values()
+                for value in band.values
+                if value.name == shown
+            ]
+            columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
+        return frame.with_columns(cells.alias("__c")).with_columns(columns).drop("__c")
+
+    def _with_keys(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame]) -> pl.DataFrame:
+        for level, (group, name) in enumerate(zip(self._plan.groups, self._keys, strict=True), start=1):
+            found = keys.get(level)
+            if found is None:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+                continue
+            frame = frame.join_asof(
+                found.select("__start", pl.col(group.name).alias(name)),
+                left_on="__pos",
+                right_on="__start",
+                strategy="backward",
+            ).drop("__start")
+            frame = frame.with_columns(pl.when(pl.col("level") >= level).then(pl.col(name)).alias(name))
+        return frame
+
+    def _report_row(self, kind: BandKind) -> pl.DataFrame | None:
+        band_plan = self._plan.band(kind)
+        if band_plan is None or band_plan.name not in self._bands:
+            return None
+        if kind == BandKind.NO_DATA and self._stream.row_count:
+            return None
+        band = self._bands[band_plan.name]
+        raw = self._typed.report[band_plan.name].with_columns(pl.lit(0, dtype=pl.UInt32).alias("__pos"))
+        piece = self._piece(band, raw, pl.lit(0)).with_columns(pl.lit(0, dtype=pl.UInt8).alias("level"))
+        texts = pl.Series([_json_texts(self._stream.static.get(str(kind), []))])
+        return self._finished(self._texts(piece, texts), None)
+
+    def _finished(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame] | None) -> pl.DataFrame:
+        if keys is not None:
+            frame = self._with_keys(frame, keys)
+        return frame.select(
+            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in self.schema.items()
+        )
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        """The rows a batch at a time, in report order, each with the columns of :attr:`schema`."""
+        keys = {level: frame.sort("__start") for level, frame in self._typed.keys.items()}
+        groups = {
+            name: self._typed.group(name)
+            for name in self._typed.group_names
+            if name in self._bands  # every group band is exported
+        }
+        detail = self._plan.band(BandKind.DETAIL)
+        first = self._report_row(BandKind.TITLE)
+        if first is not None:
+            yield first
+        offset = 0
+        for start, end, rows in self._typed.detail():
+            pieces = []
+            for name, frame in groups.items():
+                within = frame if end < 0 else frame.filter(pl.col("__pos").is_between(start, end, closed="left"))
+                pieces.append(self._piece(self._bands[name], within, pl.col("__sub")))
+            if rows is not None and detail is not None:
+                pieces.append(self._piece(self._bands[detail.name], rows, pl.lit(self._depth + 1)))
+            if not pieces:
+                continue
+            merged = pl.concat(pieces, how="diagonal").sort("__pos", "__sub")
+            if merged.is_empty():
+                continue
+            texts = self._stream.bands.texts(offset, merged.height)
+            offset += merged.height
+            yield self._finished(self._texts(merged, texts), keys)
+        for kind in (BandKind.SUMMARY, BandKind.NO_DATA):
+            last = self._report_row(kind)
+            if last is not None:
+                yield last
+
+    def frame(self) -> pl.DataFrame:
+        """Every row at once."""
+        batches = list(self.batches())
+        return pl.concat(batches) if batches else pl.DataFrame(schema=self.schema)
+
+
+def _json_texts(texts: list[str]) -> str:
+    return json.dumps({"c": texts}, ensure_ascii=False)
