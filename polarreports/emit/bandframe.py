@@ -157,6 +157,28 @@ class BandFrames:
         }
         """The columns of every batch, in order."""
 
+    @property
+    def plan(self) -> ReportPlan:
+        return self._plan
+
+    @property
+    def schema_names(self) -> list[str]:
+        """The columns' names, in order."""
+        return list(self.schema)
+
+    @property
+    def bands(self) -> list[BandPlan]:
+        """The bands that have rows, in the plan's order."""
+        return [band.plan for band in self._bands.values()]
+
+    def value_names(self, band: str) -> dict[int, str]:
+        """Band ``band``'s value columns by the index of their data cell."""
+        return {value.index: value.name for value in self._bands[band].values}
+
+    def label(self, band: str) -> str:
+        """Band ``band``'s ``band`` column (``region.footer``, ...)."""
+        return self._bands[band].label
+
     def _piece(self, band: _Band, raw: pl.DataFrame, sub: pl.Expr) -> pl.DataFrame:
         level = band.plan.level if band.plan.scope == "group" else self._depth
         return raw.select(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import OutputError, RenderError, WriteError
-from polarreports.output.exports import EXPORTERS, Rendered
+from polarreports.output.exports import EXPORTERS, Exporter, Rendered
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
@@ -322,14 +322,32 @@ class Document:
         rendered = self._rendered
         return BandFrames(rendered.plan, rendered.stream, rendered.dtypes).frame()
 
-    def _export(self, suffix: str, target: Path) -> Path:
+    def save_xlsx(self, path: str | os.PathLike[str], *, formulas: bool = False) -> Path:
+        """Save the Excel workbook (as ``save("report.xlsx")`` does); with ``formulas``, each
+        subtotal that sums (averages, ...) a column of the detail rows is a ``SUBTOTAL``
+        formula over its group's rows (its value cached), so it follows edits and filters."""
+        target = Path(path)
+        if target.suffix.lower() != ".xlsx":
+            msg = f"cannot save {str(target)!r} as a workbook: its name must end in .xlsx"
+            raise OutputError(msg)
+        check_writable(target)
+
+        def write(rendered: Rendered, file: BinaryIO) -> None:
+            from polarreports.emit.bandframe import BandFrames
+            from polarreports.emit.xlsx import write_xlsx
+
+            write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file, formulas=formulas)
+
+        return self._export(".xlsx", target, write)
+
+    def _export(self, suffix: str, target: Path, write: Exporter | None = None) -> Path:
         if self._rendered is None:
             msg = f"cannot save {str(target)!r}: this document was made without its band stream; render it again"
             raise OutputError(msg)
         with self._control.working():
             self._control.report("writing", 0, 1, "files")
             with written(target) as file:
-                EXPORTERS[suffix]()(self._rendered, file)
+                (write or EXPORTERS[suffix]())(self._rendered, file)
             self._control.report("writing", 1, 1, "files")
         return target
 

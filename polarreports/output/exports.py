@@ -56,3 +56,16 @@ def _data_export(suffix: str) -> Callable[[], Exporter]:
 
 
 EXPORTERS.update({suffix: _data_export(suffix) for suffix in (".parquet", ".csv", ".json")})
+
+
+def _xlsx() -> Exporter:
+    from polarreports.emit.bandframe import BandFrames
+    from polarreports.emit.xlsx import write_xlsx
+
+    def write(rendered: Rendered, file: BinaryIO) -> None:
+        write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file)
+
+    return write
+
+
+EXPORTERS[".xlsx"] = _xlsx

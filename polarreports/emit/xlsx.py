@@ -1,0 +1,349 @@
+"""The report as an Excel workbook (``doc.save("report.xlsx")``), written with xlsxwriter in
+constant memory: a row is written and forgotten, so a million rows need no more memory than ten.
+
+One sheet: the title on top, then the column header (frozen, with an autofilter), every band in
+report order, the summary below. Each band's elements go to the spreadsheet column where they
+start on the page (the columns are the column header's, else the detail band's); values keep
+their type (numbers, Decimals as numbers, dates and datetimes as Excel dates, booleans as
+booleans, text as text) with the Excel number format of the report's pattern, so a cell shows
+what the PDF shows and still sums. Group headers and footers are rows with outline levels (the
+groups collapse with Excel's +/− buttons). Subtotals are values, or with ``formulas=True``
+``SUBTOTAL`` formulas over their group's rows (where the footer's column holds the summed field
+in the detail rows), each with its value cached.
+
+    >>> import io, openpyxl, polarreports as pr
+    >>> from polarreports.emit.bandframe import BandFrames
+    >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
+    >>> out = io.BytesIO()
+    >>> rendered = doc._rendered
+    >>> write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), out)
+    >>> sheet = openpyxl.load_workbook(out).active
+    >>> [cell.value for cell in sheet[3]][:4]
+    ['Date', 'Order', 'Product', 'Qty']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+import polars as pl
+import xlsxwriter  # type: ignore[import-untyped]
+from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
+
+from polarreports.definition.elements import Aggregate, Field, Label
+from polarreports.emit.bandframe import BandFrames
+from polarreports.exceptions import FormatError
+from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
+from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+
+__all__ = ["write_xlsx"]
+
+MAX_TEXT = 32_767
+"""Excel's longest cell text."""
+_SUBTOTAL = {"sum": 9, "avg": 1, "min": 5, "max": 4}
+"""``SUBTOTAL`` function numbers of the calculations a formula can redo."""
+
+ExcelFormat = Callable[..., "str | None"]
+
+
+def _fallback_format(
+    pattern: str | None, dtype: pl.DataType, *, locale: str = "en_US", currency: str | None = None
+) -> str | None:
+    """A minimal translation of a report pattern to an Excel number format (used until
+    ``emit.excel_formats`` is there): digits, grouping, percent and quoted literals; dates by
+    their letters."""
+    if dtype.is_temporal():
+        if pattern is None:
+            return "yyyy-mm-dd" if dtype == pl.Date else "yyyy-mm-dd hh:mm"
+        return re.sub(r"M", "m", re.sub(r"H", "h", pattern.replace("'", '"')))
+    if not dtype.is_numeric():
+        return None
+    if pattern is None:
+        return "#,##0" if dtype.is_integer() else "#,##0.00"
+    number = re.search(r"[#0,.]*[0#][#0,.]*%?", pattern)
+    if number is None or "‰" in pattern:
+        return None
+    before, after = pattern[: number.start()], pattern[number.end() :]
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency or "", currency or "")
+
+    def literal(text: str) -> str:
+        text = text.replace("¤", symbol).replace("'", "")
+        return f'"{text}"' if text else ""
+
+    return literal(before) + number.group() + literal(after)
+
+
+def _excel_format() -> ExcelFormat:
+    try:
+        module = importlib.import_module("polarreports.emit.excel_formats")
+    except ImportError:
+        return _fallback_format
+    found: ExcelFormat = module.excel_format
+    return found
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """What one spreadsheet cell of a band holds: a label's text, or a value with its text."""
+
+    column: int
+    label: str | None = None
+    value: int | None = None
+    """The value's position in the export's rows (and ``text`` its text's)."""
+    text: int | None = None
+    number_format: str | None = None
+    temporal: bool = False
+    bold: bool = False
+    italic: bool = False
+    subtotal: tuple[int, int] | None = None
+    """For ``formulas``: the SUBTOTAL function number and the detail column it recomputes."""
+
+
+def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
+    """The band's shown elements with where they start (pt) and their data cell index."""
+    shown = [cell for cell in band.cells if not cell.hidden]
+    widths = cell_widths([cell.element for cell in shown], column_width(plan.report.page))
+    data = {id(cell): i for i, cell in enumerate(band.data_cells)}
+    found, x = [], 0.0
+    for cell, width in zip(shown, widths, strict=True):
+        found.append((x, cell, data.get(id(cell))))
+        x += width + GUTTER_PT
+    return found
+
+
+class _Layout:
+    """Where each band's elements go: the columns, their widths, each band's slots."""
+
+    def __init__(self, frames: BandFrames, formulas: bool) -> None:
+        plan = frames.plan
+        self.plan = plan
+        report = plan.report
+        excel_format = _excel_format()
+        grid_band = plan.band(BandKind.COLUMN_HEADER) or plan.band(BandKind.DETAIL)
+        grid = _starts(plan, grid_band) if grid_band is not None else []
+        self.starts = [x for x, _, _ in grid] or [0.0]
+        widths = cell_widths([cell.element for _, cell, _ in grid], column_width(report.page)) if grid else [100.0]
+        scale = 11.0 / report.page.font_size / 5.25  # points of the page in characters of Calibri 11
+        self.widths = [max(4.0, w * scale) for w in widths]
+        self.header = [(i, cell.element.text) for i, (_, cell, _) in enumerate(grid) if isinstance(cell.element, Label)]
+        self.header_band = grid_band if grid_band is not None and grid_band.kind == BandKind.COLUMN_HEADER else None
+        columns = frames.schema_names
+        detail = plan.band(BandKind.DETAIL)
+        summed = self._summed(frames, detail, formulas)
+        self.slots: dict[str, list[_Slot]] = {}
+        for band in frames.bands:
+            names = frames.value_names(band.name)
+            used: set[int] = set()
+            slots = []
+            for x, cell, index in _starts(plan, band):
+                column = self._column(x, used)
+                used.add(column)
+                element = cell.element
+                bold, italic = bool(element.bold), bool(element.italic)
+                if isinstance(element, Label):
+                    slots.append(_Slot(column, label=element.text, bold=bold, italic=italic))
+                    continue
+                name = names.get(index) if index is not None else None
+                if name is None:
+                    continue
+                dtype = frames.schema[name]
+                pattern = cell.pattern or cell.default_pattern
+                try:
+                    code = excel_format(pattern, dtype, locale=report.locale, currency=report.currency)
+                except FormatError:  # the report formatted it: a pattern this translation refuses
+                    code = None
+                if code is None and dtype.is_temporal():
+                    code = "yyyy-mm-dd hh:mm:ss" if dtype == pl.Datetime else "yyyy-mm-dd"
+                subtotal = None
+                if band.kind in (BandKind.GROUP_FOOTER, BandKind.SUMMARY) and isinstance(element, Aggregate):
+                    subtotal = summed.get((column, element.variable)) if element.show == "value" else None
+                slots.append(
+                    _Slot(
+                        column,
+                        value=columns.index(name),
+                        text=columns.index(f"{name}_text"),
+                        number_format=code,
+                        temporal=dtype.is_temporal(),
+                        bold=bold,
+                        italic=italic,
+                        subtotal=subtotal,
+                    )
+                )
+            self.slots[frames.label(band.name)] = slots
+        self._only_whole_subtotals()
+        if not self.header and detail is not None:  # no column header: the detail's value names
+            names = frames.value_names(detail.name)
+            self.header = [
+                (self._column(x, set()), names[i]) for x, _, i in _starts(plan, detail) if i is not None and i in names
+            ]
+        self.width = max([len(self.starts), *(s.column + 1 for slots in self.slots.values() for s in slots)])
+
+    def _only_whole_subtotals(self) -> None:
+        """A column keeps its SUBTOTAL formulas only if every total in it is one: a plain value
+        among them would be counted again by the formula of the group around it."""
+        mixed = {
+            slot.column
+            for label, slots in self.slots.items()
+            if label not in ("detail", "title")
+            for slot in slots
+            if slot.value is not None and slot.subtotal is None
+        }
+        for label, slots in self.slots.items():
+            self.slots[label] = [
+                _Slot(**{**slot.__dict__, "subtotal": None}) if slot.column in mixed else slot for slot in slots
+            ]
+
+    def _column(self, x: float, used: set[int]) -> int:
+        """The grid column where ``x`` falls (the next free one if taken)."""
+        column = max((i for i, start in enumerate(self.starts) if start <= x + 1.0), default=0)
+        while column in used:
+            column += 1
+        return column
+
+    def _summed(
+        self, frames: BandFrames, detail: BandPlan | None, formulas: bool
+    ) -> dict[tuple[int, str], tuple[int, int]]:
+        """``(column, variable) -> (function, column)`` where a footer's total can be a SUBTOTAL
+        of the detail rows above it: the variable sums (or averages, ...) a column that a detail
+        field shows in that spreadsheet column, and no group header puts a number there."""
+        if not formulas or detail is None or detail.when is not None:  # hidden rows: not on the sheet
+            return {}
+        fields = {}
+        for x, cell, _ in _starts(self.plan, detail):
+            if isinstance(cell.element, Field) and cell.element.print_when is None:
+                fields[self._column(x, set())] = cell.element.column
+        headers: set[int] = set()
+        for band in self.plan.bands:
+            if band.kind == BandKind.GROUP_HEADER:
+                headers.update(self._column(x, set()) for x, cell, i in _starts(self.plan, band) if i is not None)
+        found = {}
+        for variable in self.plan.report.variables:
+            expression = variable.expression.strip() if isinstance(variable.expression, str) else None
+            function = _SUBTOTAL.get(variable.calculation)
+            for column, field in fields.items():
+                if function is not None and expression == field and column not in headers:
+                    found[(column, variable.name)] = (function, column)
+        return found
+
+
+class _Writer:
+    """Writes the rows of one sheet, a row at a time."""
+
+    def __init__(self, workbook: Any, layout: _Layout) -> None:
+        self.book = workbook
+        self.sheet = workbook.add_worksheet("Report")
+        self.layout = layout
+        self.row = 0
+        self._formats: dict[tuple[str | None, bool, bool], Any] = {}
+        self.open: dict[int, int] = {}
+        """Per group level: the first row of the group being written."""
+        self.first_band_row: int | None = None
+
+    def format(self, number_format: str | None, bold: bool, italic: bool) -> Any:
+        key = (number_format, bold, italic)
+        found = self._formats.get(key)
+        if found is None:
+            properties: dict[str, Any] = {}
+            if number_format is not None:
+                properties["num_format"] = number_format
+            if bold:
+                properties["bold"] = True
+            if italic:
+                properties["italic"] = True
+            found = self._formats[key] = self.book.add_format(properties) if properties else None
+        return found
+
+    def labels(self, items: list[tuple[int, str]], bold: bool) -> None:
+        for column, text in items:
+            self.sheet.write_string(self.row, column, text[:MAX_TEXT], self.format(None, bold, False))
+        self.row += 1
+
+    def band(self, slots: list[_Slot], record: tuple[Any, ...], kind: str, level: int) -> None:
+        sheet, row = self.sheet, self.row
+        depth = len(self.layout.plan.groups)
+        outline = depth if kind == "detail" else level - 1 if kind.startswith("group_") else 0
+        if outline > 0:
+            sheet.set_row(row, None, None, {"level": min(outline, 7)})
+        if kind in ("detail", "group_header", "group_footer"):
+            if self.first_band_row is None:
+                self.first_band_row = row
+            inside = depth if kind != "group_footer" else level - 1
+            for open_level in range(1, (level if kind == "group_header" else inside) + 1):
+                self.open.setdefault(open_level, row)
+        for slot in slots:
+            look = self.format(slot.number_format, slot.bold, slot.italic)
+            if slot.label is not None:
+                sheet.write_string(row, slot.column, slot.label[:MAX_TEXT], look)
+                continue
+            assert slot.value is not None
+            assert slot.text is not None
+            value, text = record[slot.value], record[slot.text]
+            if slot.subtotal is not None:
+                first = self.open.get(level) if kind == "group_footer" else self.first_band_row
+                if first is not None and first < row and value is not None:
+                    function, column = slot.subtotal
+                    span = xl_range(first, column, row - 1, column)
+                    sheet.write_formula(row, slot.column, f"=SUBTOTAL({function},{span})", look, _number(value))
+                    continue
+            _write_value(sheet, row, slot.column, value, text, look)
+        if kind == "group_footer":
+            for open_level in [lvl for lvl in self.open if lvl >= level]:
+                del self.open[open_level]
+        self.row += 1
+
+
+def _number(value: Any) -> float | int:
+    """A formula's cached value (what a reader that does not recompute shows)."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _write_value(sheet: Any, row: int, column: int, value: Any, text: str | None, look: Any) -> None:
+    """One value in its own type; a null shows the report's text for it (``null_text``)."""
+    if value is None:
+        if text:
+            sheet.write_string(row, column, text[:MAX_TEXT], look)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, look)
+    elif isinstance(value, int | float | Decimal):
+        sheet.write_number(row, column, float(value), look)
+    elif isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        sheet.write_datetime(row, column, value, look)
+    elif isinstance(value, str):
+        sheet.write_string(row, column, value[:MAX_TEXT], look)
+    else:  # lists, structs, bytes: what the report prints
+        sheet.write_string(row, column, (text or "")[:MAX_TEXT], look)
+
+
+def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
+    """Write the report's workbook to ``file`` (see the module's docstring)."""
+    layout = _Layout(frames, formulas)
+    workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
+    writer = _Writer(workbook, layout)
+    sheet = writer.sheet
+    for column, width in enumerate(layout.widths):
+        sheet.set_column(column, column, width)
+    sheet.outline_settings(True, False, True, False)
+    columns = frames.schema_names
+    at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
+    header_row: int | None = None
+    for batch in frames.batches():
+        for record in batch.iter_rows():
+            kind = record[at_kind]
+            if header_row is None and kind != "title":
+                if writer.row:
+                    writer.row += 1  # a blank row below the title
+                header_row = writer.row
+                writer.labels(layout.header, bold=True)
+            if kind == "summary" and writer.row:
+                writer.row += 1
+            writer.band(layout.slots.get(record[at_band], []), record, kind, record[at_level])
+    if header_row is not None:
+        sheet.freeze_panes(header_row + 1, 0)
+        sheet.autofilter(header_row, 0, max(header_row, writer.row - 1), layout.width - 1)
+    workbook.close()

@@ -1,0 +1,152 @@
+"""The Excel workbook (doc.save("report.xlsx")): typed cells whose totals are Polars' own, read back
+with openpyxl; SUBTOTAL formulas that LibreOffice recomputes to the same totals; outline levels,
+frozen header, autofilter; hostile values stay text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+import polarreports as pr
+from polarreports.emit import xlsx
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sales_by_region.yaml"
+ROWS = 400
+
+
+def _sales() -> pl.DataFrame:
+    return pr.sample.sales_data(ROWS).with_columns(amount=pl.col("quantity") * pl.col("unit_price"))
+
+
+def _region_totals() -> dict[str, tuple[int, float]]:
+    totals = _sales().group_by("region").agg(pl.col("quantity").sum(), pl.col("amount").sum()).sort("region")
+    return {region: (units, float(amount)) for region, units, amount in totals.iter_rows()}
+
+
+@pytest.fixture(scope="module")
+def document() -> pr.Document:
+    return pr.load(EXAMPLE).render(pr.sample.sales_data(ROWS))
+
+
+def _footers(rows: list[tuple[object, ...]]) -> dict[str, tuple[object, object]]:
+    """Region -> (units, revenue) of each "Region total" row, with the region of the header above."""
+    found, region = {}, None
+    regions = set(_region_totals())
+    for row in rows:
+        if row[0] in regions:
+            region = row[0]
+        if row[0] == "Region total":
+            found[str(region)] = (row[3], row[6])
+    return found
+
+
+def test_cells_are_typed_and_totals_are_polars_own(tmp_path: Path, document: pr.Document) -> None:
+    path = document.save(tmp_path / "report.xlsx")[0]
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Sales by region and customer"
+    assert rows[2][:4] == ("Date", "Order", "Product", "Qty")
+    totals = _footers(rows)
+    for region, (units, amount) in _region_totals().items():
+        assert totals[region][0] == units
+        assert totals[region][1] == pytest.approx(amount, abs=0.005)
+    assert rows[-1][0] == "Grand total"
+    assert rows[-1][6] == pytest.approx(float(_sales()["amount"].sum()), abs=0.005)
+    detail = next(sheet.iter_rows(min_row=6, max_row=6))  # region header, customer header, then a row
+    assert isinstance(detail[0].value, dt.datetime)
+    assert "dd" in detail[0].number_format
+    assert "mmm" in detail[0].number_format
+    assert isinstance(detail[3].value, int)
+    assert isinstance(detail[6].value, int | float)  # a number (openpyxl reads 3874.0 as 3874)
+    assert "#,##0.00" in detail[6].number_format
+    assert sheet.freeze_panes == "A4"
+    assert sheet.auto_filter.ref == f"A3:H{sheet.max_row}"
+    levels = [sheet.row_dimensions[i].outline_level for i in range(4, 7)]
+    assert levels == [0, 1, 2]  # region header, customer header, a row
+    assert sheet.column_dimensions["C"].width > sheet.column_dimensions["D"].width  # Product 23% > Qty 7%
+
+
+def _recalculated_csv(path: Path, folder: Path) -> list[list[str]]:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (Debian package libreoffice-calc-nogui; make system installs it)")
+    profile = folder / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+        '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item></oor:items>\n'
+    )  # recompute every formula on load
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
+            "--outdir",
+            str(folder),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return [line.split(",") for line in (folder / f"{path.stem}.csv").read_text().splitlines()]
+
+
+def test_subtotal_formulas_are_recomputed_by_libreoffice(
+    tmp_path: Path, document: pr.Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "_number", lambda value: 0)  # cache 0: the totals must be recomputed
+    path = document.save_xlsx(tmp_path / "formulas.xlsx", formulas=True)
+    formulas = [
+        cell.value
+        for row in openpyxl.load_workbook(path).active.iter_rows()  # type: ignore[union-attr]
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.startswith("=SUBTOTAL(9,")
+    ]
+    assert len(formulas) > 10
+    rows = _recalculated_csv(path, tmp_path)
+    totals = _footers([tuple(row) for row in rows])
+    for region, (units, amount) in _region_totals().items():
+        assert int(str(totals[region][0])) == units
+        assert float(str(totals[region][1])) == pytest.approx(amount, abs=0.005)
+    assert float(rows[-1][6]) == pytest.approx(float(_sales()["amount"].sum()), abs=0.005)
+
+
+def test_hostile_values_stay_values(tmp_path: Path) -> None:
+    data = pl.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x","y")', "+1+1", "x" * 40_000, "\x00\x1f<b>"],
+            "flag": [True, False, None, True],
+            "ratio": [float("nan"), float("inf"), -1.5, None],
+            "when": [dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)] * 4,
+        }
+    )
+    report = pr.Report(
+        name="hostile",
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column=c) for c in ("name", "flag", "ratio")] + [pr.Field(column="when")])
+        ),
+    )
+    path = report.render(data).save(tmp_path / "hostile.xlsx")[0]
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))[1:]  # below the column header (no title)
+    assert rows[0][0] == '=HYPERLINK("http://x","y")'
+    assert sheet.cell(2, 1).data_type == "s"  # text, never a formula
+    assert rows[1][0] == "+1+1"
+    assert len(str(rows[2][0])) == 32_767
+    assert rows[0][1] is True
+    assert rows[1][1] is False
+    assert rows[2][2] == -1.5
+    assert rows[0][3] == dt.datetime(2024, 1, 1, 12)
