@@ -5,13 +5,16 @@ What the codes *show* is checked by LibreOffice in ``test_excel_formats_libreoff
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polarreports.compute.formatting import check_pattern
-from polarreports.emit.excel_formats import ExcelFormat, excel_format, translate_format
+from polarreports.emit.excel_formats import ExcelFormat, cell_value, excel_format, translate_format
 from polarreports.exceptions import FormatError
 
 F64 = pl.Float64()
@@ -230,3 +233,48 @@ def test_quoted_text_is_always_literal(prefix: str, suffix: str, number: str, lo
     last = max(i for i, (literal, _) in enumerate(positive) if not literal)
     after = "".join(text for literal, text in positive[last + 1 :] if literal)
     assert (before, after) == (prefix, suffix)
+
+
+def test_cell_values_round_as_the_report_rounds() -> None:
+    values = [0.125, 0.375, 2.675, 1.005, -0.004, -2.5, float("nan"), float("inf"), 1e300, None]
+    frame = pl.DataFrame({"x": values})
+    rounded = frame.select(cell_value(pl.col("x"), F64, "0.00"))["x"].to_list()
+    assert rounded[:6] == [0.12, 0.38, 2.68, 1.0, 0.0, -2.5]
+    assert rounded[6] != rounded[6]  # NaN
+    assert rounded[7:] == [float("inf"), 1e300, None]
+    percents = frame.select(cell_value(pl.col("x"), F64, "0%"))["x"].to_list()
+    assert percents[:6] == [0.12, 0.38, 2.68, 1.0, 0.0, -2.5]
+
+
+def test_cell_values_of_decimals_and_integers() -> None:
+    decimals = pl.DataFrame({"x": [Decimal("0.1250"), Decimal("-0.0040")]}, schema={"x": pl.Decimal(18, 4)})
+    assert decimals.select(cell_value(pl.col("x"), pl.Decimal(18, 4), "0.00"))["x"].to_list() == [0.12, 0.0]
+    integers = pl.DataFrame({"x": [2**62 + 1]})
+    assert integers.select(cell_value(pl.col("x"), pl.Int64(), "#,##0"))["x"].to_list() == [2**62 + 1]
+
+
+def test_cell_values_cut_times_to_the_shown_unit() -> None:
+    stamp = dt.datetime(2024, 3, 5, 23, 59, 59, 987654)
+    cases = {
+        "yyyy-MM-dd": dt.datetime(2024, 3, 5),
+        "HH:mm": dt.datetime(2024, 3, 5, 23, 59),
+        "HH:mm:ss.SS": dt.datetime(2024, 3, 5, 23, 59, 59, 980000),
+    }
+    for pattern, expected in cases.items():
+        frame = pl.DataFrame({"t": [stamp]})
+        assert frame.select(cell_value(pl.col("t"), pl.Datetime("us"), pattern)).item() == expected
+    berlin = pl.DataFrame({"t": [stamp]}).select(pl.col("t").dt.replace_time_zone("Europe/Berlin"))
+    # Excel has no zones: the wall-clock time of the column's zone
+    wall = berlin.select(cell_value(pl.col("t"), pl.Datetime("us", "Europe/Berlin"), "HH:mm")).item()
+    assert wall == dt.datetime(2024, 3, 5, 23, 59)
+    times = pl.DataFrame({"t": [stamp.time()]})
+    assert times.select(cell_value(pl.col("t"), pl.Time(), "HH:mm:ss")).item() == dt.time(23, 59, 59)
+    durations = pl.DataFrame({"d": [dt.timedelta(minutes=-61, seconds=-30), dt.timedelta(seconds=59.9)]})
+    cut = durations.select(cell_value(pl.col("d"), pl.Duration("us"), "h:mm"))["d"].to_list()
+    assert cut == [dt.timedelta(minutes=-61), dt.timedelta(0)]  # toward zero, as the report shows them
+
+
+def test_cell_values_of_other_types_are_unchanged() -> None:
+    frame = pl.DataFrame({"b": [True, None], "s": ["x", "y"]})
+    assert frame.select(cell_value(pl.col("b"), pl.Boolean(), None))["b"].to_list() == [True, None]
+    assert frame.select(cell_value(pl.col("s"), pl.String(), "upper"))["s"].to_list() == ["x", "y"]

@@ -6,6 +6,8 @@ format code, so a spreadsheet cell holding the *value* (a number, a date) displa
 text the PDF displays and still sums.  :func:`translate_format` gives the same code with a
 note saying what, if anything, differs.  The code is ``None`` where no number format can
 show the report's text (write the formatted text as a string cell instead).
+:func:`cell_value` gives the value to write so that even ties, negative zero and fractions
+of a second show exactly the report's text.
 
 >>> import polars as pl
 >>> excel_format("#,##0.00", pl.Float64(), locale="de_DE")
@@ -76,8 +78,8 @@ pattern; the others depend on the value or on the program:
 
 * Ties: Excel and LibreOffice round an exact half away from zero (``0.125`` → ``0.13``,
   ``2.5`` → ``3``); the report rounds half to even (``0.12``, ``2``).  Other values
-  show the same digits.  To get the same text, write values already rounded half to even
-  to the shown decimals.
+  show the same digits.  :func:`cell_value` writes values rounded as the report rounds
+  them, which removes this difference and the next.
 * A negative value that rounds to zero shows the negative section (``(0.00)``) where the
   code has two sections; the report shows ``0.00``.  Excel (not LibreOffice) also shows
   ``-0.00`` with one section.
@@ -91,7 +93,8 @@ pattern; the others depend on the value or on the program:
   region settings); LibreOffice follows the tag.  Excel shows a trailing decimal point
   for ``0.##`` and a whole number (``1.``), LibreOffice does not.
 * Excel rounds a time to the shown second (or fraction), LibreOffice and the report cut
-  it off; write times truncated to the shown precision to get the same text everywhere.
+  it off (LibreOffice rounds fractions of a second); :func:`cell_value` cuts times to the
+  shown unit, so every program shows the report's text.
   Excel cannot show negative durations (``####``); LibreOffice shows ``-1:00:00``.
 * Excel holds 15 significant digits; larger integers lose their last digits.  NaN and
   infinities, and nulls, have no number: write the report's text.
@@ -133,7 +136,7 @@ from polarreports.compute.formatting import (
     format_expr,
 )
 
-__all__ = ["ExcelFormat", "excel_format", "translate_format"]
+__all__ = ["ExcelFormat", "cell_value", "excel_format", "translate_format"]
 
 _MAX_CODE_LENGTH = 255
 """Excel refuses number format codes longer than this."""
@@ -239,6 +242,73 @@ def translate_format(
     if result.code is not None and len(result.code) > _MAX_CODE_LENGTH:
         return ExcelFormat(None, f"the Excel code would be longer than {_MAX_CODE_LENGTH} characters")
     return result
+
+
+def cell_value(
+    expr: pl.Expr,
+    dtype: pl.DataType,
+    pattern: str | None,
+    *,
+    locale: str = "en_US",
+    currency: str | None = None,
+) -> pl.Expr:
+    """The value to write in a cell so its :func:`excel_format` shows exactly the report's text.
+
+    Floats and decimals become ``Float64`` rounded as the report rounds them (half to even,
+    on the shortest decimal text of a float), so a spreadsheet's half-away-from-zero rounding
+    and negative zero never show: ``0.125`` with ``0.00`` is written ``0.12``.  Datetimes
+    (as the wall-clock time of their zone: Excel has no zones), times and durations are cut
+    to the smallest field shown, as the report cuts them, so no spreadsheet rounds them up.
+    Other values are returned unchanged.  A cell written this way sums the shown figures,
+    not the unrounded ones behind the report's totals.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"x": [0.125, 2.675, -0.001, 1.5]})
+    >>> frame.select(cell_value(pl.col("x"), pl.Float64(), "0.00"))["x"].to_list()
+    [0.12, 2.68, 0.0, 1.5]
+    >>> frame.select(cell_value(pl.col("x"), pl.Float64(), "0%"))["x"].to_list()
+    [0.12, 2.68, 0.0, 1.5]
+    """
+    dtype = _normalize_dtype(dtype)
+    plan = _compile(pattern, dtype, locale, currency.upper() if currency else None, "")
+    if isinstance(plan, _NumberPlan) and plan.kind in ("float", "decimal"):
+        digits = plan.frac_max + plan.shift
+        exact = expr.cast(pl.String).cast(pl.Decimal(38, digits), strict=False).cast(pl.Float64)
+        return pl.coalesce(exact, expr.cast(pl.Float64))  # NaN, infinities and huge floats as they are
+    if isinstance(plan, _TemporalPlan) and plan.kind != "date":
+        step = _smallest_step(plan.tokens)
+        if plan.kind == "time":
+            return (expr.cast(pl.Int64) // step * step).cast(pl.Time)
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            expr = expr.dt.replace_time_zone(None)
+        return expr.dt.truncate(f"{step}ns")
+    if isinstance(plan, _DurationPlan):
+        step = _smallest_step(plan.tokens)
+        nanos = expr.dt.total_nanoseconds()
+        cut = (nanos.abs() // step * step) * pl.when(nanos < 0).then(-1).otherwise(1)
+        try:
+            name = expr.meta.output_name()
+        except pl.exceptions.PolarsError:
+            return pl.duration(nanoseconds=cut)
+        return pl.duration(nanoseconds=cut).alias(name)
+    return expr
+
+
+_STEPS = {"s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "H": 3600 * 10**9, "K": 3600 * 10**9, "k": 3600 * 10**9}
+_DAY = 86_400 * 10**9
+
+
+def _smallest_step(tokens: tuple[_Token, ...]) -> int:
+    """Nanoseconds of the smallest unit a pattern shows (a day for dates)."""
+    steps = [_DAY]
+    for token in tokens:
+        if isinstance(token, _Field):
+            if token.char == "S":
+                steps.append(10 ** (9 - token.count))
+            elif token.char in _STEPS:
+                steps.append(_STEPS[token.char])
+    return min(steps)
 
 
 # ----------------------------------------------------------------------- helpers
