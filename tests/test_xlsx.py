@@ -4,7 +4,9 @@ frozen header, autofilter; hostile values stay text."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,7 +75,8 @@ def test_cells_are_typed_and_totals_are_polars_own(tmp_path: Path, document: pr.
     assert sheet.column_dimensions["C"].width > sheet.column_dimensions["D"].width  # Product 23% > Qty 7%
 
 
-def _recalculated_csv(path: Path, folder: Path) -> list[list[str]]:
+def _shown_by_libreoffice(path: Path, folder: Path) -> list[list[str]]:
+    """The workbook's cells as LibreOffice shows them, every formula recomputed on load."""
     soffice = shutil.which("soffice")
     if soffice is None:
         pytest.skip("LibreOffice is not installed (Debian package libreoffice-calc-nogui; make system installs it)")
@@ -84,14 +87,14 @@ def _recalculated_csv(path: Path, folder: Path) -> list[list[str]]:
         '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">'
         '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
         '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item></oor:items>\n'
-    )  # recompute every formula on load
+    )  # recompute every formula on load (LibreOffice trusts an .xlsx file's cached values otherwise)
     subprocess.run(
         [
             soffice,
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
             "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",  # cells as shown
             "--outdir",
             str(folder),
             str(path),
@@ -100,27 +103,33 @@ def _recalculated_csv(path: Path, folder: Path) -> list[list[str]]:
         capture_output=True,
         timeout=180,
     )
-    return [line.split(",") for line in (folder / f"{path.stem}.csv").read_text().splitlines()]
+    return list(csv.reader(io.StringIO((folder / f"{path.stem}.csv").read_text(encoding="utf-8"))))
 
 
-def test_subtotal_formulas_are_recomputed_by_libreoffice(
+def test_libreoffice_recomputes_the_subtotals_and_shows_the_reports_text(
     tmp_path: Path, document: pr.Document, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(xlsx, "_number", lambda value: 0)  # cache 0: the totals must be recomputed
     path = document.save_xlsx(tmp_path / "formulas.xlsx", formulas=True)
-    formulas = [
-        cell.value
-        for row in openpyxl.load_workbook(path).active.iter_rows()  # type: ignore[union-attr]
-        for cell in row
-        if isinstance(cell.value, str) and cell.value.startswith("=SUBTOTAL(9,")
-    ]
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    formulas = [c.value for row in sheet.iter_rows() for c in row if str(c.value).startswith("=SUBTOTAL(9,")]
     assert len(formulas) > 10
-    rows = _recalculated_csv(path, tmp_path)
-    totals = _footers([tuple(row) for row in rows])
+    shown = _shown_by_libreoffice(path, tmp_path)
+    totals = _footers([tuple(row) for row in shown])
     for region, (units, amount) in _region_totals().items():
-        assert int(str(totals[region][0])) == units
-        assert float(str(totals[region][1])) == pytest.approx(amount, abs=0.005)
-    assert float(rows[-1][6]) == pytest.approx(float(_sales()["amount"].sum()), abs=0.005)
+        assert int(str(totals[region][0]).replace(",", "")) == units
+        assert float(str(totals[region][1]).strip("€").replace(",", "")) == pytest.approx(amount, abs=0.005)
+    assert shown[-1][6] == f"€{_sales()['amount'].sum():,.2f}"
+    # every row shows the report's own texts (the PDF's), in the report's order
+    frame = document.to_frame().filter(pl.col("band") != "title")
+    rows = [row for row in shown[3:] if any(row)]
+    assert len(rows) == frame.height
+    texts = [name for name in frame.columns if name.endswith("_text")]
+    for row, cells in zip(frame.select(texts).iter_rows(), rows, strict=True):
+        for text in row:
+            if text:
+                assert text in cells, (text, cells)
 
 
 def test_hostile_values_stay_values(tmp_path: Path) -> None:

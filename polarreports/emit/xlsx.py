@@ -5,8 +5,11 @@ One sheet: the title on top, then the column header (frozen, with an autofilter)
 report order, the summary below. Each band's elements go to the spreadsheet column where they
 start on the page (the columns are the column header's, else the detail band's); values keep
 their type (numbers, Decimals as numbers, dates and datetimes as Excel dates, booleans as
-booleans, text as text) with the Excel number format of the report's pattern, so a cell shows
-what the PDF shows and still sums. Group headers and footers are rows with outline levels (the
+booleans, text as text) with the Excel number format of the report's pattern
+(``emit.excel_formats``), rounded as the report rounds them, so a cell shows what the PDF shows
+and still sums. A value that no Excel format can show as the report does (a per-mille pattern,
+a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
+report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline levels (the
 groups collapse with Excel's +/− buttons). Subtotals are values, or with ``formulas=True``
 ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds the summed field
 in the detail rows), each with its value cached.
@@ -25,9 +28,7 @@ in the detail rows), each with its value cached.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import re
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -38,6 +39,7 @@ from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
 from polarreports.definition.elements import Aggregate, Field, Label
 from polarreports.emit.bandframe import BandFrames
+from polarreports.emit.excel_formats import cell_value, excel_format
 from polarreports.exceptions import FormatError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -48,44 +50,6 @@ MAX_TEXT = 32_767
 """Excel's longest cell text."""
 _SUBTOTAL = {"sum": 9, "avg": 1, "min": 5, "max": 4}
 """``SUBTOTAL`` function numbers of the calculations a formula can redo."""
-
-ExcelFormat = Callable[..., "str | None"]
-
-
-def _fallback_format(
-    pattern: str | None, dtype: pl.DataType, *, locale: str = "en_US", currency: str | None = None
-) -> str | None:
-    """A minimal translation of a report pattern to an Excel number format (used until
-    ``emit.excel_formats`` is there): digits, grouping, percent and quoted literals; dates by
-    their letters."""
-    if dtype.is_temporal():
-        if pattern is None:
-            return "yyyy-mm-dd" if dtype == pl.Date else "yyyy-mm-dd hh:mm"
-        return re.sub(r"M", "m", re.sub(r"H", "h", pattern.replace("'", '"')))
-    if not dtype.is_numeric():
-        return None
-    if pattern is None:
-        return "#,##0" if dtype.is_integer() else "#,##0.00"
-    number = re.search(r"[#0,.]*[0#][#0,.]*%?", pattern)
-    if number is None or "‰" in pattern:
-        return None
-    before, after = pattern[: number.start()], pattern[number.end() :]
-    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency or "", currency or "")
-
-    def literal(text: str) -> str:
-        text = text.replace("¤", symbol).replace("'", "")
-        return f'"{text}"' if text else ""
-
-    return literal(before) + number.group() + literal(after)
-
-
-def _excel_format() -> ExcelFormat:
-    try:
-        module = importlib.import_module("polarreports.emit.excel_formats")
-    except ImportError:
-        return _fallback_format
-    found: ExcelFormat = module.excel_format
-    return found
 
 
 @dataclass(frozen=True)
@@ -124,7 +88,6 @@ class _Layout:
         plan = frames.plan
         self.plan = plan
         report = plan.report
-        excel_format = _excel_format()
         grid_band = plan.band(BandKind.COLUMN_HEADER) or plan.band(BandKind.DETAIL)
         grid = _starts(plan, grid_band) if grid_band is not None else []
         self.starts = [x for x, _, _ in grid] or [0.0]
@@ -133,49 +96,13 @@ class _Layout:
         self.widths = [max(4.0, w * scale) for w in widths]
         self.header = [(i, cell.element.text) for i, (_, cell, _) in enumerate(grid) if isinstance(cell.element, Label)]
         self.header_band = grid_band if grid_band is not None and grid_band.kind == BandKind.COLUMN_HEADER else None
-        columns = frames.schema_names
         detail = plan.band(BandKind.DETAIL)
-        summed = self._summed(frames, detail, formulas)
-        self.slots: dict[str, list[_Slot]] = {}
-        for band in frames.bands:
-            names = frames.value_names(band.name)
-            used: set[int] = set()
-            slots = []
-            for x, cell, index in _starts(plan, band):
-                column = self._column(x, used)
-                used.add(column)
-                element = cell.element
-                bold, italic = bool(element.bold), bool(element.italic)
-                if isinstance(element, Label):
-                    slots.append(_Slot(column, label=element.text, bold=bold, italic=italic))
-                    continue
-                name = names.get(index) if index is not None else None
-                if name is None:
-                    continue
-                dtype = frames.schema[name]
-                pattern = cell.pattern or cell.default_pattern
-                try:
-                    code = excel_format(pattern, dtype, locale=report.locale, currency=report.currency)
-                except FormatError:  # the report formatted it: a pattern this translation refuses
-                    code = None
-                if code is None and dtype.is_temporal():
-                    code = "yyyy-mm-dd hh:mm:ss" if dtype == pl.Datetime else "yyyy-mm-dd"
-                subtotal = None
-                if band.kind in (BandKind.GROUP_FOOTER, BandKind.SUMMARY) and isinstance(element, Aggregate):
-                    subtotal = summed.get((column, element.variable)) if element.show == "value" else None
-                slots.append(
-                    _Slot(
-                        column,
-                        value=columns.index(name),
-                        text=columns.index(f"{name}_text"),
-                        number_format=code,
-                        temporal=dtype.is_temporal(),
-                        bold=bold,
-                        italic=italic,
-                        subtotal=subtotal,
-                    )
-                )
-            self.slots[frames.label(band.name)] = slots
+        self._frames = frames
+        self._summed = self._subtotals(detail, formulas)
+        self.cells: list[pl.Expr] = []
+        """Values rounded (or cut) as the report shows them (``cell_value``), as columns after
+        the export's: a spreadsheet then shows exactly the report's text."""
+        self.slots = {frames.label(band.name): self._band_slots(band) for band in frames.bands}
         self._only_whole_subtotals()
         if not self.header and detail is not None:  # no column header: the detail's value names
             names = frames.value_names(detail.name)
@@ -183,6 +110,57 @@ class _Layout:
                 (self._column(x, set()), names[i]) for x, _, i in _starts(plan, detail) if i is not None and i in names
             ]
         self.width = max([len(self.starts), *(s.column + 1 for slots in self.slots.values() for s in slots)])
+
+    def _band_slots(self, band: BandPlan) -> list[_Slot]:
+        """Where band ``band``'s labels and values go, with their formats."""
+        frames, report = self._frames, self.plan.report
+        columns = frames.schema_names
+        names = frames.value_names(band.name)
+        used: set[int] = set()
+        slots = []
+        for x, cell, index in _starts(self.plan, band):
+            column = self._column(x, used)
+            used.add(column)
+            element = cell.element
+            bold, italic = bool(element.bold), bool(element.italic)
+            if isinstance(element, Label):
+                slots.append(_Slot(column, label=element.text, bold=bold, italic=italic))
+                continue
+            name = names.get(index) if index is not None else None
+            if name is None:
+                continue
+            dtype = frames.schema[name]
+            pattern = cell.pattern or cell.default_pattern
+            try:
+                code = excel_format(pattern, dtype, locale=report.locale, currency=report.currency)
+            except FormatError:  # the report formatted it: a pattern this translation refuses
+                code = None
+            if code is None and dtype.is_temporal():  # a pattern Excel cannot show: ISO 8601
+                code = "yyyy-mm-dd hh:mm:ss" if dtype == pl.Datetime else "yyyy-mm-dd"
+            if dtype == pl.Boolean:  # TRUE/FALSE (Excel shows a boolean so, whatever the code)
+                code = None
+            position = columns.index(name)
+            if dtype.is_float() or dtype.is_decimal() or (dtype.is_temporal() and dtype != pl.Date):
+                shown = cell_value(pl.col(name), dtype, pattern, locale=report.locale, currency=report.currency)
+                position = len(columns) + len(self.cells)
+                is_band = pl.col("band") == frames.label(band.name)
+                self.cells.append(pl.when(is_band).then(shown).alias(f"__cell{len(self.cells)}"))
+            subtotal = None
+            if band.kind in (BandKind.GROUP_FOOTER, BandKind.SUMMARY) and isinstance(element, Aggregate):
+                subtotal = self._summed.get((column, element.variable)) if element.show == "value" else None
+            slots.append(
+                _Slot(
+                    column,
+                    value=position,
+                    text=columns.index(f"{name}_text"),
+                    number_format=code,
+                    temporal=dtype.is_temporal(),
+                    bold=bold,
+                    italic=italic,
+                    subtotal=subtotal,
+                )
+            )
+        return slots
 
     def _only_whole_subtotals(self) -> None:
         """A column keeps its SUBTOTAL formulas only if every total in it is one: a plain value
@@ -206,9 +184,7 @@ class _Layout:
             column += 1
         return column
 
-    def _summed(
-        self, frames: BandFrames, detail: BandPlan | None, formulas: bool
-    ) -> dict[tuple[int, str], tuple[int, int]]:
+    def _subtotals(self, detail: BandPlan | None, formulas: bool) -> dict[tuple[int, str], tuple[int, int]]:
         """``(column, variable) -> (function, column)`` where a footer's total can be a SUBTOTAL
         of the detail rows above it: the variable sums (or averages, ...) a column that a detail
         field shows in that spreadsheet column, and no group header puts a number there."""
@@ -310,6 +286,8 @@ def _write_value(sheet: Any, row: int, column: int, value: Any, text: str | None
             sheet.write_string(row, column, text[:MAX_TEXT], look)
     elif isinstance(value, bool):
         sheet.write_boolean(row, column, value, look)
+    elif isinstance(value, float) and not math.isfinite(value):  # NaN and infinities: no number
+        sheet.write_string(row, column, (text or "")[:MAX_TEXT], look)
     elif isinstance(value, int | float | Decimal):
         sheet.write_number(row, column, float(value), look)
     elif isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
@@ -333,7 +311,7 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
     for batch in frames.batches():
-        for record in batch.iter_rows():
+        for record in batch.with_columns(layout.cells).iter_rows():
             kind = record[at_kind]
             if header_row is None and kind != "title":
                 if writer.row:
