@@ -139,12 +139,14 @@ def test_hostile_values_stay_values(tmp_path: Path) -> None:
             "flag": [True, False, None, True],
             "ratio": [float("nan"), float("inf"), -1.5, None],
             "when": [dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)] * 4,
+            "day": [dt.date(1850, 1, 1), dt.date(2024, 2, 29), None, dt.date(1900, 3, 1)],
+            "took": [dt.timedelta(hours=1, minutes=30), None, dt.timedelta(0), dt.timedelta(seconds=59)],
         }
     )
     report = pr.Report(
         name="hostile",
         bands=pr.Bands(
-            detail=pr.Band(elements=[pr.Field(column=c) for c in ("name", "flag", "ratio")] + [pr.Field(column="when")])
+            detail=pr.Band(elements=[pr.Field(column=c) for c in ("name", "flag", "ratio")] + [pr.Field(column=c) for c in ("when", "day", "took")])
         ),
     )
     path = report.render(data).save(tmp_path / "hostile.xlsx")[0]
@@ -159,3 +161,7 @@ def test_hostile_values_stay_values(tmp_path: Path) -> None:
     assert rows[1][1] is False
     assert rows[2][2] == -1.5
     assert rows[0][3] == dt.datetime(2024, 1, 1, 12)
+    assert rows[0][4] == "1850-01-01"  # before Excel's first date: the report's text
+    assert rows[1][4] == dt.datetime(2024, 2, 29)
+    assert rows[3][4] == dt.datetime(1900, 3, 1)
+    assert sheet.cell(2, 6).value == dt.timedelta(hours=1, minutes=30)
