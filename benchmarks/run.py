@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
     python benchmarks/run.py --quick    # 10K and 100K rows only
+    python benchmarks/run.py --exports  # data exports and XLSX at 100K rows only
 
 Sections (each render in a fresh process, so memory is its own):
 - grouped: the example report (examples/sales_by_region.yaml) at 10K, 100K and 1M rows, read
@@ -13,6 +14,8 @@ Sections (each render in a fresh process, so memory is its own):
   100K and a 1M row report; concurrency: 100 small reports at once from one process;
 - page_values: the sales ledger (page subtotals, brought/carried forward) at 20K rows with and
   without its values per page, and at 40K rows (it must grow with the rows);
+- exports: the example report at 100K (and 1M) rows saved as Parquet, CSV, JSON and XLSX from
+  one render: the time and peak memory of each save (``--exports``: only this, at 100K rows);
 - peers: ReportLab (PLATYPUS) and a plain hand-written Typst document of the same 100K rows
   (benchmarks/peers.py), as ratios.
 
@@ -283,6 +286,47 @@ def child_charts() -> dict[str, Any]:
     }
 
 
+def child_exports(data: Path, suffixes: str) -> dict[str, Any]:
+    """The example report rendered once, then saved as each data output and as XLSX: the time
+    of each save and the peak memory of the process tree during it (the render's own peak apart)."""
+    import polars as pl
+
+    import polarreports as pr
+
+    with TreeMemory() as memory:
+        start = time.perf_counter()
+        document = pr.load(EXAMPLE).render(pl.scan_parquet(data))
+        result: dict[str, Any] = {"rows": document.stats["rows"], "render_s": time.perf_counter() - start}
+    result["render_peak_mb"] = memory.peak_mb
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in suffixes.split(","):
+            path = Path(folder) / f"report.{suffix}"
+            with TreeMemory() as memory:
+                start = time.perf_counter()
+                document.save(path)
+                result[f"{suffix}_s"] = time.perf_counter() - start
+            result[f"{suffix}_peak_mb"] = memory.peak_mb
+            result[f"{suffix}_mb"] = path.stat().st_size / 2**20
+    return result
+
+
+def exports(files: dict[int, Path], sizes: list[int]) -> list[dict[str, Any]]:
+    """Data exports (Parquet, CSV) and XLSX of the grouped report, a fresh process per size."""
+    found = []
+    for rows in sizes:
+        found.append(in_child("exports", str(files[rows]), "parquet,csv,json,xlsx"))
+    print_table(
+        "outputs from the band stream (examples/sales_by_region.yaml), fresh process per size",
+        ["rows", "render s", "render MB", *(f"{s} s / MB" for s in ("parquet", "csv", "json", "xlsx"))],
+        [
+            [f"{e['rows']:,}", f"{e['render_s']:.2f}", f"{e['render_peak_mb']:.0f}"]
+            + [f"{e[f'{s}_s']:.2f} / {e[f'{s}_peak_mb']:.0f}" for s in ("parquet", "csv", "json", "xlsx")]
+            for e in found
+        ],
+    )
+    return found
+
+
 CHILDREN = {"grouped": child_grouped, "summary": child_summary, "small": child_small, "charts": child_charts}
 """Children called with file paths only (grouped and ledger take a setting too)."""
 
@@ -392,11 +436,14 @@ def check(record: dict[str, Any], baselines: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10K and 100K rows of the grouped report only")
+    parser.add_argument("--exports", action="store_true", help="the data exports and XLSX at 100K rows only")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        if kind == "grouped":
+        if kind == "exports":
+            result = child_exports(Path(rest[0]), rest[1])
+        elif kind == "grouped":
             result = child_grouped(Path(rest[0]), int(rest[1]) if rest[1] != "-" else None)
         elif kind == "ledger":
             result = child_ledger(Path(rest[0]), rest[1])
@@ -405,6 +452,12 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
+    if args.exports:
+        with tempfile.TemporaryDirectory(prefix="polarreports-bench-") as folder:
+            found = exports({100_000: data_file(Path(folder), 100_000)}, [100_000])
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "exports.json").write_text(json.dumps(found, indent=2) + "\n")
+        return 0
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     record: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -444,6 +497,7 @@ def main() -> int:
                 "(peak of all processes)"
             )
         record["page_values"] = page_values(Path(folder))
+        record["exports"] = exports(files, [rows for rows in sizes if rows >= 100_000])
         if not args.quick:
             one = in_child("grouped", str(files[100_000]), "1")
             many = next(g for g in record["grouped"] if g["rows"] == 100_000)

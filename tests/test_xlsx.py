@@ -146,7 +146,10 @@ def test_hostile_values_stay_values(tmp_path: Path) -> None:
     report = pr.Report(
         name="hostile",
         bands=pr.Bands(
-            detail=pr.Band(elements=[pr.Field(column=c) for c in ("name", "flag", "ratio")] + [pr.Field(column=c) for c in ("when", "day", "took")])
+            detail=pr.Band(
+                elements=[pr.Field(column=c) for c in ("name", "flag", "ratio")]
+                + [pr.Field(column=c) for c in ("when", "day", "took")]
+            )
         ),
     )
     path = report.render(data).save(tmp_path / "hostile.xlsx")[0]
