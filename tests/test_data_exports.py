@@ -128,5 +128,8 @@ def test_reports_without_groups_or_rows_and_clashing_names() -> None:
     assert frame.filter(kind="group_footer")["total"].to_list() == [1.5, 2.5]
     empty = report.render(data.clear()).to_frame()
     assert empty.filter(kind="detail").is_empty()
-    flat = pr.Report(name="flat", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="v")]))).render(data)
-    assert flat.to_frame()["v"].to_list() == [1.5, 2.5, None]
+    title = pr.Band(elements=[pr.Label(text="labels only")])
+    bands = pr.Bands(title=title, detail=pr.Band(elements=[pr.Field(column="v")]))
+    flat = pr.Report(name="flat", bands=bands).render(data).to_frame()
+    assert flat["band"].to_list() == ["title", "detail", "detail", "detail"]
+    assert flat["v"].to_list() == [None, 1.5, 2.5, None]

@@ -227,7 +227,8 @@ class BandFrames:
         if kind == BandKind.NO_DATA and self._stream.row_count:
             return None
         band = self._bands[band_plan.name]
-        raw = self._typed.report[band_plan.name].with_columns(pl.lit(0, dtype=pl.UInt32).alias("__pos"))
+        raw = self._typed.report[band_plan.name]  # no column at all for a band of labels only
+        raw = raw.with_columns(pl.lit(0, dtype=pl.UInt32).alias("__pos")) if raw.width else pl.DataFrame({"__pos": [0]})
         piece = self._piece(band, raw, pl.lit(0)).with_columns(pl.lit(0, dtype=pl.UInt8).alias("level"))
         texts = pl.Series([_json_texts(self._stream.static.get(str(kind), []))])
         return self._finished(self._texts(piece, texts), None)
