@@ -47,11 +47,10 @@ def write_json(frames: BandFrames, file: BinaryIO) -> None:
     file.write(b"[")
     first = True
     for batch in frames.batches():
-        if batch.is_empty():
-            continue
-        lines = batch.write_ndjson().rstrip("\n").replace("\n", ",\n")
-        file.write((("" if first else ",\n") + lines).encode())
-        first = False
+        for piece in batch.iter_slices(2_000):  # a row is a long text: a few thousand at a time
+            lines = piece.write_ndjson().rstrip("\n").replace("\n", ",\n")
+            file.write((("" if first else ",\n") + lines).encode())
+            first = False
     file.write(b"]\n")
 
 

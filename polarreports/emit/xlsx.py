@@ -46,6 +46,8 @@ from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 
 __all__ = ["write_xlsx"]
 
+_SLICE_ROWS = 2_000
+"""Rows turned into Python objects at a time."""
 MAX_TEXT = 32_767
 """Excel's longest cell text."""
 _SUBTOTAL = {"sum": 9, "avg": 1, "min": 5, "max": 4}
@@ -336,17 +338,22 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
-    for batch in frames.batches():
-        for record in batch.with_columns(layout.cells).iter_rows():
-            kind = record[at_kind]
-            if header_row is None and kind != "title":
-                if writer.row:
-                    writer.row += 1  # a blank row below the title
-                header_row = writer.row
-                writer.labels(layout.header, bold=True)
-            if kind == "summary" and writer.row:
-                writer.row += 1
-            writer.band(layout.slots.get(record[at_band], []), record, kind, record[at_level])
+    rows = (
+        record
+        for batch in frames.batches()
+        for piece in batch.iter_slices(_SLICE_ROWS)  # a few thousand rows as Python objects at a time
+        for record in piece.with_columns(layout.cells).iter_rows()
+    )
+    for record in rows:
+        kind = record[at_kind]
+        if header_row is None and kind != "title":
+            if writer.row:
+                writer.row += 1  # a blank row below the title
+            header_row = writer.row
+            writer.labels(layout.header, bold=True)
+        if kind == "summary" and writer.row:
+            writer.row += 1
+        writer.band(layout.slots.get(record[at_band], []), record, kind, record[at_level])
     if header_row is not None:
         sheet.freeze_panes(header_row + 1, 0)
         sheet.autofilter(header_row, 0, max(header_row, writer.row - 1), layout.width - 1)
