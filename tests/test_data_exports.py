@@ -133,3 +133,21 @@ def test_reports_without_groups_or_rows_and_clashing_names() -> None:
     flat = pr.Report(name="flat", bands=bands).render(data).to_frame()
     assert flat["band"].to_list() == ["title", "detail", "detail", "detail"]
     assert flat["v"].to_list() == [None, 1.5, 2.5, None]
+
+
+def test_hostile_strings_round_trip_through_csv_and_json(tmp_path: Path) -> None:
+    names = ['"a,b"\n"c"', "=1+1", "line\u2028break", "<script>", "emoji 🎉", "", "\\\\"]
+    data = pl.DataFrame({"name": names, "amount": [1.25, -2.5, None, 0.0, 1e300, 3.0, 4.0]})
+    report = pr.Report(
+        name="hostile",
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="name"), pr.Field(column="amount")])),
+    )
+    doc = report.render(data)
+    frame = doc.to_frame()
+    assert frame["name"].to_list() == names
+    csv = pl.read_csv(doc.save(tmp_path / "h.csv")[0], schema_overrides={"name": pl.String})
+    assert csv["name"].fill_null("").to_list() == names
+    assert csv["amount"].to_list() == frame["amount"].to_list()
+    rows = json.loads(doc.save(tmp_path / "h.json")[0].read_text(encoding="utf-8"))
+    assert [row["name"] for row in rows] == names
+    assert [row["name_text"] for row in rows] == frame["name_text"].to_list()
