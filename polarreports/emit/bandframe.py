@@ -172,8 +172,10 @@ class BandFrames:
         return [band.plan for band in self._bands.values()]
 
     def value_names(self, band: str) -> dict[int, str]:
-        """Band ``band``'s value columns by the index of their data cell."""
-        return {value.index: value.name for value in self._bands[band].values}
+        """Band ``band``'s value columns by the index of their data cell (none for a band that
+        has no rows, such as the column header)."""
+        found = self._bands.get(band)
+        return {value.index: value.name for value in found.values} if found else {}
 
     def label(self, band: str) -> str:
         """Band ``band``'s ``band`` column (``region.footer``, ...)."""

@@ -69,6 +69,7 @@ class _Slot:
     """A date or datetime (its value an Excel serial number, from 1900-03-01 on)."""
     bold: bool = False
     italic: bool = False
+    align: str | None = None
     subtotal: tuple[int, int] | None = None
     """For ``formulas``: the SUBTOTAL function number and the detail column it recomputes."""
 
@@ -98,8 +99,6 @@ class _Layout:
         widths = cell_widths([cell.element for _, cell, _ in grid], column_width(report.page)) if grid else [100.0]
         scale = 11.0 / report.page.font_size / 5.25  # points of the page in characters of Calibri 11
         self.widths = [max(4.0, w * scale) for w in widths]
-        self.header = [(i, cell.element.text) for i, (_, cell, _) in enumerate(grid) if isinstance(cell.element, Label)]
-        self.header_band = grid_band if grid_band is not None and grid_band.kind == BandKind.COLUMN_HEADER else None
         detail = plan.band(BandKind.DETAIL)
         self._frames = frames
         self._summed = self._subtotals(detail, formulas)
@@ -108,10 +107,14 @@ class _Layout:
         the export's: a spreadsheet then shows exactly the report's text."""
         self.slots = {frames.label(band.name): self._band_slots(band) for band in frames.bands}
         self._only_whole_subtotals()
+        header = plan.band(BandKind.COLUMN_HEADER)
+        self.header = [slot for slot in self._band_slots(header) if slot.label is not None] if header else []
         if not self.header and detail is not None:  # no column header: the detail's value names
             names = frames.value_names(detail.name)
             self.header = [
-                (self._column(x, set()), names[i]) for x, _, i in _starts(plan, detail) if i is not None and i in names
+                _Slot(self._column(x, set()), label=names[i], bold=True)
+                for x, _, i in _starts(plan, detail)
+                if i is not None and i in names
             ]
         self.width = max([len(self.starts), *(s.column + 1 for slots in self.slots.values() for s in slots)])
 
@@ -126,14 +129,16 @@ class _Layout:
             column = self._column(x, used)
             used.add(column)
             element = cell.element
-            bold, italic = bool(element.bold), bool(element.italic)
+            bold, italic, align = bool(element.bold), bool(element.italic), element.align
             if isinstance(element, Label):
-                slots.append(_Slot(column, label=element.text, bold=bold, italic=italic))
+                slots.append(_Slot(column, label=element.text, bold=bold, italic=italic, align=align))
                 continue
-            name = names.get(index) if index is not None else None
+            name = names.get(index) if index is not None and index in names else None
             if name is None:
                 continue
             dtype = frames.schema[name]
+            if align is None and dtype.is_numeric():  # as the report aligns them, null texts too
+                align = "right"
             pattern = cell.pattern or cell.default_pattern
             try:
                 code = excel_format(pattern, dtype, locale=report.locale, currency=report.currency)
@@ -164,6 +169,7 @@ class _Layout:
                     calendar=dtype == pl.Date or isinstance(dtype, pl.Datetime),
                     bold=bold,
                     italic=italic,
+                    align=align,
                     subtotal=subtotal,
                 )
             )
@@ -223,13 +229,15 @@ class _Writer:
         self.sheet = workbook.add_worksheet("Report")
         self.layout = layout
         self.row = 0
-        self._formats: dict[tuple[str | None, bool, bool], Any] = {}
+        self._formats: dict[tuple[str | None, bool, bool, str | None], Any] = {}
         self.open: dict[int, int] = {}
         """Per group level: the first row of the group being written."""
         self.first_band_row: int | None = None
 
-    def format(self, number_format: str | None, bold: bool, italic: bool) -> Any:
-        key = (number_format, bold, italic)
+    def format(self, slot: _Slot) -> Any:
+        """The cell format of ``slot`` (one per look: Excel allows about 64,000)."""
+        number_format, bold, italic, align = slot.number_format, slot.bold, slot.italic, slot.align
+        key = (number_format, bold, italic, align)
         found = self._formats.get(key)
         if found is None:
             properties: dict[str, Any] = {}
@@ -239,12 +247,15 @@ class _Writer:
                 properties["bold"] = True
             if italic:
                 properties["italic"] = True
+            if align is not None:
+                properties["align"] = align
             found = self._formats[key] = self.book.add_format(properties) if properties else None
         return found
 
-    def labels(self, items: list[tuple[int, str]], bold: bool) -> None:
-        for column, text in items:
-            self.sheet.write_string(self.row, column, text[:MAX_TEXT], self.format(None, bold, False))
+    def labels(self, slots: list[_Slot]) -> None:
+        for slot in slots:
+            assert slot.label is not None
+            self.sheet.write_string(self.row, slot.column, slot.label[:MAX_TEXT], self.format(slot))
         self.row += 1
 
     def band(self, slots: list[_Slot], record: tuple[Any, ...], kind: str, level: int) -> None:
@@ -260,7 +271,7 @@ class _Writer:
             for open_level in range(1, (level if kind == "group_header" else inside) + 1):
                 self.open.setdefault(open_level, row)
         for slot in slots:
-            look = self.format(slot.number_format, slot.bold, slot.italic)
+            look = self.format(slot)
             if slot.label is not None:
                 sheet.write_string(row, slot.column, slot.label[:MAX_TEXT], look)
                 continue
@@ -350,11 +361,13 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
             if writer.row:
                 writer.row += 1  # a blank row below the title
             header_row = writer.row
-            writer.labels(layout.header, bold=True)
+            writer.labels(layout.header)
         if kind == "summary" and writer.row:
             writer.row += 1
         writer.band(layout.slots.get(record[at_band], []), record, kind, record[at_level])
     if header_row is not None:
         sheet.freeze_panes(header_row + 1, 0)
+        sheet.repeat_rows(header_row)  # printed: the column header on every page, the width of one
+        sheet.fit_to_pages(1, 0)
         sheet.autofilter(header_row, 0, max(header_row, writer.row - 1), layout.width - 1)
     workbook.close()
