@@ -128,6 +128,8 @@ def test_reports_without_groups_or_rows_and_clashing_names() -> None:
     assert frame.filter(kind="group_footer")["total"].to_list() == [1.5, 2.5]
     empty = report.render(data.clear()).to_frame()
     assert empty.filter(kind="detail").is_empty()
+    no_rows = pr.load(EXAMPLE).render(pr.sample.sales_data(10).clear()).to_frame()
+    assert no_rows["band"].to_list() == ["title", "no_data"]  # as the PDF: no summary
     title = pr.Band(elements=[pr.Label(text="labels only")])
     bands = pr.Bands(title=title, detail=pr.Band(elements=[pr.Field(column="v")]))
     flat = pr.Report(name="flat", bands=bands).render(data).to_frame()

@@ -5,8 +5,9 @@ level, group keys, raw typed values and formatted texts (``doc.to_frame()``, ``.
 Columns, in this order:
 
 - ``band``: which band, such as ``title``, ``region.header``, ``detail``, ``region.footer``,
-  ``summary``; ``kind``: the band's kind (``group_footer``, ...); ``level``: the group level of
-  a group band, the number of groups for a detail row, 0 for the title and the summary;
+  ``summary`` (``no_data`` instead of the summary when no row passed the filter, as in the
+  PDF); ``kind``: the band's kind (``group_footer``, ...); ``level``: the group level of a
+  group band, the number of groups for a detail row, 0 for the title and the summary;
 - one column per group, named after it (``region``, ``customer``): the keys of the band's
   groups (a level-1 band has only the outermost key; a detail row has all of them);
 - one column per value shown, in its own type: a field's column name, a variable's name
@@ -226,8 +227,6 @@ class BandFrames:
         band_plan = self._plan.band(kind)
         if band_plan is None or band_plan.name not in self._bands:
             return None
-        if kind == BandKind.NO_DATA and self._stream.row_count:
-            return None
         band = self._bands[band_plan.name]
         raw = self._typed.report[band_plan.name]  # no column at all for a band of labels only
         raw = raw.with_columns(pl.lit(0, dtype=pl.UInt32).alias("__pos")) if raw.width else pl.DataFrame({"__pos": [0]})
@@ -271,7 +270,8 @@ class BandFrames:
             texts = self._stream.bands.texts(offset, merged.height)
             offset += merged.height
             yield self._finished(self._texts(merged, texts), keys)
-        for kind in (BandKind.SUMMARY, BandKind.NO_DATA):
+        # as the PDF: the summary after the rows, or with no row at all, the no-data band instead
+        for kind in (BandKind.SUMMARY,) if self._stream.row_count else (BandKind.NO_DATA,):
             last = self._report_row(kind)
             if last is not None:
                 yield last
