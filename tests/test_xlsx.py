@@ -135,7 +135,7 @@ def test_libreoffice_recomputes_the_subtotals_and_shows_the_reports_text(
 def test_hostile_values_stay_values(tmp_path: Path) -> None:
     data = pl.DataFrame(
         {
-            "name": ['=HYPERLINK("http://x","y")', "+1+1", "x" * 40_000, "\x00\x1f<b>"],
+            "name": ['=HYPERLINK("http://x","y")', "+1+1", "x" * 40_000, "<r></is></c></row><x/></r>"],
             "flag": [True, False, None, True],
             "ratio": [float("nan"), float("inf"), -1.5, None],
             "when": [dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)] * 4,
@@ -159,6 +159,7 @@ def test_hostile_values_stay_values(tmp_path: Path) -> None:
     assert rows[0][0] == '=HYPERLINK("http://x","y")'
     assert sheet.cell(2, 1).data_type == "s"  # text, never a formula
     assert rows[1][0] == "+1+1"
+    assert rows[3][0] == "<r></is></c></row><x/></r>"  # xlsxwriter would copy it into the XML as is
     assert len(str(rows[2][0])) == 32_767
     assert rows[0][1] is True
     assert rows[1][1] is False

@@ -227,6 +227,7 @@ class _Writer:
     def __init__(self, workbook: Any, layout: _Layout) -> None:
         self.book = workbook
         self.sheet = workbook.add_worksheet("Report")
+        self.sheet.polarreports_plain = workbook.add_format()  # the look of a text without one (_write_text)
         self.layout = layout
         self.row = 0
         self._formats: dict[tuple[str | None, bool, bool, str | None], Any] = {}
@@ -255,7 +256,7 @@ class _Writer:
     def labels(self, slots: list[_Slot]) -> None:
         for slot in slots:
             assert slot.label is not None
-            self.sheet.write_string(self.row, slot.column, slot.label[:MAX_TEXT], self.format(slot))
+            _write_text(self.sheet, self.row, slot.column, slot.label, self.format(slot))
         self.row += 1
 
     def band(self, slots: list[_Slot], record: tuple[Any, ...], kind: str, level: int) -> None:
@@ -273,7 +274,7 @@ class _Writer:
         for slot in slots:
             look = self.format(slot)
             if slot.label is not None:
-                sheet.write_string(row, slot.column, slot.label[:MAX_TEXT], look)
+                _write_text(sheet, row, slot.column, slot.label, look)
                 continue
             assert slot.value is not None
             assert slot.text is not None
@@ -318,23 +319,35 @@ def _number(value: Any) -> float | int:
     return float(value) if isinstance(value, Decimal) else value
 
 
+def _write_text(sheet: Any, row: int, column: int, text: str, look: Any) -> None:
+    """Text as text. In constant memory xlsxwriter copies a string that starts with ``<r>`` and
+    ends with ``</r>`` into the sheet's XML as it is (a rich string): such a text goes as two
+    plain runs instead, each escaped, so data never becomes markup."""
+    text = text[:MAX_TEXT]
+    if text.startswith("<r>") and text.endswith("</r>"):
+        plain = look if look is not None else sheet.polarreports_plain
+        sheet.write_rich_string(row, column, plain, text[:1], plain, text[1:], *([look] if look is not None else []))
+    else:
+        sheet.write_string(row, column, text, look)
+
+
 def _write_value(sheet: Any, row: int, column: int, value: Any, text: str | None, look: Any) -> None:
     """One value in its own type; a null shows the report's text for it (``null_text``)."""
     if value is None:
         if text:
-            sheet.write_string(row, column, text[:MAX_TEXT], look)
+            _write_text(sheet, row, column, text, look)
     elif isinstance(value, bool):
         sheet.write_boolean(row, column, value, look)
     elif isinstance(value, float) and not math.isfinite(value):  # NaN and infinities: no number
-        sheet.write_string(row, column, (text or "")[:MAX_TEXT], look)
+        _write_text(sheet, row, column, text or "", look)
     elif isinstance(value, int | float | Decimal):
         sheet.write_number(row, column, float(value), look)
     elif isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
         sheet.write_datetime(row, column, value, look)
     elif isinstance(value, str):
-        sheet.write_string(row, column, value[:MAX_TEXT], look)
+        _write_text(sheet, row, column, value, look)
     else:  # lists, structs, bytes: what the report prints
-        sheet.write_string(row, column, (text or "")[:MAX_TEXT], look)
+        _write_text(sheet, row, column, text or "", look)
 
 
 def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
