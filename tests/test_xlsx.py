@@ -169,3 +169,20 @@ def test_hostile_values_stay_values(tmp_path: Path) -> None:
     assert rows[1][4] == dt.datetime(2024, 2, 29)
     assert rows[3][4] == dt.datetime(1900, 3, 1)
     assert sheet.cell(2, 6).value == dt.timedelta(hours=1, minutes=30)
+
+
+def test_detail_rows_are_escaped_as_xlsxwriter_escapes_them(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    texts = ["\x01bell\x1f", "_x0041_ literal", "a & b < c > d", " spaces ", "tab\tnew\nline", "\ufffe", "🎉"]
+    expected_path = tmp_path / "by_xlsxwriter.xlsx"
+    book = xlsxwriter.Workbook(str(expected_path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    for row, text in enumerate(texts):
+        sheet.write_string(row, 0, text)
+    book.close()
+    expected = [row[0] for row in openpyxl.load_workbook(expected_path).active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    report = pr.Report(name="texts", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="text")])))
+    path = report.render(pl.DataFrame({"text": texts})).save(tmp_path / "ours.xlsx")[0]
+    ours = [row[0] for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)][1:]  # type: ignore[union-attr]
+    assert ours == expected

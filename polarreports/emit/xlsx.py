@@ -40,6 +40,7 @@ from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 from polarreports.definition.elements import Aggregate, Field, Label
 from polarreports.emit.bandframe import BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
+from polarreports.emit.xlsx_rows import RowCell, rows_xml
 from polarreports.exceptions import FormatError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -294,6 +295,45 @@ class _Writer:
                 del self.open[open_level]
         self.row += 1
 
+    def row_cells(self, schema: pl.Schema) -> list[RowCell]:
+        """The detail band's cells for ``rows_xml``, from the columns of a batch of rows."""
+        cells = []
+        for slot in self.layout.slots.get("detail", []):
+            look = self.format(slot)
+            style = look._get_xf_index() if look is not None else 0
+            if slot.label is not None:
+                cells.append(RowCell(slot.column, text=slot.label, kind="label", style=style))
+                continue
+            assert slot.value is not None
+            assert slot.text is not None
+            name, dtype = schema.names()[slot.value], schema.dtypes()[slot.value]
+            kind: Any = (
+                "calendar"
+                if slot.calendar
+                else "boolean"
+                if dtype == pl.Boolean
+                else "number"
+                if dtype.is_numeric()
+                else "string"
+                if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+                else "text"
+            )
+            cells.append(RowCell(slot.column, value=name, text=schema.names()[slot.text], kind=kind, style=style))
+        return cells
+
+    def detail_rows(self, rows: list[str]) -> None:
+        """Detail rows made by ``rows_xml``, copied into the sheet's XML as they are."""
+        sheet, first = self.sheet, self.row
+        sheet._write_single_row(first)  # xlsxwriter writes the row it holds, if any
+        sheet.fh.write("".join(rows))
+        sheet._check_dimensions(first, 0)
+        sheet._check_dimensions(first + len(rows) - 1, max(self.layout.width - 1, 0))
+        if self.first_band_row is None:
+            self.first_band_row = first
+        for level in range(1, len(self.layout.plan.groups) + 1):
+            self.open.setdefault(level, first)
+        self.row += len(rows)
+
 
 _EXCEL_EPOCH_DAYS = 25_569
 """Excel's serial number of 1970-01-01 (day 1 is 1900-01-01, counting Excel's 29 February 1900)."""
@@ -362,22 +402,41 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
-    rows = (
-        record
-        for batch in frames.batches()
-        for piece in batch.iter_slices(_SLICE_ROWS)  # a few thousand rows as Python objects at a time
-        for record in piece.with_columns(layout.cells).iter_rows()
-    )
-    for record in rows:
-        kind = record[at_kind]
-        if header_row is None and kind != "title":
-            if writer.row:
-                writer.row += 1  # a blank row below the title
-            header_row = writer.row
-            writer.labels(layout.header)
-        if kind == "summary" and writer.row:
-            writer.row += 1
-        writer.band(layout.slots.get(record[at_band], []), record, kind, record[at_level])
+    depth = len(frames.plan.groups)
+    if depth:
+        sheet.outline_row_level = max(sheet.outline_row_level, min(depth, 7))  # the detail rows' level
+    cells: list[RowCell] | None = None
+    for batch in frames.batches():
+        for piece in batch.iter_slices(_SLICE_ROWS):  # a few thousand rows as Python objects at a time
+            piece = piece.with_columns(layout.cells)
+            first_kind = piece["kind"][0]
+            if header_row is None and first_kind != "title":
+                if writer.row:
+                    writer.row += 1  # a blank row below the title
+                header_row = writer.row
+                writer.labels(layout.header)
+            if first_kind == "summary" and writer.row:
+                writer.row += 1
+            # the detail rows as XML in one Polars expression (each row of the piece is one sheet row)
+            xml: list[str | None] = [None] * piece.height
+            if (piece["kind"] == "detail").any():
+                cells = writer.row_cells(piece.schema) if cells is None else cells
+                outline = min(depth, 7)
+                made = piece.select(
+                    pl.when(pl.col("kind") == "detail").then(rows_xml(cells, first_row=writer.row, outline=outline))
+                )
+                xml = made.to_series().to_list()
+            run: list[str] = []
+            for made_row, record in zip(xml, piece.iter_rows(), strict=True):
+                if made_row is not None:
+                    run.append(made_row)
+                    continue
+                if run:
+                    writer.detail_rows(run)
+                    run = []
+                writer.band(layout.slots.get(record[at_band], []), record, record[at_kind], record[at_level])
+            if run:
+                writer.detail_rows(run)
     if header_row is not None:
         sheet.freeze_panes(header_row + 1, 0)
         sheet.repeat_rows(header_row)  # printed: the column header on every page, the width of one
