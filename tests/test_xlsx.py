@@ -186,3 +186,11 @@ def test_detail_rows_are_escaped_as_xlsxwriter_escapes_them(tmp_path: Path) -> N
     path = report.render(pl.DataFrame({"text": texts})).save(tmp_path / "ours.xlsx")[0]
     ours = [row[0] for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)][1:]  # type: ignore[union-attr]
     assert ours == expected
+
+
+def test_more_rows_than_a_sheet_holds_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx, "EXCEL_ROWS", 50)
+    document = pr.load(EXAMPLE).render(pr.sample.sales_data(60))
+    with pytest.raises(pr.OutputError, match=r"an Excel sheet holds 50 rows; save it as \.parquet or \.csv"):
+        document.save(tmp_path / "big.xlsx")
+    assert not (tmp_path / "big.xlsx").exists()

@@ -163,6 +163,11 @@ class BandFrames:
         return self._plan
 
     @property
+    def band_count(self) -> int:
+        """How many rows :meth:`batches` gives (the stream's bands, the title and the summary)."""
+        return self._stream.band_count + sum(kind in self._typed.report for kind in ("bands.title", "bands.summary"))
+
+    @property
     def schema_names(self) -> list[str]:
         """The columns' names, in order."""
         return list(self.schema)

@@ -41,12 +41,14 @@ from polarreports.definition.elements import Aggregate, Field, Label
 from polarreports.emit.bandframe import BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
 from polarreports.emit.xlsx_rows import RowCell, rows_xml
-from polarreports.exceptions import FormatError
+from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 
 __all__ = ["write_xlsx"]
 
+EXCEL_ROWS = 1_048_576
+"""The rows of an Excel sheet."""
 _SLICE_ROWS = 2_000
 """Rows turned into Python objects at a time."""
 MAX_TEXT = 32_767
@@ -392,6 +394,13 @@ def _write_value(sheet: Any, row: int, column: int, value: Any, text: str | None
 
 def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
     """Write the report's workbook to ``file`` (see the module's docstring)."""
+    rows = frames.band_count + 4  # the title, a blank row, the column header, a blank row
+    if rows > EXCEL_ROWS:
+        msg = (
+            f"cannot write the workbook: this report has {frames.band_count:,} bands to print and an Excel sheet "
+            f"holds {EXCEL_ROWS:,} rows; save it as .parquet or .csv, or filter the rows"
+        )
+        raise OutputError(msg)
     layout = _Layout(frames, formulas)
     workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
     writer = _Writer(workbook, layout)
