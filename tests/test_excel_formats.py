@@ -76,6 +76,9 @@ DATES = [
     ("h:mm a", pl.Time(), "en_US", '[$-409]h":"mm" "AM/PM'),
     ("h:mm a", pl.Time(), "de_DE", '[$-409]h":"mm" "AM/PM'),
     ("HH:mm:ss.SSS", pl.Time(), "en_US", '[$-409]hh":"mm":"ss.000'),
+    ("HH:mm:ss.SSS", pl.Time(), "de_DE", '[$-409]hh":"mm":"ss.000'),  # en-US shows the report's '.'
+    ("HH:mm:ss,SS", pl.Time(), "de_DE", '[$-407]hh":"mm":"ss.00'),  # de-DE shows the report's ','
+    ("EEE HH:mm:ss,S", pl.Datetime(), "fr_FR", '[$-40C]ddd" "hh":"mm":"ss.0'),
     ("yyyy-MM-dd'T'HH:mm:ss", pl.Datetime(), "en_US", '[$-409]yyyy"-"mm"-"dd"T"hh":"mm":"ss'),
     ("HH:mm zzzz", pl.Datetime("us", "UTC"), "en_US", '[$-409]hh":"mm" Coordinated Universal Time"'),
     ("HH:mm xxx", pl.Datetime(), "en_US", '[$-409]hh":"mm" +00:00"'),
@@ -109,6 +112,7 @@ NO_CODE = [
     ("HH MM", pl.Datetime(), "month"),
     ("HH:mm:ss.SSSS", pl.Time(), "ss.000"),
     ("HH:mm:ss SSS", pl.Time(), "ss.000"),
+    ("HH:mm:ss,SSS", pl.Time(), "after '.'"),
     ("HH:mm zzzz", pl.Datetime("us", "Europe/Berlin"), "zone"),
     ("d h", pl.Duration("us"), "days"),
     (None, pl.String(), "text"),
@@ -125,6 +129,11 @@ def test_no_code_where_excel_cannot_show_the_text(pattern: str | None, dtype: pl
     assert result.code is None
     assert result.note is not None
     assert why in result.note
+
+
+def test_no_code_where_the_locale_marks_fractions_of_a_second_otherwise() -> None:
+    result = translate_format("EEE HH:mm:ss.SSS", pl.Datetime(), locale="de_DE")  # German names: ','
+    assert result == ExcelFormat(None, "Excel shows fractions of a second after ',' here, the report after '.'")
 
 
 NOTED = [
