@@ -115,6 +115,7 @@ NO_CODE = [
     ("HH:mm:ss,SSS", pl.Time(), "after '.'"),
     ("HH:mm zzzz", pl.Datetime("us", "Europe/Berlin"), "zone"),
     ("d h", pl.Duration("us"), "days"),
+    ("SS", pl.Duration("us"), "ss.000"),
     (None, pl.String(), "text"),
     ("upper", pl.String(), "text"),
     (None, pl.List(pl.Int64()), "text"),
@@ -287,3 +288,47 @@ def test_cell_values_of_other_types_are_unchanged() -> None:
     frame = pl.DataFrame({"b": [True, None], "s": ["x", "y"]})
     assert frame.select(cell_value(pl.col("b"), pl.Boolean(), None))["b"].to_list() == [True, None]
     assert frame.select(cell_value(pl.col("s"), pl.String(), "upper"))["s"].to_list() == ["x", "y"]
+
+
+_DTYPES = [F64, pl.Int32(), pl.Decimal(10, 3), pl.Date(), pl.Datetime("ms", "UTC"), pl.Time(), pl.Duration("ms")]
+_AFFIX_TOKENS = ["", "¤", "¤¤", "¤¤¤", "%", "‰", "-", "+", " ", "'x'", "''", '"', "\\", "[", "'[Red]'", ";"]
+_NUMBER_TOKENS = ["0", "#", "#,##0", "0,000", "#,##,##0", "000", "0.0", "0.##", "#.#", ".00", "0E0", "@@"]
+_DATE_TOKENS = "yyyy yy y yyyyy MM M MMM MMMM MMMMM LLL dd d D EEE EEEE EEEEE e c HH H hh h K k mm m ss s S SSS a"
+_DATE_TOKENS += " Q G zzzz z xxx X VV ' '' 'lit' \" \\ . , : / -"
+_PATTERNS = st.one_of(
+    st.builds(
+        lambda *parts: "".join(parts),
+        st.sampled_from(_AFFIX_TOKENS),
+        st.sampled_from(_NUMBER_TOKENS),
+        st.sampled_from(_AFFIX_TOKENS),
+        st.sampled_from(["", ";", ";(0)", ";-#", ";'minus '0%"]),
+    ),
+    st.lists(st.sampled_from([*_DATE_TOKENS.split(), " "]), max_size=7).map("".join),
+    st.sampled_from(["integer", "decimal", "percent", "currency", "accounting", "date:full", "datetime:long"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pattern=_PATTERNS,
+    dtype=st.sampled_from(_DTYPES),
+    locale=st.sampled_from(["en_US", "de_DE", "fr_FR", "ja_JP", "hi_IN", "sv_SE"]),
+)
+def test_any_accepted_pattern_translates_or_says_why_not(pattern: str, dtype: pl.DataType, locale: str) -> None:
+    """Generated patterns: whatever the report accepts gives a well-formed code or None, never a crash."""
+    try:
+        check_pattern(pattern, dtype)
+    except FormatError:
+        with pytest.raises(FormatError):
+            translate_format(pattern, dtype, locale=locale)
+        return
+    result = translate_format(pattern, dtype, locale=locale)
+    if result.code is None:
+        assert result.note
+        return
+    assert len(result.code) <= 255
+    sections = excel_sections(result.code)  # every quote closed
+    assert 1 <= len(sections) <= 3
+    codes = {text for section in sections for literal, text in section if not literal}
+    assert codes <= set("[]$-0123456789ABCDEF#,.%ymdhsAMP/")  # Excel codes; all else is quoted

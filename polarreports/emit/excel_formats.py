@@ -574,6 +574,8 @@ def _duration_format(plan: _DurationPlan) -> ExcelFormat:
     fields = [t for t in plan.tokens if isinstance(t, _Field) and t.char != "S"]
     if any(f.char == "d" for f in fields):
         return ExcelFormat(None, "Excel cannot show a number of days in a time format")
+    if not fields:
+        return ExcelFormat(None, "Excel shows fractions of a second only as ss.0 to ss.000")
     order = {"h": 0, "H": 0, "m": 1, "s": 2}
     largest = min(order[f.char] for f in fields)
     tokens = list(plan.tokens)
