@@ -38,6 +38,8 @@ report pattern                     Excel code
 ``'Page '0``, ``0 orders``         quoted literals: ``"Page "0``, ``0" orders"``
 ``#,##0;(#,##0)``                  two sections, the second with its own affixes
 ``integer``, ``currency`` ...      the locale's pattern, translated the same way
+``0.00E0``, ``@@@``                refused by the report, so by this module too
+                                   (:class:`~polarreports.exceptions.FormatError`)
 =================================  ================================================
 
 A locale tag ``[$-LCID]`` (the Windows locale id of the report's locale, e.g. ``[$-407]``
@@ -108,6 +110,7 @@ import locale as _stdlib_locale
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import polars as pl
 from babel import Locale
@@ -224,8 +227,14 @@ def translate_format(
     dtype = _normalize_dtype(dtype)
     if currency is not None:
         currency = currency.upper()
-    plan = _compile(pattern, dtype, locale, currency, "")  # the same checks and errors as format_expr
-    loc = _locale(locale.replace("-", "_"))
+    _compile(pattern, dtype, locale, currency, "")  # the same checks and errors as format_expr
+    return _translate(pattern, dtype, str(_locale(locale.replace("-", "_"))), currency)
+
+
+@lru_cache(maxsize=256)
+def _translate(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None) -> ExcelFormat:
+    plan = _compile(pattern, dtype, locale, currency, "")
+    loc = _locale(locale)
     text = default_pattern(dtype) if pattern is None else pattern
     result: ExcelFormat
     if isinstance(plan, _NumberPlan):
