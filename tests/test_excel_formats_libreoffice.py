@@ -4,8 +4,10 @@ Values × patterns × locales are written to one .xlsx (xlsxwriter), numbers and
 values with the translated format; one LibreOffice run converts it to CSV with the cells'
 *shown* text; each text must equal what polarreports' own formatting shows for the value.
 The only allowed differences are the documented ones, each applied here by name: ties
-rounded half away from zero, negative zero in a two-section code, the program's own
-separators and names (``LIBREOFFICE_TEXT``).
+rounded half away from zero, negative zero in a two-section code, LibreOffice's own group
+separator (``LIBREOFFICE_SEPARATORS``), and its own names and AM/PM words
+(``LIBREOFFICE_NAMES``) only where ``translate_format``'s note announces them.  Values
+written through ``cell_value`` must show the report's text with no exception at all.
 """
 
 from __future__ import annotations
