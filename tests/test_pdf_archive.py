@@ -377,3 +377,16 @@ def test_the_cli_renders_once_for_many_outputs(sales_file: Path, tmp_path: Path,
     with pikepdf.open(locked, password=PASSWORD) as pdf:
         assert len(pdf.pages) == pages
         assert not pdf.allow.print_highres
+
+
+@pytest.mark.typst
+def test_a_wide_listings_panels_joined_stay_pdfa(tmp_path: Path) -> None:
+    from tests.test_wide import wide_report
+
+    document = wide_report().render(_rows())
+    document.save(tmp_path / "wide.pdf", pdf_standard="a-2b")
+    assert document.stats["typeset"].startswith("2 panels")
+    assert _pdfa_violations(tmp_path / "wide.pdf", "2b") == []
+    with pikepdf.open(tmp_path / "wide.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status == "2B"
+        assert len(pdf.pages) == document.page_count
