@@ -193,7 +193,7 @@ def test_saving_one_document_many_times_never_reads_its_data_again(tmp_path: Pat
 # -- typesetting in one piece -------------------------------------------------------------------
 
 
-def test_a_long_pdfa_or_tagged_report_is_typeset_in_one_piece(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_long_tagged_report_is_typeset_in_one_piece_and_a_pdfa_one_in_chunks() -> None:
     long = pr.Report(name="long", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x")])))
     data = pl.DataFrame({"x": range(4_500)})
 
@@ -204,14 +204,11 @@ def test_a_long_pdfa_or_tagged_report_is_typeset_in_one_piece(caplog: pytest.Log
     plain.pdf  # noqa: B018
     assert chunk_jobs(plain) > 1  # (blank fake pages: then found mispredicted, and typeset whole)
     archival = _faked(long, data)
-    with caplog.at_level(logging.INFO, logger="polarreports"):
-        archival._pdf_source("a-2b")
-    assert chunk_jobs(archival) == 0
-    assert archival.stats["typeset"] == "one piece (PDF/A-2B is written whole, never joined from chunks)"
-    assert "typesetting in one piece, not in chunks: PDF/A-2B" in caplog.text
+    archival._pdf_source("a-2b")
+    assert chunk_jobs(archival) > 1  # its chunks join into a PDF/A (see test_pdfa_chunks_join_into_a_pdfa)
     tagged = _faked(pr.Report(**{**long.model_dump(), "tagged_pdf": True}), data)
     tagged.pdf  # noqa: B018
-    assert chunk_jobs(tagged) == 0
+    assert chunk_jobs(tagged) == 0  # the joiner would drop its structure tree
     assert tagged.stats["typeset"] == "one piece (a tagged PDF's structure spans the whole document)"
 
 
@@ -377,6 +374,30 @@ def test_the_cli_renders_once_for_many_outputs(sales_file: Path, tmp_path: Path,
     with pikepdf.open(locked, password=PASSWORD) as pdf:
         assert len(pdf.pages) == pages
         assert not pdf.allow.print_highres
+
+
+@pytest.mark.typst
+def test_pdfa_chunks_join_into_a_pdfa(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from polarreports.typeset.compile import compile_document
+    from polarreports.typeset.pdfjoin import PdfJoin
+
+    document = pr.load(EXAMPLE).render(_rows())
+    (chunk,) = compile_document(replace(document._source, pdf_standards=("a-2b",), timestamp=0), document.data_json)
+    target = tmp_path / "joined.pdf"
+    with PdfJoin(target) as joined:
+        joined.add(chunk)
+        joined.add(chunk)
+    assert _pdfa_violations(target, "2b") == []
+    _qpdf_check(target)
+    with pikepdf.open(target) as pdf:
+        pages = len(pdf.pages)
+        assert pdf.open_metadata().pdfa_status == "2B"
+        assert str(pdf.Root.OutputIntents[0].S) == "/GTS_PDFA1"
+        xmp = pdf.Root.Metadata.read_bytes()
+    assert pages == 2 * document.page_count
+    assert f"<xmpTPg:NPages>{pages}</xmpTPg:NPages>".encode() in xmp  # the joined count, not a chunk's
 
 
 @pytest.mark.typst

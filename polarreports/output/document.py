@@ -29,7 +29,7 @@ from polarreports.output.exports import EXPORTERS, Rendered
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
-from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
 
@@ -205,14 +205,12 @@ class Document:
         return self._data.json()
 
     def _typeset(self, format: OutputFormat, ppi: float = 144.0, standard: str | None = None) -> Typeset:
-        source, data = self._source, self._data
-        if standard is not None:  # dated (PDF/A needs a date), and in one piece: see _archival
-            source, data = self._archival(standard)
+        source = self._source if standard is None else self._archival(standard)
         start = time.perf_counter()
         with self._control.working():  # the time limit's clock runs
             result = typeset(
                 source,
-                data,
+                self._data,
                 format=format,
                 ppi=ppi,
                 stats=self.stats,
@@ -231,21 +229,16 @@ class Document:
         )
         return result
 
-    def _archival(self, standard: str) -> tuple[TypstSource, ReportData]:
-        """The source and data of the PDF to ``standard`` (PDF/A): Typst writes its metadata
-        (XMP, output intent) and dates it; a long report is typeset in one piece, as the chunk
-        joiner keeps neither the metadata nor the structure (logged)."""
+    def _archival(self, standard: str) -> TypstSource:
+        """The source of the PDF to ``standard`` (PDF/A): Typst writes its metadata
+        (XMP, output intent) and dates it; chunks of a long report join into a PDF/A (the
+        joiner keeps the first chunk's metadata and output intent: ``typeset/pdfjoin.py``)."""
 
         def archival(source: TypstSource) -> TypstSource:
             panels = tuple(archival(panel) for panel in source.panels)
             return replace(source, pdf_standards=(standard,), timestamp=self._created, panels=panels)
 
-        data = self._data
-        if data.one_piece is None:
-            data = replace(data, one_piece=f"PDF/{standard.upper()} is written whole, never joined from chunks")
-            if data.bands.height >= MIN_BANDS_FOR_CHUNKS:
-                logger.info("typesetting in one piece, not in chunks: %s", data.one_piece)
-        return archival(self._source), data
+        return archival(self._source)
 
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
         return in_memory(self._typeset(format, ppi))
