@@ -1,6 +1,7 @@
 """The ``polarreports`` command line: render, validate, schema, init, sample.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
+    $ polarreports render sales.yaml --data sales.parquet -o sales.pdf -o sales.png --pdf-standard a-3b --attach data
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
@@ -222,7 +223,9 @@ def _pdf_options(
     if password_env is not None or owner_password_env is not None:
         protect = Protection(
             user_password=_secret(password_env, "--password-env") if password_env is not None else "",
-            owner_password=_secret(owner_password_env, "--owner-password-env") if owner_password_env else None,
+            owner_password=(
+                _secret(owner_password_env, "--owner-password-env") if owner_password_env is not None else None
+            ),
             allow=tuple(_split(allow)),
         )
     elif allow:

@@ -180,12 +180,16 @@ def test_saving_one_document_many_times_never_reads_its_data_again(tmp_path: Pat
     document = _faked(pr.load(EXAMPLE), _counted_source(_rows(), reads))
     after_render = len(reads)
     assert after_render > 0
-    for name in ("a.pdf", "a.png", "b.pdf", "a.svg"):
+    from polarreports.output.exports import EXPORTERS
+
+    others = [f"a{suffix}" for suffix in EXPORTERS]  # .html, .xlsx, .parquet ... as they land
+    for name in ("a.pdf", "a.png", "b.pdf", "a.svg", *others, "c.png"):
         document.save(tmp_path / name)
-    document.save(tmp_path / "c.pdf", attach=["definition", "parameters"])
+    document.save(tmp_path / "c.pdf", attach=["definition", "parameters"], pdf_standard="a-3b")
     document.save(tmp_path / "d.pdf", protect=Protection(PASSWORD))
     assert len(reads) == after_render  # outputs come from the one band stream
-    assert sum(job.format == "pdf" for job in document._compiler.jobs) == 1  # type: ignore[union-attr]
+    formats = [job.format for job in document._compiler.jobs]  # type: ignore[union-attr]
+    assert formats.count("pdf") == 2  # the PDF, and the PDF/A: each typeset once
     document.save(tmp_path / "e.pdf", attach=["data"])  # the data attachment does read the rows again
     assert len(reads) > after_render
 
