@@ -81,6 +81,11 @@ def test_protection_refuses_unknown_permissions_and_hides_its_passwords() -> Non
         Protection(PASSWORD, allow=("prnt",))
     with pytest.raises(OutputError, match="owner_password is empty"):
         Protection(PASSWORD, owner_password="")
+    for wrong, message in (("a\0b", "NUL"), ("\ud800", "lone surrogate"), ("ä" * 64, "128 bytes long")):
+        with pytest.raises(OutputError, match=message) as refused:
+            Protection(wrong)
+        assert wrong not in str(refused.value)
+    Protection("ä" * 63)  # 126 bytes: fine
     shown = repr(Protection(PASSWORD, OWNER, allow=("print",))) + str(PdfOptions(None, (), Protection(PASSWORD)))
     assert PASSWORD not in shown
     assert OWNER not in shown

@@ -184,3 +184,6 @@ def finish_pdf(
     except pikepdf.PdfError as error:  # (its messages name objects and offsets, never a password)
         msg = f"cannot finish the PDF: {str(error).splitlines()[0]}"
         raise OutputError(msg) from None
+    except (ValueError, RuntimeError) as error:  # told by its kind only: its text might quote a value
+        msg = f"cannot finish the PDF: pikepdf refused it ({type(error).__name__})"
+        raise OutputError(msg) from None

@@ -34,6 +34,37 @@ def _did_you_mean(value: str, valid: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+MAX_PASSWORD_BYTES = 127
+"""AES-256 PDFs (revision 6) use the first 127 bytes of a password's UTF-8; a longer one would
+not open the file again, so it is refused."""
+
+
+def _check_password(name: str, value: object) -> None:
+    """``OutputError`` for a password that cannot protect a PDF; the message never holds it.
+
+    >>> _check_password("user_password", "x" * 128)
+    Traceback (most recent call last):
+    ...
+    polarreports.OutputError: Protection user_password is 128 bytes long (UTF-8): give at most 127
+    """
+    if value is None:
+        return
+    if not isinstance(value, str):
+        msg = f"Protection {name} must be text (a str), not {type(value).__name__}"
+        raise OutputError(msg)
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        msg = f"Protection {name} is not valid Unicode text (it holds a lone surrogate)"
+        raise OutputError(msg) from None
+    if "\0" in value:
+        msg = f"Protection {name} holds a NUL character, which a PDF password cannot"
+        raise OutputError(msg)
+    if size > MAX_PASSWORD_BYTES:
+        msg = f"Protection {name} is {size} bytes long (UTF-8): give at most {MAX_PASSWORD_BYTES}"
+        raise OutputError(msg)
+
+
 @dataclass(frozen=True)
 class Protection:
     """Encrypt a saved PDF (AES-256) so that it opens only with ``user_password`` (``""``: it
@@ -52,10 +83,7 @@ class Protection:
 
     def __post_init__(self) -> None:
         for name in ("user_password", "owner_password"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                msg = f"Protection {name} must be text (a str), not {type(value).__name__}"
-                raise OutputError(msg)
+            _check_password(name, getattr(self, name))
         if self.owner_password == "":
             msg = "Protection owner_password is empty: give one, or None for a random one nobody knows"
             raise OutputError(msg)
