@@ -137,8 +137,8 @@ def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple
 
 
 def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
-    """:func:`plan_report`, and the rows the report shows: the input's columns of its sorted,
-    filtered rows (lazily, for a PDF's data attachment)."""
+    """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
+    rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
     lf = to_lazyframe(data)
     try:
         schema = lf.collect_schema()
@@ -147,7 +147,8 @@ def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tu
         raise DataError(msg) from None
     plan = build_plan(report, schema, params, base_dir=Path.cwd())
     scopes = build_scopes(plan, lf)
-    return plan, scopes, scopes.rows.select(schema.names())
+    shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
+    return plan, scopes, shown.select(schema.names())
 
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:

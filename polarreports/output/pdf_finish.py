@@ -84,7 +84,7 @@ def evidence(rendered: Rendered, names: Sequence[str], check: Callable[[], None]
     """The attachments ``names`` asks for (``"data"``, ``"definition"``, ``"parameters"``) of a render.
 
     ``data``: the rows the report shows (the input's rows that passed its filter, its columns,
-    in report order), as Parquet; ``definition``: the report definition, as YAML;
+    in the input's order), as Parquet; ``definition``: the report definition, as YAML;
     ``parameters``: the value of every parameter, given or default, as JSON.
     """
     report = rendered.plan.report
@@ -102,7 +102,7 @@ def evidence(rendered: Rendered, names: Sequence[str], check: Callable[[], None]
                     content,
                     "application/vnd.apache.parquet",
                     "Data",
-                    f"The rows of report {report.name!r} (after its filter, in report order), as Parquet",
+                    f"The rows of report {report.name!r} (after its filter, in the input's order), as Parquet",
                 )
             )
         elif name == "definition":
