@@ -44,6 +44,7 @@ system:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -52,6 +52,7 @@ from polarreports.exceptions import (
     WriteError,
 )
 from polarreports.output.document import Document
+from polarreports.output.pdf_options import Protection
 from polarreports.stats import RenderStats
 
 __version__ = "0.1.0"
@@ -88,6 +89,7 @@ __all__ = [
     "PlanError",
     "PolarReportsError",
     "Progress",
+    "Protection",
     "RenderError",
     "RenderOptionError",
     "RenderStats",

@@ -16,8 +16,9 @@ import secrets
 import shutil
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +26,7 @@ from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import OutputError, RenderError, WriteError
 from polarreports.output.exports import EXPORTERS, Rendered
+from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
@@ -186,8 +188,11 @@ class Document:
         self._control = control or RenderControl()
         self._compiler = compiler
         """What typesets it (None: the warm Typst worker processes every render shares)."""
-        self._pdf: bytes | Path | None = None
-        """The PDF once typeset: bytes, or (a long report) a file in a folder of its own."""
+        self._pdfs: dict[str | None, bytes | Path] = {}
+        """The PDF once typeset, per PDF standard (None: none): bytes, or (a long report) a file
+        in a folder of its own."""
+        self._created = int(time.time())
+        """When the document was made (Unix seconds): the date of a PDF/A and of its attachments."""
         self.stats = stats or RenderStats()
 
     def to_typst(self) -> str:
@@ -199,11 +204,12 @@ class Document:
         """The JSON data file the Typst source reads as ``/data.json``."""
         return self._data.json()
 
-    def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
+    def _typeset(self, format: OutputFormat, ppi: float = 144.0, standard: str | None = None) -> Typeset:
+        source = self._source if standard is None else self._archival(standard)
         start = time.perf_counter()
         with self._control.working():  # the time limit's clock runs
             result = typeset(
-                self._source,
+                source,
                 self._data,
                 format=format,
                 ppi=ppi,
@@ -223,20 +229,32 @@ class Document:
         )
         return result
 
+    def _archival(self, standard: str) -> TypstSource:
+        """The source of the PDF to ``standard`` (PDF/A): Typst writes its metadata
+        (XMP, output intent) and dates it; chunks of a long report join into a PDF/A (the
+        joiner keeps the first chunk's metadata and output intent: ``typeset/pdfjoin.py``)."""
+
+        def archival(source: TypstSource) -> TypstSource:
+            panels = tuple(archival(panel) for panel in source.panels)
+            return replace(source, pdf_standards=(standard,), timestamp=self._created, panels=panels)
+
+        return archival(self._source)
+
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
         return in_memory(self._typeset(format, ppi))
 
-    def _pdf_source(self) -> bytes | Path:
-        """The PDF, typeset on first use. A long report's PDF stays in a temporary file (removed
-        with the document), so that saving it never holds it in memory."""
-        if self._pdf is None:
-            result = self._typeset("pdf")
+    def _pdf_source(self, standard: str | None = None) -> bytes | Path:
+        """The PDF (to ``standard``, a PDF/A level, if given), typeset on first use. A long
+        report's PDF stays in a temporary file (removed with the document), so that saving it
+        never holds it in memory."""
+        if standard not in self._pdfs:
+            result = self._typeset("pdf", standard=standard)
             if isinstance(result, Path):
                 weakref.finalize(self, shutil.rmtree, result.parent, ignore_errors=True)
-                self._pdf = result
+                self._pdfs[standard] = result
             else:
-                self._pdf = result[0]
-        return self._pdf
+                self._pdfs[standard] = result[0]
+        return self._pdfs[standard]
 
     @property
     def pdf(self) -> bytes:
@@ -246,7 +264,8 @@ class Document:
 
     @property
     def page_count(self) -> int:
-        source = self._pdf_source()
+        """The pages of the PDF (any one typeset already: PDF/A does not change the layout)."""
+        source = next(iter(self._pdfs.values())) if self._pdfs else self._pdf_source()
         if isinstance(source, Path) and self.stats.pages is not None:  # joined from chunks: counted then
             return self.stats.pages
         from pypdf import PdfReader  # imported when needed: it takes 20 MB
@@ -278,19 +297,39 @@ class Document:
             self.stats["pages_predicted"] = total
         return images
 
-    def save(self, path: str | os.PathLike[str], *, ppi: float = 144.0) -> list[Path]:
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        ppi: float = 144.0,
+        pdf_standard: str | None = None,
+        attach: Iterable[str] | str = (),
+        protect: Protection | None = None,
+    ) -> list[Path]:
         """Write the document; the suffix picks PDF, PNG or SVG (typeset), or another output
         (see :data:`EXPORTERS`), written from the same band stream without computing it again.
 
         A multi-page PNG or SVG becomes numbered files (``report-01.png``, ...). Files are
         written atomically: a failed render leaves nothing behind. The suffix and the folder are
         checked before any typesetting (``OutputError``). Returns the paths written.
+
+        A PDF only: ``pdf_standard`` (``"a-2b"``, ``"a-2u"``, ``"a-3b"``, ``"a-3u"``) writes it
+        as PDF/A for archives; ``attach`` puts files in it: ``"data"`` (the rows the report
+        shows, as Parquet: read from the input again), ``"definition"`` (YAML), ``"parameters"``
+        (JSON), PDF/A-3 where a standard is asked; ``protect`` (a :class:`Protection`) encrypts
+        it (AES-256) with its permissions (PDF/A forbids encryption).
         """
         target = Path(path)
         format = output_format(target)  # checked before the typesetting, as is the folder
+        options = PdfOptions.checked(pdf_standard, attach, protect)
+        if not options.plain and format != "pdf":
+            msg = f"cannot save {str(target)!r}: pdf_standard, attach and protect apply to a .pdf only"
+            raise OutputError(msg)
         check_writable(target)
         if format in EXPORTERS:
             return [self._export(format, target)]
+        if not options.plain:
+            return [self._finished_pdf(target, options)]
         typeset_as = _SUFFIXES[target.suffix.lower()]
         pages: list[bytes | Path] = [self._pdf_source()] if typeset_as == "pdf" else [*self._compile(typeset_as, ppi)]
         if len(pages) == 1:
@@ -306,6 +345,28 @@ class Document:
                 write_atomically(page_path, page)
             self._control.report("writing", len(targets), len(targets), "files")
         return targets
+
+    def _finished_pdf(self, target: Path, options: PdfOptions) -> Path:
+        """The PDF to ``options.standard``, with its attachments and protection, at ``target``."""
+        from polarreports.output.pdf_finish import evidence, finish_pdf  # pikepdf: only when asked
+
+        if options.attach and self._rendered is None:
+            msg = f"cannot attach files to {str(target)!r}: this document was made without its band stream"
+            raise OutputError(msg)
+        pdf = self._pdf_source(options.standard)
+        with self._control.working():
+            self._control.report("writing", 0, 1, "files")
+            attachments = evidence(self._rendered, options.attach, self._control.check) if self._rendered else []
+            with written(target) as file:
+                finish_pdf(pdf, file, attachments=attachments, protect=options.protect, date=self._created)
+            self._control.report("writing", 1, 1, "files")
+        if options.standard is not None:
+            self.stats["pdf_standard"] = options.standard
+        if attachments:
+            self.stats["pdf_attachments"] = [attachment.name for attachment in attachments]
+        if options.protect is not None:
+            self.stats["pdf_protected"] = True
+        return target
 
     def _export(self, suffix: str, target: Path) -> Path:
         if self._rendered is None:

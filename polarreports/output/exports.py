@@ -31,6 +31,9 @@ class Rendered:
     stream: StreamData
     dtypes: dict[str, pl.DataType] = field(default_factory=dict)
     """The Polars dtype of each cell's value, by the cell's ``where`` (``Scopes.dtypes``)."""
+    rows: pl.LazyFrame | None = None
+    """The rows the report shows (the input's rows that passed its filter, its columns, in the
+    input's order), lazily: read again only for an output that holds them (a PDF's data attachment)."""
 
 
 Exporter = Callable[[Rendered, BinaryIO], None]
