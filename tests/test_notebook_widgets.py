@@ -150,7 +150,8 @@ def test_the_cancel_button_stops_the_render() -> None:
         started.set()
         while not token.cancelled:  # type: ignore[attr-defined]
             release.wait(0.01)
-        raise pr.Cancelled("the render was cancelled")
+        message = "the render was cancelled"
+        raise pr.Cancelled(message)
 
     from polarreports.output.notebook import ReportPreview
 

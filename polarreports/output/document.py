@@ -28,7 +28,7 @@ from polarreports.output.exports import EXPORTERS, Rendered
 from polarreports.output.pages import PageImage, Pages, page_html
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
-from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
 
@@ -36,6 +36,8 @@ SCREEN_PPI = 96.0
 """The resolution of the pages a notebook or the live preview shows: a screen's."""
 SHOWN_PAGES = 2
 """Pages a document shows inline in a notebook (the pager shows the others)."""
+MAX_KEPT_PAGES = 200
+"""The most pages of a short report (typeset in one piece) a preview keeps, for its pager."""
 
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
@@ -281,11 +283,12 @@ class Document:
         kept = self._previews.get(key)
         if kept is not None and (len(kept) >= pages or (kept.total is not None and len(kept) >= kept.total)):
             return Pages(kept[:pages], total=kept.total)
+        whole = self._data.bands.height < MIN_BANDS_FOR_CHUNKS or bool(self._data.one_piece)
         with self._control.working():  # bounded by the time limit, as is every typesetting
             images, total = preview(
                 self._source,
                 self._data,
-                pages=pages,
+                pages=MAX_KEPT_PAGES if whole else pages,  # a short report is typeset whole anyway: keep it
                 format=format,
                 ppi=ppi,
                 control=self._control,
@@ -295,9 +298,9 @@ class Document:
             self.stats["pages_predicted"] = total
         elif len(images) < pages and format != "pdf":  # every page was typeset: that is the count
             total = len(images)
-        shown = Pages((PageImage(image, format, i) for i, image in enumerate(images, 1)), total=total)
-        self._previews[key] = shown
-        return Pages(shown, total=total)
+        kept = Pages((PageImage(image, format, i) for i, image in enumerate(images, 1)), total=total)
+        self._previews[key] = kept
+        return Pages(kept[:pages], total=total)
 
     def page(self, number: int, *, ppi: float = SCREEN_PPI) -> PageImage:
         """Page ``number`` (from 1) as a PNG image, typesetting pages up to it on demand (twice
@@ -312,8 +315,12 @@ class Document:
             msg = f"page {number}: pages are numbered from 1"
             raise IndexError(msg)
         kept = self._previews.get(("png", float(ppi)))
-        wanted = max(number, 2 * len(kept)) if kept is not None else number
-        pages = self.preview(wanted, ppi=ppi)
+        if kept is not None and number <= len(kept):
+            return kept[number - 1]
+        if kept is not None and kept.total is not None and len(kept) >= kept.total:
+            pages = kept
+        else:
+            pages = self.preview(max(number, 2 * len(kept)) if kept is not None else number, ppi=ppi)
         if number > len(pages):
             msg = f"page {number}: the document has {len(pages)} page{'s' if len(pages) != 1 else ''}"
             raise IndexError(msg)
