@@ -12,10 +12,13 @@ first asked for (``Document.page``).
     >>> session.render_now().wait()["status"], session.state()["summary"][1]
     ('done', '200 orders')
     >>> session.close()
+    >>> error_state(PlanError(["bands.detail.elements[0] (field 'x'): unknown column 'x'"]))["where"]
+    "bands.detail.elements[0] (field 'x')"
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -32,6 +35,8 @@ __all__ = ["MAX_VALUE_CHARS", "PreviewSession", "error_state"]
 MAX_VALUE_CHARS = 1_000
 """The longest parameter value the page may send (a value is a date, a number, a name)."""
 PHASES = ("planning", "data", "layout", "typesetting", "writing")
+_PLACE = re.compile(r"(?:groups|bands|variables|parameters|columns|filter|sort|styles|page)\b[^:]*")
+"""Where in a definition an issue of a PlanError is (its text before the first ': ')."""
 
 
 def error_state(error: BaseException) -> dict[str, Any]:
@@ -41,6 +46,10 @@ def error_state(error: BaseException) -> dict[str, Any]:
     where = getattr(error, "element", None) or getattr(error, "band", None)
     known = isinstance(error, PolarReportsError)
     message = str(error) if known else f"unexpected {type(error).__name__}: {error} (a bug in polarreports)"
+    if where is None and isinstance(error, PlanError) and len(error.issues) == 1:
+        place, found, rest = error.issues[0].partition(": ")
+        if found and _PLACE.match(place):  # "groups[1] ('customer').header.elements[0] (field 'x'): ..."
+            where, message = place, rest
     return {
         "kind": type(error).__name__,
         "message": message,
