@@ -401,5 +401,6 @@ class Document:
         from polarreports.output.notebook import document_view, widgets_available
 
         if widgets_available():
-            bundle.update(document_view(self)._repr_mimebundle_())
+            view = document_view(self)._repr_mimebundle_()
+            bundle.update({kind: shown for kind, shown in view.items() if kind != "text/plain"})
         return bundle
