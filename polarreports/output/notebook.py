@@ -154,8 +154,8 @@ def _optional(value: Any) -> Any:
 
 def parameter_control(parameter: Parameter, value: Any) -> Any:
     """The ipywidgets control of ``parameter``, holding ``value`` (given, or its default):
-    a dropdown of its allowed values, a checkbox, a date picker, a number input where it always
-    has a number, else a text box (empty: not given)."""
+    a dropdown of its allowed values, a checkbox, a date picker, a number input where it has a
+    default (so always a number), else a text box (empty: not given)."""
     widgets = need_widgets()
     common: dict[str, Any] = {
         "description": parameter.name,
@@ -173,9 +173,10 @@ def parameter_control(parameter: Parameter, value: Any) -> Any:
     if parameter.type == "date":
         day = value if isinstance(value, dt.date) else (dt.date.fromisoformat(value) if value else None)
         return widgets.DatePicker(value=day, **common)
-    if parameter.type == "integer" and value is not None:
+    always = parameter.default is not None and value is not None  # a number input cannot be left empty
+    if parameter.type == "integer" and always:
         return widgets.IntText(value=int(value), continuous_update=False, **common)
-    if parameter.type == "float" and value is not None:
+    if parameter.type == "float" and always:
         return widgets.FloatText(value=float(value), continuous_update=False, **common)
     placeholder = f"({parameter.type}, not set)"
     text = "" if value is None else str(value)
