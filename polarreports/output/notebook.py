@@ -200,7 +200,7 @@ class ReportPreview:
             control.observe(lambda _: self.refresh(), names="value")
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="", bar_style="info")
         self.status = widgets.HTML()
-        self.cancel_button = widgets.Button(description="Cancel", button_style="warning", disabled=True)
+        self.cancel_button = widgets.Button(description="Cancel", disabled=True, tooltip="stop the render under way")
         self.cancel_button.on_click(lambda _: self.cancel())
         self.summary = widgets.HTML()
         self.error = widgets.HTML()
@@ -241,6 +241,7 @@ class ReportPreview:
             )
             self._thread = thread
         self.cancel_button.disabled = False
+        self.cancel_button.button_style = "warning"
         self.error.value = ""
         self._show_progress(Progress("planning"))
         thread.start()
@@ -310,6 +311,7 @@ class ReportPreview:
             if generation == self._generation:
                 self._token = None
                 self.cancel_button.disabled = True
+                self.cancel_button.button_style = ""
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
