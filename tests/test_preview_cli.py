@@ -13,12 +13,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import polarreports as pr
+from polarreports.cli import app
 from tests.conftest import ROOT
 
 pytest.importorskip("starlette", reason="the preview extra is not installed: pip install -e '.[dev]'")
 
+runner = CliRunner()
 COMMAND = [sys.executable, "-c", "from polarreports.cli import run; run()", "preview"]
 
 
@@ -63,17 +66,11 @@ def test_it_serves_on_this_machine_until_ctrl_c(data: Path) -> None:
 def test_a_definition_that_cannot_be_read_stops_before_serving(tmp_path: Path, data: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
-    done = subprocess.run(
-        [*COMMAND, str(broken), "--data", str(data), "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("error: ")
-    assert "broken.yaml" in done.stderr
-    assert done.stdout == ""
+    result = runner.invoke(app, ["preview", str(broken), "--data", str(data), "--port", str(free_port())])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ")
+    assert "broken.yaml" in result.output
+    assert "http://" not in result.output  # never served
 
 
 def test_a_port_in_use_is_one_line(data: Path) -> None:
@@ -81,14 +78,10 @@ def test_a_port_in_use_is_one_line(data: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [*COMMAND, str(ROOT / "examples" / "sales_by_region.yaml"), "--data", str(data), "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 2
-    assert done.stderr.strip() == (
-        f"error: cannot serve on 127.0.0.1:{port}: Address already in use; choose another with --port"
+        definition = ROOT / "examples" / "sales_by_region.yaml"
+        result = runner.invoke(app, ["preview", str(definition), "--data", str(data), "--port", str(port)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == f"error: cannot serve on 127.0.0.1:{port}: Address already in use; choose another with --port"
     )
