@@ -241,3 +241,67 @@ def test_a_render_is_cancelled_from_the_page(
         assert time.monotonic() - start < 5
         assert not cancel.is_enabled()
         assert text(browser, "summary") == expected_summary(data)  # the last pages stay
+
+
+FORM_REPORT = """
+name: every_kind
+title: Every kind of parameter
+parameters:
+  - {name: region, type: string, allowed: [North, South, East, West, Central], default: North}
+  - {name: since, type: date, default: '2024-01-01'}
+  - {name: until, type: datetime}
+  - {name: max_quantity, type: integer, default: 100}
+  - {name: min_discount, type: float}
+  - {name: discounted, type: boolean, default: false}
+  - {name: note, type: string, description: Printed under the title.}
+filter: >-
+  region = :region AND order_date >= :since AND quantity <= :max_quantity
+  AND (NOT :discounted OR discount > 0)
+bands:
+  title:
+    elements: [{type: expression, expr: ':note', null_text: '-'}]
+  detail:
+    elements: [{type: field, column: order_id}, {type: field, column: region}]
+  summary:
+    elements: [{type: aggregate, variable: orders}]
+variables:
+  - {name: orders, calculation: count}
+"""
+
+
+def test_the_form_has_a_control_per_kind_of_parameter(browser: WebDriver, tmp_path: Path) -> None:
+    definition = tmp_path / "every_kind.yaml"
+    definition.write_text(FORM_REPORT, encoding="utf-8")
+    data = pr.sample.write_sales_data(tmp_path / "sales.parquet", 300)
+    frame = pl.read_parquet(data)
+
+    def orders(region: str, discounted: bool = False) -> str:
+        rows = frame.filter(pl.col("region") == region, pl.col("order_date") >= pl.date(2024, 1, 1))
+        rows = rows.filter(pl.col("quantity") <= 100)
+        return f"{rows.filter(pl.col('discount') > 0).height if discounted else rows.height}"
+
+    with running(definition, data) as (url, _):
+        browser.get(url)
+        wait_for(browser, "the first render", lambda d: text(d, "summary") == orders("North"))
+        kinds = {
+            name: (element.tag_name, element.get_attribute("type"))
+            for name in ("region", "since", "until", "max_quantity", "min_discount", "discounted", "note")
+            for element in [browser.find_element(By.ID, f"param-{name}")]
+        }
+        assert kinds == {
+            "region": ("select", "select-one"),
+            "since": ("input", "date"),
+            "until": ("input", "datetime-local"),
+            "max_quantity": ("input", "number"),
+            "min_discount": ("input", "number"),
+            "discounted": ("input", "checkbox"),
+            "note": ("input", "text"),
+        }
+        options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#param-region option")]
+        assert options == ["(not set)", "North", "South", "East", "West", "Central"]
+        screenshot(browser, "7-every-kind")
+
+        browser.find_element(By.CSS_SELECTOR, "#param-region option[value='West']").click()
+        wait_for(browser, "West's orders", lambda d: text(d, "summary") == orders("West"))
+        browser.find_element(By.ID, "param-discounted").click()
+        wait_for(browser, "West's discounted orders", lambda d: text(d, "summary") == orders("West", discounted=True))

@@ -106,7 +106,8 @@ function show(state) {
     : { done: `rendered in ${state.seconds} s`, error: "failed: see the message", cancelled: "cancelled", idle: "" }[state.status] ?? state.status;
   $("cancel").disabled = !rendering;
   $("summary").textContent = state.summary.join(" · ");
-  $("rows").textContent = state.rows === null ? "" : `${state.rows.toLocaleString()} rows, ${state.pages ?? "?"} pages`;
+  const plural = (count, word) => `${count === null ? "?" : count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
+  $("rows").textContent = state.rows === null ? "" : `${plural(state.rows, "row")}, ${plural(state.pages, "page")}`;
   showError(state.error);
   $("page").classList.toggle("stale", state.status === "error");
   document.body.dataset.status = state.status;
