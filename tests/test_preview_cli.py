@@ -55,8 +55,10 @@ def test_it_serves_on_this_machine_until_ctrl_c(data: Path) -> None:
                 time.sleep(0.2)
             assert state["status"] == "done", state["error"]
             assert state["values"] == {"year": "2025"}
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=15) == 0
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=10) as events:
+                assert events.readline().startswith(b"data: ")  # a page is open: its stream does not hold the stop
+                process.send_signal(signal.SIGINT)
+                assert process.wait(timeout=15) == 0
         finally:
             if process.poll() is None:
                 process.kill()

@@ -10,7 +10,7 @@ DNS rebinding), and the actions take JSON only (a form on another site cannot po
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
 
@@ -29,6 +29,8 @@ __all__ = ["LOCAL_HOSTS", "create_app"]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 64 * 1024
 KEEPALIVE_SECONDS = 15.0
+POLL_SECONDS = 0.1
+"""How often an open page's event stream looks for a change of the state."""
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -88,8 +90,13 @@ def _checked_values(session: PreviewSession, values: Any) -> dict[str, Any]:
     return checked
 
 
-def create_app(session: PreviewSession, *, allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> Starlette:
-    """The web application showing ``session``."""
+def create_app(
+    session: PreviewSession,
+    *,
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS,
+    stopping: Callable[[], bool] = lambda: False,
+) -> Starlette:
+    """The web application showing ``session``; its event streams end when ``stopping()``."""
 
     async def static(request: Request) -> Response:
         name, media_type = _STATIC[request.url.path]
@@ -103,9 +110,11 @@ def create_app(session: PreviewSession, *, allowed_hosts: tuple[str, ...] = LOCA
 
     async def events(request: Request) -> StreamingResponse:
         async def stream() -> AsyncIterator[str]:
+            """The state whenever it changes (polled: no thread per open page), until the page
+            goes or the server stops."""
             seen = -1
             quiet = 0.0
-            while not session.closed:
+            while not session.closed and not stopping():
                 if session.version != seen:
                     current = session.state()
                     seen = current["version"]
@@ -114,8 +123,8 @@ def create_app(session: PreviewSession, *, allowed_hosts: tuple[str, ...] = LOCA
                     continue
                 if await request.is_disconnected():
                     return
-                await anyio.to_thread.run_sync(session.wait_for_change, seen, 0.5)
-                quiet += 0.5
+                await anyio.sleep(POLL_SECONDS)
+                quiet += POLL_SECONDS
                 if quiet >= KEEPALIVE_SECONDS:
                     quiet = 0.0
                     yield ": keep-alive\n\n"

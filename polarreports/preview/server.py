@@ -69,13 +69,15 @@ def _server(session: PreviewSession, host: str) -> Any:
     import uvicorn
 
     allowed = LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
+    servers: list[uvicorn.Server] = []
     config = uvicorn.Config(
-        create_app(session, allowed_hosts=allowed),
+        create_app(session, allowed_hosts=allowed, stopping=lambda: bool(servers) and servers[0].should_exit),
         log_level="warning",
         lifespan="off",
         timeout_graceful_shutdown=2,
     )
-    return uvicorn.Server(config)
+    servers.append(uvicorn.Server(config))
+    return servers[0]
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -82,7 +82,6 @@ class PreviewSession:
         self.params: dict[str, Any] = dict(params or {})
         """The parameter values set (from the command line, then the page's form)."""
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         self._pages_lock = threading.Lock()
         self._version = 0
         self._generation = 0
@@ -114,16 +113,9 @@ class PreviewSession:
         return self._version
 
     def _changed_now(self, **status: Any) -> None:
-        """Update the status (the lock held) and wake whoever waits for a change."""
+        """Update the status (the lock held); the version tells the pages it changed."""
         self._status.update(status)
         self._version += 1
-        self._changed.notify_all()
-
-    def wait_for_change(self, version: int, timeout: float) -> int:
-        """Block until the version passes ``version`` (or ``timeout`` seconds); the version."""
-        with self._lock:
-            self._changed.wait_for(lambda: self._version != version or self._closed, timeout)
-            return self._version
 
     def wait(self, timeout: float = 60.0) -> dict[str, Any]:
         """Wait for the render under way to end (for scripts and tests); the state then."""
@@ -168,12 +160,11 @@ class PreviewSession:
                 self._token.cancel()
 
     def close(self) -> None:
-        """Stop: cancel the render under way and wake every waiter."""
+        """Stop: cancel the render under way (the event streams end)."""
         with self._lock:
             self._closed = True
             if self._token is not None:
                 self._token.cancel()
-            self._changed.notify_all()
         thread = self._thread
         if thread is not None:
             thread.join(10)
