@@ -47,6 +47,23 @@ def test_preview_pages_are_bytes_that_show_as_images() -> None:
 
 
 @pytest.mark.typst
+def test_pages_past_those_kept_are_typeset_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    from polarreports.output import document as document_module
+
+    monkeypatch.setattr(document_module, "MAX_KEPT_PAGES", 2)
+    document = EXAMPLE.render(SALES)
+    assert len(document.preview(1)._repr_html_()) > 0
+    assert document.page(2).number == 2  # kept
+    total = document.preview(1).total
+    assert total is not None
+    assert total > 3
+    assert document.page(3).number == 3  # typeset again, further
+    assert document.page(total).number == total
+    with pytest.raises(IndexError):
+        document.page(total + 1)
+
+
+@pytest.mark.typst
 def test_a_document_shows_compact_png_pages_with_the_page_count() -> None:
     document = EXAMPLE.render(SALES)
     shown = document._repr_html_()

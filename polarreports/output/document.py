@@ -36,8 +36,9 @@ SCREEN_PPI = 96.0
 """The resolution of the pages a notebook or the live preview shows: a screen's."""
 SHOWN_PAGES = 2
 """Pages a document shows inline in a notebook (the pager shows the others)."""
-MAX_KEPT_PAGES = 200
-"""The most pages of a short report (typeset in one piece) a preview keeps, for its pager."""
+MAX_KEPT_PAGES = 50
+"""The most pages of a short report (typeset in one piece anyway) a preview keeps for its pager
+(about 15 MB of PNG at screen resolution); a page past them is typeset again on demand."""
 
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
@@ -288,7 +289,7 @@ class Document:
             images, total = preview(
                 self._source,
                 self._data,
-                pages=MAX_KEPT_PAGES if whole else pages,  # a short report is typeset whole anyway: keep it
+                pages=max(pages, MAX_KEPT_PAGES) if whole else pages,  # a short report is typeset whole anyway
                 format=format,
                 ppi=ppi,
                 control=self._control,
