@@ -179,3 +179,11 @@ def test_the_cancel_button_stops_the_render() -> None:
     preview.wait(10)
     assert preview.status.value == "cancelled"
     assert preview.cancel_button.disabled
+
+
+@pytest.mark.typst
+def test_a_document_that_cannot_be_typeset_shows_its_error_as_text() -> None:
+    token = pr.CancelToken()
+    document = EXAMPLE.render(SALES, cancel=token)
+    token.cancel()
+    assert document._repr_html_() == "<pre>Cancelled: the render was cancelled</pre>"

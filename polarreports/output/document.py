@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
-from polarreports.exceptions import OutputError, RenderError, WriteError
+from polarreports.exceptions import OutputError, PolarReportsError, WriteError
 from polarreports.output.exports import EXPORTERS, Rendered
 from polarreports.output.pages import PageImage, Pages, page_html
 from polarreports.stats import RenderStats
@@ -387,8 +387,8 @@ class Document:
         shows at once. (In a notebook with ipywidgets, :meth:`_repr_mimebundle_` adds a pager.)"""
         try:
             shown = self.preview(SHOWN_PAGES)
-        except RenderError as error:
-            return f"<pre>{html.escape(str(error))}</pre>"
+        except PolarReportsError as error:  # a Typst or chart failure, a time limit: one line, escaped
+            return f"<pre>{html.escape(f'{type(error).__name__}: {error}')}</pre>"
         total = shown.total or len(shown)
         more = f", showing the first {len(shown)}" if total > len(shown) else ""
         images = "".join(page_html(page, alt=f"page {page.number} of {total}") for page in shown)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import importlib.util
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,16 +33,34 @@ from polarreports.exceptions import Cancelled, PolarReportsError
 from polarreports.output.document import SCREEN_PPI, SHOWN_PAGES, Document
 from polarreports.output.progress import in_notebook
 
-__all__ = ["DocumentView", "ReportPreview", "document_view", "error_html", "need_widgets", "widgets_available"]
+__all__ = [
+    "DocumentView",
+    "ReportPreview",
+    "document_view",
+    "error_html",
+    "in_kernel",
+    "need_widgets",
+    "widgets_available",
+]
 
 INSTALL_HINT = "pip install 'polarreports[notebook]' (ipywidgets)"
 PHASES = ("planning", "data", "layout", "typesetting", "writing")
 """The phases of a render, in order: the progress bar moves through them."""
 
 
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (JupyterLab, Notebook, VS Code; Colab's shell is a
+    subclass of the kernel's), where widgets can show."""
+    if in_notebook():
+        return True
+    shell: Any = sys.modules.get("IPython")
+    ip = shell.get_ipython() if shell is not None else None
+    return ip is not None and any(kind.__name__ == "ZMQInteractiveShell" for kind in type(ip).__mro__)
+
+
 def widgets_available() -> bool:
     """Whether a document shows as a widget: in a Jupyter kernel, with ipywidgets installed."""
-    return in_notebook() and importlib.util.find_spec("ipywidgets") is not None
+    return in_kernel() and importlib.util.find_spec("ipywidgets") is not None
 
 
 def need_widgets() -> Any:
