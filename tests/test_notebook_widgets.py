@@ -110,6 +110,8 @@ def test_controls_follow_the_parameters() -> None:
     assert isinstance(control(type="boolean", default=True), ipywidgets.Checkbox)
     assert isinstance(control(type="date", default="2025-01-31"), ipywidgets.DatePicker)
     assert control(type="date", default="2025-01-31").value == dt.date(2025, 1, 31)  # type: ignore[attr-defined]
+    assert isinstance(control(type="datetime"), ipywidgets.NaiveDatetimePicker)
+    assert control(type="datetime", default="2025-01-31T08:30").value == dt.datetime(2025, 1, 31, 8, 30)  # type: ignore[attr-defined]
     assert isinstance(control(type="integer", default=3), ipywidgets.IntText)
     assert isinstance(control(type="float", default=0.5), ipywidgets.FloatText)
     assert isinstance(control(type="integer"), ipywidgets.Text)  # no value: empty means not given

@@ -173,8 +173,8 @@ def _optional(value: Any) -> Any:
 
 def parameter_control(parameter: Parameter, value: Any) -> Any:
     """The ipywidgets control of ``parameter``, holding ``value`` (given, or its default):
-    a dropdown of its allowed values, a checkbox, a date picker, a number input where it has a
-    default (so always a number), else a text box (empty: not given)."""
+    a dropdown of its allowed values, a checkbox, a date or date-time picker, a number input
+    where it has a default (so always a number), else a text box (empty: not given)."""
     widgets = need_widgets()
     common: dict[str, Any] = {
         "description": parameter.name,
@@ -192,6 +192,9 @@ def parameter_control(parameter: Parameter, value: Any) -> Any:
     if parameter.type == "date":
         day = value if isinstance(value, dt.date) else (dt.date.fromisoformat(value) if value else None)
         return widgets.DatePicker(value=day, **common)
+    if parameter.type == "datetime":
+        moment = value if isinstance(value, dt.datetime) else (dt.datetime.fromisoformat(value) if value else None)
+        return widgets.NaiveDatetimePicker(value=moment, **common)
     always = parameter.default is not None and value is not None  # a number input cannot be left empty
     if parameter.type == "integer" and always:
         return widgets.IntText(value=int(value), continuous_update=False, **common)
