@@ -68,7 +68,8 @@ class Watcher:
 def _server(session: PreviewSession, host: str) -> Any:
     import uvicorn
 
-    allowed = LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
+    # every address (asked for, with a warning): any name that reaches it; otherwise this one's
+    allowed = ("*",) if host in {"0.0.0.0", "::"} else LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
     servers: list[uvicorn.Server] = []
     config = uvicorn.Config(
         create_app(session, allowed_hosts=allowed, stopping=lambda: bool(servers) and servers[0].should_exit),
