@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polarreports as pr
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 
 pytest.importorskip("starlette", reason="the preview extra is not installed: pip install -e '.[dev]'")
 
+from polarreports.preview.app import _checked_values
 from polarreports.preview.server import running
+from polarreports.preview.session import PreviewSession
 
 pytestmark = pytest.mark.typst
 DEFINITION = ROOT / "examples" / "sales_by_region.yaml"
@@ -143,3 +147,31 @@ def test_events_stream_the_state_and_the_server_stops_promptly(data: Path) -> No
     assert time.monotonic() - start < 10  # an open event stream does not hold the server
     left = {t for t in threading.enumerate() if t.name.startswith("polarreports-")} - before
     assert not {t.name for t in left if t.name in {"polarreports-serve", "polarreports-watch", "polarreports-preview"}}
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=1_200),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(values=JSON_VALUES | st.dictionaries(st.sampled_from(["year", "min_quantity", "x"]), JSON_VALUES))
+def test_any_json_sent_as_values_is_accepted_or_refused_in_one_line(values: object) -> None:
+    """Whatever JSON a page sends, the values are taken (the report's names, short scalars) or
+    refused with one line; never another exception."""
+    session = PreviewSession(DEFINITION, DEFINITION)
+    session._parameters = [{"name": "year"}, {"name": "min_quantity"}]
+    try:
+        checked, refusal = _checked_values(session, values), ""
+    except ValueError as error:
+        checked, refusal = {}, str(error)
+    if refusal:
+        assert "\n" not in refusal
+        assert len(refusal) <= 200
+        return
+    assert isinstance(values, dict)
+    assert set(checked) <= {"year", "min_quantity"}
+    assert all(v is None or isinstance(v, str | int | float | bool) for v in checked.values())
+    assert all(len(v) <= 1_000 for v in checked.values() if isinstance(v, str))
