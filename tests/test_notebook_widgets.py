@@ -142,8 +142,17 @@ def test_the_preview_renders_again_when_a_parameter_changes() -> None:
     heading = preview.view.heading.value
     preview.view.next.click()  # the pager typesets the next pages on demand
     assert "showing 3–4" in preview.view.heading.value, (heading, preview.view.heading.value)
+    preview.controls["min_quantity"].value = 2  # the reader stays on the pages shown
+    preview.wait()
+    assert "showing 3–4" in preview.view.heading.value
     preview.view.previous.click()
     assert "showing 1–2" in preview.view.heading.value
+    preview.view.next.click()
+    preview.controls["min_quantity"].value = 45  # a document of one page: shown from its start
+    preview.wait()
+    assert "1 page, showing 1–1" in preview.view.heading.value, preview.view.heading.value
+    assert bytes(preview.view.images[0].value).startswith(b"\x89PNG")
+    assert preview.view.images[1].layout.visibility == "hidden"
 
 
 @pytest.mark.typst

@@ -120,16 +120,20 @@ class DocumentView:
         return kept.total
 
     def show(self, document: Document, first: int = 1) -> None:
-        """Show ``document`` from page ``first``."""
+        """Show ``document`` from page ``first`` (from its first page if it has fewer)."""
         self.document = document
-        self.first = 1
-        self.turn(first - 1)
+        if not self._show_from(first):
+            self._show_from(1)
 
     def turn(self, by: int) -> None:
-        """Show the pages ``by`` pages on (or back), typesetting them if needed."""
+        """Show the pages ``by`` pages on (or back), typesetting them if needed; past the end,
+        the pages shown stay."""
+        self._show_from(max(1, self.first + by))
+
+    def _show_from(self, first: int) -> bool:
+        """Show the pages from page ``first``; False if there is none (or it failed)."""
         if self.document is None:
-            return
-        first = max(1, self.first + by)
+            return False
         shown = []
         try:
             for number in range(first, first + SHOWN_PAGES):
@@ -139,9 +143,9 @@ class DocumentView:
                     break
         except PolarReportsError as error:
             self.error.value = error_html(error)
-            return
-        if not shown:  # past the end: stay
-            return
+            return False
+        if not shown:
+            return False
         self.first = first
         self.error.value = ""
         for i, image in enumerate(self.images):
@@ -153,6 +157,7 @@ class DocumentView:
         self.heading.value = f"<b>polarreports document</b>: {count}, showing {first}–{last}"
         self.previous.disabled = first == 1
         self.next.disabled = total is not None and last >= total
+        return True
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
@@ -322,7 +327,7 @@ class ReportPreview:
         self.document = document
         values_text = " · ".join(document.summary_values)
         self.summary.value = f"<b>Summary</b>: {html.escape(values_text)}" if values_text else ""
-        self.view.show(document)
+        self.view.show(document, self.view.first)  # on the pages the reader was on
         self.progress.value = 1.0
         self.status.value = html.escape(f"{document.stats.rows:,} rows in {document.stats.data_s:.2f} s")
 
