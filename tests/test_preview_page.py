@@ -155,10 +155,14 @@ def test_the_page_follows_the_form_and_the_files(browser: WebDriver, report_file
         assert image != first_image
         screenshot(browser, "2-year-2025")
 
-        # the pager typesets the next page
+        # the pager typesets the next page; the arrow keys turn pages too
         browser.find_element(By.ID, "next").click()
         wait_for(browser, "page 2", lambda d: d.find_element(By.ID, "page").get_attribute("data-page") == "2")
         assert shown_page(browser, url)[1] != image
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+        wait_for(browser, "page 3", lambda d: d.find_element(By.ID, "page").get_attribute("data-page") == "3")
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_LEFT)
+        wait_for(browser, "page 2 again", lambda d: d.find_element(By.ID, "page").get_attribute("data-page") == "2")
 
         # the definition edited on disk (in place): the page changes by itself
         edit(definition, "title: Sales by region and customer", "title: Regional sales, edited")

@@ -135,5 +135,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("last").addEventListener("click", () => turnTo(shown.pages ?? shown.page));
   $("page-number").addEventListener("change", (event) => turnTo(Number(event.target.value)));
   $("parameters").addEventListener("submit", (event) => event.preventDefault());
+  document.addEventListener("keydown", (event) => {  // ← and → turn the pages, outside the form
+    if (event.target.closest("input, select, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "ArrowLeft") turnTo(shown.page - 1);
+    if (event.key === "ArrowRight") turnTo(shown.page + 1);
+  });
   connect();
 });
