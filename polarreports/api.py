@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -36,6 +36,9 @@ from polarreports.stats import RenderStats
 from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
+
+if TYPE_CHECKING:
+    from polarreports.output.notebook import ReportPreview
 
 __all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
@@ -78,6 +81,15 @@ class Report(definition.Report):
             workers=workers,
             **parameters,
         )
+
+    def preview(self, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any) -> ReportPreview:
+        """An interactive preview in a notebook (ipywidgets): a control per parameter of the
+        report, starting from ``params`` and the keywords (or the defaults); every change renders
+        again, with a progress bar and a cancel button, and shows the pages with a pager.
+        See :mod:`polarreports.output.notebook`."""
+        from polarreports.output.notebook import ReportPreview
+
+        return ReportPreview(self.render, list(self.parameters), data, **report_parameters(self, params, parameters))
 
 
 def load(path: str | Path) -> Report:

@@ -1,7 +1,8 @@
-"""The ``polarreports`` command line: render, validate, schema, init, sample.
+"""The ``polarreports`` command line: render, validate, schema, init, sample, preview.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
     $ polarreports render sales.yaml --data sales.parquet -o sales.pdf -o sales.png --pdf-standard a-3b --attach data
+    $ polarreports preview examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
@@ -418,6 +419,38 @@ def sample(
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
         write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
     typer.echo(f"wrote {output}: {rows} rows")
+
+
+@app.command()
+def preview(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: DataOption,
+    param: ParamOption = None,
+    port: Annotated[int, typer.Option(help="The port to serve on.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="The address to serve on: this machine only (127.0.0.1) unless you say otherwise.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve a live preview page: pages, a form for the parameters, progress; re-renders when the
+    definition or the data file changes. Ctrl-C stops it."""
+    try:
+        from polarreports.preview.server import serve
+    except ImportError as error:
+        msg = (
+            "the live preview needs starlette, uvicorn and watchfiles: "
+            f"pip install 'polarreports[preview]' ({error.name} is missing)"
+        )
+        raise DataError(msg) from None
+    load(definition)  # a definition that cannot be read stops here, before serving
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
+    try:
+        serve(definition, data, params=_parse_params(param or []), host=host, port=port)
+    except OSError as error:
+        msg = f"cannot serve on {host}:{port}: {error.strerror or error}; choose another with --port"
+        raise OutputError(msg) from None
+    except KeyboardInterrupt:
+        return
 
 
 def run() -> None:

@@ -24,14 +24,23 @@ from typing import BinaryIO
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
-from polarreports.exceptions import OutputError, RenderError, WriteError
+from polarreports.exceptions import OutputError, PolarReportsError, WriteError
 from polarreports.output.exports import EXPORTERS, Rendered
+from polarreports.output.pages import PageImage, Pages, page_html
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
-from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
+
+SCREEN_PPI = 96.0
+"""The resolution of the pages a notebook or the live preview shows: a screen's."""
+SHOWN_PAGES = 2
+"""Pages a document shows inline in a notebook (the pager shows the others)."""
+MAX_KEPT_PAGES = 50
+"""The most pages of a short report (typeset in one piece anyway) a preview keeps for its pager
+(about 15 MB of PNG at screen resolution); a page past them is typeset again on demand."""
 
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
@@ -194,6 +203,8 @@ class Document:
         self._created = int(time.time())
         """When the document was made (Unix seconds): the date of a PDF/A and of its attachments."""
         self.stats = stats or RenderStats()
+        self._previews: dict[tuple[str, float], Pages] = {}
+        """The first pages typeset so far, per format and resolution (``preview``, ``page``)."""
 
     def to_typst(self) -> str:
         """The generated Typst source (the data it reads is in ``data_json``)."""
@@ -280,14 +291,24 @@ class Document:
         """One SVG image per page."""
         return self._compile("svg")
 
-    def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = 96.0) -> list[bytes]:
-        """The first ``pages`` pages as PNG (or SVG) images, in well under a second whatever the
-        report's size: only those pages are typeset, with the page count predicted."""
+    def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = SCREEN_PPI) -> Pages:
+        """The first ``pages`` pages as PNG (or SVG, PDF) images, in well under a second whatever
+        the report's size: only those pages are typeset, with the page count predicted.
+
+        Each page is ``bytes`` (a :class:`~polarreports.output.pages.PageImage`) that a notebook
+        shows as an image; the list shows them side by side. Pages typeset once are kept, so
+        asking again for as many or fewer costs nothing.
+        """
+        key = (format, float(ppi))
+        kept = self._previews.get(key)
+        if kept is not None and (len(kept) >= pages or (kept.total is not None and len(kept) >= kept.total)):
+            return Pages(kept[:pages], total=kept.total)
+        whole = self._data.bands.height < MIN_BANDS_FOR_CHUNKS or bool(self._data.one_piece)
         with self._control.working():  # bounded by the time limit, as is every typesetting
             images, total = preview(
                 self._source,
                 self._data,
-                pages=pages,
+                pages=max(pages, MAX_KEPT_PAGES) if whole else pages,  # a short report is typeset whole anyway
                 format=format,
                 ppi=ppi,
                 control=self._control,
@@ -295,7 +316,46 @@ class Document:
             )
         if total is not None:
             self.stats["pages_predicted"] = total
-        return images
+        elif len(images) < pages and format != "pdf":  # every page was typeset: that is the count
+            total = len(images)
+        kept = Pages((PageImage(image, format, i) for i, image in enumerate(images, 1)), total=total)
+        self._previews[key] = kept
+        return Pages(kept[:pages], total=total)
+
+    def page(self, number: int, *, ppi: float = SCREEN_PPI) -> PageImage:
+        """Page ``number`` (from 1) as a PNG image, typesetting pages up to it on demand (twice
+        as many as were typeset before, so paging on costs little); ``IndexError`` past the end.
+
+        >>> import polarreports as pr
+        >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100))
+        >>> doc.page(2).number, doc.page(2).format
+        (2, 'png')
+        """
+        if number < 1:
+            msg = f"page {number}: pages are numbered from 1"
+            raise IndexError(msg)
+        kept = self._previews.get(("png", float(ppi)))
+        if kept is not None and number <= len(kept):
+            return kept[number - 1]
+        if kept is not None and kept.total is not None and len(kept) >= kept.total:
+            pages = kept
+        else:
+            pages = self.preview(max(number, 2 * len(kept)) if kept is not None else number, ppi=ppi)
+        if number > len(pages):
+            msg = f"page {number}: the document has {len(pages)} page{'s' if len(pages) != 1 else ''}"
+            raise IndexError(msg)
+        return pages[number - 1]
+
+    @property
+    def summary_values(self) -> list[str]:
+        """The values the summary band shows, as printed (``['1,750', '92 orders', '€432,980.27']``);
+        empty for a report without a summary. Read without typesetting.
+
+        >>> import polarreports as pr
+        >>> pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100)).summary_values[1]
+        '100 orders'
+        """
+        return list(self._data.static.get("summary", []))
 
     def save(
         self,
@@ -383,17 +443,26 @@ class Document:
         return f"<polarreports.Document: {self.stats.rows} rows>"
 
     def _repr_html_(self) -> str:
-        """Jupyter: the first two pages inline (as SVG, so text stays sharp) and the page count;
-        only those pages are typeset, so a report of any size shows at once."""
+        """Jupyter: the first two pages inline, as PNG images at screen resolution (a few tens of
+        kB a page), and the page count; only those pages are typeset, so a report of any size
+        shows at once. (In a notebook with ipywidgets, :meth:`_repr_mimebundle_` adds a pager.)"""
         try:
-            shown = self.preview(2, format="svg")
-        except RenderError as error:
-            return f"<pre>{html.escape(str(error))}</pre>"
-        total = self.stats.pages_predicted or len(shown)
-        images = "".join(
-            '<div style="display:inline-block;margin:4px;border:1px solid #ccc;'
-            f'box-shadow:0 1px 4px rgba(0,0,0,.2);width:45%;background:white">{page.decode()}</div>'
-            for page in shown
-        )
+            shown = self.preview(SHOWN_PAGES)
+        except PolarReportsError as error:  # a Typst or chart failure, a time limit: one line, escaped
+            return f"<pre>{html.escape(f'{type(error).__name__}: {error}')}</pre>"
+        total = shown.total or len(shown)
         more = f", showing the first {len(shown)}" if total > len(shown) else ""
+        images = "".join(page_html(page, alt=f"page {page.number} of {total}") for page in shown)
         return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, object]:
+        """Jupyter (JupyterLab, VS Code): in a kernel with ipywidgets installed, a pager that
+        typesets further pages on demand; the HTML of :meth:`_repr_html_` for the frontends
+        that show no widgets (and everywhere without ipywidgets)."""
+        bundle: dict[str, object] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        from polarreports.output.notebook import document_view, widgets_available
+
+        if widgets_available():
+            view = document_view(self)._repr_mimebundle_()
+            bundle.update({kind: shown for kind, shown in view.items() if kind != "text/plain"})
+        return bundle
