@@ -60,7 +60,8 @@ tr.whole>td{padding:0}
 img{max-width:100%;vertical-align:bottom}
 .missing{display:inline-block;padding:2pt 4pt;background:#f4f4f4;border:.5pt solid #b4b4b4;color:#646464;\
 font-size:.75em}
-.logo{display:flex;align-items:center;padding-left:6pt}
+.logo{display:flex;align-items:center;margin-left:auto;padding-left:6pt}
+.band:has(>.logo){align-items:center}
 .logo img{height:11mm}
 a{color:inherit}
 .page-footer{margin-top:14pt}

@@ -1,0 +1,151 @@
+"""The HTML page in a real browser: headless Chromium (Debian's ``chromium``), driven by
+Selenium through Debian's ``chromium-driver``. Each gallery example's page looks as approved
+(a screenshot against a stored reference), and the totals read from the page's text (the DOM,
+as the reader sees it) equal Polars' own and those in the PDF (``pdftotext``).
+
+To accept a deliberate change of look: ``POLARREPORTS_UPDATE_REFERENCES=1 pytest
+tests/test_html_browser.py``, then look at the new images before committing them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from PIL import Image
+
+import polarreports as pr
+from tests.conftest import ROOT
+from tests.test_visual import MAX_DIFFERING, REFERENCES, assert_matches_reference, differing_fraction
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = REFERENCES / "html"
+WINDOW = (1000, 1200)
+
+GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
+    "invoice": pr.sample.invoice_data,
+    "customer_statement": pr.sample.statement_data,
+    "sales_ledger": lambda: pr.sample.sales_data(2_000),
+    "sales_summary": lambda: pr.sample.sales_data(2_000),
+    "sales_styled": lambda: pr.sample.sales_data(300),
+    "sales_dashboard": lambda: pr.sample.sales_data(300),
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module, with a fresh profile and no network services."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[dev])")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install the Debian package chromium (make system)")
+    if not CHROMEDRIVER.exists():
+        pytest.skip("no /usr/bin/chromedriver: install the Debian package chromium-driver (make system)")
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="polarreports-chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--window-size={WINDOW[0]},{WINDOW[1]}",
+            f"--user-data-dir={profile}",
+        ):
+            options.add_argument(argument)
+        # the driver's path given: Selenium Manager never looks for (or downloads) one
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def open_page(browser: Any, document: pr.Document, folder: Path) -> None:
+    path = folder / "report.html"
+    document.save(path)
+    browser.get(path.as_uri())
+
+
+def table_rows(browser: Any) -> list[list[str]]:
+    """The text of every table row's cells, as the browser lays them out."""
+    script = "return [...document.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.innerText.trim()))"
+    return browser.execute_script(script)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", list(GALLERY))
+def test_each_gallery_page_looks_as_approved(browser: Any, tmp_path: Path, name: str) -> None:
+    document = pr.load(ROOT / "examples" / f"{name}.yaml").render(GALLERY[name]())
+    open_page(browser, document, tmp_path)
+    assert browser.title
+    assert_matches_reference(browser.get_screenshot_as_png(), SCREENSHOTS / f"{name}.png")
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.replace(",", "").replace("€", ""))
+
+
+@pytest.mark.typst
+def test_totals_on_the_page_equal_polars_and_the_pdf(browser: Any, tmp_path: Path) -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("no pdftotext: install the Debian package poppler-utils (make system)")
+    data = pr.sample.sales_data(300)
+    document = pr.load(ROOT / "examples" / "sales_styled.yaml").render(data)
+    open_page(browser, document, tmp_path)
+    rows = table_rows(browser)
+
+    expected = (
+        data.group_by("region")
+        .agg(units=pl.col("quantity").sum(), revenue=(pl.col("quantity") * pl.col("unit_price")).sum())
+        .sort("region")
+    )
+    headers = {row[0]: _money(row[1]) for row in rows if len(row) == 2 and row[1].startswith("€")}
+    footers = [row for row in rows if row and row[0] == "Region total"]
+    assert len(footers) == expected.height
+    for (region, units, revenue), footer in zip(expected.iter_rows(), footers, strict=True):
+        assert headers[region] == revenue
+        assert int(footer[1].replace(",", "")) == units
+        assert _money(footer[3]) == revenue
+    summary = next(row for row in rows if row and row[0] == "Grand total")
+    assert int(summary[1].replace(",", "")) == data["quantity"].sum()
+    assert summary[2] == f"{data.height} orders"
+    total = _money(summary[3])
+    assert total == (data["quantity"] * data["unit_price"]).sum()
+    detail = [row for row in rows if len(row) == 7 and re.match(r"\d\d \w{3} \d{4}$", row[0])]
+    assert len(detail) == data.height
+
+    pdf = tmp_path / "report.pdf"
+    document.save(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    in_pdf = [[_money(m) for m in re.findall(r"€[\d,]+\.\d\d", line)] for line in text.splitlines()]
+    grand = next(line for line in text.splitlines() if line.strip().startswith("Grand total"))
+    assert f"€{total:,}" in grand
+    assert re.search(rf"\b{summary[1]}\b", grand)
+    pdf_footers = [line for line in text.splitlines() if line.strip().startswith("Region total")]
+    assert [_money(re.findall(r"€[\d,]+\.\d\d", line)[-1]) for line in pdf_footers] == [
+        _money(footer[3]) for footer in footers
+    ]
+    assert any(headers["Central"] in amounts for amounts in in_pdf)
+
+
+def test_the_comparison_catches_a_changed_page(browser: Any, tmp_path: Path) -> None:
+    report = pr.load(ROOT / "examples" / "sales_styled.yaml")
+    moved = report.model_copy(update={"page": report.page.model_copy(update={"font_size": 9})})
+    open_page(browser, moved.render(GALLERY["sales_styled"]()), tmp_path)
+    page = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
+    assert differing_fraction(page, Image.open(SCREENSHOTS / "sales_styled.png")) > MAX_DIFFERING
