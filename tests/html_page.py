@@ -54,4 +54,4 @@ def saved_html(document: pr.Document, folder: object) -> str:
 
     path = Path(str(folder)) / "report.html"
     document.save(path)
-    return path.read_text(encoding="utf-8")
+    return path.read_bytes().decode()  # as written: no newline translation

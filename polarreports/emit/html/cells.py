@@ -72,6 +72,14 @@ class CellLayout:
     static: str
     """Its content when it does not depend on the instance (a label, a static image)."""
 
+    plain: bool = field(init=False)
+    """Whether the element shows its display string as it is (no link, condition, look of its
+    own per instance, chart or image): the common case, written the fast way."""
+
+    def __post_init__(self) -> None:
+        plain = self.value is not None and self.link is None and self.when is None and self.switch is None
+        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Image))
+
     @property
     def element(self) -> Any:
         return self.cell.element

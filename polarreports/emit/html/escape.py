@@ -23,12 +23,16 @@ __all__ = ["color", "text", "url"]
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 """Controls (but tab, line feed and carriage return), lone surrogates and noncharacters."""
+_SPECIAL = re.compile(_FORBIDDEN.pattern[:-1] + "&<>\"']")
+"""Any character that ``text`` changes (most values have none: they are returned as they are)."""
 _URL = re.compile(r"(?i)^(?:https?://|mailto:)[^\s\x00-\x1f\x7f]*$")
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
 def text(value: str) -> str:
     """``value`` as HTML text, safe in element content and in a quoted attribute value."""
+    if _SPECIAL.search(value) is None:
+        return value
     return html.escape(_FORBIDDEN.sub("\ufffd", value), quote=True)
 
 

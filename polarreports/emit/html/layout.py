@@ -20,7 +20,7 @@ import polars as pl
 from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line
 from polarreports.emit.html import css
 from polarreports.emit.html.cells import Assets, CellLayout, static_content
-from polarreports.emit.html.escape import color
+from polarreports.emit.html.escape import color, text
 from polarreports.plan import geometry
 from polarreports.plan.images import static_asset
 from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
@@ -79,6 +79,7 @@ class BandLayout:
     spans: list[int] | None = None
     """In the detail table: the columns each cell spans (None: one cell over all of them)."""
     logo: str = ""
+    _row_cells: list[tuple[str, str, CellLayout]] | None = None
 
     @property
     def css_class(self) -> str:
@@ -109,7 +110,20 @@ class BandLayout:
         """The band as a row of the detail table."""
         if self.spans is None:  # a form, or more cells than columns: one cell over all of them
             return f'<tr class="whole"><td colspan="{columns}">{self.block(c, assets)}</td></tr>'
-        parts = []
+        if self._row_cells is None:
+            self._row_cells = self._cell_tags()
+        parts = [
+            f"{opening}>{text(c[cell.value])}{closing}"  # type: ignore[index]
+            if cell.plain
+            else f"{opening}{self._cell_class(cell, c)}>{cell.content(c, assets)}{closing}"
+            for opening, closing, cell in self._row_cells
+        ]
+        return f'<tr class="{self._classes(c)}">{"".join(parts)}</tr>'
+
+    def _cell_tags(self) -> list[tuple[str, str, CellLayout]]:
+        """Each cell's opening tag (without its ``>``, for a class) and closing tag in a row."""
+        assert self.spans is not None
+        found = []
         kind = self.band.kind
         for position, (cell, span) in enumerate(zip(self.cells, self.spans, strict=True)):
             tag, scope = "td", ""
@@ -120,9 +134,8 @@ class BandLayout:
             elif kind != BandKind.DETAIL and isinstance(cell.element, Label):
                 tag, scope = "th", ' scope="row"'
             colspan = f' colspan="{span}"' if span > 1 else ""
-            content = cell.content(c, assets)
-            parts.append(f"<{tag}{scope}{colspan}{self._cell_class(cell, c)}>{content}</{tag}>")
-        return f'<tr class="{self._classes(c)}">{"".join(parts)}</tr>'
+            found.append((f"<{tag}{scope}{colspan}", f"</{tag}>", cell))
+        return found
 
 
 def band_layouts(plan: ReportPlan, logo: str) -> list[BandLayout]:
