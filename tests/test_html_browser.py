@@ -94,6 +94,13 @@ def test_each_gallery_page_looks_as_approved(browser: Any, tmp_path: Path, name:
     open_page(browser, document, tmp_path)
     assert browser.title
     assert_matches_reference(browser.get_screenshot_as_png(), SCREENSHOTS / f"{name}.png")
+    if name == "sales_dashboard":  # its charts: inline SVG, drawn (two in the title, two per region)
+        sizes = browser.execute_script(
+            "return [...document.querySelectorAll('div.chart[role=img] > svg')].map(s => "
+            "[s.getBoundingClientRect().width, s.getBoundingClientRect().height, s.querySelectorAll('path').length])"
+        )
+        assert len(sizes) == 2 + 2 * 5
+        assert all(width > 100 and height > 50 and paths > 0 for width, height, paths in sizes)
 
 
 def _money(text: str) -> Decimal:
