@@ -61,10 +61,14 @@ img{max-width:100%;vertical-align:bottom}
 .missing{display:inline-block;padding:2pt 4pt;background:#f4f4f4;border:.5pt solid #b4b4b4;color:#646464;\
 font-size:.75em}
 .logo{display:flex;align-items:center;margin-left:auto;padding-left:6pt}
-.band:has(>.logo){align-items:center}
+.band.logoed{align-items:center}
 .logo img{height:11mm}
 a{color:inherit}
 .page-footer{margin-top:14pt}
+.page{position:relative;z-index:0}
+.background{position:fixed;inset:0;z-index:-1;display:flex;align-items:center;justify-content:center;\
+pointer-events:none}
+.background>.band{transform:rotate(-35deg)}
 @media print{html,body{background:none;padding:0}.page{box-shadow:none;width:auto!important;padding:0!important}\
 thead{display:table-header-group}tr{break-inside:avoid}}
 """
@@ -122,6 +126,9 @@ class _Page:
             f"<title>{text(report.title or report.name)}</title>\n"
             f'<style>\n{_BASE_CSS}{chr(10).join(rules)}\n</style>\n</head>\n<body>\n<div class="page">\n'
         )
+        background = self._static("background")
+        if background:  # a watermark, behind the page's content
+            self._out(f'<div class="background" aria-hidden="true">{background}</div>\n')
         self._out(f'<header class="page-header">{self._static("page_header")}</header>\n')
         title = self._title()
         self._out(f"<main>\n{title}")

@@ -104,7 +104,8 @@ class BandLayout:
             if heading and isinstance(cell.element, Label):
                 content, heading = f"<h1>{content}</h1>", False
             parts.append(f"<div{self._cell_class(cell, c)}>{content}</div>")
-        return f'<{tag} class="band {self._classes(c)}">{"".join(parts)}{self.logo}</{tag}>'
+        logoed = " logoed" if self.logo else ""
+        return f'<{tag} class="band{logoed} {self._classes(c)}">{"".join(parts)}{self.logo}</{tag}>'
 
     def row(self, c: list[str], assets: Assets, columns: int) -> str:
         """The band as a row of the detail table."""
