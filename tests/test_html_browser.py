@@ -68,6 +68,7 @@ def browser() -> Iterator[Any]:
             f"--user-data-dir={profile}",
         ):
             options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for errors
         # the driver's path given: Selenium Manager never looks for (or downloads) one
         driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
         try:
@@ -93,6 +94,8 @@ def test_each_gallery_page_looks_as_approved(browser: Any, tmp_path: Path, name:
     document = pr.load(ROOT / "examples" / f"{name}.yaml").render(GALLERY[name]())
     open_page(browser, document, tmp_path)
     assert browser.title
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []  # nothing blocked (the page's policy), nothing missing
     assert_matches_reference(browser.get_screenshot_as_png(), SCREENSHOTS / f"{name}.png")
     if name == "sales_dashboard":  # its charts: inline SVG, drawn (two in the title, two per region)
         sizes = browser.execute_script(
@@ -156,3 +159,27 @@ def test_the_comparison_catches_a_changed_page(browser: Any, tmp_path: Path) -> 
     open_page(browser, moved.render(GALLERY["sales_styled"]()), tmp_path)
     page = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
     assert differing_fraction(page, Image.open(SCREENSHOTS / "sales_styled.png")) > MAX_DIFFERING
+
+
+def test_hostile_values_stay_text_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    """Values that would run a script if they became markup: the browser shows them as text,
+    and nothing ran (the title is the report's, no console error of a blocked script)."""
+    hostile = [
+        "<script>document.title='ran'</script>",
+        '"><img src=x onerror="document.title=\'ran\'">',
+        "</td></tr></tbody></table><svg onload=\"document.title='ran'\">",
+        "<a href=\"javascript:document.title='ran'\">click</a>",
+    ]
+    report = pr.Report(
+        name="hostile",
+        title="Hostile",
+        groups=[pr.Group(name="value", header=pr.Band(elements=[pr.Field(column="value")]))],
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="value"), pr.Field(column="value", link="value")])),
+    )
+    open_page(browser, report.render(pl.DataFrame({"value": hostile})), tmp_path)
+    assert browser.title == "Hostile"
+    assert browser.get_log("browser") == []  # not even a script the policy had to block
+    cells = [cell for row in table_rows(browser) for cell in row]
+    for value in hostile:
+        assert cells.count(value) == 3  # the group's key, the value, the (unlinked) value
+    assert browser.execute_script("return document.querySelectorAll('script, img, svg, a').length") == 0

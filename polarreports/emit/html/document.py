@@ -51,6 +51,8 @@ line-height:1.25;font-variant-numeric:tabular-nums}
 .band>div:empty::after{content:"\\200b"}
 h1{font:inherit;margin:0}
 table.report{width:100%;border-collapse:collapse;table-layout:fixed}
+thead th{position:sticky;top:0;z-index:1}
+thead tr>*{background-color:#fff}
 table.report th,table.report td{font-weight:inherit;text-align:left;vertical-align:baseline;\
 white-space:pre-line;overflow-wrap:anywhere;overflow:hidden}
 tr.whole>td{padding:0}
@@ -110,10 +112,11 @@ class _Page:
     def write(self) -> None:
         report = self.plan.report
         page = report.page
-        width_mm, _ = page.size_mm
         margins = [css.length(getattr(page.margins, side), font_size=page.font_size) for side in _SIDES]
         language = re.sub(r"[^A-Za-z0-9-]", "", report.locale.replace("_", "-")) or "en"
+        width_mm, height_mm = page.size_mm
         rules = [
+            f"@page{{size:{width_mm:g}mm {height_mm:g}mm;margin:{' '.join(margins)}}}",
             f".page{{--fonts:{css.FONT_STACK};width:{width_mm:g}mm;padding:{' '.join(margins)};"
             f"font-family:var(--fonts);font-size:{page.font_size:g}pt}}",
             *(rule for layout in self.layouts for rule in band_css(self.plan, layout, self.dtypes)),
