@@ -89,14 +89,64 @@ def table_rows(browser: Any) -> list[list[str]]:
     return browser.execute_script(script)  # type: ignore[no-any-return]
 
 
+def _money(text: str) -> Decimal:
+    return Decimal(text.replace(",", "").replace("€", ""))
+
+
+def _euros(value: Decimal) -> str:
+    return f"€{value:,.2f}"
+
+
+def _invoice_totals(data: pl.DataFrame) -> list[str]:
+    subtotal = (data["quantity"] * data["unit_price"]).sum()
+    due = (subtotal * Decimal("1.19")).quantize(Decimal("0.01"))
+    return [f"Subtotal\n{_euros(subtotal)}", f"Total due\n{_euros(due)}"]
+
+
+def _statement_totals(data: pl.DataFrame) -> list[str]:
+    balances = data.group_by("customer_no", maintain_order=True).agg(
+        balance=pl.col("debit").fill_null(0).sum() - pl.col("credit").fill_null(0).sum()
+    )
+    return [f"Closing balance\n{_euros(balance)}" for balance in balances["balance"]]
+
+
+def _ledger_totals(data: pl.DataFrame) -> list[str]:
+    amount = data["quantity"] * data["unit_price"].cast(pl.Float64) * (1 - data["discount"])
+    return [f"Grand total\n{data.height:,} orders\n{amount.sum():,.2f}"]
+
+
+def _summary_totals(data: pl.DataFrame) -> list[str]:
+    revenue = (data["quantity"] * data["unit_price"]).sum()
+    return [f"Grand total\n{data['quantity'].sum():,}\n{data.height:,}\n{_euros(revenue)}"]
+
+
+def _dashboard_totals(data: pl.DataFrame) -> list[str]:
+    return [f"Sales dashboard\n{_euros((data['quantity'] * data['unit_price']).sum())}"]
+
+
+TOTALS: dict[str, Callable[[pl.DataFrame], list[str]]] = {
+    "invoice": _invoice_totals,
+    "customer_statement": _statement_totals,
+    "sales_ledger": _ledger_totals,
+    "sales_summary": _summary_totals,
+    "sales_dashboard": _dashboard_totals,
+}
+"""Per example, its totals as Polars computes them, as the page's text must show them (the
+cells of a row separated by a tab or a line break, as the browser's ``innerText`` gives them).
+sales_styled is checked against the PDF too, below."""
+
+
 @pytest.mark.parametrize("name", list(GALLERY))
 def test_each_gallery_page_looks_as_approved(browser: Any, tmp_path: Path, name: str) -> None:
-    document = pr.load(ROOT / "examples" / f"{name}.yaml").render(GALLERY[name]())
-    open_page(browser, document, tmp_path)
+    data = GALLERY[name]()
+    open_page(browser, pr.load(ROOT / "examples" / f"{name}.yaml").render(data), tmp_path)
     assert browser.title
     errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []  # nothing blocked (the page's policy), nothing missing
     assert_matches_reference(browser.get_screenshot_as_png(), SCREENSHOTS / f"{name}.png")
+    text = browser.execute_script("return document.body.innerText").replace("\t", "\n")
+    for total in TOTALS.get(name, lambda _: [])(data):
+        assert total in text
     if name == "sales_dashboard":  # its charts: inline SVG, drawn (two in the title, two per region)
         sizes = browser.execute_script(
             "return [...document.querySelectorAll('div.chart[role=img] > svg')].map(s => "
@@ -104,10 +154,6 @@ def test_each_gallery_page_looks_as_approved(browser: Any, tmp_path: Path, name:
         )
         assert len(sizes) == 2 + 2 * 5
         assert all(width > 100 and height > 50 and paths > 0 for width, height, paths in sizes)
-
-
-def _money(text: str) -> Decimal:
-    return Decimal(text.replace(",", "").replace("€", ""))
 
 
 @pytest.mark.typst
