@@ -52,6 +52,7 @@ line-height:1.25;font-variant-numeric:tabular-nums}
 h1{font:inherit;margin:0}
 table.report{width:100%;border-collapse:collapse;table-layout:fixed}
 thead th{position:sticky;top:0;z-index:1}
+.wide{overflow-x:auto}
 thead tr>*{background-color:#fff}
 table.report th,table.report td{font-weight:inherit;text-align:left;vertical-align:baseline;\
 white-space:pre-line;overflow-wrap:anywhere;overflow:hidden}
@@ -156,6 +157,16 @@ class _Page:
             else layout.block(self.stream.static["title"], self.assets, "header", heading=True) + "\n"
         )
 
+    def _wide(self) -> str:
+        """A listing wider than the page scrolls sideways in its own box (the PDF continues it
+        on more pages, or shrinks it)."""
+        assert self.columns is not None
+        return '<div class="wide">' if self.columns[-1] > 1.001 else ""
+
+    def _table_width(self) -> str:
+        assert self.columns is not None
+        return f' style="width:{self.columns[-1] * 100:.2f}%"' if self._wide() else ""
+
     def _colgroup(self) -> str:
         assert self.columns is not None
         starts = [0.0, *self.columns[:-1]]
@@ -170,7 +181,7 @@ class _Page:
         assert self.columns is not None
         n = len(self.columns)
         head = self._report_band("column_header")
-        parts = [f'<table class="report">{self._colgroup()}\n']
+        parts = [f'{self._wide()}<table{self._table_width()} class="report">{self._colgroup()}\n']
         if head is not None:
             parts.append(f"<thead>{head.row(self.stream.static['column_header'], self.assets, n)}</thead>\n")
         foot = self._report_band("column_footer")
@@ -199,7 +210,9 @@ class _Page:
                 parts.append(layout.row(instance["c"], self.assets, n))
                 parts.append("\n")
             self._out("".join(parts))
-        self._out(("</tbody>\n" if open_level is not None else "") + "</table>\n")
+        self._out(
+            ("</tbody>\n" if open_level is not None else "") + "</table>\n" + ("</div>\n" if self._wide() else "")
+        )
 
     def _blocks(self) -> None:
         bands = self.stream.bands
