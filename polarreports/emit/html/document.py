@@ -118,7 +118,7 @@ class _Page:
         width_mm, height_mm = page.size_mm
         rules = [
             f"@page{{size:{width_mm:g}mm {height_mm:g}mm;margin:{' '.join(margins)}}}",
-            f".page{{--fonts:{css.FONT_STACK};width:{width_mm:g}mm;padding:{' '.join(margins)};"
+            f".page{{--fonts:{css.FONT_STACK};width:{width_mm:g}mm;max-width:100%;padding:{' '.join(margins)};"
             f"font-family:var(--fonts);font-size:{page.font_size:g}pt}}",
             *(rule for layout in self.layouts for rule in band_css(self.plan, layout, self.dtypes)),
         ]
