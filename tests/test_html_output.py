@@ -79,3 +79,4 @@ def test_no_rows_shows_the_no_data_band(tmp_path: Path) -> None:
     texts = [text for (tag, _), text in zip(page.tags, page.texts, strict=True) if tag == "div"]
     assert "No orders." in texts
     assert "tbody" not in [tag for tag, _ in page.tags]
+    assert "Grand total" not in texts  # the no-data band instead of the summary, as in the PDF

@@ -137,13 +137,14 @@ class _Page:
         title = self._title()
         self._out(f"<main>\n{title}")
         if self.stream.band_count == 0 and self.stream.row_count == 0 and self._report_band("no_data"):
-            self._out(self._static("no_data") + "\n")
-        elif self.columns is None:
-            self._out(self._static("column_header") + "\n")
-            self._blocks()
+            self._out(self._static("no_data") + "\n")  # instead of the rows and the summary, as in the PDF
         else:
-            self._table()
-        self._out(self._summary())
+            if self.columns is None:
+                self._out(self._static("column_header") + "\n")
+                self._blocks()
+            else:
+                self._table()
+            self._out(self._summary())
         self._out("</main>\n")
         footer = "last_page_footer" if self._report_band("last_page_footer") else "page_footer"
         self._out(f'<footer class="page-footer">{self._static(footer)}</footer>\n</div>\n</body>\n</html>\n')
