@@ -104,7 +104,8 @@ class _Page:
         band = self.plan.band(kind)
         if band is None or kind not in self.stream.static:
             return None
-        return self.layouts[self.plan.bands.index(band)]
+        layout = self.layouts[self.plan.bands.index(band)]
+        return None if layout.page_only else layout
 
     def _static(self, kind: str, tag: str = "div") -> str:
         layout = self._report_band(kind)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line
+from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.emit.html import css
 from polarreports.emit.html.cells import Assets, CellLayout, static_content
 from polarreports.emit.html.escape import color, text
@@ -80,6 +80,12 @@ class BandLayout:
     """In the detail table: the columns each cell spans (None: one cell over all of them)."""
     logo: str = ""
     _row_cells: list[tuple[str, str, CellLayout]] | None = None
+
+    @property
+    def page_only(self) -> bool:
+        """Whether the band shows only what a page has (page numbers, values per page), which
+        a web page leaves out: the band is left out too (no empty band with its rules)."""
+        return all(isinstance(cell.element, PageNumber) or cell.cell.page_slot is not None for cell in self.cells)
 
     @property
     def css_class(self) -> str:
