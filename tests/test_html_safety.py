@@ -151,3 +151,41 @@ def test_chart_ids_get_their_chart_prefix() -> None:
     assert kept is not None
     assert 'id="c7-c"' in kept
     assert 'clip-path="url(#c7-c)"' in kept
+
+
+_TAGS = st.sampled_from(["svg", "g", "rect", "text", "script", "foreignObject", "a", "image", "use", "style", "iframe"])
+_ATTRIBUTES = st.sampled_from(["onload", "onclick", "href", "xlink:href", "style", "fill", "id", "src", "clip-path"])
+_VALUES = st.sampled_from(
+    ["#a", "url(#a)", "url(https://evil.example/)", "javascript:alert(1)", "red", "a\\62 c", "expression(x)", "data:x"]
+)
+
+
+@st.composite
+def _svg(draw: st.DrawFn, depth: int = 0) -> str:
+    tag = "svg" if depth == 0 else draw(_TAGS)
+    attributes = "".join(
+        f' {name}="{value}"'
+        for name, value in draw(st.lists(st.tuples(_ATTRIBUTES, _VALUES), max_size=3, unique_by=lambda p: p[0]))
+    )
+    inner = "".join(draw(st.lists(_svg(depth + 1), max_size=3))) if depth < 3 else draw(st.text(max_size=5))
+    xlink = ' xmlns:xlink="http://www.w3.org/1999/xlink"' if depth == 0 else ""
+    return f"<{tag}{xlink}{attributes}>{inner}</{tag}>"
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(_svg())
+def test_any_svg_comes_out_with_only_drawing(svg: str) -> None:
+    kept = clean(svg, "c0-")
+    if kept is None:
+        return
+    page = read_page(kept)
+    for tag, attributes in page.tags:
+        assert tag in {"svg", "g", "rect", "text", "use"}, tag
+        for name, value in attributes.items():
+            assert not name.startswith("on")
+            assert name not in {"src", "style"}
+            assert "javascript" not in (value or "").lower()
+            if name == "href":
+                assert (value or "").startswith("#c0-")
+            if "url(" in (value or ""):
+                assert (value or "").startswith("url(#c0-")

@@ -28,6 +28,7 @@ _ELEMENTS = frozenset({
     "marker",
 })  # fmt: skip
 _NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]*(?::[a-zA-Z][a-zA-Z0-9_.-]*)?$")
+_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
 _URL_REF = re.compile(r"url\(\s*['\"]?#([A-Za-z0-9_.:-]+)['\"]?\s*\)")
 _ANY_URL = re.compile(r"url\s*\(", re.IGNORECASE)
 _FORBIDDEN_VALUE = re.compile(r"javascript:|expression\s*\(|@import|\\", re.IGNORECASE)
@@ -68,7 +69,7 @@ def _attribute(name: str, value: str, prefix: str) -> tuple[str, str] | None:
     if name == "href":
         return ("href", "#" + prefix + value[1:]) if value.startswith("#") else None
     if name == "id":
-        return "id", prefix + value
+        return ("id", prefix + value) if _ID.match(value) else None
     if _ANY_URL.search(value):
         if len(_ANY_URL.findall(value)) != len(_URL_REF.findall(value)):
             return None  # a url() to something other than an #id of this chart
