@@ -221,7 +221,7 @@ ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A 
 def render(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
     data: DataOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png, .svg or .html.")],
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
