@@ -80,3 +80,18 @@ def test_no_rows_shows_the_no_data_band(tmp_path: Path) -> None:
     assert "No orders." in texts
     assert "tbody" not in [tag for tag, _ in page.tags]
     assert "Grand total" not in texts  # the no-data band instead of the summary, as in the PDF
+
+
+def test_the_command_line_writes_html(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polarreports.cli import app
+
+    data = pr.sample.write_sales_data(tmp_path / "sales.parquet", 50)
+    output = tmp_path / "out" / "sales.html"
+    definition = str(ROOT / "examples" / "sales_styled.yaml")
+    result = CliRunner().invoke(app, ["render", definition, "-d", str(data), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    page = read_page(output.read_bytes().decode())
+    assert [tag for tag, _ in page.tags].count("thead") == 1
+    assert "Grand total" in page.texts
