@@ -292,7 +292,7 @@ def render(
     output: Annotated[
         list[Path],
         typer.Option(
-            "--output", "-o", help="Output file: .pdf, .png or .svg; repeat it for several outputs of one render."
+            "--output", "-o", help="Output file: .pdf, .png, .svg, .html, ...; repeat it for several outputs of one render."
         ),
     ],
     param: ParamOption = None,

@@ -39,5 +39,15 @@ class Rendered:
 Exporter = Callable[[Rendered, BinaryIO], None]
 """Writes one output of a render to an open binary file (see ``output.document.written``)."""
 
-EXPORTERS: dict[str, Callable[[], Exporter]] = {}
+
+def _html() -> Exporter:
+    from polarreports.emit.html import write_html
+
+    def write(rendered: Rendered, file: BinaryIO) -> None:
+        write_html(rendered.plan, rendered.stream, rendered.dtypes, file)
+
+    return write
+
+
+EXPORTERS: dict[str, Callable[[], Exporter]] = {".html": _html}
 """Per suffix (``".html"``, ...): a function returning the output's writer, imported lazily."""
