@@ -292,7 +292,9 @@ def render(
     output: Annotated[
         list[Path],
         typer.Option(
-            "--output", "-o", help="Output file: .pdf, .png, .svg, .html, ...; repeat it for several outputs of one render."
+            "--output",
+            "-o",
+            help="Output file (.pdf, .png, .svg, .html, ...); repeat it for several outputs of one render.",
         ),
     ],
     param: ParamOption = None,
