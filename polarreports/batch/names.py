@@ -57,7 +57,7 @@ def safe_component(value: Any) -> str:
     """
     text = "_null_" if value is None else str(value)
     safe = unicodedata.normalize("NFC", text)
-    safe = "".join("_" if unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else c for c in safe)
+    safe = "".join(c if c.isprintable() else "_" for c in safe)  # control, format, unassigned, ...
     safe = _UNSAFE.sub("_", safe).strip(" ")
     safe = safe.rstrip(".")  # Windows drops trailing dots; "." and ".." become empty here
     if not safe:

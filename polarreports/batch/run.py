@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -141,6 +142,22 @@ def _keys(frame: pl.DataFrame, by: list[str], extra: Any) -> list[tuple[Any, ...
     return found + list(dict.fromkeys(key for key in wanted if key not in known))
 
 
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+"""The name of a file ``write_atomically`` was writing (``.NAME.RANDOM.tmp``)."""
+
+
+def _sweep(folder: Path, items: list[Item]) -> None:
+    """Remove what a killed run left half written in the documents' folders (the temporary
+    files of ``write_atomically``: never a document, which is only ever renamed into place)."""
+    for sub in {folder, *((folder / item.file).parent for item in items)}:
+        try:
+            leftovers = [path for path in sub.iterdir() if _TEMPORARY.match(path.name) and path.is_file()]
+        except OSError:  # not made yet
+            continue
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+
+
 def _chunks(items: list[Item], workers: int) -> Iterator[list[Item]]:
     size = max(1, min(KEYS_PER_TASK, len(items) // (4 * workers) or 1))
     for start in range(0, len(items), size):
@@ -212,6 +229,7 @@ def batch(
         else:
             todo.append(item)
     kept = len(entries)
+    _sweep(folder, todo)
 
     executor: Executor = DaskCluster(cluster) if cluster is not None else LocalPool(workers)
     jobs = _jobs(report, by_columns, folder, todo, values, render_empty, executor.workers, frame, data, cluster)
