@@ -171,7 +171,7 @@ def test_a_folder_with_another_csv_named_manifest_is_refused(tmp_path: Path) -> 
 
 # -- rendering (Typst) ----------------------------------------------------------------------------
 
-CUSTOMERS = [f"Customer {i:02d}" for i in range(20)]
+CUSTOMERS = [f"Customer {i:02d}" for i in range(12)]
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,20 @@ def _columns(by: str | Sequence[str], schema: pl.Schema) -> list[str]:
     return columns
 
 
+def _source(data: Any, *, cluster: bool) -> pl.LazyFrame:
+    """The data, lazily: a folder of Parquet files (or, for a cluster, any Parquet path) is
+    scanned as the workers will scan it; anything else as a render reads it."""
+    if not (cluster or (isinstance(data, str | Path) and Path(data).is_dir())):
+        return to_lazyframe(data)
+    try:
+        source = read_source(str(data))
+        source.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        msg = f"cannot read {data} as Parquet: {str(error).splitlines()[0]}"
+        raise DataError(msg) from None
+    return source
+
+
 def _check_template(template: str) -> None:
     suffix = Path(template).suffix.lower()
     if suffix != ".pdf" and suffix not in EXPORTERS:
@@ -158,6 +172,21 @@ def _sweep(folder: Path, items: list[Item]) -> None:
             path.unlink(missing_ok=True)
 
 
+def _resume(folder: Path, items: list[Item], by: list[str]) -> tuple[dict[str, Entry], list[Item]]:
+    """The entries of the documents an earlier run wrote that are still as it wrote them (the
+    same file name, size and SHA-256), and the items left to do."""
+    earlier = read_manifest(folder / MANIFEST_NAME)
+    kept: dict[str, Entry] = {}
+    todo = []
+    for item in items:
+        previous = earlier.get(key_json(by, item.key))
+        if previous is not None and previous.file == item.file and file_matches(folder, previous):
+            kept[previous.key] = previous
+        else:
+            todo.append(item)
+    return kept, todo
+
+
 def _chunks(items: list[Item], workers: int) -> Iterator[list[Item]]:
     size = max(1, min(KEYS_PER_TASK, len(items) // (4 * workers) or 1))
     for start in range(0, len(items), size):
@@ -196,38 +225,34 @@ def batch(
     """
     start = time.perf_counter()
     values = report_parameters(report, params, parameters)
-    validate(report, data, params=values)  # the definition fits the data: checked once, here
     if cluster is not None and not isinstance(data, str | Path):
         msg = "batch on a cluster: give data as the path of a Parquet file or folder the workers can read"
         raise RenderOptionError(msg)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         msg = f"batch option workers={workers!r} is not valid: give a whole number >= 1, or None for one per core"
         raise RenderOptionError(msg)
-    source = read_source(str(data)) if cluster is not None else to_lazyframe(data)
+    source = _source(data, cluster=cluster is not None)
+    validate(report, source, params=values)  # the definition fits the data: checked once, here
     by_columns = _columns(by, source.collect_schema())
     template = name or "/".join("{" + column + "}" for column in by_columns) + ".pdf"
     _check_template(template)
     names = FileNames(template, by_columns)
     folder = Path(out)
     check_writable(folder / MANIFEST_NAME)
-    if cluster is None:
-        frame = source.collect()  # the one pass over the data
-        key_list = _keys(frame, by_columns, keys)
-    else:
-        frame = pl.DataFrame()
-        key_list = _keys(source.select(by_columns).unique().collect(), by_columns, keys)
+    try:
+        if cluster is None:
+            frame = source.collect()  # the one pass over the data
+            key_list = _keys(frame, by_columns, keys)
+        else:  # the key columns only: each worker reads its own keys' rows
+            frame = pl.DataFrame()
+            key_list = _keys(source.select(by_columns).unique().collect(), by_columns, keys)
+    except pl.exceptions.PolarsError as error:
+        msg = f"cannot read the data: {str(error).splitlines()[0]}"
+        raise DataError(msg) from None
     items = [Item(key, names.path(dict(zip(by_columns, key, strict=True)))) for key in key_list]
     check_collisions([MANIFEST_NAME, *(item.file for item in items)])
 
-    earlier = read_manifest(folder / MANIFEST_NAME)
-    entries: dict[str, Entry] = {}
-    todo = []
-    for item in items:
-        previous = earlier.get(key_json(by_columns, item.key))
-        if previous is not None and previous.file == item.file and file_matches(folder, previous):
-            entries[previous.key] = previous
-        else:
-            todo.append(item)
+    entries, todo = _resume(folder, items, by_columns)
     kept = len(entries)
     _sweep(folder, todo)
 
