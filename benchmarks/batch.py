@@ -63,6 +63,13 @@ def _loop(report: object, data: Path, out: Path) -> int:
     return len(parts)
 
 
+def cpu_seconds() -> float:
+    """The CPU time of this process and of the children it has waited for (the local pool's
+    processes, whose own Typst workers they waited for as they ended)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def run(mode: str, data: Path, out: Path) -> tuple[int, float]:
     import polarreports as pr
 
@@ -109,11 +116,15 @@ def main(argv: list[str]) -> int:
         rates = {}
         for mode in args.modes:
             load_before = os.getloadavg()[0]
+            cpu = cpu_seconds()
             done, seconds = run(mode, data, Path(folder) / mode)
+            cpu = cpu_seconds() - cpu
             rates[mode] = done / seconds
+            per_document = "" if mode.startswith("dask") else f"; {1000 * cpu / done:.0f} ms of CPU a document"
             print(
                 f"{mode:>7}: {done} documents in {seconds:6.1f} s = {rates[mode]:6.1f} docs/s "
-                f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; {os.cpu_count()} cores)",
+                f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; {os.cpu_count()} cores"
+                f"{per_document})",
                 flush=True,
             )
     if "local2" in rates:

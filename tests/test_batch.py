@@ -248,6 +248,49 @@ def test_hostile_keys_failures_and_empty_keys(tmp_path: Path) -> None:
 
 
 @pytest.mark.typst
+def test_an_expected_key_without_rows_gets_the_no_data_band_when_asked(tmp_path: Path) -> None:
+    spec = {
+        **STATEMENT_SPEC,
+        "bands": {
+            **STATEMENT_SPEC["bands"],
+            "no_data": {"elements": [{"type": "label", "text": "No transactions this period"}]},
+        },
+    }  # type: ignore[dict-item]
+    report = pr.Report.model_validate(spec)
+    result = pr.batch(
+        report,
+        statements(["Acme"]),
+        by="customer",
+        keys=["Acme", "Quiet Ltd"],
+        out=tmp_path,
+        render_empty=True,
+        workers=1,
+    )
+    assert [(e.file, e.status) for e in result.entries] == [("Acme.pdf", "ok"), ("Quiet Ltd.pdf", "ok")]
+    assert "No transactions this period" in pdf_lines((tmp_path / "Quiet Ltd.pdf").read_bytes())
+    assert "No transactions this period" not in pdf_lines((tmp_path / "Acme.pdf").read_bytes())
+
+
+@pytest.mark.typst
+def test_a_symlinked_sub_folder_is_not_followed_out(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "EU").symlink_to(outside)
+    result = pr.batch(
+        STATEMENT,
+        statements(["Acme", "Beta"]),
+        by=["region", "customer"],
+        name="{region}/{customer}.pdf",
+        out=tmp_path / "out",
+        workers=1,
+    )
+    assert [e.status for e in result.entries if e.file.startswith("EU/")] == ["failed"]
+    assert "leads outside the output folder" in result.failures[0].error
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.typst
 def test_a_rerun_renders_only_what_is_missing_or_changed(reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     data = reference.parent / "statements.parquet"

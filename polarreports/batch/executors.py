@@ -71,11 +71,18 @@ class _Process:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def end(self) -> None:
+    def close_input(self) -> None:
+        """Close its pipes: it ends after its task (its Typst workers with it)."""
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+    def end(self, *, wait_s: float = 0.0) -> None:
+        """Close its pipes, and kill it if it has not ended within ``wait_s`` seconds."""
+        self.close_input()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=wait_s)
         with contextlib.suppress(OSError):
             self.process.kill()
         self.process.wait()
@@ -98,6 +105,7 @@ class LocalPool:
         for thread in (*threads, feeder):
             thread.start()
         running = len(threads)
+        finished = False
         try:
             while running:
                 with contextlib.suppress(queue.Empty):
@@ -106,10 +114,11 @@ class LocalPool:
                         running -= 1
                     else:
                         yield outcome
+            finished = True
             if run.feeder_error:
                 raise run.feeder_error[0]
         finally:
-            run.end()
+            run.end(wait_s=5.0 if finished else 0.0)
 
 
 class _PoolRun:
@@ -157,12 +166,15 @@ class _PoolRun:
         finally:
             self.answers.put(None)
 
-    def end(self) -> None:
-        """Stop: end every process (a task half done is lost, as if never started)."""
+    def end(self, wait_s: float) -> None:
+        """Stop: end every process (given ``wait_s`` seconds to end on its own after its last
+        task; a task half done is lost, as if never started)."""
         self.stop.set()
         with self._lock:
             for process in self.processes:
-                process.end()
+                process.close_input()
+            for process in self.processes:
+                process.end(wait_s=wait_s)
         while True:  # make room, so that the feeder's end markers go in
             try:
                 self.waiting.get_nowait()

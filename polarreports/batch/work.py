@@ -78,8 +78,7 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     try:
         out = Path(task.out)
         target = out / item.file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _inside(out, target)
+        _inside(out, target)  # before any folder is made: a link to elsewhere is not followed
         document = render(task.report, rows, params=task.params)
         if target.suffix.lower() == ".pdf":
             content = document.pdf
