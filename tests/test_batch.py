@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import polarreports as pr
+from polarreports.batch.executors import LocalPool
 from polarreports.batch.manifest import MANIFEST_NAME, read_manifest
 from polarreports.batch.names import MAX_COMPONENT_BYTES, FileNames, check_collisions, safe_component
 from polarreports.cli import app
@@ -90,6 +91,19 @@ def files_in(folder: Path) -> dict[str, bytes]:
         for path in folder.rglob("*")
         if path.is_file() and path.name != MANIFEST_NAME
     }
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat_file.parent.name))
+    return found
 
 
 def manifest_rows(folder: Path) -> list[dict[str, str]]:
@@ -167,6 +181,15 @@ def test_a_folder_with_another_csv_named_manifest_is_refused(tmp_path: Path) -> 
     (tmp_path / MANIFEST_NAME).write_text("a,b\n1,2\n")
     with pytest.raises(pr.OutputError, match="not a polarreports batch manifest"):
         pr.batch(STATEMENT, statements(["a"]), by="customer", out=tmp_path, workers=1)
+
+
+def test_a_worker_process_that_dies_loses_only_its_task() -> None:
+    pool = LocalPool(workers=1)
+    jobs = [(os._exit, 3, ()), (list, ["still", "served"], ())]  # the second goes to a fresh process
+    outcomes = list(pool.run(jobs))  # type: ignore[arg-type]
+    assert isinstance(outcomes[0][1], pr.RenderError)
+    assert "exit status 3" in str(outcomes[0][1])
+    assert outcomes[1] == (["still", "served"], ["still", "served"])
 
 
 # -- rendering (Typst) ----------------------------------------------------------------------------
@@ -314,15 +337,15 @@ def test_a_run_killed_half_way_resumes_to_exactly_the_full_set(reference: Path, 
     ]  # fmt: skip
     (tmp_path / "statement.json").write_text(STATEMENT.model_dump_json(exclude_defaults=True))
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.Popen(
-        command, env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    run = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and run.poll() is None:
         if (out / MANIFEST_NAME).exists() and len(read_manifest(out / MANIFEST_NAME)) >= 3:
             break
         time.sleep(0.05)
-    os.killpg(run.pid, signal.SIGKILL)  # the driver, its worker and their Typst workers, at once
+    workers = children(run.pid)
+    for pid in [run.pid, *workers]:  # the driver and its workers at once, as a crash would
+        os.kill(pid, signal.SIGKILL)
     run.wait()
     done_before = len(read_manifest(out / MANIFEST_NAME))
     assert 3 <= done_before < len(CUSTOMERS)

@@ -54,6 +54,7 @@ class _Process:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=environment,
+            process_group=0,  # a terminal's Ctrl-C goes to the parent, which then ends this process
         )
 
     def run(self, job: Job) -> list[Entry] | BaseException:
