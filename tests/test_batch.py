@@ -165,6 +165,14 @@ def test_a_wrong_key_column_says_which_were_meant(tmp_path: Path) -> None:
         pr.batch(STATEMENT, statements(["a"]), by="custmer", out=tmp_path)
 
 
+@pytest.mark.parametrize(
+    "keys", [pl.DataFrame({"client": ["a"]}), [("a", "b")]], ids=["frame without the column", "pair for one column"]
+)
+def test_expected_keys_must_match_the_key_columns(tmp_path: Path, keys: object) -> None:
+    with pytest.raises(pr.RenderOptionError, match="keys="):
+        pr.batch(STATEMENT, statements(["a"]), by="customer", out=tmp_path, keys=keys)  # type: ignore[arg-type]
+
+
 def test_two_keys_on_one_file_are_refused() -> None:
     with pytest.raises(pr.OutputError, match="same file"):
         check_collisions(["EU/a.pdf", "EU/a.pdf"])

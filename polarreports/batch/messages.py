@@ -1,5 +1,13 @@
 """The messages between a batch's driver and its local worker processes: an 8-byte length,
-then a pickle (over a private pipe between a parent and the child it started)."""
+then a pickle (over a private pipe between a parent and the child it started).
+
+>>> import io
+>>> pipe = io.BytesIO()
+>>> write_message(pipe, ["a", 1])
+>>> _ = pipe.seek(0)
+>>> read_message(pipe)
+['a', 1]
+"""
 
 from __future__ import annotations
 

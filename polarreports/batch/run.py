@@ -147,11 +147,17 @@ def _keys(frame: pl.DataFrame, by: list[str], extra: Any) -> list[tuple[Any, ...
     found = frame.select(by).unique().sort(by, nulls_last=True).rows()
     if extra is None:
         return found
-    wanted = (
-        extra.select(by).rows()
-        if isinstance(extra, pl.DataFrame)
-        else [k if isinstance(k, tuple) else (k,) for k in extra]
-    )
+    if isinstance(extra, pl.DataFrame):
+        missing = [column for column in by if column not in extra.columns]
+        if missing:
+            msg = f"batch: keys= has no column {missing[0]!r}; give a DataFrame of the key columns {by}"
+            raise RenderOptionError(msg)
+        wanted = extra.select(by).rows()
+    else:
+        wanted = [key if isinstance(key, tuple) else (key,) for key in extra]
+        if any(len(key) != len(by) for key in wanted):
+            msg = f"batch: each of keys= must give a value per key column {by}; give tuples, or a DataFrame"
+            raise RenderOptionError(msg)
     known = set(found)
     return found + list(dict.fromkeys(key for key in wanted if key not in known))
 
