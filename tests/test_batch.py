@@ -181,8 +181,8 @@ def test_two_keys_on_one_file_are_refused() -> None:
 
 def test_a_torn_last_manifest_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / MANIFEST_NAME
-    header = "key,file,status,pages,bytes,sha256,duration_s,error\n"
-    path.write_text(header + '"{""c"": 1}",1.pdf,ok,1,10,abc,0.1,\n"{""c"": 2}",2.pdf,o')
+    header = "key,file,status,pages,bytes,sha256,input,duration_s,error\n"
+    path.write_text(header + '"{""c"": 1}",1.pdf,ok,1,10,abc,def,0.1,\n"{""c"": 2}",2.pdf,o')
     assert list(read_manifest(path)) == ['{"c": 1}']
 
 
@@ -334,6 +334,18 @@ def test_a_rerun_renders_only_what_is_missing_or_changed(reference: Path, tmp_pa
     assert again.kept == len(CUSTOMERS) - 2
     assert files_in(out) == files_in(reference)
     assert [(e.key, e.sha256) for e in again.entries] == [(r["key"], r["sha256"]) for r in manifest_rows(reference)]
+    corrected = pl.read_parquet(data).with_columns(
+        amount=pl.when(pl.col("customer") == "Customer 05")
+        .then(pl.col("amount") + 1)
+        .otherwise(pl.col("amount"))
+        .cast(pl.Decimal(10, 2))  # the same type: only that key's rows differ
+    )
+    after = pr.batch(STATEMENT, corrected, by="customer", out=out, workers=1)  # new data: that key again
+    assert after.kept == len(CUSTOMERS) - 1
+    changed = {name for name, content in files_in(out).items() if content != files_in(reference)[name]}
+    assert changed == {"Customer 05.pdf"}
+    total = corrected.filter(pl.col("customer") == "Customer 05")["amount"].sum()
+    assert f"Total due {total:.2f}" in pdf_lines((out / "Customer 05.pdf").read_bytes())
 
 
 @pytest.mark.typst

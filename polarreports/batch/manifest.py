@@ -6,7 +6,8 @@ CSV, not Parquet, because it is written as a journal: each document's row is app
 point has recorded every document it finished, at worst with a torn last line, which is
 ignored. At the end of a run the journal is rewritten, atomically, as one row per key in key
 order. A re-run reads it and keeps every document whose file still has the recorded size and
-SHA-256; the others (failed, missing, changed, never reached) are rendered again.
+SHA-256 and whose input (definition, parameters, rows) is unchanged; the others (failed,
+missing, changed, never reached) are rendered again.
 
 >>> import tempfile
 >>> path = Path(tempfile.mkdtemp()) / "manifest.csv"
@@ -59,6 +60,9 @@ class Entry:
     pages: int | None = None
     bytes: int | None = None
     sha256: str = ""
+    input: str = ""
+    """A fingerprint of what made the document: the definition, the parameters, the
+    polarreports version and the key's rows (a re-run renders the key again when it changed)."""
     duration_s: float | None = None
     """The seconds its render, typesetting and writing took."""
     error: str = ""
@@ -83,6 +87,7 @@ def _entry(row: dict[str, str]) -> Entry | None:
             pages=int(row["pages"]) if row["pages"] else None,
             bytes=int(row["bytes"]) if row["bytes"] else None,
             sha256=row["sha256"],
+            input=row["input"],
             duration_s=float(row["duration_s"]) if row["duration_s"] else None,
             error=row["error"],
         )

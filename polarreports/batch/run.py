@@ -15,7 +15,7 @@ import difflib
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from polarreports.api import report_parameters, validate
 from polarreports.batch.executors import DaskCluster, Executor, Job, LocalPool
 from polarreports.batch.manifest import MANIFEST_NAME, Entry, Journal, file_matches, read_manifest, write_manifest
 from polarreports.batch.names import FileNames, check_collisions
-from polarreports.batch.work import Item, Task, key_json, read_source, render_rows, render_slice
+from polarreports.batch.work import Item, Task, key_json, read_source, render_rows, render_slice, run_digest
 from polarreports.compute.source import to_lazyframe
 from polarreports.definition.report import Report
 from polarreports.exceptions import DataError, OutputError, RenderOptionError
@@ -178,19 +178,18 @@ def _sweep(folder: Path, items: list[Item]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _resume(folder: Path, items: list[Item], by: list[str]) -> tuple[dict[str, Entry], list[Item]]:
-    """The entries of the documents an earlier run wrote that are still as it wrote them (the
-    same file name, size and SHA-256), and the items left to do."""
+def _resume(folder: Path, items: list[Item], by: list[str]) -> list[Item]:
+    """``items``, each with what an earlier run recorded for it if its file is still as that
+    run wrote it (same name, size and SHA-256): the worker keeps it if the key's input (the
+    definition, the parameters and its rows) is unchanged, and renders it again otherwise."""
     earlier = read_manifest(folder / MANIFEST_NAME)
-    kept: dict[str, Entry] = {}
-    todo = []
+    resumed = []
     for item in items:
         previous = earlier.get(key_json(by, item.key))
         if previous is not None and previous.file == item.file and file_matches(folder, previous):
-            kept[previous.key] = previous
-        else:
-            todo.append(item)
-    return kept, todo
+            item = replace(item, previous=previous)
+        resumed.append(item)
+    return resumed
 
 
 def _chunks(items: list[Item], workers: int) -> Iterator[list[Item]]:
@@ -258,20 +257,23 @@ def batch(
     items = [Item(key, names.path(dict(zip(by_columns, key, strict=True)))) for key in key_list]
     check_collisions([MANIFEST_NAME, *(item.file for item in items)])
 
-    entries, todo = _resume(folder, items, by_columns)
-    kept = len(entries)
+    todo = _resume(folder, items, by_columns)
     _sweep(folder, todo)
+    entries: dict[str, Entry] = {}
 
     executor: Executor = DaskCluster(cluster) if cluster is not None else LocalPool(workers)
     jobs = _jobs(report, by_columns, folder, todo, values, render_empty, executor.workers, frame, data, cluster)
-    failed = empty = 0
+    failed = empty = kept = 0
     with Journal(folder / MANIFEST_NAME) as journal:
         for task, outcome in executor.run(jobs):
             if isinstance(outcome, BaseException):
                 reason = f"the worker was lost: {type(outcome).__name__}: {outcome}"
                 outcome = [Entry(key_json(by_columns, i.key), i.file, "failed", error=reason) for i in task.items]
-            for entry in outcome:
-                journal.write(entry)
+            for item, entry in zip(task.items, outcome, strict=True):
+                if entry == item.previous:
+                    kept += 1
+                else:
+                    journal.write(entry)
                 entries[entry.key] = entry
                 failed += entry.status == "failed"
                 empty += entry.status == "empty"
@@ -297,9 +299,10 @@ def _jobs(
     """The tasks, made as the executor takes them: a local one carries its keys' rows (taken
     from the one partitioning of the data), a cluster's one only its keys."""
     parts = frame.partition_by(by, as_dict=True, maintain_order=True) if cluster is None and frame.height else {}
+    digest = run_digest(report, values)
     empty = frame.clear()
     for chunk in _chunks(todo, workers):
-        task = Task(report, by, str(folder), chunk, values, render_empty)
+        task = Task(report, by, str(folder), chunk, values, render_empty, digest)
         if cluster is not None:
             yield render_slice, task, (str(data),)
         else:

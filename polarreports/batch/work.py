@@ -12,6 +12,8 @@ key's failure never stops the others. Each worker process keeps its warm Typst w
 
 from __future__ import annotations
 
+import array
+import hashlib
 import json
 import time
 import traceback
@@ -27,7 +29,7 @@ from polarreports.definition.report import Report
 from polarreports.exceptions import OutputError, PolarReportsError
 from polarreports.output.document import write_atomically
 
-__all__ = ["Item", "Task", "key_json", "read_source", "render_rows", "render_slice"]
+__all__ = ["Item", "Task", "fingerprint", "key_json", "read_source", "render_rows", "render_slice", "run_digest"]
 
 
 def key_json(columns: list[str], values: tuple[Any, ...]) -> str:
@@ -45,6 +47,9 @@ class Item:
 
     key: tuple[Any, ...]
     file: str
+    previous: Entry | None = None
+    """What an earlier run wrote for this key, its file still as written: kept if the key's
+    input is unchanged."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,33 @@ class Task:
     params: dict[str, Any] = field(default_factory=dict)
     render_empty: bool = False
     """Render a key without rows (with the report's no_data band) instead of skipping it."""
+    digest: str = ""
+    """What every key's input shares: the definition, the parameters, the polarreports version
+    (see :func:`run_digest`)."""
+
+
+def run_digest(report: Report, params: dict[str, Any]) -> str:
+    """The fingerprint of what a batch's documents share: the definition (as JSON), the
+    parameters and the polarreports version."""
+    from polarreports import __version__
+
+    shared = [report.model_dump_json(), json.dumps(params, sort_keys=True, default=str), __version__]
+    return hashlib.sha256("\0".join(shared).encode()).hexdigest()
+
+
+def fingerprint(digest: str, rows: pl.DataFrame) -> str:
+    """A key's input: ``digest`` and its rows (their types and values, in order).
+
+    >>> frame = pl.DataFrame({"a": [1, 2]})
+    >>> fingerprint("d", frame) == fingerprint("d", frame.clone())
+    True
+    >>> fingerprint("d", frame) == fingerprint("d", frame[::-1])
+    False
+    """
+    content = hashlib.sha256(digest.encode())
+    content.update(str(rows.schema).encode())
+    content.update(array.array("Q", rows.hash_rows(seed=0).to_list()).tobytes())
+    return content.hexdigest()[:32]
 
 
 def _inside(out: Path, target: Path) -> None:
@@ -73,8 +105,11 @@ def _inside(out: Path, target: Path) -> None:
 def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     key = key_json(task.by, item.key)
     start = time.perf_counter()
+    made_of = fingerprint(task.digest, rows)
+    if item.previous is not None and item.previous.input == made_of:
+        return item.previous  # the same input made that file: kept
     if rows.height == 0 and not task.render_empty:
-        return Entry(key, item.file, "empty", duration_s=0.0, error="no rows for this key")
+        return Entry(key, item.file, "empty", input=made_of, duration_s=0.0, error="no rows for this key")
     try:
         out = Path(task.out)
         target = out / item.file
@@ -95,6 +130,7 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
             pages=pages,
             bytes=len(content),
             sha256=sha256_of(content),
+            input=made_of,
             duration_s=round(time.perf_counter() - start, 4),
         )
     except PolarReportsError as error:
@@ -104,7 +140,9 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     except Exception as error:  # a bug: recorded with where it happened, the other keys go on
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = f"unexpected {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
-    return Entry(key, item.file, "failed", duration_s=round(time.perf_counter() - start, 4), error=message)
+    return Entry(
+        key, item.file, "failed", input=made_of, duration_s=round(time.perf_counter() - start, 4), error=message
+    )
 
 
 def _partitions(task: Task, frame: pl.DataFrame) -> dict[tuple[Any, ...], pl.DataFrame]:
