@@ -267,7 +267,7 @@ def batch(
     with Journal(folder / MANIFEST_NAME) as journal:
         for task, outcome in executor.run(jobs):
             if isinstance(outcome, BaseException):
-                reason = f"the worker was lost: {type(outcome).__name__}: {outcome}"
+                reason = f"its task failed: {type(outcome).__name__}: {outcome}"
                 outcome = [Entry(key_json(by_columns, i.key), i.file, "failed", error=reason) for i in task.items]
             for item, entry in zip(task.items, outcome, strict=True):
                 if entry == item.previous:

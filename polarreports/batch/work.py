@@ -105,8 +105,11 @@ def _inside(out: Path, target: Path) -> None:
 def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     key = key_json(task.by, item.key)
     start = time.perf_counter()
-    made_of = fingerprint(task.digest, rows)
-    if item.previous is not None and item.previous.input == made_of:
+    try:
+        made_of = fingerprint(task.digest, rows)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):  # rows Polars cannot hash: never kept
+        made_of = ""
+    if item.previous is not None and made_of and item.previous.input == made_of:
         return item.previous  # the same input made that file: kept
     if rows.height == 0 and not task.render_empty:
         return Entry(key, item.file, "empty", input=made_of, duration_s=0.0, error="no rows for this key")
