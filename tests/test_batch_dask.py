@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
 import polarreports as pr
+from polarreports.batch import executors
 from polarreports.batch.work import key_filter, read_source
 from tests.test_batch import STATEMENT, files_in, statements
 
@@ -65,6 +65,14 @@ def test_the_cluster_writes_what_the_local_pool_writes(client: Any, dataset: Pat
     assert again.kept == len(CUSTOMERS)
 
 
-def test_a_cluster_needs_a_path_the_workers_can_read(client: Any, tmp_path: Path) -> None:
+def test_a_cluster_needs_a_path_the_workers_can_read(tmp_path: Path) -> None:
     with pytest.raises(pr.RenderOptionError, match="path of a Parquet file or folder"):
-        pr.batch(STATEMENT, pl.DataFrame(statements(["a"])), by="customer", out=tmp_path, cluster=client)
+        pr.batch(STATEMENT, statements(["a"]), by="customer", out=tmp_path, cluster="tcp://127.0.0.1:9")
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(pr.RenderOptionError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
+        pr.batch(STATEMENT, dataset, by="customer", out=tmp_path, cluster="tcp://127.0.0.1:9")

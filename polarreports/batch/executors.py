@@ -31,6 +31,8 @@ from polarreports.exceptions import RenderError, RenderOptionError
 
 __all__ = ["DaskCluster", "Executor", "Job", "LocalPool"]
 
+CONNECT_TIMEOUT = "20s"
+"""How long to try to reach a Dask scheduler before giving up."""
 Job = tuple[Callable[..., list[Entry]], Task, tuple[Any, ...]]
 """A function of the worker side (``render_rows``, ``render_slice``), its task, and its other arguments."""
 Outcome = tuple[Task, list[Entry] | BaseException]
@@ -201,7 +203,7 @@ class DaskCluster:
             self.client, self._own = address, False
         else:
             try:
-                self.client, self._own = distributed.Client(address, timeout="20s"), True
+                self.client, self._own = distributed.Client(address, timeout=CONNECT_TIMEOUT), True
             except (OSError, TimeoutError, ValueError) as error:
                 msg = f"cannot reach the Dask scheduler at {address!r}: {error}"
                 raise RenderOptionError(msg) from None
