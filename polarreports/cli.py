@@ -357,6 +357,12 @@ def batch(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="A Dask scheduler's address (tcp://host:8786) to render on.")
     ] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A file of the keys to expect: those without rows are listed empty.")
+    ] = None,
+    render_empty: Annotated[
+        bool, typer.Option("--render-empty", help="Render a key without rows (the no_data band) instead.")
+    ] = False,
     param: ParamOption = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
@@ -366,6 +372,7 @@ def batch(
     failed (each is named, and recorded in the manifest; a re-run retries only those).
     """
     from polarreports.batch import batch as run_batch
+    from polarreports.compute.source import to_lazyframe
 
     with _sigterm_as_ctrl_c(), _batch_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
         try:
@@ -377,6 +384,8 @@ def batch(
                 name=name,
                 workers=workers,
                 cluster=cluster,
+                keys=to_lazyframe(keys).collect() if keys is not None else None,
+                render_empty=render_empty,
                 progress=on_progress,
                 **_parse_params(param or []),
             )

@@ -380,6 +380,26 @@ def test_a_run_killed_half_way_resumes_to_exactly_the_full_set(reference: Path, 
     ]
 
 
+@pytest.mark.typst
+def test_the_cli_lists_expected_keys_without_rows_and_exits_5_on_a_failure(tmp_path: Path) -> None:
+    data = statements(["Acme", "Beta"]).with_columns(code=pl.Series(["1", "1", "1", "x", "x", "x"]))
+    data.write_parquet(tmp_path / "data.parquet")
+    pl.DataFrame({"customer": ["Acme", "Beta", "Gamma"]}).write_csv(tmp_path / "keys.csv")
+    spec = {**STATEMENT_SPEC, "columns": {"n": "CAST(code AS INTEGER)"}}
+    spec["bands"] = {**STATEMENT_SPEC["bands"], "detail": {"elements": [{"type": "field", "column": "n"}]}}  # type: ignore[dict-item]
+    (tmp_path / "r.json").write_text(pr.Report.model_validate(spec).model_dump_json(exclude_defaults=True))
+    arguments = ["batch", str(tmp_path / "r.json"), "--data", str(tmp_path / "data.parquet"), "--by", "customer"]
+    result = CliRunner().invoke(
+        app, [*arguments, "--out", str(tmp_path / "o"), "--keys", str(tmp_path / "keys.csv"), "--workers", "1"]
+    )
+    assert result.exit_code == 5, result.output
+    assert "3 documents: 1 written, 0 kept from an earlier run, 1 empty, 1 failed" in result.output
+    assert '  failed {"customer": "Beta"}: the report\'s data cannot be computed' in result.output
+    assert [(r["file"], r["status"]) for r in manifest_rows(tmp_path / "o")] == [
+        ("Acme.pdf", "ok"), ("Beta.pdf", "failed"), ("Gamma.pdf", "empty")
+    ]  # fmt: skip
+
+
 def test_the_cli_names_a_wrong_key_column(tmp_path: Path) -> None:
     statements(["a"]).write_parquet(tmp_path / "data.parquet")
     (tmp_path / "r.json").write_text(STATEMENT.model_dump_json(exclude_defaults=True))
