@@ -10,6 +10,7 @@ import contextlib
 
 from polarreports import sample
 from polarreports.api import Report, Validation, load, render, validate
+from polarreports.batch import BatchProgress, BatchResult, batch
 from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
@@ -62,6 +63,8 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "BatchProgress",
+    "BatchResult",
     "Box",
     "CancelToken",
     "Cancelled",
@@ -101,6 +104,7 @@ __all__ = [
     "Validation",
     "Variable",
     "WriteError",
+    "batch",
     "load",
     "render",
     "sample",

@@ -455,6 +455,93 @@ def preview(
         return
 
 
+SOME_FAILED = 5
+"""The exit status of a batch in which some documents failed (the others are written; the
+manifest and the summary name each failure, and a re-run retries only those)."""
+
+
+@contextlib.contextmanager
+def _batch_bar(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A rich progress bar on standard error: documents done of all, failures, rate."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("documents"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed  {task.fields[rate]:.1f}/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("batch", total=None, failed=0, rate=0.0)
+
+        def update(event: Any) -> None:
+            bar.update(task, completed=event.done, total=event.total, failed=event.failed, rate=event.rate)
+
+        yield update
+
+
+@app.command()
+def batch(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Parquet/CSV/IPC file, or a folder of Parquet files.")],
+    by: Annotated[list[str], typer.Option("--by", help="The key column: one document per value (repeat for several).")],
+    out: Annotated[Path, typer.Option("--out", help="The folder to write the documents and manifest.csv in.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="File name template over the key columns: '{region}/{customer}.pdf'.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: one per core).")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="A Dask scheduler's address (tcp://host:8786) to render on.")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A file of the keys to expect: those without rows are listed empty.")
+    ] = None,
+    render_empty: Annotated[
+        bool, typer.Option("--render-empty", help="Render a key without rows (the no_data band) instead.")
+    ] = False,
+    param: ParamOption = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Render one document per key into a folder, with a manifest; a re-run resumes.
+
+    Exits 0 when every document is written (or kept from an earlier run, or empty), 5 when some
+    failed (each is named, and recorded in the manifest; a re-run retries only those).
+    """
+    from polarreports.batch import batch as run_batch
+    from polarreports.compute.source import to_lazyframe
+
+    with _sigterm_as_ctrl_c(), _batch_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        try:
+            result = run_batch(
+                load(definition),
+                data,
+                by=by,
+                out=out,
+                name=name,
+                workers=workers,
+                cluster=cluster,
+                keys=to_lazyframe(keys).collect() if keys is not None else None,
+                render_empty=render_empty,
+                progress=on_progress,
+                **_parse_params(param or []),
+            )
+        except KeyboardInterrupt as interrupt:
+            _stopped(interrupt)
+            return
+    typer.echo(str(result))
+    if not result.ok:
+        raise typer.Exit(code=SOME_FAILED)
+
+
 def run() -> None:
     """Console entry point."""
     app()
