@@ -43,7 +43,9 @@ system:
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	fc-list 2>/dev/null | grep -q "Liberation Sans" || missing="$$missing fonts-liberation"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-calc-nogui"; \
+	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

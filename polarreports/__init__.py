@@ -10,6 +10,7 @@ import contextlib
 
 from polarreports import sample
 from polarreports.api import Report, Validation, load, render, validate
+from polarreports.batch import BatchProgress, BatchResult, batch
 from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
@@ -52,6 +53,7 @@ from polarreports.exceptions import (
     WriteError,
 )
 from polarreports.output.document import Document
+from polarreports.output.pdf_options import Protection
 from polarreports.stats import RenderStats
 
 __version__ = "0.1.0"
@@ -61,6 +63,8 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "BatchProgress",
+    "BatchResult",
     "Box",
     "CancelToken",
     "Cancelled",
@@ -88,6 +92,7 @@ __all__ = [
     "PlanError",
     "PolarReportsError",
     "Progress",
+    "Protection",
     "RenderError",
     "RenderOptionError",
     "RenderStats",
@@ -99,6 +104,7 @@ __all__ = [
     "Validation",
     "Variable",
     "WriteError",
+    "batch",
     "load",
     "render",
     "sample",

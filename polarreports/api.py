@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -36,6 +36,9 @@ from polarreports.stats import RenderStats
 from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
+
+if TYPE_CHECKING:
+    from polarreports.output.notebook import ReportPreview
 
 __all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
@@ -78,6 +81,15 @@ class Report(definition.Report):
             workers=workers,
             **parameters,
         )
+
+    def preview(self, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any) -> ReportPreview:
+        """An interactive preview in a notebook (ipywidgets): a control per parameter of the
+        report, starting from ``params`` and the keywords (or the defaults); every change renders
+        again, with a progress bar and a cancel button, and shows the pages with a pager.
+        See :mod:`polarreports.output.notebook`."""
+        from polarreports.output.notebook import ReportPreview
+
+        return ReportPreview(self.render, list(self.parameters), data, **report_parameters(self, params, parameters))
 
 
 def load(path: str | Path) -> Report:
@@ -132,6 +144,13 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
 
 def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
     """Check ``report`` against the data's schema and build its lazy frames; reads no rows."""
+    plan, scopes, _ = _planned(report, data, params)
+    return plan, scopes
+
+
+def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
+    """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
+    rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
     lf = to_lazyframe(data)
     try:
         schema = lf.collect_schema()
@@ -139,7 +158,9 @@ def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
     plan = build_plan(report, schema, params, base_dir=Path.cwd())
-    return plan, build_scopes(plan, lf)
+    scopes = build_scopes(plan, lf)
+    shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
+    return plan, scopes, shown.select(schema.names())
 
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
@@ -223,6 +244,15 @@ def validate(
     )
 
 
+def _one_piece_reason(report: definition.Report) -> str | None:
+    """Why the report must be typeset in one piece, never in chunks joined (None: it may be)."""
+    if report.table_of_contents:
+        return "a table of contents needs the whole document"
+    if report.tagged_pdf:
+        return "a tagged PDF's structure spans the whole document"
+    return None
+
+
 def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
     """One warning per element whose text is cut (logged); with ``overflow: error`` a
     LayoutError for the first instead."""
@@ -279,7 +309,7 @@ def render(
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
-    plan, scopes = plan_report(report, data, **values)
+    plan, scopes, rows_shown = _planned(report, data, values)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
     control.report("data")
@@ -302,7 +332,7 @@ def render(
         samples=stream.samples,
         pages=stream.pages,
         outline_levels=outline_levels(report, stream_kinds(plan)),
-        one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
+        one_piece=_one_piece_reason(report),
         settings={"no_rows": stream.row_count == 0},  # a report without bands in its stream may have rows
         **page_flow(plan, indices),
     )
@@ -326,4 +356,4 @@ def render(
         timings["data_s"],
     )
     control.pause()  # the time limit counts the render's work, not the time its document waits
-    return Document(source, data, stats, control, rendered=Rendered(plan, stream, dict(scopes.dtypes)))
+    return Document(source, data, stats, control, rendered=Rendered(plan, stream, dict(scopes.dtypes), rows_shown))

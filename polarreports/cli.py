@@ -1,6 +1,8 @@
-"""The ``polarreports`` command line: render, validate, schema, init, sample.
+"""The ``polarreports`` command line: render, validate, schema, init, sample, preview.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
+    $ polarreports render sales.yaml --data sales.parquet -o sales.pdf -o sales.png --pdf-standard a-3b --attach data
+    $ polarreports preview examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -31,6 +34,7 @@ from typer.core import TyperGroup
 from polarreports.api import Report, load
 from polarreports.control import Progress
 from polarreports.exceptions import Cancelled, DataError, OutputError, PolarReportsError, ResourceError, WriteError
+from polarreports.output.pdf_options import PdfOptions, Protection
 
 try:  # typer >= 0.22 carries its own copy of click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -171,6 +175,70 @@ def _check_outputs(*paths: Path) -> None:
         check_writable(path)
 
 
+def _checked_outputs(outputs: list[Path]) -> None:
+    """Before any work: every output's suffix is known, no path is given twice, and each can be
+    written."""
+    from polarreports.output.document import output_format
+
+    seen: set[Path] = set()
+    for output in outputs:
+        output_format(output)
+        if output.resolve() in seen:
+            msg = f"-o {output} is given twice"
+            raise OutputError(msg)
+        seen.add(output.resolve())
+    _check_outputs(*outputs)
+
+
+def _secret(variable: str, option: str) -> str:
+    """The password in environment variable ``variable`` (never on the command line, where
+    other users and the shell's history see it); its value never appears in an error."""
+    if not variable or "=" in variable:
+        msg = f"{option} takes the name of an environment variable, got {variable!r}"
+        raise OutputError(msg)
+    value = os.environ.get(variable)
+    if value is None:
+        msg = f"{option} {variable}: the environment variable {variable} is not set"
+        raise OutputError(msg)
+    if not value:
+        msg = f"{option} {variable}: the environment variable {variable} is empty"
+        raise OutputError(msg)
+    return value
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Comma-separated values of a repeatable option, as one list: ``data,definition``."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _pdf_options(
+    outputs: list[Path],
+    standard: str | None,
+    attach: list[str] | None,
+    password_env: str | None,
+    owner_password_env: str | None,
+    allow: list[str] | None,
+) -> PdfOptions:
+    """The PDF options of the command line, checked (with the passwords read) before any work."""
+    protect = None
+    if password_env is not None or owner_password_env is not None:
+        protect = Protection(
+            user_password=_secret(password_env, "--password-env") if password_env is not None else "",
+            owner_password=(
+                _secret(owner_password_env, "--owner-password-env") if owner_password_env is not None else None
+            ),
+            allow=tuple(_split(allow)),
+        )
+    elif allow:
+        msg = "--allow sets what a protected PDF allows: give --password-env (or --owner-password-env) too"
+        raise OutputError(msg)
+    options = PdfOptions.checked(standard, _split(attach), protect)
+    if not options.plain and not any(output.suffix.lower() == ".pdf" for output in outputs):
+        msg = "--pdf-standard, --attach and --password-env apply to PDF outputs: give a -o with .pdf"
+        raise OutputError(msg)
+    return options
+
+
 def _parse_params(values: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for item in values:
@@ -221,24 +289,59 @@ ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A 
 def render(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
     data: DataOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
+    output: Annotated[
+        list[Path],
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (.pdf, .png, .svg, .html, ...); repeat it for several outputs of one render.",
+        ),
+    ],
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     memory: Annotated[float | None, typer.Option("--memory-mb", help="Memory budget for all processes, MB.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    pdf_standard: Annotated[
+        str | None, typer.Option("--pdf-standard", help="Write the PDF as PDF/A: a-2b, a-2u, a-3b or a-3u.")
+    ] = None,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Attach to the PDF: data, definition, parameters (comma-separated; PDF/A-3 with a standard)."
+        ),
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            help="Encrypt the PDF (AES-256); the password that opens it is in this environment variable.",
+        ),
+    ] = None,
+    owner_password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--owner-password-env",
+            help="The password that lifts the PDF's restrictions, in this environment variable (default: none can).",
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(help="What the encrypted PDF allows: print, copy, edit (comma-separated; default: nothing)."),
+    ] = None,
 ) -> None:
-    """Render a report to PDF, PNG or SVG."""
+    """Render a report to PDF, PNG or SVG: once, whatever the number of outputs."""
     from polarreports.api import render as render_report
-    from polarreports.output.document import output_format, write_atomically
+    from polarreports.output.document import write_atomically
 
     with _sigterm_as_ctrl_c(), _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
         try:
-            output_format(output)  # the output is checked before any work
+            _checked_outputs(output)  # every output is checked before any work
+            pdf = _pdf_options(output, pdf_standard, attach, password_env, owner_password_env, allow)
             if typst is not None and typst.suffix.lower() == ".json":
                 msg = f"--typst {typst}: its data goes to the same path with .json; give a .typ path"
                 raise OutputError(msg)
-            _check_outputs(output, *([typst] if typst is not None else []))
+            _check_outputs(*([typst] if typst is not None else []))
             report = load(definition)
             document = render_report(
                 report,
@@ -251,14 +354,24 @@ def render(
             if typst is not None:
                 write_atomically(typst, document.to_typst())
                 write_atomically(typst.with_suffix(".json"), document.data_json)
-            written = document.save(output)
+            results = []
+            for target in output:
+                is_pdf = target.suffix.lower() == ".pdf"
+                written = (
+                    document.save(target, pdf_standard=pdf.standard, attach=pdf.attach, protect=pdf.protect)
+                    if is_pdf
+                    else document.save(target)
+                )
+                results.append((target, written))
         except KeyboardInterrupt as interrupt:
             _stopped(interrupt)
             return
-    pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
-    typer.echo(
-        f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages"
-    )
+    for target, written in results:
+        suffix = target.suffix.lower()
+        pages = document.page_count if suffix == ".pdf" else len(written)
+        counted = f": {pages} pages" if suffix in (".pdf", ".png", ".svg") else ""
+        more = f" (+{len(written) - 1} more)" if len(written) > 1 else ""
+        typer.echo(f"wrote {written[0]}{more}{counted}")
 
 
 @app.command()
@@ -308,6 +421,125 @@ def sample(
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
         write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
     typer.echo(f"wrote {output}: {rows} rows")
+
+
+@app.command()
+def preview(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: DataOption,
+    param: ParamOption = None,
+    port: Annotated[int, typer.Option(help="The port to serve on.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="The address to serve on: this machine only (127.0.0.1) unless you say otherwise.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve a live preview page: pages, a form for the parameters, progress; re-renders when the
+    definition or the data file changes. Ctrl-C stops it."""
+    try:
+        from polarreports.preview.server import serve
+    except ImportError as error:
+        msg = (
+            "the live preview needs starlette, uvicorn and watchfiles: "
+            f"pip install 'polarreports[preview]' ({error.name} is missing)"
+        )
+        raise DataError(msg) from None
+    load(definition)  # a definition that cannot be read stops here, before serving
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
+    try:
+        serve(definition, data, params=_parse_params(param or []), host=host, port=port)
+    except OSError as error:
+        msg = f"cannot serve on {host}:{port}: {error.strerror or error}; choose another with --port"
+        raise OutputError(msg) from None
+    except KeyboardInterrupt:
+        return
+
+
+SOME_FAILED = 5
+"""The exit status of a batch in which some documents failed (the others are written; the
+manifest and the summary name each failure, and a re-run retries only those)."""
+
+
+@contextlib.contextmanager
+def _batch_bar(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A rich progress bar on standard error: documents done of all, failures, rate."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("documents"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed  {task.fields[rate]:.1f}/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("batch", total=None, failed=0, rate=0.0)
+
+        def update(event: Any) -> None:
+            bar.update(task, completed=event.done, total=event.total, failed=event.failed, rate=event.rate)
+
+        yield update
+
+
+@app.command()
+def batch(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Parquet/CSV/IPC file, or a folder of Parquet files.")],
+    by: Annotated[list[str], typer.Option("--by", help="The key column: one document per value (repeat for several).")],
+    out: Annotated[Path, typer.Option("--out", help="The folder to write the documents and manifest.csv in.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="File name template over the key columns: '{region}/{customer}.pdf'.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: one per core).")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="A Dask scheduler's address (tcp://host:8786) to render on.")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A file of the keys to expect: those without rows are listed empty.")
+    ] = None,
+    render_empty: Annotated[
+        bool, typer.Option("--render-empty", help="Render a key without rows (the no_data band) instead.")
+    ] = False,
+    param: ParamOption = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Render one document per key into a folder, with a manifest; a re-run resumes.
+
+    Exits 0 when every document is written (or kept from an earlier run, or empty), 5 when some
+    failed (each is named, and recorded in the manifest; a re-run retries only those).
+    """
+    from polarreports.batch import batch as run_batch
+    from polarreports.compute.source import to_lazyframe
+
+    with _sigterm_as_ctrl_c(), _batch_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        try:
+            result = run_batch(
+                load(definition),
+                data,
+                by=by,
+                out=out,
+                name=name,
+                workers=workers,
+                cluster=cluster,
+                keys=to_lazyframe(keys).collect() if keys is not None else None,
+                render_empty=render_empty,
+                progress=on_progress,
+                **_parse_params(param or []),
+            )
+        except KeyboardInterrupt as interrupt:
+            _stopped(interrupt)
+            return
+    typer.echo(str(result))
+    if not result.ok:
+        raise typer.Exit(code=SOME_FAILED)
 
 
 def run() -> None:

@@ -65,6 +65,12 @@ class RenderStats(MutableMapping[str, Any]):
     png_bytes: int | None = None
     """Size of the PNG pages together."""
     svg_bytes: int | None = None
+    pdf_standard: str | None = None
+    """The PDF/A level of the last PDF saved with one (``"a-2b"``, ...), else None."""
+    pdf_attachments: list[str] = field(default_factory=list)
+    """The names of the files attached to the last PDF saved with attachments."""
+    pdf_protected: bool = False
+    """Whether a PDF was saved encrypted (its passwords are never kept here)."""
 
     def _name(self, key: str) -> str:
         if key not in _FIELDS:

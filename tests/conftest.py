@@ -30,6 +30,8 @@ TYPESETTING_ELSEWHERE = {
     # doctests that typeset (their nodeids)
     "polarreports/control.py::polarreports.control",
     "polarreports/output/document.py::polarreports.output.document",
+    "polarreports/preview/server.py::polarreports.preview.server.running",
+    "polarreports/preview/session.py::polarreports.preview.session",
     "polarreports/typeset/pdfjoin.py::polarreports.typeset.pdfjoin",
     "polarreports/typeset/typeset.py::polarreports.typeset.typeset",
     # tests in a file written in another branch, until it carries its own marks

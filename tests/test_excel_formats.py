@@ -76,6 +76,9 @@ DATES = [
     ("h:mm a", pl.Time(), "en_US", '[$-409]h":"mm" "AM/PM'),
     ("h:mm a", pl.Time(), "de_DE", '[$-409]h":"mm" "AM/PM'),
     ("HH:mm:ss.SSS", pl.Time(), "en_US", '[$-409]hh":"mm":"ss.000'),
+    ("HH:mm:ss.SSS", pl.Time(), "de_DE", '[$-409]hh":"mm":"ss.000'),  # en-US shows the report's '.'
+    ("HH:mm:ss,SS", pl.Time(), "de_DE", '[$-407]hh":"mm":"ss.00'),  # de-DE shows the report's ','
+    ("EEE HH:mm:ss,S", pl.Datetime(), "fr_FR", '[$-40C]ddd" "hh":"mm":"ss.0'),
     ("yyyy-MM-dd'T'HH:mm:ss", pl.Datetime(), "en_US", '[$-409]yyyy"-"mm"-"dd"T"hh":"mm":"ss'),
     ("HH:mm zzzz", pl.Datetime("us", "UTC"), "en_US", '[$-409]hh":"mm" Coordinated Universal Time"'),
     ("HH:mm xxx", pl.Datetime(), "en_US", '[$-409]hh":"mm" +00:00"'),
@@ -109,8 +112,10 @@ NO_CODE = [
     ("HH MM", pl.Datetime(), "month"),
     ("HH:mm:ss.SSSS", pl.Time(), "ss.000"),
     ("HH:mm:ss SSS", pl.Time(), "ss.000"),
+    ("HH:mm:ss,SSS", pl.Time(), "after '.'"),
     ("HH:mm zzzz", pl.Datetime("us", "Europe/Berlin"), "zone"),
     ("d h", pl.Duration("us"), "days"),
+    ("SS", pl.Duration("us"), "ss.000"),
     (None, pl.String(), "text"),
     ("upper", pl.String(), "text"),
     (None, pl.List(pl.Int64()), "text"),
@@ -125,6 +130,11 @@ def test_no_code_where_excel_cannot_show_the_text(pattern: str | None, dtype: pl
     assert result.code is None
     assert result.note is not None
     assert why in result.note
+
+
+def test_no_code_where_the_locale_marks_fractions_of_a_second_otherwise() -> None:
+    result = translate_format("EEE HH:mm:ss.SSS", pl.Datetime(), locale="de_DE")  # German names: ','
+    assert result == ExcelFormat(None, "Excel shows fractions of a second after ',' here, the report after '.'")
 
 
 NOTED = [
@@ -278,3 +288,47 @@ def test_cell_values_of_other_types_are_unchanged() -> None:
     frame = pl.DataFrame({"b": [True, None], "s": ["x", "y"]})
     assert frame.select(cell_value(pl.col("b"), pl.Boolean(), None))["b"].to_list() == [True, None]
     assert frame.select(cell_value(pl.col("s"), pl.String(), "upper"))["s"].to_list() == ["x", "y"]
+
+
+_DTYPES = [F64, pl.Int32(), pl.Decimal(10, 3), pl.Date(), pl.Datetime("ms", "UTC"), pl.Time(), pl.Duration("ms")]
+_AFFIX_TOKENS = ["", "¤", "¤¤", "¤¤¤", "%", "‰", "-", "+", " ", "'x'", "''", '"', "\\", "[", "'[Red]'", ";"]
+_NUMBER_TOKENS = ["0", "#", "#,##0", "0,000", "#,##,##0", "000", "0.0", "0.##", "#.#", ".00", "0E0", "@@"]
+_DATE_TOKENS = "yyyy yy y yyyyy MM M MMM MMMM MMMMM LLL dd d D EEE EEEE EEEEE e c HH H hh h K k mm m ss s S SSS a"
+_DATE_TOKENS += " Q G zzzz z xxx X VV ' '' 'lit' \" \\ . , : / -"
+_PATTERNS = st.one_of(
+    st.builds(
+        lambda *parts: "".join(parts),
+        st.sampled_from(_AFFIX_TOKENS),
+        st.sampled_from(_NUMBER_TOKENS),
+        st.sampled_from(_AFFIX_TOKENS),
+        st.sampled_from(["", ";", ";(0)", ";-#", ";'minus '0%"]),
+    ),
+    st.lists(st.sampled_from([*_DATE_TOKENS.split(), " "]), max_size=7).map("".join),
+    st.sampled_from(["integer", "decimal", "percent", "currency", "accounting", "date:full", "datetime:long"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pattern=_PATTERNS,
+    dtype=st.sampled_from(_DTYPES),
+    locale=st.sampled_from(["en_US", "de_DE", "fr_FR", "ja_JP", "hi_IN", "sv_SE"]),
+)
+def test_any_accepted_pattern_translates_or_says_why_not(pattern: str, dtype: pl.DataType, locale: str) -> None:
+    """Generated patterns: whatever the report accepts gives a well-formed code or None, never a crash."""
+    try:
+        check_pattern(pattern, dtype)
+    except FormatError:
+        with pytest.raises(FormatError):
+            translate_format(pattern, dtype, locale=locale)
+        return
+    result = translate_format(pattern, dtype, locale=locale)
+    if result.code is None:
+        assert result.note
+        return
+    assert len(result.code) <= 255
+    sections = excel_sections(result.code)  # every quote closed
+    assert 1 <= len(sections) <= 3
+    codes = {text for section in sections for literal, text in section if not literal}
+    assert codes <= set("[]$-0123456789ABCDEF#,.%ymdhsAMP/")  # Excel codes; all else is quoted

@@ -21,7 +21,7 @@ import json
 import re
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
 import polars as pl
 import yaml
@@ -41,6 +41,9 @@ from polarreports.definition.elements import (
 )
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
+
+if TYPE_CHECKING:
+    from polarreports.definition.tree import Node
 
 __all__ = [
     "Band",
@@ -324,6 +327,19 @@ class Report(_Model):
                 msg = f"{where or 'name'}: {_short(text)} holds a lone surrogate (U+{ord(bad):04X}), which is not text"
                 raise ValueError(msg)
         return data
+
+    # -- display ---------------------------------------------------------------------------
+
+    def tree(self) -> Node:
+        """The report's structure as a tree: parameters, variables, and the bands in reading
+        order with the groups nested and each band's elements (``print(report.tree())``)."""
+        from polarreports.definition.tree import report_tree
+
+        return report_tree(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the report's structure (:meth:`tree`)."""
+        return self.tree()._repr_html_()
 
     # -- files -----------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ report pattern                     Excel code
 ``'Page '0``, ``0 orders``         quoted literals: ``"Page "0``, ``0" orders"``
 ``#,##0;(#,##0)``                  two sections, the second with its own affixes
 ``integer``, ``currency`` ...      the locale's pattern, translated the same way
+``0.00E0``, ``@@@``                refused by the report, so by this module too
+                                   (:class:`~polarreports.exceptions.FormatError`)
 =================================  ================================================
 
 A locale tag ``[$-LCID]`` (the Windows locale id of the report's locale, e.g. ``[$-407]``
@@ -108,6 +110,7 @@ import locale as _stdlib_locale
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import polars as pl
 from babel import Locale
@@ -224,8 +227,14 @@ def translate_format(
     dtype = _normalize_dtype(dtype)
     if currency is not None:
         currency = currency.upper()
-    plan = _compile(pattern, dtype, locale, currency, "")  # the same checks and errors as format_expr
-    loc = _locale(locale.replace("-", "_"))
+    _compile(pattern, dtype, locale, currency, "")  # the same checks and errors as format_expr
+    return _translate(pattern, dtype, str(_locale(locale.replace("-", "_"))), currency)
+
+
+@lru_cache(maxsize=256)
+def _translate(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None) -> ExcelFormat:
+    plan = _compile(pattern, dtype, locale, currency, "")
+    loc = _locale(locale)
     text = default_pattern(dtype) if pattern is None else pattern
     result: ExcelFormat
     if isinstance(plan, _NumberPlan):
@@ -452,13 +461,13 @@ def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> Ex
     notes: list[str] = []
     codes: list[_Code] = []
     tokens = list(plan.tokens)
+    fraction_mark: str | None = None  # the literal before fractions of a second
     for index, token in enumerate(tokens):
         if isinstance(token, str):
-            if token == "." and index + 1 < len(tokens) and isinstance(tokens[index + 1], _Field):
-                following = tokens[index + 1]
-                assert isinstance(following, _Field)
-                if following.char == "S":
-                    continue  # written with the fraction digits
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            if isinstance(following, _Field) and following.char == "S" and token in (".", ","):
+                fraction_mark = token  # written with the fraction digits, as the locale's decimal mark
+                continue
             codes.append(_Code(token, "literal"))
             continue
         code = _temporal_field(token, tokens, index, plan, dtype, loc, notes)
@@ -468,16 +477,24 @@ def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> Ex
     if not _unambiguous(codes):
         return ExcelFormat(None, "Excel would read a month as minutes or minutes as a month")
     names = any(_is_name(f) for f in fields)
-    tag = _tag(loc)
+    # The tag sets the names, the AM/PM words and the decimal mark of fractions of a second;
+    # a code without names takes en-US where that shows the report's AM/PM or decimal mark.
+    english = _lcid(loc) == _EN_US
+    decimal = "." if english else str(loc.number_symbols["latn"]["decimal"])
+    if not names and (has_period or (fraction_mark is not None and fraction_mark != decimal)):
+        english, decimal = True, "."
+    if fraction_mark is not None and fraction_mark != decimal:
+        return ExcelFormat(
+            None, f"Excel shows fractions of a second after {decimal!r} here, the report after {fraction_mark!r}"
+        )
+    tag = f"[$-{_EN_US:X}]" if english else _tag(loc)
     if has_period:
         am, pm = _period_names(loc, 1)
-        if not names:
-            tag = f"[$-{_EN_US:X}]"
-            if (am, pm) != ("AM", "PM"):
-                notes.append(f"Excel shows AM/PM where the report shows {am}/{pm}")
-        elif (am, pm) != ("AM", "PM") or _lcid(loc) != _EN_US:
+        if not names and (am, pm) != ("AM", "PM"):
+            notes.append(f"Excel shows AM/PM where the report shows {am}/{pm}")
+        elif names and ((am, pm) != ("AM", "PM") or not english):
             notes.append(f"AM/PM words come from the spreadsheet's locale data (the report: {am}/{pm})")
-    if names and _lcid(loc) != _EN_US:
+    if names and not english:
         notes.append("month and day names come from the spreadsheet's locale data")
     return ExcelFormat(tag + _joined(codes), "; ".join(notes) or None)
 
@@ -516,7 +533,7 @@ def _temporal_field(
         return _Code("AM/PM", "other")
     if char == "S":
         before = tokens[index - 2] if index >= 2 else None
-        if count > 3 or tokens[index - 1] != "." or not (isinstance(before, _Field) and before.char == "s"):
+        if count > 3 or tokens[index - 1] not in (".", ",") or not (isinstance(before, _Field) and before.char == "s"):
             notes.append("Excel shows fractions of a second only as ss.0 to ss.000")
             return None
         notes.append("Excel and LibreOffice round fractions of a second, the report cuts them off")
@@ -566,6 +583,8 @@ def _duration_format(plan: _DurationPlan) -> ExcelFormat:
     fields = [t for t in plan.tokens if isinstance(t, _Field) and t.char != "S"]
     if any(f.char == "d" for f in fields):
         return ExcelFormat(None, "Excel cannot show a number of days in a time format")
+    if not fields:
+        return ExcelFormat(None, "Excel shows fractions of a second only as ss.0 to ss.000")
     order = {"h": 0, "H": 0, "m": 1, "s": 2}
     largest = min(order[f.char] for f in fields)
     tokens = list(plan.tokens)

@@ -57,6 +57,10 @@ class TypstSource:
     """Whether to write a tagged PDF (structure and alt texts, for assistive technology)."""
     columns: int = 1
     """Columns of the page body (the paginator fills them in turn)."""
+    pdf_standards: tuple[str, ...] = ()
+    """The PDF standards Typst writes the PDF to (``("a-2b",)``: PDF/A-2b); none by default."""
+    timestamp: int | None = None
+    """The document's date (Unix seconds) where a PDF standard needs one; None: a fixed date."""
     panels: tuple[TypstSource, ...] = ()
     """A wide listing (``wide: continue``): the sources of its continuation panels after this
     one, each showing the key columns and the next columns; the same data, the same page breaks."""
@@ -491,7 +495,12 @@ class _Writer:
             "// (local-page and local-total: the pages of one panel; the same as the document's when there is one)"
         )
         title = typst_string(report.title or report.name)
-        self.line(f"#set document(title: {title}, date: none)")
+        # No date (the same input gives the same bytes), except where a PDF standard needs one
+        # (PDF/A): then the compile's timestamp, which the worker passes with ``sys.inputs``.
+        self.line(
+            f"#set document(title: {title}, "
+            'date: if sys.inputs.at("dated", default: "") == "yes" { auto } else { none })'
+        )
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
             f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '

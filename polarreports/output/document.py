@@ -16,23 +16,34 @@ import secrets
 import shutil
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from polarreports.control import RenderControl, logger
 from polarreports.emit.typst_source import TypstSource
-from polarreports.exceptions import OutputError, RenderError, WriteError
+from polarreports.exceptions import OutputError, PolarReportsError, WriteError
 from polarreports.output.exports import EXPORTERS, Exporter, Rendered
+from polarreports.output.pages import PageImage, Pages, page_html
+from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.typeset.compile import Compiler, OutputFormat
-from polarreports.typeset.typeset import ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["Document", "check_writable", "output_format", "write_atomically", "written"]
+
+SCREEN_PPI = 96.0
+"""The resolution of the pages a notebook or the live preview shows: a screen's."""
+SHOWN_PAGES = 2
+"""Pages a document shows inline in a notebook (the pager shows the others)."""
+MAX_KEPT_PAGES = 50
+"""The most pages of a short report (typeset in one piece anyway) a preview keeps for its pager
+(about 15 MB of PNG at screen resolution); a page past them is typeset again on demand."""
 
 
 _SUFFIXES: dict[str, OutputFormat] = {".pdf": "pdf", ".png": "png", ".svg": "svg"}
@@ -189,9 +200,14 @@ class Document:
         self._control = control or RenderControl()
         self._compiler = compiler
         """What typesets it (None: the warm Typst worker processes every render shares)."""
-        self._pdf: bytes | Path | None = None
-        """The PDF once typeset: bytes, or (a long report) a file in a folder of its own."""
+        self._pdfs: dict[str | None, bytes | Path] = {}
+        """The PDF once typeset, per PDF standard (None: none): bytes, or (a long report) a file
+        in a folder of its own."""
+        self._created = int(time.time())
+        """When the document was made (Unix seconds): the date of a PDF/A and of its attachments."""
         self.stats = stats or RenderStats()
+        self._previews: dict[tuple[str, float], Pages] = {}
+        """The first pages typeset so far, per format and resolution (``preview``, ``page``)."""
 
     def to_typst(self) -> str:
         """The generated Typst source (the data it reads is in ``data_json``)."""
@@ -202,11 +218,12 @@ class Document:
         """The JSON data file the Typst source reads as ``/data.json``."""
         return self._data.json()
 
-    def _typeset(self, format: OutputFormat, ppi: float = 144.0) -> Typeset:
+    def _typeset(self, format: OutputFormat, ppi: float = 144.0, standard: str | None = None) -> Typeset:
+        source = self._source if standard is None else self._archival(standard)
         start = time.perf_counter()
         with self._control.working():  # the time limit's clock runs
             result = typeset(
-                self._source,
+                source,
                 self._data,
                 format=format,
                 ppi=ppi,
@@ -226,20 +243,32 @@ class Document:
         )
         return result
 
+    def _archival(self, standard: str) -> TypstSource:
+        """The source of the PDF to ``standard`` (PDF/A): Typst writes its metadata
+        (XMP, output intent) and dates it; chunks of a long report join into a PDF/A (the
+        joiner keeps the first chunk's metadata and output intent: ``typeset/pdfjoin.py``)."""
+
+        def archival(source: TypstSource) -> TypstSource:
+            panels = tuple(archival(panel) for panel in source.panels)
+            return replace(source, pdf_standards=(standard,), timestamp=self._created, panels=panels)
+
+        return archival(self._source)
+
     def _compile(self, format: OutputFormat, ppi: float = 144.0) -> list[bytes]:
         return in_memory(self._typeset(format, ppi))
 
-    def _pdf_source(self) -> bytes | Path:
-        """The PDF, typeset on first use. A long report's PDF stays in a temporary file (removed
-        with the document), so that saving it never holds it in memory."""
-        if self._pdf is None:
-            result = self._typeset("pdf")
+    def _pdf_source(self, standard: str | None = None) -> bytes | Path:
+        """The PDF (to ``standard``, a PDF/A level, if given), typeset on first use. A long
+        report's PDF stays in a temporary file (removed with the document), so that saving it
+        never holds it in memory."""
+        if standard not in self._pdfs:
+            result = self._typeset("pdf", standard=standard)
             if isinstance(result, Path):
                 weakref.finalize(self, shutil.rmtree, result.parent, ignore_errors=True)
-                self._pdf = result
+                self._pdfs[standard] = result
             else:
-                self._pdf = result[0]
-        return self._pdf
+                self._pdfs[standard] = result[0]
+        return self._pdfs[standard]
 
     @property
     def pdf(self) -> bytes:
@@ -249,7 +278,8 @@ class Document:
 
     @property
     def page_count(self) -> int:
-        source = self._pdf_source()
+        """The pages of the PDF (any one typeset already: PDF/A does not change the layout)."""
+        source = next(iter(self._pdfs.values())) if self._pdfs else self._pdf_source()
         if isinstance(source, Path) and self.stats.pages is not None:  # joined from chunks: counted then
             return self.stats.pages
         from pypdf import PdfReader  # imported when needed: it takes 20 MB
@@ -264,14 +294,24 @@ class Document:
         """One SVG image per page."""
         return self._compile("svg")
 
-    def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = 96.0) -> list[bytes]:
-        """The first ``pages`` pages as PNG (or SVG) images, in well under a second whatever the
-        report's size: only those pages are typeset, with the page count predicted."""
+    def preview(self, pages: int = 1, *, format: OutputFormat = "png", ppi: float = SCREEN_PPI) -> Pages:
+        """The first ``pages`` pages as PNG (or SVG, PDF) images, in well under a second whatever
+        the report's size: only those pages are typeset, with the page count predicted.
+
+        Each page is ``bytes`` (a :class:`~polarreports.output.pages.PageImage`) that a notebook
+        shows as an image; the list shows them side by side. Pages typeset once are kept, so
+        asking again for as many or fewer costs nothing.
+        """
+        key = (format, float(ppi))
+        kept = self._previews.get(key)
+        if kept is not None and (len(kept) >= pages or (kept.total is not None and len(kept) >= kept.total)):
+            return Pages(kept[:pages], total=kept.total)
+        whole = self._data.bands.height < MIN_BANDS_FOR_CHUNKS or bool(self._data.one_piece)
         with self._control.working():  # bounded by the time limit, as is every typesetting
             images, total = preview(
                 self._source,
                 self._data,
-                pages=pages,
+                pages=max(pages, MAX_KEPT_PAGES) if whole else pages,  # a short report is typeset whole anyway
                 format=format,
                 ppi=ppi,
                 control=self._control,
@@ -279,21 +319,80 @@ class Document:
             )
         if total is not None:
             self.stats["pages_predicted"] = total
-        return images
+        elif len(images) < pages and format != "pdf":  # every page was typeset: that is the count
+            total = len(images)
+        kept = Pages((PageImage(image, format, i) for i, image in enumerate(images, 1)), total=total)
+        self._previews[key] = kept
+        return Pages(kept[:pages], total=total)
 
-    def save(self, path: str | os.PathLike[str], *, ppi: float = 144.0) -> list[Path]:
+    def page(self, number: int, *, ppi: float = SCREEN_PPI) -> PageImage:
+        """Page ``number`` (from 1) as a PNG image, typesetting pages up to it on demand (twice
+        as many as were typeset before, so paging on costs little); ``IndexError`` past the end.
+
+        >>> import polarreports as pr
+        >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100))
+        >>> doc.page(2).number, doc.page(2).format
+        (2, 'png')
+        """
+        if number < 1:
+            msg = f"page {number}: pages are numbered from 1"
+            raise IndexError(msg)
+        kept = self._previews.get(("png", float(ppi)))
+        if kept is not None and number <= len(kept):
+            return kept[number - 1]
+        if kept is not None and kept.total is not None and len(kept) >= kept.total:
+            pages = kept
+        else:
+            pages = self.preview(max(number, 2 * len(kept)) if kept is not None else number, ppi=ppi)
+        if number > len(pages):
+            msg = f"page {number}: the document has {len(pages)} page{'s' if len(pages) != 1 else ''}"
+            raise IndexError(msg)
+        return pages[number - 1]
+
+    @property
+    def summary_values(self) -> list[str]:
+        """The values the summary band shows, as printed (``['1,750', '92 orders', '€432,980.27']``);
+        empty for a report without a summary. Read without typesetting.
+
+        >>> import polarreports as pr
+        >>> pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(100)).summary_values[1]
+        '100 orders'
+        """
+        return list(self._data.static.get("summary", []))
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        ppi: float = 144.0,
+        pdf_standard: str | None = None,
+        attach: Iterable[str] | str = (),
+        protect: Protection | None = None,
+    ) -> list[Path]:
         """Write the document; the suffix picks PDF, PNG or SVG (typeset), or another output
         (see :data:`EXPORTERS`), written from the same band stream without computing it again.
 
         A multi-page PNG or SVG becomes numbered files (``report-01.png``, ...). Files are
         written atomically: a failed render leaves nothing behind. The suffix and the folder are
         checked before any typesetting (``OutputError``). Returns the paths written.
+
+        A PDF only: ``pdf_standard`` (``"a-2b"``, ``"a-2u"``, ``"a-3b"``, ``"a-3u"``) writes it
+        as PDF/A for archives; ``attach`` puts files in it: ``"data"`` (the rows the report
+        shows, as Parquet: read from the input again), ``"definition"`` (YAML), ``"parameters"``
+        (JSON), PDF/A-3 where a standard is asked; ``protect`` (a :class:`Protection`) encrypts
+        it (AES-256) with its permissions (PDF/A forbids encryption).
         """
         target = Path(path)
         format = output_format(target)  # checked before the typesetting, as is the folder
+        options = PdfOptions.checked(pdf_standard, attach, protect)
+        if not options.plain and format != "pdf":
+            msg = f"cannot save {str(target)!r}: pdf_standard, attach and protect apply to a .pdf only"
+            raise OutputError(msg)
         check_writable(target)
         if format in EXPORTERS:
             return [self._export(format, target)]
+        if not options.plain:
+            return [self._finished_pdf(target, options)]
         typeset_as = _SUFFIXES[target.suffix.lower()]
         pages: list[bytes | Path] = [self._pdf_source()] if typeset_as == "pdf" else [*self._compile(typeset_as, ppi)]
         if len(pages) == 1:
@@ -340,6 +439,28 @@ class Document:
 
         return self._export(".xlsx", target, write)
 
+    def _finished_pdf(self, target: Path, options: PdfOptions) -> Path:
+        """The PDF to ``options.standard``, with its attachments and protection, at ``target``."""
+        from polarreports.output.pdf_finish import evidence, finish_pdf  # pikepdf: only when asked
+
+        if options.attach and self._rendered is None:
+            msg = f"cannot attach files to {str(target)!r}: this document was made without its band stream"
+            raise OutputError(msg)
+        pdf = self._pdf_source(options.standard)
+        with self._control.working():
+            self._control.report("writing", 0, 1, "files")
+            attachments = evidence(self._rendered, options.attach, self._control.check) if self._rendered else []
+            with written(target) as file:
+                finish_pdf(pdf, file, attachments=attachments, protect=options.protect, date=self._created)
+            self._control.report("writing", 1, 1, "files")
+        if options.standard is not None:
+            self.stats["pdf_standard"] = options.standard
+        if attachments:
+            self.stats["pdf_attachments"] = [attachment.name for attachment in attachments]
+        if options.protect is not None:
+            self.stats["pdf_protected"] = True
+        return target
+
     def _export(self, suffix: str, target: Path, write: Exporter | None = None) -> Path:
         if self._rendered is None:
             msg = f"cannot save {str(target)!r}: this document was made without its band stream; render it again"
@@ -355,17 +476,26 @@ class Document:
         return f"<polarreports.Document: {self.stats.rows} rows>"
 
     def _repr_html_(self) -> str:
-        """Jupyter: the first two pages inline (as SVG, so text stays sharp) and the page count;
-        only those pages are typeset, so a report of any size shows at once."""
+        """Jupyter: the first two pages inline, as PNG images at screen resolution (a few tens of
+        kB a page), and the page count; only those pages are typeset, so a report of any size
+        shows at once. (In a notebook with ipywidgets, :meth:`_repr_mimebundle_` adds a pager.)"""
         try:
-            shown = self.preview(2, format="svg")
-        except RenderError as error:
-            return f"<pre>{html.escape(str(error))}</pre>"
-        total = self.stats.pages_predicted or len(shown)
-        images = "".join(
-            '<div style="display:inline-block;margin:4px;border:1px solid #ccc;'
-            f'box-shadow:0 1px 4px rgba(0,0,0,.2);width:45%;background:white">{page.decode()}</div>'
-            for page in shown
-        )
+            shown = self.preview(SHOWN_PAGES)
+        except PolarReportsError as error:  # a Typst or chart failure, a time limit: one line, escaped
+            return f"<pre>{html.escape(f'{type(error).__name__}: {error}')}</pre>"
+        total = shown.total or len(shown)
         more = f", showing the first {len(shown)}" if total > len(shown) else ""
+        images = "".join(page_html(page, alt=f"page {page.number} of {total}") for page in shown)
         return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, object]:
+        """Jupyter (JupyterLab, VS Code): in a kernel with ipywidgets installed, a pager that
+        typesets further pages on demand; the HTML of :meth:`_repr_html_` for the frontends
+        that show no widgets (and everywhere without ipywidgets)."""
+        bundle: dict[str, object] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        from polarreports.output.notebook import document_view, widgets_available
+
+        if widgets_available():
+            view = document_view(self)._repr_mimebundle_()
+            bundle.update({kind: shown for kind, shown in view.items() if kind != "text/plain"})
+        return bundle

@@ -31,12 +31,25 @@ class Rendered:
     stream: StreamData
     dtypes: dict[str, pl.DataType] = field(default_factory=dict)
     """The Polars dtype of each cell's value, by the cell's ``where`` (``Scopes.dtypes``)."""
+    rows: pl.LazyFrame | None = None
+    """The rows the report shows (the input's rows that passed its filter, its columns, in the
+    input's order), lazily: read again only for an output that holds them (a PDF's data attachment)."""
 
 
 Exporter = Callable[[Rendered, BinaryIO], None]
 """Writes one output of a render to an open binary file (see ``output.document.written``)."""
 
-EXPORTERS: dict[str, Callable[[], Exporter]] = {}
+
+def _html() -> Exporter:
+    from polarreports.emit.html import write_html
+
+    def write(rendered: Rendered, file: BinaryIO) -> None:
+        write_html(rendered.plan, rendered.stream, rendered.dtypes, file)
+
+    return write
+
+
+EXPORTERS: dict[str, Callable[[], Exporter]] = {".html": _html}
 """Per suffix (``".html"``, ...): a function returning the output's writer, imported lazily."""
 
 

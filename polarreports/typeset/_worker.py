@@ -10,7 +10,8 @@ the typst package is imported from. It ends when its parent ends (its job pipe c
 while it typesets, its parent process id changes).
 
 Each job is one JSON line on stdin: ``{"root", "format", "ppi", "timestamp", "tagged",
-"selectors", "address_space_mb"}``. The worker typesets ``ROOT/report.typ`` (which reads
+"pdf_standards", "selectors", "address_space_mb"}`` (with PDF standards, the document is dated:
+``sys.inputs.dated`` is ``"yes"``). The worker typesets ``ROOT/report.typ`` (which reads
 ``ROOT/data.json``) with its address space capped at ``address_space_mb`` (so an exploding
 compile fails here, not in the machine), writes the pages to ``ROOT/page-00001.FORMAT`` ...,
 and answers, after a ``+`` as it takes the job, with one JSON line on its stdout: ``{"pages":
@@ -68,13 +69,20 @@ def _watch_parent(parent: int) -> None:
 def _typeset(request: dict[str, Any], fonts: typst.Fonts) -> dict[str, Any]:
     folder = Path(request["root"])
     output_format = request["format"]
-    compiler = typst.Compiler(input=str(folder / "report.typ"), root=str(folder), font_paths=fonts)
+    standards = request.get("pdf_standards") or []
+    compiler = typst.Compiler(
+        input=str(folder / "report.typ"),
+        root=str(folder),
+        font_paths=fonts,
+        sys_inputs={"dated": "yes"} if standards else {},
+    )
     try:
         result = compiler.compile(
             format=output_format,
             ppi=float(request["ppi"]),
             timestamp=int(request["timestamp"]),
             pdf_tags=bool(request["tagged"]),
+            pdf_standards=standards,
         )
         values = [json.loads(compiler.query(selector, field="value")) for selector in request["selectors"]]
     except typst.TypstError as error:

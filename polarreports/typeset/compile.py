@@ -315,8 +315,9 @@ class WorkerCompiler:
                 "root": folder,
                 "format": job.format,
                 "ppi": job.ppi,
-                "timestamp": FIXED_TIMESTAMP,
+                "timestamp": job.source.timestamp or FIXED_TIMESTAMP,
                 "tagged": job.source.tagged,
+                "pdf_standards": list(job.source.pdf_standards) if job.format == "pdf" else [],
                 "selectors": list(job.selectors),
                 "address_space_mb": limit + ADDRESS_SPACE_EXTRA_MB,
             }

@@ -3,7 +3,9 @@
 Typst writes plain PDFs (objects one after another, a classic cross-reference table, one page
 tree). Joining them needs no PDF library: each chunk's objects that its pages use are copied
 byte for byte, renumbered after the objects already written, and the page tree, the catalog,
-the document information and the outline (bookmarks) are written at the end. Memory holds one
+the document information and the outline (bookmarks) are written at the end. The first chunk's
+XMP metadata (with the joined page count) and output intent are kept, so chunks typeset as
+PDF/A join into a PDF/A; a tagged PDF's structure tree is not (a tagged report is typeset whole). Memory holds one
 chunk and an offset per object, whatever the page count; the same chunks give the same bytes.
 
     >>> import polarreports as pr
@@ -155,6 +157,8 @@ class PdfJoin:
         self._bookmarks: list[_Bookmark] = []
         self._info: bytes | None = None
         self._catalog_extra = b""
+        self._metadata: bytes | None = None
+        """The first chunk's XMP metadata stream (written last, with the joined page count)."""
         self._digest = hashlib.md5(usedforsecurity=False)
         self._file.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
@@ -187,9 +191,13 @@ class PdfJoin:
         chunk = _parse(chunk_pdf)
         self._digest.update(chunk_pdf)
         tree = chunk.tree
-        # the objects the pages use (not the chunk's catalog, page tree, outline or metadata)
+        first = self._info is None
+        catalog = chunk.body(chunk.catalog)
+        intent = re.search(rb"/OutputIntents\s*(\d+) 0 R", catalog) if first else None
+        # the objects the pages use (not the chunk's catalog, page tree, outline or metadata),
+        # and the first chunk's output intent (PDF/A)
         used: dict[int, int] = {}
-        todo = list(chunk.pages)
+        todo = list(chunk.pages) + ([int(intent.group(1))] if intent else [])
         while todo:
             number = todo.pop()
             if number in used or number == tree or number not in chunk.spans:
@@ -212,9 +220,13 @@ class PdfJoin:
             self._write_object(new, _TOKENS.sub(new_reference, body[:stream]) + body[stream:])
         first_page = len(self._pages)
         self._pages.extend(used[page] for page in chunk.pages)
-        if self._info is None:
+        if first:
             self._info = b"<<>>" if chunk.info is None else chunk.body(chunk.info)
-            catalog = chunk.body(chunk.catalog)
+            if intent is not None and int(intent.group(1)) in used:
+                self._catalog_extra += b"/OutputIntents %d 0 R" % used[int(intent.group(1))]
+            metadata = re.search(rb"/Metadata\s*(\d+) 0 R", catalog)
+            if metadata is not None and int(metadata.group(1)) in chunk.spans:
+                self._metadata = chunk.body(int(metadata.group(1)))
             for key in (rb"/Lang\((?:[^\\()]|\\.)*\)", rb"/ViewerPreferences<<[^<>]*>>"):
                 found = re.search(key, catalog)
                 self._catalog_extra += found.group(0) if found else b""
@@ -226,6 +238,11 @@ class PdfJoin:
         self._write_object(self._PAGE_TREE, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self._pages), kids))
         outline = self._write_outline()
         outline_entry = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline if outline else b""
+        if self._metadata is not None:
+            metadata = self._next
+            self._next += 1
+            self._write_object(metadata, _with_page_count(self._metadata, len(self._pages)))
+            outline_entry += b"/Metadata %d 0 R" % metadata
         catalog = b"<</Type/Catalog/Pages %d 0 R%s%s>>" % (self._PAGE_TREE, self._catalog_extra, outline_entry)
         self._write_object(self._CATALOG, catalog)
         info = self._next
@@ -283,6 +300,22 @@ class PdfJoin:
                 % (_text_string(bookmark.title), parents[i], links, family(number), destination),
             )
         return root
+
+
+def _with_page_count(metadata: bytes, pages: int) -> bytes:
+    """An XMP metadata stream object saying ``pages`` pages (``xmpTPg:NPages``), its length
+    fixed; a compressed one is kept as it is."""
+    start = _stream_start(metadata)
+    head, rest = metadata[:start], metadata[start:]
+    if b"/Filter" in head:
+        return metadata
+    opening = re.match(rb"stream\r?\n", rest)
+    assert opening is not None
+    end = rest.rfind(b"endstream")
+    xmp = rest[opening.end() : end].rstrip(b"\r\n")
+    xmp = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>", b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % pages, xmp)
+    head = re.sub(rb"/Length\s+\d+", b"/Length %d" % len(xmp), head)
+    return head + opening.group(0) + xmp + b"\nendstream"
 
 
 def _stream_start(body: bytes) -> int:

@@ -570,13 +570,19 @@ def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[
 
 def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
     """A new PDF of ``pages`` (of other open PDFs), with the document information (title,
-    creator) of ``info_from``."""
+    creator) of ``info_from``, and its PDF/A metadata and output intent where it has them."""
     import pikepdf  # imported when needed (wide listings): it takes 15 MB
 
     joined = pikepdf.Pdf.new()
     joined.pages.extend(pages)
     for key, value in info_from.docinfo.items():
         joined.docinfo[key] = value
+    for key in ("/Metadata", "/OutputIntents"):
+        if key in info_from.Root:
+            value = info_from.Root[key]
+            joined.Root[key] = joined.copy_foreign(value if value.is_indirect else info_from.make_indirect(value))
+    if "/Lang" in info_from.Root:
+        joined.Root.Lang = pikepdf.String(str(info_from.Root.Lang))
     return joined
 
 
