@@ -153,3 +153,31 @@ def test_hostile_strings_round_trip_through_csv_and_json(tmp_path: Path) -> None
     rows = json.loads(doc.save(tmp_path / "h.json")[0].read_text(encoding="utf-8"))
     assert [row["name"] for row in rows] == names
     assert [row["name_text"] for row in rows] == frame["name_text"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("invoice", pr.sample.invoice_data),
+        ("customer_statement", pr.sample.statement_data),
+        ("sales_ledger", lambda: pr.sample.sales_data(300)),
+        ("sales_summary", lambda: pr.sample.sales_data(300)),
+        ("sales_styled", lambda: pr.sample.sales_data(300)),
+        ("sales_dashboard", lambda: pr.sample.sales_data(300)),
+    ],
+)
+def test_every_gallery_report_exports(tmp_path: Path, name: str, data: object) -> None:
+    import openpyxl
+
+    assert callable(data)
+    doc = pr.load(EXAMPLE.parent / f"{name}.yaml").render(data())
+    frame = doc.to_frame()
+    stream = doc._rendered.stream  # type: ignore[union-attr]
+    printed = stream.band_count + sum(kind in stream.static for kind in ("title", "summary"))
+    assert frame.height == printed
+    for column in (c for c in frame.columns if c.endswith("_text")):
+        values = column.removesuffix("_text")
+        assert frame.filter(pl.col(values).is_not_null() & pl.col(column).is_null()).is_empty(), column
+    sheet = openpyxl.load_workbook(doc.save(tmp_path / f"{name}.xlsx")[0]).active
+    assert sheet is not None
+    assert sheet.max_row >= frame.height
