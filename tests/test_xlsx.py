@@ -72,6 +72,7 @@ def test_cells_are_typed_and_totals_are_polars_own(tmp_path: Path, document: pr.
     assert sheet.auto_filter.ref == f"A3:H{sheet.max_row}"
     levels = [sheet.row_dimensions[i].outline_level for i in range(4, 7)]
     assert levels == [0, 1, 2]  # region header, customer header, a row
+    assert sheet.sheet_properties.outlinePr.summaryBelow is False  # the +/- button on the group's header
     assert sheet.column_dimensions["C"].width > sheet.column_dimensions["D"].width  # Product 23% > Qty 7%
 
 

@@ -407,7 +407,8 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     sheet = writer.sheet
     for column, width in enumerate(layout.widths):
         sheet.set_column(column, column, width)
-    sheet.outline_settings(True, False, True, False)
+    headers = any(band.kind == BandKind.GROUP_HEADER for band in frames.bands)
+    sheet.outline_settings(True, not headers, True, False)  # the +/- button on a group's header, else its footer
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
