@@ -9,10 +9,13 @@ booleans, text as text) with the Excel number format of the report's pattern
 (``emit.excel_formats``), rounded as the report rounds them, so a cell shows what the PDF shows
 and still sums. A value that no Excel format can show as the report does (a per-mille pattern,
 a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
-report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline levels (the
-groups collapse with Excel's +/− buttons). Subtotals are values, or with ``formulas=True``
-``SUBTOTAL`` formulas over their group's rows (where the footer's column holds the summed field
-in the detail rows), each with its value cached.
+report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline
+levels (the groups collapse with Excel's +/− buttons). Subtotals are values, or with
+``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
+the summed field in the detail rows), each with its value cached.
+
+The detail rows, nearly all of a long report, are made as sheet XML in Polars a batch at a time
+(``emit.xlsx_rows``) and copied into xlsxwriter's row file; the other rows go through xlsxwriter.
 
     >>> import io, openpyxl, polarreports as pr
     >>> from polarreports.emit.bandframe import BandFrames
@@ -40,7 +43,7 @@ from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 from polarreports.definition.elements import Aggregate, Field, Label
 from polarreports.emit.bandframe import BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
-from polarreports.emit.xlsx_rows import RowCell, rows_xml
+from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -51,8 +54,6 @@ EXCEL_ROWS = 1_048_576
 """The rows of an Excel sheet."""
 _SLICE_ROWS = 2_000
 """Rows turned into Python objects at a time."""
-MAX_TEXT = 32_767
-"""Excel's longest cell text."""
 _SUBTOTAL = {"sum": 9, "avg": 1, "min": 5, "max": 4}
 """``SUBTOTAL`` function numbers of the calculations a formula can redo."""
 
@@ -67,7 +68,6 @@ class _Slot:
     """The value's position in the export's rows (and ``text`` its text's)."""
     text: int | None = None
     number_format: str | None = None
-    temporal: bool = False
     calendar: bool = False
     """A date or datetime (its value an Excel serial number, from 1900-03-01 on)."""
     bold: bool = False
@@ -168,7 +168,6 @@ class _Layout:
                     value=position,
                     text=columns.index(f"{name}_text"),
                     number_format=code,
-                    temporal=dtype.is_temporal(),
                     calendar=dtype == pl.Date or isinstance(dtype, pl.Datetime),
                     bold=bold,
                     italic=italic,
@@ -289,7 +288,7 @@ class _Writer:
                     span = xl_range(first, column, row - 1, column)
                     sheet.write_formula(row, slot.column, f"=SUBTOTAL({function},{span})", look, _number(value))
                     continue
-            if slot.calendar and value is not None and value < _FIRST_SERIAL:
+            if slot.calendar and value is not None and value < FIRST_SERIAL:
                 value = None  # before 1900-03-01: Excel has no date for it; the report's text
             _write_value(sheet, row, slot.column, value, text, look)
         if kind == "group_footer":
@@ -339,8 +338,6 @@ class _Writer:
 
 _EXCEL_EPOCH_DAYS = 25_569
 """Excel's serial number of 1970-01-01 (day 1 is 1900-01-01, counting Excel's 29 February 1900)."""
-_FIRST_SERIAL = 61
-"""Serials from 1900-03-01 on: earlier ones fall before Excel's phantom 29 February 1900."""
 _DAY_NS = 86_400 * 10**9
 
 
