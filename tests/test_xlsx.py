@@ -195,3 +195,21 @@ def test_more_rows_than_a_sheet_holds_is_a_clear_error(tmp_path: Path, monkeypat
     with pytest.raises(pr.OutputError, match=r"an Excel sheet holds 50 rows; save it as \.parquet or \.csv"):
         document.save(tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_rows_made_in_polars_are_those_xlsxwriter_makes(
+    tmp_path: Path, document: pr.Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cells(path: Path) -> list[tuple[object, ...]]:
+        sheet = openpyxl.load_workbook(path).active
+        assert sheet is not None
+        return [
+            (cell.coordinate, cell.value, cell.data_type, cell.number_format, cell.font.b, cell.alignment.horizontal)
+            for row in sheet.iter_rows()
+            for cell in row
+        ] + [(i, sheet.row_dimensions[i].outline_level) for i in range(1, sheet.max_row + 1)]
+
+    fast = cells(document.save_xlsx(tmp_path / "polars.xlsx", formulas=True))
+    monkeypatch.setattr(xlsx, "POLARS_ROWS", False)
+    slow = cells(document.save_xlsx(tmp_path / "xlsxwriter.xlsx", formulas=True))
+    assert fast == slow

@@ -50,6 +50,8 @@ from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 
 __all__ = ["write_xlsx"]
 
+POLARS_ROWS = True
+"""Whether the detail rows' XML is made in Polars (``emit.xlsx_rows``); False: by xlsxwriter."""
 EXCEL_ROWS = 1_048_576
 """The rows of an Excel sheet."""
 _SLICE_ROWS = 2_000
@@ -389,8 +391,7 @@ def _write_value(sheet: Any, row: int, column: int, value: Any, text: str | None
         _write_text(sheet, row, column, text or "", look)
 
 
-def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
-    """Write the report's workbook to ``file`` (see the module's docstring)."""
+def _check_size(frames: BandFrames) -> None:
     rows = frames.band_count + 4  # the title, a blank row, the column header, a blank row
     if rows > EXCEL_ROWS:
         msg = (
@@ -398,20 +399,35 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
             f"holds {EXCEL_ROWS:,} rows; save it as .parquet or .csv, or filter the rows"
         )
         raise OutputError(msg)
-    layout = _Layout(frames, formulas)
-    workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
-    writer = _Writer(workbook, layout)
-    sheet = writer.sheet
+
+
+def _set_up(sheet: Any, layout: _Layout, frames: BandFrames) -> bool:
+    """Column widths and outline settings; whether the detail rows can be made in Polars: their
+    XML goes into xlsxwriter's row file through its internals (3.x); should they change, every
+    row goes through its public methods (slower, the same workbook)."""
     for column, width in enumerate(layout.widths):
         sheet.set_column(column, column, width)
     headers = any(band.kind == BandKind.GROUP_HEADER for band in frames.bands)
     sheet.outline_settings(True, not headers, True, False)  # the +/- button on a group's header, else its footer
+    internals = ("_write_single_row", "_check_dimensions", "fh", "outline_row_level")
+    fast = POLARS_ROWS and all(hasattr(sheet, name) for name in internals)
+    if fast and frames.plan.groups:
+        sheet.outline_row_level = max(sheet.outline_row_level, min(len(frames.plan.groups), 7))  # the detail rows'
+    return fast
+
+
+def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
+    """Write the report's workbook to ``file`` (see the module's docstring)."""
+    _check_size(frames)
+    layout = _Layout(frames, formulas)
+    workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
+    writer = _Writer(workbook, layout)
+    sheet = writer.sheet
+    fast = _set_up(sheet, layout, frames)
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
-    depth = len(frames.plan.groups)
-    if depth:
-        sheet.outline_row_level = max(sheet.outline_row_level, min(depth, 7))  # the detail rows' level
+    outline = min(len(frames.plan.groups), 7)
     cells: list[RowCell] | None = None
     for batch in frames.batches():
         for piece in batch.iter_slices(_SLICE_ROWS):  # a few thousand rows as Python objects at a time
@@ -426,13 +442,10 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
                 writer.row += 1
             # the detail rows as XML in one Polars expression (each row of the piece is one sheet row)
             xml: list[str | None] = [None] * piece.height
-            if (piece["kind"] == "detail").any():
+            if fast and (piece["kind"] == "detail").any():
                 cells = writer.row_cells(piece.schema) if cells is None else cells
-                outline = min(depth, 7)
-                made = piece.select(
-                    pl.when(pl.col("kind") == "detail").then(rows_xml(cells, first_row=writer.row, outline=outline))
-                )
-                xml = made.to_series().to_list()
+                rows = rows_xml(cells, first_row=writer.row, outline=outline)
+                xml = piece.select(pl.when(pl.col("kind") == "detail").then(rows)).to_series().to_list()
             run: list[str] = []
             for made_row, record in zip(xml, piece.iter_rows(), strict=True):
                 if made_row is not None:
