@@ -2,6 +2,7 @@
 
 from polarreports.definition.elements import (
     Aggregate,
+    Barcode,
     Box,
     Chart,
     Dimension,
@@ -31,6 +32,7 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "Barcode",
     "Box",
     "Chart",
     "ConditionalStyle",

@@ -23,7 +23,16 @@ from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
 from babel.numbers import list_currencies
 
-from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
+from polarreports.definition.elements import (
+    Aggregate,
+    Barcode,
+    Chart,
+    Element,
+    Expression,
+    Field,
+    Image,
+    PageNumber,
+)
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
@@ -412,6 +421,12 @@ class _Builder:
             if issue is not None:
                 self.issue(issue)
                 return None
+        if isinstance(element, Barcode):
+            source: Field | Expression = (
+                Field(column=element.column) if element.column is not None else Expression(expr=element.expr or "")
+            )
+            found = self._cell(source, where, scope, level, groups, variables)
+            return None if found is None else Cell(element, where, found.value, role="barcode")
         return Cell(element, where)
 
     def _page_cell(

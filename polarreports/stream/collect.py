@@ -36,6 +36,7 @@ from polarreports.compute.parts import batches_of, detail_batches, merged_frames
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.exceptions import ChartError, DataError, FormatError
+from polarreports.plan.barcodes import resolve_barcodes
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -92,7 +93,7 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
-        if cell.role in ("image", "link"):  # an asset name or a URL (or ""), as they are
+        if cell.role in ("image", "barcode", "link"):  # an asset name, a drawn code or a URL (or ""), as they are
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
         if cell.role == "when":  # "1" where the element shows
@@ -201,6 +202,7 @@ class _Formatter:
     def __call__(self, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
         raw = _draw_charts(self.plan, band, raw, self.stats, self.limits)
         raw = resolve_column_images(self.plan, band, raw, self.images)
+        raw = resolve_barcodes(band, raw, self.images)
         try:
             return raw.lazy().select(*keep, formatted_cells(self.plan, band, self.scopes).alias("c")).collect()
         except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
