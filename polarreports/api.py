@@ -303,6 +303,11 @@ def render(
         pages=stream.pages,
         outline_levels=outline_levels(report, stream_kinds(plan)),
         one_piece="a table of contents needs the whole document" if report.table_of_contents else None,
+        unpredictable=(
+            f"the page height is auto ({report.page.size!r}), so its page breaks cannot be predicted"
+            if report.page.auto_height
+            else None
+        ),
         settings={"no_rows": stream.row_count == 0},  # a report without bands in its stream may have rows
         **page_flow(plan, indices),
     )

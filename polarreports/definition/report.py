@@ -39,6 +39,7 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
+from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
 
@@ -78,17 +79,15 @@ class Margins(_Model):
         return _check_length(value)
 
 
-PAPER_MM = {
-    "a4": (210, 297),
-    "a3": (297, 420),
-    "a5": (148, 210),
-    "us-letter": (215.9, 279.4),
-    "us-legal": (215.9, 355.6),
-}
-
-
 class PageSetup(_Model):
-    size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
+    size: Annotated[
+        str,
+        PydField(
+            description="A paper name from Typst's list (a4, a5, us-letter, iso-c5, ...) or 'WIDTH x HEIGHT' "
+            "(mm, cm, in, pt), the height 'auto' for a page as tall as its content (a receipt: '80mm x auto').",
+            json_schema_extra={"examples": ["a4", "us-letter", "a5", "80mm x auto", "100mm x 150mm"]},
+        ),
+    ] = "a4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
     font_size: FontSize = 8.5
@@ -111,10 +110,31 @@ class PageSetup(_Model):
     def _gap(cls, value: Any) -> Any:
         return _check_length(value)
 
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        parse_size(value)
+        name = value.strip().lower()
+        return name if name in PAPER_MM else value.strip()
+
+    @model_validator(mode="after")
+    def _auto_upright(self) -> PageSetup:
+        if self.auto_height and self.orientation == "landscape":
+            msg = f"size {self.size!r} has no fixed height to turn: give orientation portrait (the default)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def auto_height(self) -> bool:
+        """Whether the page is as tall as its content (``size: "80mm x auto"``)."""
+        return parse_size(self.size)[1] is None
+
     @property
     def size_mm(self) -> tuple[float, float]:
-        """Width and height of the page in millimetres, as oriented."""
-        width, height = PAPER_MM[self.size]
+        """Width and height of the page in millimetres, as oriented; for an ``auto`` height,
+        ``AUTO_HEIGHT_MM`` (the layout arithmetic's stand-in: no band is ever taller)."""
+        width, height = parse_size(self.size)
+        height = AUTO_HEIGHT_MM if height is None else height
         return (height, width) if self.orientation == "landscape" else (width, height)
 
 

@@ -664,6 +664,7 @@ class _Writer:
 
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = page.size_mm
+        height = "auto" if page.auto_height else f"{height_mm}mm"  # auto: as tall as the content (a receipt)
         m = page.margins
         body_width = self._body_width()
         columns = ""
@@ -675,7 +676,7 @@ class _Writer:
             f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
             f"  let bottom-height = calc.max(..page-bottom-options.map(\n"
             f"    b => measure(block(width: {body_width}, b)).height))\n"
-            f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
+            f"  set page(width: {width_mm}mm, height: {height}, "
             f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
             f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
             f"header-ascent: 6pt, footer-descent: 6pt, background: page-background{columns})"
