@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import difflib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,11 @@ from polarreports.output.document import Document
 from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
+from polarreports.plan.fonts import glyph_warnings
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.stats import RenderStats
-from polarreports.stream.collect import collect_stream
+from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
 
@@ -223,6 +225,25 @@ def validate(
     )
 
 
+def _report_texts(plan: ReportPlan, stream: StreamData) -> Iterator[str]:
+    """Every text the report shows: the band stream (a batch at a time), the values of the
+    title and other report bands, and the labels."""
+    bands = stream.bands
+    for start in range(0, bands.height, 50_000):
+        yield "".join(bands.texts(start, 50_000).to_list())
+    yield json.dumps(stream.static, ensure_ascii=False)
+    for band in plan.bands:
+        yield "".join(getattr(element, "text", "") for element in band.band.elements)
+
+
+def _font_warnings(plan: ReportPlan, stream: StreamData) -> list[str]:
+    """Warnings naming the characters a font of the report's own lacks (logged)."""
+    warnings = glyph_warnings(plan.fonts, plan.own_fonts, _report_texts(plan, stream))
+    for message in warnings:
+        logger.warning("%s: %s", plan.report.name, message)
+    return warnings
+
+
 def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
     """One warning per element whose text is cut (logged); with ``overflow: error`` a
     LayoutError for the first instead."""
@@ -317,7 +338,7 @@ def render(
         rows=stream.row_count,
         bands=stream.band_count,
         data_parts=stream.parts,
-        warnings=_cut_warnings(report, stream.cuts),
+        warnings=_cut_warnings(report, stream.cuts) + _font_warnings(plan, stream),
         charts=stream.chart_stats.get("charts", 0),
         charts_rendered=stream.chart_stats.get("charts_rendered", 0),
         charts_cached=stream.chart_stats.get("charts_cached", 0),

@@ -318,6 +318,9 @@ class Report(_Model):
     image_dirs: list[FilePath] = []
     """Folders images may be read from (relative to the definition file). Default: the
     definition file's folder, or the working directory for a report built in Python."""
+    font_dirs: list[FilePath] = []
+    """Folders of fonts of the report's own (.ttf, .otf, .ttc, .otc; relative to the definition
+    file), whose families styles may name besides the shipped ones (``plan.fonts``)."""
     parameters: list[Parameter] = []
     filter: ExpressionSource | None = None
     columns: dict[str, ExpressionSource] = {}
@@ -457,6 +460,7 @@ def _resolve_images(report: R, folder: Path, source: str) -> R:
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
     data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
+    data["font_dirs"] = [str(folder / d) for d in data["font_dirs"]]
 
     def visit(band: dict[str, Any] | None) -> None:
         for element in (band or {}).get("elements", []):

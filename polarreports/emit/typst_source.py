@@ -539,6 +539,7 @@ class _Writer:
         title_page = title_band is not None and title_band.break_after
         # On a title page of its own, the column header waits for the next page's top.
         self._body(report_band, "none" if title_page else report_band("column_header"))
+        self.assets.update({font.name: font.data for font in plan.fonts})  # fonts/<hash>: the worker loads them
         return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf, page.columns)
 
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:

@@ -37,6 +37,7 @@ from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, oversized, param_column, root_names, to_expr
+from polarreports.plan.fonts import read_fonts
 from polarreports.plan.formats import check_pattern_length
 from polarreports.plan.geometry import placement_issues
 from polarreports.plan.images import logo_image, static_issue
@@ -130,7 +131,10 @@ class _Builder:
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
         self.page_slots: list[PageSlot] = []
-        self.styles = StyleResolver(report, self.issue, self._logo())
+        self.fonts, font_issues = read_fonts(report, base_dir)
+        for problem in font_issues:
+            self.issue(problem)
+        self.styles = StyleResolver(report, self.issue, self._logo(), [font.family for font in self.fonts])
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -207,6 +211,8 @@ class _Builder:
             running_levels=frozenset(self.running_levels),
             charts=tuple(self.charts),
             page_slots=tuple(self.page_slots),
+            fonts=tuple(self.fonts),
+            own_fonts=dict(self.styles.own_fonts),
         )
 
     def _check_locale(self) -> None:

@@ -192,6 +192,10 @@ class ReportPlan:
     charts: tuple[ChartPlan, ...] = ()
     page_slots: tuple[PageSlot, ...] = ()
     """Values per page, in the order of each page's list of values."""
+    fonts: tuple[Any, ...] = ()
+    """The fonts of the report's own (``plan.fonts.FontFile``), read from ``font_dirs``."""
+    own_fonts: dict[str, str] = field(default_factory=dict)
+    """Each family of the report's own that a style uses -> where (``styles.brand.font``)."""
 
     @property
     def has_page_values(self) -> bool:
