@@ -158,6 +158,16 @@ ExpressionSource = Annotated[
 ]
 """An expression: Polars SQL text (``"quantity * unit_price"``) or, from Python, a ``pl.Expr``."""
 
+Markup = Annotated[
+    Literal["none", "markdown"],
+    PydField(
+        description="How the text reads: 'none', as it is; 'markdown', a safe subset (bold, italic, links, "
+        "line breaks, bullet and numbered lists), never Typst markup."
+    ),
+]
+"""``none``: the text shows as it is; ``markdown``: **bold**, *italic*, [links](https://...), line
+breaks, bullet and numbered lists (``compute.markup``)."""
+
 LinkSource = Annotated[
     ExpressionSource | None,
     PydField(
@@ -240,6 +250,7 @@ class Label(_Element):
     type: Literal["label"] = "label"
     text: str
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Field(_Valued):
@@ -249,6 +260,7 @@ class Field(_Valued):
     type: Literal["field"] = "field"
     column: str
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Expression(_Valued):
@@ -257,6 +269,7 @@ class Expression(_Valued):
     type: Literal["expression"] = "expression"
     expr: ExpressionSource
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Aggregate(_Valued):

@@ -27,6 +27,7 @@ from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, barcode_image, column_image, static_image
+from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
@@ -203,7 +204,9 @@ class _Writer:
             else:
                 body = static_image(element, cell.where, self.plan, self.assets)
             return f"box(width: {width}, {self._aligned(cell, body)})"
-        if isinstance(element, Label):
+        if isinstance(element, Label) and element.markup == "markdown":
+            body = rich_label(element.text)
+        elif isinstance(element, Label):
             text = element.text
             if placement.wraps(element) and id(cell) in self.widths:  # a word wider than the cell breaks
                 size = look.size or element.size or self.plan.report.page.font_size
@@ -214,6 +217,8 @@ class _Writer:
             body = self._page_number(element, cell.page_slot)
         elif cell.page_slot is not None:
             body = f"page-value({cell.page_slot})"
+        elif getattr(element, "markup", "none") == "markdown":
+            body = rich_call(f"c.at({index})")
         else:
             body = f"c.at({index})"
         body = styles.text_call(look, body)
@@ -465,6 +470,16 @@ class _Writer:
             used += width_pt + (placement.GUTTER_PT if used else 0.0)
         return lines
 
+    def _preludes(self) -> None:
+        """The definitions only some reports need: hidden headings, image placeholders, rich text."""
+        cells = [cell for band in self.plan.bands for cell in band.cells]
+        if any(cell.role == "outline" for cell in cells):
+            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
+        if any(isinstance(cell.element, Image) for cell in cells):
+            self.line(IMAGE_PRELUDE)
+        if any(getattr(cell.element, "markup", "none") == "markdown" for cell in cells):
+            self.line(RICH_PRELUDE)
+
     def write(self) -> TypstSource:
         plan = self.plan
         report = plan.report
@@ -502,11 +517,7 @@ class _Writer:
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
-        cells = [cell for band in plan.bands for cell in band.cells]
-        if any(cell.role == "outline" for cell in cells):
-            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
-        if any(isinstance(cell.element, Image) for cell in cells):
-            self.line(IMAGE_PRELUDE)
+        self._preludes()
         self.line("")
         reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
         for level in reprinted:

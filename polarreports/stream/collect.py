@@ -30,6 +30,7 @@ import polars as pl
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
@@ -111,7 +112,10 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
         )
         width = widths.get(id(cell), 0.0)
         font_size = report.page.font_size
-        strings.append(overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String))
+        display = overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String)
+        if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
+            display = display.map_batches(markdown_series, return_dtype=pl.String)
+        strings.append(display)
     # hidden cells after the elements': which look each switch (zebra, conditional style) chose
     strings.extend(pl.col(f"__s{j}") for j in range(len(band.styling.switches if band.styling else ())))
     if not strings:
