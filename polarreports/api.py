@@ -22,7 +22,7 @@ import polars as pl
 from polarreports.charts.vega import ChartLimits
 from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
-from polarreports.compute.source import to_lazyframe
+from polarreports.compute.source import report_frame
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
@@ -34,6 +34,7 @@ from polarreports.plan.build import build_plan
 from polarreports.plan.fonts import glyph_warnings
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
+from polarreports.plan.parameters import resolve_parameters
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.typeset.typeset import ReportData
@@ -57,7 +58,7 @@ class Report(definition.Report):
 
     def render(
         self,
-        data: Any,
+        data: Any = None,
         /,
         *,
         params: dict[str, Any] | None = None,
@@ -132,9 +133,12 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
         raise RenderOptionError(msg)
 
 
-def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
-    """Check ``report`` against the data's schema and build its lazy frames; reads no rows."""
-    lf = to_lazyframe(data)
+def plan_report(
+    report: definition.Report, data: Any, /, *, schema_only: bool = False, **params: Any
+) -> tuple[ReportPlan, Scopes]:
+    """Check ``report`` against the data's schema and build its lazy frames; reads no rows
+    (but a database query's, which runs here; with ``schema_only``, returning none)."""
+    lf = report_frame(report, data, resolve_parameters(report.parameters, params), schema_only=schema_only)
     try:
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:
@@ -210,11 +214,11 @@ class Validation:
 
 
 def validate(
-    report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
+    report: definition.Report, data: Any = None, /, *, params: dict[str, Any] | None = None, **parameters: Any
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
-    plan, scopes = plan_report(report, data, **report_parameters(report, params, parameters))
+    plan, scopes = plan_report(report, data, schema_only=True, **report_parameters(report, params, parameters))
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
@@ -264,7 +268,7 @@ def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
 
 def render(
     report: definition.Report,
-    data: Any,
+    data: Any = None,
     /,
     *,
     params: dict[str, Any] | None = None,

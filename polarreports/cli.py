@@ -213,15 +213,23 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")
     _state["debug"] = debug
 
 
-DataOption = Annotated[Path, typer.Option("--data", "-d", help="Parquet, CSV, IPC or NDJSON file.")]
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        "-d",
+        help="Parquet, CSV, IPC or NDJSON file, or a database URI (postgresql://..., sqlite:///..., duckdb:) "
+        "that the definition's source.query runs at; default: the definition's source.",
+    ),
+]
 ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
 
 
 @app.command()
 def render(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
-    data: DataOption,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
+    data: DataOption = None,
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
@@ -262,7 +270,7 @@ def render(
 
 
 @app.command()
-def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
+def validate(definition: Annotated[Path, typer.Argument()], data: DataOption = None, param: ParamOption = None) -> None:
     """Check a definition against the data's schema, without reading rows."""
     from polarreports.api import validate as validate_report
 
