@@ -110,6 +110,7 @@ def _describe(element: Element) -> str:
         "label": getattr(element, "text", None),
         "expression": getattr(element, "expr", None),
         "image": getattr(element, "path", None) or getattr(element, "column", None),
+        "barcode": getattr(element, "column", None) or getattr(element, "expr", None),
         "chart": _chart_title(element),
     }.get(element.type)
     if ident is None or not isinstance(ident, str):
