@@ -139,7 +139,7 @@ def bars_svg(modules: str, quiet_zone: float) -> bytes:
     own SVG writer builds a DOM: about 6 ms a code, against 0.1 ms for this.)
 
     >>> bars_svg("1101", 1).decode()  # doctest: +ELLIPSIS
-    '<svg ... viewBox="0 0 6 40" ...><rect width="6" height="40" fill="#fff"/><path d="M1 0h2v40h-2zM4 0h1v40h-1z" .../></svg>'
+    '<svg ... viewBox="0 0 6 40" ...><path d="M1 0h2v40h-2zM4 0h1v40h-1z" fill="#000"/></svg>'
     """
     width = len(modules) + 2 * quiet_zone
     bars = []
