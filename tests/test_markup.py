@@ -115,3 +115,28 @@ def test_rich_text_renders_bold_italic_links_and_lists() -> None:
     fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
     assert any("Bold" in name for name in fonts)
     assert any("Italic" in name for name in fonts)
+
+
+@pytest.mark.typst
+def test_a_reprinted_group_header_with_rich_text_and_a_barcode() -> None:
+    report = pr.Report(
+        name="reprinted",
+        groups=[
+            {
+                "name": "region",
+                "reprint_header": True,
+                "header": {
+                    "elements": [
+                        {"type": "field", "column": "region", "markup": "markdown", "width": "40mm"},
+                        {"type": "label", "text": "key"},
+                        {"type": "barcode", "column": "region", "width": "30mm", "height": "8mm", "text": False},
+                    ]
+                },
+            }
+        ],
+        bands={"detail": {"elements": [{"type": "field", "column": "n"}]}},
+    )
+    data = pl.DataFrame({"region": ["**North**"] * 150, "n": list(range(150))})
+    lines = pdf_lines(report.render(data).pdf)
+    assert lines.count("North key") + lines.count("North key (continued)") >= 2  # printed again on page 2
+    assert "North key (continued)" in lines  # the text follows the first plain value

@@ -53,7 +53,8 @@ def column_image(element: Image, index: int) -> str:
 
 def barcode_image(element: Barcode, index: int) -> str:
     """The barcode of cell ``index``: the cell holds ``{"a": asset name, "t": text}`` as JSON
-    (see ``plan.barcodes``), or "" (no code). A 1D code is stretched to the cell's width (its
+    (see ``plan.barcodes``), or "" (no code; so does any other string, such as the placeholder
+    a reprinted group header is measured with). A 1D code is stretched to the cell's width (its
     bars keep their proportions), a QR code kept square; the text, a string from the data, is
     shown as text (``text()`` of a string never reads it as markup)."""
     fit = '"contain"' if element.symbology == "qr" else '"stretch"'
@@ -61,6 +62,6 @@ def barcode_image(element: Barcode, index: int) -> str:
     if element.text and element.symbology != "qr":
         text = ' if code.t != "" { v(1pt); align(center, text(size: 0.85em, code.t)) }'
     return (
-        f'{{ let raw = c.at({index}); if raw != "" {{ let code = json(bytes(raw)); '
+        f'{{ let raw = c.at({index}); if raw.starts-with("{{") {{ let code = json(bytes(raw)); '
         f'block(width: 100%, {{ image("/" + code.a, width: 100%, height: {element.height}, fit: {fit});{text} }}) }} }}'
     )

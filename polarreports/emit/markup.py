@@ -7,7 +7,7 @@ Typst string (never parsed as markup), and builds bold, italic, links, line brea
 from the node kinds it knows, ignoring any other.
 
     >>> rich_call("c.at(2)")
-    'rich(json(bytes(c.at(2))))'
+    '{ let tree = c.at(2); if tree.starts-with("[") { rich(json(bytes(tree))) } else { tree } }'
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ RICH_PRELUDE = """#let rich(nodes) = {
 
 def rich_call(cell: str) -> str:
     """The content of a cell whose display string is a tree's JSON (``cell`` is Typst code
-    giving that string, such as ``c.at(2)``)."""
-    return f"rich(json(bytes({cell})))"
+    giving that string, such as ``c.at(2)``); a string that is no tree (the placeholder a
+    reprinted group header is measured with) shows as it is."""
+    return f'{{ let tree = {cell}; if tree.starts-with("[") {{ rich(json(bytes(tree))) }} else {{ tree }} }}'
 
 
 def rich_label(text: str) -> str:

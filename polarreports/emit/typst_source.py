@@ -88,7 +88,13 @@ def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: b
 def _continued_cell(band: BandPlan) -> int | None:
     """The data cell a reprinted group header's "(continued)" follows: its first shown value."""
     for i, cell in enumerate(band.data_cells):
-        if cell.role == "value" and not cell.hidden and not isinstance(cell.element, Barcode | Chart | Image):
+        rich = getattr(cell.element, "markup", "none") == "markdown"  # its cell is a tree's JSON
+        if (
+            cell.role == "value"
+            and not cell.hidden
+            and not rich
+            and not isinstance(cell.element, Barcode | Chart | Image)
+        ):
             return i
     return None
 
