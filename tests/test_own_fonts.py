@@ -131,3 +131,15 @@ def test_font_folders_are_confined(tmp_path: Path, case: str) -> None:
     with pytest.raises(pr.PlanError, match=expected) as caught:
         _report(font_dirs=dirs).render(pl.DataFrame({"city": ["x"]}))
     assert "font_dirs[0]" in str(caught.value)
+
+
+@pytest.mark.typst
+def test_typst_warnings_are_logged_by_name(caplog: pytest.LogCaptureFixture) -> None:
+    from polarreports.emit.typst_source import TypstSource
+    from polarreports.typeset.compile import CompileJob, default_compiler
+
+    source = TypstSource('#text(font: "No Such Family", fallback: true)[x]\n')
+    with caplog.at_level(logging.WARNING, logger="polarreports"):
+        done = default_compiler().compile(CompileJob(source, b"{}"))
+    assert done.warnings == ("unknown font family: no such family",)
+    assert "Typst: unknown font family: no such family" in caplog.text
