@@ -242,3 +242,13 @@ def test_the_cli_takes_a_database_uri_as_data(shop: Path, tmp_path: Path) -> Non
     assert pdf_lines(out.read_bytes())[-1].split() == ["Total", "120"]  # other.db's rows, not shop.db's
     checked = CliRunner().invoke(app, ["validate", str(shop / "sqlite.yaml"), "-p", "region=North"])
     assert checked.exit_code == 0, checked.output
+
+
+def test_without_data_or_source_the_error_says_what_to_give(shop: Path) -> None:
+    with pytest.raises(pr.DataError, match="no data: pass the rows to render"):
+        _report().render(region="x")
+    with pytest.raises(pr.DataError, match="a database URI as data needs a query"):
+        _report().render("sqlite:///shop.db", region="x")
+    (shop / "up.yaml").write_text(_report(path="../orders.parquet").to_yaml())
+    with pytest.raises(pr.AccessError, match=r"source\.path: '.*' .* is outside the folders data may be read from"):
+        pr.load(shop / "up.yaml").render(region="x")
