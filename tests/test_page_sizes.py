@@ -101,6 +101,8 @@ def test_bad_sizes_are_refused_with_a_hint(size: str, problem: str) -> None:
 def test_an_auto_height_cannot_be_turned_and_round_trips() -> None:
     with pytest.raises(ValidationError, match="no fixed height to turn"):
         _report("80mm x auto", orientation="landscape")
+    with pytest.raises(ValidationError, match="no column to fill"):
+        _report("80mm x auto", columns=2)
     report = _report(" A5 ")
     assert report.page.size == "a5"
     receipt = _report("80mm x auto")

@@ -124,6 +124,9 @@ class PageSetup(_Model):
         if self.auto_height and self.orientation == "landscape":
             msg = f"size {self.size!r} has no fixed height to turn: give orientation portrait (the default)"
             raise ValueError(msg)
+        if self.auto_height and self.columns > 1:
+            msg = f"size {self.size!r} grows with its content, so it has no column to fill: give columns 1"
+            raise ValueError(msg)
         return self
 
     @property
