@@ -4,6 +4,9 @@ refused by name, each distinct value drawn once."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -11,6 +14,7 @@ from pydantic import ValidationError
 
 import polarreports as pr
 from polarreports.plan import barcodes
+from tests.conftest import chunk_count, chunking_small
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (pip install zxing-cpp) decodes the rendered codes")
 PILImage = pytest.importorskip("PIL.Image")
@@ -170,3 +174,35 @@ def test_definition_checks() -> None:
 
 def _report_column(column: str) -> pr.Report:
     return pr.Report(name="codes", bands={"detail": {"elements": [{"type": "barcode", "column": column}]}})
+
+
+@pytest.mark.typst
+def test_barcodes_in_a_report_typeset_in_chunks(tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm is missing (Debian package poppler-utils; make system installs it)")
+    data = pl.DataFrame({"name": [f"n{i}" for i in range(400)], "code": [f"C{i:04d}" for i in range(400)]})
+    report = pr.Report(
+        name="chunked",
+        bands={
+            "detail": {
+                "elements": [
+                    {"type": "field", "column": "name", "width": "30mm"},
+                    {"type": "barcode", "column": "code", "width": "50mm", "height": "8mm"},
+                ]
+            }
+        },
+    )
+    with chunking_small():
+        doc = report.render(data)
+        pdf = doc.pdf
+    assert chunk_count(doc) > 1
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    page = subprocess.run(
+        ["pdftoppm", "-f", "5", "-l", "5", "-r", "300", "-png", str(tmp_path / "r.pdf")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    texts = [text for _, text in _decoded(page)]
+    first = int(texts[0][1:])
+    assert len(texts) > 10
+    assert texts == [f"C{i:04d}" for i in range(first, first + len(texts))]  # in order, none lost
