@@ -134,10 +134,11 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
 
 
 def plan_report(
-    report: definition.Report, data: Any, /, *, schema_only: bool = False, **params: Any
+    report: definition.Report, data: Any, schema_only: bool = False, /, **params: Any
 ) -> tuple[ReportPlan, Scopes]:
     """Check ``report`` against the data's schema and build its lazy frames; reads no rows
-    (but a database query's, which runs here; with ``schema_only``, returning none)."""
+    (but a database query's, which runs here; with ``schema_only``, returning none). The flag
+    is positional, so that a report parameter may have any name."""
     lf = report_frame(report, data, resolve_parameters(report.parameters, params), schema_only=schema_only)
     try:
         schema = lf.collect_schema()
@@ -218,7 +219,7 @@ def validate(
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
-    plan, scopes = plan_report(report, data, schema_only=True, **report_parameters(report, params, parameters))
+    plan, scopes = plan_report(report, data, True, **report_parameters(report, params, parameters))
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
