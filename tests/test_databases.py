@@ -252,3 +252,12 @@ def test_without_data_or_source_the_error_says_what_to_give(shop: Path) -> None:
     (shop / "up.yaml").write_text(_report(path="../orders.parquet").to_yaml())
     with pytest.raises(pr.AccessError, match=r"source\.path: '.*' .* is outside the folders data may be read from"):
         pr.load(shop / "up.yaml").render(region="x")
+
+
+def test_a_query_that_writes_changes_nothing(postgres: str, password: str) -> None:
+    with pytest.raises(pr.DataError, match="DELETE statements are not valid 'read' queries"):  # Polars refuses
+        _report(uri=postgres, query="DELETE FROM orders WHERE region = :region").render(region="North")
+    hidden = "WITH gone AS (DELETE FROM orders WHERE region = :region RETURNING region, day, amount) SELECT * FROM gone"
+    assert _report(uri=postgres, query=hidden).render(region="North").stats["rows"] == 2  # ran, never committed
+    counting = _report(uri=postgres, query=QUERY)
+    assert counting.render(region="North").stats["rows"] == 2  # the rows are still there
