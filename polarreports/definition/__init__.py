@@ -23,6 +23,7 @@ from polarreports.definition.report import (
     Parameter,
     Report,
     SortKey,
+    Source,
     Variable,
     load,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Parameter",
     "Report",
     "SortKey",
+    "Source",
     "Style",
     "Theme",
     "Variable",
