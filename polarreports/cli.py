@@ -453,7 +453,8 @@ def preview(
         raise DataError(msg) from None
     load(definition)  # a definition that cannot be read stops here, before serving
     if data is None or "://" in data or data.startswith("duckdb:"):
-        msg = f"preview: give the data as a file with --data PATH (found {data or 'none'}): the page renders again when it changes"
+        found = data or "none"
+        msg = f"preview: give the data as a file with --data PATH (found {found}): it renders again when that changes"
         raise DataError(msg)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
