@@ -281,14 +281,21 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")
     _state["debug"] = debug
 
 
-DataOption = Annotated[Path, typer.Option("--data", "-d", help="Parquet, CSV, IPC or NDJSON file.")]
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        "-d",
+        help="Parquet, CSV, IPC or NDJSON file, or a database URI (postgresql://..., sqlite:///..., duckdb:) "
+        "that the definition's source.query runs at; default: the definition's source.",
+    ),
+]
 ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
 
 
 @app.command()
 def render(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
-    data: DataOption,
     output: Annotated[
         list[Path],
         typer.Option(
@@ -297,6 +304,7 @@ def render(
             help="Output file (.pdf, .png, .svg, .html, ...); repeat it for several outputs of one render.",
         ),
     ],
+    data: DataOption = None,
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
@@ -375,7 +383,7 @@ def render(
 
 
 @app.command()
-def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
+def validate(definition: Annotated[Path, typer.Argument()], data: DataOption = None, param: ParamOption = None) -> None:
     """Check a definition against the data's schema, without reading rows."""
     from polarreports.api import validate as validate_report
 
@@ -444,10 +452,14 @@ def preview(
         )
         raise DataError(msg) from None
     load(definition)  # a definition that cannot be read stops here, before serving
+    if data is None or "://" in data or data.startswith("duckdb:"):
+        found = data or "none"
+        msg = f"preview: give the data as a file with --data PATH (found {found}): it renders again when that changes"
+        raise DataError(msg)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
     try:
-        serve(definition, data, params=_parse_params(param or []), host=host, port=port)
+        serve(definition, Path(data), params=_parse_params(param or []), host=host, port=port)
     except OSError as error:
         msg = f"cannot serve on {host}:{port}: {error.strerror or error}; choose another with --port"
         raise OutputError(msg) from None

@@ -2,6 +2,7 @@
 
 from polarreports.definition.elements import (
     Aggregate,
+    Barcode,
     Box,
     Chart,
     Dimension,
@@ -22,6 +23,7 @@ from polarreports.definition.report import (
     Parameter,
     Report,
     SortKey,
+    Source,
     Variable,
     load,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "Barcode",
     "Box",
     "Chart",
     "ConditionalStyle",
@@ -48,6 +51,7 @@ __all__ = [
     "Parameter",
     "Report",
     "SortKey",
+    "Source",
     "Style",
     "Theme",
     "Variable",
