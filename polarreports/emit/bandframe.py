@@ -16,8 +16,8 @@ Columns, in this order:
   the columns above, is qualified by its band (``region.header.region``);
 - then, for each value column ``x``, ``x_text``: the string the report prints.
 
-Page headers and footers and the column header are not rows (they repeat per page); charts and
-images have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
+Page headers and footers and the column header are not rows (they repeat per page); charts,
+images and barcodes have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
 
     >>> import polarreports as pr
