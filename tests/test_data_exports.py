@@ -164,6 +164,7 @@ def test_hostile_strings_round_trip_through_csv_and_json(tmp_path: Path) -> None
         ("sales_summary", lambda: pr.sample.sales_data(300)),
         ("sales_styled", lambda: pr.sample.sales_data(300)),
         ("sales_dashboard", lambda: pr.sample.sales_data(300)),
+        ("shipping_labels", pr.sample.shipping_data),
     ],
 )
 def test_every_gallery_report_exports(tmp_path: Path, name: str, data: object) -> None:
