@@ -32,6 +32,7 @@ from polarreports.definition import (
     SortKey,
     Style,
     Theme,
+    Translations,
     Variable,
 )
 from polarreports.exceptions import (
@@ -98,6 +99,7 @@ __all__ = [
     "SortKey",
     "Style",
     "Theme",
+    "Translations",
     "Validation",
     "Variable",
     "WriteError",

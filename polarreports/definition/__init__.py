@@ -22,6 +22,7 @@ from polarreports.definition.report import (
     Parameter,
     Report,
     SortKey,
+    Translations,
     Variable,
     load,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "SortKey",
     "Style",
     "Theme",
+    "Translations",
     "Variable",
     "load",
 ]
