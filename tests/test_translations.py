@@ -293,3 +293,38 @@ def test_messages_command_writes_a_template(letter: Path, tmp_path: Path) -> Non
     template = read_po(io.BytesIO(pot.read_bytes()))
     assert sorted(message.id for message in template if message.id) == sorted(GERMAN)
     assert ("bands.summary.elements[0]", None) in template["Grand total"].locations
+
+
+def test_keys_as_texts_are_translated_in_every_language_and_reported_when_missing(tmp_path: Path) -> None:
+    write_catalog(tmp_path, "en", {"summary.total": "Grand total", "header.region": "Region"})
+    write_catalog(tmp_path, "de", {"summary.total": "Gesamtsumme"})
+    report = pr.Report(
+        name="keys",
+        translations=pr.Translations(dirs=[str(tmp_path / "locale")], source_language=None, fallback="en"),
+        bands=pr.Bands(
+            column_header=pr.Band(elements=[pr.Label(text="header.region"), pr.Label(text="header.unused")]),
+            summary=pr.Band(elements=[pr.Label(text="summary.total")]),
+        ),
+    )
+    english = report.render(DATA, locale="en_US")
+    assert typst_string("Grand total") in english.to_typst()
+    assert english.stats["warnings"] == ["translations: no 'en_US' translation of 'header.unused'; shown as written"]
+    german = report.render(DATA, locale="de_DE").to_typst()
+    assert typst_string("Gesamtsumme") in german
+    assert typst_string("Region") in german  # from the fallback language's catalog
+
+
+def test_the_command_line_renders_in_another_locale(letter: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polarreports.cli import app
+
+    data, page = tmp_path / "data.parquet", tmp_path / "letter.html"
+    DATA.write_parquet(data)
+    arguments = ["render", str(letter), "--data", str(data), "-o", str(page), "--locale", "de_DE", "--no-progress"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="de-DE" dir="ltr">' in html
+    assert "Gesamtsumme" in html
+    assert "3.249,75" in html

@@ -293,9 +293,10 @@ class Translations(_Model):
     nothing outside them."""
     domain: str = PydField(default="messages", pattern=r"^[A-Za-z0-9_.-]{1,100}$")
     """The catalogs' file name without suffix (gettext's domain)."""
-    source_language: str = PydField(default="en", pattern=r"^[A-Za-z]{2,3}$")
-    """The language the definition's texts are written in: a locale of that language shows them
-    as written, and a message missing from its catalog is not reported."""
+    source_language: str | None = PydField(default="en", pattern=r"^[A-Za-z]{2,3}$")
+    """The language the definition's texts are written in: a message missing from the catalog of
+    a locale of that language is not reported (the text as written is right). None: the texts
+    are keys (``total.label``), and every locale needs its translations."""
     fallback: str | None = PydField(default=None, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
     """A language whose catalog gives the messages the locale's catalogs lack (before the text as
     written), e.g. ``en`` where the texts are keys such as ``total.label``."""

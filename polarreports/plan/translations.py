@@ -242,7 +242,7 @@ def translate_report(report: R, base_dir: Path | None = None) -> tuple[R, list[s
     untranslated.add_fallback(_chain(fallback, unknown))
     chain = _chain(own, untranslated)
     translated = rewrite_texts(report, lambda text, where: str(chain.gettext(text)))
-    if locale.language == settings.source_language.lower():
+    if settings.source_language and locale.language == settings.source_language.lower():
         return translated, []
     language = str(locale)
     if not own:
