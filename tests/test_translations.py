@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polarreports as pr
 from polarreports.emit.escape import typst_string
@@ -328,3 +331,74 @@ def test_the_command_line_renders_in_another_locale(letter: Path, tmp_path: Path
     assert '<html lang="de-DE" dir="ltr">' in html
     assert "Gesamtsumme" in html
     assert "3.249,75" in html
+
+
+def test_every_text_of_the_definition_is_translated_and_nothing_else() -> None:
+    from polarreports.plan.translations import rewrite_texts
+
+    report = pr.Report(
+        name="all",
+        title="Title",
+        table_of_contents=True,
+        groups=[
+            pr.Group(name="region", reprint_header=True, header=pr.Band(elements=[pr.Field(column="region")])),
+            pr.Group(name="city"),  # no reprinted header: its "(continued)" is never shown
+        ],
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[
+                    pr.Field(column="region", null_text="none"),
+                    pr.Expression(expr="amount * 2", null_text="n/a"),
+                    pr.Label(text="label", link="'https://example.com'"),
+                ]
+            ),
+            summary=pr.Band(
+                elements=[
+                    pr.Aggregate(variable="total", null_text="-"),
+                    pr.Chart(spec={"mark": "bar"}, caption="caption", alt="alt"),
+                    pr.PageNumber(),
+                ]
+            ),
+        ),
+    )
+    seen: list[tuple[str, str]] = []
+
+    def rewrite(text: str, where: str) -> str:
+        seen.append((where, text))
+        return text.upper()
+
+    done = rewrite_texts(report, rewrite)
+    assert seen == [
+        ("title", "Title"),
+        ("table_of_contents", "Contents"),
+        ("bands.detail.elements[0]", "none"),
+        ("bands.detail.elements[1]", "n/a"),
+        ("bands.detail.elements[2]", "label"),
+        ("bands.summary.elements[0]", "-"),
+        ("bands.summary.elements[1]", "caption"),
+        ("bands.summary.elements[1]", "alt"),
+        ("bands.summary.elements[2]", "Page {page} of {pages}"),
+        ("groups[0].continued_text", "(continued)"),
+    ]
+    assert (done.title, done.table_of_contents, done.groups[0].continued_text) == ("TITLE", "CONTENTS", "(CONTINUED)")
+    assert done.bands.detail is not None
+    assert done.bands.detail.elements[2] == pr.Label(text="LABEL", link="'https://example.com'")
+    assert done.groups[1] == report.groups[1]
+    assert report.title == "Title"  # the definition itself is left as it was
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and "\x00" not in t))
+def test_any_translation_reaches_typst_only_as_a_string_literal(text: str) -> None:
+    folder = Path(tempfile.mkdtemp())
+    try:
+        write_catalog(folder, "de", {"Grand total": text})
+        report = pr.Report(
+            name="any",
+            translations=pr.Translations(dirs=[str(folder / "locale")]),
+            bands=pr.Bands(summary=pr.Band(elements=[pr.Label(text="Grand total")])),
+        )
+        source = report.render(DATA, locale="de_DE").to_typst()
+        assert typst_string(text) in source  # hypothesis' text has no lone surrogate
+    finally:
+        shutil.rmtree(folder)
