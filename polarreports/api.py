@@ -323,6 +323,12 @@ def render(
     """
     _check_options(timeout, memory_budget_mb, workers)
     values = report_parameters(report, params, parameters)
+    if locale is not None and "locale" in {p.name for p in report.parameters} and "locale" not in (params or {}):
+        msg = (
+            f"locale={locale!r} is the render option (the locale to render in), and the report also has a "
+            "parameter 'locale'.\nHint: give the parameter in params={'locale': ...}."
+        )
+        raise RenderOptionError(msg)
     report, translation_warnings = localized(report, locale)
     if progress is True:
         progress = progress_bar()

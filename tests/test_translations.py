@@ -402,3 +402,16 @@ def test_any_translation_reaches_typst_only_as_a_string_literal(text: str) -> No
         assert typst_string(text) in source  # hypothesis' text has no lone surrogate
     finally:
         shutil.rmtree(folder)
+
+
+def test_the_locale_option_is_checked_and_never_taken_for_a_parameter(letter: Path) -> None:
+    report = pr.load(letter)
+    with pytest.raises(pr.RenderOptionError, match="render option locale=5 is not valid"):
+        report.render(DATA, locale=5)  # type: ignore[arg-type]
+    with pytest.raises(pr.RenderOptionError, match=r"unknown keyword 'locle'; did you mean 'locale'"):
+        report.render(DATA, locle="de_DE")
+    with_parameter = report.model_copy(update={"parameters": [pr.Parameter(name="locale", default="x")]})
+    with pytest.raises(pr.RenderOptionError, match=r"give the parameter in params=\{'locale': ...\}"):
+        with_parameter.render(DATA, locale="de_DE")
+    doc = with_parameter.render(DATA, params={"locale": "x"}, locale="de_DE")
+    assert typst_string("Gesamtsumme") in doc.to_typst()
