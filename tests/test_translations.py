@@ -363,7 +363,7 @@ def test_every_text_of_the_definition_is_translated_and_nothing_else() -> None:
     )
     seen: list[tuple[str, str]] = []
 
-    def rewrite(text: str, where: str) -> str:
+    def rewrite(text: str, where: str, context: str | None) -> str:
         seen.append((where, text))
         return text.upper()
 
@@ -415,3 +415,42 @@ def test_the_locale_option_is_checked_and_never_taken_for_a_parameter(letter: Pa
         with_parameter.render(DATA, locale="de_DE")
     doc = with_parameter.render(DATA, params={"locale": "x"}, locale="de_DE")
     assert typst_string("Gesamtsumme") in doc.to_typst()
+
+
+def test_a_context_tells_two_meanings_of_one_text_apart(tmp_path: Path) -> None:
+    german = catalog("de", {"Total": "Summe"})
+    german.add("Total", "Gesamt", context="heading")
+    german.add("Total", "Insgesamt", context="count")
+    path = tmp_path / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as file:
+        write_po(file, german)
+    report = pr.Report(
+        name="contexts",
+        translations=pr.Translations(dirs=[str(tmp_path / "locale")]),
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text="Total", msgctxt="heading"), pr.Label(text="Total")]),
+            summary=pr.Band(
+                elements=[pr.Label(text="Total", msgctxt="count"), pr.Label(text="Total", msgctxt="other")]
+            ),
+        ),
+    )
+    doc = report.render(DATA, locale="de_DE")
+    source = doc.to_typst()
+    assert all(typst_string(word) in source for word in ("Gesamt", "Summe", "Insgesamt", "Total"))
+    assert doc.stats["warnings"] == [
+        "translations: no 'de_DE' translation of 'Total' (msgctxt 'other'); shown as written"
+    ]
+    template = pr_messages(report)
+    assert sorted((m.id, m.context or "") for m in template if m.id) == [
+        ("Total", ""),
+        ("Total", "count"),
+        ("Total", "heading"),
+        ("Total", "other"),
+    ]
+
+
+def pr_messages(report: pr.Report) -> Catalog:
+    from polarreports.plan.translations import extract_messages
+
+    return extract_messages(report)

@@ -46,8 +46,8 @@ MAX_LISTED = 10
 """The most missing messages named one by one in the warnings (the rest are counted)."""
 
 R = TypeVar("R", bound=Report)
-Rewrite = Callable[[str, str], str]
-"""``(text, where) -> text``: what a walk over the definition's texts does with each one."""
+Rewrite = Callable[[str, str, str | None], str]
+"""``(text, where, msgctxt) -> text``: what a walk over the definition's texts does with each one."""
 
 
 def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
@@ -58,7 +58,8 @@ def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
         names = ("null_text",)
     elif isinstance(element, Chart):
         names = ("caption", "alt")
-    update = {name: rewrite(getattr(element, name), where) for name in names if getattr(element, name)}
+    context = element.msgctxt
+    update = {name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)}
     return element.model_copy(update=update) if update else element
 
 
@@ -70,20 +71,21 @@ def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
 
 
 def rewrite_texts(report: R, rewrite: Rewrite) -> R:
-    """``report`` with each of its texts passed through ``rewrite(text, where)``: the title, a
-    contents page's title, labels, page numbers, null texts, chart captions and alt texts, and
-    the "(continued)" of groups that reprint their header. Empty texts are left alone.
+    """``report`` with each of its texts passed through ``rewrite(text, where, msgctxt)``: the
+    title, a contents page's title, labels, page numbers, null texts, chart captions and alt
+    texts (with their element's ``msgctxt``), and the "(continued)" of groups that reprint their
+    header. Empty texts are left alone.
 
     >>> report = Report(name="r", title="Sales")
-    >>> rewrite_texts(report, lambda text, where: f"{where}={text.upper()}").title
+    >>> rewrite_texts(report, lambda text, where, context: f"{where}={text.upper()}").title
     'title=SALES'
     """
     update: dict[str, Any] = {}
     if report.title:
-        update["title"] = rewrite(report.title, "title")
+        update["title"] = rewrite(report.title, "title", None)
     if report.table_of_contents:
         contents = "Contents" if report.table_of_contents is True else str(report.table_of_contents)
-        update["table_of_contents"] = rewrite(contents, "table_of_contents")
+        update["table_of_contents"] = rewrite(contents, "table_of_contents", None)
     kinds = type(report.bands).model_fields
     bands = {name: _band(getattr(report.bands, name), f"bands.{name}", rewrite) for name in kinds}
     update["bands"] = report.bands.model_copy(update=bands)
@@ -95,7 +97,7 @@ def rewrite_texts(report: R, rewrite: Rewrite) -> R:
             "footer": _band(group.footer, f"{where}.footer", rewrite),
         }
         if group.reprint_header and group.continued_text:
-            change["continued_text"] = rewrite(group.continued_text, f"{where}.continued_text")
+            change["continued_text"] = rewrite(group.continued_text, f"{where}.continued_text", None)
         groups.append(group.model_copy(update=change))
     update["groups"] = groups
     return report.model_copy(update=update)
@@ -106,8 +108,10 @@ def extract_messages(report: Report) -> Catalog:
     where it is used."""
     catalog = Catalog(project=report.name, domain=report.translations.domain if report.translations else None)
 
-    def add(text: str, where: str) -> str:
-        catalog.add(text, locations=[(where, 0)])
+    def add(text: str, where: str, context: str | None) -> str:
+        found = catalog.get(text, context)
+        locations = [*(found.locations if found is not None else []), (where, 0)]
+        catalog.add(text, locations=locations, context=context)
         return text
 
     rewrite_texts(report, add)
@@ -119,12 +123,19 @@ class _Recorder(NullTranslations):
 
     def __init__(self) -> None:
         super().__init__()
-        self.missing: list[str] = []
+        self.missing: list[tuple[str, str | None]] = []
+
+    def _record(self, message: str, context: str | None) -> None:
+        if (message, context) not in self.missing:
+            self.missing.append((message, context))
 
     def gettext(self, message: str) -> str:
-        if message not in self.missing:
-            self.missing.append(message)
+        self._record(message, None)
         return str(NullTranslations.gettext(self, message))
+
+    def pgettext(self, context: str, message: str) -> str:
+        self._record(message, context)
+        return str(NullTranslations.pgettext(self, context, message))
 
 
 def _languages(locale: Locale) -> list[str]:
@@ -241,7 +252,11 @@ def translate_report(report: R, base_dir: Path | None = None) -> tuple[R, list[s
     unknown = _Recorder()
     untranslated.add_fallback(_chain(fallback, unknown))
     chain = _chain(own, untranslated)
-    translated = rewrite_texts(report, lambda text, where: str(chain.gettext(text)))
+
+    def translate(text: str, where: str, context: str | None) -> str:
+        return str(chain.gettext(text) if context is None else chain.pgettext(context, text))
+
+    translated = rewrite_texts(report, translate)
     if settings.source_language and locale.language == settings.source_language.lower():
         return translated, []
     language = str(locale)
@@ -252,9 +267,11 @@ def translate_report(report: R, base_dir: Path | None = None) -> tuple[R, list[s
         ]
     else:
         problems = [
-            f"translations: no {language!r} translation of {text!r}; shown "
-            + ("as written" if text in unknown.missing else f"in {settings.fallback!r}")
-            for text in untranslated.missing[:MAX_LISTED]
+            f"translations: no {language!r} translation of {text!r}"
+            + ("" if context is None else f" (msgctxt {context!r})")
+            + "; shown "
+            + ("as written" if (text, context) in unknown.missing else f"in {settings.fallback!r}")
+            for text, context in untranslated.missing[:MAX_LISTED]
         ]
         if len(untranslated.missing) > MAX_LISTED:
             more = len(untranslated.missing) - MAX_LISTED
