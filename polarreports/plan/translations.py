@@ -1,7 +1,7 @@
 """Translated texts: the definition's labels and titles looked up in gettext message catalogs.
 
 A report with ``translations`` has its texts translated into its ``locale`` before it is
-planned, so every output (PDF, HTML, Excel) and every measurement sees the same translated
+planned, so every output (PDF, PNG, SVG, HTML) and every measurement sees the same translated
 text, and the text still reaches Typst only through the one escaping path. As with gettext's
 ``_("Total")``, a text is its own message id. Catalogs are ``.mo`` files (or ``.po`` files,
 compiled in memory, fuzzy entries left out) at ``<dir>/<language>/LC_MESSAGES/<domain>.mo``,
