@@ -10,11 +10,13 @@ import contextlib
 
 from polarreports import sample
 from polarreports.api import Report, Validation, load, render, validate
+from polarreports.batch import BatchProgress, BatchResult, batch
 from polarreports.control import CancelToken, Progress
 from polarreports.definition import (
     Aggregate,
     Band,
     Bands,
+    Barcode,
     Box,
     Chart,
     ConditionalStyle,
@@ -30,6 +32,7 @@ from polarreports.definition import (
     PageSetup,
     Parameter,
     SortKey,
+    Source,
     Style,
     Theme,
     Translations,
@@ -63,6 +66,9 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "Barcode",
+    "BatchProgress",
+    "BatchResult",
     "Box",
     "CancelToken",
     "Cancelled",
@@ -97,12 +103,14 @@ __all__ = [
     "Report",
     "ResourceError",
     "SortKey",
+    "Source",
     "Style",
     "Theme",
     "Translations",
     "Validation",
     "Variable",
     "WriteError",
+    "batch",
     "load",
     "render",
     "sample",

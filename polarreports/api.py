@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import difflib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,7 +22,7 @@ import polars as pl
 from polarreports.charts.vega import ChartLimits
 from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
-from polarreports.compute.source import to_lazyframe
+from polarreports.compute.source import report_frame
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
@@ -30,11 +31,13 @@ from polarreports.output.document import Document
 from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
+from polarreports.plan.fonts import glyph_warnings
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
+from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
-from polarreports.stream.collect import collect_stream
+from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
 
@@ -61,7 +64,7 @@ class Report(definition.Report):
 
     def render(
         self,
-        data: Any,
+        data: Any = None,
         /,
         *,
         params: dict[str, Any] | None = None,
@@ -147,16 +150,22 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
         raise RenderOptionError(msg)
 
 
-def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
-    """Check ``report`` against the data's schema and build its lazy frames; reads no rows."""
-    plan, scopes, _ = _planned(report, data, params)
+def plan_report(
+    report: definition.Report, data: Any, schema_only: bool = False, /, **params: Any
+) -> tuple[ReportPlan, Scopes]:
+    """Check ``report`` against the data's schema and build its lazy frames; reads no rows
+    (but a database query's, which runs here; with ``schema_only``, returning none). The flag
+    is positional, so that a report parameter may have any name."""
+    plan, scopes, _ = _planned(report, data, params, schema_only=schema_only)
     return plan, scopes
 
 
-def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
+def _planned(
+    report: definition.Report, data: Any, params: dict[str, Any], *, schema_only: bool = False
+) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
     """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
     rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
-    lf = to_lazyframe(data)
+    lf = report_frame(report, data, resolve_parameters(report.parameters, params), schema_only=schema_only)
     try:
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:
@@ -234,12 +243,12 @@ class Validation:
 
 
 def validate(
-    report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
+    report: definition.Report, data: Any = None, /, *, params: dict[str, Any] | None = None, **parameters: Any
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
     values = report_parameters(report, params, parameters)
-    plan, scopes = plan_report(localized(report, None)[0], data, **values)
+    plan, scopes = plan_report(localized(report, None)[0], data, True, **values)
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
@@ -273,6 +282,25 @@ def _one_piece_reason(report: definition.Report) -> str | None:
     return None
 
 
+def _report_texts(plan: ReportPlan, stream: StreamData) -> Iterator[str]:
+    """Every text the report shows: the band stream (a batch at a time), the values of the
+    title and other report bands, and the labels."""
+    bands = stream.bands
+    for start in range(0, bands.height, 50_000):
+        yield "".join(bands.texts(start, 50_000).to_list())
+    yield json.dumps(stream.static, ensure_ascii=False)
+    for band in plan.bands:
+        yield "".join(getattr(element, "text", "") for element in band.band.elements)
+
+
+def _font_warnings(plan: ReportPlan, stream: StreamData) -> list[str]:
+    """Warnings naming the characters a font of the report's own lacks (logged)."""
+    warnings = glyph_warnings(plan.fonts, plan.own_fonts, _report_texts(plan, stream))
+    for message in warnings:
+        logger.warning("%s: %s", plan.report.name, message)
+    return warnings
+
+
 def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
     """One warning per element whose text is cut (logged); with ``overflow: error`` a
     LayoutError for the first instead."""
@@ -293,7 +321,7 @@ def _cut_warnings(report: definition.Report, cuts: dict[str, int]) -> list[str]:
 
 def render(
     report: definition.Report,
-    data: Any,
+    data: Any = None,
     /,
     *,
     params: dict[str, Any] | None = None,
@@ -363,6 +391,11 @@ def render(
         pages=stream.pages,
         outline_levels=outline_levels(report, stream_kinds(plan)),
         one_piece=_one_piece_reason(report),
+        unpredictable=(
+            f"the page height is auto ({report.page.size!r}), so its page breaks cannot be predicted"
+            if report.page.auto_height
+            else None
+        ),
         settings={"no_rows": stream.row_count == 0},  # a report without bands in its stream may have rows
         **page_flow(plan, indices),
     )
@@ -372,7 +405,7 @@ def render(
         rows=stream.row_count,
         bands=stream.band_count,
         data_parts=stream.parts,
-        warnings=translation_warnings + _cut_warnings(report, stream.cuts),
+        warnings=translation_warnings + _cut_warnings(report, stream.cuts) + _font_warnings(plan, stream),
         charts=stream.chart_stats.get("charts", 0),
         charts_rendered=stream.chart_stats.get("charts_rendered", 0),
         charts_cached=stream.chart_stats.get("charts_cached", 0),

@@ -282,14 +282,21 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")
     _state["debug"] = debug
 
 
-DataOption = Annotated[Path, typer.Option("--data", "-d", help="Parquet, CSV, IPC or NDJSON file.")]
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data",
+        "-d",
+        help="Parquet, CSV, IPC or NDJSON file, or a database URI (postgresql://..., sqlite:///..., duckdb:) "
+        "that the definition's source.query runs at; default: the definition's source.",
+    ),
+]
 ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
 
 
 @app.command()
 def render(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
-    data: DataOption,
     output: Annotated[
         list[Path],
         typer.Option(
@@ -298,6 +305,7 @@ def render(
             help="Output file (.pdf, .png, .svg, .html, ...); repeat it for several outputs of one render.",
         ),
     ],
+    data: DataOption = None,
     param: ParamOption = None,
     typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
@@ -380,7 +388,7 @@ def render(
 
 
 @app.command()
-def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
+def validate(definition: Annotated[Path, typer.Argument()], data: DataOption = None, param: ParamOption = None) -> None:
     """Check a definition against the data's schema, without reading rows."""
     from polarreports.api import validate as validate_report
 
@@ -471,15 +479,106 @@ def preview(
         )
         raise DataError(msg) from None
     load(definition)  # a definition that cannot be read stops here, before serving
+    if data is None or "://" in data or data.startswith("duckdb:"):
+        found = data or "none"
+        msg = f"preview: give the data as a file with --data PATH (found {found}): it renders again when that changes"
+        raise DataError(msg)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
     try:
-        serve(definition, data, params=_parse_params(param or []), host=host, port=port)
+        serve(definition, Path(data), params=_parse_params(param or []), host=host, port=port)
     except OSError as error:
         msg = f"cannot serve on {host}:{port}: {error.strerror or error}; choose another with --port"
         raise OutputError(msg) from None
     except KeyboardInterrupt:
         return
+
+
+SOME_FAILED = 5
+"""The exit status of a batch in which some documents failed (the others are written; the
+manifest and the summary name each failure, and a re-run retries only those)."""
+
+
+@contextlib.contextmanager
+def _batch_bar(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A rich progress bar on standard error: documents done of all, failures, rate."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("documents"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed  {task.fields[rate]:.1f}/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("batch", total=None, failed=0, rate=0.0)
+
+        def update(event: Any) -> None:
+            bar.update(task, completed=event.done, total=event.total, failed=event.failed, rate=event.rate)
+
+        yield update
+
+
+@app.command()
+def batch(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Parquet/CSV/IPC file, or a folder of Parquet files.")],
+    by: Annotated[list[str], typer.Option("--by", help="The key column: one document per value (repeat for several).")],
+    out: Annotated[Path, typer.Option("--out", help="The folder to write the documents and manifest.csv in.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="File name template over the key columns: '{region}/{customer}.pdf'.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: one per core).")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="A Dask scheduler's address (tcp://host:8786) to render on.")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="A file of the keys to expect: those without rows are listed empty.")
+    ] = None,
+    render_empty: Annotated[
+        bool, typer.Option("--render-empty", help="Render a key without rows (the no_data band) instead.")
+    ] = False,
+    param: ParamOption = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Render one document per key into a folder, with a manifest; a re-run resumes.
+
+    Exits 0 when every document is written (or kept from an earlier run, or empty), 5 when some
+    failed (each is named, and recorded in the manifest; a re-run retries only those).
+    """
+    from polarreports.batch import batch as run_batch
+    from polarreports.compute.source import to_lazyframe
+
+    with _sigterm_as_ctrl_c(), _batch_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        try:
+            result = run_batch(
+                load(definition),
+                data,
+                by=by,
+                out=out,
+                name=name,
+                workers=workers,
+                cluster=cluster,
+                keys=to_lazyframe(keys).collect() if keys is not None else None,
+                render_empty=render_empty,
+                progress=on_progress,
+                **_parse_params(param or []),
+            )
+        except KeyboardInterrupt as interrupt:
+            _stopped(interrupt)
+            return
+    typer.echo(str(result))
+    if not result.ok:
+        raise typer.Exit(code=SOME_FAILED)
 
 
 def run() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["invoice_data", "sales_data", "statement_data", "write_sales_data"]
+__all__ = ["invoice_data", "sales_data", "shipping_data", "statement_data", "write_sales_data"]
 
 COUNTRIES = {
     "North": ["Norge", "Sverige", "Suomi", "Ísland", "Danmark"],
@@ -198,6 +198,36 @@ def statement_data(*, seed: int = 11) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows, schema_overrides={"debit": pl.Decimal(12, 2), "credit": pl.Decimal(12, 2)})
+
+
+def shipping_data(parcels: int = 20, *, seed: int = 5) -> pl.DataFrame:
+    """Parcels to label (``examples/shipping_labels.yaml``): a parcel id (Code 128), the
+    article's EAN (12 digits, the check digit added by the barcode), a tracking URL (QR), the
+    service, and the recipient's name and address (lines separated by newlines).
+
+    >>> shipping_data(3)["parcel_id"].to_list()
+    ['PX-2025-000101', 'PX-2025-000102', 'PX-2025-000103']
+    """
+    rng = random.Random(seed)
+    names = ["Ana Ortiz", "Björn Lund", "Chloé Martin", "Dara Okafor", "Eitan Levi", "Fatima Zahra", "Gao Wei"]
+    streets = ["Rue des Lilas 4", "Storgatan 12", "Via Roma 88", "Hauptstraße 7", "Calle Mayor 23"]
+    cities = [("75011", "Paris"), ("111 52", "Stockholm"), ("00184", "Roma"), ("10115", "Berlin"), ("28013", "Madrid")]
+    rows = []
+    for i in range(parcels):
+        parcel = f"PX-2025-{101 + i:06d}"
+        postcode, city = rng.choice(cities)
+        rows.append(
+            {
+                "parcel_id": parcel,
+                "ean": f"40063813{rng.randrange(10_000):04d}",
+                "tracking_url": f"https://track.example/{parcel}",
+                "service": rng.choice(["Express", "Standard", "Economy"]),
+                "recipient": rng.choice(names),
+                "address": f"{rng.choice(streets)}\n{postcode} {city}",
+                "weight_kg": round(rng.uniform(0.2, 20.0), 1),
+            }
+        )
+    return pl.DataFrame(rows)
 
 
 def write_sales_data(path: str | Path, rows: int = 2_000, *, seed: int = 7) -> Path:

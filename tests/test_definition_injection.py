@@ -90,3 +90,36 @@ def test_an_escaped_string_is_one_line_and_reads_back(text: str) -> None:
         decoded.append(literal[i])
         i += 1
     assert "".join(decoded) == text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _with_markup(node: Any) -> Any:
+    """``node`` with ``markup: markdown`` on every label, field and expression."""
+    if isinstance(node, dict):
+        found = {key: _with_markup(value) for key, value in node.items()}
+        if found.get("type") in ("label", "field", "expression"):
+            found["markup"] = "markdown"
+        return found
+    if isinstance(node, list):
+        return [_with_markup(value) for value in node]
+    return node
+
+
+RICH = _with_markup(EXAMPLE)
+LABEL_TEXTS = [path for path in _string_leaves(RICH) if path[-1] == "text"]
+MARKDOWN_PAYLOAD = PAYLOAD + '\n- **#panic("b")**\n1. [#x](https://e.org/"]#panic())\n*`#panic()`*'
+
+
+@pytest.mark.typst
+@pytest.mark.parametrize("path", LABEL_TEXTS, ids=lambda path: ".".join(map(str, path)))
+def test_a_hostile_label_with_markup_on_never_runs(path: tuple[Any, ...]) -> None:
+    report = pr.Report.from_dict(_with(RICH, path, MARKDOWN_PAYLOAD))
+    doc = report.render(pr.sample.sales_data(40))
+    assert doc.pdf.startswith(b"%PDF")
+    source = doc.to_typst()
+    assert "rich(json(bytes(" in source
+    for line in source.splitlines():
+        assert not line.lstrip().startswith("#panic"), line
+
+
+def test_every_label_was_tried_with_markup() -> None:
+    assert len(LABEL_TEXTS) >= 5

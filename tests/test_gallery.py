@@ -3,6 +3,7 @@ PNGs are shown in the README), and the figures it prints agree with Polars."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,6 +23,7 @@ GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
     "sales_ledger": lambda: pr.sample.sales_data(2_000),
     "sales_summary": lambda: pr.sample.sales_data(2_000),
     "sales_styled": lambda: pr.sample.sales_data(300),
+    "shipping_labels": pr.sample.shipping_data,
 }
 MONEY = r"-?[\d,]+\.\d\d"
 
@@ -109,3 +111,25 @@ def test_ledger_page_totals_are_the_rows_on_each_page() -> None:
             assert carried, f"page {number}"
             assert float(_money(carried.group(1))) == pytest.approx(running, abs=0.006)
     assert running == pytest.approx(data["amount"].sum(), abs=0.01)
+
+
+def test_shipping_labels_decode_to_their_parcels() -> None:
+    """Page 1 holds two columns of four labels; every code on it decodes to its parcel's data."""
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (pip install zxing-cpp) decodes the codes")
+    from PIL import Image
+
+    data = pr.sample.shipping_data()
+    doc = render("shipping_labels")
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(doc.png(ppi=300)[0])).convert("L"))
+    by_format: dict[str, set[str]] = {}
+    for code in found:
+        by_format.setdefault(code.format.name, set()).add(code.text)
+    first = data.head(8)  # 2 columns x 4 labels of 68 mm in 277 mm
+    digits = first["ean"].to_list()
+    check = [(10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(e)) % 10) % 10 for e in digits]
+    assert by_format == {
+        "Code128": set(first["parcel_id"]),
+        "QRCode": set(first["tracking_url"]),
+        "EAN13": {e + str(c) for e, c in zip(digits, check, strict=True)},
+    }
+    assert doc.page_count == -(-data.height // 8)

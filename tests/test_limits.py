@@ -60,6 +60,7 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
 
 
+@pytest.mark.typst
 def test_a_short_report_stops_at_its_time_limit() -> None:
     begin = time.monotonic()
     with pytest.raises(pr.Cancelled, match="time limit"):
@@ -67,6 +68,7 @@ def test_a_short_report_stops_at_its_time_limit() -> None:
     assert time.monotonic() - begin < 3.0
 
 
+@pytest.mark.typst
 def test_a_short_report_stops_within_a_second_of_its_cancel() -> None:
     token = pr.CancelToken()
     document = HUGE.render(ROWS, cancel=token)
@@ -83,6 +85,7 @@ def test_a_short_report_stops_within_a_second_of_its_cancel() -> None:
     assert time.monotonic() - cancelled_at[0] < 1.0
 
 
+@pytest.mark.typst
 def test_a_typesetting_past_its_memory_budget_is_a_resource_error() -> None:
     before = rss_mb()
     begin = time.monotonic()
@@ -92,6 +95,7 @@ def test_a_typesetting_past_its_memory_budget_is_a_resource_error() -> None:
     assert rss_mb() - before < 100.0  # the worker took the memory, and gave it back as it ended
 
 
+@pytest.mark.typst
 def test_ctrl_c_stops_a_short_report_and_its_worker(tmp_path: Path) -> None:
     script = (
         "import polars as pl, polarreports as pr\n"
@@ -120,6 +124,7 @@ def test_ctrl_c_stops_a_short_report_and_its_worker(tmp_path: Path) -> None:
     assert not any(alive(pid) for pid in workers)
 
 
+@pytest.mark.typst
 def test_the_warm_worker_is_reused_and_a_cancelled_one_replaced() -> None:
     compiler = WorkerCompiler(keep=1)
     small = SMALL.render(ROWS)
@@ -196,6 +201,7 @@ def test_a_padding_to_ten_million_characters_is_refused_up_front() -> None:
     assert "xxxxxxxxxxxa" in fine.render(pl.DataFrame({"t": ["a"]})).data_json.decode()
 
 
+@pytest.mark.typst
 def test_a_warm_worker_killed_while_it_waits_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     compiler = WorkerCompiler(keep=1)
     small = SMALL.render(ROWS)

@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polarreports as pr
+from polarreports.compute.markup import markdown_tree
 from polarreports.typeset.compile import FONTS_DIR
 from tests.conftest import pdf_lines
+from tests.test_markup import shown_text
 
 pytestmark = pytest.mark.typst
 
@@ -106,3 +108,19 @@ def test_arbitrary_strings_render_literally_and_never_break_compilation(values: 
     squashed = "".join(char for char in "".join(text.split()) if char.isprintable())
     for value in values:
         assert "".join(value.split()) in squashed
+
+
+def test_hostile_strings_with_markup_on_show_as_text() -> None:
+    report = pr.Report(
+        name="safety",
+        bands={"detail": {"elements": [{"type": "field", "column": "text", "width": "100%", "markup": "markdown"}]}},
+    )
+    values = [*HOSTILE, '**#panic("b")** [#x](https://e.org/"]#panic()) *$x$*', "- #import\n- ]"]
+    text = " ".join(pdf_lines(report.render(pl.DataFrame({"text": values})).pdf))
+    squashed = "".join(text.replace("•", "").split())  # list bullets are Typst's
+    for value in values:
+        if value in {"שלום עולם", "مرحبا"}:
+            continue  # right-to-left: stored in visual order (see test_safety)
+        expected = "".join(shown_text(markdown_tree(value)).split())
+        assert expected in squashed, value
+    assert "passwd" in text

@@ -237,7 +237,8 @@ def test_catalogs_are_confined_to_their_folders(tmp_path: Path) -> None:
             opened.append(str(args[0]))
 
     sys.addaudithook(audit)
-    with pytest.raises(pr.AccessError, match=r"translations.dirs\[0\]: the catalog .* is outside the catalog folders"):
+    outside_message = r"translations.dirs\[0\]: the catalog .* is outside the folders catalogs may be read from"
+    with pytest.raises(pr.AccessError, match=outside_message):
         pr.load(home / "r.yaml").render(DATA, locale="de_DE")
     assert opened == []
 
@@ -246,7 +247,7 @@ def test_a_fifo_catalog_is_refused_without_blocking(letter: Path) -> None:
     path = letter.parent / "locale" / "fr" / "LC_MESSAGES" / "messages.mo"
     path.unlink()
     os.mkfifo(path)
-    with pytest.raises(pr.AccessError, match="is not a regular file"):
+    with pytest.raises(pr.AccessError, match="is a FIFO, not a file"):
         pr.load(letter).render(DATA, locale="fr_FR")
 
 

@@ -27,6 +27,7 @@ from polarreports.compute.charts import aggregation
 from polarreports.compute.formatting import check_pattern
 from polarreports.definition.elements import Chart, Expression
 from polarreports.exceptions import FormatError, PlanError
+from polarreports.plan.barcodes import column_issue as barcode_issue
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import NUMERIC_ONLY, running, total
 from polarreports.plan.expressions import ROW_INDEX, param_column
@@ -333,8 +334,8 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             if cell.role in ("when", "link") or isinstance(cell.element, Expression | Chart):  # expressions of its own
                 computed.append((cell.where, cell.value))
             scopes.dtypes[cell.where] = dtype
-            if cell.role == "image":
-                issue = column_issue(cell, dtype)
+            if cell.role in ("image", "barcode"):
+                issue = column_issue(cell, dtype) if cell.role == "image" else barcode_issue(cell.where, dtype)
                 issues.extend([issue] if issue else [])
                 continue
             if cell.role == "when":

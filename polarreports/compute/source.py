@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.exceptions import DataError
+from polarreports.compute.databases import is_uri, read_database
+from polarreports.definition.report import Report, check_uri
+from polarreports.exceptions import AccessError, DataError, DefinitionError
 
-__all__ = ["DataSource", "to_lazyframe"]
+__all__ = ["DataSource", "data_dirs", "report_frame", "to_lazyframe"]
 
 DataSource = pl.LazyFrame | pl.DataFrame | str | Path
 _SCANNERS: dict[str, Callable[[Path], pl.LazyFrame]] = {
@@ -57,3 +59,46 @@ def to_lazyframe(data: Any) -> pl.LazyFrame:
         return lf
     msg = f"cannot use a {type(data).__name__} as report data; pass a polars LazyFrame or DataFrame, or a file path"
     raise DataError(msg)
+
+
+def data_dirs(report: Report) -> list[Path]:
+    """The folders a definition's ``source`` may read files from, resolved (default: the
+    working directory; a loaded definition's own folder, see ``definition.load``)."""
+    return [Path(folder).resolve() for folder in report.data_dirs] or [Path.cwd().resolve()]
+
+
+def report_frame(report: Report, data: Any, parameters: dict[str, Any], *, schema_only: bool = False) -> pl.LazyFrame:
+    """The report's rows: ``data`` as given (a frame, a file path, or a database URI that the
+    definition's ``source.query`` is run at), or without data, the definition's ``source``.
+    ``parameters`` (typed) are bound to the query's ``:name`` placeholders; with
+    ``schema_only`` a query returns no rows (for ``validate``)."""
+    source = report.source
+    if data is None:
+        if source is None:
+            msg = "no data: pass the rows to render() (--data), or give the definition a source"
+            raise DataError(msg)
+        if source.path is not None:
+            dirs = data_dirs(report)
+            path = (dirs[0] / source.path).resolve()
+            if not any(path.is_relative_to(folder) for folder in dirs):
+                folders = ", ".join(str(d) for d in dirs)
+                msg = (
+                    f"source.path: {source.path!r} ({path}) is outside the folders data may be read from "
+                    f"({folders}).\nHint: move it there, or add its folder to the report's data_dirs."
+                )
+                raise AccessError(msg)
+            return to_lazyframe(path)
+        uri, query = source.uri, source.query
+    elif isinstance(data, str) and is_uri(data):
+        if source is None or source.query is None:
+            msg = "a database URI as data needs a query: give the definition a source with a query"
+            raise DataError(msg)
+        try:
+            uri, query = check_uri(data), source.query
+        except (ValueError, DefinitionError) as error:
+            raise DataError(str(error)) from None
+    else:
+        return to_lazyframe(data)
+    assert uri is not None
+    assert query is not None
+    return read_database(uri, query, parameters, data_dirs(report), schema_only=schema_only)

@@ -2,6 +2,7 @@
 
 from polarreports.definition.elements import (
     Aggregate,
+    Barcode,
     Box,
     Chart,
     Dimension,
@@ -22,6 +23,7 @@ from polarreports.definition.report import (
     Parameter,
     Report,
     SortKey,
+    Source,
     Translations,
     Variable,
     load,
@@ -32,6 +34,7 @@ __all__ = [
     "Aggregate",
     "Band",
     "Bands",
+    "Barcode",
     "Box",
     "Chart",
     "ConditionalStyle",
@@ -49,6 +52,7 @@ __all__ = [
     "Parameter",
     "Report",
     "SortKey",
+    "Source",
     "Style",
     "Theme",
     "Translations",

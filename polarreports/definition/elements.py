@@ -34,6 +34,7 @@ from polarreports.exceptions import DefinitionError
 
 __all__ = [
     "Aggregate",
+    "Barcode",
     "Box",
     "Chart",
     "ConditionalStyle",
@@ -157,6 +158,16 @@ ExpressionSource = Annotated[
 ]
 """An expression: Polars SQL text (``"quantity * unit_price"``) or, from Python, a ``pl.Expr``."""
 
+Markup = Annotated[
+    Literal["none", "markdown"],
+    PydField(
+        description="How the text reads: 'none', as it is; 'markdown', a safe subset (bold, italic, links, "
+        "line breaks, bullet and numbered lists), never Typst markup."
+    ),
+]
+"""``none``: the text shows as it is; ``markdown``: **bold**, *italic*, [links](https://...), line
+breaks, bullet and numbered lists (``compute.markup``)."""
+
 LinkSource = Annotated[
     ExpressionSource | None,
     PydField(
@@ -242,6 +253,7 @@ class Label(_Element):
     type: Literal["label"] = "label"
     text: str
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Field(_Valued):
@@ -251,6 +263,7 @@ class Field(_Valued):
     type: Literal["field"] = "field"
     column: str
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Expression(_Valued):
@@ -259,6 +272,7 @@ class Expression(_Valued):
     type: Literal["expression"] = "expression"
     expr: ExpressionSource
     link: LinkSource = None
+    markup: Markup = "none"
 
 
 class Aggregate(_Valued):
@@ -343,6 +357,53 @@ class Image(_Element):
         return self
 
 
+Symbology = Literal["code128", "code39", "ean13", "ean8", "upca", "itf", "qr"]
+"""The barcode kinds: 1D Code 128, Code 39, EAN-13, EAN-8, UPC-A, ITF (interleaved 2 of 5),
+and the 2D QR code."""
+
+
+class Barcode(_Element):
+    """A barcode or QR code of a value per row (or group): from a ``column`` or an ``expr``,
+    drawn as vector graphics (SVG) by a barcode library, with ``height``, a ``quiet_zone`` (in
+    modules, the narrowest bar's width: 10 for 1D codes, 4 for QR by default) and, under 1D
+    codes, the human-readable ``text``. A value that the symbology cannot encode (an EAN-13
+    with a wrong check digit, too long, letters in a numeric code) stops the render with a
+    ``DataError`` naming the element and the value, or with ``on_invalid: empty`` leaves the
+    cell empty; a null value leaves it empty.
+
+    >>> Barcode(column="sku", symbology="ean13").quiet_zone is None
+    True
+    """
+
+    type: Literal["barcode"] = "barcode"
+    column: str | None = None
+    expr: ExpressionSource | None = None
+    symbology: Symbology = "code128"
+    height: Length = "15mm"
+    """The height of the bars (of the square, for QR), without the text."""
+    quiet_zone: Annotated[float, PydField(ge=0, le=50, allow_inf_nan=False)] | None = None
+    """The blank margin on each side, in modules; None: the symbology's usual one."""
+    text: bool = True
+    """Show the encoded text under a 1D code (its check digit included)."""
+    error_correction: Literal["L", "M", "Q", "H"] = "M"
+    """QR only: the error correction level (L 7%, M 15%, Q 25%, H 30% of the code may be lost)."""
+    on_invalid: Literal["raise", "empty"] = "raise"
+    """What a value the symbology cannot encode does: stop the render, or leave the cell empty."""
+
+    @field_validator("height", mode="before")
+    @classmethod
+    def _height(cls, value: Any) -> Any:
+        return _check_length(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Barcode:
+        given = [name for name in ("column", "expr") if getattr(self, name) is not None]
+        if len(given) != 1:
+            msg = f"a barcode needs exactly one of column or expr (given: {', '.join(given) or 'none'})"
+            raise ValueError(msg)
+        return self
+
+
 class PageNumber(_Element):
     """Page numbering; ``text`` may use {page} and {pages}. With ``group``, the numbers count
     the pages of that group's current instance (statements numbered per customer)."""
@@ -405,6 +466,6 @@ class Chart(_Element):
 
 
 Element = Annotated[
-    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart,
+    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart | Barcode,
     PydField(discriminator="type"),
 ]

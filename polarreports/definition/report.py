@@ -39,6 +39,7 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
+from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
 
@@ -54,8 +55,10 @@ __all__ = [
     "Parameter",
     "Report",
     "SortKey",
+    "Source",
     "Translations",
     "Variable",
+    "check_uri",
 ]
 
 Calculation = Literal["sum", "count", "count_distinct", "avg", "min", "max", "first", "last", "median", "stddev", "var"]
@@ -82,17 +85,15 @@ class Margins(_Model):
         return _check_length(value)
 
 
-PAPER_MM = {
-    "a4": (210, 297),
-    "a3": (297, 420),
-    "a5": (148, 210),
-    "us-letter": (215.9, 279.4),
-    "us-legal": (215.9, 355.6),
-}
-
-
 class PageSetup(_Model):
-    size: Literal["a4", "a3", "a5", "us-letter", "us-legal"] = "a4"
+    size: Annotated[
+        str,
+        PydField(
+            description="A paper name from Typst's list (a4, a5, us-letter, iso-c5, ...) or 'WIDTH x HEIGHT' "
+            "(mm, cm, in, pt), the height 'auto' for a page as tall as its content (a receipt: '80mm x auto').",
+            json_schema_extra={"examples": ["a4", "us-letter", "a5", "80mm x auto", "100mm x 150mm"]},
+        ),
+    ] = "a4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
     font_size: FontSize = 8.5
@@ -115,11 +116,98 @@ class PageSetup(_Model):
     def _gap(cls, value: Any) -> Any:
         return _check_length(value)
 
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        parse_size(value)
+        name = value.strip().lower()
+        return name if name in PAPER_MM else value.strip()
+
+    @model_validator(mode="after")
+    def _auto_upright(self) -> PageSetup:
+        if self.auto_height and self.orientation == "landscape":
+            msg = f"size {self.size!r} has no fixed height to turn: give orientation portrait (the default)"
+            raise ValueError(msg)
+        if self.auto_height and self.columns > 1:
+            msg = f"size {self.size!r} grows with its content, so it has no column to fill: give columns 1"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def auto_height(self) -> bool:
+        """Whether the page is as tall as its content (``size: "80mm x auto"``)."""
+        return parse_size(self.size)[1] is None
+
     @property
     def size_mm(self) -> tuple[float, float]:
-        """Width and height of the page in millimetres, as oriented."""
-        width, height = PAPER_MM[self.size]
+        """Width and height of the page in millimetres, as oriented; for an ``auto`` height,
+        ``AUTO_HEIGHT_MM`` (the layout arithmetic's stand-in: no band is ever taller)."""
+        width, height = parse_size(self.size)
+        height = AUTO_HEIGHT_MM if height is None else height
         return (height, width) if self.orientation == "landscape" else (width, height)
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def check_uri(uri: str) -> str:
+    """``uri`` if it names a database a report may read: ``postgresql://``, ``sqlite:///`` or
+    ``duckdb:``; a password in it must be an environment placeholder (``${PGPASSWORD}``), never
+    the password itself (a ``DefinitionError`` that does not show it; ``ValueError`` otherwise)."""
+    scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
+    if scheme not in ("postgresql", "postgres", "sqlite", "duckdb"):
+        msg = (
+            f"{_shown_text(uri)} is not a database URI: use postgresql://user@host:5432/db, "
+            "sqlite:///path/to.db or duckdb: (a DuckDB query over files)"
+        )
+        raise ValueError(msg)
+    authority = uri.split("://", 1)[1].split("/", 1)[0] if "://" in uri else ""
+    userinfo = authority.rpartition("@")[0]
+    if ":" in userinfo and not _PLACEHOLDER.fullmatch(userinfo.split(":", 1)[1]):
+        # a DefinitionError, not a ValueError: pydantic would keep the URI (the password) as the input
+        msg = (
+            "source.uri: a database URI may not hold a password: write it as an environment placeholder, "
+            "such as postgresql://app:${PGPASSWORD}@host/db, or leave it out (libpq reads PGPASSWORD)"
+        )
+        raise DefinitionError(msg)
+    return uri
+
+
+def _shown_text(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+class Source(_Model):
+    """Where a report's rows come from when ``render()`` is given none: a data file (``path``,
+    relative to the definition, read like ``--data``), or a database (``uri``) and the SQL
+    ``query`` to run there, whose ``:name`` placeholders are bound to the report's parameters
+    (never pasted into the SQL). Files are read only from the report's ``data_dirs``."""
+
+    path: FilePath | None = None
+    uri: str | None = None
+    """``postgresql://user@host:5432/db`` (``${VAR}`` placeholders are read from the environment),
+    ``sqlite:///orders.db`` (relative to the definition), or ``duckdb:`` (DuckDB over files)."""
+    query: str | None = None
+    """The SQL to run, with ``:name`` for the report's parameters, such as
+    ``SELECT * FROM orders WHERE region = :region``."""
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, value: str | None) -> str | None:
+        return None if value is None else check_uri(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Source:
+        if (self.path is None) == (self.uri is None):
+            msg = "a source needs exactly one of path or uri"
+            raise ValueError(msg)
+        if self.uri is not None and not (self.query or "").strip():
+            msg = "a database source needs a query"
+            raise ValueError(msg)
+        if self.path is not None and self.query is not None:
+            msg = "a query goes with a uri; a path is read whole"
+            raise ValueError(msg)
+        return self
 
 
 class Parameter(_Model):
@@ -328,6 +416,15 @@ class Report(_Model):
     image_dirs: list[FilePath] = []
     """Folders images may be read from (relative to the definition file). Default: the
     definition file's folder, or the working directory for a report built in Python."""
+    source: Source | None = None
+    """Where the rows come from when ``render()`` is given no data (see ``Source``)."""
+    data_dirs: list[FilePath] = []
+    """Folders the files a definition's ``source`` names may be read from (a data file, an
+    SQLite file, the files of a DuckDB query). Default: the definition file's folder, or the
+    working directory for a report built in Python."""
+    font_dirs: list[FilePath] = []
+    """Folders of fonts of the report's own (.ttf, .otf, .ttc, .otc; relative to the definition
+    file), whose families styles may name besides the shipped ones (``plan.fonts``)."""
     translations: Translations | None = None
     """Message catalogs translating the definition's texts into the report's ``locale`` (labels,
     titles, null texts, page numbers, chart captions); None: texts are shown as written."""
@@ -483,6 +580,11 @@ def _resolve_images(report: R, folder: Path, source: str) -> R:
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
     data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
+    data["font_dirs"] = [str(folder / d) for d in data["font_dirs"]]
+    data["data_dirs"] = [str(folder / d) for d in data["data_dirs"]] or [str(folder)]
+    rows: dict[str, Any] | None = data.get("source")
+    if rows and rows.get("path") and not Path(rows["path"]).is_absolute():
+        rows["path"] = str(folder / rows["path"])
 
     def visit(band: dict[str, Any] | None) -> None:
         for element in (band or {}).get("elements", []):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from polarreports.definition.elements import Image
+from polarreports.definition.elements import Barcode, Image
 from polarreports.plan.images import MISSING, static_asset
 from polarreports.plan.model import ReportPlan
 
-__all__ = ["IMAGE_PRELUDE", "PLACEHOLDER_TEXT", "column_image", "static_image"]
+__all__ = ["IMAGE_PRELUDE", "PLACEHOLDER_TEXT", "barcode_image", "column_image", "static_image"]
 
 PLACEHOLDER_TEXT = "image missing"
 IMAGE_PRELUDE = (
@@ -48,4 +48,20 @@ def column_image(element: Image, index: int) -> str:
     return (
         f'{{ let name = c.at({index}); if name == "{MISSING}" {{ missing-image({_placeholder_height(element)}) }} '
         f'else if name != "" {{ image("/" + name, {size}) }} }}'
+    )
+
+
+def barcode_image(element: Barcode, index: int) -> str:
+    """The barcode of cell ``index``: the cell holds ``{"a": asset name, "t": text}`` as JSON
+    (see ``plan.barcodes``), or "" (no code; so does any other string, such as the placeholder
+    a reprinted group header is measured with). A 1D code is stretched to the cell's width (its
+    bars keep their proportions), a QR code kept square; the text, a string from the data, is
+    shown as text (``text()`` of a string never reads it as markup)."""
+    fit = '"contain"' if element.symbology == "qr" else '"stretch"'
+    text = ""
+    if element.text and element.symbology != "qr":
+        text = ' if code.t != "" { v(1pt); align(center, text(size: 0.85em, code.t)) }'
+    return (
+        f'{{ let raw = c.at({index}); if raw.starts-with("{{") {{ let code = json(bytes(raw)); '
+        f'block(width: 100%, {{ image("/" + code.a, width: 100%, height: {element.height}, fit: {fit});{text} }}) }} }}'
     )

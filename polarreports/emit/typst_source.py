@@ -20,13 +20,14 @@ from pathlib import Path
 import polars as pl
 
 from polarreports.compute.overflow import breakable_text
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Barcode, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
 from polarreports.emit.escape import comment, typst_string
-from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
+from polarreports.emit.images import IMAGE_PRELUDE, barcode_image, column_image, static_image
+from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
@@ -92,7 +93,13 @@ def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: b
 def _continued_cell(band: BandPlan) -> int | None:
     """The data cell a reprinted group header's "(continued)" follows: its first shown value."""
     for i, cell in enumerate(band.data_cells):
-        if cell.role == "value" and not cell.hidden and not isinstance(cell.element, Chart | Image):
+        rich = getattr(cell.element, "markup", "none") == "markdown"  # its cell is a tree's JSON
+        if (
+            cell.role == "value"
+            and not cell.hidden
+            and not rich
+            and not isinstance(cell.element, Barcode | Chart | Image)
+        ):
             return i
     return None
 
@@ -199,13 +206,18 @@ class _Writer:
                 f'image(bytes(chart.svg), format: "svg", width: 100%, height: {element.height}, fit: "contain", '
                 f"alt: chart.alt){caption} }})"
             )
+        if isinstance(element, Barcode):
+            body = barcode_image(element, index) if index is not None else "none"
+            return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)
             else:
                 body = static_image(element, cell.where, self.plan, self.assets)
             return f"box(width: {width}, {self._aligned(cell, body)})"
-        if isinstance(element, Label):
+        if isinstance(element, Label) and element.markup == "markdown":
+            body = rich_label(element.text)
+        elif isinstance(element, Label):
             text = element.text
             if placement.wraps(element) and id(cell) in self.widths:  # a word wider than the cell breaks
                 size = look.size or element.size or self.plan.report.page.font_size
@@ -216,6 +228,8 @@ class _Writer:
             body = self._page_number(element, cell.page_slot)
         elif cell.page_slot is not None:
             body = f"page-value({cell.page_slot})"
+        elif getattr(element, "markup", "none") == "markdown":
+            body = rich_call(f"c.at({index})")
         else:
             body = f"c.at({index})"
         body = styles.text_call(look, body)
@@ -467,6 +481,16 @@ class _Writer:
             used += width_pt + (placement.GUTTER_PT if used else 0.0)
         return lines
 
+    def _preludes(self) -> None:
+        """The definitions only some reports need: hidden headings, image placeholders, rich text."""
+        cells = [cell for band in self.plan.bands for cell in band.cells]
+        if any(cell.role == "outline" for cell in cells):
+            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
+        if any(isinstance(cell.element, Image) for cell in cells):
+            self.line(IMAGE_PRELUDE)
+        if any(getattr(cell.element, "markup", "none") == "markdown" for cell in cells):
+            self.line(RICH_PRELUDE)
+
     def write(self) -> TypstSource:
         plan = self.plan
         report = plan.report
@@ -509,11 +533,7 @@ class _Writer:
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
-        cells = [cell for band in plan.bands for cell in band.cells]
-        if any(cell.role == "outline" for cell in cells):
-            self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
-        if any(isinstance(cell.element, Image) for cell in cells):
-            self.line(IMAGE_PRELUDE)
+        self._preludes()
         self.line("")
         reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
         for level in reprinted:
@@ -546,6 +566,7 @@ class _Writer:
         title_page = title_band is not None and title_band.break_after
         # On a title page of its own, the column header waits for the next page's top.
         self._body(report_band, "none" if title_page else report_band("column_header"))
+        self.assets.update({font.name: font.data for font in plan.fonts})  # fonts/<hash>: the worker loads them
         return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf, page.columns)
 
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
@@ -671,6 +692,7 @@ class _Writer:
 
     def _page_setup(self, page: PageSetup) -> str:
         width_mm, height_mm = page.size_mm
+        height = "auto" if page.auto_height else f"{height_mm}mm"  # auto: as tall as the content (a receipt)
         m = page.margins
         body_width = self._body_width()
         columns = ""
@@ -682,7 +704,7 @@ class _Writer:
             f"  let top-height = measure(block(width: {body_width}, page-top-tallest)).height\n"
             f"  let bottom-height = calc.max(..page-bottom-options.map(\n"
             f"    b => measure(block(width: {body_width}, b)).height))\n"
-            f"  set page(width: {width_mm}mm, height: {height_mm}mm, "
+            f"  set page(width: {width_mm}mm, height: {height}, "
             f"margin: (top: {m.top} + top-height + 6pt, bottom: {m.bottom} + bottom-height + 6pt, "
             f"left: {m.left}, right: {m.right}), header: page-top, footer: page-bottom, "
             f"header-ascent: 6pt, footer-descent: 6pt, background: page-background{columns})"

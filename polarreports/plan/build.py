@@ -23,11 +23,21 @@ from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
 from babel.numbers import list_currencies
 
-from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
+from polarreports.definition.elements import (
+    Aggregate,
+    Barcode,
+    Chart,
+    Element,
+    Expression,
+    Field,
+    Image,
+    PageNumber,
+)
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, oversized, param_column, root_names, to_expr
+from polarreports.plan.fonts import read_fonts
 from polarreports.plan.formats import check_pattern_length
 from polarreports.plan.geometry import placement_issues
 from polarreports.plan.images import logo_image, static_issue
@@ -100,6 +110,7 @@ def _describe(element: Element) -> str:
         "label": getattr(element, "text", None),
         "expression": getattr(element, "expr", None),
         "image": getattr(element, "path", None) or getattr(element, "column", None),
+        "barcode": getattr(element, "column", None) or getattr(element, "expr", None),
         "chart": _chart_title(element),
     }.get(element.type)
     if ident is None or not isinstance(ident, str):
@@ -121,7 +132,10 @@ class _Builder:
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
         self.page_slots: list[PageSlot] = []
-        self.styles = StyleResolver(report, self.issue, self._logo())
+        self.fonts, font_issues = read_fonts(report, base_dir)
+        for problem in font_issues:
+            self.issue(problem)
+        self.styles = StyleResolver(report, self.issue, self._logo(), [font.family for font in self.fonts])
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -198,6 +212,8 @@ class _Builder:
             running_levels=frozenset(self.running_levels),
             charts=tuple(self.charts),
             page_slots=tuple(self.page_slots),
+            fonts=tuple(self.fonts),
+            own_fonts=dict(self.styles.own_fonts),
         )
 
     def _check_locale(self) -> None:
@@ -412,6 +428,12 @@ class _Builder:
             if issue is not None:
                 self.issue(issue)
                 return None
+        if isinstance(element, Barcode):
+            source: Field | Expression = (
+                Field(column=element.column) if element.column is not None else Expression(expr=element.expr or "")
+            )
+            found = self._cell(source, where, scope, level, groups, variables)
+            return None if found is None else Cell(element, where, found.value, role="barcode")
         return Cell(element, where)
 
     def _page_cell(

@@ -45,6 +45,7 @@ __all__ = [
     "image_asset",
     "image_format",
     "logo_image",
+    "read_confined",
     "read_named_file",
     "resolve_column_images",
     "static_asset",
@@ -130,11 +131,12 @@ def image_asset(data: bytes, where: str, text: str) -> tuple[str, bytes]:
     return f"assets/{hashlib.sha256(data).hexdigest()[:24]}.{kind}", data
 
 
-def _outside(where: str, text: str, path: Path, dirs: list[Path]) -> str:
+def _outside(where: str, text: str, path: Path, dirs: list[Path], what: str = "image") -> str:
     folders = ", ".join(str(d) for d in dirs)
+    setting = {"font": "font_dirs", "catalog": "translations.dirs"}.get(what, "image_dirs")
     return (
-        f"{where}: the image {text!r} ({path}) is outside the folders images may be read from ({folders}).\n"
-        "Hint: put it in one of them, or add its folder to the report's image_dirs."
+        f"{where}: the {what} {text!r} ({path}) is outside the folders {what}s may be read from ({folders}).\n"
+        f"Hint: put it in one of them, or add its folder to the report's {setting}."
     )
 
 
@@ -150,67 +152,81 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _refuse_special(where: str, text: str, mode: int) -> None:
+def _refuse_special(where: str, text: str, mode: int, what: str) -> None:
     if not stat.S_ISREG(mode):
-        msg = f"{where}: the image {text!r} is {_kind(mode)}, not a file.\nHint: name a PNG, JPEG, GIF or SVG file."
+        kinds = {"font": "a TrueType or OpenType font", "catalog": "a gettext .mo or .po"}.get(
+            what, "a PNG, JPEG, GIF or SVG"
+        )
+        msg = f"{where}: the {what} {text!r} is {_kind(mode)}, not a file.\nHint: name {kinds} file."
         raise AccessError(msg)
 
 
-def _too_big(where: str, text: str, size: int) -> AccessError:
+def _too_big(where: str, text: str, size: int, what: str, limit: int) -> AccessError:
     return AccessError(
-        f"{where}: the image {text!r} has {size:,} bytes, more than the {MAX_FILE_BYTES // 2**20} MB "
-        "a file named by a definition may have.\nHint: make the image smaller."
+        f"{where}: the {what} {text!r} has {size:,} bytes, more than the {limit // 2**20} MB "
+        f"a file named by a definition may have.\nHint: make the {what} smaller."
     )
 
 
-def read_named_file(path: Path, text: str, where: str, dirs: list[Path]) -> tuple[str, bytes]:
+def read_confined(
+    path: Path, text: str, where: str, dirs: list[Path], *, what: str = "image", limit: int = MAX_FILE_BYTES
+) -> bytes:
     """THE way a file named by a definition is read (an image's ``path``, a value of an image
-    column, the theme's ``logo``): ``path`` (the name ``text`` made absolute) must, after
-    resolving ``..`` and symlinks, lie in one of ``dirs``, hold no NUL, be a regular file (no
-    folder, device or FIFO) of at most ``MAX_FILE_BYTES``, and be a PNG, JPEG, GIF or
-    self-contained SVG image. Returns our asset name and the bytes.
+    column, the theme's ``logo``, a font of ``font_dirs``): ``path`` (the name ``text`` made
+    absolute) must, after resolving ``..`` and symlinks, lie in one of ``dirs``, hold no NUL,
+    and be a regular file (no folder, device or FIFO) of at most ``limit`` bytes. Returns its
+    bytes.
 
     Raises ``AccessError`` when the file may not be read (nothing is read then), and a plain
-    ``DataError`` when it is missing, unreadable or no image (``on_missing`` may allow that).
+    ``DataError`` when it is missing or unreadable (``on_missing`` may allow that).
     """
     if "\0" in str(path):
-        msg = f"{where}: the image name {text!r} contains a NUL character, which no file name can."
+        msg = f"{where}: the {what} name {text!r} contains a NUL character, which no file name can."
         raise AccessError(msg)
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long
-        raise DataError(_missing(where, text)) from None
+        raise DataError(_missing(where, text, what)) from None
     if not any(resolved.is_relative_to(folder) for folder in dirs):
-        raise AccessError(_outside(where, text, resolved, dirs))
+        raise AccessError(_outside(where, text, resolved, dirs, what))
     try:
         status = resolved.stat()
     except (OSError, ValueError):
-        raise DataError(_missing(where, text)) from None
-    _refuse_special(where, text, status.st_mode)
-    if status.st_size > MAX_FILE_BYTES:
-        raise _too_big(where, text, status.st_size)
+        raise DataError(_missing(where, text, what)) from None
+    _refuse_special(where, text, status.st_mode, what)
+    if status.st_size > limit:
+        raise _too_big(where, text, status.st_size, what, limit)
     try:
         # no symlink is left in ``resolved``: O_NOFOLLOW refuses one swapped in since; O_NONBLOCK
         # keeps a FIFO swapped in from blocking the open (and fstat then refuses it)
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         descriptor = os.open(resolved, flags)
     except OSError:
-        raise DataError(_missing(where, text)) from None
+        raise DataError(_missing(where, text, what)) from None
     with os.fdopen(descriptor, "rb") as file:
         status = os.fstat(file.fileno())
-        _refuse_special(where, text, status.st_mode)
-        if status.st_size > MAX_FILE_BYTES:
-            raise _too_big(where, text, status.st_size)
+        _refuse_special(where, text, status.st_mode, what)
+        if status.st_size > limit:
+            raise _too_big(where, text, status.st_size, what, limit)
         try:
-            data = file.read(MAX_FILE_BYTES + 1)
+            data = file.read(limit + 1)
         except OSError:
-            raise DataError(_missing(where, text)) from None
-    if len(data) > MAX_FILE_BYTES:  # it grew since
-        raise _too_big(where, text, len(data))
-    return image_asset(data, where, text)
+            raise DataError(_missing(where, text, what)) from None
+    if len(data) > limit:  # it grew since
+        raise _too_big(where, text, len(data), what, limit)
+    return data
 
 
-def _missing(where: str, text: str) -> str:
+def read_named_file(path: Path, text: str, where: str, dirs: list[Path]) -> tuple[str, bytes]:
+    """An image named by a definition, read by :func:`read_confined`, that must be a PNG,
+    JPEG, GIF or self-contained SVG image: our asset name and its bytes (``DataError`` for
+    anything else)."""
+    return image_asset(read_confined(path, text, where, dirs), where, text)
+
+
+def _missing(where: str, text: str, what: str = "image") -> str:
+    if what != "image":
+        return f"{where}: the {what} {text!r} is missing or unreadable."
     return (
         f"{where}: the image {text!r} is missing, unreadable, or not a PNG, JPEG, GIF or SVG image.\n"
         "Hint: check the file, or give the element on_missing: placeholder to show a placeholder instead."

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 Scope = Literal["rows", "group", "report"]
-CellRole = Literal["value", "image", "outline", "link", "when", "off"]
+CellRole = Literal["value", "image", "barcode", "outline", "link", "when", "off"]
 
 
 class BandKind(StrEnum):
@@ -92,7 +92,8 @@ class Cell:
     """For a value per page: its index in each page's list of values (see ``PageSlot``)."""
     role: CellRole = "value"
     """``value``: shown by its element. ``image``: an image per row or group (the value is a
-    path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
+    path or the bytes; the data phase turns it into our asset name). ``barcode``: a barcode's
+    value (the data phase turns it into the JSON of the drawn code, see ``plan.barcodes``). Hidden cells, carried as
     data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
     (the URL of the element whose ``where`` is this cell's without ``.link``) and ``when``
     (whether that element shows: its ``print_when``); ``off``: an element of another panel of a
@@ -191,6 +192,10 @@ class ReportPlan:
     charts: tuple[ChartPlan, ...] = ()
     page_slots: tuple[PageSlot, ...] = ()
     """Values per page, in the order of each page's list of values."""
+    fonts: tuple[Any, ...] = ()
+    """The fonts of the report's own (``plan.fonts.FontFile``), read from ``font_dirs``."""
+    own_fonts: dict[str, str] = field(default_factory=dict)
+    """Each family of the report's own that a style uses -> where (``styles.brand.font``)."""
 
     @property
     def has_page_values(self) -> bool:

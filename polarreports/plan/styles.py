@@ -116,11 +116,21 @@ def _slot(kind: str, level: int) -> str:
 class StyleResolver:
     """Resolves the styles of one report; problems go to ``issue`` (collected into a PlanError)."""
 
-    def __init__(self, report: Report, issue: Callable[[str], None], logo: tuple[str, bytes] | None = None) -> None:
+    def __init__(
+        self,
+        report: Report,
+        issue: Callable[[str], None],
+        logo: tuple[str, bytes] | None = None,
+        families: Sequence[str] = (),
+    ) -> None:
         self.report = report
         self.issue = issue
         self.logo = logo
         """The theme's logo, already read (``plan.images.logo_image``)."""
+        self.families = list(dict.fromkeys(families))
+        """The families of the report's own fonts (``font_dirs``), besides the shipped ones."""
+        self.own_fonts: dict[str, str] = {}
+        """Each family of the report's own a style uses -> where (``styles.brand.font``)."""
         self.theme = theme_styles(report.theme)
         self.named: dict[str, Look | None] = {}
         for name in report.styles:
@@ -133,12 +143,17 @@ class StyleResolver:
         style = self.report.styles[name]
         where = f"styles.{name}"
         look: Look | None = Look.of(style)
-        if style.font is not None and style.font not in SHIPPED_FONTS:
+        own = {family.casefold() for family in self.families}
+        if style.font is not None and style.font not in SHIPPED_FONTS and style.font.casefold() not in own:
+            known = [*SHIPPED_FONTS, *self.families]
+            ours = f"; in font_dirs: {', '.join(self.families)}" if self.families else ""
             self.issue(
-                f"{where}.font: unknown font {style.font!r}{closest(style.font, SHIPPED_FONTS)} "
-                f"(the fonts that ship with polarreports: {', '.join(SHIPPED_FONTS)})"
+                f"{where}.font: unknown font {style.font!r}{closest(style.font, known)} "
+                f"(the fonts that ship with polarreports: {', '.join(SHIPPED_FONTS)}{ours})"
             )
             look = None
+        elif style.font is not None and style.font.casefold() in own:
+            self.own_fonts.setdefault(style.font, f"{where}.font")
         if style.extends is not None:
             if style.extends in (*chain, name):
                 self.issue(f"{where}.extends: styles extend each other in a circle: {' -> '.join((*chain, name))}")

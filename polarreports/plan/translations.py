@@ -23,8 +23,6 @@ for the ``fallback`` language; a text none of them has is shown as written, with
 from __future__ import annotations
 
 import io
-import os
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,8 +35,8 @@ from babel.support import NullTranslations, Translations
 
 from polarreports.definition.elements import Aggregate, Chart, Expression, Field, Label, PageNumber
 from polarreports.definition.report import Band, Report
-from polarreports.exceptions import AccessError, PlanError
-from polarreports.plan.images import MAX_FILE_BYTES
+from polarreports.exceptions import AccessError, DataError, PlanError
+from polarreports.plan.images import read_confined
 
 __all__ = ["MAX_LISTED", "extract_messages", "rewrite_texts", "text_direction", "translate_report"]
 
@@ -148,40 +146,15 @@ def _languages(locale: Locale) -> list[str]:
 
 
 def _read(path: Path, where: str, dirs: list[Path]) -> bytes | None:
-    """The bytes of a catalog file named by the definition, confined like images: inside one of
-    ``dirs`` after resolving ``..`` and symlinks, a regular file of at most ``MAX_FILE_BYTES``,
-    opened without following links. None when there is no such file."""
+    """The bytes of a catalog file, read like images (``plan.images.read_confined``): inside one
+    of ``dirs`` after resolving ``..`` and symlinks, a regular file of at most ``MAX_FILE_BYTES``,
+    opened without following links. None when there is no such file (or it cannot be read)."""
     try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError, ValueError):
+        return read_confined(path, str(path), where, dirs, what="catalog")
+    except AccessError:
+        raise
+    except DataError:  # missing or unreadable: the warnings then say what is not translated
         return None
-    if not any(resolved.is_relative_to(folder) for folder in dirs):
-        msg = (
-            f"{where}: the catalog {str(path)!r} ({resolved}) is outside the catalog folders "
-            f"({', '.join(map(str, dirs))}).\nHint: put the catalog itself in one of them, not a link to it."
-        )
-        raise AccessError(msg)
-    try:
-        status = resolved.stat()
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-        msg = f"{where}: the catalog {str(path)!r} is not a regular file of at most {MAX_FILE_BYTES // 2**20} MB."
-        raise AccessError(msg)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        descriptor = os.open(resolved, flags)
-    except OSError:
-        return None
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            msg = f"{where}: the catalog {str(path)!r} is not a regular file."
-            raise AccessError(msg)
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        msg = f"{where}: the catalog {str(path)!r} has more than {MAX_FILE_BYTES // 2**20} MB."
-        raise AccessError(msg)
-    return data
 
 
 def _parse(data: bytes, path: Path, domain: str) -> Translations:

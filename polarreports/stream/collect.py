@@ -30,12 +30,14 @@ import polars as pl
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart
 from polarreports.exceptions import ChartError, DataError, FormatError
+from polarreports.plan.barcodes import resolve_barcodes
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -92,7 +94,7 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
-        if cell.role in ("image", "link"):  # an asset name or a URL (or ""), as they are
+        if cell.role in ("image", "barcode", "link"):  # an asset name, a drawn code or a URL (or ""), as they are
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
         if cell.role == "when":  # "1" where the element shows
@@ -110,7 +112,10 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
         )
         width = widths.get(id(cell), 0.0)
         font_size = report.page.font_size
-        strings.append(overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String))
+        display = overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String)
+        if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
+            display = display.map_batches(markdown_series, return_dtype=pl.String)
+        strings.append(display)
     # hidden cells after the elements': which look each switch (zebra, conditional style) chose
     strings.extend(pl.col(f"__s{j}") for j in range(len(band.styling.switches if band.styling else ())))
     if not strings:
@@ -201,6 +206,7 @@ class _Formatter:
     def __call__(self, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
         raw = _draw_charts(self.plan, band, raw, self.stats, self.limits)
         raw = resolve_column_images(self.plan, band, raw, self.images)
+        raw = resolve_barcodes(band, raw, self.images)
         try:
             return raw.lazy().select(*keep, formatted_cells(self.plan, band, self.scopes).alias("c")).collect()
         except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust

@@ -25,11 +25,14 @@ process die.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -66,18 +69,49 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _typeset(request: dict[str, Any], fonts: typst.Fonts) -> dict[str, Any]:
+_OWN_FONTS: dict[tuple[str, ...], tuple[typst.Fonts, Path]] = {}
+"""The shipped fonts plus a report's own (by their files' names, which hash their bytes): the
+last few sets, so that the chunks of one report load its fonts once."""
+
+
+def _fonts(folder: Path, shipped: typst.Fonts, fonts_dir: str) -> typst.Fonts:
+    """The fonts of a job: the shipped ones, plus those in the compile folder's ``fonts/`` (a
+    report's own, put there by polarreports under names of its own)."""
+    own = folder / "fonts"
+    if not own.is_dir():
+        return shipped
+    key = tuple(sorted(path.name for path in own.iterdir()))
+    if key not in _OWN_FONTS:
+        if len(_OWN_FONTS) >= 4:
+            _, oldest = _OWN_FONTS.pop(next(iter(_OWN_FONTS)))
+            shutil.rmtree(oldest, ignore_errors=True)
+        # the job's folder is removed after it; Typst reads font files when it needs them
+        kept = Path(tempfile.mkdtemp(prefix=f"polarreports-{os.getpid()}-fonts-"))
+        for path in own.iterdir():
+            shutil.copyfile(path, kept / path.name)
+        fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir, str(kept)])
+        _OWN_FONTS[key] = (fonts, kept)
+    return _OWN_FONTS[key][0]
+
+
+@atexit.register
+def _remove_font_copies() -> None:
+    for _, kept in _OWN_FONTS.values():
+        shutil.rmtree(kept, ignore_errors=True)
+
+
+def _typeset(request: dict[str, Any], fonts: typst.Fonts, fonts_dir: str) -> dict[str, Any]:
     folder = Path(request["root"])
     output_format = request["format"]
     standards = request.get("pdf_standards") or []
     compiler = typst.Compiler(
         input=str(folder / "report.typ"),
         root=str(folder),
-        font_paths=fonts,
+        font_paths=_fonts(folder, fonts, fonts_dir),
         sys_inputs={"dated": "yes"} if standards else {},
     )
     try:
-        result = compiler.compile(
+        result, found = compiler.compile_with_warnings(
             format=output_format,
             ppi=float(request["ppi"]),
             timestamp=int(request["timestamp"]),
@@ -91,7 +125,8 @@ def _typeset(request: dict[str, Any], fonts: typst.Fonts) -> dict[str, Any]:
     pages = [] if result is None else result if isinstance(result, list) else [result]
     for number, page in enumerate(pages, start=1):
         (folder / f"page-{number:05d}.{output_format}").write_bytes(page)
-    return {"pages": len(pages), "values": values}
+    warnings = list(dict.fromkeys(str(warning.message) for warning in found))[:20]
+    return {"pages": len(pages), "values": values, "warnings": warnings}
 
 
 def serve(fonts_dir: str, out: BinaryIO) -> int:
@@ -110,7 +145,7 @@ def serve(fonts_dir: str, out: BinaryIO) -> int:
         ended = False
         try:
             resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-            answer = _typeset(request, fonts)
+            answer = _typeset(request, fonts, fonts_dir)
         except MemoryError:
             answer, ended = {"memory": "MemoryError"}, True
         except BaseException as error:  # a Rust panic (PanicException) among them: this process ends

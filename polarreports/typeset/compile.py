@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import functools
 import json
+import logging
 import os
 import re
 import select
@@ -43,6 +44,8 @@ from polarreports.control import POLL_SECONDS, temp_prefix
 from polarreports.emit.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
 from polarreports.exceptions import Cancelled, LayoutError, RenderError, ResourceError
 from polarreports.resources import FONTS_DIR
+
+logger = logging.getLogger("polarreports")
 
 __all__ = [
     "CompileJob",
@@ -107,6 +110,8 @@ class Compiled:
     values: list[list[Any]]
     peak_mb: float = 0.0
     """The peak resident memory of the typesetting, where known."""
+    warnings: tuple[str, ...] = ()
+    """Typst's warnings (an unknown font family, ...), each logged on the ``polarreports`` logger."""
 
 
 def _never() -> str | None:
@@ -339,7 +344,10 @@ class WorkerCompiler:
             if "error" in answer:
                 raise _error(answer["error"], job.source)
             pages = [(root / f"page-{n:05d}.{job.format}").read_bytes() for n in range(1, answer["pages"] + 1)]
-        return Compiled(pages, answer["values"], answer["peak_mb"])
+        warnings = tuple(answer.get("warnings", ()))
+        for warning in warnings:
+            logger.warning("Typst: %s", warning)
+        return Compiled(pages, answer["values"], answer["peak_mb"], warnings)
 
 
 def _failure(worker: _Worker, answer: dict[str, Any] | None, limit: float, *, default: bool) -> Exception:

@@ -112,6 +112,9 @@ class ReportData:
     """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
     one_piece: str | None = None
     """Why the report must be typeset in one piece (e.g. a table of contents), or None."""
+    unpredictable: str | None = None
+    """Why no page break can be predicted ahead of Typst (a page whose height is ``auto``, which
+    grows with its content), or None: such a report is typeset in one piece, never measured."""
 
     def open_groups(self, band: int) -> dict[str, list[str]]:
         """The cells of each reprinted group header still open where band ``band`` starts."""
@@ -372,7 +375,7 @@ def _with_needs(
     each group header needs follows from the measured band heights, and the paginator finds
     where it is not left. (Typst could check the room itself, but each check moves what
     follows, and many of them do not settle within Typst's few layout passes.)"""
-    if not data.keep or not data.bands.height:
+    if not data.keep or not data.bands.height or data.unpredictable:
         return data, None
     measured = _measure(source, data, compiler or default_compiler(), control or RenderControl())
     kinds = data.bands.kinds
@@ -418,7 +421,7 @@ def preview(
     def first(data_json: bytes) -> list[bytes]:
         return _compile(compiler, control, CompileJob(source, data_json, format, ppi)).pages
 
-    if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece:
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece or data.unpredictable:
         if data.pages is not None:
             images = in_memory(_with_page_values(source, data, format, ppi, {}, control, compiler, measured))
         else:
@@ -617,7 +620,7 @@ def _with_page_values(
     prediction fails, a first pass finds every band's page and a second one prints the values."""
     assert data.pages is not None
     count = data.bands.height
-    predicted = _paginate(source, data, compiler, control, measured) if count else None
+    predicted = _paginate(source, data, compiler, control, measured) if count and not data.unpredictable else None
     if predicted is not None:
         pagination = predicted[2]
         values = _PageValues.predicted(data.pages, pagination, count)
@@ -747,8 +750,10 @@ def typeset(
         return pages
     if data.pages is not None:
         return _with_page_values(source, data, format, ppi, stats, control, compiler, measured)
-    if data.one_piece:
-        stats["typeset"] = f"one piece ({data.one_piece})"
+    if data.one_piece or data.unpredictable:
+        stats["typeset"] = f"one piece ({data.one_piece or data.unpredictable})"
+        if data.unpredictable:
+            logger.info("typesetting in one piece, not in chunks: %s", data.unpredictable)
     else:
         predicted = _paginate(source, data, compiler, control, measured)
         chunked = _chunked(source, data, format, ppi, stats, control, compiler, predicted)

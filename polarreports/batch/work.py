@@ -1,0 +1,200 @@
+"""What a batch worker does: render the documents of a few keys and write them, each on its own.
+
+The same functions run in a local pool's processes and on Dask workers. A worker gets a
+:class:`Task`: the report, its parameters, the output folder and, per key, the key's values
+and file name; and either the key's rows (:func:`render_rows`, the local pool: the driver
+partitioned the data in one pass) or nothing but the data set's path (:func:`render_slice`,
+a cluster: the worker reads only its keys' rows, the filter pushed down to the Parquet files).
+Every key ends as an :class:`~polarreports.batch.manifest.Entry`, ok, empty or failed: one
+key's failure never stops the others. Each worker process keeps its warm Typst workers (the
+``WorkerCompiler`` every render shares) from one document to the next.
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from polarreports.api import render
+from polarreports.batch.manifest import Entry, sha256_of
+from polarreports.definition.report import Report
+from polarreports.exceptions import OutputError, PolarReportsError
+from polarreports.output.document import write_atomically
+
+__all__ = ["Item", "Task", "fingerprint", "key_json", "read_source", "render_rows", "render_slice", "run_digest"]
+
+
+def key_json(columns: list[str], values: tuple[Any, ...]) -> str:
+    """A key as the manifest records it: a JSON object of its values (dates as ISO text).
+
+    >>> key_json(["region", "n"], ("EU", 7))
+    '{"region": "EU", "n": 7}'
+    """
+    return json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One key: its values (by column) and its document's path in the output folder."""
+
+    key: tuple[Any, ...]
+    file: str
+    previous: Entry | None = None
+    """What an earlier run wrote for this key, its file still as written: kept if the key's
+    input is unchanged."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A few keys for one worker, and what it needs to render them."""
+
+    report: Report
+    by: list[str]
+    out: str
+    items: list[Item]
+    params: dict[str, Any] = field(default_factory=dict)
+    render_empty: bool = False
+    """Render a key without rows (with the report's no_data band) instead of skipping it."""
+    digest: str = ""
+    """What every key's input shares: the definition, the parameters, the polarreports version
+    (see :func:`run_digest`)."""
+
+
+def run_digest(report: Report, params: dict[str, Any]) -> str:
+    """The fingerprint of what a batch's documents share: the definition (as JSON), the
+    parameters and the polarreports version."""
+    from polarreports import __version__
+
+    shared = [report.model_dump_json(), json.dumps(params, sort_keys=True, default=str), __version__]
+    return hashlib.sha256("\0".join(shared).encode()).hexdigest()
+
+
+def fingerprint(digest: str, rows: pl.DataFrame) -> str:
+    """A key's input: ``digest`` and its rows (their types and values, in order).
+
+    >>> frame = pl.DataFrame({"a": [1, 2]})
+    >>> fingerprint("d", frame) == fingerprint("d", frame.clone())
+    True
+    >>> fingerprint("d", frame) == fingerprint("d", frame[::-1])
+    False
+    """
+    content = hashlib.sha256(digest.encode())
+    content.update(str(rows.schema).encode())
+    content.update(array.array("Q", rows.hash_rows(seed=0).to_list()).tobytes())
+    return content.hexdigest()[:32]
+
+
+def _inside(out: Path, target: Path) -> None:
+    """``OutputError`` unless ``target``'s folder is inside ``out`` once links are followed
+    (a sub-folder replaced by a link to elsewhere is refused)."""
+    root = out.resolve()
+    folder = target.parent.resolve()
+    if folder != root and root not in folder.parents:
+        msg = f"refusing to write {str(target)!r}: its folder leads outside the output folder {str(out)!r}"
+        raise OutputError(msg)
+
+
+def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
+    key = key_json(task.by, item.key)
+    start = time.perf_counter()
+    try:
+        made_of = fingerprint(task.digest, rows)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):  # rows Polars cannot hash: never kept
+        made_of = ""
+    if item.previous is not None and made_of and item.previous.input == made_of:
+        return item.previous  # the same input made that file: kept
+    if rows.height == 0 and not task.render_empty:
+        return Entry(key, item.file, "empty", input=made_of, duration_s=0.0, error="no rows for this key")
+    try:
+        out = Path(task.out)
+        target = out / item.file
+        _inside(out, target)  # before any folder is made: a link to elsewhere is not followed
+        document = render(task.report, rows, params=task.params)
+        if target.suffix.lower() == ".pdf":
+            content = document.pdf
+            write_atomically(target, content)
+            pages: int | None = document.page_count
+        else:
+            document.save(target)
+            content = target.read_bytes()
+            pages = None
+        return Entry(
+            key,
+            item.file,
+            "ok",
+            pages=pages,
+            bytes=len(content),
+            sha256=sha256_of(content),
+            input=made_of,
+            duration_s=round(time.perf_counter() - start, 4),
+        )
+    except PolarReportsError as error:
+        message = str(error)
+    except OSError as error:
+        message = f"cannot write {item.file!r}: {error.strerror or error}"
+    except Exception as error:  # a bug: recorded with where it happened, the other keys go on
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        message = f"unexpected {type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
+    return Entry(
+        key, item.file, "failed", input=made_of, duration_s=round(time.perf_counter() - start, 4), error=message
+    )
+
+
+def _partitions(task: Task, frame: pl.DataFrame) -> dict[tuple[Any, ...], pl.DataFrame]:
+    return frame.partition_by(task.by, as_dict=True, maintain_order=True) if frame.height else {}
+
+
+def render_rows(task: Task, frame: pl.DataFrame) -> list[Entry]:
+    """Render ``task``'s keys from ``frame``, the rows of those keys (a local pool's task)."""
+    parts = _partitions(task, frame)
+    empty = frame.clear()
+    return [_one(task, item, parts.get(item.key, empty)) for item in task.items]
+
+
+def read_source(path: str) -> pl.LazyFrame:
+    """A lazy scan of a Parquet file, or of a folder of them (Hive partitions such as
+    ``region=EU/part-0.parquet`` become columns, and filters on them skip whole files)."""
+    if Path(path).is_dir():
+        return pl.scan_parquet(Path(path) / "**" / "*.parquet", hive_partitioning=True)
+    return pl.scan_parquet(path)
+
+
+def key_filter(by: list[str], keys: list[tuple[Any, ...]]) -> pl.Expr:
+    """A filter keeping (at least) the rows of ``keys`` that Polars pushes down to the Parquet
+    reader: per column, the values in question, so whole files (Hive partitions) and row
+    groups are skipped by their statistics. :func:`render_rows` then takes each key's rows
+    exactly.
+
+    >>> key_filter(["region"], [("EU",), (None,)]).meta.root_names()
+    ['region', 'region']
+    """
+    conditions = []
+    for i, column in enumerate(by):
+        values = {key[i] for key in keys}
+        condition = pl.col(column).is_in([value for value in values if value is not None])
+        if None in values:
+            condition = condition | pl.col(column).is_null()
+        conditions.append(condition)
+    return pl.all_horizontal(conditions)
+
+
+def render_slice(task: Task, source: str) -> list[Entry]:
+    """Render ``task``'s keys, reading their rows (and hardly any others) from the Parquet
+    data set at ``source`` (a cluster's task: the driver sends keys, never rows)."""
+    try:
+        frame = read_source(source).filter(key_filter(task.by, [item.key for item in task.items])).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        message = f"cannot read {source}: {str(error).splitlines()[0]}"
+        return [
+            Entry(key_json(task.by, item.key), item.file, "failed", duration_s=0.0, error=message)
+            for item in task.items
+        ]
+    return render_rows(task, frame)
