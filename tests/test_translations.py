@@ -455,3 +455,27 @@ def pr_messages(report: pr.Report) -> Catalog:
     from polarreports.plan.translations import extract_messages
 
     return extract_messages(report)
+
+
+@pytest.mark.typst
+@pytest.mark.parametrize("locale", ["de_DE", "fr_FR"])
+def test_the_gallery_letter_in_german_and_french(locale: str) -> None:
+    from babel.numbers import format_currency
+
+    from tests.conftest import ROOT
+    from tests.test_visual import PPI, REFERENCES, assert_matches_reference
+
+    data = pr.sample.sales_data(300)
+    doc = pr.load(ROOT / "examples" / "sales_letter.yaml").render(data, locale=locale)
+    assert doc.stats["warnings"] == []
+    assert_matches_reference(doc.png(ppi=PPI)[0], REFERENCES / f"sales_letter_{locale}-page1.png")
+    lines = [norm(line) for line in pdftotext(doc.pdf).splitlines() if line.strip()]
+    revenue = data.group_by("region").agg(
+        pl.len().alias("orders"), (pl.col("quantity") * pl.col("unit_price")).sum().alias("revenue")
+    )
+    for region, orders, amount in revenue.sort("region").iter_rows():
+        assert norm(f"{region} {orders} {format_currency(amount, 'EUR', locale=locale)}") in lines
+    total = format_currency(revenue["revenue"].sum(), "EUR", locale=locale)
+    assert norm(f"{'Summe' if locale == 'de_DE' else 'Total'} {len(data)} {total}") in lines
+    closing = {"de_DE": "Das Vertriebsteam", "fr_FR": "L'équipe commerciale"}[locale]
+    assert closing in lines
