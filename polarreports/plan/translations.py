@@ -234,8 +234,9 @@ def translate_report(report: R, base_dir: Path | None = None) -> tuple[R, list[s
         return translated, []
     language = str(locale)
     if not own:
+        folders = ", ".join(settings.dirs) or "(no folder)"
         problems = [
-            f"translations: no {language!r} catalog named {settings.domain!r} in {', '.join(settings.dirs)}; "
+            f"translations: no {language!r} catalog named {settings.domain!r} in {folders}; "
             "the texts are shown " + ("from the fallback" if fallback else "as written")
         ]
     else:
