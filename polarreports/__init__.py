@@ -35,6 +35,7 @@ from polarreports.definition import (
     Source,
     Style,
     Theme,
+    Translations,
     Variable,
 )
 from polarreports.exceptions import (
@@ -105,6 +106,7 @@ __all__ = [
     "Source",
     "Style",
     "Theme",
+    "Translations",
     "Validation",
     "Variable",
     "WriteError",

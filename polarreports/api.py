@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -35,6 +35,7 @@ from polarreports.plan.fonts import glyph_warnings
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.typeset.typeset import ReportData
@@ -45,7 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
-RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params")
+R = TypeVar("R", bound=definition.Report)
+
+RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params", "locale")
 """The keywords of :func:`render` that are not report parameters."""
 
 
@@ -70,6 +73,7 @@ class Report(definition.Report):
         timeout: float | None = None,
         memory_budget_mb: float | None = None,
         workers: int | None = None,
+        locale: str | None = None,
         **parameters: Any,
     ) -> Document:
         """Render this report over ``data``: see :func:`polarreports.render`."""
@@ -82,6 +86,7 @@ class Report(definition.Report):
             timeout=timeout,
             memory_budget_mb=memory_budget_mb,
             workers=workers,
+            locale=locale,
             **parameters,
         )
 
@@ -242,7 +247,8 @@ def validate(
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
-    plan, scopes = plan_report(report, data, True, **report_parameters(report, params, parameters))
+    values = report_parameters(report, params, parameters)
+    plan, scopes = plan_report(localized(report, None)[0], data, True, **values)
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
@@ -251,6 +257,20 @@ def validate(
         bands=tuple(band.name for band in plan.bands),
         values={where: str(dtype) for where, dtype in scopes.dtypes.items()},
     )
+
+
+def localized(report: R, locale: str | None) -> tuple[R, list[str]]:
+    """``report`` in ``locale`` (its own when None) with its texts translated from its
+    catalogs, and the warnings about texts left untranslated (also logged)."""
+    if locale is not None:
+        if not isinstance(locale, str):
+            msg = f"render option locale={locale!r} is not valid: give a locale such as 'de_DE', or None"
+            raise RenderOptionError(msg)
+        report = report.model_copy(update={"locale": locale})
+    report, warnings = translate_report(report)
+    for warning in warnings:
+        logger.warning("%s: %s", report.name, warning)
+    return report, warnings
 
 
 def _one_piece_reason(report: definition.Report) -> str | None:
@@ -310,6 +330,7 @@ def render(
     timeout: float | None = None,
     memory_budget_mb: float | None = None,
     workers: int | None = None,
+    locale: str | None = None,
     **parameters: Any,
 ) -> Document:
     """Render ``report`` over ``data`` (LazyFrame, DataFrame, or a Parquet/CSV/IPC path).
@@ -325,9 +346,18 @@ def render(
     read; not the time the document waits in between. ``memory_budget_mb`` bounds
     the memory of this process and its Typst worker processes together (chunks get smaller to
     fit; :class:`~polarreports.ResourceError` if they cannot); ``workers`` caps the processes.
+    ``locale`` renders the report in another locale than its own (numbers, dates, and with
+    ``translations``, its texts): one definition, several languages.
     """
     _check_options(timeout, memory_budget_mb, workers)
     values = report_parameters(report, params, parameters)
+    if locale is not None and "locale" in {p.name for p in report.parameters} and "locale" not in (params or {}):
+        msg = (
+            f"locale={locale!r} is the render option (the locale to render in), and the report also has a "
+            "parameter 'locale'.\nHint: give the parameter in params={'locale': ...}."
+        )
+        raise RenderOptionError(msg)
+    report, translation_warnings = localized(report, locale)
     if progress is True:
         progress = progress_bar()
     control = RenderControl(
@@ -375,7 +405,7 @@ def render(
         rows=stream.row_count,
         bands=stream.band_count,
         data_parts=stream.parts,
-        warnings=_cut_warnings(report, stream.cuts) + _font_warnings(plan, stream),
+        warnings=translation_warnings + _cut_warnings(report, stream.cuts) + _font_warnings(plan, stream),
         charts=stream.chart_stats.get("charts", 0),
         charts_rendered=stream.chart_stats.get("charts_rendered", 0),
         charts_cached=stream.chart_stats.get("charts_cached", 0),

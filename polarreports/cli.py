@@ -1,10 +1,11 @@
-"""The ``polarreports`` command line: render, validate, schema, init, sample, preview.
+"""The ``polarreports`` command line: render, validate, messages, schema, init, sample, preview.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
     $ polarreports render sales.yaml --data sales.parquet -o sales.pdf -o sales.png --pdf-standard a-3b --attach data
     $ polarreports preview examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
+    $ polarreports messages letter.yaml -o messages.pot
 
 Every failure prints one line, ``error: ...``, and exits with a status that says what kind it
 was: 2 bad input (the definition, the data, a parameter, a wrong option); 3 a limit (the time
@@ -310,6 +311,9 @@ def render(
     timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     memory: Annotated[float | None, typer.Option("--memory-mb", help="Memory budget for all processes, MB.")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    locale: Annotated[
+        str | None, typer.Option(help="Render in this locale (de_DE, fr_FR, ...): formats and translated texts.")
+    ] = None,
     pdf_standard: Annotated[
         str | None, typer.Option("--pdf-standard", help="Write the PDF as PDF/A: a-2b, a-2u, a-3b or a-3u.")
     ] = None,
@@ -357,6 +361,7 @@ def render(
                 progress=on_progress,
                 timeout=timeout,
                 memory_budget_mb=memory,
+                locale=locale,
                 **_parse_params(param or []),
             )
             if typst is not None:
@@ -389,6 +394,28 @@ def validate(definition: Annotated[Path, typer.Argument()], data: DataOption = N
 
     found = validate_report(load(definition), data, **_parse_params(param or []))
     typer.echo(f"{definition}: {found}")
+
+
+@app.command()
+def messages(
+    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The message template to write (.pot).")],
+) -> None:
+    """Write the texts of a definition to translate as a gettext template (.pot), for msginit
+    or pybabel init."""
+    import io
+
+    from babel.messages.pofile import write_po
+
+    from polarreports.output.document import write_atomically
+    from polarreports.plan.translations import extract_messages
+
+    _check_outputs(output)
+    catalog = extract_messages(load(definition))
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=0, omit_header=False)
+    write_atomically(output, buffer.getvalue())
+    typer.echo(f"wrote {output}: {len(catalog)} messages")
 
 
 @app.command()

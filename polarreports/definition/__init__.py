@@ -24,6 +24,7 @@ from polarreports.definition.report import (
     Report,
     SortKey,
     Source,
+    Translations,
     Variable,
     load,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Source",
     "Style",
     "Theme",
+    "Translations",
     "Variable",
     "load",
 ]

@@ -218,6 +218,9 @@ class _Element(BaseModel):
     print_when: ExpressionSource | None = None
     """Show the element only where this is true (in the band's scope, like the band's own
     ``print_when``); elsewhere its cell stays empty, e.g. ``"discount > 0"``."""
+    msgctxt: str | None = None
+    """The gettext context of the element's texts in the report's message catalogs (see
+    ``Report.translations``): tells apart two meanings of one text, such as "Total"."""
 
     @field_validator("width", "x", "y", "height", mode="before")
     @classmethod

@@ -56,6 +56,7 @@ __all__ = [
     "Report",
     "SortKey",
     "Source",
+    "Translations",
     "Variable",
     "check_uri",
 ]
@@ -366,6 +367,32 @@ def _sort_key(value: Any) -> Any:
     return {"column": value} if isinstance(value, str) else value
 
 
+class Translations(_Model):
+    """Message catalogs for the definition's texts (gettext ``.mo`` or ``.po`` files, read with
+    Babel): ``<dir>/<language>/LC_MESSAGES/<domain>.mo`` for the report's ``locale`` (``de_AT``,
+    then ``de``), then for ``fallback``. A text is its own message id, as with gettext's ``_()``.
+
+        >>> Translations(dirs=["locale"], fallback="en").domain
+        'messages'
+    """
+
+    dirs: list[FilePath] = ["locale"]
+    """Folders holding the catalogs (relative to the definition file), read like image folders:
+    nothing outside them."""
+    domain: str = PydField(default="messages", pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+    """The catalogs' file name without suffix (gettext's domain)."""
+    source_language: str | None = PydField(default="en", pattern=r"^[A-Za-z]{2,3}$")
+    """The language the definition's texts are written in: a message missing from the catalog of
+    a locale of that language is not reported (the text as written is right). None: the texts
+    are keys (``total.label``), and every locale needs its translations."""
+    fallback: str | None = PydField(default=None, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+    """A language whose catalog gives the messages the locale's catalogs lack (before the text as
+    written), e.g. ``en`` where the texts are keys such as ``total.label``."""
+    missing: Literal["warn", "error"] = "warn"
+    """A text without a translation: shown from the fallback (or as written) with a warning in
+    ``doc.stats["warnings"]`` and the log (``warn``), or a PlanError (``error``)."""
+
+
 class Report(_Model):
     """A banded report definition: data only (``polarreports.Report`` adds ``render``)."""
 
@@ -398,6 +425,9 @@ class Report(_Model):
     font_dirs: list[FilePath] = []
     """Folders of fonts of the report's own (.ttf, .otf, .ttc, .otc; relative to the definition
     file), whose families styles may name besides the shipped ones (``plan.fonts``)."""
+    translations: Translations | None = None
+    """Message catalogs translating the definition's texts into the report's ``locale`` (labels,
+    titles, null texts, page numbers, chart captions); None: texts are shown as written."""
     parameters: list[Parameter] = []
     filter: ExpressionSource | None = None
     columns: dict[str, ExpressionSource] = {}
@@ -561,6 +591,8 @@ def _resolve_images(report: R, folder: Path, source: str) -> R:
             if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
 
+    if data.get("translations"):
+        data["translations"]["dirs"] = [str(folder / d) for d in data["translations"]["dirs"]]
     logo = data["theme"]["logo"]
     if logo is not None and not Path(logo).is_absolute():
         data["theme"]["logo"] = str(folder / logo)

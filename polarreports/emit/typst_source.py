@@ -33,6 +33,7 @@ from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.panels import panel_plans
 from polarreports.plan.styles import BandStyling, Look
+from polarreports.plan.translations import text_direction
 
 __all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
 
@@ -528,7 +529,7 @@ class _Writer:
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
             f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '
-            f"lang: {typst_string(language)}, hyphenate: false)"
+            f"lang: {typst_string(language)}, dir: {text_direction(report.locale)}, hyphenate: false)"
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")

@@ -133,7 +133,7 @@ def image_asset(data: bytes, where: str, text: str) -> tuple[str, bytes]:
 
 def _outside(where: str, text: str, path: Path, dirs: list[Path], what: str = "image") -> str:
     folders = ", ".join(str(d) for d in dirs)
-    setting = "font_dirs" if what == "font" else "image_dirs"
+    setting = {"font": "font_dirs", "catalog": "translations.dirs"}.get(what, "image_dirs")
     return (
         f"{where}: the {what} {text!r} ({path}) is outside the folders {what}s may be read from ({folders}).\n"
         f"Hint: put it in one of them, or add its folder to the report's {setting}."
@@ -154,7 +154,9 @@ def _kind(mode: int) -> str:
 
 def _refuse_special(where: str, text: str, mode: int, what: str) -> None:
     if not stat.S_ISREG(mode):
-        kinds = "a TrueType or OpenType font" if what == "font" else "a PNG, JPEG, GIF or SVG"
+        kinds = {"font": "a TrueType or OpenType font", "catalog": "a gettext .mo or .po"}.get(
+            what, "a PNG, JPEG, GIF or SVG"
+        )
         msg = f"{where}: the {what} {text!r} is {_kind(mode)}, not a file.\nHint: name {kinds} file."
         raise AccessError(msg)
 

@@ -33,6 +33,7 @@ from polarreports.emit.html.escape import text
 from polarreports.emit.html.layout import BandLayout, band_css, band_layouts, table_columns
 from polarreports.emit.typst_source import stream_kinds
 from polarreports.plan.model import BandKind, ReportPlan
+from polarreports.plan.translations import text_direction
 from polarreports.stream.collect import StreamData
 
 __all__ = ["BATCH_BANDS", "write_html"]
@@ -124,7 +125,8 @@ class _Page:
             *(rule for layout in self.layouts for rule in band_css(self.plan, layout, self.dtypes)),
         ]
         self._out(
-            f'<!DOCTYPE html>\n<html lang="{text(language)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<!DOCTYPE html>\n<html lang="{text(language)}" dir="{text_direction(report.locale)}">\n'
+            '<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="generator" content="polarreports">\n'
