@@ -20,11 +20,12 @@ from pathlib import Path
 import polars as pl
 
 from polarreports.compute.overflow import breakable_text
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Box, Chart, Crosstab, Element, Image, Label, Line, PageNumber
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
+from polarreports.emit.crosstab import crosstab_code
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
 from polarreports.plan import geometry as placement
@@ -91,7 +92,7 @@ def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: b
 def _continued_cell(band: BandPlan) -> int | None:
     """The data cell a reprinted group header's "(continued)" follows: its first shown value."""
     for i, cell in enumerate(band.data_cells):
-        if cell.role == "value" and not cell.hidden and not isinstance(cell.element, Chart | Image):
+        if cell.role == "value" and not cell.hidden and not isinstance(cell.element, Chart | Crosstab | Image):
             return i
     return None
 
@@ -198,6 +199,9 @@ class _Writer:
                 f'image(bytes(chart.svg), format: "svg", width: 100%, height: {element.height}, fit: "contain", '
                 f"alt: chart.alt){caption} }})"
             )
+        if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
+            page = self.plan.report.page
+            return crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)

@@ -23,7 +23,7 @@ from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
 from babel.numbers import list_currencies
 
-from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
+from polarreports.definition.elements import Aggregate, Chart, Crosstab, Element, Expression, Field, Image, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
@@ -38,6 +38,7 @@ from polarreports.plan.model import (
     BandPlan,
     Cell,
     ChartPlan,
+    CrosstabPlan,
     GroupLevel,
     PageSlot,
     ReportPlan,
@@ -120,6 +121,7 @@ class _Builder:
         self.first_columns: dict[int, list[str]] = {}
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
+        self.crosstabs: list[CrosstabPlan] = []
         self.page_slots: list[PageSlot] = []
         self.styles = StyleResolver(report, self.issue, self._logo())
 
@@ -197,6 +199,7 @@ class _Builder:
             first_columns={k: tuple(v) for k, v in self.first_columns.items()},
             running_levels=frozenset(self.running_levels),
             charts=tuple(self.charts),
+            crosstabs=tuple(self.crosstabs),
             page_slots=tuple(self.page_slots),
         )
 
@@ -404,6 +407,8 @@ class _Builder:
             return None
         if isinstance(element, Chart):
             return self._chart(element, where, scope, level)
+        if isinstance(element, Crosstab):
+            return self._crosstab(element, where, scope, level)
         if isinstance(element, Image):
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)
@@ -511,6 +516,28 @@ class _Builder:
         chart = ChartPlan(len(self.charts), element, where, level if scope == "group" else 0)
         self.charts.append(chart)
         return Cell(element, where, pl.col(chart.column))
+
+    def _crosstab(self, element: Crosstab, where: str, scope: Scope, level: int) -> Cell | None:
+        """A crosstab over the rows of its group instance (or the report): checked here, its
+        data computed with the scope frames (``compute.crosstabs``)."""
+        if scope == "rows":
+            self.issue(
+                f"{where}: a crosstab sums up many rows: place it in a group header or footer, the title or the summary"
+            )
+            return None
+        ok = True
+        for dimension in [*element.rows, *element.columns]:
+            if dimension.column not in self.rows_names:
+                hint = closest(dimension.column, self.rows_names)
+                self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the crosstab's rows or columns")
+                ok = False
+        for name, measure in element.measures.items():
+            ok = self.expr(measure.value, f"{where} measure {name!r}", self.rows_names) is not None and ok
+        if not ok:
+            return None
+        crosstab = CrosstabPlan(len(self.crosstabs), element, where, level if scope == "group" else 0)
+        self.crosstabs.append(crosstab)
+        return Cell(element, where, pl.col(crosstab.column))
 
     def _row_chart(self, element: Chart, where: str) -> Cell | None:
         """A chart in the detail band (a sparkline): one series per row, from the row's list
