@@ -8,7 +8,7 @@ that do not fit the page's width go to the next panel, which repeats the row hea
     >>> from polarreports.definition.elements import Crosstab
     >>> xtab = Crosstab(rows=["region"], columns=["quarter"], measures={"n": "count(*)"})
     >>> panel_columns(xtab, body=500.0, font_size=10)
-    16
+    7
     >>> "json(bytes(c.at(3)))" in crosstab_code(xtab, 3, body=500.0, font_size=10)
     True
 """
@@ -43,10 +43,13 @@ def crosstab_code(crosstab: Crosstab, index: int, *, body: float, font_size: flo
     labels = [typst_string(measure.label or name) for name, measure in crosstab.measures.items()]
     header_rows = len(crosstab.columns) + (1 if m > 1 else 0)
     header_cells: list[str] = []
+    across = "center" if m > 1 else "right"
     for level in range(len(crosstab.columns)):
         last = level == header_rows - 1
         header_cells.append(f"..({', '.join(f'strong({n})' for n in names)},)" if last else f"..(([],) * {nr})")
-        header_cells.append(f"..sel.map(j => table.cell(colspan: {m}, strong(text(x.cols.at(j).at({level})))))")
+        header_cells.append(
+            f"..sel.map(j => table.cell(colspan: {m}, align: {across}, strong(text(x.cols.at(j).at({level})))))"
+        )
     if m > 1:
         header_cells.append(f"..({', '.join(f'strong({n})' for n in names)},)")
         header_cells.append(f"..sel.map(j => ({', '.join(f'strong({label})' for label in labels)},)).flatten()")
@@ -58,7 +61,8 @@ def crosstab_code(crosstab: Crosstab, index: int, *, body: float, font_size: flo
     color = f"fill: rgb({typst_string(crosstab.color)}), " if crosstab.color else ""
     per = panel_columns(crosstab, body=body, font_size=font_size)
     return (
-        f"block(width: 100%, {{ set text({size}{color}); let x = json(bytes(c.at({index}))); "
+        f"block(width: 100%, above: 0.6em, below: 0.9em, {{ set text({size}{color}); "
+        f"let x = json(bytes(c.at({index}))); "
         f"if x.rows != none and x.rows.len() > 0 {{ "
         f"let n = x.cols.len(); let last = x.rows.len() - 1; "
         f"for start in range(0, n, step: {per}) {{ "

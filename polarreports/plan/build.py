@@ -529,7 +529,7 @@ class _Builder:
         for dimension in [*element.rows, *element.columns]:
             if dimension.column not in self.rows_names:
                 hint = closest(dimension.column, self.rows_names)
-                self.issue(f"{where}: unknown column {dimension.column!r}{hint} in the crosstab's rows or columns")
+                self.issue(f"{where}: the crosstab's rows or columns name an unknown column {dimension.column!r}{hint}")
                 ok = False
         for name, measure in element.measures.items():
             ok = self.expr(measure.value, f"{where} measure {name!r}", self.rows_names) is not None and ok

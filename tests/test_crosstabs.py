@@ -1,0 +1,250 @@
+"""Crosstabs: the figures agree with Polars' own pivot and with DuckDB's PIVOT (and its CUBE
+for the totals), in the report and per group; read back from the PDF text as well; their
+headers repeat on every page and their columns continue in panels; data stays text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+import polarreports as pr
+from polarreports.api import plan_report
+from polarreports.exceptions import DefinitionError, PlanError
+
+QUARTER = {"column": "order_date", "bucket": "quarter", "format": "yyyy-MM-dd"}
+HOSTILE = ['#panic("x")', "]) #sys.exit()", "$x^2$ *bold* _i_", "\\", '"quoted"', "<b>x</b>", "@ref", "// no"]
+
+
+def _report(elements: list[dict[str, Any]], *, where: str = "summary", **more: Any) -> pr.Report:
+    definition: dict[str, Any] = {"name": "xtab", "columns": {"amount": "quantity * unit_price"}, **more}
+    if where == "summary":
+        definition["bands"] = {"summary": {"elements": elements}}
+    else:
+        definition["groups"] = [{"name": "category", "header": {"elements": elements}}]
+    return pr.Report.model_validate(definition)
+
+
+def _crosstab(**more: Any) -> dict[str, Any]:
+    return {
+        "type": "crosstab",
+        "rows": ["region"],
+        "columns": [QUARTER],
+        "measures": {"revenue": {"value": "sum(amount)", "format": "0.00"}},
+        **more,
+    }
+
+
+def _tables(report: pr.Report, data: pl.DataFrame) -> list[dict[str, Any]]:
+    """The crosstab JSON of the report's first crosstab, per instance (one for the report)."""
+    plan, scopes = plan_report(report, data)
+    crosstab = plan.crosstabs[0]
+    frame = scopes.groups[crosstab.level] if crosstab.level else scopes.report
+    return [json.loads(text) for text in frame.collect()[crosstab.column].to_list()]
+
+
+def _as_dict(table: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(row label, column label) -> the cell's text, totals included ("Total")."""
+    return {(row[0], col[0]): row[1 + j] for row in table["rows"] for j, col in enumerate(table["cols"])}
+
+
+def _with_amount(data: pl.DataFrame) -> pl.DataFrame:
+    return data.with_columns(
+        amount=pl.col("quantity") * pl.col("unit_price"),
+        quarter=pl.col("order_date").dt.truncate("1q").cast(pl.String),
+    )
+
+
+def test_cells_and_totals_match_polars_pivot(sales: pl.DataFrame) -> None:
+    (table,) = _tables(_report([_crosstab()]), sales)
+    data = _with_amount(sales)
+    pivot = data.pivot(on="quarter", index="region", values="amount", aggregate_function="sum").sort("region")
+    quarters = sorted(c for c in pivot.columns if c != "region")
+    assert [c[0] for c in table["cols"]] == [*quarters, "Total"]
+    assert [r[0] for r in table["rows"]] == [*pivot["region"].to_list(), "Total"]
+    cells = _as_dict(table)
+    for row in pivot.iter_rows(named=True):
+        for quarter in quarters:
+            assert Decimal(cells[row["region"], quarter]) == row[quarter].quantize(Decimal("0.01"))
+        assert Decimal(cells[row["region"], "Total"]) == sum(row[q] for q in quarters)
+    for quarter in quarters:
+        assert Decimal(cells["Total", quarter]) == pivot[quarter].sum()
+    assert Decimal(cells["Total", "Total"]) == data["amount"].sum()
+
+
+def test_cells_and_totals_match_duckdb_pivot_and_cube(sales: pl.DataFrame) -> None:
+    (table,) = _tables(_report([_crosstab()]), sales)
+    cells = _as_dict(table)
+    source = _with_amount(sales).select("region", "quarter", "amount")  # noqa: F841 (read by DuckDB)
+    pivot = duckdb.sql("PIVOT source ON quarter USING sum(amount) GROUP BY region ORDER BY region").pl()
+    for row in pivot.iter_rows(named=True):
+        for quarter, value in row.items():
+            if quarter != "region":
+                assert Decimal(cells[row["region"], quarter]) == value
+    cube = duckdb.sql("SELECT region, quarter, sum(amount) AS s FROM source GROUP BY CUBE (region, quarter)").pl()
+    for region, quarter, value in cube.iter_rows():
+        assert Decimal(cells[region or "Total", quarter or "Total"]) == value
+    assert len(cube) == len(cells)  # no cell the data lacks, none missing
+
+
+def test_per_group_crosstabs_match_duckdb(sales: pl.DataFrame) -> None:
+    element = _crosstab(
+        rows=[{"column": "order_date", "bucket": "year", "format": "yyyy"}],
+        columns=["region"],
+        measures={"orders": "count(*)", "units": "sum(quantity)", "top": "max(quantity)", "mean": "avg(quantity)"},
+    )
+    tables = _tables(_report([element], where="group"), sales)
+    source = sales  # noqa: F841 (read by DuckDB)
+    expected = duckdb.sql(
+        "SELECT category, year(order_date)::VARCHAR AS y, region, count(*) AS orders, sum(quantity) AS units, "
+        "max(quantity) AS top, avg(quantity) AS mean FROM source GROUP BY CUBE (category, y, region) "
+        "HAVING category IS NOT NULL ORDER BY category"
+    ).pl()
+    categories = sorted(sales["category"].unique())
+    assert len(tables) == len(categories)
+    for category, table in zip(categories, tables, strict=True):
+        columns = [c[0] for c in table["cols"]]
+        rows = {row[0]: row[1:] for row in table["rows"]}
+        for _, year, region, orders, units, top, mean in expected.filter(pl.col("category") == category).iter_rows():
+            at = 4 * columns.index(region or "Total")
+            got = rows[year or "Total"][at : at + 4]
+            assert [int(got[0].replace(",", "")), int(got[1].replace(",", "")), int(got[2])] == [orders, units, top]
+            assert float(got[3].replace(",", "")) == pytest.approx(mean, abs=0.0051)
+
+
+def test_null_keys_stay_apart_from_the_totals() -> None:
+    data = pl.DataFrame({"region": ["a", None, "a"], "q": ["x", "x", None], "n": [1, 2, 4]})
+    report = pr.Report.model_validate(
+        {
+            "name": "nulls",
+            "bands": {
+                "summary": {
+                    "elements": [
+                        {"type": "crosstab", "rows": ["region"], "columns": ["q"], "measures": {"n": "sum(n)"}}
+                    ]
+                }
+            },
+        }
+    )
+    (table,) = _tables(report, data)
+    assert table["cols"] == [["x"], ["(none)"], ["Total"]]
+    assert table["rows"] == [["a", "1", "4", "5"], ["(none)", "2", "", "2"], ["Total", "3", "4", "7"]]
+
+
+def test_totals_can_be_left_out(sales: pl.DataFrame) -> None:
+    (table,) = _tables(_report([_crosstab(total_row=False, total_column=False)]), sales)
+    assert "Total" not in [c[0] for c in table["cols"]]
+    assert "Total" not in [r[0] for r in table["rows"]]
+
+
+def test_hostile_keys_stay_text_in_the_data() -> None:
+    data = pl.DataFrame({"r": HOSTILE, "c": list(reversed(HOSTILE)), "n": range(len(HOSTILE))})
+    report = pr.Report.model_validate(
+        {
+            "name": "hostile",
+            "bands": {
+                "summary": {
+                    "elements": [{"type": "crosstab", "rows": ["r"], "columns": ["c"], "measures": {"n": "sum(n)"}}]
+                }
+            },
+        }
+    )
+    (table,) = _tables(report, data)
+    assert sorted(r[0] for r in table["rows"][:-1]) == sorted(HOSTILE)
+    assert sorted(c[0] for c in table["cols"][:-1]) == sorted(HOSTILE)
+
+
+@pytest.mark.parametrize(
+    ("element", "where", "message"),
+    [
+        (_crosstab(rows=["regoin"]), "summary", "unknown column 'regoin'; did you mean 'region'?"),
+        (_crosstab(measures={"x": "sum(amout)"}), "summary", "measure 'x'"),
+    ],
+)
+def test_mistakes_are_named(sales: pl.DataFrame, element: dict[str, Any], where: str, message: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)):
+        plan_report(_report([element], where=where), sales)
+
+
+def test_a_crosstab_in_the_detail_band_is_refused(sales: pl.DataFrame) -> None:
+    report = pr.Report.model_validate({"name": "d", "bands": {"detail": {"elements": [_crosstab()]}}})
+    with pytest.raises(PlanError, match="place it in a group header or footer"):
+        plan_report(report, sales)
+
+
+def test_a_column_grouped_twice_is_refused() -> None:
+    with pytest.raises(DefinitionError, match="'region' is in rows or columns twice"):
+        _report([_crosstab(columns=["region"])])
+
+
+@pytest.mark.parametrize("name", ["header_fill", "total_fill", "color"])
+def test_crosstab_colours_are_checked(name: str) -> None:
+    with pytest.raises(DefinitionError, match="not a hex colour"):
+        _report([_crosstab(**{name: 'red"); #panic('})])
+
+
+# -- in the PDF --------------------------------------------------------------------------------
+
+
+def _pdf_text(pdf: bytes) -> list[str]:
+    """Each page's text laid out as printed (``pdftotext -layout``, from poppler-utils)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is missing: install Debian's poppler-utils (make system)")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return text.decode().split("\f")
+
+
+@pytest.mark.typst
+def test_pdf_shows_the_pivot_with_repeated_headers_and_column_panels() -> None:
+    """Customers down (more than a page) and quarters across (more than the page is wide):
+    every page starts with the column headers, and the second panel of columns repeats the
+    customers; every figure read from the PDF equals Polars' pivot."""
+    sales = pr.sample.sales_data(600)
+    element = _crosstab(rows=["customer"], column_width="30mm", row_header_width="35mm")
+    element["measures"] = {"units": "sum(quantity)"}
+    pdf = _report([element]).render(sales).pdf
+    pages = [page for page in _pdf_text(pdf) if page.strip()]
+    data = _with_amount(sales)
+    pivot = data.pivot(on="quarter", index="customer", values="quantity", aggregate_function="sum").sort("customer")
+    quarters = sorted(c for c in pivot.columns if c != "customer")
+    assert len(pages) >= 2
+    seen: dict[tuple[str, str], int] = {}
+    header: dict[int, str] = {}  # a column's right edge (the figures are right-aligned under it)
+    for page in pages:
+        lines = [line for line in page.splitlines() if line.strip()]
+        assert lines[0].split()[0] == "customer", "the column headers lead every page"
+        for line in lines:
+            if line.split()[0] == "customer":
+                header = {m.end(): m.group() for m in re.finditer(r"\S+", line)}
+                continue
+            figures = list(re.finditer(r"(?<!\S)[\d,]+(?!\S)", line))
+            if not figures:  # a customer without orders in this panel's quarters
+                continue
+            label = line[: figures[0].start()].strip()
+            for figure in figures:
+                column = header[min(header, key=lambda end: abs(end - figure.end()))]
+                seen[label, column] = int(figure.group().replace(",", ""))
+    assert len(header) < len(quarters) + 2, "the quarters did not fit one panel"
+    expected = {("Total", "Total"): sales["quantity"].sum()}
+    for row in pivot.iter_rows(named=True):  # (the pivot's sum of no rows may be 0 or null)
+        expected |= {(row["customer"], q): row[q] for q in quarters if row[q]}
+        expected[row["customer"], "Total"] = sum(row[q] or 0 for q in quarters)
+    expected |= {("Total", q): pivot[q].sum() for q in quarters}
+    assert seen == expected
+
+
+@pytest.mark.typst
+def test_hostile_keys_print_as_they_are() -> None:
+    data = pl.DataFrame({"r": HOSTILE, "c": ["k"] * len(HOSTILE), "n": range(len(HOSTILE))})
+    element = {"type": "crosstab", "rows": ["r"], "columns": ["c"], "measures": {'#panic("m")': "sum(n)"}}
+    report = pr.Report.model_validate({"name": "h", "bands": {"summary": {"elements": [element]}}})
+    text = "\n".join(_pdf_text(report.render(data).pdf))
+    for hostile in HOSTILE:
+        assert hostile in text
