@@ -166,11 +166,25 @@ def test_hostile_keys_stay_text_in_the_data() -> None:
     [
         (_crosstab(rows=["regoin"]), "summary", "unknown column 'regoin'; did you mean 'region'?"),
         (_crosstab(measures={"x": "sum(amout)"}), "summary", "measure 'x'"),
+        (_crosstab(measures={"x": "sum(region)"}), "summary", "measure 'x': cannot compute: `sum` operation"),
+        (_crosstab(measures={"x": "amount"}), "group", "measure 'x': gives one value per row, not one per cell"),
     ],
 )
 def test_mistakes_are_named(sales: pl.DataFrame, element: dict[str, Any], where: str, message: str) -> None:
     with pytest.raises(PlanError, match=re.escape(message)):
         plan_report(_report([element], where=where), sales)
+
+
+def test_a_format_that_does_not_fit_is_named(sales: pl.DataFrame) -> None:
+    element = _crosstab(columns=[{"column": "order_date", "format": "#,##0"}])
+    with pytest.raises(pr.FormatError, match=r"elements\[0\] \(crosstab\) dimension 'order_date': pattern '#,##0'"):
+        plan_report(_report([element]), sales)
+
+
+def test_more_cells_than_max_cells_is_a_clear_error(sales: pl.DataFrame) -> None:
+    element = _crosstab(rows=["order_id"], columns=["customer"], max_cells=1_000)
+    with pytest.raises(pr.LayoutError, match="cells, more than its max_cells of 1,000"):
+        _report([element]).render(sales).data_json()
 
 
 def test_a_crosstab_in_the_detail_band_is_refused(sales: pl.DataFrame) -> None:
@@ -201,6 +215,26 @@ def _pdf_text(pdf: bytes) -> list[str]:
     return text.decode().split("\f")
 
 
+def _figures(lines: list[str], head: str) -> tuple[dict[tuple[str, str], int], dict[int, str]]:
+    """(row label, column label) -> figure, from crosstab lines as ``pdftotext -layout`` lays
+    them out: a figure belongs to the header whose right edge it ends at (both right-aligned);
+    header lines start with ``head``. Also the last header (right edge -> label)."""
+    found: dict[tuple[str, str], int] = {}
+    header: dict[int, str] = {}
+    for line in lines:
+        if line.split()[0] == head:
+            header = {m.end(): m.group() for m in re.finditer(r"\S+", line)}
+            continue
+        figures = list(re.finditer(r"(?<!\S)[\d,]+(?!\S)", line))
+        if not figures:  # a row without figures in this panel's columns
+            continue
+        label = line[: figures[0].start()].strip()
+        for figure in figures:
+            column = header[min(header, key=lambda end: abs(end - figure.end()))]
+            found[label, column] = int(figure.group().replace(",", ""))
+    return found, header
+
+
 @pytest.mark.typst
 def test_pdf_shows_the_pivot_with_repeated_headers_and_column_panels() -> None:
     """Customers down (more than a page) and quarters across (more than the page is wide):
@@ -216,21 +250,11 @@ def test_pdf_shows_the_pivot_with_repeated_headers_and_column_panels() -> None:
     quarters = sorted(c for c in pivot.columns if c != "customer")
     assert len(pages) >= 2
     seen: dict[tuple[str, str], int] = {}
-    header: dict[int, str] = {}  # a column's right edge (the figures are right-aligned under it)
     for page in pages:
         lines = [line for line in page.splitlines() if line.strip()]
         assert lines[0].split()[0] == "customer", "the column headers lead every page"
-        for line in lines:
-            if line.split()[0] == "customer":
-                header = {m.end(): m.group() for m in re.finditer(r"\S+", line)}
-                continue
-            figures = list(re.finditer(r"(?<!\S)[\d,]+(?!\S)", line))
-            if not figures:  # a customer without orders in this panel's quarters
-                continue
-            label = line[: figures[0].start()].strip()
-            for figure in figures:
-                column = header[min(header, key=lambda end: abs(end - figure.end()))]
-                seen[label, column] = int(figure.group().replace(",", ""))
+        found, header = _figures(lines, "customer")
+        seen |= found
     assert len(header) < len(quarters) + 2, "the quarters did not fit one panel"
     expected = {("Total", "Total"): sales["quantity"].sum()}
     for row in pivot.iter_rows(named=True):  # (the pivot's sum of no rows may be 0 or null)
@@ -248,3 +272,73 @@ def test_hostile_keys_print_as_they_are() -> None:
     text = "\n".join(_pdf_text(report.render(data).pdf))
     for hostile in HOSTILE:
         assert hostile in text
+
+
+def _per_customer(*, footer: bool = True) -> pr.Report:
+    """A listing grouped by customer, a crosstab of the units by category and year in each
+    customer's footer (with ``footer``) and of everyone's in the summary."""
+    crosstab = {
+        "type": "crosstab",
+        "rows": ["category"],
+        "columns": [{"column": "order_date", "bucket": "year", "format": "yyyy"}],
+        "measures": {"units": "sum(quantity)"},
+    }
+    group: dict[str, Any] = {"name": "customer", "header": {"elements": [{"type": "field", "column": "customer"}]}}
+    if footer:
+        group["footer"] = {"elements": [crosstab]}
+    detail = [{"type": "field", "column": "order_id"}, {"type": "field", "column": "quantity"}]
+    return pr.Report.model_validate(
+        {
+            "name": "per_customer",
+            "sort": ["order_id"],
+            "groups": [group],
+            "bands": {"detail": {"elements": detail}, "summary": {"elements": [crosstab]}},
+        }
+    )
+
+
+def test_crosstabs_come_out_the_same_in_parts() -> None:
+    from tests.test_parts import _same_stream
+
+    _same_stream(_per_customer(), pr.sample.sales_data(600), rows_per_part=40, batch_rows=250)
+
+
+def _units_by_category_and_year(sales: pl.DataFrame) -> dict[tuple[str, str], int]:
+    cube = duckdb.sql(
+        "SELECT category, year(order_date)::VARCHAR, sum(quantity) FROM sales GROUP BY CUBE (category, 2)"
+    ).fetchall()
+    return {(category or "Total", year or "Total"): int(units) for category, year, units in cube}
+
+
+def _crosstab_after(text: str, start: int) -> dict[tuple[str, str], int]:
+    """The figures of the first category-by-year crosstab of ``text`` after ``start``."""
+    block = text[text.index("category", start) :]
+    total = re.search(r"^\s*Total\b.*$", block, flags=re.MULTILINE)
+    assert total is not None
+    return _figures([line for line in block[: total.end()].splitlines() if line.strip()], "category")[0]
+
+
+@pytest.mark.typst
+def test_a_summary_crosstab_in_chunked_typesetting(small_chunks: None) -> None:
+    from tests.conftest import chunk_count
+
+    sales = pr.sample.sales_data(400)
+    document = _per_customer(footer=False).render(sales)
+    text = "\n".join(_pdf_text(document.pdf))
+    assert chunk_count(document) > 1
+    assert _crosstab_after(text, text.rindex("category")) == _units_by_category_and_year(sales)
+
+
+@pytest.mark.typst
+def test_a_crosstab_per_group_instance_in_the_pdf(small_chunks: None) -> None:
+    """A crosstab per customer: band heights vary with the instance, so the report is typeset
+    in one piece (not in chunks); each customer's figures are its own."""
+    sales = pr.sample.sales_data(150)
+    document = _per_customer().render(sales)
+    text = "\n".join(_pdf_text(document.pdf))
+    assert document.stats.typeset.startswith("one piece")
+    for customer in sales["customer"].unique().sort():
+        found = re.search(rf"^{re.escape(customer)}$", text, flags=re.MULTILINE)
+        assert found is not None, customer
+        shown = _crosstab_after(text, found.end())
+        assert shown == _units_by_category_and_year(sales.filter(pl.col("customer") == customer)), customer

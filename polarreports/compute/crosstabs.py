@@ -26,13 +26,14 @@ import polars as pl
 from polarreports.compute.charts import BUCKETS
 from polarreports.compute.formatting import default_pattern, format_expr
 from polarreports.definition.elements import Crosstab, CrosstabDimension
+from polarreports.exceptions import LayoutError, PlanError
 from polarreports.plan.expressions import to_expr
 
 if TYPE_CHECKING:
     from polarreports.compute.scopes import Scopes
     from polarreports.plan.model import ReportPlan
 
-__all__ = ["crosstab_json", "join_crosstabs", "measure_names"]
+__all__ = ["check_cells", "crosstab_issues", "crosstab_json", "join_crosstabs", "measure_names"]
 
 _ROW_TOTAL, _COLUMN_TOTAL = "__xrt", "__xct"
 """Flags of the totals: a row of the total row (all rows), a cell of the total column."""
@@ -68,7 +69,7 @@ def _numbered(frame: pl.LazyFrame, keys: list[str], flag: str, dims: list[str], 
 
 
 def _labels(
-    dims: list[CrosstabDimension], names: list[str], schema: pl.Schema, flag: str, total: str, locale: str
+    dims: list[CrosstabDimension], names: list[str], schema: pl.Schema, flag: str, total: str, locale: str, where: str
 ) -> list[pl.Expr]:
     """The display strings of a header: the dimension's values, or the total's label."""
     labels = []
@@ -80,7 +81,7 @@ def _labels(
             dimension.format or default_pattern(dtype),
             locale=locale,
             null_text=dimension.null_text,
-            where=f"crosstab dimension {dimension.column!r}",
+            where=f"{where} dimension {dimension.column!r}",
         )
         labels.append(pl.when(pl.col(flag)).then(pl.lit(total if i == 0 else "")).otherwise(text).alias(name))
     return labels
@@ -95,6 +96,7 @@ def crosstab_json(
     locale: str = "en_US",
     currency: str | None = None,
     column: str = "crosstab",
+    where: str = "crosstab",
 ) -> pl.LazyFrame:
     """Per instance of ``keys`` (one row without keys), the crosstab of its ``rows`` as JSON
     in column ``column`` (see the module's docstring)."""
@@ -141,18 +143,18 @@ def crosstab_json(
             locale=locale,
             currency=currency,
             null_text=measure.null_text,
-            where=f"crosstab measure {label!r}",
+            where=f"{where} measure {label!r}",
         ).fill_null("")
         for (label, measure), name in zip(crosstab.measures.items(), names, strict=True)
     ]
-    row_labels = _labels(crosstab.rows, row_names, schema, _ROW_TOTAL, crosstab.total_label, locale)
+    row_labels = _labels(crosstab.rows, row_names, schema, _ROW_TOTAL, crosstab.total_label, locale, where)
     table_rows = (
         grid.sort([*keys, "__xri", "__xci"])
         .group_by([*keys, "__xri"], maintain_order=True)
         .agg(*(label.first() for label in row_labels), pl.concat_list(texts).explode().alias("__xcells"))
         .select(*keys, "__xri", pl.concat_list([*(pl.col(n) for n in row_names), "__xcells"]).alias("__xrow"))
     )
-    col_labels = _labels(crosstab.columns, col_names, schema, _COLUMN_TOTAL, crosstab.total_label, locale)
+    col_labels = _labels(crosstab.columns, col_names, schema, _COLUMN_TOTAL, crosstab.total_label, locale, where)
     headers = col_index.sort([*keys, "__xci"]).select(*keys, pl.concat_list(col_labels).alias("__xcol"))
     count = (pl.col("rows").list.len() * pl.col("cols").list.len() * len(names)).alias("__n")
     if keys:
@@ -176,9 +178,50 @@ def crosstab_json(
     )
 
 
+def crosstab_issues(crosstab: Crosstab, where: str, rows: pl.LazyFrame, parameters: Iterable[str]) -> list[str]:
+    """What in a crosstab cannot be computed over ``rows`` (read from their schema only): a
+    measure Polars refuses (``sum`` of text), or one that does not sum its rows up to one value."""
+    issues = []
+    base = rows.with_columns(_dimension(d, f"__x{i}") for i, d in enumerate([*crosstab.rows, *crosstab.columns]))
+    by = [f"__x{i}" for i in range(len(crosstab.rows) + len(crosstab.columns))]
+    for name, measure in crosstab.measures.items():
+        try:
+            dtype = base.group_by(by).agg(to_expr(measure.value, set(parameters)).alias("m")).collect_schema()["m"]
+        except pl.exceptions.PolarsError as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            issues.append(f"{where} measure {name!r}: cannot compute: {first}")
+            continue
+        if isinstance(dtype, pl.List):
+            issues.append(
+                f"{where} measure {name!r}: gives one value per row, not one per cell; "
+                "aggregate it, such as sum(amount), count(*) or avg(amount)"
+            )
+    return issues
+
+
+def check_cells(crosstab: Crosstab, cells: pl.Series, where: str) -> None:
+    """Raise a ``LayoutError`` if a crosstab of ``cells`` (its JSON per instance) holds more
+    cells than its ``max_cells``: read in Polars from their count, before any reaches Typst."""
+    most = cells.str.json_path_match("$.__n").cast(pl.Int64, strict=False).max()
+    if isinstance(most, int) and most > crosstab.max_cells:
+        msg = (
+            f"{where}: {most:,} cells, more than its max_cells of {crosstab.max_cells:,}; group its rows "
+            "or columns coarser (bucket: month, bin: 10), or raise max_cells"
+        )
+        raise LayoutError(msg, band=where.rsplit(".elements[", 1)[0], element=where)
+
+
 def join_crosstabs(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None:
     """Give each scope frame a column per crosstab: its JSON for that group instance (or the
-    report), computed from ``base`` (the filtered rows with their derived columns)."""
+    report), computed from ``base`` (the filtered rows with their derived columns); raises a
+    ``PlanError`` naming every measure that cannot be computed."""
+    issues = [
+        issue
+        for crosstab in plan.crosstabs
+        for issue in crosstab_issues(crosstab.element, crosstab.where, base, plan.parameters)
+    ]
+    if issues:
+        raise PlanError(issues)
     for crosstab in plan.crosstabs:
         keys = plan.group_keys[: crosstab.level]
         data = crosstab_json(
@@ -189,6 +232,7 @@ def join_crosstabs(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None
             locale=plan.report.locale,
             currency=plan.report.currency,
             column=crosstab.column,
+            where=crosstab.where,
         )
         if keys:
             frame = scopes.groups[crosstab.level]
