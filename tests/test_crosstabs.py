@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from decimal import Decimal
+from html.parser import HTMLParser
 from typing import Any
 
 import duckdb
@@ -342,3 +343,41 @@ def test_a_crosstab_per_group_instance_in_the_pdf(small_chunks: None) -> None:
         assert found is not None, customer
         shown = _crosstab_after(text, found.end())
         assert shown == _units_by_category_and_year(sales.filter(pl.col("customer") == customer)), customer
+
+
+class _Cells(HTMLParser):
+    """The text of each table cell of an HTML page, row by row, and every tag seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.tags: set[str] = set()
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_html_page_shows_the_crosstab_as_a_table_of_text(tmp_path: Any) -> None:
+    data = pl.DataFrame({"r": [*HOSTILE, "<script>alert(1)</script>"], "c": "k", "n": range(len(HOSTILE) + 1)})
+    element = {"type": "crosstab", "rows": ["r"], "columns": ["c"], "measures": {"n": "sum(n)"}}
+    report = pr.Report.model_validate({"name": "h", "bands": {"summary": {"elements": [element]}}})
+    (table,) = _tables(report, data)
+    report.render(data).save(tmp_path / "x.html")
+    page = _Cells()
+    page.feed((tmp_path / "x.html").read_text(encoding="utf-8"))
+    assert "script" not in page.tags
+    assert page.rows[-len(table["rows"]) - 1 :] == [["r", "k", "Total"], *table["rows"]]
