@@ -109,7 +109,7 @@ def crosstab_json(
     dims = [
         _dimension(d, n) for d, n in zip([*crosstab.rows, *crosstab.columns], [*row_names, *col_names], strict=True)
     ]
-    base = rows.with_columns(dims)
+    base = rows.with_columns(dims).cache()
     flags = (pl.lit(value=False).alias(_ROW_TOTAL), pl.lit(value=False).alias(_COLUMN_TOTAL))
     parts = [_grouped(base, [*keys, *row_names, *col_names], measures).with_columns(flags)]
     if crosstab.total_column:
