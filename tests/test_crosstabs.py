@@ -267,11 +267,14 @@ def test_pdf_shows_the_pivot_with_repeated_headers_and_column_panels() -> None:
 
 @pytest.mark.typst
 def test_hostile_keys_print_as_they_are() -> None:
-    data = pl.DataFrame({"r": HOSTILE, "c": ["k"] * len(HOSTILE), "n": range(len(HOSTILE))})
-    element = {"type": "crosstab", "rows": ["r"], "columns": ["c"], "measures": {'#panic("m")': "sum(n)"}}
+    """Keys, a column's name and a measure's label that look like Typst code print as text."""
+    name = '") #panic("r'
+    data = pl.DataFrame({name: HOSTILE, "c": ["k"] * len(HOSTILE), "n": range(len(HOSTILE))})
+    measures = {'#panic("m")': "sum(n)", "two": {"value": "count(*)", "label": "]} #panic()"}}
+    element = {"type": "crosstab", "rows": [name], "columns": ["c"], "measures": measures}
     report = pr.Report.model_validate({"name": "h", "bands": {"summary": {"elements": [element]}}})
     text = "\n".join(_pdf_text(report.render(data).pdf))
-    for hostile in HOSTILE:
+    for hostile in [*HOSTILE, name, '#panic("m")', "]} #panic()"]:
         assert hostile in text
 
 

@@ -201,7 +201,8 @@ class _Writer:
             )
         if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
             page = self.plan.report.page
-            return crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
+            code = crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
+            return styles.text_call(look, code)  # its style's font, size and colour
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)
