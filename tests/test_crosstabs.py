@@ -169,6 +169,8 @@ def test_hostile_keys_stay_text_in_the_data() -> None:
         (_crosstab(measures={"x": "sum(amout)"}), "summary", "measure 'x'"),
         (_crosstab(measures={"x": "sum(region)"}), "summary", "measure 'x': cannot compute: `sum` operation"),
         (_crosstab(measures={"x": "amount"}), "group", "measure 'x': gives one value per row, not one per cell"),
+        (_crosstab(rows=[{"column": "region", "bucket": "month"}]), "summary", "needs a date or datetime column"),
+        (_crosstab(rows=[{"column": "region", "bin": 10}]), "group", "bin: 10 needs a column of numbers"),
     ],
 )
 def test_mistakes_are_named(sales: pl.DataFrame, element: dict[str, Any], where: str, message: str) -> None:

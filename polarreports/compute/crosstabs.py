@@ -181,7 +181,23 @@ def crosstab_json(
 def crosstab_issues(crosstab: Crosstab, where: str, rows: pl.LazyFrame, parameters: Iterable[str]) -> list[str]:
     """What in a crosstab cannot be computed over ``rows`` (read from their schema only): a
     measure Polars refuses (``sum`` of text), or one that does not sum its rows up to one value."""
+    schema = rows.collect_schema()
     issues = []
+    for dimension in [*crosstab.rows, *crosstab.columns]:
+        dtype = schema.get(dimension.column)
+        if dtype is None:
+            continue  # (an unknown column is the plan's issue)
+        if dimension.bucket is not None and not isinstance(dtype, pl.Date | pl.Datetime):
+            issues.append(
+                f"{where}: bucket: {dimension.bucket} needs a date or datetime column, "
+                f"but {dimension.column!r} is {dtype}"
+            )
+        if dimension.bin is not None and not dtype.is_numeric():
+            issues.append(
+                f"{where}: bin: {dimension.bin:g} needs a column of numbers, but {dimension.column!r} is {dtype}"
+            )
+    if issues:
+        return issues
     base = rows.with_columns(_dimension(d, f"__x{i}") for i, d in enumerate([*crosstab.rows, *crosstab.columns]))
     by = [f"__x{i}" for i in range(len(crosstab.rows) + len(crosstab.columns))]
     for name, measure in crosstab.measures.items():
