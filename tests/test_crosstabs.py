@@ -120,6 +120,34 @@ def test_per_group_crosstabs_match_duckdb(sales: pl.DataFrame) -> None:
             assert float(got[3].replace(",", "")) == pytest.approx(mean, abs=0.0051)
 
 
+def test_subtotals_match_duckdb_rollup(sales: pl.DataFrame) -> None:
+    """Region and country down (each region's subtotal after its countries; some countries are
+    null), year across: every figure is DuckDB's over ROLLUP (region, country) x CUBE (year)."""
+    element = _crosstab(
+        rows=["region", "country"],
+        columns=[{"column": "order_date", "bucket": "year", "format": "yyyy"}],
+        measures={"units": "sum(quantity)"},
+        subtotals=True,
+    )
+    (table,) = _tables(_report([element]), sales)
+    years = [c[0] for c in table["cols"]]
+    rows = [(r[0], r[1], zip(years, r[2:], strict=True)) for r in table["rows"]]
+    shown = {(a, b, year): int(v.replace(",", "")) for a, b, cells in rows for year, v in cells if v}
+    source = sales  # noqa: F841 (read by DuckDB)
+    expected = duckdb.sql(
+        "SELECT region, country, year(order_date)::VARCHAR, sum(quantity), "
+        "GROUPING(region), GROUPING(country), GROUPING(year(order_date)::VARCHAR) "
+        "FROM source GROUP BY ROLLUP (region, country), CUBE (year(order_date)::VARCHAR)"
+    ).fetchall()
+    wanted = {}
+    for region, country, year, units, all_regions, all_countries, all_years in expected:
+        down = ("Total", "") if all_regions else (region, "Total") if all_countries else (region, country or "(none)")
+        wanted[(*down, "Total" if all_years else year)] = int(units)
+    assert shown == wanted
+    assert table["row_totals"] == [r[1] == "Total" or r[0] == "Total" for r in table["rows"]]
+    assert table["col_totals"] == [y == "Total" for y in years]
+
+
 def test_null_keys_stay_apart_from_the_totals() -> None:
     data = pl.DataFrame({"region": ["a", None, "a"], "q": ["x", "x", None], "n": [1, 2, 4]})
     report = pr.Report.model_validate(

@@ -4,8 +4,9 @@ column, the total row and the grand total, already formatted, as JSON per group 
 ``crosstab_json`` groups the rows by the group keys, the crosstab's row dimensions and its
 column dimensions; the totals are the same aggregation over fewer dimensions (a ``group_by``
 on each subset), concatenated. Each instance's value is ``{"cols": [[label, ...], ...],
-"rows": [[label, ..., cell, ...], ...], "__n": cells}``: display strings only, in order, the
-total row and column last; a missing combination is an empty string.
+"rows": [[label, ..., cell, ...], ...], "col_totals": [bool, ...], "row_totals": [bool, ...],
+"__n": cells}``: display strings only, in order, each total after what it sums up (the total
+row and column last), and which columns and rows are totals; a missing combination is "".
 
     >>> import json, polars as pl
     >>> from polarreports.definition.elements import Crosstab
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["check_cells", "crosstab_issues", "crosstab_json", "join_crosstabs", "measure_names"]
 
-_ROW_TOTAL, _COLUMN_TOTAL = "__xrt", "__xct"
-"""Flags of the totals: a row of the total row (all rows), a cell of the total column."""
-
 
 def measure_names(crosstab: Crosstab) -> list[str]:
     return [f"__xm{k}" for k in range(len(crosstab.measures))]
@@ -56,9 +54,25 @@ def _grouped(frame: pl.LazyFrame, by: list[str], measures: list[pl.Expr]) -> pl.
     return frame.group_by(by).agg(measures) if by else frame.select(measures)
 
 
-def _numbered(frame: pl.LazyFrame, keys: list[str], flag: str, dims: list[str], index: str) -> pl.LazyFrame:
-    """The distinct ``dims`` (with the total ``flag``) of each instance, in order, numbered."""
-    order = [*keys, flag, *dims]
+def _levels(dims: int, *, total: bool, subtotals: bool) -> list[int]:
+    """How many of an axis's dimensions each of its aggregations keeps: all of them (the
+    cells), fewer (``subtotals``: one per outer group) and none (``total``)."""
+    return [dims, *(range(dims - 1, 0, -1) if subtotals else ()), *((0,) if total else ())]
+
+
+def _flags(names: list[str], kept: int) -> list[pl.Expr]:
+    """An aggregation's flags along one axis: dimension i is summed up (``i >= kept``)."""
+    return [pl.lit(i >= kept).alias(f"{name}t") for i, name in enumerate(names)]
+
+
+def _interleaved(names: list[str]) -> list[str]:
+    return [column for name in names for column in (f"{name}t", name)]
+
+
+def _numbered(frame: pl.LazyFrame, keys: list[str], names: list[str], index: str) -> pl.LazyFrame:
+    """The distinct headers of one axis of each instance (their values and flags), numbered in
+    order: by each dimension, outer first, its total after its values."""
+    order = [*keys, *_interleaved(names)]
     number = pl.int_range(pl.len(), dtype=pl.UInt32)
     return (
         frame.select(order)
@@ -69,9 +83,10 @@ def _numbered(frame: pl.LazyFrame, keys: list[str], flag: str, dims: list[str], 
 
 
 def _labels(
-    dims: list[CrosstabDimension], names: list[str], schema: pl.Schema, flag: str, total: str, locale: str, where: str
+    dims: list[CrosstabDimension], names: list[str], schema: pl.Schema, total: str, locale: str, where: str
 ) -> list[pl.Expr]:
-    """The display strings of a header: the dimension's values, or the total's label."""
+    """The display strings of a header: the dimension's values; where a total begins, its
+    label; past it, nothing."""
     labels = []
     for i, (dimension, name) in enumerate(zip(dims, names, strict=True)):
         dtype = schema[name]
@@ -83,8 +98,14 @@ def _labels(
             null_text=dimension.null_text,
             where=f"{where} dimension {dimension.column!r}",
         )
-        labels.append(pl.when(pl.col(flag)).then(pl.lit(total if i == 0 else "")).otherwise(text).alias(name))
+        summed = pl.col(f"{name}t")
+        begins = summed if i == 0 else summed & ~pl.col(f"{names[i - 1]}t")
+        labels.append(pl.when(begins).then(pl.lit(total)).when(summed).then(pl.lit("")).otherwise(text).alias(name))
     return labels
+
+
+def _is_total(names: list[str]) -> pl.Expr:
+    return pl.any_horizontal(pl.col(f"{name}t") for name in names)
 
 
 def crosstab_json(
@@ -109,31 +130,20 @@ def crosstab_json(
     dims = [
         _dimension(d, n) for d, n in zip([*crosstab.rows, *crosstab.columns], [*row_names, *col_names], strict=True)
     ]
-    base = rows.with_columns(dims).cache()
-    flags = (pl.lit(value=False).alias(_ROW_TOTAL), pl.lit(value=False).alias(_COLUMN_TOTAL))
-    parts = [_grouped(base, [*keys, *row_names, *col_names], measures).with_columns(flags)]
-    if crosstab.total_column:
-        parts.append(
-            _grouped(base, [*keys, *row_names], measures).with_columns(
-                flags[0], pl.lit(value=True).alias(_COLUMN_TOTAL)
-            )
+    base = rows.with_columns(dims).cache()  # the dimensions computed once for every aggregation
+    parts = [
+        _grouped(base, [*keys, *row_names[:down], *col_names[:across]], measures).with_columns(
+            *_flags(row_names, down), *_flags(col_names, across)
         )
-    if crosstab.total_row:
-        parts.append(
-            _grouped(base, [*keys, *col_names], measures).with_columns(pl.lit(value=True).alias(_ROW_TOTAL), flags[1])
-        )
-    if crosstab.total_row and crosstab.total_column:
-        parts.append(
-            _grouped(base, keys, measures).with_columns(
-                pl.lit(value=True).alias(_ROW_TOTAL), pl.lit(value=True).alias(_COLUMN_TOTAL)
-            )
-        )
+        for down in _levels(len(row_names), total=crosstab.total_row, subtotals=crosstab.subtotals)
+        for across in _levels(len(col_names), total=crosstab.total_column, subtotals=crosstab.subtotals)
+    ]
     values = pl.concat(parts, how="diagonal_relaxed")
     schema = values.collect_schema()
-    row_index = _numbered(values, keys, _ROW_TOTAL, row_names, "__xri")
-    col_index = _numbered(values, keys, _COLUMN_TOTAL, col_names, "__xci")
+    row_index = _numbered(values, keys, row_names, "__xri")
+    col_index = _numbered(values, keys, col_names, "__xci")
     grid = row_index.join(col_index, on=keys, nulls_equal=True) if keys else row_index.join(col_index, how="cross")
-    at = [*keys, _ROW_TOTAL, *row_names, _COLUMN_TOTAL, *col_names]
+    at = [*keys, *_interleaved(row_names), *_interleaved(col_names)]
     grid = grid.join(values, on=at, how="left", nulls_equal=True)
     texts = [
         format_expr(
@@ -147,32 +157,47 @@ def crosstab_json(
         ).fill_null("")
         for (label, measure), name in zip(crosstab.measures.items(), names, strict=True)
     ]
-    row_labels = _labels(crosstab.rows, row_names, schema, _ROW_TOTAL, crosstab.total_label, locale, where)
+    row_labels = _labels(crosstab.rows, row_names, schema, crosstab.total_label, locale, where)
     table_rows = (
         grid.sort([*keys, "__xri", "__xci"])
         .group_by([*keys, "__xri"], maintain_order=True)
-        .agg(*(label.first() for label in row_labels), pl.concat_list(texts).explode().alias("__xcells"))
-        .select(*keys, "__xri", pl.concat_list([*(pl.col(n) for n in row_names), "__xcells"]).alias("__xrow"))
+        .agg(
+            *(label.first() for label in row_labels),
+            _is_total(row_names).first().alias("__xrowt"),
+            pl.concat_list(texts).explode().alias("__xcells"),
+        )
+        .select(
+            *keys,
+            "__xri",
+            "__xrowt",
+            pl.concat_list([*(pl.col(n) for n in row_names), "__xcells"]).alias("__xrow"),
+        )
     )
-    col_labels = _labels(crosstab.columns, col_names, schema, _COLUMN_TOTAL, crosstab.total_label, locale, where)
-    headers = col_index.sort([*keys, "__xci"]).select(*keys, pl.concat_list(col_labels).alias("__xcol"))
+    col_labels = _labels(crosstab.columns, col_names, schema, crosstab.total_label, locale, where)
+    headers = col_index.sort([*keys, "__xci"]).select(
+        *keys, pl.concat_list(col_labels).alias("__xcol"), _is_total(col_names).alias("__xcolt")
+    )
     count = (pl.col("rows").list.len() * pl.col("cols").list.len() * len(names)).alias("__n")
     if keys:
-        by_rows = table_rows.group_by(keys, maintain_order=True).agg(pl.col("__xrow").alias("rows"))
-        by_cols = headers.group_by(keys, maintain_order=True).agg(pl.col("__xcol").alias("cols"))
+        by_rows = table_rows.group_by(keys, maintain_order=True).agg(
+            pl.col("__xrow").alias("rows"), pl.col("__xrowt").alias("row_totals")
+        )
+        by_cols = headers.group_by(keys, maintain_order=True).agg(
+            pl.col("__xcol").alias("cols"), pl.col("__xcolt").alias("col_totals")
+        )
         joined = by_cols.join(by_rows, on=keys, nulls_equal=True)
     else:
-        joined = pl.concat(
-            [
-                headers.select(pl.col("__xcol").implode().alias("cols")),
-                table_rows.select(pl.col("__xrow").implode().alias("rows")),
-            ],
-            how="horizontal",
+        cols = headers.select(pl.col("__xcol").implode().alias("cols"), pl.col("__xcolt").implode().alias("col_totals"))
+        rows_ = table_rows.select(
+            pl.col("__xrow").implode().alias("rows"), pl.col("__xrowt").implode().alias("row_totals")
         )
+        joined = pl.concat([cols, rows_], how="horizontal")
     capped = pl.when(count <= crosstab.max_cells)
     return joined.select(
         *keys,
-        pl.struct(capped.then(pl.col("cols")).alias("cols"), capped.then(pl.col("rows")).alias("rows"), count)
+        pl.struct(
+            *(capped.then(pl.col(name)).alias(name) for name in ("cols", "rows", "col_totals", "row_totals")), count
+        )
         .struct.json_encode()
         .alias(column),
     )

@@ -452,6 +452,9 @@ class Crosstab(_Element):
     """A last column with each row's total (over all the columns)."""
     total_row: bool = True
     """A last row with each column's total (over all the rows); with both, the grand total."""
+    subtotals: bool = False
+    """With several row (or column) groups: a total row (column) after each outer group's
+    values, such as each region's total over its countries."""
     total_label: str = "Total"
     row_header_width: Length = "30mm"
     column_width: Length = "20mm"

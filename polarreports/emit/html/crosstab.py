@@ -5,7 +5,8 @@ to cut its columns at), its header in ``<thead>``, the total row and column in `
 
     >>> from polarreports.definition.elements import Crosstab
     >>> xtab = Crosstab(rows=["r"], columns=["c"], measures={"n": "count(*)"})
-    >>> cell = '{"cols": [["<x>"], ["Total"]], "rows": [["a", "1", "1"], ["Total", "1", "1"]]}'
+    >>> cell = '{"cols": [["<x>"], ["Total"]], "rows": [["a", "1", "1"], ["Total", "1", "1"]], '
+    >>> cell += '"col_totals": [false, true], "row_totals": [false, true]}'
     >>> print(crosstab_html(xtab, cell))  # doctest: +ELLIPSIS
     <table class="crosstab"><thead><tr><th scope="col" class="rows">r</th><th scope="col">&lt;x&gt;</th>...
 """
@@ -53,6 +54,7 @@ def crosstab_html(crosstab: Crosstab, cell: str) -> str:
     try:
         data = json.loads(cell)
         cols, rows = data["cols"] or [], data["rows"] or []
+        row_totals, col_totals = data.get("row_totals") or [], data.get("col_totals") or []
     except (ValueError, KeyError, TypeError):
         return ""
     if not rows:
@@ -60,12 +62,12 @@ def crosstab_html(crosstab: Crosstab, cell: str) -> str:
     nr, m = len(crosstab.rows), len(crosstab.measures)
     body = []
     for i, row in enumerate(rows):
-        total_row = crosstab.total_row and i == len(rows) - 1
+        total_row = i < len(row_totals) and bool(row_totals[i])
         marked = ' class="total"' if total_row else ""
         heads = "".join(f'<th scope="row"{marked}>{text(str(v))}</th>' for v in row[:nr])
         figures: list[str] = []
         for j in range(len(cols)):
-            total = total_row or (crosstab.total_column and j == len(cols) - 1)
+            total = total_row or (j < len(col_totals) and bool(col_totals[j]))
             tag = '<td class="total">' if total else "<td>"
             figures.extend(f"{tag}{text(str(v))}</td>" for v in row[nr + j * m : nr + (j + 1) * m])
         body.append(f"<tr>{heads}{''.join(figures)}</tr>")
