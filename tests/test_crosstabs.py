@@ -148,6 +148,28 @@ def test_subtotals_match_duckdb_rollup(sales: pl.DataFrame) -> None:
     assert table["col_totals"] == [y == "Total" for y in years]
 
 
+def test_measures_as_variables_calculate_them(sales: pl.DataFrame) -> None:
+    """``{calculation, value}`` as a variable's: the same figures as the expressions, and a
+    count without a value counts rows; each equals Polars' own per cell."""
+    calculated = {
+        "units": {"calculation": "sum", "value": "quantity"},
+        "orders": {"calculation": "count"},
+        "customers": {"calculation": "count_distinct", "value": "customer"},
+        "middle": {"calculation": "median", "value": "quantity", "format": "0.0"},
+    }
+    (table,) = _tables(_report([_crosstab(columns=["category"], measures=calculated)]), sales)
+    expected = sales.group_by("region", "category").agg(
+        pl.col("quantity").sum(), pl.len(), pl.col("customer").n_unique(), pl.col("quantity").median().alias("m")
+    )
+    columns = [c[0] for c in table["cols"]]
+    rows = {r[0]: r[1:] for r in table["rows"]}
+    for region, category, units, orders, customers, middle in expected.iter_rows():
+        at = 4 * columns.index(category)
+        assert rows[region][at : at + 4] == [f"{units:,}", f"{orders:,}", str(customers), f"{middle:.1f}"]
+    with pytest.raises(DefinitionError, match="a crosstab measure needs a value"):
+        _report([_crosstab(measures={"x": {"calculation": "sum"}})])
+
+
 def test_null_keys_stay_apart_from_the_totals() -> None:
     data = pl.DataFrame({"region": ["a", None, "a"], "q": ["x", "x", None], "n": [1, 2, 4]})
     report = pr.Report.model_validate(

@@ -26,8 +26,9 @@ import polars as pl
 
 from polarreports.compute.charts import BUCKETS
 from polarreports.compute.formatting import default_pattern, format_expr
-from polarreports.definition.elements import Crosstab, CrosstabDimension
+from polarreports.definition.elements import Crosstab, CrosstabDimension, CrosstabMeasure
 from polarreports.exceptions import LayoutError, PlanError
+from polarreports.plan.calculations import total
 from polarreports.plan.expressions import to_expr
 
 if TYPE_CHECKING:
@@ -39,6 +40,15 @@ __all__ = ["check_cells", "crosstab_issues", "crosstab_json", "join_crosstabs", 
 
 def measure_names(crosstab: Crosstab) -> list[str]:
     return [f"__xm{k}" for k in range(len(crosstab.measures))]
+
+
+def measure_expr(measure: CrosstabMeasure, parameters: Iterable[str]) -> pl.Expr:
+    """A measure's aggregation: its expression, or its calculation over its value."""
+    value = None if measure.value is None else to_expr(measure.value, set(parameters))
+    if measure.calculation is not None:
+        return total(measure.calculation, value)
+    assert value is not None  # (checked by the definition)
+    return value
 
 
 def _dimension(dimension: CrosstabDimension, name: str) -> pl.Expr:
@@ -126,7 +136,7 @@ def crosstab_json(
     col_names = [f"__xc{j}" for j in range(len(crosstab.columns))]
     names = measure_names(crosstab)
     known = set(parameters)
-    measures = [to_expr(m.value, known).alias(n) for m, n in zip(crosstab.measures.values(), names, strict=True)]
+    measures = [measure_expr(m, known).alias(n) for m, n in zip(crosstab.measures.values(), names, strict=True)]
     dims = [
         _dimension(d, n) for d, n in zip([*crosstab.rows, *crosstab.columns], [*row_names, *col_names], strict=True)
     ]
@@ -227,7 +237,7 @@ def crosstab_issues(crosstab: Crosstab, where: str, rows: pl.LazyFrame, paramete
     by = [f"__x{i}" for i in range(len(crosstab.rows) + len(crosstab.columns))]
     for name, measure in crosstab.measures.items():
         try:
-            dtype = base.group_by(by).agg(to_expr(measure.value, set(parameters)).alias("m")).collect_schema()["m"]
+            dtype = base.group_by(by).agg(measure_expr(measure, parameters).alias("m")).collect_schema()["m"]
         except pl.exceptions.PolarsError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             issues.append(f"{where} measure {name!r}: cannot compute: {first}")

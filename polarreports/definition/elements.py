@@ -413,15 +413,26 @@ class CrosstabDimension(Dimension):
 
 
 class CrosstabMeasure(BaseModel):
-    """What a crosstab's cells show: an aggregation such as ``sum(amount)`` (like a variable's),
-    with its ``format``; ``label`` heads its column when a crosstab has several measures."""
+    """What a crosstab's cells show: an aggregation such as ``sum(amount)``, or, as a
+    variable's, a ``calculation`` over ``value`` (``{calculation: sum, value: amount}``; a
+    count without a value counts rows), with its ``format``; ``label`` heads its column when a
+    crosstab has several measures."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    value: ExpressionSource
+    value: ExpressionSource | None = None
+    calculation: Literal["sum", "count", "count_distinct", "avg", "min", "max", "median", "stddev", "var"] | None = None
+    """As a variable's (null semantics too); the first and last value have no order here."""
     format: str | None = None
     label: str | None = None
     null_text: str = ""
+
+    @model_validator(mode="after")
+    def _needs_value(self) -> CrosstabMeasure:
+        if self.value is None and self.calculation != "count":
+            msg = "a crosstab measure needs a value, such as sum(amount) (only a count may go without)"
+            raise ValueError(msg)
+        return self
 
 
 _CrosstabDimensionSource = Annotated[

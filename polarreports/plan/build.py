@@ -532,7 +532,8 @@ class _Builder:
                 self.issue(f"{where}: the crosstab's rows or columns name an unknown column {dimension.column!r}{hint}")
                 ok = False
         for name, measure in element.measures.items():
-            ok = self.expr(measure.value, f"{where} measure {name!r}", self.rows_names) is not None and ok
+            if measure.value is not None:
+                ok = self.expr(measure.value, f"{where} measure {name!r}", self.rows_names) is not None and ok
         if not ok:
             return None
         crosstab = CrosstabPlan(len(self.crosstabs), element, where, level if scope == "group" else 0)
