@@ -215,7 +215,12 @@ def test_every_colour_field_of_the_definition_refuses_what_is_not_a_colour() -> 
             if name in {"color", "fill", "brand_color", "zebra"}:
                 seen.add((model.__name__, name))
                 required = {n: "x" for n, f in model.model_fields.items() if f.is_required() and n != name}
-                sources = {"Chart": {"spec": {}}, "Image": {"path": "a.png"}, "Barcode": {"column": "x"}}
+                sources = {
+                    "Chart": {"spec": {}},
+                    "Image": {"path": "a.png"},
+                    "Barcode": {"column": "x"},
+                    "Crosstab": {"rows": ["a"], "columns": ["b"], "measures": {"n": "count(*)"}},
+                }
                 required |= sources.get(model.__name__, {})
                 model.model_validate({**required, name: "#abc"})
                 with pytest.raises(ValueError, match="not a hex colour"):

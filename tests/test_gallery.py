@@ -24,6 +24,7 @@ GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
     "sales_summary": lambda: pr.sample.sales_data(2_000),
     "sales_styled": lambda: pr.sample.sales_data(300),
     "shipping_labels": pr.sample.shipping_data,
+    "sales_crosstab": lambda: pr.sample.sales_data(2_000),
 }
 MONEY = r"-?[\d,]+\.\d\d"
 
@@ -133,3 +134,26 @@ def test_shipping_labels_decode_to_their_parcels() -> None:
         "EAN13": {e + str(c) for e, c in zip(digits, check, strict=True)},
     }
     assert doc.page_count == -(-data.height // 8)
+
+
+def test_crosstab_figures_are_polars_pivots() -> None:
+    """Every figure of the regional crosstab (cells, each region's and each quarter's total, the
+    grand total), read back from the PDF, equals Polars' pivot of the same rows."""
+    data = GALLERY["sales_crosstab"]().with_columns(
+        amount=pl.col("quantity") * pl.col("unit_price"),
+        quarter=pl.format("Q{} {}", pl.col("order_date").dt.quarter(), pl.col("order_date").dt.year()),
+    )
+    pivot = data.pivot(on="quarter", index="region", values="amount", aggregate_function="sum").sort("region")
+    quarters = [c for c in pivot.columns if c != "region"]
+    text = "\n".join(pdf_pages(render("sales_crosstab").pdf))
+    lines = [line.split() for line in text.splitlines()]
+    header = next(words for words in lines if words and words[0] == "region")
+    assert header[1:] == [word for q in sorted(quarters, key=lambda q: q[3:] + q[:2]) for word in q.split()] + ["All"]
+    shown = sorted(quarters, key=lambda q: q[3:] + q[:2])
+    rows = {
+        words[0]: [_money(w) for w in words[1:]] for words in lines if words and words[0] in {*pivot["region"], "All"}
+    }
+    for row in pivot.iter_rows(named=True):
+        expected = [row[q] for q in shown]
+        assert rows[row["region"]] == [*expected, sum(expected)]
+    assert rows["All"] == [*(pivot[q].sum() for q in shown), data["amount"].sum()]

@@ -28,7 +28,7 @@ import re
 import polars as pl
 
 from polarreports.compute.metrics import UNKNOWN_ADVANCE, font_widths, text_font
-from polarreports.definition.elements import Barcode, Box, Chart, Element, Image, Label, Line
+from polarreports.definition.elements import Barcode, Box, Chart, Crosstab, Element, Image, Label, Line
 from polarreports.plan.geometry import cell_widths, column_width, is_placed, wraps
 from polarreports.plan.model import BandPlan, ReportPlan
 from polarreports.units import to_points
@@ -222,7 +222,7 @@ def cut_cells(plan: ReportPlan, band: BandPlan, cells: pl.Series) -> dict[tuple[
     found: dict[tuple[str, str], int] = {}
     for cell in shown:
         element = cell.element
-        if isinstance(element, Barcode | Box | Chart | Image | Line) or (
+        if isinstance(element, Barcode | Box | Chart | Crosstab | Image | Line) or (
             cell.value is None and not isinstance(element, Label)
         ):
             continue

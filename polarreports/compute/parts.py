@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from polarreports.compute.crosstabs import join_crosstabs
 from polarreports.compute.pages import page_rows_query
 from polarreports.compute.reach import least, split_level_of
 from polarreports.compute.scopes import Scopes, group_frame, join_charts, report_frame, sorted_rows
@@ -283,6 +284,7 @@ def merged_frames(
         report=_merge(plan, pl.concat(report_pieces), 0, level).lazy(),
     )
     join_charts(plan, scopes.base, merged)
+    join_crosstabs(plan, scopes.base, merged)
     report, *groups = pl.collect_all([merged.report, *(merged.groups[lv] for lv in levels)], engine="streaming")
     return report, dict(zip(levels, groups, strict=True)), done
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from polarreports.compute.charts import aggregation
+from polarreports.compute.crosstabs import join_crosstabs
 from polarreports.compute.formatting import check_pattern
 from polarreports.definition.elements import Chart, Expression
 from polarreports.exceptions import FormatError, PlanError
@@ -459,5 +460,6 @@ def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
         groups, report = _summary_scopes(plan, base)
         scopes = Scopes(rows=base, groups=groups, report=report)
     join_charts(plan, base, scopes)
+    join_crosstabs(plan, base, scopes)
     _check_types(plan, scopes)
     return scopes

@@ -38,6 +38,9 @@ __all__ = [
     "Box",
     "Chart",
     "ConditionalStyle",
+    "Crosstab",
+    "CrosstabDimension",
+    "CrosstabMeasure",
     "Dimension",
     "Element",
     "Expression",
@@ -465,7 +468,101 @@ class Chart(_Element):
         return _check_length(value)
 
 
+class CrosstabDimension(Dimension):
+    """A row or column group of a crosstab: a column (dates bucketed, numbers binned, like a
+    chart's ``by``), shown with ``format`` (``"QQQ yyyy"`` for quarters) or its type's default."""
+
+    format: str | None = None
+    null_text: str = "(none)"
+
+
+class CrosstabMeasure(BaseModel):
+    """What a crosstab's cells show: an aggregation such as ``sum(amount)``, or, as a
+    variable's, a ``calculation`` over ``value`` (``{calculation: sum, value: amount}``; a
+    count without a value counts rows), with its ``format``; ``label`` heads its column when a
+    crosstab has several measures."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    value: ExpressionSource | None = None
+    calculation: Literal["sum", "count", "count_distinct", "avg", "min", "max", "median", "stddev", "var"] | None = None
+    """As a variable's (null semantics too); the first and last value have no order here."""
+    format: str | None = None
+    label: str | None = None
+    null_text: str = ""
+
+    @model_validator(mode="after")
+    def _needs_value(self) -> CrosstabMeasure:
+        if self.value is None and self.calculation != "count":
+            msg = "a crosstab measure needs a value, such as sum(amount) (only a count may go without)"
+            raise ValueError(msg)
+        return self
+
+
+_CrosstabDimensionSource = Annotated[
+    CrosstabDimension, BeforeValidator(_dimension, json_schema_input_type=CrosstabDimension | str)
+]
+
+
+def _measure(value: Any) -> Any:
+    return {"value": value} if isinstance(value, str | pl.Expr) else value
+
+
+class Crosstab(_Element):
+    """A cross table: the band's rows grouped by ``rows`` (down) and ``columns`` (across),
+    each cell the ``measures`` of its rows, with a total column, a total row and their grand
+    total. Computed in Polars; in a group band, one crosstab per group instance. When its
+    columns do not fit the page's width, the next columns follow in further panels (its row
+    headers repeated), and a crosstab longer than a page repeats its column headers."""
+
+    type: Literal["crosstab"] = "crosstab"
+    rows: list[
+        Annotated[CrosstabDimension, BeforeValidator(_dimension, json_schema_input_type=CrosstabDimension | str)]
+    ]
+    columns: list[
+        Annotated[CrosstabDimension, BeforeValidator(_dimension, json_schema_input_type=CrosstabDimension | str)]
+    ]
+    measures: dict[str, Annotated[CrosstabMeasure, BeforeValidator(_measure)]]
+    total_column: bool = True
+    """A last column with each row's total (over all the columns)."""
+    total_row: bool = True
+    """A last row with each column's total (over all the rows); with both, the grand total."""
+    subtotals: bool = False
+    """With several row (or column) groups: a total row (column) after each outer group's
+    values, such as each region's total over its countries."""
+    total_label: str = "Total"
+    row_header_width: Length = "30mm"
+    column_width: Length = "20mm"
+    header_fill: str | None = "#e8ecf1"
+    total_fill: str | None = "#f4f6f8"
+    stroke: Thickness = 0.5
+    max_cells: Annotated[int, PydField(ge=1)] = 100_000
+    """The most cells one crosstab may hold (rows x columns x measures), checked in Polars."""
+
+    @field_validator("row_header_width", "column_width", mode="before")
+    @classmethod
+    def _lengths(cls, value: Any) -> Any:
+        return _check_length(value)
+
+    @field_validator("header_fill", "total_fill")
+    @classmethod
+    def _fills(cls, value: str | None) -> str | None:
+        return check_color(value)
+
+    @model_validator(mode="after")
+    def _dimensions(self) -> Crosstab:
+        if not self.rows or not self.columns or not self.measures:
+            msg = "a crosstab needs rows, columns and measures (at least one of each)"
+            raise ValueError(msg)
+        names = [d.column for d in [*self.rows, *self.columns]]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            msg = f"a crosstab groups by each column once; {', '.join(map(repr, twice))} is in rows or columns twice"
+            raise ValueError(msg)
+        return self
+
+
 Element = Annotated[
-    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart | Barcode,
+    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart | Barcode | Crosstab,
     PydField(discriminator="type"),
 ]

@@ -20,11 +20,23 @@ from pathlib import Path
 import polars as pl
 
 from polarreports.compute.overflow import breakable_text
-from polarreports.definition.elements import Aggregate, Barcode, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import (
+    Aggregate,
+    Barcode,
+    Box,
+    Chart,
+    Crosstab,
+    Element,
+    Image,
+    Label,
+    Line,
+    PageNumber,
+)
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
+from polarreports.emit.crosstab import crosstab_code
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, barcode_image, column_image, static_image
 from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
@@ -98,7 +110,7 @@ def _continued_cell(band: BandPlan) -> int | None:
             cell.role == "value"
             and not cell.hidden
             and not rich
-            and not isinstance(cell.element, Barcode | Chart | Image)
+            and not isinstance(cell.element, Barcode | Chart | Crosstab | Image)
         ):
             return i
     return None
@@ -209,6 +221,10 @@ class _Writer:
         if isinstance(element, Barcode):
             body = barcode_image(element, index) if index is not None else "none"
             return f"box(width: {width}, {self._aligned(cell, body)})"
+        if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
+            page = self.plan.report.page
+            code = crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
+            return styles.text_call(look, code)  # its style's font, size and colour
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)

@@ -27,6 +27,7 @@ from polarreports.definition.elements import (
     Aggregate,
     Barcode,
     Chart,
+    Crosstab,
     Element,
     Expression,
     Field,
@@ -48,6 +49,7 @@ from polarreports.plan.model import (
     BandPlan,
     Cell,
     ChartPlan,
+    CrosstabPlan,
     GroupLevel,
     PageSlot,
     ReportPlan,
@@ -131,6 +133,7 @@ class _Builder:
         self.first_columns: dict[int, list[str]] = {}
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
+        self.crosstabs: list[CrosstabPlan] = []
         self.page_slots: list[PageSlot] = []
         self.fonts, font_issues = read_fonts(report, base_dir)
         for problem in font_issues:
@@ -211,6 +214,7 @@ class _Builder:
             first_columns={k: tuple(v) for k, v in self.first_columns.items()},
             running_levels=frozenset(self.running_levels),
             charts=tuple(self.charts),
+            crosstabs=tuple(self.crosstabs),
             page_slots=tuple(self.page_slots),
             fonts=tuple(self.fonts),
             own_fonts=dict(self.styles.own_fonts),
@@ -420,6 +424,8 @@ class _Builder:
             return None
         if isinstance(element, Chart):
             return self._chart(element, where, scope, level)
+        if isinstance(element, Crosstab):
+            return self._crosstab(element, where, scope, level)
         if isinstance(element, Image):
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)
@@ -533,6 +539,29 @@ class _Builder:
         chart = ChartPlan(len(self.charts), element, where, level if scope == "group" else 0)
         self.charts.append(chart)
         return Cell(element, where, pl.col(chart.column))
+
+    def _crosstab(self, element: Crosstab, where: str, scope: Scope, level: int) -> Cell | None:
+        """A crosstab over the rows of its group instance (or the report): checked here, its
+        data computed with the scope frames (``compute.crosstabs``)."""
+        if scope == "rows":
+            self.issue(
+                f"{where}: a crosstab sums up many rows: place it in a group header or footer, the title or the summary"
+            )
+            return None
+        ok = True
+        for dimension in [*element.rows, *element.columns]:
+            if dimension.column not in self.rows_names:
+                hint = closest(dimension.column, self.rows_names)
+                self.issue(f"{where}: the crosstab's rows or columns name an unknown column {dimension.column!r}{hint}")
+                ok = False
+        for name, measure in element.measures.items():
+            if measure.value is not None:
+                ok = self.expr(measure.value, f"{where} measure {name!r}", self.rows_names) is not None and ok
+        if not ok:
+            return None
+        crosstab = CrosstabPlan(len(self.crosstabs), element, where, level if scope == "group" else 0)
+        self.crosstabs.append(crosstab)
+        return Cell(element, where, pl.col(crosstab.column))
 
     def _row_chart(self, element: Chart, where: str) -> Cell | None:
         """A chart in the detail band (a sparkline): one series per row, from the row's list

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from polarreports.definition.elements import Barcode, Box, Chart, Element, Image, Label, Line
+from polarreports.definition.elements import Barcode, Box, Chart, Crosstab, Element, Image, Label, Line
 from polarreports.definition.report import Band, PageSetup
 from polarreports.units import to_points
 
@@ -203,7 +203,7 @@ def _weight(text: pl.Expr, per_line: int) -> pl.Expr:
 
 def wraps(element: Element) -> bool:
     """Whether the element's value is text that wraps onto more lines when long."""
-    return element.overflow == "wrap" and not isinstance(element, Barcode | Box | Chart | Image | Line)
+    return element.overflow == "wrap" and not isinstance(element, Barcode | Box | Chart | Crosstab | Image | Line)
 
 
 def _limits(band: BandPlan, page: PageSetup) -> list[tuple[int, int] | None]:

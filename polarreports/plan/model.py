@@ -26,6 +26,7 @@ __all__ = [
     "Cell",
     "CellRole",
     "ChartPlan",
+    "CrosstabPlan",
     "GroupLevel",
     "PageSlot",
     "ReportPlan",
@@ -143,6 +144,20 @@ class ChartPlan:
 
 
 @dataclass(frozen=True)
+class CrosstabPlan:
+    """A crosstab element and where its data comes from: group level ``level`` (0: the report)."""
+
+    index: int
+    element: Any
+    where: str
+    level: int
+
+    @property
+    def column(self) -> str:
+        return f"__crosstab{self.index}"
+
+
+@dataclass(frozen=True)
 class GroupLevel:
     name: str
     key: pl.Expr
@@ -190,6 +205,7 @@ class ReportPlan:
     running_levels: frozenset[int] = frozenset()
     """Group levels whose bands show running values (joined from the rows at the group's end)."""
     charts: tuple[ChartPlan, ...] = ()
+    crosstabs: tuple[CrosstabPlan, ...] = ()
     page_slots: tuple[PageSlot, ...] = ()
     """Values per page, in the order of each page's list of values."""
     fonts: tuple[Any, ...] = ()

@@ -29,13 +29,14 @@ import polars as pl
 
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
+from polarreports.compute.crosstabs import check_cells
 from polarreports.compute.formatting import default_pattern, format_expr
 from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
-from polarreports.definition.elements import Chart
+from polarreports.definition.elements import Chart, Crosstab
 from polarreports.exceptions import ChartError, DataError, FormatError
 from polarreports.plan.barcodes import resolve_barcodes
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
@@ -210,6 +211,9 @@ class _Formatter:
 
     def __call__(self, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
         raw = _draw_charts(self.plan, band, raw, self.stats, self.limits)
+        for i, cell in enumerate(band.data_cells):
+            if isinstance(cell.element, Crosstab) and cell.role == "value":
+                check_cells(cell.element, raw[f"__v{i}"], cell.where)
         raw = resolve_column_images(self.plan, band, raw, self.images)
         raw = resolve_barcodes(band, raw, self.images)
         try:

@@ -29,6 +29,7 @@ import polars as pl
 
 from polarreports.emit.html import css
 from polarreports.emit.html.cells import Assets, data_uri
+from polarreports.emit.html.crosstab import CROSSTAB_CSS
 from polarreports.emit.html.escape import text
 from polarreports.emit.html.layout import BandLayout, band_css, band_layouts, table_columns
 from polarreports.emit.typst_source import stream_kinds
@@ -124,6 +125,8 @@ class _Page:
             f"font-family:var(--fonts);font-size:{page.font_size:g}pt}}",
             *(rule for layout in self.layouts for rule in band_css(self.plan, layout, self.dtypes)),
         ]
+        if self.plan.crosstabs:
+            rules.append(CROSSTAB_CSS)
         self._out(
             f'<!DOCTYPE html>\n<html lang="{text(language)}" dir="{text_direction(report.locale)}">\n'
             '<head>\n<meta charset="utf-8">\n'
