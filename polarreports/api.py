@@ -24,8 +24,9 @@ from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import to_lazyframe
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
+from polarreports.definition.locations import locations_of
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
-from polarreports.exceptions import DataError, LayoutError, RenderOptionError
+from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
@@ -138,8 +139,14 @@ def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple
     except pl.exceptions.PolarsError as error:
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
-    plan = build_plan(report, schema, params, base_dir=Path.cwd())
-    return plan, build_scopes(plan, lf)
+    try:
+        plan = build_plan(report, schema, params, base_dir=Path.cwd())
+        return plan, build_scopes(plan, lf)
+    except PlanError as error:
+        where = locations_of(report)
+        if where is None:
+            raise
+        raise PlanError([where.prefix(issue) + issue for issue in error.issues]) from None
 
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
