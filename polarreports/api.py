@@ -33,6 +33,7 @@ from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
+from polarreports.plan.standalone import columns_read, stand_in_parameters
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import collect_stream
 from polarreports.typeset.typeset import ReportData
@@ -143,10 +144,16 @@ def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple
         plan = build_plan(report, schema, params, base_dir=Path.cwd())
         return plan, build_scopes(plan, lf)
     except PlanError as error:
-        where = locations_of(report)
-        if where is None:
-            raise
-        raise PlanError([where.prefix(issue) + issue for issue in error.issues]) from None
+        raise _located(report, error) from None
+
+
+def _located(report: definition.Report, error: PlanError) -> PlanError:
+    """``error`` with each problem prefixed by the file and line it is at, when the report was
+    read from a file."""
+    where = locations_of(report)
+    if where is None:
+        return error
+    return PlanError([where.prefix(issue) + issue for issue in error.issues])
 
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
@@ -199,10 +206,23 @@ class Validation:
     bands: tuple[str, ...]
     """Where each band of the report is in the definition."""
     values: dict[str, str]
-    """The Polars type of the value each element shows, by its place in the definition."""
+    """The Polars type of the value each element shows, by its place in the definition (empty
+    when checked without data)."""
+    columns_read: tuple[str, ...] | None = None
+    """Checked without data: the columns the definition reads, whose presence and types only
+    the data can confirm (None when checked against data)."""
 
     def __str__(self) -> str:
         width = max((len(place) for place in self.values), default=0)
+        if self.columns_read is not None:
+            return "\n".join(
+                [
+                    f"report {self.report!r}: the definition is valid (without data: its columns are not checked)",
+                    f"  groups: {', '.join(self.groups) or '(none)'}",
+                    f"  variables: {', '.join(f'{k} ({v})' for k, v in self.variables.items()) or '(none)'}",
+                    f"  columns it reads: {', '.join(self.columns_read) or '(none)'}",
+                ]
+            )
         lines = [
             f"report {self.report!r}: ok",
             f"  groups: {', '.join(self.groups) or '(none)'}",
@@ -215,11 +235,34 @@ class Validation:
 
 
 def validate(
-    report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
+    report: definition.Report, data: Any = None, /, *, params: dict[str, Any] | None = None, **parameters: Any
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
-    ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
-    plan, scopes = plan_report(report, data, **report_parameters(report, params, parameters))
+    ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found.
+
+    Without ``data``, the definition alone is checked (everything but its columns and their
+    types); required parameters not given stand in with a value of their type.
+
+    >>> import polarreports as pr
+    >>> pr.validate(pr.load("examples/sales_by_region.yaml")).columns_read
+    ('country', 'customer', 'discount', 'order_date', 'order_id', 'product', 'quantity', 'region', 'unit_price')
+    """
+    values = report_parameters(report, params, parameters)
+    if data is None:
+        try:
+            columns = columns_read(report, values, base_dir=Path.cwd())
+        except PlanError as error:
+            raise _located(report, error) from None
+        return Validation(
+            report=report.name,
+            parameters=dict(stand_in_parameters(report.parameters, values)),
+            groups=tuple(group.name for group in report.groups),
+            variables={variable.name: variable.calculation for variable in report.variables},
+            bands=(),
+            values={},
+            columns_read=tuple(columns),
+        )
+    plan, scopes = plan_report(report, data, **values)
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),

@@ -1,8 +1,13 @@
-"""The ``polarreports`` command line: render, validate, schema, init, sample.
+"""The ``polarreports`` command line: render, validate, inspect, schema, init, sample.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
+    $ polarreports inspect examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
+
+``--quiet`` prints nothing but errors; ``--json`` prints one JSON object on standard output
+(what was written, pages, seconds per phase; or the error and the exit status) for scripts.
+Both, like ``--debug``, may be given before or after the command.
 
 Every failure prints one line, ``error: ...``, and exits with a status that says what kind it
 was: 2 bad input (the definition, the data, a parameter, a wrong option); 3 a limit (the time
@@ -19,6 +24,7 @@ import json
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -63,7 +69,39 @@ def exit_status(error: PolarReportsError) -> int:
     return BAD_INPUT
 
 
-_state = {"debug": False}
+_state = {"debug": False, "quiet": False, "json": False}
+GLOBAL_FLAGS = ("--debug", "--quiet", "-q", "--json")
+"""Options of the program that may also be written after the command (``render ... --json``)."""
+
+
+def _hoisted(args: Sequence[str]) -> list[str]:
+    """``args`` with the program's own flags moved before the command, up to a ``--``.
+
+    >>> _hoisted(["render", "r.yaml", "--json", "--", "--quiet"])
+    ['--json', 'render', 'r.yaml', '--', '--quiet']
+    """
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in GLOBAL_FLAGS]
+    return flags + [a for a in args[:end] if a not in GLOBAL_FLAGS] + args[end:]
+
+
+def _say(text: str, result: dict[str, Any]) -> None:
+    """What a command reports when it succeeds: ``text`` for people (not with ``--quiet``),
+    or ``result`` as one JSON object with ``--json``."""
+    if _state["json"]:
+        typer.echo(json.dumps({"ok": True, **result}, ensure_ascii=False, default=str))
+    elif not _state["quiet"]:
+        typer.echo(text)
+
+
+def _fail(message: str, status: int) -> None:
+    """Report a failure (always on standard error; with ``--json`` also as JSON on standard
+    output) and exit with ``status``."""
+    typer.echo(f"error: {message}", err=True)
+    if _state["json"]:
+        typer.echo(json.dumps({"ok": False, "error": message, "exit_status": status}, ensure_ascii=False))
+    sys.exit(status)
 
 
 def _one_line(text: str) -> str:
@@ -86,7 +124,8 @@ class _Commands(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
-        _state["debug"] = False
+        _state.update(debug=False, quiet=False, json=False)
+        args = _hoisted(sys.argv[1:] if args is None else args)
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except NoArgsIsHelpError as error:
@@ -95,38 +134,34 @@ class _Commands(TyperGroup):
         except ClickException as error:  # a usage error: an unknown option, a value of the wrong type
             context = getattr(error, "ctx", None)
             hint = f" (see {context.command_path} --help)" if context is not None else ""
-            typer.echo(f"error: {_one_line(error.format_message())}{hint}", err=True)
-            sys.exit(error.exit_code)
+            _fail(f"{_one_line(error.format_message())}{hint}", error.exit_code)
         except typer.Abort:
-            typer.echo("error: aborted", err=True)
-            sys.exit(INTERNAL_ERROR)
+            _fail("aborted", INTERNAL_ERROR)
         except PolarReportsError as error:
             if _state["debug"]:
                 raise
-            typer.echo(f"error: {error}", err=True)
-            sys.exit(exit_status(error))
+            _fail(str(error), exit_status(error))
         except (SystemExit, KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as error:  # a bug (a Rust panic is a BaseException): one line, no traceback
             if _state["debug"]:
                 raise
             first = _one_line(str(error))[:300]
-            typer.echo(
-                f"error: unexpected {type(error).__name__}{': ' + first if first else ''} "
+            _fail(
+                f"unexpected {type(error).__name__}{': ' + first if first else ''} "
                 "(a bug in polarreports; --debug shows the traceback)",
-                err=True,
+                INTERNAL_ERROR,
             )
-            sys.exit(INTERNAL_ERROR)
         sys.exit(code if isinstance(code, int) else 0)
 
 
 app = typer.Typer(
     name="polarreports",
     cls=_Commands,
-    help="Banded business reports from Polars data, typeset with Typst.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's lists a flag's type as <bool>
 )
 
 
@@ -159,8 +194,7 @@ def _stopped(interrupt: KeyboardInterrupt) -> None:
     if _state["debug"]:
         raise interrupt
     number = signal.SIGTERM if isinstance(interrupt, _Terminated) else signal.SIGINT
-    typer.echo(f"error: stopped by {number.name}", err=True)
-    raise typer.Exit(code=128 + number.value)
+    _fail(f"stopped by {number.name}", 128 + number.value)
 
 
 def _check_outputs(*paths: Path) -> None:
@@ -182,11 +216,27 @@ def _parse_params(values: list[str]) -> dict[str, Any]:
     return params
 
 
+def _is_file(stream: Any) -> bool:
+    """Whether ``stream`` is backed by a file descriptor (a terminal, a pipe, a file)."""
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """A rich progress bar on standard error, fed by the render's progress reports."""
-    if not enabled:
+    """A rich progress bar on standard error, fed by the render's progress reports; when standard
+    error is a pipe or a file (a scheduler's log), one line per phase instead; none when it is
+    neither (an in-memory stream)."""
+    if not enabled or not _is_file(sys.stderr):
         yield None
+        return
+    if not sys.stderr.isatty():
+        from polarreports.output.progress import PhaseLines
+
+        yield PhaseLines(sys.stderr)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
@@ -208,31 +258,71 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         yield update
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("polarreports")
+        except PackageNotFoundError:  # pragma: no cover (run from a checkout that is not installed)
+            number = "unknown"
+        typer.echo(f"polarreports {number}")
+        raise typer.Exit
+
+
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
-    _state["debug"] = debug
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on standard output (for scripts).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Banded business reports from Polars data, typeset with Typst.
+
+    Exit status: 0 done; 2 bad input (the definition, the data, a parameter, an option); 3 a
+    limit (--timeout, --memory-mb); 4 the output could not be written; 130/143 stopped by
+    Ctrl-C/SIGTERM; 1 a bug (--debug shows its traceback).
+    """
+    _state.update(debug=debug, quiet=quiet, json=as_json)
 
 
-DataOption = Annotated[Path, typer.Option("--data", "-d", help="Parquet, CSV, IPC or NDJSON file.")]
-ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
+DefinitionArgument = Annotated[Path, typer.Argument(metavar="DEFINITION", help="Report definition (YAML or JSON).")]
+DataOption = Annotated[Path, typer.Option("--data", "-d", metavar="PATH", help="Parquet, CSV, IPC or NDJSON file.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A parameter (repeatable).")
+]
 
 
 @app.command()
 def render(
-    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    definition: DefinitionArgument,
     data: DataOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .pdf, .png or .svg.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="PATH", help="Output file: .pdf, .png or .svg.")],
     param: ParamOption = None,
-    typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
-    memory: Annotated[float | None, typer.Option("--memory-mb", help="Memory budget for all processes, MB.")] = None,
+    typst: Annotated[
+        Path | None,
+        typer.Option(
+            "--typst", metavar="PATH", help="Also write the Typst source here (.typ), with its data and images."
+        ),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(metavar="SECONDS", help="Stop after this many seconds.")] = None,
+    memory: Annotated[
+        float | None, typer.Option("--memory-mb", metavar="MB", help="Memory budget for all processes, MB.")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Render a report to PDF, PNG or SVG."""
     from polarreports.api import render as render_report
-    from polarreports.output.document import output_format, write_atomically
+    from polarreports.output.document import output_format
 
-    with _sigterm_as_ctrl_c(), _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+    started = time.perf_counter()
+    show_progress = progress and not _state["quiet"] and not _state["json"]
+    with _sigterm_as_ctrl_c(), _progress_bar(enabled=show_progress) as on_progress:
         try:
             output_format(output)  # the output is checked before any work
             if typst is not None and typst.suffix.lower() == ".json":
@@ -248,26 +338,65 @@ def render(
                 memory_budget_mb=memory,
                 **_parse_params(param or []),
             )
-            if typst is not None:
-                write_atomically(typst, document.to_typst())
-                write_atomically(typst.with_suffix(".json"), document.data_json)
+            sources = document.write_typst(typst) if typst is not None else []
+            before_save = time.perf_counter()
             written = document.save(output)
+            saved = time.perf_counter() - before_save
         except KeyboardInterrupt as interrupt:
             _stopped(interrupt)
             return
     pages = document.page_count if output.suffix.lower() == ".pdf" else len(written)
-    typer.echo(
-        f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages"
+    stats = document.stats
+    typeset = sum(stats.get(f"typst_{kind}_s") or 0.0 for kind in ("pdf", "png", "svg"))
+    seconds = {
+        "plan": stats["plan_s"],
+        "data": stats["data_s"],
+        "layout": stats["layout_s"],
+        "typeset": round(typeset, 4),
+        "write": round(max(saved - typeset, 0.0), 4),
+        "total": round(time.perf_counter() - started, 4),
+    }
+    _say(
+        f"wrote {written[0]}" + (f" (+{len(written) - 1} more)" if len(written) > 1 else "") + f": {pages} pages",
+        {
+            "outputs": [str(path) for path in written],
+            "typst": [str(path) for path in sources],
+            "pages": pages,
+            "rows": stats["rows"],
+            "seconds": seconds,
+            "warnings": list(stats["warnings"]),
+        },
     )
 
 
 @app.command()
-def validate(definition: Annotated[Path, typer.Argument()], data: DataOption, param: ParamOption = None) -> None:
-    """Check a definition against the data's schema, without reading rows."""
+def validate(
+    definition: DefinitionArgument,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", "-d", metavar="PATH", help="Check against this data's columns and types too (reads no rows)."
+        ),
+    ] = None,
+    param: ParamOption = None,
+) -> None:
+    """Check a definition: alone, or against a data file's schema (without reading rows)."""
     from polarreports.api import validate as validate_report
 
     found = validate_report(load(definition), data, **_parse_params(param or []))
-    typer.echo(f"{definition}: {found}")
+    _say(
+        f"{definition}: {found}",
+        {
+            "definition": str(definition),
+            "report": found.report,
+            "checked": "definition" if data is None else "definition and data",
+            "groups": list(found.groups),
+            "variables": found.variables,
+            "parameters": found.parameters,
+            **({"columns_read": list(found.columns_read)} if found.columns_read is not None else {}),
+            "values": found.values,
+        },
+    )
 
 
 @app.command()
@@ -290,7 +419,7 @@ def init(
     schema = to_lazyframe(data).collect_schema()
     report = scaffold(schema, name=data.stem)
     write_atomically(output, report.to_yaml())
-    typer.echo(f"wrote {output}: {len(schema)} columns")
+    _say(f"wrote {output}: {len(schema)} columns", {"outputs": [str(output)], "columns": len(schema)})
 
 
 @app.command()
@@ -307,7 +436,7 @@ def sample(
     _check_outputs(output)
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
         write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
-    typer.echo(f"wrote {output}: {rows} rows")
+    _say(f"wrote {output}: {rows} rows", {"outputs": [str(output)], "rows": rows})
 
 
 def run() -> None:
