@@ -258,6 +258,13 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         yield update
 
 
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: a decimal as a number, a date as ISO text."""
+    import decimal
+
+    return float(value) if isinstance(value, decimal.Decimal) else value
+
+
 def _version(show: bool) -> None:
     if show:
         from importlib.metadata import PackageNotFoundError, version
@@ -397,6 +404,39 @@ def validate(
             "values": found.values,
         },
     )
+
+
+@app.command()
+def inspect(
+    definition: DefinitionArgument,
+    data: DataOption,
+    param: ParamOption = None,
+    depth: Annotated[int | None, typer.Option(min=1, metavar="LEVELS", help="Show this many group levels.")] = None,
+    limit: Annotated[int, typer.Option(min=1, metavar="GROUPS", help="List at most this many groups.")] = 200,
+) -> None:
+    """Show the group tree with its subtotals as a table, without typesetting."""
+    from polarreports.inspection import group_tree
+
+    tree = group_tree(load(definition), data, depth=depth, limit=limit, **_parse_params(param or []))
+    if _state["json"]:
+        _say(
+            "",
+            {
+                "report": tree.report,
+                "levels": list(tree.levels),
+                "columns": ["level", "key", "rows", *tree.columns],
+                "groups": [
+                    [group.level, group.key, group.rows, *(_plain(value) for value in group.values)]
+                    for group in tree.groups
+                ],
+                "more": tree.more,
+            },
+        )
+    elif not _state["quiet"]:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: as wide as the table, nothing cut
+            console = Console(width=tree.width())
+        console.print(tree.table())
 
 
 @app.command()
