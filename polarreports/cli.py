@@ -450,15 +450,23 @@ def init(
     data: Annotated[Path, typer.Argument(help="A data file whose columns the report lists.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the definition (YAML).")],
 ) -> None:
-    """Write a starting definition that lists every column of a data file, ready to render."""
+    """Write a starting definition: a listing of the columns that fit the page (the others
+    commented out), sized from the first rows, with a grouping to try."""
+    import polars as pl
+
     from polarreports.compute.source import to_lazyframe
     from polarreports.output.document import write_atomically
-    from polarreports.scaffold import scaffold
+    from polarreports.scaffold import scaffold_yaml
 
     _check_outputs(output)
-    schema = to_lazyframe(data).collect_schema()
-    report = scaffold(schema, name=data.stem)
-    write_atomically(output, report.to_yaml())
+    frame = to_lazyframe(data)
+    schema = frame.collect_schema()
+    try:
+        sample = frame.head(10_000).collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
+        msg = f"cannot read the data {data}: {_one_line(str(error))[:300] or type(error).__name__}"
+        raise DataError(msg) from None
+    write_atomically(output, scaffold_yaml(schema, name=data.stem, sample=sample))
     _say(f"wrote {output}: {len(schema)} columns", {"outputs": [str(output)], "columns": len(schema)})
 
 
