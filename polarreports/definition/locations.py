@@ -52,14 +52,18 @@ class Locations:
     def prefix(self, issue: str) -> str:
         """``"FILE, line N: "`` for a message that starts with a place (``bands.detail.elements[0]:``
         or ``groups[0] ('region').header``), or ``"FILE: "`` when no line is known."""
-        found = _PLACE.match(issue)
-        line = None
-        if found is not None and self.root is not None:
-            parts: list[int | str] = [
-                int(index) if index else name for index, name in _PART.findall(re.sub(r" \([^)]*\)", "", found[1]))
-            ]
-            line = self.line(parts)
+        line = self.line_of_place(issue)
         return f"{self.source}, line {line}: " if line is not None else f"{self.source}: "
+
+    def line_of_place(self, issue: str) -> int | None:
+        """The line of the place a message starts with (``listing.columns[2].totals: ...``)."""
+        found = _PLACE.match(issue)
+        if found is None or self.root is None:
+            return None
+        parts: list[int | str] = [
+            int(index) if index else name for index, name in _PART.findall(re.sub(r" \([^)]*\)", "", found[1]))
+        ]
+        return self.line(parts)
 
 
 def read_yaml(text: str, source: str) -> tuple[Any, Locations]:

@@ -25,7 +25,15 @@ from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
@@ -39,6 +47,7 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
+from polarreports.definition.listing import Listing, expand_listing
 from polarreports.definition.locations import Locations, locations_of, read_yaml, remember
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
@@ -313,6 +322,26 @@ class Report(_Model):
     theme: ThemeOption = Theme()
     """The look of every band kind: plain (the default), corporate, ledger or minimal, or
     ``{name, brand_color, logo, zebra}``."""
+    listing: Listing | None = None
+    """Columns declared once (heading, value, width, alignment, format, totals per level), from
+    which the column header, the detail band and the total lines are made when the definition is
+    read: a read definition has the bands, and no listing."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _from_listing(cls, data: Any, handler: ModelWrapValidatorHandler[Report]) -> Report:
+        """Check the definition as written, then make its listing into bands and check those."""
+        report = handler(data)
+        if report.listing is None:
+            return report
+        written = {name: getattr(report, name) for name in type(report).model_fields if name in report.model_fields_set}
+        dumped = {
+            key: value.model_dump(mode="python") if isinstance(value, BaseModel) else value
+            for key, value in written.items()
+        }
+        dumped["groups"] = [group.model_dump(mode="python") for group in report.groups]
+        dumped["variables"] = [variable.model_dump(mode="python") for variable in report.variables]
+        return handler(expand_listing(dumped))
 
     @model_validator(mode="before")
     @classmethod
@@ -551,7 +580,7 @@ def _describe_validation_error(error: ValidationError, where: Locations) -> str:
             place = _join(place, "type")
         if place not in problems:  # of a union's members (str | pl.Expr), the first says it
             problems[place] = _problem(item, place, annotation)
-            lines_of[place] = where.line(item["loc"])
+            lines_of[place] = where.line(item["loc"]) if place else where.line_of_place(problems[place])
     lines = [
         ("" if lines_of[place] is None else f"line {lines_of[place]}: ") + (f"{place}: {problem}" if place else problem)
         for place, problem in problems.items()
