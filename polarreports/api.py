@@ -25,8 +25,9 @@ from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import report_frame
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
+from polarreports.definition.locations import locations_of, remember
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
-from polarreports.exceptions import DataError, LayoutError, RenderOptionError
+from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
@@ -35,6 +36,7 @@ from polarreports.plan.fonts import glyph_warnings
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.standalone import columns_read, stand_in_parameters
 from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
@@ -171,10 +173,22 @@ def _planned(
     except pl.exceptions.PolarsError as error:
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
-    plan = build_plan(report, schema, params, base_dir=Path.cwd())
-    scopes = build_scopes(plan, lf)
+    try:
+        plan = build_plan(report, schema, params, base_dir=Path.cwd())
+        scopes = build_scopes(plan, lf)
+    except PlanError as error:
+        raise _located(report, error) from None
     shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
     return plan, scopes, shown.select(schema.names())
+
+
+def _located(report: definition.Report, error: PlanError) -> PlanError:
+    """``error`` with each problem prefixed by the file and line it is at, when the report was
+    read from a file."""
+    where = locations_of(report)
+    if where is None:
+        return error
+    return PlanError([where.prefix(issue) + issue for issue in error.issues])
 
 
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
@@ -227,10 +241,23 @@ class Validation:
     bands: tuple[str, ...]
     """Where each band of the report is in the definition."""
     values: dict[str, str]
-    """The Polars type of the value each element shows, by its place in the definition."""
+    """The Polars type of the value each element shows, by its place in the definition (empty
+    when checked without data)."""
+    columns_read: tuple[str, ...] | None = None
+    """Checked without data: the columns the definition reads, whose presence and types only
+    the data can confirm (None when checked against data)."""
 
     def __str__(self) -> str:
         width = max((len(place) for place in self.values), default=0)
+        if self.columns_read is not None:
+            return "\n".join(
+                [
+                    f"report {self.report!r}: the definition is valid (without data: its columns are not checked)",
+                    f"  groups: {', '.join(self.groups) or '(none)'}",
+                    f"  variables: {', '.join(f'{k} ({v})' for k, v in self.variables.items()) or '(none)'}",
+                    f"  columns it reads: {', '.join(self.columns_read) or '(none)'}",
+                ]
+            )
         lines = [
             f"report {self.report!r}: ok",
             f"  groups: {', '.join(self.groups) or '(none)'}",
@@ -246,8 +273,31 @@ def validate(
     report: definition.Report, data: Any = None, /, *, params: dict[str, Any] | None = None, **parameters: Any
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
-    ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
+    ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found.
+
+    Without ``data`` (and without a ``source`` in the definition), the definition alone is
+    checked (everything but its columns and their types); required parameters not given stand
+    in with a value of their type.
+
+    >>> import polarreports as pr
+    >>> pr.validate(pr.load("examples/sales_by_region.yaml")).columns_read
+    ('country', 'customer', 'discount', 'order_date', 'order_id', 'product', 'quantity', 'region', 'unit_price')
+    """
     values = report_parameters(report, params, parameters)
+    if data is None and report.source is None:  # no rows to read: the definition alone
+        try:
+            columns = columns_read(report, values, base_dir=Path.cwd())
+        except PlanError as error:
+            raise _located(report, error) from None
+        return Validation(
+            report=report.name,
+            parameters=dict(stand_in_parameters(report.parameters, values)),
+            groups=tuple(group.name for group in report.groups),
+            variables={variable.name: variable.calculation for variable in report.variables},
+            bands=(),
+            values={},
+            columns_read=tuple(columns),
+        )
     plan, scopes = plan_report(localized(report, None)[0], data, True, **values)
     return Validation(
         report=report.name,
@@ -261,13 +311,17 @@ def validate(
 
 def localized(report: R, locale: str | None) -> tuple[R, list[str]]:
     """``report`` in ``locale`` (its own when None) with its texts translated from its
-    catalogs, and the warnings about texts left untranslated (also logged)."""
+    catalogs, and the warnings about texts left untranslated (also logged). The copy keeps the
+    file and lines the report was read from, for its errors."""
+    where = locations_of(report)
     if locale is not None:
         if not isinstance(locale, str):
             msg = f"render option locale={locale!r} is not valid: give a locale such as 'de_DE', or None"
             raise RenderOptionError(msg)
         report = report.model_copy(update={"locale": locale})
     report, warnings = translate_report(report)
+    if where is not None and locations_of(report) is None:
+        remember(report, where)
     for warning in warnings:
         logger.warning("%s: %s", report.name, warning)
     return report, warnings

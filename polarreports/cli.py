@@ -1,11 +1,16 @@
-"""The ``polarreports`` command line: render, validate, messages, schema, init, sample, preview.
+"""The ``polarreports`` command line: render, validate, inspect, messages, schema, init, sample, preview, batch.
 
     $ polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales.pdf
     $ polarreports render sales.yaml --data sales.parquet -o sales.pdf -o sales.png --pdf-standard a-3b --attach data
     $ polarreports preview examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports validate examples/sales_by_region.yaml --data out/sales.parquet
+    $ polarreports inspect examples/sales_by_region.yaml --data out/sales.parquet
     $ polarreports init out/sales.parquet -o my_report.yaml
     $ polarreports messages letter.yaml -o messages.pot
+
+``--quiet`` prints nothing but errors; ``--json`` prints one JSON object on standard output
+(what was written, pages, seconds per phase; or the error and the exit status) for scripts.
+Both, like ``--debug``, may be given before or after the command.
 
 Every failure prints one line, ``error: ...``, and exits with a status that says what kind it
 was: 2 bad input (the definition, the data, a parameter, a wrong option); 3 a limit (the time
@@ -23,6 +28,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -68,7 +74,39 @@ def exit_status(error: PolarReportsError) -> int:
     return BAD_INPUT
 
 
-_state = {"debug": False}
+_state = {"debug": False, "quiet": False, "json": False}
+GLOBAL_FLAGS = ("--debug", "--quiet", "-q", "--json")
+"""Options of the program that may also be written after the command (``render ... --json``)."""
+
+
+def _hoisted(args: Sequence[str]) -> list[str]:
+    """``args`` with the program's own flags moved before the command, up to a ``--``.
+
+    >>> _hoisted(["render", "r.yaml", "--json", "--", "--quiet"])
+    ['--json', 'render', 'r.yaml', '--', '--quiet']
+    """
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in GLOBAL_FLAGS]
+    return flags + [a for a in args[:end] if a not in GLOBAL_FLAGS] + args[end:]
+
+
+def _say(text: str, result: dict[str, Any]) -> None:
+    """What a command reports when it succeeds: ``text`` for people (not with ``--quiet``),
+    or ``result`` as one JSON object with ``--json``."""
+    if _state["json"]:
+        typer.echo(json.dumps({"ok": True, **result}, ensure_ascii=False, default=str))
+    elif not _state["quiet"]:
+        typer.echo(text)
+
+
+def _fail(message: str, status: int) -> None:
+    """Report a failure (always on standard error; with ``--json`` also as JSON on standard
+    output) and exit with ``status``."""
+    typer.echo(f"error: {message}", err=True)
+    if _state["json"]:
+        typer.echo(json.dumps({"ok": False, "error": message, "exit_status": status}, ensure_ascii=False))
+    sys.exit(status)
 
 
 def _one_line(text: str) -> str:
@@ -91,7 +129,8 @@ class _Commands(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
-        _state["debug"] = False
+        _state.update(debug=False, quiet=False, json=False)
+        args = _hoisted(sys.argv[1:] if args is None else args)
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except NoArgsIsHelpError as error:
@@ -100,38 +139,34 @@ class _Commands(TyperGroup):
         except ClickException as error:  # a usage error: an unknown option, a value of the wrong type
             context = getattr(error, "ctx", None)
             hint = f" (see {context.command_path} --help)" if context is not None else ""
-            typer.echo(f"error: {_one_line(error.format_message())}{hint}", err=True)
-            sys.exit(error.exit_code)
+            _fail(f"{_one_line(error.format_message())}{hint}", error.exit_code)
         except typer.Abort:
-            typer.echo("error: aborted", err=True)
-            sys.exit(INTERNAL_ERROR)
+            _fail("aborted", INTERNAL_ERROR)
         except PolarReportsError as error:
             if _state["debug"]:
                 raise
-            typer.echo(f"error: {error}", err=True)
-            sys.exit(exit_status(error))
+            _fail(str(error), exit_status(error))
         except (SystemExit, KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as error:  # a bug (a Rust panic is a BaseException): one line, no traceback
             if _state["debug"]:
                 raise
             first = _one_line(str(error))[:300]
-            typer.echo(
-                f"error: unexpected {type(error).__name__}{': ' + first if first else ''} "
+            _fail(
+                f"unexpected {type(error).__name__}{': ' + first if first else ''} "
                 "(a bug in polarreports; --debug shows the traceback)",
-                err=True,
+                INTERNAL_ERROR,
             )
-            sys.exit(INTERNAL_ERROR)
         sys.exit(code if isinstance(code, int) else 0)
 
 
 app = typer.Typer(
     name="polarreports",
     cls=_Commands,
-    help="Banded business reports from Polars data, typeset with Typst.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's lists a flag's type as <bool>
 )
 
 
@@ -164,8 +199,7 @@ def _stopped(interrupt: KeyboardInterrupt) -> None:
     if _state["debug"]:
         raise interrupt
     number = signal.SIGTERM if isinstance(interrupt, _Terminated) else signal.SIGINT
-    typer.echo(f"error: stopped by {number.name}", err=True)
-    raise typer.Exit(code=128 + number.value)
+    _fail(f"stopped by {number.name}", 128 + number.value)
 
 
 def _check_outputs(*paths: Path) -> None:
@@ -251,11 +285,27 @@ def _parse_params(values: list[str]) -> dict[str, Any]:
     return params
 
 
+def _is_file(stream: Any) -> bool:
+    """Whether ``stream`` is backed by a file descriptor (a terminal, a pipe, a file)."""
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """A rich progress bar on standard error, fed by the render's progress reports."""
-    if not enabled:
+    """A rich progress bar on standard error, fed by the render's progress reports; when standard
+    error is a pipe or a file (a scheduler's log), one line per phase instead; none when it is
+    neither (an in-memory stream)."""
+    if not enabled or not _is_file(sys.stderr):
         yield None
+        return
+    if not sys.stderr.isatty():
+        from polarreports.output.progress import PhaseLines
+
+        yield PhaseLines(sys.stderr)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
@@ -277,39 +327,86 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         yield update
 
 
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: a decimal as a number, a date as ISO text."""
+    import decimal
+
+    return float(value) if isinstance(value, decimal.Decimal) else value
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("polarreports")
+        except PackageNotFoundError:  # pragma: no cover (run from a checkout that is not installed)
+            number = "unknown"
+        typer.echo(f"polarreports {number}")
+        raise typer.Exit
+
+
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
-    _state["debug"] = debug
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on standard output (for scripts).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Banded business reports from Polars data, typeset with Typst.
+
+    Exit status: 0 done; 2 bad input (the definition, the data, a parameter, an option); 3 a
+    limit (--timeout, --memory-mb); 4 the output could not be written; 130/143 stopped by
+    Ctrl-C/SIGTERM; 1 a bug (--debug shows its traceback).
+    """
+    _state.update(debug=debug, quiet=quiet, json=as_json)
 
 
+DefinitionArgument = Annotated[Path, typer.Argument(metavar="DEFINITION", help="Report definition (YAML or JSON).")]
 DataOption = Annotated[
     str | None,
     typer.Option(
         "--data",
         "-d",
+        metavar="PATH|URI",
         help="Parquet, CSV, IPC or NDJSON file, or a database URI (postgresql://..., sqlite:///..., duckdb:) "
         "that the definition's source.query runs at; default: the definition's source.",
     ),
 ]
-ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter: name=value.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A parameter (repeatable).")
+]
 
 
 @app.command()
 def render(
-    definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
+    definition: DefinitionArgument,
     output: Annotated[
         list[Path],
         typer.Option(
             "--output",
             "-o",
-            help="Output file (.pdf, .png, .svg, .html, ...); repeat it for several outputs of one render.",
+            metavar="PATH",
+            help="Output file (.pdf, .png, .svg, .html, .xlsx, .parquet, .csv, .json); repeat it for several.",
         ),
     ],
     data: DataOption = None,
     param: ParamOption = None,
-    typst: Annotated[Path | None, typer.Option("--typst", help="Also write the generated Typst source here.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
-    memory: Annotated[float | None, typer.Option("--memory-mb", help="Memory budget for all processes, MB.")] = None,
+    typst: Annotated[
+        Path | None,
+        typer.Option(
+            "--typst", metavar="PATH", help="Also write the Typst source here (.typ), with its data and images."
+        ),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(metavar="SECONDS", help="Stop after this many seconds.")] = None,
+    memory: Annotated[
+        float | None, typer.Option("--memory-mb", metavar="MB", help="Memory budget for all processes, MB.")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     locale: Annotated[
         str | None, typer.Option(help="Render in this locale (de_DE, fr_FR, ...): formats and translated texts.")
@@ -344,9 +441,10 @@ def render(
 ) -> None:
     """Render a report to PDF, PNG or SVG: once, whatever the number of outputs."""
     from polarreports.api import render as render_report
-    from polarreports.output.document import write_atomically
 
-    with _sigterm_as_ctrl_c(), _progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+    started = time.perf_counter()
+    show_progress = progress and not _state["quiet"] and not _state["json"]
+    with _sigterm_as_ctrl_c(), _progress_bar(enabled=show_progress) as on_progress:
         try:
             _checked_outputs(output)  # every output is checked before any work
             pdf = _pdf_options(output, pdf_standard, attach, password_env, owner_password_env, allow)
@@ -364,9 +462,8 @@ def render(
                 locale=locale,
                 **_parse_params(param or []),
             )
-            if typst is not None:
-                write_atomically(typst, document.to_typst())
-                write_atomically(typst.with_suffix(".json"), document.data_json)
+            sources = document.write_typst(typst) if typst is not None else []
+            before_save = time.perf_counter()
             results = []
             for target in output:
                 is_pdf = target.suffix.lower() == ".pdf"
@@ -376,24 +473,100 @@ def render(
                     else document.save(target)
                 )
                 results.append((target, written))
+            saved = time.perf_counter() - before_save
         except KeyboardInterrupt as interrupt:
             _stopped(interrupt)
             return
+    stats = document.stats
+    typeset = sum(stats.get(f"typst_{kind}_s") or 0.0 for kind in ("pdf", "png", "svg"))
+    seconds = {
+        "plan": stats["plan_s"],
+        "data": stats["data_s"],
+        "layout": stats["layout_s"],
+        "typeset": round(typeset, 4),
+        "write": round(max(saved - typeset, 0.0), 4),
+        "total": round(time.perf_counter() - started, 4),
+    }
+    lines: list[str] = []
+    outputs: list[str] = []
+    pages: int | None = None
     for target, written in results:
         suffix = target.suffix.lower()
-        pages = document.page_count if suffix == ".pdf" else len(written)
+        if suffix in (".pdf", ".png", ".svg"):
+            pages = document.page_count if suffix == ".pdf" else len(written)
         counted = f": {pages} pages" if suffix in (".pdf", ".png", ".svg") else ""
         more = f" (+{len(written) - 1} more)" if len(written) > 1 else ""
-        typer.echo(f"wrote {written[0]}{more}{counted}")
+        lines.append(f"wrote {written[0]}{more}{counted}")
+        outputs.extend(str(path) for path in written)
+    _say(
+        "\n".join(lines),
+        {
+            "outputs": outputs,
+            "typst": [str(path) for path in sources],
+            "pages": pages,
+            "rows": stats["rows"],
+            "seconds": seconds,
+            "warnings": list(stats["warnings"]),
+        },
+    )
 
 
 @app.command()
-def validate(definition: Annotated[Path, typer.Argument()], data: DataOption = None, param: ParamOption = None) -> None:
-    """Check a definition against the data's schema, without reading rows."""
+def validate(
+    definition: DefinitionArgument,
+    data: DataOption = None,
+    param: ParamOption = None,
+) -> None:
+    """Check a definition: alone, or against a data file's schema (without reading rows)."""
     from polarreports.api import validate as validate_report
 
     found = validate_report(load(definition), data, **_parse_params(param or []))
-    typer.echo(f"{definition}: {found}")
+    _say(
+        f"{definition}: {found}",
+        {
+            "definition": str(definition),
+            "report": found.report,
+            "checked": "definition" if data is None else "definition and data",
+            "groups": list(found.groups),
+            "variables": found.variables,
+            "parameters": found.parameters,
+            **({"columns_read": list(found.columns_read)} if found.columns_read is not None else {}),
+            "values": found.values,
+        },
+    )
+
+
+@app.command()
+def inspect(
+    definition: DefinitionArgument,
+    data: DataOption,
+    param: ParamOption = None,
+    depth: Annotated[int | None, typer.Option(min=1, metavar="LEVELS", help="Show this many group levels.")] = None,
+    limit: Annotated[int, typer.Option(min=1, metavar="GROUPS", help="List at most this many groups.")] = 200,
+) -> None:
+    """Show the group tree with its subtotals as a table, without typesetting."""
+    from polarreports.inspection import group_tree
+
+    tree = group_tree(load(definition), data, depth=depth, limit=limit, **_parse_params(param or []))
+    if _state["json"]:
+        _say(
+            "",
+            {
+                "report": tree.report,
+                "levels": list(tree.levels),
+                "columns": ["level", "key", "rows", *tree.columns],
+                "groups": [
+                    [group.level, group.key, group.rows, *(_plain(value) for value in group.values)]
+                    for group in tree.groups
+                ],
+                "more": tree.more,
+            },
+        )
+    elif not _state["quiet"]:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: as wide as the table, nothing cut
+            console = Console(width=tree.width())
+        console.print(tree.table())
 
 
 @app.command()
@@ -429,16 +602,24 @@ def init(
     data: Annotated[Path, typer.Argument(help="A data file whose columns the report lists.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the definition (YAML).")],
 ) -> None:
-    """Write a starting definition that lists every column of a data file, ready to render."""
+    """Write a starting definition: a listing of the columns that fit the page (the others
+    commented out), sized from the first rows, with a grouping to try."""
+    import polars as pl
+
     from polarreports.compute.source import to_lazyframe
     from polarreports.output.document import write_atomically
-    from polarreports.scaffold import scaffold
+    from polarreports.scaffold import scaffold_yaml
 
     _check_outputs(output)
-    schema = to_lazyframe(data).collect_schema()
-    report = scaffold(schema, name=data.stem)
-    write_atomically(output, report.to_yaml())
-    typer.echo(f"wrote {output}: {len(schema)} columns")
+    frame = to_lazyframe(data)
+    schema = frame.collect_schema()
+    try:
+        sample = frame.head(10_000).collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
+        msg = f"cannot read the data {data}: {_one_line(str(error))[:300] or type(error).__name__}"
+        raise DataError(msg) from None
+    write_atomically(output, scaffold_yaml(schema, name=data.stem, sample=sample))
+    _say(f"wrote {output}: {len(schema)} columns", {"outputs": [str(output)], "columns": len(schema)})
 
 
 @app.command()
@@ -455,7 +636,7 @@ def sample(
     _check_outputs(output)
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
         write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
-    typer.echo(f"wrote {output}: {rows} rows")
+    _say(f"wrote {output}: {rows} rows", {"outputs": [str(output)], "rows": rows})
 
 
 @app.command()

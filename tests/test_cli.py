@@ -80,7 +80,7 @@ def test_bad_input_exits_2_with_a_one_line_error(data_file: Path, tmp_path: Path
         app, ["render", str(EXAMPLE), "--data", str(data_file), "-p", "year=soon", "-o", str(tmp_path / "x.pdf")]
     )
     assert result.exit_code == 2
-    assert result.output == "error: parameter 'year' must be a integer, got 'soon'\n"
+    assert result.output == "error: parameter 'year' must be an integer, got 'soon'\n"
     assert not (tmp_path / "x.pdf").exists()
 
 

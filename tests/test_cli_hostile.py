@@ -284,7 +284,8 @@ def test_mutated_lengths_that_fail_the_second_check_are_definition_errors(tmp_pa
     path.write_text(yaml.safe_dump(definition))
     result = runner.invoke(app, ["validate", str(path), "--data", str(tmp_path / "none.parquet")])
     assert result.exit_code == 2, result.output
-    assert result.output.startswith(f"error: {path}: bands.page_header.elements[1].width: -1 is not a length")
+    assert result.output.startswith(f"error: {path}, line ")
+    assert ": bands.page_header.elements[1].width: -1 is not a length" in result.output
     assert result.output.count("\n") == 1
 
 

@@ -377,7 +377,8 @@ def test_a_misspelled_calculation_gets_one_line_with_a_did_you_mean(tmp_path: Pa
     with pytest.raises(pr.DefinitionError) as error:
         load_text(tmp_path, text)
     assert str(error.value) == (
-        f"{tmp_path / 'report.yaml'}: variables[2].calculation: 'summ' is not a calculation; did you mean 'sum'?"
+        f"{tmp_path / 'report.yaml'}, line 5: variables[2].calculation: 'summ' is not a calculation "
+        "(one of sum, count, count_distinct, avg, min, max, first, last, median, stddev, var); did you mean 'sum'?"
     )
 
 
@@ -385,7 +386,9 @@ def test_a_misspelled_element_type_gets_one_line_with_a_did_you_mean(tmp_path: P
     with pytest.raises(pr.DefinitionError) as error:
         load_text(tmp_path, "name: r\nbands: {detail: {elements: [{type: feild, column: x}]}}\n")
     assert str(error.value).endswith(
-        "report.yaml: bands.detail.elements[0].type: 'feild' is not an element type; did you mean 'field'?"
+        "report.yaml, line 2: bands.detail.elements[0].type: 'feild' is not an element type "
+        "(one of label, field, expression, aggregate, line, box, image, page_number, chart, barcode, crosstab); "
+        "did you mean 'field'?"
     )
 
 
@@ -393,10 +396,10 @@ def test_a_value_of_the_wrong_type_names_the_field_and_the_value(tmp_path: Path)
     with pytest.raises(pr.DefinitionError) as error:
         load_text(tmp_path, "name: r\nfilter: [1, 2]\npage: {size: a44}\n")
     lines = [line.strip() for line in str(error.value).splitlines()]
-    assert "filter: input should be a valid string, not [1, 2]" in lines
+    assert "line 2: filter: input should be a valid string, not [1, 2]" in lines
     assert (
-        "page.size: 'a44' is no paper size: use a name from Typst's list (did you mean 'a4'?) or 'WIDTH x HEIGHT' "
-        "such as '80mm x auto'"
+        "line 3: page.size: 'a44' is no paper size: use a name from Typst's list (did you mean 'a4'?) or "
+        "'WIDTH x HEIGHT' such as '80mm x auto'"
     ) in lines
 
 
@@ -405,7 +408,7 @@ def test_one_problem_is_one_line_naming_the_file(tmp_path: Path) -> None:
         load_text(tmp_path, "name: r\npage: {orientation: sideways}\n")
     path = tmp_path / "report.yaml"
     assert str(error.value) == (
-        f"{path}: page.orientation: 'sideways' is not an orientation (one of 'portrait', 'landscape')"
+        f"{path}, line 2: page.orientation: 'sideways' is not an orientation (one of portrait, landscape)"
     )
 
 
@@ -447,7 +450,7 @@ def test_yaml_aliases_cannot_blow_a_small_file_up(tmp_path: Path) -> None:
 def test_keys_that_are_not_strings_are_named(tmp_path: Path) -> None:
     with pytest.raises(pr.DefinitionError) as error:
         load_text(tmp_path, "name: r\ncolumns: {1: x}\n")
-    assert str(error.value).endswith("report.yaml: columns.1: the key 1 must be a string")
+    assert str(error.value).endswith("report.yaml, line 2: columns.1: the key 1 must be a string")
 
 
 def test_model_validate_raises_a_definition_error() -> None:
@@ -609,3 +612,49 @@ def test_a_mutated_gallery_definition_loads_or_fails_clearly(
     name, tree, description = mutation
     error = outcome(name, tree, gallery_copy)
     assert error is None or isinstance(error, pr.PolarReportsError), f"{description}: {error!r}"
+
+
+def test_an_expression_error_points_at_the_position_as_written(tmp_path: Path) -> None:
+    text = (
+        "name: r\nparameters: [{name: year, type: integer}]\n"
+        "filter: 'region = :year AND (quantity <= '\nbands: {detail: {elements: [{type: field, column: region}]}}\n"
+    )
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(load_text(tmp_path, text), pr.sample.sales_data(5))
+    assert str(error.value) == (
+        f"{tmp_path / 'report.yaml'}, line 3: filter: cannot parse the expression "
+        "'region = :year AND (quantity <= ' at position 33 (its end): expected an expression"
+    )
+
+
+def test_an_expression_error_past_a_parameter_counts_as_written(tmp_path: Path) -> None:
+    text = "name: r\nparameters: [{name: rate}]\ncolumns: {x: ':rate + * quantity'}\n"
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(load_text(tmp_path, text), pr.sample.sales_data(5))
+    assert "at position 9 (at '* quantity'): expected an expression, found '*'" in str(error.value)
+    assert "__p__" not in str(error.value)
+
+
+def test_a_width_without_a_unit_is_refused_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(pr.DefinitionError) as error:
+        load_text(tmp_path, "name: r\nbands:\n  detail:\n    elements:\n      - {type: label, text: a, width: 10}\n")
+    assert str(error.value) == (
+        f"{tmp_path / 'report.yaml'}, line 5: bands.detail.elements[0].width: 10 has no unit: a width needs one, "
+        "such as '10mm', '10pt' or '10%' (a bare number is ambiguous for a width)"
+    )
+
+
+def test_a_plan_error_names_the_file_and_line_of_each_problem(tmp_path: Path) -> None:
+    text = (
+        "name: r\nvariables:\n  - {name: units, calculation: sum, expression: quantity}\nbands:\n  detail:\n"
+        "    elements:\n      - {type: field, column: prodct}\n  summary:\n    elements:\n"
+        "      - {type: aggregate, variable: unit}\n"
+    )
+    with pytest.raises(pr.PlanError) as error:
+        pr.validate(load_text(tmp_path, text), pr.sample.sales_data(5))
+    path = tmp_path / "report.yaml"
+    assert error.value.issues == [
+        f"{path}, line 7: bands.detail.elements[0] (field 'prodct'): unknown column 'prodct'; did you mean 'product'?",
+        f"{path}, line 10: bands.summary.elements[0] (aggregate 'unit'): unknown variable 'unit'; "
+        "did you mean 'units'?",
+    ]

@@ -100,7 +100,7 @@ def test_placement_needs_both_coordinates_and_fixed_lengths(sales: pl.DataFrame)
     with pytest.raises(pr.PlanError) as error:
         report.render(sales)
     message = str(error.value)
-    assert "bands.title.elements[0]: has x but not the other" in message
+    assert "bands.title.elements[0]: has x but no y" in message
     assert "bands.title.elements[1]: y '10%' must be a fixed length" in message
     assert "bands.summary.height: 400mm is taller than the page body" in message
 

@@ -15,6 +15,7 @@ from polarreports.definition.elements import (
     Line,
     PageNumber,
 )
+from polarreports.definition.listing import Listing, ListingColumn, ListingFooter
 from polarreports.definition.report import (
     Band,
     Bands,
@@ -48,6 +49,9 @@ __all__ = [
     "Image",
     "Label",
     "Line",
+    "Listing",
+    "ListingColumn",
+    "ListingFooter",
     "Margins",
     "PageNumber",
     "PageSetup",

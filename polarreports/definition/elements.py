@@ -23,6 +23,7 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     Strict,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_serializer,
@@ -227,7 +228,15 @@ class _Element(BaseModel):
 
     @field_validator("width", "x", "y", "height", mode="before")
     @classmethod
-    def _width(cls, value: Any) -> Any:
+    def _width(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "width" and isinstance(value, int | float) and not isinstance(value, bool):
+            _check_length(value)  # a number out of range says so first
+            shown = f"{value:g}"
+            msg = (
+                f"{shown} has no unit: a width needs one, such as '{shown}mm', '{shown}pt' or '{shown}%' "
+                "(a bare number is ambiguous for a width)"
+            )
+            raise ValueError(msg)
         return None if value is None else _check_length(value)
 
     @model_serializer(mode="wrap")

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, Union,
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
@@ -39,6 +47,8 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
+from polarreports.definition.listing import Listing, expand_listing
+from polarreports.definition.locations import Locations, locations_of, read_yaml, remember
 from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
@@ -442,6 +452,26 @@ class Report(_Model):
     theme: ThemeOption = Theme()
     """The look of every band kind: plain (the default), corporate, ledger or minimal, or
     ``{name, brand_color, logo, zebra}``."""
+    listing: Listing | None = None
+    """Columns declared once (heading, value, width, alignment, format, totals per level), from
+    which the column header, the detail band and the total lines are made when the definition is
+    read: a read definition has the bands, and no listing."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _from_listing(cls, data: Any, handler: ModelWrapValidatorHandler[Report]) -> Report:
+        """Check the definition as written, then make its listing into bands and check those."""
+        report = handler(data)
+        if report.listing is None:
+            return report
+        written = {name: getattr(report, name) for name in type(report).model_fields if name in report.model_fields_set}
+        dumped = {
+            key: value.model_dump(mode="python") if isinstance(value, BaseModel) else value
+            for key, value in written.items()
+        }
+        dumped["groups"] = [group.model_dump(mode="python") for group in report.groups]
+        dumped["variables"] = [variable.model_dump(mode="python") for variable in report.variables]
+        return handler(expand_listing(dumped))
 
     @model_validator(mode="before")
     @classmethod
@@ -497,18 +527,26 @@ class Report(_Model):
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "definition", **options: Any) -> Self:
+        return cls._from_data(data, Locations(source), **options)
+
+    @classmethod
+    def _from_data(cls, data: Any, where: Locations, **options: Any) -> Self:
+        """The report ``data`` describes, remembering where it was written (``where``)."""
+        source = where.source
         try:
-            return super().model_validate(data, **options)
+            report = super().model_validate(data, **options)
         except ValidationError as error:
-            raise DefinitionError(_describe_validation_error(error, source)) from None
+            raise DefinitionError(_describe_validation_error(error, where)) from None
         except RecursionError:
             msg = f"{source}: nested too deeply to be a report definition"
             raise DefinitionError(msg) from None
+        remember(report, where)
+        return report
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "definition") -> Self:
         try:
-            data = yaml.safe_load(text)
+            data, where = read_yaml(text, source)
         except yaml.YAMLError as error:
             raise DefinitionError(_describe_yaml_error(error, source)) from None
         except RecursionError:
@@ -517,7 +555,7 @@ class Report(_Model):
         if _size(data) > MAX_VALUES:  # YAML aliases can make a small file a huge one
             msg = f"{source}: holds more than {MAX_VALUES:,} values (with its YAML aliases expanded)"
             raise DefinitionError(msg)
-        return cls.from_dict(data, source=source)
+        return cls._from_data(data, where)
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "definition") -> Self:
@@ -567,41 +605,51 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
             report = report_type.from_json(text, source=str(path))
         else:
             report = report_type.from_yaml(text, source=str(path))
-        return _resolve_images(report, path.parent.resolve(), str(path))
+        where = locations_of(report) or Locations(str(path))
+        return _resolve_images(report, path.parent.resolve(), where)
     except RecursionError:
         msg = f"{path}: the definition is nested too deeply"
         raise DefinitionError(msg) from None
     except ValidationError as error:  # a value the first check let through
-        raise DefinitionError(_describe_validation_error(error, str(path))) from None
+        raise DefinitionError(_describe_validation_error(error, Locations(str(path)))) from None
 
 
-def _resolve_images(report: R, folder: Path, source: str) -> R:
+def _resolve_images(report: R, folder: Path, where: Locations) -> R:
     """Make image paths and image folders relative to the definition file's folder absolute;
     without ``image_dirs``, images may come from that folder."""
     data = report.model_dump(mode="python")
     data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
+    moved = []
     data["font_dirs"] = [str(folder / d) for d in data["font_dirs"]]
     data["data_dirs"] = [str(folder / d) for d in data["data_dirs"]] or [str(folder)]
     rows: dict[str, Any] | None = data.get("source")
     if rows and rows.get("path") and not Path(rows["path"]).is_absolute():
         rows["path"] = str(folder / rows["path"])
+        moved.append(rows["path"])
 
     def visit(band: dict[str, Any] | None) -> None:
         for element in (band or {}).get("elements", []):
             if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
+                moved.append(element["path"])
 
     if data.get("translations"):
         data["translations"]["dirs"] = [str(folder / d) for d in data["translations"]["dirs"]]
+        moved.extend(data["translations"]["dirs"])
     logo = data["theme"]["logo"]
     if logo is not None and not Path(logo).is_absolute():
         data["theme"]["logo"] = str(folder / logo)
+        moved.append(logo)
     for band in data["bands"].values():
         visit(band)
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    return type(report).from_dict(data, source=source)
+    if not moved:  # only the folders change: no need to check the whole definition again
+        resolved = report.model_copy(update={name: data[name] for name in ("image_dirs", "font_dirs", "data_dirs")})
+        remember(resolved, where)
+        return resolved
+    return type(report)._from_data(data, where)
 
 
 def _size(data: Any) -> int:
@@ -670,24 +718,30 @@ def _describe_yaml_error(error: yaml.YAMLError, source: str) -> str:
     return f"{where}: not valid YAML: {problem}{detail}"
 
 
-def _describe_validation_error(error: ValidationError, source: str) -> str:
-    """One line per problem, each naming its place as the plan does (``variables[2].calculation``)."""
+def _describe_validation_error(error: ValidationError, where: Locations) -> str:
+    """One line per problem, each naming its line in the file (when known) and its place as the
+    plan does (``variables[2].calculation``)."""
     problems: dict[str, str] = {}
+    lines_of: dict[str, int | None] = {}
     for item in error.errors():
         loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
-        where, annotation = _place(loc)
+        place, annotation = _place(loc)
         if item["type"] == "extra_forbidden":
-            where = _join(where, str(item["loc"][-1]))
+            place = _join(place, str(item["loc"][-1]))
         elif item["type"] == "union_tag_invalid":
-            where = _join(where, "type")
-        if where not in problems:  # of a union's members (str | pl.Expr), the first says it
-            problems[where] = _problem(item, where, annotation)
-    lines = [f"{where}: {problem}" if where else problem for where, problem in problems.items()]
+            place = _join(place, "type")
+        if place not in problems:  # of a union's members (str | pl.Expr), the first says it
+            problems[place] = _problem(item, place, annotation)
+            lines_of[place] = where.line(item["loc"]) if place else where.line_of_place(problems[place])
+    lines = [
+        ("" if lines_of[place] is None else f"line {lines_of[place]}: ") + (f"{place}: {problem}" if place else problem)
+        for place, problem in problems.items()
+    ]
     if len(lines) == 1:
-        return f"{source}: {lines[0]}"
+        return f"{where.source}, {lines[0]}" if lines[0].startswith("line ") else f"{where.source}: {lines[0]}"
     more = len(lines) - 5
     shown = lines[:5] + ([f"... and {more} more"] if more > 0 else [])
-    return f"{source} is not a valid report definition:\n  " + "\n  ".join(shown)
+    return f"{where.source} is not a valid report definition:\n  " + "\n  ".join(shown)
 
 
 def _place(loc: tuple[int | str, ...]) -> tuple[str, Any]:
@@ -752,11 +806,11 @@ def _problem(item: Any, where: str, annotation: Any) -> str:
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
         hint = _closest(value, expected) if isinstance(value, str) else ""
-        return f"{_short(value)} is not {_article(field)}" + (hint or f" (one of {', '.join(map(repr, expected))})")
+        return f"{_short(value)} is not {_article(field)} (one of {', '.join(expected)}){hint}"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(context.get("expected_tags", "")))
-        hint = _closest(str(context.get("tag")), tags) or f" (one of {', '.join(map(repr, tags))})"
-        return f"{_short(context.get('tag'))} is not an element type{hint}"
+        hint = _closest(str(context.get("tag")), tags)
+        return f"{_short(context.get('tag'))} is not an element type (one of {', '.join(tags)}){hint}"
     if kind == "union_tag_not_found":
         tags = [m.model_fields["type"].default for m in _members(annotation) if _is_model(m)]
         return f"an element needs a type: one of {', '.join(map(repr, tags))}"

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from polarreports.control import RenderControl, logger
-from polarreports.emit.typst_source import TypstSource
+from polarreports.emit.escape import typst_string
+from polarreports.emit.typst_source import DATA_FILE, TypstSource
 from polarreports.exceptions import OutputError, PolarReportsError, WriteError
 from polarreports.output.exports import EXPORTERS, Exporter, Rendered
 from polarreports.output.pages import PageImage, Pages, page_html
@@ -217,6 +218,29 @@ class Document:
     def data_json(self) -> bytes:
         """The JSON data file the Typst source reads as ``/data.json``."""
         return self._data.json()
+
+    def write_typst(self, path: str | os.PathLike[str]) -> list[Path]:
+        """Write the Typst source to ``path`` (``report.typ``) so that it compiles as written:
+        its data next to it (``report.json``, which the source reads) and its images under
+        ``assets/`` beside it. Compile it with the fonts polarreports ships:
+        ``typst compile --font-path <polarreports>/fonts report.typ``. Returns the paths written.
+        """
+        target = Path(path)
+        data_path = target.with_suffix(".json")
+        if data_path == target:
+            msg = f"cannot write the Typst source to {str(target)!r}: its data goes to the same path; give a .typ path"
+            raise OutputError(msg)
+        source = self._source.source.replace(
+            f'json("/{DATA_FILE}")', f"json({typst_string(data_path.name)})", 1
+        ).replace(f"the data is read from /{DATA_FILE}", f"the data is read from {data_path.name}", 1)
+        written = [target, data_path]
+        write_atomically(target, source)
+        write_atomically(data_path, self.data_json)
+        for name, content in self._source.assets.items():
+            asset = target.parent / name
+            write_atomically(asset, content)
+            written.append(asset)
+        return written
 
     def _typeset(self, format: OutputFormat, ppi: float = 144.0, standard: str | None = None) -> Typeset:
         source = self._source if standard is None else self._archival(standard)

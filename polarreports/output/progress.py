@@ -16,12 +16,13 @@ from __future__ import annotations
 import html
 import importlib
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from polarreports.control import Progress
 
-__all__ = ["NotebookBar", "TextBar", "in_notebook", "progress_bar"]
+__all__ = ["NotebookBar", "PhaseLines", "TextBar", "in_notebook", "progress_bar"]
 
 WIDTH = 28
 """Characters of a text bar."""
@@ -87,6 +88,35 @@ class NotebookBar:
             self._handle.update(content)
 
 
+class PhaseLines:
+    """One line per phase, for a stream that is not a terminal (a log file, a pipe): no bar
+    redrawn with carriage returns, only where the render has got to and when.
+
+    >>> import io
+    >>> lines = PhaseLines(io.StringIO())
+    >>> for event in (Progress("planning"), Progress("data", 5, 10, "rows"), Progress("data", 10, 10, "rows")):
+    ...     lines(event)
+    >>> [line.split(" (")[0] for line in lines.stream.getvalue().splitlines()]
+    ['polarreports planning', 'polarreports data: 10 rows']
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._start = time.perf_counter()
+        self._phase: str | None = None
+
+    def __call__(self, event: Progress) -> None:
+        if event.phase == self._phase:
+            return
+        self._phase = event.phase
+        count = f": {event.total:,} {event.unit}" if event.total else ""
+        self.stream.write(f"polarreports {event.phase}{count} ({time.perf_counter() - self._start:.1f}s)\n")
+        self.stream.flush()
+
+
 def progress_bar() -> Callable[[Progress], None]:
-    """The progress bar that fits where this runs: a notebook's, or a text line."""
-    return NotebookBar() if in_notebook() else TextBar()
+    """The progress bar that fits where this runs: a notebook's, a text line redrawn on a
+    terminal, or one line per phase on a stream that is not a terminal."""
+    if in_notebook():
+        return NotebookBar()
+    return TextBar() if sys.stderr.isatty() else PhaseLines()

@@ -51,18 +51,82 @@ def param_column(name: str) -> str:
 
 def substitute_parameters(sql: str, parameters: Collection[str]) -> str:
     """Replace ``:name`` outside string literals with the parameter's quoted column name."""
+    return _substituted(sql, parameters)[0]
 
-    def replace(match: re.Match[str]) -> str:
+
+def _substituted(sql: str, parameters: Collection[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The SQL with parameters replaced, and where each replacement sits: pairs (position in
+    the new text, how many characters longer it made the text), to map positions back."""
+    shifts: list[tuple[int, int]] = []
+    parts: list[str] = []
+    last, grown = 0, 0
+    for match in _TOKEN.finditer(sql):
         name = match.group(1)
         if name is None:
-            return match.group(0)
+            continue
         if name not in parameters:
             hint = closest(name, parameters)
             msg = f"unknown parameter ':{name}'{hint}"
             raise ExpressionError(msg)
-        return f'"{param_column(name)}"'
+        replacement = f'"{param_column(name)}"'
+        parts += [sql[last : match.start()], replacement]
+        grown += len(replacement) - len(match.group(0))
+        shifts.append((match.start() + grown + len(match.group(0)), grown))
+        last = match.end()
+    parts.append(sql[last:])
+    return "".join(parts), shifts
 
-    return _TOKEN.sub(replace, sql)
+
+_PARSER_ERROR = re.compile(
+    r"Expected: (?P<expected>.+?), found: (?P<found>\S+)(?: at Line: (?P<line>\d+), Column: (?P<col>\d+))?"
+)
+_UNTERMINATED = re.compile(r"(?P<what>Unterminated [^\n]+?) at Line: (?P<line>\d+), Column: (?P<col>\d+)")
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The position in ``text`` of a 1-based line and column."""
+    lines = text.split("\n")
+    return sum(len(item) + 1 for item in lines[: line - 1]) + column - 1
+
+
+def describe_parse_error(source: str, parameters: Collection[str]) -> str:
+    """Why ``source`` does not parse, pointing at the position as the user wrote it.
+
+    >>> describe_parse_error("region = :year AND (quantity <= ", {"year"})
+    "cannot parse the expression 'region = :year AND (quantity <= ' at position 33 (its end): expected an expression"
+    >>> describe_parse_error("a + * b", ())
+    "cannot parse the expression 'a + * b' at position 5 (at '* b'): expected an expression, found '*'"
+    """
+    sql, shifts = _substituted(source, parameters)
+    prefix = "SELECT "
+    try:  # a statement's parser says where it stopped, which sql_expr does not
+        pl.SQLContext().execute(prefix + sql, eager=False)
+    except (pl.exceptions.PolarsError, ValueError) as error:
+        text = str(error)
+    else:
+        text = ""
+    found = _PARSER_ERROR.search(text) or _UNTERMINATED.search(text)
+    if found is None:
+        detail = text.strip().splitlines()[0] if text.strip() else "not a SQL expression"
+        for name in parameters:
+            detail = detail.replace(f'"{param_column(name)}"', f":{name}")
+        return f"cannot parse the expression {source!r}: {detail}"
+    groups = found.groupdict()
+    if groups.get("line"):
+        position = _offset(prefix + sql, int(groups["line"]), int(groups["col"])) - len(prefix)
+        position -= next((grown for at, grown in reversed(shifts) if at <= position), 0)
+    else:
+        position = len(source)
+    position = max(0, min(position, len(source)))
+    place = "its end" if position >= len(source.rstrip()) else f"at {source[position:][:20]!r}"
+    if "what" in groups:
+        problem = groups["what"].lower()
+    else:
+        expected = {"end of statement": "the end of the expression"}.get(groups["expected"], groups["expected"])
+        problem = f"expected {expected!r}" if len(expected) == 1 else f"expected {expected}"
+        if groups["found"] != "EOF":
+            problem += f", found {groups['found']!r}"
+    return f"cannot parse the expression {source!r} at position {position + 1} ({place}): {problem}"
 
 
 def to_expr(source: str | pl.Expr, parameters: Collection[str]) -> pl.Expr:
@@ -72,10 +136,8 @@ def to_expr(source: str | pl.Expr, parameters: Collection[str]) -> pl.Expr:
     sql = substitute_parameters(source, parameters)
     try:
         return pl.sql_expr(sql)
-    except (pl.exceptions.PolarsError, ValueError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        msg = f"cannot parse the expression {source!r}: {first_line}"
-        raise ExpressionError(msg) from None
+    except (pl.exceptions.PolarsError, ValueError):
+        raise ExpressionError(describe_parse_error(source, parameters)) from None
 
 
 def _literal_int(node: Any) -> int | None:

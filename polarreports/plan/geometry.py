@@ -111,7 +111,8 @@ def placement_issues(band: Band, name: str, page: PageSetup) -> list[str]:
         element = band.elements[i]
         where = f"{name}.elements[{i}]"
         if element.x is None or element.y is None:
-            issues.append(f"{where}: has {'x' if element.x is not None else 'y'} but not the other.\nHint: give both.")
+            have, missing = ("x", "y") if element.x is not None else ("y", "x")
+            issues.append(f"{where}: has {have} but no {missing}.\nHint: a placed element needs both x and y.")
         for option in ("y", "height"):
             value = getattr(element, option)
             if value is not None and value.endswith(("%", "fr")):

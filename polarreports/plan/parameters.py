@@ -117,7 +117,7 @@ def resolve_parameters(declared: Sequence[Parameter], given: Mapping[str, Any]) 
             msg = f"parameter {parameter.name!r} must be {error}, got {_shown(raw)}"
             raise ParameterError(msg) from None
         except (TypeError, ValueError, InvalidOperation, OverflowError):
-            msg = f"parameter {parameter.name!r} must be a {parameter.type}, got {_shown(raw)}"
+            msg = f"parameter {parameter.name!r} must be {_article(parameter.type)}, got {_shown(raw)}"
             raise ParameterError(msg) from None
         if parameter.allowed is not None:
             try:
@@ -131,3 +131,8 @@ def resolve_parameters(declared: Sequence[Parameter], given: Mapping[str, Any]) 
                 raise ParameterError(msg)
         values[parameter.name] = value
     return values
+
+
+def _article(noun: str) -> str:
+    """``noun`` with its indefinite article: "an integer", "a date"."""
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
