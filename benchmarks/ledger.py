@@ -172,7 +172,9 @@ def render_typst_boxes(data_path: Path, out_path: Path) -> None:
         (root / "main.typ").write_text(BOXES_SOURCE, encoding="utf-8")
         fonts = typst.Fonts(include_system_fonts=False, font_paths=[str(peers.FONTS_DIR)])
         compiler = typst.Compiler(input=str(root / "main.typ"), root=folder, font_paths=fonts)
-        out_path.write_bytes(compiler.compile(format="pdf", pdf_tags=False))
+        pdf = compiler.compile(format="pdf", pdf_tags=False)
+    assert isinstance(pdf, bytes)
+    out_path.write_bytes(pdf)
 
 
 # --- one render, in a fresh process -------------------------------------------------------------
