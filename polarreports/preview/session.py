@@ -47,9 +47,13 @@ def error_state(error: BaseException) -> dict[str, Any]:
     known = isinstance(error, PolarReportsError)
     message = str(error) if known else f"unexpected {type(error).__name__}: {error} (a bug in polarreports)"
     if where is None and isinstance(error, PlanError) and len(error.issues) == 1:
-        place, found, rest = error.issues[0].partition(": ")
-        if found and _PLACE.match(place):  # "groups[1] ('customer').header.elements[0] (field 'x'): ..."
-            where, message = place, rest
+        # "[FILE, line N: ]groups[1] ('customer').header.elements[0] (field 'x'): ..."
+        parts = error.issues[0].split(": ")
+        for i, place in enumerate(parts[:-1]):
+            if _PLACE.match(place):
+                located = ": ".join(parts[:i])
+                where, message = place, ": ".join(parts[i + 1 :]) + (f" ({located})" if located else "")
+                break
     return {
         "kind": type(error).__name__,
         "message": message,
