@@ -31,6 +31,7 @@ from polarreports.definition import (
     Parameter,
     SortKey,
     Style,
+    Subreport,
     Theme,
     Variable,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "ResourceError",
     "SortKey",
     "Style",
+    "Subreport",
     "Theme",
     "Validation",
     "Variable",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from polarreports.charts.vega import ChartLimits
 from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import to_lazyframe
+from polarreports.compute.subreports import attach_subreports
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
-RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params")
+RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params", "sources")
 """The keywords of :func:`render` that are not report parameters."""
 
 
@@ -67,6 +68,7 @@ class Report(definition.Report):
         timeout: float | None = None,
         memory_budget_mb: float | None = None,
         workers: int | None = None,
+        sources: Mapping[str, Any] | None = None,
         **parameters: Any,
     ) -> Document:
         """Render this report over ``data``: see :func:`polarreports.render`."""
@@ -74,6 +76,7 @@ class Report(definition.Report):
             self,
             data,
             params=params,
+            sources=sources,
             progress=progress,
             cancel=cancel,
             timeout=timeout,
@@ -142,13 +145,18 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
         raise RenderOptionError(msg)
 
 
-def plan_report(report: definition.Report, data: Any, /, **params: Any) -> tuple[ReportPlan, Scopes]:
-    """Check ``report`` against the data's schema and build its lazy frames; reads no rows."""
-    plan, scopes, _ = _planned(report, data, params)
+def plan_report(
+    report: definition.Report, data: Any, /, sources: Mapping[str, Any] | None = None, **params: Any
+) -> tuple[ReportPlan, Scopes]:
+    """Check ``report`` against the data's schema and build its lazy frames; reads no rows.
+    ``sources``: the frames the report's subreports name."""
+    plan, scopes, _ = _planned(report, data, params, sources)
     return plan, scopes
 
 
-def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
+def _planned(
+    report: definition.Report, data: Any, params: dict[str, Any], sources: Mapping[str, Any] | None = None
+) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
     """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
     rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
     lf = to_lazyframe(data)
@@ -157,8 +165,9 @@ def _planned(report: definition.Report, data: Any, params: dict[str, Any]) -> tu
     except pl.exceptions.PolarsError as error:
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
-    plan = build_plan(report, schema, params, base_dir=Path.cwd())
-    scopes = build_scopes(plan, lf)
+    joined = attach_subreports(report, lf, sources, params, base_dir=Path.cwd())
+    plan = build_plan(report, joined.collect_schema() if joined is not lf else schema, params, base_dir=Path.cwd())
+    scopes = build_scopes(plan, joined)
     shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
     return plan, scopes, shown.select(schema.names())
 
@@ -229,11 +238,17 @@ class Validation:
 
 
 def validate(
-    report: definition.Report, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any
+    report: definition.Report,
+    data: Any,
+    /,
+    *,
+    params: dict[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    **parameters: Any,
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found."""
-    plan, scopes = plan_report(report, data, **report_parameters(report, params, parameters))
+    plan, scopes = plan_report(report, data, sources, **report_parameters(report, params, parameters))
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
@@ -282,9 +297,13 @@ def render(
     timeout: float | None = None,
     memory_budget_mb: float | None = None,
     workers: int | None = None,
+    sources: Mapping[str, Any] | None = None,
     **parameters: Any,
 ) -> Document:
     """Render ``report`` over ``data`` (LazyFrame, DataFrame, or a Parquet/CSV/IPC path).
+
+    ``sources`` holds, by name, the data of the report's subreports (LazyFrames, DataFrames or
+    paths), as their ``source`` names them.
 
     The report's parameters are given in ``params`` (a dict), or as further keywords for short;
     a parameter named like a render option must go in ``params``. The data work happens here;
@@ -309,7 +328,7 @@ def render(
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
-    plan, scopes, rows_shown = _planned(report, data, values)
+    plan, scopes, rows_shown = _planned(report, data, values, sources)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
     control.report("data")

@@ -333,8 +333,8 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             if cell.role in ("when", "link") or isinstance(cell.element, Expression | Chart):  # expressions of its own
                 computed.append((cell.where, cell.value))
             scopes.dtypes[cell.where] = dtype
-            if cell.role == "image":
-                issue = column_issue(cell, dtype)
+            if cell.role in ("image", "subreport"):  # a subreport's table is formatted by compute.subreports
+                issue = column_issue(cell, dtype) if cell.role == "image" else None
                 issues.extend([issue] if issue else [])
                 continue
             if cell.role == "when":

@@ -12,6 +12,7 @@ from polarreports.definition.elements import (
     Label,
     Line,
     PageNumber,
+    Subreport,
 )
 from polarreports.definition.report import (
     Band,
@@ -49,6 +50,7 @@ __all__ = [
     "Report",
     "SortKey",
     "Style",
+    "Subreport",
     "Theme",
     "Variable",
     "load",

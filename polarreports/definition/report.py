@@ -458,6 +458,9 @@ def _resolve_images(report: R, folder: Path, source: str) -> R:
         for element in (band or {}).get("elements", []):
             if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
+            sub = element.get("report") if element.get("type") == "subreport" else None
+            if isinstance(sub, str) and not Path(sub).is_absolute():
+                element["report"] = str(folder / sub)
 
     logo = data["theme"]["logo"]
     if logo is not None and not Path(logo).is_absolute():

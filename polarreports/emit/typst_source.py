@@ -20,13 +20,14 @@ from pathlib import Path
 import polars as pl
 
 from polarreports.compute.overflow import breakable_text
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber, Subreport
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
+from polarreports.emit.subreports import SUBREPORT_PRELUDE, subreport_call
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
@@ -198,6 +199,8 @@ class _Writer:
                 f'image(bytes(chart.svg), format: "svg", width: 100%, height: {element.height}, fit: "contain", '
                 f"alt: chart.alt){caption} }})"
             )
+        if isinstance(element, Subreport) and index is not None:
+            return subreport_call(width, index)
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)
@@ -513,6 +516,8 @@ class _Writer:
             self.line("#show heading: none  // group headings only feed the PDF outline and the contents")
         if any(isinstance(cell.element, Image) for cell in cells):
             self.line(IMAGE_PRELUDE)
+        if any(isinstance(cell.element, Subreport) for cell in cells):
+            self.line(SUBREPORT_PRELUDE)
         self.line("")
         reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
         for level in reprinted:

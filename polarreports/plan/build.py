@@ -23,7 +23,16 @@ from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
 from babel.numbers import list_currencies
 
-from polarreports.definition.elements import Aggregate, Chart, Element, Expression, Field, Image, PageNumber
+from polarreports.definition.elements import (
+    Aggregate,
+    Chart,
+    Element,
+    Expression,
+    Field,
+    Image,
+    PageNumber,
+    Subreport,
+)
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
@@ -47,6 +56,7 @@ from polarreports.plan.model import (
 from polarreports.plan.navigation import link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver
+from polarreports.plan.subreports import subreport_columns
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
@@ -121,6 +131,7 @@ class _Builder:
         self.running_levels: set[int] = set()
         self.charts: list[ChartPlan] = []
         self.page_slots: list[PageSlot] = []
+        self.subreport_columns = subreport_columns(report)
         self.styles = StyleResolver(report, self.issue, self._logo())
 
     # -- helpers -------------------------------------------------------------------------
@@ -404,6 +415,10 @@ class _Builder:
             return None
         if isinstance(element, Chart):
             return self._chart(element, where, scope, level)
+        if isinstance(element, Subreport):  # its table, joined onto the rows (compute.subreports)
+            column = self.subreport_columns.get(id(element), "")
+            found = self._cell(Field(column=column), where, scope, level, groups, variables)
+            return None if found is None else Cell(element, where, found.value, role="subreport")
         if isinstance(element, Image):
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)

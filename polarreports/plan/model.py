@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 Scope = Literal["rows", "group", "report"]
-CellRole = Literal["value", "image", "outline", "link", "when", "off"]
+CellRole = Literal["value", "image", "subreport", "outline", "link", "when", "off"]
 
 
 class BandKind(StrEnum):
@@ -92,8 +92,9 @@ class Cell:
     """For a value per page: its index in each page's list of values (see ``PageSlot``)."""
     role: CellRole = "value"
     """``value``: shown by its element. ``image``: an image per row or group (the value is a
-    path or the bytes; the data phase turns it into our asset name). Hidden cells, carried as
-    data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
+    path or the bytes; the data phase turns it into our asset name). ``subreport``: a
+    subreport's table, as JSON text (``compute.subreports``). Hidden cells, carried as data but
+    not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
     (the URL of the element whose ``where`` is this cell's without ``.link``) and ``when``
     (whether that element shows: its ``print_when``); ``off``: an element of another panel of a
     wide listing (its value is data, it is not shown in this panel)."""

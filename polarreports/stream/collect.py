@@ -92,7 +92,7 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
-        if cell.role in ("image", "link"):  # an asset name or a URL (or ""), as they are
+        if cell.role in ("image", "link", "subreport"):  # an asset name, a URL, a table's JSON (or ""), as they are
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
         if cell.role == "when":  # "1" where the element shows

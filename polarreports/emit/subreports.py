@@ -1,0 +1,49 @@
+"""The Typst of a subreport: a nested table drawn from its JSON text (``compute.subreports``).
+
+The table's headers, rows, totals and column looks are all data, read with ``json(bytes(..))``
+and shown as strings; the function calls itself for a subreport nested in a subreport's rows.
+
+    >>> "json(bytes(s))" in SUBREPORT_PRELUDE
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = ["SUBREPORT_PRELUDE", "subreport_call"]
+
+SUBREPORT_PRELUDE = """\
+// A subreport: its table arrives as JSON text ("" where the master has no matching rows).
+#let subreport-align(a) = if a == "right" { right } else if a == "center" { center } else { left }
+#let subreport(s) = if s == "" { none } else {
+  let sub = json(bytes(s))
+  let n = sub.a.len()
+  if n == 0 { return none }
+  let widths = range(n).map(i => {
+    let x = sub.wn.at(i)
+    let u = sub.wu.at(i)
+    if u == "fr" { x * 1fr } else if u == "%" { x * 1% } else { x * 1pt }
+  })
+  let cell(i, v, strong-text: false) = align(subreport-align(sub.a.at(i)),
+    if sub.s.at(i) { subreport(v) } else if strong-text { strong(v) } else { v })
+  let cells = ()
+  if sub.h.len() > 0 {
+    cells += sub.h.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
+    cells.push(table.hline(stroke: 0.5pt + luma(90)))
+  }
+  for row in sub.r { cells += row.enumerate().map(((i, v)) => cell(i, v)) }
+  if sub.t.len() > 0 {
+    cells.push(table.hline(stroke: 0.5pt + luma(90)))
+    cells += sub.t.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
+  }
+  table(columns: widths, stroke: none, inset: (x: 2pt, y: 1.5pt), ..cells)
+}"""
+"""Defines ``subreport(s)``: the table of one master row or group, from its JSON text."""
+
+
+def subreport_call(width: str, index: int) -> str:
+    """The box showing the subreport of cell ``index`` of the band's data.
+
+    >>> subreport_call("1fr", 2)
+    'box(width: 1fr, subreport(c.at(2)))'
+    """
+    return f"box(width: {width}, subreport(c.at({index})))"
