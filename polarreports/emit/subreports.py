@@ -24,7 +24,7 @@ SUBREPORT_PRELUDE = """\
     if u == "fr" { x * 1fr } else if u == "%" { x * 1% } else { x * 1pt }
   })
   let cell(i, v, strong-text: false) = align(subreport-align(sub.a.at(i)),
-    if sub.s.at(i) { subreport(v) } else if strong-text { strong(v) } else { v })
+    if strong-text { strong(v) } else if sub.s.at(i) { subreport(v) } else { v })
   let cells = ()
   if sub.h.len() > 0 {
     cells += sub.h.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
