@@ -3,6 +3,7 @@ Polars' own joins, as the PDF shows them (pdftotext) and as the data phase compu
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -356,3 +357,14 @@ def test_subreports_are_typeset_in_chunks() -> None:
     shown = "\n".join(_normal(text)) + "\n"
     for i in range(2 * n):  # (an order's number shares the line of its last payment)
         assert f"{['card', 'cash'][i % 2]} {money(i)}\n" in shown, i
+
+
+def test_the_html_page_shows_each_order_s_payments_as_escaped_text(tmp_path: Path) -> None:
+    orders, lines, payments = orders_data(12)
+    document = order_report().render(orders, sources={"lines": lines, "payments": payments})
+    document.save(tmp_path / "orders.html")
+    page = (tmp_path / "orders.html").read_text()
+    for method in HOSTILE:  # the escaped text, never markup
+        assert page.count(f">{html.escape(method)}<") == payments["method"].to_list().count(method), method
+    assert "<b>bold" not in page
+    assert page.count('<table class="subreport">') == lines["order_id"].n_unique() + payments["order_id"].n_unique()

@@ -20,9 +20,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from polarreports.definition.elements import Box, Chart, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Box, Chart, Image, Label, Line, PageNumber, Subreport
 from polarreports.emit.html import svg
 from polarreports.emit.html.escape import text, url
+from polarreports.emit.html.subreports import subreport_html
 from polarreports.plan.images import MISSING, image_format
 from polarreports.plan.model import Cell
 
@@ -78,7 +79,7 @@ class CellLayout:
 
     def __post_init__(self) -> None:
         plain = self.value is not None and self.link is None and self.when is None and self.switch is None
-        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Image))
+        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Image | Subreport))
 
     @property
     def element(self) -> Any:
@@ -93,6 +94,8 @@ class CellLayout:
             body = self.static
         elif isinstance(element, Chart):
             body = _chart(element, c[self.value], assets)
+        elif isinstance(element, Subreport):
+            body = subreport_html(c[self.value])
         elif isinstance(element, Image):
             name = c[self.value]
             found = assets.uri(name) if name and name != MISSING else None
