@@ -16,7 +16,8 @@ import pytest
 import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.compute.subreports import attach_subreports
-from tests.conftest import chunk_count, chunking_small
+from tests.conftest import ROOT, chunk_count, chunking_small
+from tests.test_visual import PPI, REFERENCES, assert_matches_reference
 
 HOSTILE = ["#set text(red)", '");panic("x', "\\u{41}\\", "$x^2$", "<b>bold</b>", "*strong*", "@label", "]}{[", "//x"]
 
@@ -368,3 +369,40 @@ def test_the_html_page_shows_each_order_s_payments_as_escaped_text(tmp_path: Pat
         assert page.count(f">{html.escape(method)}<") == payments["method"].to_list().count(method), method
     assert "<b>bold" not in page
     assert page.count('<table class="subreport">') == lines["order_id"].n_unique() + payments["order_id"].n_unique()
+
+
+# -- the gallery's example -----------------------------------------------------------------------
+
+EXAMPLE = ROOT / "examples" / "order_with_payments.yaml"
+EXAMPLE_DATA = ROOT / "examples" / "data"
+
+
+def _example() -> pr.Document:
+    return pr.load(EXAMPLE).render(EXAMPLE_DATA / "orders.csv")
+
+
+@pytest.mark.typst
+def test_the_example_s_balances_equal_polars_joins() -> None:
+    orders = pl.read_csv(EXAMPLE_DATA / "orders.csv")
+    lines = pl.read_csv(EXAMPLE_DATA / "order_lines.csv")
+    payments = pl.read_csv(EXAMPLE_DATA / "order_payments.csv")
+    billed = lines.group_by("order_id").agg(billed=(pl.col("quantity") * pl.col("unit_price")).sum())
+    paid = payments.group_by("order_id").agg(paid=pl.col("amount").sum())
+    want = (
+        orders.join(billed, on="order_id", how="left")
+        .join(paid, on="order_id", how="left")
+        .fill_null(0)
+        .with_columns(balance=pl.col("billed") - pl.col("paid"))
+        .sort("order_id")
+    )
+    shown = _normal(pdftotext(_example().pdf))
+    assert [line.rsplit(" ", 1)[1] for line in shown if "Balance" in line] == [f"€{money(b)}" for b in want["balance"]]
+    assert (
+        f"Billed €{money(want['billed'].sum())} Paid €{money(want['paid'].sum())} Open €{money(want['balance'].sum())}"
+        in shown
+    )
+
+
+@pytest.mark.typst
+def test_the_example_s_first_page_matches_the_reference() -> None:
+    assert_matches_reference(_example().png(ppi=PPI)[0], REFERENCES / "order_with_payments-page1.png")

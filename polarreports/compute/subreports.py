@@ -69,7 +69,7 @@ def attach_subreports(
         raise PlanError([f"{found[0][0]}: subreports nest more than {MAX_DEPTH} deep"])
     schema = rows.collect_schema()
     for where, element, column in found:
-        sub_report = _definition(element, where, report, base_dir)
+        sub_report = _inheriting(_definition(element, where, report, base_dir), report)
         source = _source(element, where, sources or {}, report, base_dir)
         sub_params = {p.name: params[p.name] for p in sub_report.parameters if p.name in params}
         source = attach_subreports(sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1)
@@ -107,6 +107,15 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
         msg = f"{where}: the subreport definition {element.report!r} is not a .yaml, .yml or .json file"
         raise DefinitionError(msg)
     return definition.load(path)
+
+
+def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
+    """The subreport, with the master's locale and currency where it keeps the defaults."""
+    fields = type(sub).model_fields
+    unset = {
+        name: getattr(master, name) for name in ("locale", "currency") if getattr(sub, name) == fields[name].default
+    }
+    return sub.model_copy(update=unset) if unset else sub
 
 
 def _source(

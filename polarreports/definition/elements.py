@@ -464,7 +464,9 @@ class Subreport(_Element):
     report: SubDefinition
     """The subreport's definition (a ``Report``, or a mapping), or its file's path."""
     source: str
-    keys: Annotated[dict[str, str], BeforeValidator(_link_keys)]
+    keys: Annotated[
+        dict[str, str], BeforeValidator(_link_keys, json_schema_input_type=dict[str, str] | list[str] | str)
+    ]
     returns: dict[str, str] = {}
 
     @field_validator("keys")

@@ -450,17 +450,34 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
 
 def _resolve_images(report: R, folder: Path, source: str) -> R:
     """Make image paths and image folders relative to the definition file's folder absolute;
-    without ``image_dirs``, images may come from that folder."""
+    without ``image_dirs``, images may come from that folder. So are a subreport's definition
+    file and data file (a ``source`` ending in a data file's suffix), and the paths of an inline
+    subreport, which reads from the same folders as its master unless it names its own."""
     data = report.model_dump(mode="python")
-    data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
+    _resolve_paths(data, folder)
+    return type(report).from_dict(data, source=source)
+
+
+_DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".ipc", ".arrow", ".feather", ".ndjson", ".jsonl")
+"""The suffixes of the data files a subreport's ``source`` may name (see ``compute.source``)."""
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path, inherited: list[str] | None = None) -> None:
+    data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or inherited or [str(folder)]
 
     def visit(band: dict[str, Any] | None) -> None:
         for element in (band or {}).get("elements", []):
             if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
-            sub = element.get("report") if element.get("type") == "subreport" else None
+            if element.get("type") != "subreport":
+                continue
+            sub, source = element.get("report"), element.get("source")
             if isinstance(sub, str) and not Path(sub).is_absolute():
                 element["report"] = str(folder / sub)
+            elif isinstance(sub, dict):
+                _resolve_paths(sub, folder, data["image_dirs"])
+            if isinstance(source, str) and Path(source).suffix.lower() in _DATA_SUFFIXES:
+                element["source"] = str(folder / source)
 
     logo = data["theme"]["logo"]
     if logo is not None and not Path(logo).is_absolute():
@@ -470,7 +487,6 @@ def _resolve_images(report: R, folder: Path, source: str) -> R:
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    return type(report).from_dict(data, source=source)
 
 
 def _size(data: Any) -> int:
