@@ -406,3 +406,16 @@ def test_the_example_s_balances_equal_polars_joins() -> None:
 @pytest.mark.typst
 def test_the_example_s_first_page_matches_the_reference() -> None:
     assert_matches_reference(_example().png(ppi=PPI)[0], REFERENCES / "order_with_payments-page1.png")
+
+
+def test_the_master_rows_keep_their_order() -> None:
+    """The join onto the master's rows keeps them in their order (a report without a sort
+    shows its rows as given)."""
+    n = 100_000
+    orders = pl.DataFrame({"order_id": pl.Series(range(n)).shuffle(seed=1), "customer": "x"})
+    payments = pl.DataFrame({"order_id": range(0, n, 3), "method": "card", "amount": 1.0})
+    element = pr.Subreport(report=PAYMENTS, source="p", keys=["order_id"], returns={"paid": "paid"})
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    rows = attach_subreports(report, orders.lazy(), {"p": payments}, {}).collect()
+    assert rows["order_id"].to_list() == orders["order_id"].to_list()
+    assert rows["paid"].to_list() == [1.0 if i % 3 == 0 else 0.0 for i in orders["order_id"]]

@@ -84,7 +84,7 @@ def attach_subreports(
         issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
         if issues:
             raise PlanError(issues)
-        rows = rows.join(tables, left_on=list(element.keys), right_on=_keys(element), how="left", nulls_equal=False)
+        rows = rows.join(tables, left_on=list(element.keys), right_on=_keys(element), how="left", maintain_order="left")
         rows = rows.with_columns(_filled(plan, element))
         schema = rows.collect_schema()
     return rows
