@@ -419,3 +419,26 @@ def test_the_master_rows_keep_their_order() -> None:
     rows = attach_subreports(report, orders.lazy(), {"p": payments}, {}).collect()
     assert rows["order_id"].to_list() == orders["order_id"].to_list()
     assert rows["paid"].to_list() == [1.0 if i % 3 == 0 else 0.0 for i in orders["order_id"]]
+
+
+@pytest.mark.typst
+def test_a_subreport_longer_than_the_page_breaks_across_pages_and_loses_no_row() -> None:
+    """Short rows in a wide column: a table of 90 rows, by its characters, is not long, but by
+    its rows it is taller than the page: it goes to the band's variant that breaks across pages."""
+    orders = pl.DataFrame({"order_id": [1, 2, 3], "customer": ["Ann", "Bob", "Cy"]})
+    n = [3, 90, 62]
+    payments = pl.DataFrame(
+        {"order_id": [o for o, k in zip([1, 2, 3], n, strict=True) for _ in range(k)], "method": "c"}
+    ).with_row_index("amount")
+    short = pr.Report(
+        name="short", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="method"), pr.Field(column="amount")]))
+    )
+    element = pr.Subreport(report=short, source="payments", keys=["order_id"], width="60%")
+    report = pr.Report(
+        name="long",
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="order_id"), pr.Field(column="customer"), element])),
+    )
+    document = report.render(orders, sources={"payments": payments})
+    rows = re.findall(r"\bc\s+(\d+)$", pdftotext(document.pdf), flags=re.MULTILINE)
+    assert sorted(int(row) for row in rows) == list(range(sum(n)))
+    assert document.page_count >= 2
