@@ -241,6 +241,18 @@ def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match="the subreport has groups"):
         plan_report(report, orders, {"lines": lines})
+    assert LINES.bands.detail is not None
+    hidden = LINES.model_copy(
+        update={
+            "bands": LINES.bands.model_copy(
+                update={"detail": LINES.bands.detail.model_copy(update={"print_when": "quantity > 1"})}
+            )
+        }
+    )
+    element = pr.Subreport(report=hidden, source="lines", keys=["order_id"])
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    with pytest.raises(pr.PlanError, match=r"bands.detail.print_when is not supported in a subreport"):
+        plan_report(report, orders, {"lines": lines})
 
 
 def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path) -> None:

@@ -246,6 +246,8 @@ def _check_supported(plan: ReportPlan, where: str) -> None:
     if plan.groups:
         issues.append(f"{where}: the subreport has groups; a subreport shows its rows and totals, without groups")
     for band in plan.bands:
+        if band.when is not None:
+            issues.append(f"{where}: {band.name}.print_when is not supported in a subreport")
         if band.kind not in _SHOWN and band.cells:
             issues.append(
                 f"{where}: the subreport's {band.name} is not shown (a subreport shows its column_header, "
