@@ -205,6 +205,38 @@ def test_a_subreport_definition_round_trips_through_yaml() -> None:
     assert again.bands.detail.elements[0].report.name == "lines"
 
 
+def test_a_subreport_s_groups_total_as_polars_groups() -> None:
+    """Payments grouped by method within each order: a header and a subtotal per method, in
+    the order of the methods, the rows of each under its header."""
+    orders, _, payments = orders_data()
+    by_method = PAYMENTS.model_copy(
+        update={
+            "groups": [
+                pr.Group(
+                    name="method",
+                    header=pr.Band(elements=[pr.Field(column="method")]),
+                    footer=pr.Band(elements=[pr.Label(text="Subtotal"), pr.Aggregate(variable="paid")]),
+                )
+            ]
+        }
+    )
+    element = pr.Subreport(report=by_method, source="payments", keys=["order_id"])
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    rows = attach_subreports(report, orders.lazy(), {"payments": payments}, {}).collect()
+    want = payments.group_by("order_id", "method").agg(pl.col("amount"), paid=pl.col("amount").sum())
+    for order_id, table in rows.select("order_id", "__sub0").iter_rows():
+        mine = want.filter(pl.col("order_id") == order_id).sort("method")
+        if mine.is_empty():
+            assert table is None
+            continue
+        shown = json.loads(table)
+        expected_rows, kinds = [], []
+        for _, method, amounts, paid in mine.iter_rows():
+            expected_rows += [[method, ""], *([method, money(a)] for a in amounts), ["Subtotal", money(paid)]]
+            kinds += ["h", *["d"] * len(amounts), "f"]
+        assert (shown["r"], shown["k"]) == (expected_rows, kinds)
+
+
 # -- mistakes get one clear line -----------------------------------------------------------------
 
 
@@ -236,10 +268,12 @@ def test_mismatched_key_types_are_refused() -> None:
 
 def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     orders, lines, _ = orders_data(5)
-    grouped = LINES.model_copy(update={"groups": [pr.Group(name="product")]})
-    element = pr.Subreport(report=grouped, source="lines", keys=["order_id"])
+    titled = LINES.model_copy(
+        update={"bands": LINES.bands.model_copy(update={"title": pr.Band(elements=[pr.Label(text="x")])})}
+    )
+    element = pr.Subreport(report=titled, source="lines", keys=["order_id"])
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
-    with pytest.raises(pr.PlanError, match="the subreport has groups"):
+    with pytest.raises(pr.PlanError, match=r"the subreport's bands.title is not shown"):
         plan_report(report, orders, {"lines": lines})
     assert LINES.bands.detail is not None
     hidden = LINES.model_copy(

@@ -46,8 +46,8 @@ __all__ = ["MAX_DEPTH", "attach_subreports"]
 
 MAX_DEPTH = 4
 """Subreports nest at most this deep (a definition file naming itself stops here)."""
-_SHOWN = (BandKind.COLUMN_HEADER, BandKind.DETAIL, BandKind.SUMMARY)
-"""The bands a subreport shows: its column header, its rows, its totals."""
+_SHOWN = (BandKind.COLUMN_HEADER, BandKind.DETAIL, BandKind.GROUP_HEADER, BandKind.GROUP_FOOTER, BandKind.SUMMARY)
+"""The bands a subreport shows: its column header, its rows and groups, its totals."""
 _KEY = "__subkey"
 
 
@@ -200,18 +200,27 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
     if missing:
         return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(element.keys))})  # reported by _link_issues
     keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(element.keys.values())]
-    if plan.sort:
-        rows = rows.sort([expr for expr, _ in plan.sort], descending=[d for _, d in plan.sort], maintain_order=True)
+    link = [f"{_KEY}{i}" for i in range(len(element.keys))]
     detail = plan.band(BandKind.DETAIL)
     header = plan.band(BandKind.COLUMN_HEADER)
     summary = plan.band(BandKind.SUMMARY)
-    detail_cells = _strings(plan, detail, rows, where) if detail else []
     firsts = [pl.col(name).first().alias(FIRST_PREFIX + name) for name in plan.first_columns.get(0, ())]
-    grouped = rows.group_by(keys, maintain_order=True).agg(
-        (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("r"),
-        *(total(v.calculation, v.value).alias(v.name) for v in plan.variables),
-        *firsts,
-    )
+    totals_of = [*(total(v.calculation, v.value).alias(v.name) for v in plan.variables), *firsts]
+    if plan.groups:
+        rows = rows.with_columns(*keys, *(group.key.alias(group.name) for group in plan.groups))
+        detail_cells = _strings(plan, detail, rows, where) if detail else []
+        grouped = rows.group_by(link, maintain_order=True).agg(*totals_of)
+        grouped = grouped.join(_group_rows(plan, rows, link, len(detail_cells), where), on=link, how="left")
+    else:
+        if plan.sort:
+            order = [expr for expr, _ in plan.sort]
+            rows = rows.sort(order, descending=[d for _, d in plan.sort], maintain_order=True)
+        detail_cells = _strings(plan, detail, rows, where) if detail else []
+        grouped = rows.group_by(keys, maintain_order=True).agg(
+            (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("r"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("k"),
+            *totals_of,
+        )
     grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
     totals = _strings(plan, summary, grouped, where) if summary else []
     width = len(detail_cells)
@@ -226,6 +235,7 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
         .first()
         .alias("h"),
         pl.col("r"),
+        pl.col("k"),
         (
             pl.concat_list([*totals, *[pl.lit("")] * (width - len(totals))])
             if totals
@@ -240,18 +250,85 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
     )
 
 
+def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
+    """The cells as a list of ``width`` strings (empty ones after them)."""
+    if not width:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list([*cells, *[pl.lit("")] * (width - len(cells))])
+
+
+def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str) -> pl.LazyFrame:
+    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h`` a group header, ``d``
+    a row, ``f`` a group footer), placed as the report's stream places them: a header before its
+    group's first row, a footer after its last, inner footers first."""
+    depth = len(plan.groups)
+    order = [*link, *(group.name for group in plan.groups), *(expr for expr, _ in plan.sort)]
+    descending = [False] * len(link) + [group.descending for group in plan.groups] + [d for _, d in plan.sort]
+    rows = rows.sort(order, descending=descending, maintain_order=True).with_row_index("__pos")
+    detail = plan.band(BandKind.DETAIL)
+    entries = []
+    if detail is not None:
+        cells = _padded(_strings(plan, detail, rows, where), width)
+        entries.append(
+            rows.select(*link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("k"), cells.alias("c"))
+        )
+    for group in plan.groups:
+        keys = [*link, *(outer.name for outer in plan.groups[: group.level])]
+        firsts = [pl.col(name).first().alias(FIRST_PREFIX + name) for name in plan.first_columns.get(group.level, ())]
+        level = rows.group_by(keys, maintain_order=True).agg(
+            pl.col("__pos").min().alias("__start"),
+            pl.col("__pos").max().alias("__end"),
+            *(total(v.calculation, v.value).alias(v.name) for v in plan.variables),
+            *firsts,
+        )
+        level = level.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
+        footer_sub = depth + 1 + (depth - group.level + 1)
+        for kind, position, sub, flag in (
+            (BandKind.GROUP_HEADER, "__start", group.level, "h"),
+            (BandKind.GROUP_FOOTER, "__end", footer_sub, "f"),
+        ):
+            band = plan.band(kind, group.level)
+            if band is None:
+                continue
+            strings = _strings(plan, band, level, where)
+            if len(strings) > width:
+                msg = (
+                    f"{where}: the subreport's {band.name} has more elements than its detail band has columns ({width})"
+                )
+                raise PlanError([msg])
+            entries.append(
+                level.select(
+                    *link,
+                    pl.col(position).alias("__pos"),
+                    pl.lit(sub).alias("__sub"),
+                    pl.lit(flag).alias("k"),
+                    _padded(strings, width).alias("c"),
+                )
+            )
+    if not entries:
+        return rows.group_by(link).agg(pl.lit([], dtype=pl.List(pl.String)).alias("r"), pl.lit("d").alias("k"))
+    placed = [
+        entry.select(*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "k", "c")
+        for entry in entries
+    ]
+    return (
+        pl.concat(placed)
+        .sort("__pos", "__sub")
+        .group_by(link, maintain_order=True)
+        .agg(pl.col("c").alias("r"), pl.col("k"))
+    )
+
+
 def _check_supported(plan: ReportPlan, where: str) -> None:
     """What a subreport cannot show yet is refused, never silently dropped."""
     issues = []
-    if plan.groups:
-        issues.append(f"{where}: the subreport has groups; a subreport shows its rows and totals, without groups")
     for band in plan.bands:
         if band.when is not None:
             issues.append(f"{where}: {band.name}.print_when is not supported in a subreport")
         if band.kind not in _SHOWN and band.cells:
             issues.append(
                 f"{where}: the subreport's {band.name} is not shown (a subreport shows its column_header, "
-                "detail and summary bands)"
+                "detail, group header and footer, and summary bands)"
             )
     for band in plan.bands:
         for cell in band.cells:

@@ -30,7 +30,12 @@ SUBREPORT_PRELUDE = """\
     cells += sub.h.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
     cells.push(table.hline(stroke: 0.5pt + luma(90)))
   }
-  for row in sub.r { cells += row.enumerate().map(((i, v)) => cell(i, v)) }
+  // rows: "d" a row of the subreport, "h" and "f" a group's header and footer (bold, never nested)
+  let kinds = if sub.k == none { () } else { sub.k }
+  for (j, row) in sub.r.enumerate() {
+    let group-row = kinds.at(j, default: "d") != "d"
+    cells += row.enumerate().map(((i, v)) => cell(i, v, strong-text: group-row))
+  }
   if sub.t.len() > 0 {
     cells.push(table.hline(stroke: 0.5pt + luma(90)))
     cells += sub.t.enumerate().map(((i, v)) => cell(i, v, strong-text: true))

@@ -40,7 +40,12 @@ def subreport_html(cell: str) -> str:
     parts = ['<table class="subreport">']
     if sub.get("h"):
         parts.append("<thead>" + _row(sub["h"], sub, "th", nested=False) + "</thead>")
-    parts.append("<tbody>" + "".join(_row(row, sub, "td", nested=True) for row in sub.get("r", [])) + "</tbody>")
+    kinds = sub.get("k") or []
+    body = []
+    for j, row in enumerate(sub.get("r", [])):
+        group_row = j < len(kinds) and kinds[j] != "d"  # a group's header or footer
+        body.append(_row(row, sub, "th" if group_row else "td", nested=not group_row))
+    parts.append("<tbody>" + "".join(body) + "</tbody>")
     if sub.get("t"):
         parts.append("<tfoot>" + _row(sub["t"], sub, "td", nested=False) + "</tfoot>")
     parts.append("</table>")
