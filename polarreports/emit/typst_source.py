@@ -33,6 +33,7 @@ from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.panels import panel_plans
 from polarreports.plan.styles import BandStyling, Look
+from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS
 
 __all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
 
@@ -97,20 +98,33 @@ def _continued_cell(band: BandPlan) -> int | None:
     return None
 
 
-def stream_kinds(plan: ReportPlan) -> list[BandPlan]:
-    """The layout's band table: the stream bands (detail and group bands), then the variant of
-    each that may be taller than a page (its instances with very long values are routed there
-    in Polars, so the ordinary rows pay nothing for it)."""
+def _kinds(plan: ReportPlan) -> list[tuple[str, BandPlan, str]]:
+    """The layout's band table as (name, band, variant): the stream bands (detail and group
+    bands), then the variant of each that may be taller than a page (its instances with very
+    long values are routed there in Polars, so the ordinary rows pay nothing for it), then, for
+    a band holding a subreport, one variant per number of the subreport's rows (drawn alike,
+    each measured: so the pages of a report whose subreports vary in length can be predicted,
+    and typeset in chunks)."""
     stream = [band for band in plan.bands if band.scope != "report"]
-    return stream + [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+    tall = [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+    rows = [band for band in stream if any(cell.role == "subreport" for cell in band.cells)]
+    return [
+        *((band.name, band, "") for band in stream),
+        *((band.name + TALL, band, "tall") for band in tall),
+        *((f"{band.name}{SUB_ROWS}{n}", band, "") for band in rows for n in range(1, ROW_CLASSES + 1)),
+    ]
+
+
+def stream_kinds(plan: ReportPlan) -> list[BandPlan]:
+    """The band of each kind of the layout's band table (see ``_kinds``)."""
+    return [band for _, band, _ in _kinds(plan)]
 
 
 def band_indices(plan: ReportPlan) -> dict[str, int]:
     """The index of each stream band in the layout's band table; ``name + TALL`` for the
-    variant of a band for very long values."""
-    kinds = stream_kinds(plan)
-    stream = sum(1 for band in plan.bands if band.scope != "report")
-    return {band.name + (TALL if i >= stream else ""): i for i, band in enumerate(kinds)}
+    variant of a band for very long values, ``name + SUB_ROWS + n`` for its instances whose
+    subreports have n rows."""
+    return {name: i for i, (name, _, _) in enumerate(_kinds(plan))}
 
 
 class _Writer:
@@ -531,11 +545,8 @@ class _Writer:
             function = f"band-{i}"
             functions[band.name] = function
             self.band_function(band, function)
-        stream = [band for band in plan.bands if band.scope != "report"]
-        tall = [f"{functions[b.name]}-tall" for b in stream_kinds(plan)[len(stream) :]]
-        self.line(
-            "#let bands = (" + "".join(f"{name}, " for name in [*(functions[b.name] for b in stream), *tall]) + ")"
-        )
+        kinds = [functions[band.name] + ("-tall" if variant else "") for _, band, variant in _kinds(plan)]
+        self.line("#let bands = (" + "".join(f"{name}, " for name in kinds) + ")")
 
         def report_band(kind: str) -> str:
             band = plan.band(kind)

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import polars as pl
+
 from polarreports.definition.elements import Subreport
 from polarreports.definition.report import Band, Report
+from polarreports.plan.model import BandPlan
 
-__all__ = ["SUB_PREFIX", "subreport_columns", "subreports"]
+__all__ = ["ROW_CLASSES", "SUB_PREFIX", "SUB_ROWS", "subreport_columns", "subreport_rows", "subreports"]
 
 SUB_PREFIX = "__sub"
+SUB_ROWS = "#rows"
+"""Suffix of the layout name of a band's variant for subreports of n rows (``#rows3``)."""
+ROW_CLASSES = 30
+"""A band holding a subreport has a variant per number of rows from 1 to this; longer ones
+stay in the band's own kind (and a report with several heights there is typeset in one piece)."""
 
 
 def _bands(report: Report) -> Iterator[tuple[str, Band]]:
@@ -48,3 +56,15 @@ def subreports(report: Report) -> list[tuple[str, Subreport, str]]:
 def subreport_columns(report: Report) -> dict[int, str]:
     """The data column of each subreport element, by the element's ``id``."""
     return {id(element): column for _, element, column in subreports(report)}
+
+
+def subreport_rows(band: BandPlan) -> pl.Expr | None:
+    """The number of rows of the longest subreport table of a band instance (its cells in
+    ``c``), counting nested rows: 0 where it has none; None for a band without a subreport."""
+    counts = [
+        pl.when(text != "").then(text.str.count_matches("],[", literal=True) + 1).otherwise(0)
+        for i, cell in enumerate(band.data_cells)
+        if cell.role == "subreport"
+        for text in [pl.col("c").list.get(i, null_on_oob=True).fill_null("")]
+    ]
+    return pl.max_horizontal(counts) if counts else None
