@@ -1,7 +1,7 @@
 """A subreport over many master rows against the same rows as a plain group:
 
     python benchmarks/subreports.py                   # 100K orders, 0-4 payments each: the data phase
-    python benchmarks/subreports.py --rows 5000 --pdf  # and the PDFs (typesetting), at a size that fits a minute
+    python benchmarks/subreports.py --rows 12000 --rounds 1 --pdf  # the PDFs too (typesetting), within a minute
 
 Report A: the orders (one row each), with a subreport of each order's payments (method,
 amount, and their total), joined in one Polars pass. Report B: the payments joined to their
