@@ -492,3 +492,25 @@ def test_a_subreport_longer_than_the_page_breaks_across_pages_and_loses_no_row()
     rows = re.findall(r"\bc\s+(\d+)$", pdftotext(document.pdf), flags=re.MULTILINE)
     assert sorted(int(row) for row in rows) == list(range(sum(n)))
     assert document.page_count >= 2
+
+
+def test_names_of_the_subreport_s_own_never_clash_with_polarreports_columns() -> None:
+    """Variables named like the table's parts (r, k, c) work, with groups or without; a returned
+    name in polarreports' own space (``__``) is refused."""
+    orders, _, payments = orders_data(8)
+    for groups in ([], [pr.Group(name="method", footer=pr.Band(elements=[pr.Aggregate(variable="r")]))]):
+        named = PAYMENTS.model_copy(
+            update={
+                "groups": groups,
+                "variables": [pr.Variable(name=n, calculation="sum", expression="amount") for n in ("r", "k", "c")],
+            }
+        )
+        element = pr.Subreport(report=named, source="payments", keys=["order_id"], returns={"paid": "r"})
+        report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+        rows = attach_subreports(report, orders.lazy(), {"payments": payments}, {}).collect()
+        want = expected(orders, orders_data(8)[1], payments)
+        assert rows.sort("order_id")["paid"].to_list() == want["paid"].to_list()
+    element = pr.Subreport(report=PAYMENTS, source="payments", keys=["order_id"], returns={"__sub0": "paid"})
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    with pytest.raises(pr.PlanError, match="names starting with '__' are polarreports' own"):
+        plan_report(report, orders, {"payments": payments})

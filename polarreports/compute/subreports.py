@@ -80,13 +80,18 @@ def attach_subreports(
         except pl.exceptions.PolarsError as error:
             msg = f"{where}: cannot read the source {element.source!r}: {str(error).splitlines()[0]}"
             raise DataError(msg) from None
-        tables = _tables(plan, source, element, where, column)
-        issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
-        if issues:
-            raise PlanError(issues)
-        rows = rows.join(tables, left_on=list(element.keys), right_on=_keys(element), how="left", maintain_order="left")
-        rows = rows.with_columns(_filled(plan, element))
-        schema = rows.collect_schema()
+        try:
+            tables = _tables(plan, source, element, where, column)
+            issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
+            if issues:
+                raise PlanError(issues)
+            keys = list(element.keys)
+            rows = rows.join(tables, left_on=keys, right_on=_keys(element), how="left", maintain_order="left")
+            rows = rows.with_columns(_filled(plan, element))
+            schema = rows.collect_schema()
+        except pl.exceptions.PolarsError as error:
+            msg = f"{where}: cannot compute the subreport: {str(error).splitlines()[0]}"
+            raise DataError(msg) from None
     return rows
 
 
@@ -188,6 +193,9 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
     _check_supported(plan, where)
     variables = {v.name: v for v in plan.variables}
     for name, variable in element.returns.items():
+        if name.startswith("__"):
+            msg = f"{where}: returns {name!r}: names starting with '__' are polarreports' own; choose another"
+            raise PlanError([msg])
         if variable not in variables:
             hint = closest(variable, list(variables))
             raise PlanError([f"{where}: returns {name!r}: unknown variable {variable!r}{hint} of the subreport"])
@@ -217,8 +225,8 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
             rows = rows.sort(order, descending=[d for _, d in plan.sort], maintain_order=True)
         detail_cells = _strings(plan, detail, rows, where) if detail else []
         grouped = rows.group_by(keys, maintain_order=True).agg(
-            (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("r"),
-            pl.lit(None, dtype=pl.List(pl.String)).alias("k"),
+            (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("__r"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("__k"),
             *totals_of,
         )
     grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
@@ -234,8 +242,8 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
         pl.lit(pl.Series([[*heads, *[""] * (width - len(heads))] if heads else []], dtype=pl.List(pl.String)))
         .first()
         .alias("h"),
-        pl.col("r"),
-        pl.col("k"),
+        pl.col("__r").alias("r"),
+        pl.col("__k").alias("k"),
         (
             pl.concat_list([*totals, *[pl.lit("")] * (width - len(totals))])
             if totals
@@ -270,7 +278,7 @@ def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: in
     if detail is not None:
         cells = _padded(_strings(plan, detail, rows, where), width)
         entries.append(
-            rows.select(*link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("k"), cells.alias("c"))
+            rows.select(*link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("__k"), cells.alias("__c"))
         )
     for group in plan.groups:
         keys = [*link, *(outer.name for outer in plan.groups[: group.level])]
@@ -301,21 +309,22 @@ def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: in
                     *link,
                     pl.col(position).alias("__pos"),
                     pl.lit(sub).alias("__sub"),
-                    pl.lit(flag).alias("k"),
-                    _padded(strings, width).alias("c"),
+                    pl.lit(flag).alias("__k"),
+                    _padded(strings, width).alias("__c"),
                 )
             )
     if not entries:
-        return rows.group_by(link).agg(pl.lit([], dtype=pl.List(pl.String)).alias("r"), pl.lit("d").alias("k"))
+        empty = pl.lit([], dtype=pl.List(pl.String))
+        return rows.group_by(link).agg(empty.alias("__r"), empty.alias("__k"))
     placed = [
-        entry.select(*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "k", "c")
+        entry.select(*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "__k", "__c")
         for entry in entries
     ]
     return (
         pl.concat(placed)
         .sort("__pos", "__sub")
         .group_by(link, maintain_order=True)
-        .agg(pl.col("c").alias("r"), pl.col("k"))
+        .agg(pl.col("__c").alias("__r"), pl.col("__k"))
     )
 
 
