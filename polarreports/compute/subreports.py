@@ -111,7 +111,11 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         msg = f"{where}: the subreport definition {element.report!r} is not a .yaml, .yml or .json file"
         raise DefinitionError(msg)
-    return definition.load(path)
+    try:
+        return definition.load(path)
+    except DefinitionError as error:
+        msg = f"{where}: {error}"
+        raise DefinitionError(msg) from None
 
 
 def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
