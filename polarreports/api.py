@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -85,14 +86,24 @@ class Report(definition.Report):
             **parameters,
         )
 
-    def preview(self, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any) -> ReportPreview:
+    def preview(
+        self,
+        data: Any,
+        /,
+        *,
+        params: dict[str, Any] | None = None,
+        sources: Mapping[str, Any] | None = None,
+        **parameters: Any,
+    ) -> ReportPreview:
         """An interactive preview in a notebook (ipywidgets): a control per parameter of the
         report, starting from ``params`` and the keywords (or the defaults); every change renders
-        again, with a progress bar and a cancel button, and shows the pages with a pager.
+        again, with a progress bar and a cancel button, and shows the pages with a pager;
+        ``sources``: the frames its subreports name, as in ``render``.
         See :mod:`polarreports.output.notebook`."""
         from polarreports.output.notebook import ReportPreview
 
-        return ReportPreview(self.render, list(self.parameters), data, **report_parameters(self, params, parameters))
+        render = functools.partial(self.render, sources=sources) if sources else self.render
+        return ReportPreview(render, list(self.parameters), data, **report_parameters(self, params, parameters))
 
 
 def load(path: str | Path) -> Report:
