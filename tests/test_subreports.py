@@ -288,6 +288,14 @@ def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match=r"bands.detail.print_when is not supported in a subreport"):
         plan_report(report, orders, {"lines": lines})
+    nested = pr.Subreport(report=LINES, source="lines", keys=["order_id"])
+    in_summary = PAYMENTS.model_copy(
+        update={"bands": PAYMENTS.bands.model_copy(update={"summary": pr.Band(elements=[nested])})}
+    )
+    element = pr.Subreport(report=in_summary, source="payments", keys=["order_id"])
+    report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    with pytest.raises(pr.PlanError, match="nests subreports in its detail band only"):
+        plan_report(report, orders, {"lines": lines, "payments": orders_data(5)[2]})
 
 
 def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path) -> None:

@@ -346,9 +346,14 @@ def _check_supported(plan: ReportPlan, where: str) -> None:
     for band in plan.bands:
         for cell in band.cells:
             if cell.hidden:
-                issues.append(f"{cell.where}: print_when and link are not supported in a subreport")
+                issues.append(f"{where}: {cell.where}: print_when and link are not supported in a subreport")
             elif isinstance(cell.element, Aggregate) and (band.kind == BandKind.DETAIL or cell.element.show != "value"):
-                issues.append(f"{where}: {cell.where}: a subreport shows its variables' totals in its summary only")
+                issues.append(
+                    f"{where}: {cell.where}: a subreport shows its variables' totals (show: value) in its group "
+                    "headers and footers and its summary only"
+                )
+            elif isinstance(cell.element, Subreport) and band.kind != BandKind.DETAIL:
+                issues.append(f"{where}: {cell.where}: a subreport nests subreports in its detail band only")
             elif band.kind == BandKind.COLUMN_HEADER and not isinstance(cell.element, Label):
                 issues.append(f"{where}: {cell.where}: a subreport's column header holds labels only")
             elif not isinstance(cell.element, Label | Field | Expression | Aggregate | Subreport):
