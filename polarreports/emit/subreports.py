@@ -9,7 +9,11 @@ and shown as strings; the function calls itself for a subreport nested in a subr
 
 from __future__ import annotations
 
-__all__ = ["SUBREPORT_PRELUDE", "subreport_call"]
+__all__ = ["INLINE", "SUBREPORT_PRELUDE", "breakable", "subreport_call"]
+
+INLINE = "subreport-inline"
+"""The Typst function showing a subreport in a line of a band (a box: it cannot break); a band's
+variant that breaks across pages calls ``subreport`` instead (see ``breakable``)."""
 
 SUBREPORT_PRELUDE = """\
 // A subreport: its table arrives as JSON text ("" where the master has no matching rows).
@@ -41,7 +45,9 @@ SUBREPORT_PRELUDE = """\
     cells += sub.t.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
   }
   table(columns: widths, stroke: none, inset: (x: 2pt, y: 1.5pt), ..cells)
-}"""
+}
+// In a line of the band: its first row on the line's baseline, beside the band's other elements.
+#let subreport-inline(s) = box(baseline: 100% - 1em, subreport(s))"""
 """Defines ``subreport(s)``: the table of one master row or group, from its JSON text."""
 
 
@@ -49,6 +55,16 @@ def subreport_call(width: str, index: int) -> str:
     """The box showing the subreport of cell ``index`` of the band's data.
 
     >>> subreport_call("1fr", 2)
-    'box(width: 1fr, subreport(c.at(2)))'
+    'box(width: 1fr, subreport-inline(c.at(2)))'
     """
-    return f"box(width: {width}, subreport(c.at({index})))"
+    return f"box(width: {width}, {INLINE}(c.at({index})))"
+
+
+def breakable(code: str) -> str:
+    """An element's code for a band's variant that breaks across pages: a subreport there is
+    the table itself, which can break, never the box of a line.
+
+    >>> breakable("subreport-inline(c.at(2)))")
+    'subreport(c.at(2)))'
+    """
+    return code.replace(f"{INLINE}(", "subreport(")

@@ -27,7 +27,7 @@ from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, column_image, static_image
-from polarreports.emit.subreports import SUBREPORT_PRELUDE, subreport_call
+from polarreports.emit.subreports import SUBREPORT_PRELUDE, breakable, subreport_call
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
@@ -479,7 +479,7 @@ class _Writer:
             width = self._width(cell.element, gap=gap)
             rest = box.removeprefix(f"box(width: {width}, ")
             columns.append(self._width(cell.element, gap=bool(columns)))
-            cells.append(f"block(width: 100%, {rest}" if rest != box else box)
+            cells.append(f"block(width: 100%, {breakable(rest)}" if rest != box else box)
             used += width_pt + (placement.GUTTER_PT if used else 0.0)
         return lines
 
