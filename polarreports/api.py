@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +24,7 @@ from polarreports.charts.vega import ChartLimits
 from polarreports.compute.overflow import cut_message
 from polarreports.compute.scopes import Scopes, build_scopes
 from polarreports.compute.source import report_frame
+from polarreports.compute.subreports import attach_subreports
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
 from polarreports.definition.locations import locations_of, remember
@@ -50,7 +52,7 @@ __all__ = ["Report", "Validation", "load", "plan_report", "render", "validate"]
 
 R = TypeVar("R", bound=definition.Report)
 
-RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params", "locale")
+RENDER_OPTIONS = ("progress", "cancel", "timeout", "memory_budget_mb", "workers", "params", "locale", "sources")
 """The keywords of :func:`render` that are not report parameters."""
 
 
@@ -76,6 +78,7 @@ class Report(definition.Report):
         memory_budget_mb: float | None = None,
         workers: int | None = None,
         locale: str | None = None,
+        sources: Mapping[str, Any] | None = None,
         **parameters: Any,
     ) -> Document:
         """Render this report over ``data``: see :func:`polarreports.render`."""
@@ -83,6 +86,7 @@ class Report(definition.Report):
             self,
             data,
             params=params,
+            sources=sources,
             progress=progress,
             cancel=cancel,
             timeout=timeout,
@@ -92,14 +96,24 @@ class Report(definition.Report):
             **parameters,
         )
 
-    def preview(self, data: Any, /, *, params: dict[str, Any] | None = None, **parameters: Any) -> ReportPreview:
+    def preview(
+        self,
+        data: Any,
+        /,
+        *,
+        params: dict[str, Any] | None = None,
+        sources: Mapping[str, Any] | None = None,
+        **parameters: Any,
+    ) -> ReportPreview:
         """An interactive preview in a notebook (ipywidgets): a control per parameter of the
         report, starting from ``params`` and the keywords (or the defaults); every change renders
-        again, with a progress bar and a cancel button, and shows the pages with a pager.
+        again, with a progress bar and a cancel button, and shows the pages with a pager;
+        ``sources``: the frames its subreports name, as in ``render``.
         See :mod:`polarreports.output.notebook`."""
         from polarreports.output.notebook import ReportPreview
 
-        return ReportPreview(self.render, list(self.parameters), data, **report_parameters(self, params, parameters))
+        render = functools.partial(self.render, sources=sources) if sources else self.render
+        return ReportPreview(render, list(self.parameters), data, **report_parameters(self, params, parameters))
 
 
 def load(path: str | Path) -> Report:
@@ -153,17 +167,28 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
 
 
 def plan_report(
-    report: definition.Report, data: Any, schema_only: bool = False, /, **params: Any
+    report: definition.Report,
+    data: Any,
+    schema_only: bool = False,
+    sources: Mapping[str, Any] | None = None,
+    /,
+    **params: Any,
 ) -> tuple[ReportPlan, Scopes]:
     """Check ``report`` against the data's schema and build its lazy frames; reads no rows
-    (but a database query's, which runs here; with ``schema_only``, returning none). The flag
-    is positional, so that a report parameter may have any name."""
-    plan, scopes, _ = _planned(report, data, params, schema_only=schema_only)
+    (but a database query's, which runs here; with ``schema_only``, returning none).
+    ``sources``: the frames the report's subreports name. The flag and the sources are
+    positional, so that a report parameter may have any name."""
+    plan, scopes, _ = _planned(report, data, params, sources, schema_only=schema_only)
     return plan, scopes
 
 
 def _planned(
-    report: definition.Report, data: Any, params: dict[str, Any], *, schema_only: bool = False
+    report: definition.Report,
+    data: Any,
+    params: dict[str, Any],
+    sources: Mapping[str, Any] | None = None,
+    *,
+    schema_only: bool = False,
 ) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
     """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
     rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
@@ -174,8 +199,9 @@ def _planned(
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
     try:
-        plan = build_plan(report, schema, params, base_dir=Path.cwd())
-        scopes = build_scopes(plan, lf)
+        joined = attach_subreports(report, lf, sources, params, base_dir=Path.cwd())
+        plan = build_plan(report, joined.collect_schema() if joined is not lf else schema, params, base_dir=Path.cwd())
+        scopes = build_scopes(plan, joined)
     except PlanError as error:
         raise _located(report, error) from None
     shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
@@ -270,14 +296,20 @@ class Validation:
 
 
 def validate(
-    report: definition.Report, data: Any = None, /, *, params: dict[str, Any] | None = None, **parameters: Any
+    report: definition.Report,
+    data: Any = None,
+    /,
+    *,
+    params: dict[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    **parameters: Any,
 ) -> Validation:
     """Check ``report`` against ``data``'s columns and types without reading a row: a
     ``PlanError`` lists every problem at once; otherwise a :class:`Validation` says what was found.
 
     Without ``data`` (and without a ``source`` in the definition), the definition alone is
     checked (everything but its columns and their types); required parameters not given stand
-    in with a value of their type.
+    in with a value of their type. ``sources``: the frames its subreports name, as in ``render``.
 
     >>> import polarreports as pr
     >>> pr.validate(pr.load("examples/sales_by_region.yaml")).columns_read
@@ -298,7 +330,7 @@ def validate(
             values={},
             columns_read=tuple(columns),
         )
-    plan, scopes = plan_report(localized(report, None)[0], data, True, **values)
+    plan, scopes = plan_report(localized(report, None)[0], data, True, sources, **values)
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),
@@ -385,9 +417,13 @@ def render(
     memory_budget_mb: float | None = None,
     workers: int | None = None,
     locale: str | None = None,
+    sources: Mapping[str, Any] | None = None,
     **parameters: Any,
 ) -> Document:
     """Render ``report`` over ``data`` (LazyFrame, DataFrame, or a Parquet/CSV/IPC path).
+
+    ``sources`` holds, by name, the data of the report's subreports (LazyFrames, DataFrames or
+    paths), as their ``source`` names them.
 
     The report's parameters are given in ``params`` (a dict), or as further keywords for short;
     a parameter named like a render option must go in ``params``. The data work happens here;
@@ -421,7 +457,7 @@ def render(
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
-    plan, scopes, rows_shown = _planned(report, data, values)
+    plan, scopes, rows_shown = _planned(report, data, values, sources)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
     control.report("data")

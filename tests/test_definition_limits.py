@@ -387,8 +387,8 @@ def test_a_misspelled_element_type_gets_one_line_with_a_did_you_mean(tmp_path: P
         load_text(tmp_path, "name: r\nbands: {detail: {elements: [{type: feild, column: x}]}}\n")
     assert str(error.value).endswith(
         "report.yaml, line 2: bands.detail.elements[0].type: 'feild' is not an element type "
-        "(one of label, field, expression, aggregate, line, box, image, page_number, chart, barcode, crosstab); "
-        "did you mean 'field'?"
+        "(one of label, field, expression, aggregate, line, box, image, page_number, chart, barcode, crosstab, "
+        "subreport); did you mean 'field'?"
     )
 
 

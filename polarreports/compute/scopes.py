@@ -335,8 +335,14 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             if cell.role in ("when", "link") or isinstance(cell.element, Expression | Chart):  # expressions of its own
                 computed.append((cell.where, cell.value))
             scopes.dtypes[cell.where] = dtype
-            if cell.role in ("image", "barcode"):
-                issue = column_issue(cell, dtype) if cell.role == "image" else barcode_issue(cell.where, dtype)
+            if cell.role in ("image", "barcode", "subreport"):  # a subreport's table: compute.subreports
+                issue = (
+                    column_issue(cell, dtype)
+                    if cell.role == "image"
+                    else barcode_issue(cell.where, dtype)
+                    if cell.role == "barcode"
+                    else None
+                )
                 issues.extend([issue] if issue else [])
                 continue
             if cell.role == "when":

@@ -14,6 +14,7 @@ from polarreports.definition.elements import (
     Label,
     Line,
     PageNumber,
+    Subreport,
 )
 from polarreports.definition.listing import Listing, ListingColumn, ListingFooter
 from polarreports.definition.report import (
@@ -60,6 +61,7 @@ __all__ = [
     "SortKey",
     "Source",
     "Style",
+    "Subreport",
     "Theme",
     "Translations",
     "Variable",

@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    SerializationInfo,
     SerializerFunctionWrapHandler,
     Strict,
     ValidationInfo,
@@ -54,6 +55,7 @@ __all__ = [
     "Length",
     "Line",
     "PageNumber",
+    "Subreport",
     "Thickness",
 ]
 
@@ -571,7 +573,87 @@ class Crosstab(_Element):
         return self
 
 
+def _link_keys(value: Any) -> Any:
+    """``[order_id]`` (or ``order_id``) is ``{order_id: order_id}``: the same name on both sides."""
+    if isinstance(value, str):
+        return {value: value}
+    if isinstance(value, list | tuple):
+        return {name: name for name in value}
+    return value
+
+
+def _sub_definition(value: Any) -> Any:
+    """A subreport's ``report``: a file path, or a definition (a dict becomes a ``Report``)."""
+    from polarreports.definition.report import Report  # (the report holds bands of elements)
+
+    if isinstance(value, str):
+        return check_path(value)
+    if isinstance(value, Report):
+        return value
+    if isinstance(value, dict):
+        try:
+            return Report.model_validate(value, source="subreport")
+        except DefinitionError as error:  # one line, placed by the master's own error (file and line)
+            problems = [line.removeprefix("subreport: ") for line in str(error).splitlines() if line.strip()]
+            msg = "its report: " + "; ".join(problems)
+            raise ValueError(msg) from None
+    msg = f"{_shown(value)} is not a report definition: give a mapping, a Report, or the path of a definition file"
+    raise ValueError(msg)
+
+
+def _dump_definition(value: Any, info: SerializationInfo) -> Any:
+    if isinstance(value, str):
+        return value
+    return value.model_dump(mode=info.mode, exclude_defaults=info.exclude_defaults, exclude_none=info.exclude_none)
+
+
+SubDefinition = Annotated[
+    Any,
+    BeforeValidator(_sub_definition),
+    PlainSerializer(_dump_definition),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "object"}],
+            "description": "A report definition (as this schema's top level describes), or its file's path.",
+        }
+    ),
+]
+
+
+class Subreport(_Element):
+    """Another report definition shown inside a band, over a second data source, with the
+    rows whose ``keys`` match the band's (master-detail): in the detail band, the row's; in a
+    group band, the group's (its first row's). ``report`` is the definition (inline, or the
+    path of a YAML/JSON file in the report's ``image_dirs``); ``source`` names a frame given
+    at render (``sources={"payments": lf}``), or is a data file path (in ``image_dirs`` too).
+    ``keys`` maps the master's columns to the subreport's (a list: the same names).
+    ``returns`` passes the subreport's variables back as columns of the master's rows
+    (``{paid: total_paid}``: column ``paid`` holds the subreport's ``total_paid``), so the
+    master can show them, compute with them and total them in its own variables.
+
+        >>> Subreport(report="payments.yaml", source="payments", keys=["order_id"]).keys
+        {'order_id': 'order_id'}
+    """
+
+    type: Literal["subreport"] = "subreport"
+    report: SubDefinition
+    """The subreport's definition (a ``Report``, or a mapping), or its file's path."""
+    source: str
+    keys: Annotated[
+        dict[str, str], BeforeValidator(_link_keys, json_schema_input_type=dict[str, str] | list[str] | str)
+    ]
+    returns: dict[str, str] = {}
+
+    @field_validator("keys")
+    @classmethod
+    def _some_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            msg = "a subreport needs at least one key column linking it to the master, such as [order_id]"
+            raise ValueError(msg)
+        return value
+
+
 Element = Annotated[
-    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart | Barcode | Crosstab,
+    Label | Field | Expression | Aggregate | Line | Box | Image | PageNumber | Chart | Barcode | Crosstab | Subreport,
     PydField(discriminator="type"),
 ]

@@ -616,10 +616,27 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
 
 def _resolve_images(report: R, folder: Path, where: Locations) -> R:
     """Make image paths and image folders relative to the definition file's folder absolute;
-    without ``image_dirs``, images may come from that folder."""
+    without ``image_dirs``, images may come from that folder. So are a subreport's definition
+    file and data file (a ``source`` ending in a data file's suffix), and the paths of an inline
+    subreport, which reads from the same folders as its master unless it names its own."""
     data = report.model_dump(mode="python")
-    data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or [str(folder)]
-    moved = []
+    moved = _resolve_paths(data, folder)
+    if not moved:  # only the folders change: no need to check the whole definition again
+        resolved = report.model_copy(update={name: data[name] for name in ("image_dirs", "font_dirs", "data_dirs")})
+        remember(resolved, where)
+        return resolved
+    return type(report)._from_data(data, where)
+
+
+_DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".ipc", ".arrow", ".feather", ".ndjson", ".jsonl")
+"""The suffixes of the data files a subreport's ``source`` may name (see ``compute.source``)."""
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path, inherited: list[str] | None = None) -> list[str]:
+    """Make the paths in a dumped definition ``data`` absolute (in place); returns those beyond
+    the folders that changed (image, logo, source, catalog and subreport paths)."""
+    data["image_dirs"] = [str(folder / d) for d in data["image_dirs"]] or inherited or [str(folder)]
+    moved: list[str] = []
     data["font_dirs"] = [str(folder / d) for d in data["font_dirs"]]
     data["data_dirs"] = [str(folder / d) for d in data["data_dirs"]] or [str(folder)]
     rows: dict[str, Any] | None = data.get("source")
@@ -632,6 +649,16 @@ def _resolve_images(report: R, folder: Path, where: Locations) -> R:
             if element.get("type") == "image" and element.get("path") and not Path(element["path"]).is_absolute():
                 element["path"] = str(folder / element["path"])
                 moved.append(element["path"])
+            if element.get("type") != "subreport":
+                continue
+            moved.append("a subreport")  # its paths are checked again with the definition
+            sub, source = element.get("report"), element.get("source")
+            if isinstance(sub, str) and not Path(sub).is_absolute():
+                element["report"] = str(folder / sub)
+            elif isinstance(sub, dict):
+                _resolve_paths(sub, folder, data["image_dirs"])
+            if isinstance(source, str) and Path(source).suffix.lower() in _DATA_SUFFIXES:
+                element["source"] = str(folder / source)
 
     if data.get("translations"):
         data["translations"]["dirs"] = [str(folder / d) for d in data["translations"]["dirs"]]
@@ -645,11 +672,7 @@ def _resolve_images(report: R, folder: Path, where: Locations) -> R:
     for group in data["groups"]:
         visit(group["header"])
         visit(group["footer"])
-    if not moved:  # only the folders change: no need to check the whole definition again
-        resolved = report.model_copy(update={name: data[name] for name in ("image_dirs", "font_dirs", "data_dirs")})
-        remember(resolved, where)
-        return resolved
-    return type(report)._from_data(data, where)
+    return moved
 
 
 def _size(data: Any) -> int:

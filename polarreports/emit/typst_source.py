@@ -31,6 +31,7 @@ from polarreports.definition.elements import (
     Label,
     Line,
     PageNumber,
+    Subreport,
 )
 from polarreports.definition.report import Group, PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
@@ -40,11 +41,13 @@ from polarreports.emit.crosstab import crosstab_code
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, barcode_image, column_image, static_image
 from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
+from polarreports.emit.subreports import SUBREPORT_PRELUDE, breakable, subreport_call
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
 from polarreports.plan.panels import panel_plans
 from polarreports.plan.styles import BandStyling, Look
+from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS
 from polarreports.plan.translations import text_direction
 
 __all__ = ["DATA_FILE", "SPLIT_ERROR", "TypstSource", "band_indices", "emit_typst", "typst_string"]
@@ -116,20 +119,33 @@ def _continued_cell(band: BandPlan) -> int | None:
     return None
 
 
-def stream_kinds(plan: ReportPlan) -> list[BandPlan]:
-    """The layout's band table: the stream bands (detail and group bands), then the variant of
-    each that may be taller than a page (its instances with very long values are routed there
-    in Polars, so the ordinary rows pay nothing for it)."""
+def _kinds(plan: ReportPlan) -> list[tuple[str, BandPlan, str]]:
+    """The layout's band table as (name, band, variant): the stream bands (detail and group
+    bands), then the variant of each that may be taller than a page (its instances with very
+    long values are routed there in Polars, so the ordinary rows pay nothing for it), then, for
+    a band holding a subreport, one variant per number of the subreport's rows (drawn alike,
+    each measured: so the pages of a report whose subreports vary in length can be predicted,
+    and typeset in chunks)."""
     stream = [band for band in plan.bands if band.scope != "report"]
-    return stream + [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+    tall = [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+    rows = [band for band in stream if any(cell.role == "subreport" for cell in band.cells)]
+    return [
+        *((band.name, band, "") for band in stream),
+        *((band.name + TALL, band, "tall") for band in tall),
+        *((f"{band.name}{SUB_ROWS}{n}", band, "") for band in rows for n in range(1, ROW_CLASSES + 1)),
+    ]
+
+
+def stream_kinds(plan: ReportPlan) -> list[BandPlan]:
+    """The band of each kind of the layout's band table (see ``_kinds``)."""
+    return [band for _, band, _ in _kinds(plan)]
 
 
 def band_indices(plan: ReportPlan) -> dict[str, int]:
     """The index of each stream band in the layout's band table; ``name + TALL`` for the
-    variant of a band for very long values."""
-    kinds = stream_kinds(plan)
-    stream = sum(1 for band in plan.bands if band.scope != "report")
-    return {band.name + (TALL if i >= stream else ""): i for i, band in enumerate(kinds)}
+    variant of a band for very long values, ``name + SUB_ROWS + n`` for its instances whose
+    subreports have n rows."""
+    return {name: i for i, (name, _, _) in enumerate(_kinds(plan))}
 
 
 class _Writer:
@@ -225,6 +241,8 @@ class _Writer:
             page = self.plan.report.page
             code = crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
             return styles.text_call(look, code)  # its style's font, size and colour
+        if isinstance(element, Subreport) and index is not None:
+            return subreport_call(width, index)
         if isinstance(element, Image):
             if index is not None:
                 body = column_image(element, index)
@@ -493,7 +511,7 @@ class _Writer:
             width = self._width(cell.element, gap=gap)
             rest = box.removeprefix(f"box(width: {width}, ")
             columns.append(self._width(cell.element, gap=bool(columns)))
-            cells.append(f"block(width: 100%, {rest}" if rest != box else box)
+            cells.append(f"block(width: 100%, {breakable(rest)}" if rest != box else box)
             used += width_pt + (placement.GUTTER_PT if used else 0.0)
         return lines
 
@@ -506,6 +524,8 @@ class _Writer:
             self.line(IMAGE_PRELUDE)
         if any(getattr(cell.element, "markup", "none") == "markdown" for cell in cells):
             self.line(RICH_PRELUDE)
+        if any(isinstance(cell.element, Subreport) for cell in cells):
+            self.line(SUBREPORT_PRELUDE)
 
     def write(self) -> TypstSource:
         plan = self.plan
@@ -563,11 +583,8 @@ class _Writer:
             function = f"band-{i}"
             functions[band.name] = function
             self.band_function(band, function)
-        stream = [band for band in plan.bands if band.scope != "report"]
-        tall = [f"{functions[b.name]}-tall" for b in stream_kinds(plan)[len(stream) :]]
-        self.line(
-            "#let bands = (" + "".join(f"{name}, " for name in [*(functions[b.name] for b in stream), *tall]) + ")"
-        )
+        kinds = [functions[band.name] + ("-tall" if variant else "") for _, band, variant in _kinds(plan)]
+        self.line("#let bands = (" + "".join(f"{name}, " for name in kinds) + ")")
 
         def report_band(kind: str) -> str:
             band = plan.band(kind)

@@ -33,6 +33,7 @@ from polarreports.definition.elements import (
     Field,
     Image,
     PageNumber,
+    Subreport,
 )
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
@@ -59,6 +60,7 @@ from polarreports.plan.model import (
 from polarreports.plan.navigation import link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver
+from polarreports.plan.subreports import subreport_columns
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
@@ -138,6 +140,7 @@ class _Builder:
         self.fonts, font_issues = read_fonts(report, base_dir)
         for problem in font_issues:
             self.issue(problem)
+        self.subreport_columns = subreport_columns(report)
         self.styles = StyleResolver(report, self.issue, self._logo(), [font.family for font in self.fonts])
 
     # -- helpers -------------------------------------------------------------------------
@@ -426,6 +429,10 @@ class _Builder:
             return self._chart(element, where, scope, level)
         if isinstance(element, Crosstab):
             return self._crosstab(element, where, scope, level)
+        if isinstance(element, Subreport):  # its table, joined onto the rows (compute.subreports)
+            column = self.subreport_columns.get(id(element), "")
+            found = self._cell(Field(column=column), where, scope, level, groups, variables)
+            return None if found is None else Cell(element, where, found.value, role="subreport")
         if isinstance(element, Image):
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)

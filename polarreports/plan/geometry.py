@@ -192,9 +192,18 @@ def long_values(band: BandPlan, page: PageSetup) -> pl.Expr | None:
     if long_label(band, page):
         return pl.lit(True)
     return pl.any_horizontal(
-        _weight(pl.col("c").list.get(i, null_on_oob=True), per_line).fill_null(0) > threshold
-        for i, (threshold, per_line) in limits.items()
+        _cell_weight(band, i, per_line).fill_null(0) > threshold for i, (threshold, per_line) in limits.items()
     )
+
+
+def _cell_weight(band: BandPlan, index: int, per_line: int) -> pl.Expr:
+    """:func:`_weight` of data cell ``index``; a subreport's table (JSON text) counts each of
+    its rows (at any depth: ``],[`` parts them) as a line at least, header and totals too."""
+    text = pl.col("c").list.get(index, null_on_oob=True)
+    weight = _weight(text, per_line)
+    if band.data_cells[index].role == "subreport":
+        weight = weight + (text.str.count_matches("],[", literal=True) + 3) * per_line
+    return weight
 
 
 def _weight(text: pl.Expr, per_line: int) -> pl.Expr:

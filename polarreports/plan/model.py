@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 Scope = Literal["rows", "group", "report"]
-CellRole = Literal["value", "image", "barcode", "outline", "link", "when", "off"]
+CellRole = Literal["value", "image", "barcode", "subreport", "outline", "link", "when", "off"]
 
 
 class BandKind(StrEnum):
@@ -94,7 +94,8 @@ class Cell:
     role: CellRole = "value"
     """``value``: shown by its element. ``image``: an image per row or group (the value is a
     path or the bytes; the data phase turns it into our asset name). ``barcode``: a barcode's
-    value (the data phase turns it into the JSON of the drawn code, see ``plan.barcodes``). Hidden cells, carried as
+    value (the data phase turns it into the JSON of the drawn code, see ``plan.barcodes``).
+    ``subreport``: a subreport's table, as JSON text (``compute.subreports``). Hidden cells, carried as
     data but not shown: ``outline`` (a group header's bookmark/contents title) and ``link``
     (the URL of the element whose ``where`` is this cell's without ``.link``) and ``when``
     (whether that element shows: its ``print_when``); ``off``: an element of another panel of a

@@ -42,6 +42,7 @@ from polarreports.plan.barcodes import resolve_barcodes
 from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
 from polarreports.stream.typed import TypedBands, TypedBandsWriter
@@ -98,7 +99,7 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
-        if cell.role in ("image", "barcode", "link"):  # an asset name, a drawn code or a URL (or ""), as they are
+        if cell.role in ("image", "barcode", "link", "subreport"):  # an asset name, a drawn code, a URL, a table's JSON
             strings.append(pl.col(f"__v{i}").cast(pl.String).fill_null(""))
             continue
         if cell.role == "when":  # "1" where the element shows
@@ -303,7 +304,16 @@ def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int
             routed = (
                 pl.when((kind == band_index[band.name]) & long).then(pl.lit(tall, dtype=pl.UInt16)).otherwise(routed)
             )
-    return frame if routed is kind else frame.with_columns(routed.alias("k"))
+    frame = frame if routed is kind else frame.with_columns(routed.alias("k"))
+    by_rows: pl.Expr
+    for band in plan.bands:  # a band holding subreports: a kind per number of their rows
+        first, rows = band_index.get(f"{band.name}{SUB_ROWS}1"), subreport_rows(band)
+        if first is not None and rows is not None:
+            by_rows = pl.when((kind == band_index[band.name]) & rows.is_between(1, ROW_CLASSES)).then(
+                rows + (first - 1)
+            )
+            frame = frame.with_columns(by_rows.otherwise(kind).cast(pl.UInt16).alias("k"))
+    return frame
 
 
 def _extreme_cells(frame: pl.DataFrame) -> pl.DataFrame:
@@ -510,7 +520,8 @@ def collect_stream(
     pages = None
     if frames.page_rows is not None:
         # a detail row with a very long value is one too, in the band's tall variant
-        names = (detail.name, detail.name + TALL) if detail is not None else ()
+        names: tuple[str, ...] = (detail.name, detail.name + TALL) if detail is not None else ()
+        names += tuple(f"{detail.name}{SUB_ROWS}{n}" for n in range(1, ROW_CLASSES + 1)) if detail is not None else ()
         is_detail = bands.kinds.cast(pl.Int32).is_in([band_index[name] for name in names if name in band_index])
         band_rows = pl.concat(positions) if positions else pl.Series("__pos", [], dtype=pl.UInt32)
         pages = PageRows(plan, pl.concat(frames.page_rows), band_rows, is_detail)

@@ -20,10 +20,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from polarreports.definition.elements import Box, Chart, Crosstab, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Box, Chart, Crosstab, Image, Label, Line, PageNumber, Subreport
 from polarreports.emit.html import svg
 from polarreports.emit.html.crosstab import crosstab_html
 from polarreports.emit.html.escape import text, url
+from polarreports.emit.html.subreports import subreport_html
 from polarreports.plan.images import MISSING, image_format
 from polarreports.plan.model import Cell
 
@@ -79,7 +80,7 @@ class CellLayout:
 
     def __post_init__(self) -> None:
         plain = self.value is not None and self.link is None and self.when is None and self.switch is None
-        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Crosstab | Image))
+        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Crosstab | Image | Subreport))
 
     @property
     def element(self) -> Any:
@@ -96,6 +97,8 @@ class CellLayout:
             body = _chart(element, c[self.value], assets)
         elif isinstance(element, Crosstab):
             body = crosstab_html(element, c[self.value])
+        elif isinstance(element, Subreport):
+            body = subreport_html(c[self.value])
         elif isinstance(element, Image):
             name = c[self.value]
             found = assets.uri(name) if name and name != MISSING else None

@@ -62,6 +62,11 @@ tr.whole>td{padding:0}
 .chart svg{display:block;width:100%;height:auto}
 .chart text{font-family:var(--fonts)}
 .caption{font-size:.9em;font-style:italic}
+table.subreport{width:100%;border-collapse:collapse}
+table.subreport th,table.subreport td{padding:0 2pt;vertical-align:top;position:static}
+table.subreport th,table.subreport tfoot td{font-weight:bold}
+table.subreport .r{text-align:right}
+table.subreport .c{text-align:center}
 img{max-width:100%;vertical-align:bottom}
 .missing{display:inline-block;padding:2pt 4pt;background:#f4f4f4;border:.5pt solid #b4b4b4;color:#646464;\
 font-size:.75em}

@@ -1,0 +1,427 @@
+"""Subreports: another definition's rows, per master row or group, in one Polars pass each.
+
+For each subreport element, its source is planned with its own definition (filter, computed
+columns, sort, variables, formats), then grouped by the link keys in one ``group_by``: each
+key gets the formatted table of its rows (a JSON text: headers, rows, totals, column looks)
+and the values of the subreport's variables. That frame is joined onto the master's rows by
+the keys (a left join): the table arrives in column ``__sub<n>`` (shown by the element, as
+data, never as code) and each variable named in ``returns`` in a column of its own.
+Never one query per master row.
+
+    >>> import polars as pl, polarreports as pr
+    >>> sub = pr.Report(name="p", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="amount")])),
+    ...     variables=[pr.Variable(name="paid", calculation="sum", expression="amount")])
+    >>> element = pr.Subreport(report=sub, source="pay", keys=["id"], returns={"paid": "paid"})
+    >>> master = pr.Report(name="m", bands=pr.Bands(detail=pr.Band(elements=[element])))
+    >>> pay = pl.LazyFrame({"id": [1, 1, 2], "amount": [1.5, 2.0, 4.0]})
+    >>> import json
+    >>> rows = attach_subreports(master, pl.LazyFrame({"id": [1, 2, 3]}), {"pay": pay}, {}).collect()
+    >>> rows["paid"].to_list()
+    [3.5, 4.0, 0.0]
+    >>> json.loads(rows["__sub0"][0])["r"]
+    [['1.50'], ['2.00']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.source import to_lazyframe
+from polarreports.definition import report as definition
+from polarreports.definition.elements import Aggregate, Expression, Field, Label, Subreport
+from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, PlanError
+from polarreports.plan.build import FIRST_PREFIX, build_plan
+from polarreports.plan.calculations import total
+from polarreports.plan.expressions import closest, param_column
+from polarreports.plan.images import allowed_dirs
+from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.plan.subreports import subreports
+
+__all__ = ["MAX_DEPTH", "attach_subreports"]
+
+MAX_DEPTH = 4
+"""Subreports nest at most this deep (a definition file naming itself stops here)."""
+_SHOWN = (BandKind.COLUMN_HEADER, BandKind.DETAIL, BandKind.GROUP_HEADER, BandKind.GROUP_FOOTER, BandKind.SUMMARY)
+"""The bands a subreport shows: its column header, its rows and groups, its totals."""
+_KEY = "__subkey"
+
+
+def attach_subreports(
+    report: definition.Report,
+    rows: pl.LazyFrame,
+    sources: Mapping[str, Any] | None,
+    params: Mapping[str, Any],
+    *,
+    base_dir: Path | None = None,
+    depth: int = 0,
+) -> pl.LazyFrame:
+    """``rows`` with the columns of ``report``'s subreports joined on (lazily; reads no rows)."""
+    base_dir = base_dir or Path.cwd()
+    found = subreports(report)
+    if not found:
+        return rows
+    if depth >= MAX_DEPTH:
+        raise PlanError([f"{found[0][0]}: subreports nest more than {MAX_DEPTH} deep"])
+    schema = rows.collect_schema()
+    for where, element, column in found:
+        sub_report = _inheriting(_definition(element, where, report, base_dir), report)
+        source = _source(element, where, sources or {}, report, base_dir)
+        sub_params = {p.name: params[p.name] for p in sub_report.parameters if p.name in params}
+        source = attach_subreports(sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1)
+        try:
+            plan = build_plan(sub_report, source.collect_schema(), sub_params, base_dir=base_dir)
+        except PlanError as error:
+            raise PlanError([f"{where}: {issue}" for issue in error.issues]) from None
+        except pl.exceptions.PolarsError as error:
+            msg = f"{where}: cannot read the source {element.source!r}: {str(error).splitlines()[0]}"
+            raise DataError(msg) from None
+        try:
+            tables = _tables(plan, source, element, where, column)
+            issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
+            if issues:
+                raise PlanError(issues)
+            keys = list(element.keys)
+            rows = rows.join(tables, left_on=keys, right_on=_keys(element), how="left", maintain_order="left")
+            rows = rows.with_columns(_filled(plan, element))
+            schema = rows.collect_schema()
+        except pl.exceptions.PolarsError as error:
+            msg = f"{where}: cannot compute the subreport: {str(error).splitlines()[0]}"
+            raise DataError(msg) from None
+    return rows
+
+
+def _definition(element: Subreport, where: str, report: definition.Report, base_dir: Path) -> definition.Report:
+    """The subreport's definition: inline, or read from a file in the report's folders."""
+    if not isinstance(element.report, str):
+        return element.report  # type: ignore[no-any-return]
+    path = (base_dir / element.report).resolve()
+    dirs = allowed_dirs(report, base_dir)
+    if not any(path.is_relative_to(folder) for folder in dirs):
+        shown = ", ".join(str(d) for d in dirs)
+        msg = (
+            f"{where}: the subreport definition {element.report!r} is outside the folders a definition may "
+            f"read ({shown}).\nHint: put it in one of them, or add its folder to the report's image_dirs."
+        )
+        raise AccessError(msg)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        msg = f"{where}: the subreport definition {element.report!r} is not a .yaml, .yml or .json file"
+        raise DefinitionError(msg)
+    try:
+        return definition.load(path)
+    except DefinitionError as error:
+        msg = f"{where}: {error}"
+        raise DefinitionError(msg) from None
+
+
+def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
+    """The subreport, with the master's locale and currency where it keeps the defaults."""
+    fields = type(sub).model_fields
+    unset = {
+        name: getattr(master, name) for name in ("locale", "currency") if getattr(sub, name) == fields[name].default
+    }
+    return sub.model_copy(update=unset) if unset else sub
+
+
+def _source(
+    element: Subreport, where: str, sources: Mapping[str, Any], report: definition.Report, base_dir: Path
+) -> pl.LazyFrame:
+    """The subreport's rows: a frame given at render by name, or a data file in the report's folders."""
+    if element.source in sources:
+        try:
+            return to_lazyframe(sources[element.source])
+        except DataError as error:
+            msg = f"{where}: source {element.source!r}: {error}"
+            raise DataError(msg) from None
+    path = (base_dir / element.source).resolve()
+    if not path.suffix:
+        hint = closest(element.source, list(sources)) or f" (sources given: {sorted(sources) or 'none'})"
+        msg = (
+            f"{where}: unknown source {element.source!r}{hint}; give it at render, "
+            f"render(data, sources={{{element.source!r}: frame}}), or name a data file"
+        )
+        raise PlanError([msg])
+    dirs = allowed_dirs(report, base_dir)
+    if not any(path.is_relative_to(folder) for folder in dirs):
+        shown = ", ".join(str(d) for d in dirs)
+        msg = f"{where}: the source {element.source!r} is outside the folders a definition may read ({shown})"
+        raise AccessError(msg)
+    try:
+        return to_lazyframe(path)
+    except DataError as error:
+        msg = f"{where}: {error}"
+        raise DataError(msg) from None
+
+
+def _keys(element: Subreport) -> list[str]:
+    return [f"{_KEY}{i}" for i in range(len(element.keys))]
+
+
+def _link_issues(element: Subreport, where: str, master: pl.Schema, sub: pl.Schema, tables: pl.Schema) -> list[str]:
+    issues = []
+    for i, (mine, theirs) in enumerate(element.keys.items()):
+        if mine not in master:
+            issues.append(f"{where}: unknown key column {mine!r}{closest(mine, master.names())} in the master's rows")
+        elif theirs not in sub:
+            issues.append(
+                f"{where}: unknown key column {theirs!r}{closest(theirs, sub.names())} in the subreport's source"
+            )
+        elif master[mine] != tables[f"{_KEY}{i}"]:
+            issues.append(
+                f"{where}: key {mine!r} is {master[mine]} in the master but {sub[theirs]} in the subreport's "
+                "source; cast one of them so they match"
+            )
+    for name in element.returns:
+        if name in master:
+            issues.append(f"{where}: returns {name!r}: the master already has a column {name!r}; choose another name")
+    return issues
+
+
+def _filled(plan: ReportPlan, element: Subreport) -> list[pl.Expr]:
+    """A master row without subreport rows gets 0 for a returned count or sum (nothing paid is 0 paid)."""
+    calculations = {v.name: v.calculation for v in plan.variables}
+    return [
+        pl.col(name).fill_null(0)
+        for name, variable in element.returns.items()
+        if calculations.get(variable) in ("count", "sum")
+    ]
+
+
+def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: str, column: str) -> pl.LazyFrame:
+    """One row per link key: the key, the table of its rows as JSON (column ``column``), and the
+    subreport's variables that ``returns`` names."""
+    _check_supported(plan, where)
+    variables = {v.name: v for v in plan.variables}
+    for name, variable in element.returns.items():
+        if name.startswith("__"):
+            msg = f"{where}: returns {name!r}: names starting with '__' are polarreports' own; choose another"
+            raise PlanError([msg])
+        if variable not in variables:
+            hint = closest(variable, list(variables))
+            raise PlanError([f"{where}: returns {name!r}: unknown variable {variable!r}{hint} of the subreport"])
+    rows = source.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
+    if plan.filter is not None:
+        rows = rows.filter(plan.filter)
+    for name, expr in plan.derived:
+        rows = rows.with_columns(expr.alias(name))
+    missing = [key for key in element.keys.values() if key not in rows.collect_schema()]
+    if missing:
+        return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(element.keys))})  # reported by _link_issues
+    keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(element.keys.values())]
+    link = [f"{_KEY}{i}" for i in range(len(element.keys))]
+    detail = plan.band(BandKind.DETAIL)
+    header = plan.band(BandKind.COLUMN_HEADER)
+    summary = plan.band(BandKind.SUMMARY)
+    firsts = [pl.col(name).first().alias(FIRST_PREFIX + name) for name in plan.first_columns.get(0, ())]
+    totals_of = [*(total(v.calculation, v.value).alias(v.name) for v in plan.variables), *firsts]
+    if plan.groups:
+        rows = rows.with_columns(*keys, *(group.key.alias(group.name) for group in plan.groups))
+        detail_cells = _strings(plan, detail, rows, where) if detail else []
+        grouped = rows.group_by(link, maintain_order=True).agg(*totals_of)
+        grouped = grouped.join(_group_rows(plan, rows, link, len(detail_cells), where), on=link, how="left")
+    else:
+        if plan.sort:
+            order = [expr for expr, _ in plan.sort]
+            rows = rows.sort(order, descending=[d for _, d in plan.sort], maintain_order=True)
+        detail_cells = _strings(plan, detail, rows, where) if detail else []
+        grouped = rows.group_by(keys, maintain_order=True).agg(
+            (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("__r"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("__k"),
+            *totals_of,
+        )
+    grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
+    totals = _strings(plan, summary, grouped, where) if summary else []
+    width = len(detail_cells)
+    looks = _looks(plan, detail, rows) if detail else {"a": [], "s": [], "wn": [], "wu": []}
+    heads = [c.element.text if isinstance(c.element, Label) else "" for c in header.cells] if header else []
+    if len(heads) > width or len(totals) > width:
+        band = "column header" if len(heads) > width else "summary"
+        msg = f"{where}: the subreport's {band} has more elements than its detail band has columns ({width})"
+        raise PlanError([msg])
+    table = pl.struct(
+        pl.lit(pl.Series([[*heads, *[""] * (width - len(heads))] if heads else []], dtype=pl.List(pl.String)))
+        .first()
+        .alias("h"),
+        pl.col("__r").alias("r"),
+        pl.col("__k").alias("k"),
+        (
+            pl.concat_list([*totals, *[pl.lit("")] * (width - len(totals))])
+            if totals
+            else pl.lit([], dtype=pl.List(pl.String))
+        ).alias("t"),
+        *(pl.lit(pl.Series([value])).first().alias(name) for name, value in looks.items()),
+    )
+    return grouped.select(
+        *(f"{_KEY}{i}" for i in range(len(element.keys))),
+        table.struct.json_encode().alias(column),
+        *(pl.col(variable).alias(name) for name, variable in element.returns.items()),
+    )
+
+
+def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
+    """The cells as a list of ``width`` strings (empty ones after them)."""
+    if not width:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list([*cells, *[pl.lit("")] * (width - len(cells))])
+
+
+def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str) -> pl.LazyFrame:
+    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h`` a group header, ``d``
+    a row, ``f`` a group footer), placed as the report's stream places them: a header before its
+    group's first row, a footer after its last, inner footers first."""
+    depth = len(plan.groups)
+    order = [*link, *(group.name for group in plan.groups), *(expr for expr, _ in plan.sort)]
+    descending = [False] * len(link) + [group.descending for group in plan.groups] + [d for _, d in plan.sort]
+    rows = rows.sort(order, descending=descending, maintain_order=True).with_row_index("__pos")
+    detail = plan.band(BandKind.DETAIL)
+    entries = []
+    if detail is not None:
+        cells = _padded(_strings(plan, detail, rows, where), width)
+        entries.append(
+            rows.select(*link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("__k"), cells.alias("__c"))
+        )
+    for group in plan.groups:
+        keys = [*link, *(outer.name for outer in plan.groups[: group.level])]
+        firsts = [pl.col(name).first().alias(FIRST_PREFIX + name) for name in plan.first_columns.get(group.level, ())]
+        level = rows.group_by(keys, maintain_order=True).agg(
+            pl.col("__pos").min().alias("__start"),
+            pl.col("__pos").max().alias("__end"),
+            *(total(v.calculation, v.value).alias(v.name) for v in plan.variables),
+            *firsts,
+        )
+        level = level.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
+        footer_sub = depth + 1 + (depth - group.level + 1)
+        for kind, position, sub, flag in (
+            (BandKind.GROUP_HEADER, "__start", group.level, "h"),
+            (BandKind.GROUP_FOOTER, "__end", footer_sub, "f"),
+        ):
+            band = plan.band(kind, group.level)
+            if band is None:
+                continue
+            strings = _strings(plan, band, level, where)
+            if len(strings) > width:
+                msg = (
+                    f"{where}: the subreport's {band.name} has more elements than its detail band has columns ({width})"
+                )
+                raise PlanError([msg])
+            entries.append(
+                level.select(
+                    *link,
+                    pl.col(position).alias("__pos"),
+                    pl.lit(sub).alias("__sub"),
+                    pl.lit(flag).alias("__k"),
+                    _padded(strings, width).alias("__c"),
+                )
+            )
+    if not entries:
+        empty = pl.lit([], dtype=pl.List(pl.String))
+        return rows.group_by(link).agg(empty.alias("__r"), empty.alias("__k"))
+    placed = [
+        entry.select(*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "__k", "__c")
+        for entry in entries
+    ]
+    return (
+        pl.concat(placed)
+        .sort("__pos", "__sub")
+        .group_by(link, maintain_order=True)
+        .agg(pl.col("__c").alias("__r"), pl.col("__k"))
+    )
+
+
+def _check_supported(plan: ReportPlan, where: str) -> None:
+    """What a subreport cannot show yet is refused, never silently dropped."""
+    issues = []
+    for band in plan.bands:
+        if band.when is not None:
+            issues.append(f"{where}: {band.name}.print_when is not supported in a subreport")
+        if band.kind not in _SHOWN and band.cells:
+            issues.append(
+                f"{where}: the subreport's {band.name} is not shown (a subreport shows its column_header, "
+                "detail, group header and footer, and summary bands)"
+            )
+    for band in plan.bands:
+        for cell in band.cells:
+            if cell.hidden:
+                issues.append(f"{where}: {cell.where}: print_when and link are not supported in a subreport")
+            elif isinstance(cell.element, Aggregate) and (band.kind == BandKind.DETAIL or cell.element.show != "value"):
+                issues.append(
+                    f"{where}: {cell.where}: a subreport shows its variables' totals (show: value) in its group "
+                    "headers and footers and its summary only"
+                )
+            elif isinstance(cell.element, Subreport) and band.kind != BandKind.DETAIL:
+                issues.append(f"{where}: {cell.where}: a subreport nests subreports in its detail band only")
+            elif band.kind == BandKind.COLUMN_HEADER and not isinstance(cell.element, Label):
+                issues.append(f"{where}: {cell.where}: a subreport's column header holds labels only")
+            elif not isinstance(cell.element, Label | Field | Expression | Aggregate | Subreport):
+                issues.append(f"{where}: {cell.where}: a {cell.element.type} cannot be shown in a subreport")
+    if issues:
+        raise PlanError(issues)
+
+
+def _strings(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, where: str) -> list[pl.Expr]:
+    """The display string of each element of ``band``, in ``frame``'s rows."""
+    report = plan.report
+    strings = []
+    schema = frame.collect_schema()
+    for cell in band.cells:
+        if isinstance(cell.element, Label):
+            strings.append(pl.lit(cell.element.text, dtype=pl.String))
+            continue
+        assert cell.value is not None
+        if cell.role == "subreport":  # a nested subreport's table, as it is
+            strings.append(cell.value.cast(pl.String).fill_null(""))
+            continue
+        try:
+            dtype = pl.LazyFrame(schema=schema).select(cell.value).collect_schema().dtypes()[0]
+            pattern = cell.pattern or cell.default_pattern or default_pattern(dtype)
+            strings.append(
+                format_expr(
+                    cell.value,
+                    dtype,
+                    pattern,
+                    locale=report.locale,
+                    currency=report.currency,
+                    null_text=getattr(cell.element, "null_text", ""),
+                    where=f"{where}: {cell.where}",
+                )
+            )
+        except pl.exceptions.PolarsError as error:
+            raise PlanError([f"{where}: {cell.where}: cannot compute: {str(error).splitlines()[0]}"]) from None
+        except FormatError as error:
+            raise PlanError([str(error)]) from None
+    return strings
+
+
+def _looks(plan: ReportPlan, band: BandPlan, rows: pl.LazyFrame) -> dict[str, list[Any]]:
+    """Per column: its alignment ``a``, whether it holds a nested subreport ``s``, and its
+    width as a number ``wn`` of a unit ``wu`` (fr, pt or %)."""
+    schema = rows.collect_schema()
+    looks: dict[str, list[Any]] = {"a": [], "s": [], "wn": [], "wu": []}
+    for cell in band.cells:
+        element = cell.element
+        numeric = False
+        if cell.value is not None and cell.role == "value":
+            numeric = pl.LazyFrame(schema=schema).select(cell.value).collect_schema().dtypes()[0].is_numeric()
+        looks["a"].append(element.align or ("right" if numeric else "left"))
+        looks["s"].append(cell.role == "subreport")
+        number, unit = _width(element.width, plan.report.page.font_size)
+        looks["wn"].append(number)
+        looks["wu"].append(unit)
+    return looks
+
+
+def _width(length: str | None, font_size: float) -> tuple[float, str]:
+    """A column width as a number and a unit Typst multiplies: ``('2', 'fr')``, ``(30.0, 'pt')``."""
+    if length is None:
+        return 1.0, "fr"
+    for unit in ("fr", "%"):
+        if length.endswith(unit):
+            return float(length.removesuffix(unit)), unit
+    if length.endswith("em"):
+        return float(length[:-2]) * font_size, "pt"
+    points = {"pt": 1.0, "mm": 72 / 25.4, "cm": 720 / 25.4, "in": 72.0}
+    return float(length[:-2]) * points[length[-2:]], "pt"

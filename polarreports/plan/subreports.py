@@ -1,0 +1,70 @@
+"""Where a report's subreports are, and the column each one's data arrives in.
+
+The subreports' data is joined onto the master's rows before the plan is built (see
+``compute.subreports``): each subreport gives one column of nested tables, named here, so the
+plan and the data agree on it.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Subreport(report="payments.yaml", source="payments", keys=["order_id"])
+    >>> report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[sub])))
+    >>> [(where, column) for where, _, column in subreports(report)]
+    [('bands.detail.elements[0] (subreport)', '__sub0')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from polarreports.definition.elements import Subreport
+from polarreports.definition.report import Band, Report
+from polarreports.plan.model import BandPlan
+
+__all__ = ["ROW_CLASSES", "SUB_PREFIX", "SUB_ROWS", "subreport_columns", "subreport_rows", "subreports"]
+
+SUB_PREFIX = "__sub"
+SUB_ROWS = "#rows"
+"""Suffix of the layout name of a band's variant for subreports of n rows (``#rows3``)."""
+ROW_CLASSES = 30
+"""A band holding a subreport has a variant per number of rows from 1 to this; longer ones
+stay in the band's own kind (and a report with several heights there is typeset in one piece)."""
+
+
+def _bands(report: Report) -> Iterator[tuple[str, Band]]:
+    for kind in type(report.bands).model_fields:
+        band = getattr(report.bands, kind)
+        if band is not None:
+            yield f"bands.{kind}", band
+    for i, group in enumerate(report.groups):
+        for part in ("header", "footer"):
+            band = getattr(group, part)
+            if band is not None:
+                yield f"groups[{i}] ({group.name!r}).{part}", band
+
+
+def subreports(report: Report) -> list[tuple[str, Subreport, str]]:
+    """Each subreport element of ``report``: where it is, the element, and its data column."""
+    found: list[tuple[str, Subreport, str]] = []
+    for name, band in _bands(report):
+        for i, element in enumerate(band.elements):
+            if isinstance(element, Subreport):
+                found.append((f"{name}.elements[{i}] (subreport)", element, f"{SUB_PREFIX}{len(found)}"))
+    return found
+
+
+def subreport_columns(report: Report) -> dict[int, str]:
+    """The data column of each subreport element, by the element's ``id``."""
+    return {id(element): column for _, element, column in subreports(report)}
+
+
+def subreport_rows(band: BandPlan) -> pl.Expr | None:
+    """The number of rows of the longest subreport table of a band instance (its cells in
+    ``c``), counting nested rows: 0 where it has none; None for a band without a subreport."""
+    counts = [
+        pl.when(text != "").then(text.str.count_matches("],[", literal=True) + 1).otherwise(0)
+        for i, cell in enumerate(band.data_cells)
+        if cell.role == "subreport"
+        for text in [pl.col("c").list.get(i, null_on_oob=True).fill_null("")]
+    ]
+    return pl.max_horizontal(counts) if counts else None
