@@ -164,7 +164,7 @@ def band_layouts(plan: ReportPlan, logo: str) -> list[BandLayout]:
                 asset = static_asset(cell.element, cell.where, plan.report, plan.base_dir)
                 image = asset[1] if asset else None
             value = data.get(cell.where) if cell.value is not None and cell.role == "value" else None
-            if cell.role == "image":
+            if cell.role in ("image", "barcode"):
                 value = data.get(cell.where)
             cells.append(
                 CellLayout(

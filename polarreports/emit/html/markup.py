@@ -1,0 +1,74 @@
+"""Rich text (``markup: markdown``) as HTML, built from the parsed tree of ``compute.markup``
+(never from the Markdown text itself): every text node passes ``escape.text``, a link only an
+``http``, ``https`` or ``mailto`` URL (``escape.url``), and any node kind it does not know
+is dropped, so no value can become markup.
+
+    >>> tree_html([["p", [["b", ["<Total>"]], " due"]], ["ul", [[["p", ["one"]]]]]])
+    '<p><strong>&lt;Total&gt;</strong> due</p><ul><li>one</li></ul>'
+    >>> markdown_html('[[\"p\",[[\"a\",\"javascript:x()\",[\"click\"]]]]]')
+    '<p>click</p>'
+    >>> markdown_html("plain <text>")  # a display string that is no tree: escaped text
+    'plain &lt;text&gt;'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from polarreports.compute.markup import MAX_DEPTH, markdown_tree
+from polarreports.emit.html.escape import text, url
+
+__all__ = ["label_html", "markdown_html", "tree_html"]
+
+
+def _item(nodes: Any, depth: int) -> str:
+    """A list item: a lone paragraph shows without its ``<p>``."""
+    if isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], list) and nodes[0][:1] == ["p"]:
+        return tree_html(nodes[0][1], depth + 1)
+    return tree_html(nodes, depth + 1)
+
+
+def tree_html(nodes: Any, depth: int = 0) -> str:
+    """The HTML of a tree's ``nodes`` (see ``compute.markup``)."""
+    if not isinstance(nodes, list) or depth > 2 * MAX_DEPTH + 4:
+        return ""
+    parts = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(text(node))
+            continue
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            continue
+        kind, rest = node[0], node[1:]
+        if kind == "br":
+            parts.append("<br>")
+        elif kind in ("p", "b", "i") and rest:
+            tag = {"p": "p", "b": "strong", "i": "em"}[kind]
+            parts.append(f"<{tag}>{tree_html(rest[0], depth + 1)}</{tag}>")
+        elif kind == "a" and len(rest) == 2 and isinstance(rest[0], str):
+            inner, target = tree_html(rest[1], depth + 1), url(rest[0])
+            parts.append(f'<a href="{target}" rel="noopener noreferrer">{inner}</a>' if target else inner)
+        elif kind == "ul" and rest and isinstance(rest[0], list):
+            parts.append("<ul>" + "".join(f"<li>{_item(item, depth)}</li>" for item in rest[0]) + "</ul>")
+        elif kind == "ol" and len(rest) == 2 and isinstance(rest[1], list):
+            start = rest[0] if isinstance(rest[0], int) and not isinstance(rest[0], bool) else 1
+            items = "".join(f"<li>{_item(item, depth)}</li>" for item in rest[1])
+            parts.append(f'<ol start="{start}">{items}</ol>')
+    return "".join(parts)
+
+
+def markdown_html(cell: str) -> str:
+    """A rich-text cell's display string (its tree's JSON) as HTML; a string that is no tree
+    shows as escaped text."""
+    if not cell.startswith("["):
+        return text(cell)
+    try:
+        return tree_html(json.loads(cell))
+    except ValueError:
+        return text(cell)
+
+
+def label_html(markdown: str) -> str:
+    """A Markdown label's HTML."""
+    return tree_html(markdown_tree(markdown))
