@@ -16,6 +16,10 @@ Columns, in this order:
   the columns above, is qualified by its band (``region.header.region``);
 - then, for each value column ``x``, ``x_text``: the string the report prints.
 
+Rich text (``markup: markdown``) is plain text in both columns (``compute.markup.tree_text``:
+no ``**`` markers, one line per line break or list item), never the Markdown source nor its
+parsed tree.
+
 Page headers and footers and the column header are not rows (they repeat per page); charts,
 images and barcodes have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from polarreports.compute.markup import plain_series
 from polarreports.definition.elements import Aggregate, Expression, Field
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.collect import StreamData
@@ -76,6 +81,8 @@ class _Value:
     """The cell's index among its band's data cells: its raw column ``__v<index>`` and its text."""
     name: str
     dtype: pl.DataType
+    rich: bool = False
+    """Rich text (``markup: markdown``): its text is the tree's plain text, and so is its value."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class _Band:
 
 def _named(plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType]) -> list[_Band]:
     """Each exported band with its value columns, named (see the module's docstring)."""
-    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType]]]] = []
+    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType, bool]]]] = []
     for band in bands:
         seen: Counter[str] = Counter()
         values = []
@@ -96,22 +103,22 @@ def _named(plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataTyp
             if cell.hidden or cell.role != "value" or name is None:
                 continue
             seen[name] += 1
-            values.append(
-                (index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtypes.get(cell.where, pl.String()))
-            )
+            rich = getattr(cell.element, "markup", "none") == "markdown"
+            dtype = pl.String() if rich else dtypes.get(cell.where, pl.String())
+            values.append((index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtype, rich))
         found.append((band, band_label(plan, band), values))
     types: dict[str, set[pl.DataType]] = {}
     for _, _, values in found:
-        for _, name, dtype in values:
+        for _, name, dtype, _ in values:
             types.setdefault(name, set()).add(dtype)
     taken = {*_BASE, *key_names(plan)}
     named = []
     for band, label, values in found:
         columns = []
-        for index, name, dtype in values:
+        for index, name, dtype, rich in values:
             if name in taken or len(types[name]) > 1:
                 name = f"{label}.{name}"
-            columns.append(_Value(index, name, dtype))
+            columns.append(_Value(index, name, dtype, rich))
         named.append(_Band(band, label, tuple(columns)))
     return named
 
@@ -195,23 +202,35 @@ class BandFrames:
             pl.lit(band.label).alias("band"),
             pl.lit(str(band.plan.kind)).alias("kind"),
             pl.lit(level, dtype=pl.UInt8).alias("level"),
-            *(pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name) for value in band.values),
+            *(
+                (pl.lit(None, dtype=pl.String) if value.rich else pl.col(f"__v{value.index}").cast(value.dtype)).alias(
+                    value.name
+                )
+                for value in band.values
+            ),
         )
 
     def _texts(self, frame: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
         """``frame`` with the ``<name>_text`` columns, from the band's display strings ``texts``."""
         cells = texts.str.json_decode(pl.Struct({"c": pl.List(pl.String)})).struct.field("c")
-        columns = []
+        columns, rich_values = [], []
         for name in (value for value in self.schema if value.endswith("_text")):
             shown = name.removesuffix("_text")
-            texts_of = [
-                pl.when(pl.col("band") == band.label).then(pl.col("__c").list.get(value.index, null_on_oob=True))
-                for band in self._bands.values()
-                for value in band.values
-                if value.name == shown
-            ]
+            texts_of = []
+            for band in self._bands.values():
+                for value in band.values:
+                    if value.name != shown:
+                        continue
+                    text = pl.col("__c").list.get(value.index, null_on_oob=True)
+                    if value.rich:
+                        text = text.map_batches(plain_series, return_dtype=pl.String)
+                        rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(shown))
+                    texts_of.append(pl.when(pl.col("band") == band.label).then(text))
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
-        return frame.with_columns(cells.alias("__c")).with_columns(columns).drop("__c")
+        frame = frame.with_columns(cells.alias("__c")).with_columns(columns)
+        for rich in rich_values:  # rich text's value is its plain text too
+            frame = frame.with_columns(pl.coalesce(rich, pl.col(rich.meta.output_name())))
+        return frame.drop("__c")
 
     def _with_keys(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame]) -> pl.DataFrame:
         for level, (group, name) in enumerate(zip(self._plan.groups, self._keys, strict=True), start=1):

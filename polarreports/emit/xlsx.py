@@ -10,7 +10,8 @@ booleans, text as text) with the Excel number format of the report's pattern
 and still sums. A value that no Excel format can show as the report does (a per-mille pattern,
 a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
 report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline
-levels (the groups collapse with Excel's +/− buttons). Subtotals are values, or with
+levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: markdown``) is its
+plain text (``compute.markup.tree_text``). Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
 
@@ -40,6 +41,7 @@ import polars as pl
 import xlsxwriter  # type: ignore[import-untyped]
 from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
+from polarreports.compute.markup import markdown_text
 from polarreports.definition.elements import Aggregate, Field, Label
 from polarreports.emit.bandframe import BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
@@ -115,11 +117,11 @@ class _Layout:
         header = plan.band(BandKind.COLUMN_HEADER)
         self.header = [slot for slot in self._band_slots(header) if slot.label is not None] if header else []
         if not self.header and detail is not None:  # no column header: the detail's value names
-            names = frames.value_names(detail.name)
+            columns = frames.schema_names  # over the detail's values, where they went (labels take columns too)
             self.header = [
-                _Slot(self._column(x, set()), label=names[i], bold=True)
-                for x, _, i in _starts(plan, detail)
-                if i is not None and i in names
+                _Slot(slot.column, label=columns[slot.text].removesuffix("_text"), bold=True)
+                for slot in self.slots.get(frames.label(detail.name), [])
+                if slot.text is not None
             ]
         self.width = max([len(self.starts), *(s.column + 1 for slots in self.slots.values() for s in slots)])
 
@@ -136,7 +138,8 @@ class _Layout:
             element = cell.element
             bold, italic, align = bool(element.bold), bool(element.italic), element.align
             if isinstance(element, Label):
-                slots.append(_Slot(column, label=element.text, bold=bold, italic=italic, align=align))
+                label = markdown_text(element.text) if element.markup == "markdown" else element.text
+                slots.append(_Slot(column, label=label, bold=bold, italic=italic, align=align))
                 continue
             name = names.get(index) if index is not None and index in names else None
             if name is None:
