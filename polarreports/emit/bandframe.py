@@ -21,7 +21,9 @@ no ``**`` markers, one line per line break or list item), never the Markdown sou
 parsed tree.
 
 Page headers and footers and the column header are not rows (they repeat per page); charts,
-images and barcodes have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
+images, barcodes and crosstabs have no value column (a crosstab's figures are in the HTML page's
+table and in the spreadsheet's rows below its band; a data export would hold them only as a
+JSON text, so it leaves them out). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
 
     >>> import polarreports as pr
@@ -41,14 +43,17 @@ from dataclasses import dataclass
 import polars as pl
 
 from polarreports.compute.markup import plain_series
-from polarreports.definition.elements import Aggregate, Expression, Field
+from polarreports.definition.elements import Aggregate, Crosstab, Expression, Field
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.collect import StreamData
 
-__all__ = ["BandFrames", "band_label", "value_name"]
+__all__ = ["CROSSTAB_PREFIX", "BandFrames", "band_label", "value_name"]
 
 _EXPORTED_REPORT_BANDS = (BandKind.TITLE, BandKind.SUMMARY, BandKind.NO_DATA)
 _BASE = ("band", "kind", "level")
+CROSSTAB_PREFIX = "__crosstab."
+"""With ``crosstabs=True``, the column of a crosstab's JSON (``compute.crosstabs``) is named
+``__crosstab.<band>.<data cell index>`` (for the spreadsheet, which lays its rows out)."""
 
 
 def band_label(plan: ReportPlan, band: BandPlan) -> str:
@@ -92,14 +97,20 @@ class _Band:
     values: tuple[_Value, ...]
 
 
-def _named(plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType]) -> list[_Band]:
+def _named(
+    plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType], crosstabs: bool = False
+) -> list[_Band]:
     """Each exported band with its value columns, named (see the module's docstring)."""
     found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType, bool]]]] = []
     for band in bands:
         seen: Counter[str] = Counter()
-        values = []
+        values: list[tuple[int, str, pl.DataType, bool]] = []
         for index, cell in enumerate(band.data_cells):
             name = value_name(cell.element)
+            if crosstabs and isinstance(cell.element, Crosstab) and not cell.hidden and cell.role == "value":
+                label = band_label(plan, band)
+                values.append((index, f"{CROSSTAB_PREFIX}{label}.{index}", pl.String(), False))
+                continue
             if cell.hidden or cell.role != "value" or name is None:
                 continue
             seen[name] += 1
@@ -131,7 +142,9 @@ def key_names(plan: ReportPlan) -> list[str]:
 class BandFrames:
     """The rows of a render's data export, a batch at a time (see the module's docstring)."""
 
-    def __init__(self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType]) -> None:
+    def __init__(
+        self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType], *, crosstabs: bool = False
+    ) -> None:
         if stream.typed is None:
             msg = "this band stream was made without its typed values"
             raise ValueError(msg)
@@ -146,7 +159,7 @@ class BandFrames:
             if band.scope in ("group", "rows")
             or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
         ]
-        self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes)}
+        self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes, crosstabs)}
         self._key_dtypes = {
             name: self._typed.keys[level].schema[group.name]
             for level, (group, name) in enumerate(zip(plan.groups, self._keys, strict=True), start=1)
@@ -161,7 +174,7 @@ class BandFrames:
             "level": pl.UInt8(),
             **{name: self._key_dtypes.get(name, pl.String()) for name in self._keys},
             **values,
-            **{f"{name}_text": pl.String() for name in values},
+            **{f"{name}_text": pl.String() for name in values if not name.startswith(CROSSTAB_PREFIX)},
         }
         """The columns of every batch, in order."""
 
@@ -202,12 +215,7 @@ class BandFrames:
             pl.lit(band.label).alias("band"),
             pl.lit(str(band.plan.kind)).alias("kind"),
             pl.lit(level, dtype=pl.UInt8).alias("level"),
-            *(
-                (pl.lit(None, dtype=pl.String) if value.rich else pl.col(f"__v{value.index}").cast(value.dtype)).alias(
-                    value.name
-                )
-                for value in band.values
-            ),
+            *(_value_column(value) for value in band.values),
         )
 
     def _texts(self, frame: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
@@ -227,9 +235,16 @@ class BandFrames:
                         rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(shown))
                     texts_of.append(pl.when(pl.col("band") == band.label).then(text))
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
+        for band in self._bands.values():
+            for value in band.values:
+                if _crosstab(value):
+                    text = pl.col("__c").list.get(value.index, null_on_oob=True)
+                    rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(value.name))
         frame = frame.with_columns(cells.alias("__c")).with_columns(columns)
-        for rich in rich_values:  # rich text's value is its plain text too
-            frame = frame.with_columns(pl.coalesce(rich, pl.col(rich.meta.output_name())))
+        for rich in rich_values:  # rich text's value is its plain text too (a crosstab's: its JSON)
+            name = rich.meta.output_name()
+            if name in frame.columns:  # (a band of this batch)
+                frame = frame.with_columns(pl.coalesce(rich, pl.col(name)))
         return frame.drop("__c")
 
     def _with_keys(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame]) -> pl.DataFrame:
@@ -304,6 +319,17 @@ class BandFrames:
         """Every row at once."""
         batches = list(self.batches())
         return pl.concat(batches) if batches else pl.DataFrame(schema=self.schema)
+
+
+def _value_column(value: _Value) -> pl.Expr:
+    """A value's column (rich text's and a crosstab's are filled from their texts)."""
+    if value.rich or _crosstab(value):
+        return pl.lit(None, dtype=pl.String).alias(value.name)
+    return pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name)
+
+
+def _crosstab(value: _Value) -> bool:
+    return value.name.startswith(CROSSTAB_PREFIX)
 
 
 def _json_texts(texts: list[str]) -> str:

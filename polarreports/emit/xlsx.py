@@ -11,7 +11,9 @@ and still sums. A value that no Excel format can show as the report does (a per-
 a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
 report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline
 levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: markdown``) is its
-plain text (``compute.markup.tree_text``). Subtotals are values, or with
+plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its labels
+and its figures as the report prints them) go below its band's row: give ``BandFrames`` its
+crosstabs (``crosstabs=True``). Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
 
@@ -23,7 +25,7 @@ The detail rows, nearly all of a long report, are made as sheet XML in Polars a 
     >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
     >>> out = io.BytesIO()
     >>> rendered = doc._rendered
-    >>> write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), out)
+    >>> write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True), out)
     >>> sheet = openpyxl.load_workbook(out).active
     >>> [cell.value for cell in sheet[3]][:4]
     ['Date', 'Order', 'Product', 'Qty']
@@ -42,9 +44,10 @@ import xlsxwriter  # type: ignore[import-untyped]
 from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
 from polarreports.compute.markup import markdown_text
-from polarreports.definition.elements import Aggregate, Field, Label
-from polarreports.emit.bandframe import BandFrames
+from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
+from polarreports.emit.bandframe import CROSSTAB_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
+from polarreports.emit.xlsx_crosstab import crosstab_rows
 from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
@@ -79,6 +82,8 @@ class _Slot:
     align: str | None = None
     subtotal: tuple[int, int] | None = None
     """For ``formulas``: the SUBTOTAL function number and the detail column it recomputes."""
+    crosstab: Crosstab | None = None
+    """A crosstab, whose rows (``emit.xlsx_crosstab``) go below its band's row."""
 
 
 def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
@@ -143,6 +148,9 @@ class _Layout:
                 continue
             name = names.get(index) if index is not None and index in names else None
             if name is None:
+                continue
+            if isinstance(element, Crosstab) and name.startswith(CROSSTAB_PREFIX):
+                slots.append(_Slot(column, value=columns.index(name), crosstab=element))
                 continue
             dtype = frames.schema[name]
             if align is None and dtype.is_numeric():  # as the report aligns them, null texts too
@@ -278,7 +286,17 @@ class _Writer:
             inside = depth if kind != "group_footer" else level - 1
             for open_level in range(1, (level if kind == "group_header" else inside) + 1):
                 self.open.setdefault(open_level, row)
+        wrote = False
         for slot in slots:
+            if slot.crosstab is not None:  # its rows where it is among the band's elements
+                assert slot.value is not None
+                table = crosstab_rows(slot.crosstab, record[slot.value])
+                if wrote and table:
+                    self.row, wrote = self.row + 1, False
+                self.crosstab(table, len(slot.crosstab.rows), outline)
+                row = self.row
+                continue
+            wrote = True
             look = self.format(slot)
             if slot.label is not None:
                 _write_text(sheet, row, slot.column, slot.label, look)
@@ -299,6 +317,25 @@ class _Writer:
         if kind == "group_footer":
             for open_level in [lvl for lvl in self.open if lvl >= level]:
                 del self.open[open_level]
+        if wrote or not any(slot.crosstab is not None for slot in slots):
+            self.row += 1
+
+    def crosstab(self, rows: list[list[tuple[str, bool]]], labels: int, outline: int) -> None:
+        """A crosstab's rows below its band's row (then a blank row), its figures (after its
+        ``labels`` columns) right-aligned."""
+        if not rows:
+            return
+        if self.row + len(rows) >= EXCEL_ROWS:
+            msg = f"a crosstab's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
+            raise OutputError(msg)
+        for cells in rows:
+            if outline > 0:
+                self.sheet.set_row(self.row, None, None, {"level": min(outline, 7)})
+            for column, (shown, bold) in enumerate(cells):
+                if shown:
+                    look = self.format(_Slot(column, bold=bold, align=None if column < labels else "right"))
+                    _write_text(self.sheet, self.row, column, shown, look)
+            self.row += 1
         self.row += 1
 
     def row_cells(self, schema: pl.Schema) -> list[RowCell]:
