@@ -33,7 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from polarreports.definition.elements import Aggregate, Chart, Expression, Field, Label, PageNumber
+from polarreports.definition.elements import Aggregate, Chart, Crosstab, Expression, Field, Label, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import AccessError, DataError, PlanError
 from polarreports.plan.images import read_confined
@@ -56,8 +56,25 @@ def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
         names = ("null_text",)
     elif isinstance(element, Chart):
         names = ("caption", "alt")
+    elif isinstance(element, Crosstab):
+        names = ("total_label",)
     context = element.msgctxt
     update = {name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)}
+    if isinstance(element, Crosstab):  # its measures' column labels
+        measures = {
+            name: measure.model_copy(update={"label": rewrite(measure.label, f"{where}.measures.{name}", context)})
+            if measure.label
+            else measure
+            for name, measure in element.measures.items()
+        }
+        update["measures"] = measures
+        for axis in ("rows", "columns"):  # the text of a null dimension value
+            update[axis] = [
+                d.model_copy(update={"null_text": rewrite(d.null_text, f"{where}.{axis}[{k}]", context)})
+                if d.null_text
+                else d
+                for k, d in enumerate(getattr(element, axis))
+            ]
     return element.model_copy(update=update) if update else element
 
 
@@ -71,8 +88,9 @@ def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
 def rewrite_texts(report: R, rewrite: Rewrite) -> R:
     """``report`` with each of its texts passed through ``rewrite(text, where, msgctxt)``: the
     title, a contents page's title, labels, page numbers, null texts, chart captions and alt
-    texts (with their element's ``msgctxt``), and the "(continued)" of groups that reprint their
-    header. Empty texts are left alone.
+    texts, crosstabs' total labels, measure labels and null texts (with their element's
+    ``msgctxt``), and the "(continued)" of groups that reprint their header. Empty texts are
+    left alone.
 
     >>> report = Report(name="r", title="Sales")
     >>> rewrite_texts(report, lambda text, where, context: f"{where}={text.upper()}").title
