@@ -58,6 +58,8 @@ class ListingColumn(_Model):
     format: str | None = None
     null_text: str | None = None
     overflow: Literal["wrap", "clip", "ellipsis"] | None = None
+    markup: Literal["none", "markdown"] | None = None
+    """``markdown``: the cells (of a ``value`` or an ``expr``) are rich text (``compute.markup``)."""
     bold: bool | None = None
     italic: bool | None = None
     size: float | None = None
@@ -140,6 +142,7 @@ def _cell(column: ListingColumn) -> dict[str, Any]:
     place = {"width": column.width, "align": column.align}
     if column.variable is not None:
         return {"type": "aggregate", "variable": column.variable, **_defined({"show": column.show, **place, **text})}
+    text["markup"] = column.markup
     if column.expr is not None:
         return {"type": "expression", "expr": column.expr, **_defined({**place, **text})}
     return {"type": "field", "column": column.value, **_defined({**place, **text})}
