@@ -6,7 +6,7 @@ is dropped, so no value can become markup.
     >>> tree_html([["p", [["b", ["<Total>"]], " due"]], ["ul", [[["p", ["one"]]]]]])
     '<p><strong>&lt;Total&gt;</strong> due</p><ul><li>one</li></ul>'
     >>> markdown_html('[[\"p\",[[\"a\",\"javascript:x()\",[\"click\"]]]]]')
-    '<p>click</p>'
+    'click'
     >>> markdown_html("plain <text>")  # a display string that is no tree: escaped text
     'plain &lt;text&gt;'
 """
@@ -58,17 +58,29 @@ def tree_html(nodes: Any, depth: int = 0) -> str:
     return "".join(parts)
 
 
+def _cell_html(nodes: Any) -> str:
+    """A whole text: a lone paragraph without its ``<p>`` (inline content, as in a heading or a
+    table cell, where a ``<p>`` may not go or would add margins)."""
+    if isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], list) and nodes[0][:1] == ["p"]:
+        return tree_html(nodes[0][1] if len(nodes[0]) > 1 else [])
+    return tree_html(nodes)
+
+
 def markdown_html(cell: str) -> str:
     """A rich-text cell's display string (its tree's JSON) as HTML; a string that is no tree
     shows as escaped text."""
     if not cell.startswith("["):
         return text(cell)
     try:
-        return tree_html(json.loads(cell))
+        return _cell_html(json.loads(cell))
     except ValueError:
         return text(cell)
 
 
 def label_html(markdown: str) -> str:
-    """A Markdown label's HTML."""
-    return tree_html(markdown_tree(markdown))
+    """A Markdown label's HTML.
+
+    >>> label_html("**Total** due")
+    '<strong>Total</strong> due'
+    """
+    return _cell_html(markdown_tree(markdown))
