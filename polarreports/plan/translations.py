@@ -59,7 +59,9 @@ def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
     elif isinstance(element, Crosstab):
         names = ("total_label",)
     context = element.msgctxt
-    update = {name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)}
+    update: dict[str, Any] = {
+        name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)
+    }
     if isinstance(element, Crosstab):  # its measures' column labels
         measures = {
             name: measure.model_copy(update={"label": rewrite(measure.label, f"{where}.measures.{name}", context)})
