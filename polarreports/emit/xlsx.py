@@ -463,7 +463,12 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
     writer = _Writer(workbook, layout)
     sheet = writer.sheet
-    fast = _set_up(sheet, layout, frames)
+    # the detail rows' XML is made a piece at a time for rows one after another: a crosstab
+    # between them (in a group's band) takes rows of its own, so then every row goes one by one
+    nested = any(
+        slot.crosstab for label, slots in layout.slots.items() if label not in ("title", "summary") for slot in slots
+    )
+    fast = _set_up(sheet, layout, frames) and not nested
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None
