@@ -260,6 +260,12 @@ def test_gallery_rich_text_and_barcodes_in_html_and_data(tmp_path: Path) -> None
     assert f"{first['address'].splitlines()[0]}<br>" in page
     frame = labels.to_frame()
     assert frame["'**' || recipient || '**'"].to_list() == data["recipient"].to_list()  # no ** markers
+    for column in ("parcel_id", "tracking_url"):  # what the codes encode, as text
+        assert frame[column].to_list() == frame[f"{column}_text"].to_list() == data[column].to_list()
+    eans = [ean + str(-sum(int(d) * (1 + 2 * (k % 2)) for k, d in enumerate(ean)) % 10) for ean in data["ean"]]
+    assert frame["ean"].to_list() == eans  # with their check digits
+    rows = _saved(labels, tmp_path, ".xlsx")
+    assert [row[-3:] for row in rows[1:]] == list(zip(data["tracking_url"], data["parcel_id"], eans, strict=True))
     letter = _saved(_gallery("sales_letter"), tmp_path, ".html")
     assert "<strong>orders</strong>" in letter
     assert "**" not in letter

@@ -20,8 +20,9 @@ Rich text (``markup: markdown``) is plain text in both columns (``compute.markup
 no ``**`` markers, one line per line break or list item), never the Markdown source nor its
 parsed tree.
 
-Page headers and footers and the column header are not rows (they repeat per page); charts,
-images, barcodes and crosstabs have no value column (a crosstab's figures are in the HTML page's
+A barcode's value is what it encodes, as text (an EAN-13 with its check digit, a QR code's
+text). Page headers and footers and the column header are not rows (they repeat per page);
+charts, images and crosstabs have no value column (a crosstab's figures are in the HTML page's
 table and in the spreadsheet's rows below its band; a data export would hold them only as a
 JSON text, so it leaves them out). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
@@ -43,7 +44,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from polarreports.compute.markup import plain_series
-from polarreports.definition.elements import Aggregate, Crosstab, Expression, Field
+from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field
+from polarreports.plan.barcodes import encoded_series
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.collect import StreamData
 
@@ -72,6 +74,11 @@ def value_name(element: object) -> str | None:
     """
     if isinstance(element, Field):
         return element.column
+    if isinstance(element, Barcode) and element.column:
+        return element.column
+    if isinstance(element, Barcode):
+        text = " ".join(element.expr.split()) if isinstance(element.expr, str) else ""
+        return text if 0 < len(text) <= 40 else "barcode"
     if isinstance(element, Aggregate):
         return element.variable if element.show in ("value", "running") else f"{element.variable}_{element.show}"
     if isinstance(element, Expression):
@@ -86,8 +93,9 @@ class _Value:
     """The cell's index among its band's data cells: its raw column ``__v<index>`` and its text."""
     name: str
     dtype: pl.DataType
-    rich: bool = False
-    """Rich text (``markup: markdown``): its text is the tree's plain text, and so is its value."""
+    decode: str | None = None
+    """``markdown``: rich text, whose text is the tree's plain text, and so is its value;
+    ``barcode``: a barcode, whose text and value are what it encodes (``plan.barcodes``)."""
 
 
 @dataclass(frozen=True)
@@ -101,22 +109,23 @@ def _named(
     plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType], crosstabs: bool = False
 ) -> list[_Band]:
     """Each exported band with its value columns, named (see the module's docstring)."""
-    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType, bool]]]] = []
+    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType, str | None]]]] = []
     for band in bands:
         seen: Counter[str] = Counter()
-        values: list[tuple[int, str, pl.DataType, bool]] = []
+        values: list[tuple[int, str, pl.DataType, str | None]] = []
         for index, cell in enumerate(band.data_cells):
             name = value_name(cell.element)
             if crosstabs and isinstance(cell.element, Crosstab) and not cell.hidden and cell.role == "value":
                 label = band_label(plan, band)
-                values.append((index, f"{CROSSTAB_PREFIX}{label}.{index}", pl.String(), False))
+                values.append((index, f"{CROSSTAB_PREFIX}{label}.{index}", pl.String(), None))
                 continue
-            if cell.hidden or cell.role != "value" or name is None:
+            barcode = isinstance(cell.element, Barcode) and cell.role == "barcode"
+            if cell.hidden or (cell.role != "value" and not barcode) or name is None:
                 continue
             seen[name] += 1
-            rich = getattr(cell.element, "markup", "none") == "markdown"
-            dtype = pl.String() if rich else dtypes.get(cell.where, pl.String())
-            values.append((index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtype, rich))
+            decode = "barcode" if barcode else "markdown" if getattr(cell.element, "markup", "") == "markdown" else None
+            dtype = pl.String() if decode else dtypes.get(cell.where, pl.String())
+            values.append((index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtype, decode))
         found.append((band, band_label(plan, band), values))
     types: dict[str, set[pl.DataType]] = {}
     for _, _, values in found:
@@ -126,10 +135,10 @@ def _named(
     named = []
     for band, label, values in found:
         columns = []
-        for index, name, dtype, rich in values:
+        for index, name, dtype, decode in values:
             if name in taken or len(types[name]) > 1:
                 name = f"{label}.{name}"
-            columns.append(_Value(index, name, dtype, rich))
+            columns.append(_Value(index, name, dtype, decode))
         named.append(_Band(band, label, tuple(columns)))
     return named
 
@@ -230,8 +239,9 @@ class BandFrames:
                     if value.name != shown:
                         continue
                     text = pl.col("__c").list.get(value.index, null_on_oob=True)
-                    if value.rich:
-                        text = text.map_batches(plain_series, return_dtype=pl.String)
+                    if value.decode is not None:
+                        decoder = plain_series if value.decode == "markdown" else encoded_series
+                        text = text.map_batches(decoder, return_dtype=pl.String)
                         rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(shown))
                     texts_of.append(pl.when(pl.col("band") == band.label).then(text))
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
@@ -322,8 +332,8 @@ class BandFrames:
 
 
 def _value_column(value: _Value) -> pl.Expr:
-    """A value's column (rich text's and a crosstab's are filled from their texts)."""
-    if value.rich or _crosstab(value):
+    """A value's column (rich text's, a barcode's and a crosstab's are filled from their texts)."""
+    if value.decode is not None or _crosstab(value):
         return pl.lit(None, dtype=pl.String).alias(value.name)
     return pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name)
 
