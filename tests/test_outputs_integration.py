@@ -279,7 +279,7 @@ def test_gallery_crosstab_in_xlsx_is_polars_pivot(tmp_path: Path) -> None:
     body = rows[header + 1 : header + 1 + expected.height]
     assert [row[0] for row in body] == expected["region"].to_list()
     totals = [row[len([c for c in rows[header] if c is not None]) - 1] for row in body]
-    assert [float(t.replace(",", "")) for t in totals] == pytest.approx(expected["amount"].cast(pl.Float64).to_list())
+    assert totals == pytest.approx(expected["amount"].cast(pl.Float64).to_list())  # numbers, not texts
 
 
 def test_built_report_html_is_escaped_rich_and_translated(folder: Path, tmp_path: Path) -> None:
@@ -313,8 +313,8 @@ def test_built_report_spreadsheet_and_data_are_plain_text(folder: Path, tmp_path
     for row in crosstab[:3]:
         for kind, shown in zip(("a", "b"), row[1:3], strict=True):
             expected = sums.filter(region=row[0], kind=kind)["qty"].to_list()
-            assert [int(shown)] == expected if shown else expected == []
-    assert crosstab[3] == ("Summe", "4", "6", "10")
+            assert [shown] == expected if shown is not None else expected == []
+    assert crosstab[3] == ("Summe", 4, 6, 10)
     for suffix in (".parquet", ".csv", ".json"):
         frame = _saved(doc, tmp_path, suffix).filter(band="detail")
         assert frame["note"].to_list() == frame["note_text"].to_list()
@@ -339,8 +339,8 @@ def test_grouped_crosstabs_barcodes_and_rich_text(folder: Path, tmp_path: Path) 
     assert (None, "a", None, "b", None, "Total", None) in rows  # the summary's column labels over its measures
     summary = rows[rows.index(("region", "units", "Lines", "units", "Lines", "units", "Lines")) + 1 :][:4]
     lines = stock_data().group_by("region").len().sort("region")
-    assert [(r[0], r[6]) for r in summary[:3]] == [(k, str(n)) for k, n in lines.iter_rows()]
-    assert summary[3][:2] == ("Total", "4")
+    assert [(r[0], r[6]) for r in summary[:3]] == list(lines.iter_rows())
+    assert summary[3][:2] == ("Total", 4)
     frame = doc.to_frame()
     assert frame.filter(band="region.footer")["'**' || region || '** in total'"].to_list() == footers
 

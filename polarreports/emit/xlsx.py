@@ -11,9 +11,9 @@ and still sums. A value that no Excel format can show as the report does (a per-
 a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
 report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline
 levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: markdown``) is its
-plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its labels
-and its figures as the report prints them) go below its band's row: give ``BandFrames`` its
-crosstabs (``crosstabs=True``). Subtotals are values, or with
+plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its
+labels, its figures as numbers with their measure's format) go where it is among its band's
+elements: give ``BandFrames`` its crosstabs (``crosstabs=True``). Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
 
@@ -47,7 +47,7 @@ from polarreports.compute.markup import markdown_text
 from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
 from polarreports.emit.bandframe import CROSSTAB_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
-from polarreports.emit.xlsx_crosstab import crosstab_rows
+from polarreports.emit.xlsx_crosstab import Figure, crosstab_rows
 from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
@@ -293,7 +293,7 @@ class _Writer:
                 table = crosstab_rows(slot.crosstab, record[slot.value])
                 if wrote and table:
                     self.row, wrote = self.row + 1, False
-                self.crosstab(table, len(slot.crosstab.rows), outline)
+                self.crosstab(table, slot.crosstab, outline)
                 row = self.row
                 continue
             wrote = True
@@ -320,21 +320,41 @@ class _Writer:
         if wrote or not any(slot.crosstab is not None for slot in slots):
             self.row += 1
 
-    def crosstab(self, rows: list[list[tuple[str, bool]]], labels: int, outline: int) -> None:
-        """A crosstab's rows below its band's row (then a blank row), its figures (after its
-        ``labels`` columns) right-aligned."""
+    def crosstab(self, rows: list[list[Figure]], crosstab: Crosstab, outline: int) -> None:
+        """A crosstab's rows below its band's row (then a blank row): its figures as numbers
+        with their measure's Excel format (else as the report's text), right-aligned."""
         if not rows:
             return
         if self.row + len(rows) >= EXCEL_ROWS:
             msg = f"a crosstab's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
             raise OutputError(msg)
+        report = self.layout.plan.report
+        codes = []
+        for measure in crosstab.measures.values():
+            try:
+                code = excel_format(measure.format, pl.Float64(), locale=report.locale, currency=report.currency)
+            except FormatError:
+                code = None
+            codes.append(code if measure.format else None)
+        labels = len(crosstab.rows)
         for cells in rows:
             if outline > 0:
                 self.sheet.set_row(self.row, None, None, {"level": min(outline, 7)})
-            for column, (shown, bold) in enumerate(cells):
-                if shown:
-                    look = self.format(_Slot(column, bold=bold, align=None if column < labels else "right"))
-                    _write_text(self.sheet, self.row, column, shown, look)
+            for column, figure in enumerate(cells):
+                align = None if column < labels else "right"
+                if figure.number is not None and figure.measure is not None:
+                    look = self.format(
+                        _Slot(column, number_format=codes[figure.measure], bold=figure.bold, align=align)
+                    )
+                    self.sheet.write_number(self.row, column, figure.number, look)
+                elif figure.text:
+                    _write_text(
+                        self.sheet,
+                        self.row,
+                        column,
+                        figure.text,
+                        self.format(_Slot(column, bold=figure.bold, align=align)),
+                    )
             self.row += 1
         self.row += 1
 
