@@ -419,3 +419,14 @@ def test_cli_several_outputs_at_once(folder: Path, tmp_path: Path) -> None:
     assert all(path.stat().st_size > 0 for path in outputs if path.suffix != ".png")
     assert "Gesamtsumme" in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Traceback" not in result.output
+
+
+def test_data_exports_name_the_crosstabs_they_leave_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    doc = _gallery("sales_crosstab")
+    with caplog.at_level("WARNING", logger="polarreports"):
+        doc.save(tmp_path / "out.csv")
+    assert "bands.summary.elements[0] (crosstab), bands.summary.elements[2] (crosstab) not in" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="polarreports"):
+        doc.save(tmp_path / "out.xlsx")  # the spreadsheet has them
+    assert "crosstab" not in caplog.text

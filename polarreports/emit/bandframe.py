@@ -37,6 +37,7 @@ report of any size is written with flat memory.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from polarreports.stream.collect import StreamData
 
 __all__ = ["CROSSTAB_PREFIX", "BandFrames", "band_label", "value_name"]
 
+logger = logging.getLogger("polarreports")
 _EXPORTED_REPORT_BANDS = (BandKind.TITLE, BandKind.SUMMARY, BandKind.NO_DATA)
 _BASE = ("band", "kind", "level")
 CROSSTAB_PREFIX = "__crosstab."
@@ -169,6 +171,8 @@ class BandFrames:
             or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
         ]
         self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes, crosstabs)}
+        if not crosstabs:
+            _warn_crosstabs(plan, shown)
         self._key_dtypes = {
             name: self._typed.keys[level].schema[group.name]
             for level, (group, name) in enumerate(zip(plan.groups, self._keys, strict=True), start=1)
@@ -329,6 +333,17 @@ class BandFrames:
         """Every row at once."""
         batches = list(self.batches())
         return pl.concat(batches) if batches else pl.DataFrame(schema=self.schema)
+
+
+def _warn_crosstabs(plan: ReportPlan, bands: list[BandPlan]) -> None:
+    """A logged warning naming the crosstabs a data export leaves out (not silently)."""
+    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, Crosstab)]
+    if left:
+        logger.warning(
+            "%s: %s not in this data export (a crosstab has no column; its figures are in the .xlsx and .html outputs)",
+            plan.report.name,
+            ", ".join(dict.fromkeys(left)),
+        )
 
 
 def _value_column(value: _Value) -> pl.Expr:
