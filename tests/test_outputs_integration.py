@@ -430,3 +430,16 @@ def test_data_exports_name_the_crosstabs_they_leave_out(tmp_path: Path, caplog: 
     with caplog.at_level("WARNING", logger="polarreports"):
         doc.save(tmp_path / "out.xlsx")  # the spreadsheet has them
     assert "crosstab" not in caplog.text
+
+
+def test_rich_text_with_a_link_of_its_own_has_no_link_in_a_link(tmp_path: Path) -> None:
+    report = pr.Report.from_yaml("""
+name: linked
+bands:
+  detail:
+    elements:
+      - {type: field, column: t, markup: markdown, link: url}
+""")
+    doc = report.render(pl.DataFrame({"t": ["see [a](https://a.org) **b**"], "url": ["https://b.org"]}))
+    tags = _tags(_saved(doc, tmp_path, ".html"))
+    assert tags.links == ["https://b.org"]

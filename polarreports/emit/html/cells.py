@@ -105,7 +105,7 @@ class CellLayout:
         elif isinstance(element, Barcode):
             body = _barcode(element, c[self.value], assets)
         elif _rich(element):
-            body = markdown_html(c[self.value])
+            body = markdown_html(c[self.value], links=self.link is None)
         elif isinstance(element, Image):
             name = c[self.value]
             found = assets.uri(name) if name and name != MISSING else None
