@@ -54,6 +54,8 @@ class Assets:
     uris: dict[str, str | None] = field(default_factory=dict)
     charts: itertools.count[int] = field(default_factory=itertools.count)
     """Numbers the charts of the page, for their ids' prefixes."""
+    codes: dict[str, str | None] = field(default_factory=dict)
+    """Each barcode's cleaned SVG by asset name (drawn once per distinct value, shown per row)."""
 
     def uri(self, name: str) -> str | None:
         if name not in self.uris:
@@ -149,12 +151,13 @@ def _barcode(barcode: Barcode, cell: str, assets: Assets) -> str:
         name, shown = str(drawn["a"]), str(drawn.get("t") or "")
     except (ValueError, KeyError, TypeError):
         return ""
-    data = assets.files.get(name)
-    source = data.decode("utf-8", "replace") if data is not None else ""
-    source = re.sub(r"^\s*<\?xml[^>]*\?>", "", source)
-    if "viewBox" not in source:  # segno's QR codes: sized in modules; a viewBox lets CSS scale them
-        source = _SIZED.sub(r'<svg\1 viewBox="0 0 \2 \3" width="\2" height="\3"', source, count=1)
-    found = svg.clean(source, f"b{next(assets.charts)}-") if source else None
+    if name not in assets.codes:
+        data = assets.files.get(name)
+        source = re.sub(r"^\s*<\?xml[^>]*\?>", "", data.decode("utf-8", "replace")) if data is not None else ""
+        if "viewBox" not in source:  # segno's QR codes: sized in modules; a viewBox lets CSS scale them
+            source = _SIZED.sub(r'<svg\1 viewBox="0 0 \2 \3" width="\2" height="\3"', source, count=1)
+        assets.codes[name] = svg.clean(source, f"b{len(assets.codes)}-") if source else None
+    found = assets.codes[name]
     label = shown or barcode.symbology.upper()
     body = f'<div class="barcode" role="img" aria-label="{text(label)}">{found}</div>' if found else PLACEHOLDER
     return body + (f'<div class="barcode-text">{text(shown)}</div>' if shown and barcode.text else "")

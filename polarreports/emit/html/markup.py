@@ -13,6 +13,7 @@ is dropped, so no value can become markup.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -67,9 +68,11 @@ def _cell_html(nodes: Any, links: bool = True) -> str:
     return tree_html(nodes, links=links)
 
 
+@functools.lru_cache(maxsize=4096)
 def markdown_html(cell: str, *, links: bool = True) -> str:
     """A rich-text cell's display string (its tree's JSON) as HTML; a string that is no tree
-    shows as escaped text. Without ``links``, its links are their text.
+    shows as escaped text. Without ``links``, its links are their text. Cached by value (a
+    column of many rows holds few distinct texts).
 
     >>> markdown_html('[["p",[["a","https://a.org",["a"]]]]]', links=False)
     'a'
