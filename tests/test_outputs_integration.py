@@ -25,6 +25,7 @@ import pytest
 
 import polarreports as pr
 from tests.conftest import ROOT, pdf_pages
+from tests.test_html_browser import browser, open_page  # noqa: F401 (a fixture, used by name)
 
 SUFFIXES = [".html", ".xlsx", ".parquet", ".csv", ".json"]
 GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
@@ -443,3 +444,22 @@ bands:
     doc = report.render(pl.DataFrame({"t": ["see [a](https://a.org) **b**"], "url": ["https://b.org"]}))
     tags = _tags(_saved(doc, tmp_path, ".html"))
     assert tags.links == ["https://b.org"]
+
+
+def test_labels_in_a_browser_show_codes_and_their_texts(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    """Headless Chromium: every barcode is drawn at a size, its text visible under it (not cut
+    by the label's cell), the rich text bold."""
+    open_page(browser, _gallery("shipping_labels"), tmp_path)
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('.barcode svg')].map(s => s.getBoundingClientRect().height)"
+    )
+    assert len(boxes) == 3 * pr.sample.shipping_data().height
+    assert min(boxes) > 10
+    clipped = browser.execute_script(
+        "return [...document.querySelectorAll('.barcode-text')].filter(t => {"
+        " const r = t.getBoundingClientRect(), c = t.parentElement.getBoundingClientRect();"
+        " return r.height === 0 || r.bottom > c.bottom + 0.5 || t.innerText.trim() === '' }).length"
+    )
+    assert clipped == 0
+    names = browser.execute_script("return [...document.querySelectorAll('strong')].map(s => s.innerText)")
+    assert names == pr.sample.shipping_data()["recipient"].to_list()
