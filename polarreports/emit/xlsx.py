@@ -198,7 +198,7 @@ class _Layout:
             for label, slots in self.slots.items()
             if label not in ("detail", "title")
             for slot in slots
-            if slot.value is not None and slot.subtotal is None
+            if slot.value is not None and slot.subtotal is None and slot.crosstab is None
         }
         for label, slots in self.slots.items():
             self.slots[label] = [
