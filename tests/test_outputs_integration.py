@@ -72,6 +72,9 @@ msgstr "Stück"
 msgid "(none)"
 msgstr "(keine)"
 
+msgid "Region"
+msgstr "Gebiet"
+
 msgid "**Checked** by the *warehouse*"
 msgstr "**Geprüft** vom *Lager*"
 """
@@ -94,7 +97,7 @@ bands:
     elements:
       - {type: label, text: "**Checked** by the *warehouse*", markup: markdown}
       - type: crosstab
-        rows: [region]
+        rows: [{column: region, label: Region}]
         columns: [kind]
         measures:
           units: {value: sum(qty), label: Units, format: '#,##0'}
@@ -293,7 +296,7 @@ def test_built_report_html_is_escaped_rich_and_translated(folder: Path, tmp_path
     assert "<h1><strong>Geprüft</strong> vom <em>Lager</em></h1>" in page
     assert "<strong>Bolt</strong> &lt;script&gt;" in page
     assert "<ul><li>one</li><li>two</li></ul>" in page
-    for text in ("Artikel", "Kennung", "Menge", "Gesamtsumme", ">Summe<", "&lt;b&gt;East&lt;/b&gt;"):
+    for text in ("Artikel", "Kennung", "Menge", "Gesamtsumme", ">Summe<", ">Gebiet<", "&lt;b&gt;East&lt;/b&gt;"):
         assert text in page
     assert 'aria-label="&lt;b&gt;East&lt;/b&gt;"' in page  # the group header's Code 128
     assert not INTERNAL.search(page)
@@ -309,7 +312,7 @@ def test_built_report_spreadsheet_and_data_are_plain_text(folder: Path, tmp_path
     assert "Bolt <script>alert(1)</script>" in cells
     assert "• one\n• two" in cells
     assert "site (https://example.org/a?b=1&c=2) and [bad](javascript:alert(1))" in cells
-    crosstab = rows[rows.index(("region", "a", "b", "Summe")) + 1 :][:4]
+    crosstab = rows[rows.index(("Gebiet", "a", "b", "Summe")) + 1 :][:4]
     sums = stock_data().group_by("region", "kind").agg(pl.col("qty").sum())
     for row in crosstab[:3]:
         for kind, shown in zip(("a", "b"), row[1:3], strict=True):
@@ -356,7 +359,7 @@ def test_built_report_pdf_png_archive_and_protected(folder: Path, tmp_path: Path
 
     doc = _built(folder / "stock.yaml")
     text = _pdf_text(doc.pdf)
-    for shown in ("Geprüft vom Lager", "Artikel", "Gesamtsumme", "Summe"):
+    for shown in ("Geprüft vom Lager", "Artikel", "Gesamtsumme", "Summe", "Gebiet"):
         assert shown in text
     assert "**" not in text
     assert "<script>" in text

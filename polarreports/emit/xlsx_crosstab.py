@@ -43,7 +43,7 @@ Row = list[Figure]
 
 def _header(crosstab: Crosstab, cols: list[list[Any]]) -> list[Row]:
     m, levels = len(crosstab.measures), len(crosstab.columns)
-    names = [Figure(str(d.column), True) for d in crosstab.rows]
+    names = [Figure(d.label or d.column, True) for d in crosstab.rows]
     blank = [Figure("", False)] * len(crosstab.rows)
     rows = []
     for level in range(levels):

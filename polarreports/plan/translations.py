@@ -70,14 +70,16 @@ def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
             for name, measure in element.measures.items()
         }
         update["measures"] = measures
-        for axis in ("rows", "columns"):  # the text of a null dimension value
+        for axis in ("rows", "columns"):  # a dimension's heading and the text of its null value
             update[axis] = [
-                d.model_copy(update={"null_text": rewrite(d.null_text, f"{where}.{axis}[{k}]", context)})
-                if d.null_text
-                else d
-                for k, d in enumerate(getattr(element, axis))
+                _dimension(d, f"{where}.{axis}[{k}]", context, rewrite) for k, d in enumerate(getattr(element, axis))
             ]
     return element.model_copy(update=update) if update else element
+
+
+def _dimension(dimension: Any, where: str, context: str | None, rewrite: Rewrite) -> Any:
+    names = [name for name in ("label", "null_text") if getattr(dimension, name)]
+    return dimension.model_copy(update={name: rewrite(getattr(dimension, name), where, context) for name in names})
 
 
 def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
@@ -90,7 +92,7 @@ def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
 def rewrite_texts(report: R, rewrite: Rewrite) -> R:
     """``report`` with each of its texts passed through ``rewrite(text, where, msgctxt)``: the
     title, a contents page's title, labels, page numbers, null texts, chart captions and alt
-    texts, crosstabs' total labels, measure labels and null texts (with their element's
+    texts, crosstabs' total labels, measure and dimension labels and null texts (with their element's
     ``msgctxt``), and the "(continued)" of groups that reprint their header. Empty texts are
     left alone.
 
