@@ -466,3 +466,14 @@ def test_labels_in_a_browser_show_codes_and_their_texts(browser: Any, tmp_path: 
     assert clipped == 0
     names = browser.execute_script("return [...document.querySelectorAll('strong')].map(s => s.innerText)")
     assert names == pr.sample.shipping_data()["recipient"].to_list()
+
+
+def test_a_listing_total_column_cannot_be_rich_text() -> None:
+    with pytest.raises(pr.DefinitionError, match=r"listing.columns\[0\]: markup: markdown goes with value or expr"):
+        pr.Report.from_yaml("""
+name: x
+variables: [{name: n, calculation: count}]
+listing:
+  columns:
+    - {heading: N, variable: n, markup: markdown}
+""")

@@ -94,6 +94,9 @@ class ListingColumn(_Model):
         if self.show is not None and self.variable is None:
             msg = "show goes with variable"
             raise ValueError(msg)
+        if self.markup == "markdown" and self.variable is not None:
+            msg = "markup: markdown goes with value or expr (a variable's figure is no rich text)"
+            raise ValueError(msg)
         return self
 
 
