@@ -5,8 +5,11 @@ column, the total row and the grand total, already formatted, as JSON per group 
 column dimensions; the totals are the same aggregation over fewer dimensions (a ``group_by``
 on each subset), concatenated. Each instance's value is ``{"cols": [[label, ...], ...],
 "rows": [[label, ..., cell, ...], ...], "col_totals": [bool, ...], "row_totals": [bool, ...],
-"__n": cells}``: display strings only, in order, each total after what it sums up (the total
-row and column last), and which columns and rows are totals; a missing combination is "".
+"numbers": [[figure, ...], ...], "__n": cells}``: display strings, in order, each total after
+what it sums up (the total row and column last), and which columns and rows are totals; a
+missing combination is ""; ``numbers`` holds each row's figures as numbers (null for a missing
+combination, a value that is no finite number, or a measure that is no number), for a
+spreadsheet.
 
     >>> import json, polars as pl
     >>> from polarreports.definition.elements import Crosstab
@@ -167,6 +170,12 @@ def crosstab_json(
         ).fill_null("")
         for (label, measure), name in zip(crosstab.measures.items(), names, strict=True)
     ]
+    numbers = [  # the figures as numbers too, for a spreadsheet (null where not a finite number)
+        pl.when(pl.col(name).cast(pl.Float64).is_finite()).then(pl.col(name).cast(pl.Float64))
+        if schema[name].is_numeric()
+        else pl.lit(None, dtype=pl.Float64)
+        for name in names
+    ]
     row_labels = _labels(crosstab.rows, row_names, schema, crosstab.total_label, locale, where)
     table_rows = (
         grid.sort([*keys, "__xri", "__xci"])
@@ -175,11 +184,13 @@ def crosstab_json(
             *(label.first() for label in row_labels),
             _is_total(row_names).first().alias("__xrowt"),
             pl.concat_list(texts).explode().alias("__xcells"),
+            pl.concat_list(numbers).explode().alias("__xnums"),
         )
         .select(
             *keys,
             "__xri",
             "__xrowt",
+            "__xnums",
             pl.concat_list([*(pl.col(n) for n in row_names), "__xcells"]).alias("__xrow"),
         )
     )
@@ -190,7 +201,7 @@ def crosstab_json(
     count = (pl.col("rows").list.len() * pl.col("cols").list.len() * len(names)).alias("__n")
     if keys:
         by_rows = table_rows.group_by(keys, maintain_order=True).agg(
-            pl.col("__xrow").alias("rows"), pl.col("__xrowt").alias("row_totals")
+            pl.col("__xrow").alias("rows"), pl.col("__xrowt").alias("row_totals"), pl.col("__xnums").alias("numbers")
         )
         by_cols = headers.group_by(keys, maintain_order=True).agg(
             pl.col("__xcol").alias("cols"), pl.col("__xcolt").alias("col_totals")
@@ -199,14 +210,20 @@ def crosstab_json(
     else:
         cols = headers.select(pl.col("__xcol").implode().alias("cols"), pl.col("__xcolt").implode().alias("col_totals"))
         rows_ = table_rows.select(
-            pl.col("__xrow").implode().alias("rows"), pl.col("__xrowt").implode().alias("row_totals")
+            pl.col("__xrow").implode().alias("rows"),
+            pl.col("__xrowt").implode().alias("row_totals"),
+            pl.col("__xnums").implode().alias("numbers"),
         )
         joined = pl.concat([cols, rows_], how="horizontal")
     capped = pl.when(count <= crosstab.max_cells)
     return joined.select(
         *keys,
         pl.struct(
-            *(capped.then(pl.col(name)).alias(name) for name in ("cols", "rows", "col_totals", "row_totals")), count
+            *(
+                capped.then(pl.col(name)).alias(name)
+                for name in ("cols", "rows", "col_totals", "row_totals", "numbers")
+            ),
+            count,
         )
         .struct.json_encode()
         .alias(column),

@@ -17,6 +17,12 @@ A node is a string (text) or a list: ``["b", nodes]``, ``["i", nodes]``, ``["a",
     [['p', ['site', ' #panic()']]]
     >>> markdown_tree("- one\\n- two")
     [['ul', [[['p', ['one']]], [['p', ['two']]]]]]
+
+Outputs that hold plain text (spreadsheets, data exports) show the tree as text (``tree_text``):
+no markers, a line per line break, list items on lines of their own:
+
+    >>> plain_text(markdown_json("**Total** due: [now](https://x.org)\\n- one\\n- two"))
+    'Total due: now (https://x.org)\\n• one\\n• two'
 """
 
 from __future__ import annotations
@@ -27,7 +33,17 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["MAX_DEPTH", "MAX_MARKUP_CHARS", "markdown_json", "markdown_series", "markdown_tree"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_MARKUP_CHARS",
+    "markdown_json",
+    "markdown_series",
+    "markdown_text",
+    "markdown_tree",
+    "plain_series",
+    "plain_text",
+    "tree_text",
+]
 
 MAX_DEPTH = 16
 """The deepest nesting kept (lists in lists, bold in italic, ...); deeper markup shows as text."""
@@ -143,3 +159,61 @@ def markdown_series(values: pl.Series) -> pl.Series:
     distinct = values.drop_nulls().unique()
     trees = pl.Series([markdown_json(value) for value in distinct.to_list()], dtype=pl.String)
     return values.replace_strict(distinct, trees, default="[]", return_dtype=pl.String)
+
+
+def _inline_text(nodes: Any, depth: int) -> str:
+    if not isinstance(nodes, list) or depth > 2 * MAX_DEPTH + 4:
+        return ""
+    parts = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(node)
+        elif isinstance(node, list) and node and node[0] == "br":
+            parts.append("\n")
+        elif isinstance(node, list) and len(node) == 2 and node[0] in ("b", "i", "p"):
+            parts.append(_inline_text(node[1], depth + 1))
+        elif isinstance(node, list) and len(node) == 3 and node[0] == "a":
+            shown = _inline_text(node[2], depth + 1)
+            parts.append(shown if shown == str(node[1]) else f"{shown} ({node[1]})")
+        elif isinstance(node, list) and node and node[0] in ("ul", "ol"):
+            parts.append(tree_text([node], depth + 1))
+    return "".join(parts)
+
+
+def tree_text(nodes: Any, depth: int = 0) -> str:
+    """A tree's ``nodes`` as plain text (paragraphs and list items on lines of their own)."""
+    if not isinstance(nodes, list):
+        return ""
+    lines: list[str] = []
+    for node in nodes:
+        if isinstance(node, list) and node and node[0] == "ul" and len(node) == 2:
+            lines.extend("\u2022 " + tree_text(item, depth + 1) for item in node[1])
+        elif isinstance(node, list) and node and node[0] == "ol" and len(node) == 3:
+            start = node[1] if isinstance(node[1], int) else 1
+            lines.extend(f"{start + k}. " + tree_text(item, depth + 1) for k, item in enumerate(node[2]))
+        else:
+            lines.append(_inline_text([node], depth))
+    return "\n".join(lines)
+
+
+def plain_text(cell: str) -> str:
+    """A rich-text cell's display string (its tree's JSON) as plain text; a string that is no
+    tree (or a null's text) as it is."""
+    if not cell.startswith("["):
+        return cell
+    try:
+        return tree_text(json.loads(cell))
+    except ValueError:
+        return cell
+
+
+def markdown_text(text: str) -> str:
+    """Markdown ``text`` as the plain text it shows (a label's text in a spreadsheet)."""
+    return tree_text(markdown_tree(text))
+
+
+def plain_series(cells: pl.Series) -> pl.Series:
+    """``plain_text`` of each cell, each distinct one once."""
+    distinct = cells.drop_nulls().unique()
+    texts = pl.Series([plain_text(cell) for cell in distinct.to_list()], dtype=pl.String)
+    return cells.replace_strict(distinct, texts, default=None, return_dtype=pl.String)

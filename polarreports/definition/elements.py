@@ -485,6 +485,8 @@ class CrosstabDimension(Dimension):
 
     format: str | None = None
     null_text: str = "(none)"
+    label: str | None = None
+    """A row dimension's heading (default: its column's name); translated with the report."""
 
 
 class CrosstabMeasure(BaseModel):

@@ -58,6 +58,8 @@ class ListingColumn(_Model):
     format: str | None = None
     null_text: str | None = None
     overflow: Literal["wrap", "clip", "ellipsis"] | None = None
+    markup: Literal["none", "markdown"] | None = None
+    """``markdown``: the cells (of a ``value`` or an ``expr``) are rich text (``compute.markup``)."""
     bold: bool | None = None
     italic: bool | None = None
     size: float | None = None
@@ -91,6 +93,9 @@ class ListingColumn(_Model):
             raise ValueError(msg)
         if self.show is not None and self.variable is None:
             msg = "show goes with variable"
+            raise ValueError(msg)
+        if self.markup == "markdown" and self.variable is not None:
+            msg = "markup: markdown goes with value or expr (a variable's figure is no rich text)"
             raise ValueError(msg)
         return self
 
@@ -140,6 +145,7 @@ def _cell(column: ListingColumn) -> dict[str, Any]:
     place = {"width": column.width, "align": column.align}
     if column.variable is not None:
         return {"type": "aggregate", "variable": column.variable, **_defined({"show": column.show, **place, **text})}
+    text["markup"] = column.markup
     if column.expr is not None:
         return {"type": "expression", "expr": column.expr, **_defined({**place, **text})}
     return {"type": "field", "column": column.value, **_defined({**place, **text})}

@@ -16,8 +16,15 @@ Columns, in this order:
   the columns above, is qualified by its band (``region.header.region``);
 - then, for each value column ``x``, ``x_text``: the string the report prints.
 
-Page headers and footers and the column header are not rows (they repeat per page); charts,
-images and barcodes have no value column. The rows come a batch at a time (:meth:`BandFrames.batches`), so a
+Rich text (``markup: markdown``) is plain text in both columns (``compute.markup.tree_text``:
+no ``**`` markers, one line per line break or list item), never the Markdown source nor its
+parsed tree.
+
+A barcode's value is what it encodes, as text (an EAN-13 with its check digit, a QR code's
+text). Page headers and footers and the column header are not rows (they repeat per page);
+charts, images and crosstabs have no value column (a crosstab's figures are in the HTML page's
+table and in the spreadsheet's rows below its band; a data export would hold them only as a
+JSON text, so it leaves them out). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
 
     >>> import polarreports as pr
@@ -30,20 +37,27 @@ report of any size is written with flat memory.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Expression, Field
+from polarreports.compute.markup import plain_series
+from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field
+from polarreports.plan.barcodes import encoded_series
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.collect import StreamData
 
-__all__ = ["BandFrames", "band_label", "value_name"]
+__all__ = ["CROSSTAB_PREFIX", "BandFrames", "band_label", "value_name"]
 
+logger = logging.getLogger("polarreports")
 _EXPORTED_REPORT_BANDS = (BandKind.TITLE, BandKind.SUMMARY, BandKind.NO_DATA)
 _BASE = ("band", "kind", "level")
+CROSSTAB_PREFIX = "__crosstab."
+"""With ``crosstabs=True``, the column of a crosstab's JSON (``compute.crosstabs``) is named
+``__crosstab.<band>.<data cell index>`` (for the spreadsheet, which lays its rows out)."""
 
 
 def band_label(plan: ReportPlan, band: BandPlan) -> str:
@@ -62,6 +76,11 @@ def value_name(element: object) -> str | None:
     """
     if isinstance(element, Field):
         return element.column
+    if isinstance(element, Barcode) and element.column:
+        return element.column
+    if isinstance(element, Barcode):
+        text = " ".join(element.expr.split()) if isinstance(element.expr, str) else ""
+        return text if 0 < len(text) <= 40 else "barcode"
     if isinstance(element, Aggregate):
         return element.variable if element.show in ("value", "running") else f"{element.variable}_{element.show}"
     if isinstance(element, Expression):
@@ -76,6 +95,9 @@ class _Value:
     """The cell's index among its band's data cells: its raw column ``__v<index>`` and its text."""
     name: str
     dtype: pl.DataType
+    decode: str | None = None
+    """``markdown``: rich text, whose text is the tree's plain text, and so is its value;
+    ``barcode``: a barcode, whose text and value are what it encodes (``plan.barcodes``)."""
 
 
 @dataclass(frozen=True)
@@ -85,33 +107,40 @@ class _Band:
     values: tuple[_Value, ...]
 
 
-def _named(plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType]) -> list[_Band]:
+def _named(
+    plan: ReportPlan, bands: list[BandPlan], dtypes: dict[str, pl.DataType], crosstabs: bool = False
+) -> list[_Band]:
     """Each exported band with its value columns, named (see the module's docstring)."""
-    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType]]]] = []
+    found: list[tuple[BandPlan, str, list[tuple[int, str, pl.DataType, str | None]]]] = []
     for band in bands:
         seen: Counter[str] = Counter()
-        values = []
+        values: list[tuple[int, str, pl.DataType, str | None]] = []
         for index, cell in enumerate(band.data_cells):
             name = value_name(cell.element)
-            if cell.hidden or cell.role != "value" or name is None:
+            if crosstabs and isinstance(cell.element, Crosstab) and not cell.hidden and cell.role == "value":
+                label = band_label(plan, band)
+                values.append((index, f"{CROSSTAB_PREFIX}{label}.{index}", pl.String(), None))
+                continue
+            barcode = isinstance(cell.element, Barcode) and cell.role == "barcode"
+            if cell.hidden or (cell.role != "value" and not barcode) or name is None:
                 continue
             seen[name] += 1
-            values.append(
-                (index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtypes.get(cell.where, pl.String()))
-            )
+            decode = "barcode" if barcode else "markdown" if getattr(cell.element, "markup", "") == "markdown" else None
+            dtype = pl.String() if decode else dtypes.get(cell.where, pl.String())
+            values.append((index, name if seen[name] == 1 else f"{name}_{seen[name]}", dtype, decode))
         found.append((band, band_label(plan, band), values))
     types: dict[str, set[pl.DataType]] = {}
     for _, _, values in found:
-        for _, name, dtype in values:
+        for _, name, dtype, _ in values:
             types.setdefault(name, set()).add(dtype)
     taken = {*_BASE, *key_names(plan)}
     named = []
     for band, label, values in found:
         columns = []
-        for index, name, dtype in values:
+        for index, name, dtype, decode in values:
             if name in taken or len(types[name]) > 1:
                 name = f"{label}.{name}"
-            columns.append(_Value(index, name, dtype))
+            columns.append(_Value(index, name, dtype, decode))
         named.append(_Band(band, label, tuple(columns)))
     return named
 
@@ -124,7 +153,9 @@ def key_names(plan: ReportPlan) -> list[str]:
 class BandFrames:
     """The rows of a render's data export, a batch at a time (see the module's docstring)."""
 
-    def __init__(self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType]) -> None:
+    def __init__(
+        self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType], *, crosstabs: bool = False
+    ) -> None:
         if stream.typed is None:
             msg = "this band stream was made without its typed values"
             raise ValueError(msg)
@@ -139,7 +170,9 @@ class BandFrames:
             if band.scope in ("group", "rows")
             or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
         ]
-        self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes)}
+        self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes, crosstabs)}
+        if not crosstabs:
+            _warn_crosstabs(plan, shown)
         self._key_dtypes = {
             name: self._typed.keys[level].schema[group.name]
             for level, (group, name) in enumerate(zip(plan.groups, self._keys, strict=True), start=1)
@@ -154,7 +187,7 @@ class BandFrames:
             "level": pl.UInt8(),
             **{name: self._key_dtypes.get(name, pl.String()) for name in self._keys},
             **values,
-            **{f"{name}_text": pl.String() for name in values},
+            **{f"{name}_text": pl.String() for name in values if not name.startswith(CROSSTAB_PREFIX)},
         }
         """The columns of every batch, in order."""
 
@@ -195,23 +228,38 @@ class BandFrames:
             pl.lit(band.label).alias("band"),
             pl.lit(str(band.plan.kind)).alias("kind"),
             pl.lit(level, dtype=pl.UInt8).alias("level"),
-            *(pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name) for value in band.values),
+            *(_value_column(value) for value in band.values),
         )
 
     def _texts(self, frame: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
         """``frame`` with the ``<name>_text`` columns, from the band's display strings ``texts``."""
         cells = texts.str.json_decode(pl.Struct({"c": pl.List(pl.String)})).struct.field("c")
-        columns = []
+        columns, rich_values = [], []
         for name in (value for value in self.schema if value.endswith("_text")):
             shown = name.removesuffix("_text")
-            texts_of = [
-                pl.when(pl.col("band") == band.label).then(pl.col("__c").list.get(value.index, null_on_oob=True))
-                for band in self._bands.values()
-                for value in band.values
-                if value.name == shown
-            ]
+            texts_of = []
+            for band in self._bands.values():
+                for value in band.values:
+                    if value.name != shown:
+                        continue
+                    text = pl.col("__c").list.get(value.index, null_on_oob=True)
+                    if value.decode is not None:
+                        decoder = plain_series if value.decode == "markdown" else encoded_series
+                        text = text.map_batches(decoder, return_dtype=pl.String)
+                        rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(shown))
+                    texts_of.append(pl.when(pl.col("band") == band.label).then(text))
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
-        return frame.with_columns(cells.alias("__c")).with_columns(columns).drop("__c")
+        for band in self._bands.values():
+            for value in band.values:
+                if _crosstab(value):
+                    text = pl.col("__c").list.get(value.index, null_on_oob=True)
+                    rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(value.name))
+        frame = frame.with_columns(cells.alias("__c")).with_columns(columns)
+        for rich in rich_values:  # rich text's value is its plain text too (a crosstab's: its JSON)
+            name = rich.meta.output_name()
+            if name in frame.columns:  # (a band of this batch)
+                frame = frame.with_columns(pl.coalesce(rich, pl.col(name)))
+        return frame.drop("__c")
 
     def _with_keys(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame]) -> pl.DataFrame:
         for level, (group, name) in enumerate(zip(self._plan.groups, self._keys, strict=True), start=1):
@@ -285,6 +333,28 @@ class BandFrames:
         """Every row at once."""
         batches = list(self.batches())
         return pl.concat(batches) if batches else pl.DataFrame(schema=self.schema)
+
+
+def _warn_crosstabs(plan: ReportPlan, bands: list[BandPlan]) -> None:
+    """A logged warning naming the crosstabs a data export leaves out (not silently)."""
+    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, Crosstab)]
+    if left:
+        logger.warning(
+            "%s: %s not in this data export (a crosstab has no column; its figures are in the .xlsx and .html outputs)",
+            plan.report.name,
+            ", ".join(dict.fromkeys(left)),
+        )
+
+
+def _value_column(value: _Value) -> pl.Expr:
+    """A value's column (rich text's, a barcode's and a crosstab's are filled from their texts)."""
+    if value.decode is not None or _crosstab(value):
+        return pl.lit(None, dtype=pl.String).alias(value.name)
+    return pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name)
+
+
+def _crosstab(value: _Value) -> bool:
+    return value.name.startswith(CROSSTAB_PREFIX)
 
 
 def _json_texts(texts: list[str]) -> str:

@@ -39,7 +39,7 @@ def _fill(color: str | None) -> str:
 def crosstab_code(crosstab: Crosstab, index: int, *, body: float, font_size: float) -> str:
     """A block with the crosstab of cell ``index``, one table per panel of columns."""
     nr, m = len(crosstab.rows), len(crosstab.measures)
-    names = [typst_string(d.column) for d in crosstab.rows]
+    names = [typst_string(d.label or d.column) for d in crosstab.rows]
     labels = [typst_string(measure.label or name) for name, measure in crosstab.measures.items()]
     header_rows = len(crosstab.columns) + (1 if m > 1 else 0)
     header_cells: list[str] = []

@@ -10,7 +10,10 @@ booleans, text as text) with the Excel number format of the report's pattern
 and still sums. A value that no Excel format can show as the report does (a per-mille pattern,
 a quarter) stays a value with a plain format (ISO 8601 for dates); NaN and infinities show the
 report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are rows with outline
-levels (the groups collapse with Excel's +/− buttons). Subtotals are values, or with
+levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: markdown``) is its
+plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its
+labels, its figures as numbers with their measure's format) go where it is among its band's
+elements: give ``BandFrames`` its crosstabs (``crosstabs=True``). Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
 
@@ -22,7 +25,7 @@ The detail rows, nearly all of a long report, are made as sheet XML in Polars a 
     >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
     >>> out = io.BytesIO()
     >>> rendered = doc._rendered
-    >>> write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), out)
+    >>> write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True), out)
     >>> sheet = openpyxl.load_workbook(out).active
     >>> [cell.value for cell in sheet[3]][:4]
     ['Date', 'Order', 'Product', 'Qty']
@@ -40,9 +43,11 @@ import polars as pl
 import xlsxwriter  # type: ignore[import-untyped]
 from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
-from polarreports.definition.elements import Aggregate, Field, Label
-from polarreports.emit.bandframe import BandFrames
+from polarreports.compute.markup import markdown_text
+from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
+from polarreports.emit.bandframe import CROSSTAB_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
+from polarreports.emit.xlsx_crosstab import Figure, crosstab_rows
 from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
@@ -77,6 +82,8 @@ class _Slot:
     align: str | None = None
     subtotal: tuple[int, int] | None = None
     """For ``formulas``: the SUBTOTAL function number and the detail column it recomputes."""
+    crosstab: Crosstab | None = None
+    """A crosstab, whose rows (``emit.xlsx_crosstab``) go below its band's row."""
 
 
 def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
@@ -115,11 +122,11 @@ class _Layout:
         header = plan.band(BandKind.COLUMN_HEADER)
         self.header = [slot for slot in self._band_slots(header) if slot.label is not None] if header else []
         if not self.header and detail is not None:  # no column header: the detail's value names
-            names = frames.value_names(detail.name)
+            columns = frames.schema_names  # over the detail's values, where they went (labels take columns too)
             self.header = [
-                _Slot(self._column(x, set()), label=names[i], bold=True)
-                for x, _, i in _starts(plan, detail)
-                if i is not None and i in names
+                _Slot(slot.column, label=columns[slot.text].removesuffix("_text"), bold=True)
+                for slot in self.slots.get(frames.label(detail.name), [])
+                if slot.text is not None
             ]
         self.width = max([len(self.starts), *(s.column + 1 for slots in self.slots.values() for s in slots)])
 
@@ -136,10 +143,14 @@ class _Layout:
             element = cell.element
             bold, italic, align = bool(element.bold), bool(element.italic), element.align
             if isinstance(element, Label):
-                slots.append(_Slot(column, label=element.text, bold=bold, italic=italic, align=align))
+                label = markdown_text(element.text) if element.markup == "markdown" else element.text
+                slots.append(_Slot(column, label=label, bold=bold, italic=italic, align=align))
                 continue
             name = names.get(index) if index is not None and index in names else None
             if name is None:
+                continue
+            if isinstance(element, Crosstab) and name.startswith(CROSSTAB_PREFIX):
+                slots.append(_Slot(column, value=columns.index(name), crosstab=element))
                 continue
             dtype = frames.schema[name]
             if align is None and dtype.is_numeric():  # as the report aligns them, null texts too
@@ -187,7 +198,7 @@ class _Layout:
             for label, slots in self.slots.items()
             if label not in ("detail", "title")
             for slot in slots
-            if slot.value is not None and slot.subtotal is None
+            if slot.value is not None and slot.subtotal is None and slot.crosstab is None
         }
         for label, slots in self.slots.items():
             self.slots[label] = [
@@ -275,7 +286,17 @@ class _Writer:
             inside = depth if kind != "group_footer" else level - 1
             for open_level in range(1, (level if kind == "group_header" else inside) + 1):
                 self.open.setdefault(open_level, row)
+        wrote = False
         for slot in slots:
+            if slot.crosstab is not None:  # its rows where it is among the band's elements
+                assert slot.value is not None
+                table = crosstab_rows(slot.crosstab, record[slot.value])
+                if wrote and table:
+                    self.row, wrote = self.row + 1, False
+                self.crosstab(table, slot.crosstab, outline)
+                row = self.row
+                continue
+            wrote = True
             look = self.format(slot)
             if slot.label is not None:
                 _write_text(sheet, row, slot.column, slot.label, look)
@@ -296,6 +317,45 @@ class _Writer:
         if kind == "group_footer":
             for open_level in [lvl for lvl in self.open if lvl >= level]:
                 del self.open[open_level]
+        if wrote or not any(slot.crosstab is not None for slot in slots):
+            self.row += 1
+
+    def crosstab(self, rows: list[list[Figure]], crosstab: Crosstab, outline: int) -> None:
+        """A crosstab's rows below its band's row (then a blank row): its figures as numbers
+        with their measure's Excel format (else as the report's text), right-aligned."""
+        if not rows:
+            return
+        if self.row + len(rows) >= EXCEL_ROWS:
+            msg = f"a crosstab's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
+            raise OutputError(msg)
+        report = self.layout.plan.report
+        codes = []
+        for measure in crosstab.measures.values():
+            try:
+                code = excel_format(measure.format, pl.Float64(), locale=report.locale, currency=report.currency)
+            except FormatError:
+                code = None
+            codes.append(code if measure.format else None)
+        labels = len(crosstab.rows)
+        for cells in rows:
+            if outline > 0:
+                self.sheet.set_row(self.row, None, None, {"level": min(outline, 7)})
+            for column, figure in enumerate(cells):
+                align = None if column < labels else "right"
+                if figure.number is not None and figure.measure is not None:
+                    look = self.format(
+                        _Slot(column, number_format=codes[figure.measure], bold=figure.bold, align=align)
+                    )
+                    self.sheet.write_number(self.row, column, figure.number, look)
+                elif figure.text:
+                    _write_text(
+                        self.sheet,
+                        self.row,
+                        column,
+                        figure.text,
+                        self.format(_Slot(column, bold=figure.bold, align=align)),
+                    )
+            self.row += 1
         self.row += 1
 
     def row_cells(self, schema: pl.Schema) -> list[RowCell]:
@@ -423,7 +483,12 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
     writer = _Writer(workbook, layout)
     sheet = writer.sheet
-    fast = _set_up(sheet, layout, frames)
+    # the detail rows' XML is made a piece at a time for rows one after another: a crosstab
+    # between them (in a group's band) takes rows of its own, so then every row goes one by one
+    nested = any(
+        slot.crosstab for label, slots in layout.slots.items() if label not in ("title", "summary") for slot in slots
+    )
+    fast = _set_up(sheet, layout, frames) and not nested
     columns = frames.schema_names
     at_band, at_kind, at_level = columns.index("band"), columns.index("kind"), columns.index("level")
     header_row: int | None = None

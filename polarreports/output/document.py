@@ -459,7 +459,8 @@ class Document:
             from polarreports.emit.bandframe import BandFrames
             from polarreports.emit.xlsx import write_xlsx
 
-            write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file, formulas=formulas)
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True)
+            write_xlsx(frames, file, formulas=formulas)
 
         return self._export(".xlsx", target, write)
 

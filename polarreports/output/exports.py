@@ -76,7 +76,7 @@ def _xlsx() -> Exporter:
     from polarreports.emit.xlsx import write_xlsx
 
     def write(rendered: Rendered, file: BinaryIO) -> None:
-        write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file)
+        write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True), file)
 
     return write
 

@@ -9,7 +9,8 @@ here first: what the code would encode must be the value itself (or, for the EAN
 the value with its check digit appended), else it is invalid.
 
 A band's barcode cells (role ``barcode``) carry the value as text; the data phase replaces each
-distinct value by ``{"a": <our asset name>, "t": <human-readable text>}`` (JSON), drawing each
+distinct value by ``{"a": <our asset name>, "t": <human-readable text>, "v": <the value>}``
+(JSON; ``encoded_text`` reads what it encodes back, for the spreadsheet and data outputs), drawing each
 distinct value once per render (and at most once per process for the last thousand: an LRU
 cache), so a column of 100,000 rows with 500 products draws 500 codes.
 
@@ -36,7 +37,16 @@ from polarreports.exceptions import DataError
 from polarreports.plan.images import ImageAssets, image_asset
 from polarreports.plan.model import BandPlan
 
-__all__ = ["MAX_VALUE", "bars_svg", "check_value", "column_issue", "draw", "resolve_barcodes"]
+__all__ = [
+    "MAX_VALUE",
+    "bars_svg",
+    "check_value",
+    "column_issue",
+    "draw",
+    "encoded_series",
+    "encoded_text",
+    "resolve_barcodes",
+]
 
 MAX_VALUE = 2_000
 """The longest value (characters) a barcode cell takes; a QR code holds at most about 2,900
@@ -180,7 +190,7 @@ def _cell_value(element: Barcode, where: str, value: str, assets: ImageAssets) -
         raise DataError(msg) from None
     name, data = image_asset(svg, where, value)
     assets.files.setdefault(name, data)
-    return json.dumps({"a": name, "t": text}, ensure_ascii=False)
+    return json.dumps({"a": name, "t": text, "v": value}, ensure_ascii=False)
 
 
 def resolve_barcodes(band: BandPlan, raw: pl.DataFrame, assets: ImageAssets) -> pl.DataFrame:
@@ -209,3 +219,26 @@ def resolve_barcodes(band: BandPlan, raw: pl.DataFrame, assets: ImageAssets) -> 
         mapped = pl.col(column).cast(pl.String).replace_strict(values, pl.Series(names, dtype=pl.String), default="")
         replaced.append(mapped.alias(column))
     return raw.with_columns(replaced)
+
+
+def encoded_text(cell: str) -> str | None:
+    """What a barcode cell encodes, as text: its human-readable text (an EAN with its check
+    digit), else (a QR code) its value; None for an empty cell.
+
+    >>> encoded_text('{"a": "assets/x.svg", "t": "", "v": "https://example.org"}')
+    'https://example.org'
+    >>> encoded_text("") is None
+    True
+    """
+    try:
+        code = json.loads(cell) if cell.startswith("{") else None
+        return str(code.get("t") or code.get("v") or "") or None if isinstance(code, dict) else None
+    except ValueError:
+        return None
+
+
+def encoded_series(cells: pl.Series) -> pl.Series:
+    """``encoded_text`` of each cell, each distinct one once."""
+    distinct = cells.drop_nulls().unique()
+    texts = pl.Series([encoded_text(cell) for cell in distinct.to_list()], dtype=pl.String)
+    return cells.replace_strict(distinct, texts, default=None, return_dtype=pl.String)

@@ -33,7 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from polarreports.definition.elements import Aggregate, Chart, Expression, Field, Label, PageNumber
+from polarreports.definition.elements import Aggregate, Chart, Crosstab, Expression, Field, Label, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import AccessError, DataError, PlanError
 from polarreports.plan.images import read_confined
@@ -56,9 +56,30 @@ def _element(element: Any, where: str, rewrite: Rewrite) -> Any:
         names = ("null_text",)
     elif isinstance(element, Chart):
         names = ("caption", "alt")
+    elif isinstance(element, Crosstab):
+        names = ("total_label",)
     context = element.msgctxt
-    update = {name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)}
+    update: dict[str, Any] = {
+        name: rewrite(getattr(element, name), where, context) for name in names if getattr(element, name)
+    }
+    if isinstance(element, Crosstab):  # its measures' column labels
+        measures = {
+            name: measure.model_copy(update={"label": rewrite(measure.label, f"{where}.measures.{name}", context)})
+            if measure.label
+            else measure
+            for name, measure in element.measures.items()
+        }
+        update["measures"] = measures
+        for axis in ("rows", "columns"):  # a dimension's heading and the text of its null value
+            update[axis] = [
+                _dimension(d, f"{where}.{axis}[{k}]", context, rewrite) for k, d in enumerate(getattr(element, axis))
+            ]
     return element.model_copy(update=update) if update else element
+
+
+def _dimension(dimension: Any, where: str, context: str | None, rewrite: Rewrite) -> Any:
+    names = [name for name in ("label", "null_text") if getattr(dimension, name)]
+    return dimension.model_copy(update={name: rewrite(getattr(dimension, name), where, context) for name in names})
 
 
 def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
@@ -71,8 +92,9 @@ def _band(band: Band | None, where: str, rewrite: Rewrite) -> Band | None:
 def rewrite_texts(report: R, rewrite: Rewrite) -> R:
     """``report`` with each of its texts passed through ``rewrite(text, where, msgctxt)``: the
     title, a contents page's title, labels, page numbers, null texts, chart captions and alt
-    texts (with their element's ``msgctxt``), and the "(continued)" of groups that reprint their
-    header. Empty texts are left alone.
+    texts, crosstabs' total labels, measure and dimension labels and null texts (with their element's
+    ``msgctxt``), and the "(continued)" of groups that reprint their header. Empty texts are
+    left alone.
 
     >>> report = Report(name="r", title="Sales")
     >>> rewrite_texts(report, lambda text, where, context: f"{where}={text.upper()}").title

@@ -3,7 +3,9 @@ instance's display strings ``c`` (the band stream's cells: the data cells' texts
 hidden choices of its style switches).
 
 Every text goes through ``escape.text``; a link only through ``escape.url``; an image only as a
-``data:`` URI of bytes polarreports read itself; a chart only as SVG rebuilt by ``svg.clean``.
+``data:`` URI of bytes polarreports read itself; a chart or a barcode only as SVG rebuilt by
+``svg.clean`` (a barcode with its human-readable text under it); rich text (``markup:
+markdown``) only as the tags ``markup.tree_html`` builds from its parsed tree.
 
     >>> from polarreports.definition.elements import Label
     >>> from polarreports.plan.model import Cell
@@ -17,13 +19,15 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from polarreports.definition.elements import Box, Chart, Crosstab, Image, Label, Line, PageNumber, Subreport
+from polarreports.definition.elements import Barcode, Box, Chart, Crosstab, Image, Label, Line, PageNumber, Subreport
 from polarreports.emit.html import svg
 from polarreports.emit.html.crosstab import crosstab_html
 from polarreports.emit.html.escape import text, url
+from polarreports.emit.html.markup import label_html, markdown_html
 from polarreports.emit.html.subreports import subreport_html
 from polarreports.plan.images import MISSING, image_format
 from polarreports.plan.model import Cell
@@ -31,6 +35,7 @@ from polarreports.plan.model import Cell
 __all__ = ["Assets", "CellLayout", "data_uri"]
 
 _MIME = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml"}
+_SIZED = re.compile(r'<svg([^>]*?) width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"')
 PLACEHOLDER = '<span class="missing">image missing</span>'
 
 
@@ -50,6 +55,8 @@ class Assets:
     uris: dict[str, str | None] = field(default_factory=dict)
     charts: itertools.count[int] = field(default_factory=itertools.count)
     """Numbers the charts of the page, for their ids' prefixes."""
+    codes: dict[str, str | None] = field(default_factory=dict)
+    """Each barcode's cleaned SVG by asset name (drawn once per distinct value, shown per row)."""
 
     def uri(self, name: str) -> str | None:
         if name not in self.uris:
@@ -80,7 +87,8 @@ class CellLayout:
 
     def __post_init__(self) -> None:
         plain = self.value is not None and self.link is None and self.when is None and self.switch is None
-        object.__setattr__(self, "plain", plain and not isinstance(self.element, Chart | Crosstab | Image | Subreport))
+        special = isinstance(self.element, Chart | Crosstab | Image | Barcode | Subreport) or _rich(self.element)
+        object.__setattr__(self, "plain", plain and not special)
 
     @property
     def element(self) -> Any:
@@ -99,6 +107,10 @@ class CellLayout:
             body = crosstab_html(element, c[self.value])
         elif isinstance(element, Subreport):
             body = subreport_html(c[self.value])
+        elif isinstance(element, Barcode):
+            body = _barcode(element, c[self.value], assets)
+        elif _rich(element):
+            body = markdown_html(c[self.value], links=self.link is None)
         elif isinstance(element, Image):
             name = c[self.value]
             found = assets.uri(name) if name and name != MISSING else None
@@ -115,7 +127,7 @@ class CellLayout:
 def static_content(element: object, image: bytes | None) -> str:
     """The content of an element that is the same in every instance."""
     if isinstance(element, Label):
-        return text(element.text)
+        return label_html(element.text) if _rich(element) else text(element.text)
     if isinstance(element, Image):
         found = data_uri(image) if image is not None else None
         return f'<img src="{found}" alt="">' if found else PLACEHOLDER
@@ -124,6 +136,34 @@ def static_content(element: object, image: bytes | None) -> str:
     if isinstance(element, PageNumber):
         return ""  # one page: no page numbers
     return ""
+
+
+def _rich(element: object) -> bool:
+    """Whether ``element`` shows rich text (``markup: markdown``)."""
+    return getattr(element, "markup", "none") == "markdown"
+
+
+def _barcode(barcode: Barcode, cell: str, assets: Assets) -> str:
+    """A barcode cell (``{"a": asset, "t": text}``, see ``plan.barcodes``) as its SVG, rebuilt
+    by ``svg.clean``, with its human-readable text (1D codes, unless ``text: false``); "" for
+    an empty cell."""
+    if not cell:
+        return ""
+    try:
+        drawn = json.loads(cell)
+        name, shown = str(drawn["a"]), str(drawn.get("t") or "")
+    except (ValueError, KeyError, TypeError):
+        return ""
+    if name not in assets.codes:
+        data = assets.files.get(name)
+        source = re.sub(r"^\s*<\?xml[^>]*\?>", "", data.decode("utf-8", "replace")) if data is not None else ""
+        if "viewBox" not in source:  # segno's QR codes: sized in modules; a viewBox lets CSS scale them
+            source = _SIZED.sub(r'<svg\1 viewBox="0 0 \2 \3" width="\2" height="\3"', source, count=1)
+        assets.codes[name] = svg.clean(source, f"b{len(assets.codes)}-") if source else None
+    found = assets.codes[name]
+    label = shown or barcode.symbology.upper()
+    body = f'<div class="barcode" role="img" aria-label="{text(label)}">{found}</div>' if found else PLACEHOLDER
+    return body + (f'<div class="barcode-text">{text(shown)}</div>' if shown and barcode.text else "")
 
 
 def _chart(chart: Chart, cell: str, assets: Assets) -> str:

@@ -34,7 +34,7 @@ CROSSTAB_CSS = (
 def _header(crosstab: Crosstab, cols: list[list[Any]]) -> list[str]:
     m = len(crosstab.measures)
     levels = len(crosstab.columns)
-    names = "".join(f'<th scope="col" class="rows">{text(d.column)}</th>' for d in crosstab.rows)
+    names = "".join(f'<th scope="col" class="rows">{text(d.label or d.column)}</th>' for d in crosstab.rows)
     blank = "<td></td>" * len(crosstab.rows)
     rows = []
     for level in range(levels):

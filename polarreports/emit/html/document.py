@@ -60,6 +60,8 @@ table.report th,table.report td{font-weight:inherit;text-align:left;vertical-ali
 white-space:pre-line;overflow-wrap:anywhere;overflow:hidden}
 tr.whole>td{padding:0}
 .chart svg{display:block;width:100%;height:auto}
+.barcode svg{display:block;width:100%;height:auto}
+.barcode-text{text-align:center;font-family:monospace;font-size:0.85em;letter-spacing:0.05em}
 .chart text{font-family:var(--fonts)}
 .caption{font-size:.9em;font-style:italic}
 table.subreport{width:100%;border-collapse:collapse}

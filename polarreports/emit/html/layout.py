@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from polarreports.definition.elements import Aggregate, Box, Chart, Element, Image, Label, Line, PageNumber
+from polarreports.definition.elements import Aggregate, Barcode, Box, Chart, Element, Image, Label, Line, PageNumber
 from polarreports.emit.html import css
 from polarreports.emit.html.cells import Assets, CellLayout, static_content
 from polarreports.emit.html.escape import color, text
@@ -164,7 +164,7 @@ def band_layouts(plan: ReportPlan, logo: str) -> list[BandLayout]:
                 asset = static_asset(cell.element, cell.where, plan.report, plan.base_dir)
                 image = asset[1] if asset else None
             value = data.get(cell.where) if cell.value is not None and cell.role == "value" else None
-            if cell.role in ("image", "subreport"):
+            if cell.role in ("image", "barcode", "subreport"):
                 value = data.get(cell.where)
             cells.append(
                 CellLayout(
@@ -272,6 +272,8 @@ class _BandRules:
             found.append(_width(element, self.whole, self.size))
         if isinstance(element, Chart):
             self.rules.append(f"{child} svg{{height:{self.length(element.height)}}}")
+        elif isinstance(element, Barcode):  # its height is the bars' (the square's), its text below
+            self.rules.append(f"{child} .barcode svg{{height:{self.length(element.height)}}}")
         elif element.height is not None and not isinstance(element, Box):
             found.append(f"max-height:{self.length(element.height)};overflow:hidden")
         if element.overflow != "wrap":
