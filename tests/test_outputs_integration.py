@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -477,3 +478,26 @@ listing:
   columns:
     - {heading: N, variable: n, markup: markdown}
 """)
+
+
+def test_a_subreport_left_out_of_the_spreadsheet_and_data_is_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A subreport's table has no column in the data outputs nor rows in the XLSX: each names it
+    in a logged warning rather than dropping it silently."""
+    lines = pl.DataFrame({"order_id": [1, 1, 2], "item": ["a", "b", "c"], "amount": [1.0, 2.0, 3.0]})
+    element = pr.Subreport(
+        report={"name": "lines", "bands": {"detail": {"elements": [{"type": "field", "column": "item"}]}}},
+        source="lines",
+        keys=["order_id"],
+    )
+    report = pr.Report(name="orders", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="order_id"), element])))
+    doc = report.render(pl.DataFrame({"order_id": [1, 2]}), sources={"lines": lines})
+    for suffix in (".xlsx", ".csv"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="polarreports"):
+            doc.save(tmp_path / f"orders{suffix}")
+        assert any(
+            "bands.detail.elements[1]" in r.getMessage() and "not in this output" in r.getMessage()
+            for r in caplog.records
+        )

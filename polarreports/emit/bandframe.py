@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from polarreports.compute.markup import plain_series
-from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field
+from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field, Subreport
 from polarreports.plan.barcodes import encoded_series
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.stream.collect import StreamData
@@ -171,8 +171,7 @@ class BandFrames:
             or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
         ]
         self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes, crosstabs)}
-        if not crosstabs:
-            _warn_crosstabs(plan, shown)
+        _warn_left_out(plan, shown, crosstabs=crosstabs)
         self._key_dtypes = {
             name: self._typed.keys[level].schema[group.name]
             for level, (group, name) in enumerate(zip(plan.groups, self._keys, strict=True), start=1)
@@ -335,14 +334,19 @@ class BandFrames:
         return pl.concat(batches) if batches else pl.DataFrame(schema=self.schema)
 
 
-def _warn_crosstabs(plan: ReportPlan, bands: list[BandPlan]) -> None:
-    """A logged warning naming the crosstabs a data export leaves out (not silently)."""
-    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, Crosstab)]
+def _warn_left_out(plan: ReportPlan, bands: list[BandPlan], *, crosstabs: bool) -> None:
+    """A logged warning naming the tables a data export (or, with ``crosstabs``, a spreadsheet)
+    leaves out: crosstabs (unless the spreadsheet writes them) and subreports have no column of
+    their own; they are shown whole in the PDF and the HTML page. Never silently."""
+    kinds = (Subreport,) if crosstabs else (Crosstab, Subreport)
+    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, kinds)]
     if left:
         logger.warning(
-            "%s: %s not in this data export (a crosstab has no column; its figures are in the .xlsx and .html outputs)",
+            "%s: %s not in this output (a table inside a band has no column here; it is shown whole in the PDF "
+            "and the HTML page%s)",
             plan.report.name,
             ", ".join(dict.fromkeys(left)),
+            "" if crosstabs else ", a crosstab also in the .xlsx",
         )
 
 
