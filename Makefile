@@ -25,10 +25,11 @@ demo: $(RUNTIME)
 test: $(STAMP) poppler lint
 	$(PY) -m pytest -q
 
-# The fast tier: everything that does not run Typst (plan, compute, stream, emit), in under a minute.
-# In it, a test that runs Typst without @pytest.mark.typst fails (tests/conftest.py, TypstGuard).
+# The fast tier: what does not run Typst (plan, compute, stream, emit) and is not long (the
+# definition fuzz, the real browser and spreadsheet program: marked slow), on both cores, in
+# under a minute. In it, a test that runs Typst without @pytest.mark.typst fails (tests/conftest.py).
 test-fast: $(STAMP) lint
-	$(PY) -m pytest -q -m "not typst"
+	$(PY) -m pytest -q -m "not typst and not slow" -n 2
 
 # ruff, mypy --strict, and the import contract (.importlinter: the layers import one way only).
 lint: $(STAMP)

@@ -50,6 +50,7 @@ def job(spec: dict[str, Any], values: list[dict[str, Any]] | None = None) -> tup
     return Chart(spec=spec), WHERE, values if values is not None else [{"n": 1}], 100.0, 60.0, 9.0
 
 
+@pytest.mark.slow
 def test_a_chart_that_exhausts_v8_is_a_library_error_and_the_host_lives() -> None:
     before = rss_mb()
     drawer = ChartDrawer()
@@ -66,6 +67,7 @@ def test_a_chart_that_exhausts_v8_is_a_library_error_and_the_host_lives() -> Non
         drawer.close()
 
 
+@pytest.mark.slow
 def test_a_chart_that_ends_its_worker_with_on_error_placeholder_shows_a_placeholder() -> None:
     drawer = ChartDrawer()
     try:
@@ -154,6 +156,7 @@ def test_data_generators_are_refused_at_plan_time(spec: dict[str, Any], path: st
     assert f"generates its own data at {path};" in message
 
 
+@pytest.mark.slow
 def test_the_dashboard_charts_are_drawn_as_vl_convert_draws_them_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vega, "_CACHE", type(vega._CACHE)())
     drawn: list[tuple[dict[str, Any], dict[str, Any], str]] = []

@@ -25,6 +25,8 @@ import yaml
 import polarreports as pr
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # 2,000 mutations: make test runs them, make test-fast does not
+
 MUTATIONS_PER_EXAMPLE = 290
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.yaml"))
 SAMPLES: dict[str, Callable[[], pl.DataFrame]] = {

@@ -604,6 +604,7 @@ def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutation=mutated_definitions())
 def test_a_mutated_gallery_definition_loads_or_fails_clearly(

@@ -37,9 +37,12 @@ from polarreports.exceptions import FormatError
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFFICE = shutil.which("soffice")
-pytestmark = pytest.mark.skipif(
-    SOFFICE is None, reason="LibreOffice not found: install Debian's libreoffice-calc-nogui (make system)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        SOFFICE is None, reason="LibreOffice not found: install Debian's libreoffice-calc-nogui (make system)"
+    ),
+    pytest.mark.slow,  # starts LibreOffice: make test runs it, make test-fast does not
+]
 
 # Where LibreOffice's locale data differs from Babel's CLDR, for every code (locale, CLDR, LibreOffice).
 LIBREOFFICE_SEPARATORS = [("fr_FR", "\u202f", "\u00a0")]  # groups: narrow no-break space vs no-break space

@@ -27,6 +27,8 @@ import polarreports as pr
 from tests.conftest import ROOT
 from tests.test_visual import MAX_DIFFERING, REFERENCES, assert_matches_reference, differing_fraction
 
+pytestmark = pytest.mark.slow  # starts Chromium
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = REFERENCES / "html"

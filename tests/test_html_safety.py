@@ -106,6 +106,7 @@ EXAMPLE = yaml.safe_load((ROOT / "examples" / "sales_by_region.yaml").read_text(
 PAYLOAD = "</style><script>alert(1)</script><img src=x onerror=alert(1)>\"'><a href=javascript:x>"
 
 
+@pytest.mark.slow
 def test_a_hostile_string_in_any_field_of_a_definition_stays_text(tmp_path: Path) -> None:
     data = pr.sample.sales_data(30)
     for path in _string_leaves(EXAMPLE):

@@ -107,6 +107,7 @@ rows = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows, rows_per_part=st.integers(1, 12), descending=st.booleans(), sort=st.booleans(), pages=st.booleans())
 def test_parts_give_the_stream_of_one_sort(

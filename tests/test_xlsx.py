@@ -107,6 +107,7 @@ def _shown_by_libreoffice(path: Path, folder: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO((folder / f"{path.stem}.csv").read_text(encoding="utf-8"))))
 
 
+@pytest.mark.slow
 def test_libreoffice_recomputes_the_subtotals_and_shows_the_reports_text(
     tmp_path: Path, document: pr.Document, monkeypatch: pytest.MonkeyPatch
 ) -> None:
