@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
     python benchmarks/run.py --quick    # 10K and 100K rows only
-    python benchmarks/run.py --exports  # every output of one render at 100K rows only
+    python benchmarks/run.py --exports [100000,1000000]  # every output of one render (default 100K rows)
 
 Sections (each render in a fresh process, so memory is its own):
 - grouped: the example report (examples/sales_by_region.yaml) at 10K, 100K and 1M rows, read
@@ -441,7 +441,9 @@ def check(record: dict[str, Any], baselines: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10K and 100K rows of the grouped report only")
-    parser.add_argument("--exports", action="store_true", help="the data exports and XLSX at 100K rows only")
+    parser.add_argument(
+        "--exports", nargs="?", const="100000", help="every output of one render, at these rows (comma-separated)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -458,8 +460,9 @@ def main() -> int:
         return 0
 
     if args.exports:
+        chosen = [int(rows) for rows in args.exports.split(",")]
         with tempfile.TemporaryDirectory(prefix="polarreports-bench-") as folder:
-            found = exports({100_000: data_file(Path(folder), 100_000)}, [100_000])
+            found = exports({rows: data_file(Path(folder), rows) for rows in chosen}, chosen)
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "exports.json").write_text(json.dumps(found, indent=2) + "\n")
         return 0
