@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 
 import polarreports as pr
 from polarreports.plan import barcodes
@@ -158,9 +157,9 @@ def doc_rows(doc: pr.Document) -> list[dict[str, list[str]]]:
 
 
 def test_definition_checks() -> None:
-    with pytest.raises(ValidationError, match="exactly one of column or expr"):
+    with pytest.raises(pr.DefinitionError, match="exactly one of column or expr"):
         pr.Report(name="codes", bands={"detail": {"elements": [{"type": "barcode", "symbology": "qr"}]}})
-    with pytest.raises(ValidationError, match="symbology"):
+    with pytest.raises(pr.DefinitionError, match="symbology"):
         pr.Report(
             name="codes", bands={"detail": {"elements": [{"type": "barcode", "column": "x", "symbology": "pdf417x"}]}}
         )

@@ -133,5 +133,5 @@ def test_a_budget_that_cannot_fit_is_a_clear_error(example: pr.Report, long_data
 
 
 def test_render_options_are_not_parameter_names() -> None:
-    with pytest.raises(ValueError, match="taken by render"):
+    with pytest.raises(pr.DefinitionError, match="taken by render"):
         pr.Parameter(name="timeout")

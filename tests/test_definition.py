@@ -91,9 +91,9 @@ def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_bad_length_and_colour_are_rejected() -> None:
-    with pytest.raises(ValueError, match="is not a length"):
+    with pytest.raises(pr.DefinitionError, match="is not a length"):
         pr.Field(column="a", width="wide")
-    with pytest.raises(ValueError, match="is not a hex colour"):
+    with pytest.raises(pr.DefinitionError, match="is not a hex colour"):
         pr.Label(text="a", color="red; #panic()")
 
 

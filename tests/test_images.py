@@ -121,7 +121,7 @@ def test_image_bytes_cannot_be_saved_to_yaml() -> None:
 
 
 def test_an_image_needs_exactly_one_source() -> None:
-    with pytest.raises(ValueError, match="exactly one of path, column or data"):
+    with pytest.raises(pr.DefinitionError, match="exactly one of path, column or data"):
         pr.Image(path="a.png", column="photo")
 
 

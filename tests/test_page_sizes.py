@@ -8,7 +8,6 @@ import logging
 
 import polars as pl
 import pytest
-from pydantic import ValidationError
 from pypdf import PdfReader
 
 import polarreports as pr
@@ -92,16 +91,16 @@ def test_a_long_receipt_is_typeset_in_one_piece_with_the_reason_logged(caplog: p
     ],
 )
 def test_bad_sizes_are_refused_with_a_hint(size: str, problem: str) -> None:
-    with pytest.raises(ValidationError, match=problem):
+    with pytest.raises(pr.DefinitionError, match=problem):
         _report(size)
     with pytest.raises(ValueError, match=problem):
         parse_size(size)
 
 
 def test_an_auto_height_cannot_be_turned_and_round_trips() -> None:
-    with pytest.raises(ValidationError, match="no fixed height to turn"):
+    with pytest.raises(pr.DefinitionError, match="no fixed height to turn"):
         _report("80mm x auto", orientation="landscape")
-    with pytest.raises(ValidationError, match="no column to fill"):
+    with pytest.raises(pr.DefinitionError, match="no column to fill"):
         _report("80mm x auto", columns=2)
     report = _report(" A5 ")
     assert report.page.size == "a5"

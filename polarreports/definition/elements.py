@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
@@ -32,6 +31,7 @@ from pydantic import (
 )
 from pydantic import Field as PydField
 
+from polarreports.definition.base import DefinitionModel
 from polarreports.exceptions import DefinitionError
 
 __all__ = [
@@ -184,7 +184,7 @@ LinkSource = Annotated[
 """An expression giving a URL per row (or group, or report): the element links to it."""
 
 
-class ConditionalStyle(BaseModel):
+class ConditionalStyle(DefinitionModel):
     """A named style used where ``when`` is true (in the band's scope, like ``print_when``);
     of several, the first that is true wins."""
 
@@ -194,7 +194,7 @@ class ConditionalStyle(BaseModel):
     style: str
 
 
-class _Element(BaseModel):
+class _Element(DefinitionModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     width: Length | None = None
@@ -427,7 +427,7 @@ class PageNumber(_Element):
     group: str | None = None
 
 
-class Dimension(BaseModel):
+class Dimension(DefinitionModel):
     """A column a chart groups by, optionally bucketed: dates by ``bucket`` (day, week, month,
     quarter, year), numbers into bins ``bin`` wide (a histogram)."""
 
@@ -489,7 +489,7 @@ class CrosstabDimension(Dimension):
     """A row dimension's heading (default: its column's name); translated with the report."""
 
 
-class CrosstabMeasure(BaseModel):
+class CrosstabMeasure(DefinitionModel):
     """What a crosstab's cells show: an aggregation such as ``sum(amount)``, or, as a
     variable's, a ``calculation`` over ``value`` (``{calculation: sum, value: amount}``; a
     count without a value counts rows), with its ``format``; ``label`` heads its column when a

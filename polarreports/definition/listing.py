@@ -26,8 +26,9 @@ import difflib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
+from polarreports.definition.base import DefinitionModel
 from polarreports.definition.elements import Length, _check_length, check_color
 
 __all__ = ["Listing", "ListingColumn", "ListingFooter", "expand_listing"]
@@ -38,7 +39,7 @@ _TEXT_OPTIONS = ("bold", "italic", "size", "color", "style")
 _LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-z%]+)\s*$")
 
 
-class _Model(BaseModel):
+class _Model(DefinitionModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic import Field as PydField
 from pydantic_core import PydanticSerializationError
 
+from polarreports.definition.base import DefinitionModel
 from polarreports.definition.elements import (
     ConditionalStyle,
     Element,
@@ -79,7 +80,7 @@ RESERVED_PARAMETER_NAMES = frozenset({"progress", "cancel", "timeout", "memory_b
 ParameterType = Literal["string", "integer", "float", "decimal", "date", "datetime", "boolean"]
 
 
-class _Model(BaseModel):
+class _Model(DefinitionModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
@@ -536,7 +537,7 @@ class Report(_Model):
         try:
             report = super().model_validate(data, **options)
         except ValidationError as error:
-            raise DefinitionError(_describe_validation_error(error, where)) from None
+            raise DefinitionError(describe_validation_error(error, where)) from None
         except RecursionError:
             msg = f"{source}: nested too deeply to be a report definition"
             raise DefinitionError(msg) from None
@@ -611,7 +612,7 @@ def load(path: str | Path, report_type: type[R] = Report) -> R:  # type: ignore[
         msg = f"{path}: the definition is nested too deeply"
         raise DefinitionError(msg) from None
     except ValidationError as error:  # a value the first check let through
-        raise DefinitionError(_describe_validation_error(error, Locations(str(path)))) from None
+        raise DefinitionError(describe_validation_error(error, Locations(str(path)))) from None
 
 
 def _resolve_images(report: R, folder: Path, where: Locations) -> R:
@@ -741,20 +742,22 @@ def _describe_yaml_error(error: yaml.YAMLError, source: str) -> str:
     return f"{where}: not valid YAML: {problem}{detail}"
 
 
-def _describe_validation_error(error: ValidationError, where: Locations) -> str:
+def describe_validation_error(error: ValidationError, where: Locations, root: type[BaseModel] | None = None) -> str:
     """One line per problem, each naming its line in the file (when known) and its place as the
-    plan does (``variables[2].calculation``)."""
+    plan does (``variables[2].calculation``), below ``root`` (the model validated: a Report,
+    or the element or part constructed in Python)."""
+    root = root or Report
     problems: dict[str, str] = {}
     lines_of: dict[str, int | None] = {}
     for item in error.errors():
         loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
-        place, annotation = _place(loc)
+        place, annotation = _place(loc, root)
         if item["type"] == "extra_forbidden":
             place = _join(place, str(item["loc"][-1]))
         elif item["type"] == "union_tag_invalid":
             place = _join(place, "type")
         if place not in problems:  # of a union's members (str | pl.Expr), the first says it
-            problems[place] = _problem(item, place, annotation)
+            problems[place] = _problem(item, place, annotation, root)
             lines_of[place] = where.line(item["loc"]) if place else where.line_of_place(problems[place])
     lines = [
         ("" if lines_of[place] is None else f"line {lines_of[place]}: ") + (f"{place}: {problem}" if place else problem)
@@ -767,10 +770,10 @@ def _describe_validation_error(error: ValidationError, where: Locations) -> str:
     return f"{where.source} is not a valid report definition:\n  " + "\n  ".join(shown)
 
 
-def _place(loc: tuple[int | str, ...]) -> tuple[str, Any]:
+def _place(loc: tuple[int | str, ...], root: type[BaseModel]) -> tuple[str, Any]:
     """A pydantic location as the place in the definition (``bands.detail.elements[0].width``)
     and the type found there; the members of unions (``str``, ``field``) are not places."""
-    where, current = "", Report
+    where, current = "", root
     for part in loc:
         if part == "[key]":  # pydantic's mark of a dict's key (the key itself comes before it)
             continue
@@ -817,13 +820,13 @@ def _article(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
-def _problem(item: Any, where: str, annotation: Any) -> str:
+def _problem(item: Any, where: str, annotation: Any, root: type[BaseModel]) -> str:
     """What is wrong at one place: the value found and what would be valid."""
     kind, value, context = item["type"], item.get("input"), item.get("ctx") or {}
     field = where.rsplit(".", 1)[-1].split("[", 1)[0].replace("_", " ") or "value"
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
-        allowed = _allowed_keys(item["loc"][:-1])
+        allowed = _allowed_keys(item["loc"][:-1], root)
         listed = f" (allowed keys: {', '.join(allowed)})" if allowed else ""
         return f"unknown key{_closest(key, allowed)}{listed}"
     if kind == "literal_error":
@@ -847,9 +850,9 @@ def _problem(item: Any, where: str, annotation: Any) -> str:
     return f"{message[:1].lower()}{message[1:]}, not {_short(value)}"
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The field names of the model found at ``loc`` inside a Report (for "unknown key")."""
-    current: Any = Report
+def _allowed_keys(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
+    """The field names of the model found at ``loc`` inside ``root`` (for "unknown key")."""
+    current: Any = root
     for part in loc:
         current = _step(current, part)
         if current is None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import BeforeValidator, ConfigDict, field_validator
 
+from polarreports.definition.base import DefinitionModel
 from polarreports.definition.elements import (
     _COLOR,
     MAX_THICKNESS,
@@ -93,7 +94,7 @@ def check_zebra(value: Any) -> Any:
     return value
 
 
-class _Model(BaseModel):
+class _Model(DefinitionModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
