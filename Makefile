@@ -22,8 +22,11 @@ demo: $(RUNTIME)
 	$(VENV)/bin/polarreports sample -o out/sales.parquet
 	$(VENV)/bin/polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales_by_region.pdf
 
+# The whole suite: what does not run Typst on both cores (pytest-xdist), then what does, one
+# test at a time (those measure time limits and memory budgets of the Typst workers).
 test: $(STAMP) poppler lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not typst" -n 2
+	$(PY) -m pytest -q -m typst
 
 # The fast tier: what does not run Typst (plan, compute, stream, emit) and is not long (the
 # definition fuzz, the real browser and spreadsheet program: marked slow), on both cores, in

@@ -176,7 +176,8 @@ _undo = pytest.MonkeyPatch()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "typst: runs Typst (left out by make test-fast)")
     if skips_typst(config):
-        settings.load_profile("fast")
+        if re.search(r"\bnot\s+slow\b", config.option.markexpr or ""):  # the fast tier, not make test's first half
+            settings.load_profile("fast")
         guard = TypstGuard()
         config.pluginmanager.register(guard, "typst-guard")
         install_typst_guard(_undo, guard)
