@@ -24,7 +24,7 @@ demo: $(RUNTIME)
 
 # The whole suite: what does not run Typst on both cores (pytest-xdist), then what does, one
 # test at a time (those measure time limits and memory budgets of the Typst workers).
-test: $(STAMP) poppler lint
+test: $(STAMP) system lint
 	$(PY) -m pytest -q -m "not typst" -n 2
 	$(PY) -m pytest -q -m typst
 
@@ -46,7 +46,7 @@ lint: $(STAMP)
 # HTML output and the live preview in a real browser), libreoffice-calc-nogui (the spreadsheet
 # opened by a spreadsheet program), postgresql (a real database server). Tests that need one of
 # them skip, saying which package is missing, when it is absent.
-SYSTEM_PACKAGES := poppler-utils chromium chromium-driver libreoffice-calc-nogui postgresql
+SYSTEM_PACKAGES := poppler-utils chromium chromium-driver fonts-liberation libreoffice-calc-nogui qpdf postgresql
 system:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
