@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 import pytest
@@ -191,9 +192,8 @@ def test_a_full_disk_is_an_output_error_and_leaves_the_old_file(
     target = tmp_path / "report.pdf"
     target.write_bytes(b"the previous report")
 
-    def disk_full(handle: int, content: bytes | Path) -> None:
-        os.write(handle, b"%PDF-1.7 and then")
-        os.close(handle)
+    def disk_full(file: BinaryIO, content: bytes | Path) -> None:
+        file.write(b"%PDF-1.7 and then")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(document_module, "_copy_into", disk_full)

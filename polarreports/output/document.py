@@ -112,44 +112,11 @@ def check_writable(path: Path) -> None:
     probe.unlink(missing_ok=True)
 
 
-def _copy_into(handle: int, content: bytes | Path) -> None:
-    """Write ``content`` (bytes, or a file's content) to the open file ``handle``, and close it."""
-    with os.fdopen(handle, "wb") as file:
-        if isinstance(content, Path):
-            with content.open("rb") as source:
-                shutil.copyfileobj(source, file, 1 << 20)
-        else:
-            file.write(content)
-
-
-def write_atomically(path: Path, content: bytes | str | Path) -> None:
-    """Write ``content`` (bytes, text as UTF-8, or a file's content) to ``path`` through a
-    temporary file in the same folder and a rename, so that ``path`` is never a partial file.
-    The file gets the mode any new file gets (the umask's). Missing folders are made. An OS
-    error (a full disk, a folder that cannot be written) is an ``OutputError``, and nothing is left."""
-    data = content.encode() if isinstance(content, str) else content
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = _new_file(path.parent, path.name)
-    except OSError as error:
-        msg = f"cannot write {str(path)!r}: {_reason(error)}"
-        raise OutputError(msg) from None
-    try:
-        _copy_into(handle, data)
-        temporary.replace(path)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            msg = f"cannot write {str(path)!r}: {_reason(error)}"
-            raise WriteError(msg) from None
-        raise
-
-
 @contextmanager
 def written(path: Path) -> Iterator[BinaryIO]:
     """An open binary file whose content becomes ``path`` when the block ends without an error,
-    and is removed otherwise (``write_atomically`` for content produced a piece at a time: a
-    large HTML page or spreadsheet streams to disk, never held whole in memory).
+    and is removed otherwise (for content produced a piece at a time: a large HTML page or
+    spreadsheet streams to disk, never held whole in memory).
 
     >>> import tempfile
     >>> target = Path(tempfile.mkdtemp()) / "out.txt"
@@ -174,6 +141,26 @@ def written(path: Path) -> Iterator[BinaryIO]:
             msg = f"cannot write {str(path)!r}: {_reason(error)}"
             raise WriteError(msg) from None
         raise
+
+
+def write_atomically(path: Path, content: bytes | str | Path) -> None:
+    """Write ``content`` (bytes, text as UTF-8, or a file's content) to ``path`` through a
+    temporary file in the same folder and a rename, so that ``path`` is never a partial file
+    (:func:`written`, for content that is whole). The file gets the mode any new file gets (the
+    umask's). Missing folders are made. An OS error (a full disk, a folder that cannot be
+    written) is an ``OutputError``, and nothing is left."""
+    data = content.encode() if isinstance(content, str) else content
+    with written(path) as file:
+        _copy_into(file, data)
+
+
+def _copy_into(file: BinaryIO, content: bytes | Path) -> None:
+    """Write ``content`` (bytes, or a file's content) to the open ``file``."""
+    if isinstance(content, Path):
+        with content.open("rb") as source:
+            shutil.copyfileobj(source, file, 1 << 20)
+    else:
+        file.write(content)
 
 
 class Document:
