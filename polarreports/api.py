@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import time
@@ -42,6 +41,7 @@ from polarreports.plan.standalone import columns_read, stand_in_parameters
 from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
+from polarreports.suggest import close_matches
 from polarreports.typeset.typeset import ReportData
 from polarreports.units import to_points
 
@@ -138,7 +138,7 @@ def report_parameters(
     declared = {parameter.name for parameter in report.parameters}
     for name in keywords:
         if name not in declared:
-            options = difflib.get_close_matches(name, RENDER_OPTIONS, n=1, cutoff=0.75)
+            options = close_matches(name, RENDER_OPTIONS, n=1, cutoff=0.75)
             if options:
                 msg = f"render() got an unknown keyword {name!r}; did you mean {options[0]!r} (a render option)?"
                 raise RenderOptionError(msg)

@@ -15,10 +15,11 @@ is an error, not a silent ``None``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from polarreports.suggest import close_matches
 
 __all__ = ["RenderStats"]
 
@@ -74,7 +75,7 @@ class RenderStats(MutableMapping[str, Any]):
 
     def _name(self, key: str) -> str:
         if key not in _FIELDS:
-            close = difflib.get_close_matches(key, _FIELDS, n=1)
+            close = close_matches(key, _FIELDS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; it has {', '.join(_FIELDS)}"
             msg = f"RenderStats has no {key!r}{hint}"
             raise KeyError(msg)

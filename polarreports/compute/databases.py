@@ -36,7 +36,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from polarreports.exceptions import AccessError, DataError
-from polarreports.plan.expressions import closest
+from polarreports.suggest import closest
 
 __all__ = ["bind", "is_uri", "read_database", "resolve_placeholders"]
 

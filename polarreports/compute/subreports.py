@@ -37,10 +37,11 @@ from polarreports.definition.elements import Aggregate, Expression, Field, Label
 from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, PlanError
 from polarreports.plan.build import FIRST_PREFIX, build_plan
 from polarreports.plan.calculations import total
-from polarreports.plan.expressions import closest, param_column
+from polarreports.plan.expressions import param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.subreports import subreports
+from polarreports.suggest import closest
 
 __all__ = ["MAX_DEPTH", "attach_subreports"]
 

@@ -22,7 +22,6 @@ it when the definition is read (``expand_listing``): the rest of polarreports se
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Literal
 
@@ -30,6 +29,7 @@ from pydantic import ConfigDict, field_validator, model_validator
 
 from polarreports.definition.base import DefinitionModel
 from polarreports.definition.elements import Length, _check_length, check_color
+from polarreports.suggest import closest
 
 __all__ = ["Listing", "ListingColumn", "ListingFooter", "expand_listing"]
 
@@ -216,24 +216,20 @@ def _check_references(listing: Listing, data: dict[str, Any]) -> None:
         for level, total in column.totals.items():
             where = f"listing.columns[{i}].totals.{level}"
             if level not in levels:
-                msg = f"{where}: unknown level {level!r}{_closest(level, levels)} (the groups, or 'report')"
+                msg = f"{where}: unknown level {level!r}{closest(level, levels, n=1)} (the groups, or 'report')"
                 raise ValueError(msg)
             name = total if isinstance(total, str) else total.get("variable")
             if name not in variables:
-                msg = f"{where}: unknown variable {name!r}{_closest(str(name), variables)}"
+                msg = f"{where}: unknown variable {name!r}{closest(str(name), variables, n=1)}"
                 raise ValueError(msg)
     for level in listing.footers:
         if level not in levels:
-            msg = f"listing.footers.{level}: unknown level {level!r}{_closest(level, levels)} (the groups, or 'report')"
+            hint = closest(level, levels, n=1)
+            msg = f"listing.footers.{level}: unknown level {level!r}{hint} (the groups, or 'report')"
             raise ValueError(msg)
     if listing.header_in is not None and listing.header_in not in groups:
-        msg = f"listing.header_in: unknown group {listing.header_in!r}{_closest(listing.header_in, groups)}"
+        msg = f"listing.header_in: unknown group {listing.header_in!r}{closest(listing.header_in, groups, n=1)}"
         raise ValueError(msg)
-
-
-def _closest(name: str, candidates: list[Any]) -> str:
-    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f"; did you mean {matches[0]!r}?" if matches else ""
 
 
 def _put(holder: dict[str, Any], key: str, band: dict[str, Any], where: str) -> None:

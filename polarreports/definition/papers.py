@@ -15,8 +15,9 @@ as the installed Typst measures them, plus custom sizes written ``"WIDTH x HEIGH
 
 from __future__ import annotations
 
-import difflib
 import re
+
+from polarreports.suggest import close_matches
 
 __all__ = ["AUTO_HEIGHT_MM", "PAPER_MM", "parse_size"]
 
@@ -148,7 +149,7 @@ def parse_size(size: str) -> tuple[float, float | None]:
         return PAPER_MM[name]
     found = _CUSTOM.match(size)
     if found is None:
-        near = difflib.get_close_matches(name, PAPER_MM, n=1, cutoff=0.6)
+        near = close_matches(name, PAPER_MM, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         shown = size if len(size) <= 40 else size[:37] + "..."
         msg = (

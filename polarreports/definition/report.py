@@ -16,7 +16,6 @@ evaluated as Python. Expressions are Polars SQL strings (or, from Python, ``pl.E
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from pathlib import Path
@@ -53,6 +52,7 @@ from polarreports.definition.locations import Locations, locations_of, read_yaml
 from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
 from polarreports.exceptions import DefinitionError
+from polarreports.suggest import closest
 
 if TYPE_CHECKING:
     from polarreports.definition.tree import Node
@@ -791,12 +791,6 @@ def _join(where: str, part: str) -> str:
     return f"{where}.{part}" if where else part
 
 
-def _closest(name: str, candidates: list[str]) -> str:
-    """A "did you mean" hint naming the nearest candidates, or an empty string."""
-    matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?" if matches else ""
-
-
 def _is_place(annotation: Any, part: str) -> bool:
     """Whether ``part`` is a field or a dict key below ``annotation`` (not a union's tag)."""
     for candidate in _members(annotation):
@@ -828,14 +822,14 @@ def _problem(item: Any, where: str, annotation: Any, root: type[BaseModel]) -> s
         key = str(item["loc"][-1])
         allowed = _allowed_keys(item["loc"][:-1], root)
         listed = f" (allowed keys: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key{_closest(key, allowed)}{listed}"
+        return f"unknown key{closest(key, allowed)}{listed}"
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
-        hint = _closest(value, expected) if isinstance(value, str) else ""
+        hint = closest(value, expected) if isinstance(value, str) else ""
         return f"{_short(value)} is not {_article(field)} (one of {', '.join(expected)}){hint}"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(context.get("expected_tags", "")))
-        hint = _closest(str(context.get("tag")), tags)
+        hint = closest(str(context.get("tag")), tags)
         return f"{_short(context.get('tag'))} is not an element type (one of {', '.join(tags)}){hint}"
     if kind == "union_tag_not_found":
         tags = [m.model_fields["type"].default for m in _members(annotation) if _is_model(m)]

@@ -8,7 +8,6 @@ True
 
 from __future__ import annotations
 
-import difflib
 import html
 import io
 import os
@@ -30,6 +29,7 @@ from polarreports.output.exports import EXPORTERS, Exporter, Rendered
 from polarreports.output.pages import PageImage, Pages, page_html
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
+from polarreports.suggest import close_matches
 from polarreports.typeset.compile import Compiler, OutputFormat
 from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
 
@@ -59,7 +59,7 @@ def output_format(path: Path) -> OutputFormat | str:
     if suffix in EXPORTERS:
         return suffix
     known = [*_SUFFIXES, *EXPORTERS]
-    close = difflib.get_close_matches(suffix, known, n=1, cutoff=0.5) if suffix else []
+    close = close_matches(suffix, known, n=1, cutoff=0.5) if suffix else []
     hint = f"; did you mean {path.with_suffix(close[0]).name!r}?" if close else ""
     found = f"the suffix {path.suffix}" if suffix else "no suffix"
     msg = f"cannot save {str(path)!r}: {found}, use {', '.join(known[:-1])} or {known[-1]}{hint}"

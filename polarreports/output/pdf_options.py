@@ -13,11 +13,11 @@ evidence (attached files), protected (encrypted, with permissions). Checked befo
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from polarreports.exceptions import OutputError
+from polarreports.suggest import close_matches
 
 __all__ = ["ATTACHMENTS", "PDF_STANDARDS", "PERMISSIONS", "PdfOptions", "Protection"]
 
@@ -30,7 +30,7 @@ PERMISSIONS = ("print", "copy", "edit")
 
 
 def _did_you_mean(value: str, valid: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(valid), n=1, cutoff=0.5)
+    close = close_matches(value, valid, n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

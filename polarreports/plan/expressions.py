@@ -9,13 +9,14 @@ data stage adds as literals, so parameter values are never spliced into SQL text
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import polars as pl
+
+from polarreports.suggest import closest  # re-exported: the plan's modules name it here
 
 __all__ = [
     "MAX_TEXT_LENGTH",
@@ -196,16 +197,3 @@ def root_names(expr: pl.Expr) -> list[str]:
         return list(dict.fromkeys(expr.meta.root_names()))
     except pl.exceptions.PolarsError:
         return []
-
-
-def closest(name: str, candidates: Iterable[str]) -> str:
-    """A "did you mean" hint naming the nearest candidates, or an empty string."""
-    visible = [c for c in candidates if not c.startswith("__")]
-    matches = difflib.get_close_matches(name, visible, n=3, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in visible}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    if not matches:
-        return ""
-    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"

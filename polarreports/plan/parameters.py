@@ -16,7 +16,7 @@ import polars as pl
 
 from polarreports.definition.report import Parameter
 from polarreports.exceptions import ParameterError
-from polarreports.plan.expressions import closest
+from polarreports.suggest import closest
 
 __all__ = ["POLARS_TYPES", "resolve_parameters"]
 

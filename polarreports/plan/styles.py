@@ -21,7 +21,8 @@ import polars as pl
 from polarreports.definition.report import Band, Report
 from polarreports.definition.styles import SHIPPED_FONTS, ConditionalStyle, Style
 from polarreports.definition.themes import theme_styles, zebra_color, zebra_default
-from polarreports.plan.expressions import ROW_INDEX, closest
+from polarreports.plan.expressions import ROW_INDEX
+from polarreports.suggest import closest
 
 __all__ = ["BandStyling", "Look", "StyleResolver", "Switch"]
 
