@@ -13,7 +13,6 @@ import io
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,13 +23,12 @@ import pytest
 from PIL import Image
 
 import polarreports as pr
+from tests.browser import headless_chromium
 from tests.conftest import ROOT
 from tests.test_visual import MAX_DIFFERING, REFERENCES, assert_matches_reference, differing_fraction
 
 pytestmark = pytest.mark.slow  # starts Chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = REFERENCES / "html"
 WINDOW = (1000, 1200)
 
@@ -46,37 +44,11 @@ GALLERY: dict[str, Callable[[], pl.DataFrame]] = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module, with a fresh profile and no network services."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[dev])")
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: install the Debian package chromium (make system)")
-    if not CHROMEDRIVER.exists():
-        pytest.skip("no /usr/bin/chromedriver: install the Debian package chromium-driver (make system)")
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="polarreports-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for argument in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}",
-            f"--user-data-dir={profile}",
-        ):
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for errors
-        # the driver's path given: Selenium Manager never looks for (or downloads) one
-        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    """One headless Chromium for the module (see tests/browser.py), keeping the console for errors."""
+    with headless_chromium(
+        window=WINDOW, flags=("--hide-scrollbars", "--force-device-scale-factor=1"), console=True
+    ) as driver:
+        yield driver
 
 
 def open_page(browser: Any, document: pr.Document, folder: Path) -> None:

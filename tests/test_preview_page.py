@@ -17,14 +17,13 @@ import polars as pl
 import pytest
 
 import polarreports as pr
+from tests.browser import WAIT_SECONDS, headless_chromium
 from tests.conftest import ROOT
 
 pytest.importorskip("starlette", reason="the preview extra is not installed: pip install -e '.[dev]'")
 pytest.importorskip("selenium", reason="selenium is not installed: pip install -e '.[dev]'")
 
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -36,9 +35,7 @@ from polarreports.preview.server import running
 
 pytestmark = pytest.mark.typst
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "tests" / "_output" / "preview"
-WAIT_SECONDS = 60
 
 
 def expected_summary(data: Path, year: int | None = None, min_quantity: int = 1, unit: str = "orders") -> str:
@@ -51,32 +48,9 @@ def expected_summary(data: Path, year: int | None = None, min_quantity: int = 1,
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    if not CHROMIUM.exists():
-        pytest.skip("headless Chromium is missing: install the Debian package chromium (make system)")
-    if not CHROMEDRIVER.exists():
-        pytest.skip("chromedriver is missing: install the Debian package chromium-driver (make system)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    service = Service(executable_path=str(CHROMEDRIVER))  # a path: Selenium Manager never downloads
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    driver.set_script_timeout(WAIT_SECONDS)
-    try:
+def browser() -> Iterator[WebDriver]:
+    with headless_chromium(window=(1280, 1000)) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
