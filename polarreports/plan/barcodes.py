@@ -34,8 +34,8 @@ import polars as pl
 
 from polarreports.definition.elements import Barcode
 from polarreports.exceptions import DataError
-from polarreports.plan.images import ImageAssets, image_asset
-from polarreports.plan.model import BandPlan
+from polarreports.plan.images import ImageAssets, image_asset, replace_distinct
+from polarreports.plan.model import BandPlan, Cell
 
 __all__ = [
     "MAX_VALUE",
@@ -197,28 +197,12 @@ def resolve_barcodes(band: BandPlan, raw: pl.DataFrame, assets: ImageAssets) -> 
     """Replace the values of ``band``'s barcode cells (columns ``__v0``, ...) by the JSON of
     their drawn code (see the module's docstring), one drawing per distinct value; "" where
     the value is null or "" (or invalid, with ``on_invalid: empty``)."""
-    cells = [(i, cell) for i, cell in enumerate(band.data_cells) if cell.role == "barcode"]
-    if not cells or raw.is_empty():
-        return raw
-    replaced = []
-    for i, cell in cells:
-        element = cell.element
-        assert isinstance(element, Barcode)
-        column = f"__v{i}"
-        values = raw[column].cast(pl.String).drop_nulls().unique(maintain_order=True)
-        values = values.filter(values != "")
-        if values.is_empty():
-            replaced.append(pl.lit("", dtype=pl.String).alias(column))
-            continue
-        names = []
-        for value in values.to_list():
-            key = (cell.where, value)
-            if key not in assets.names:
-                assets.names[key] = _cell_value(element, cell.where, value, assets)
-            names.append(assets.names[key])
-        mapped = pl.col(column).cast(pl.String).replace_strict(values, pl.Series(names, dtype=pl.String), default="")
-        replaced.append(mapped.alias(column))
-    return raw.with_columns(replaced)
+
+    def cell_value(cell: Cell, value: str) -> str:
+        assert isinstance(cell.element, Barcode)
+        return _cell_value(cell.element, cell.where, value, assets)
+
+    return replace_distinct(raw, band.data_cells, "barcode", assets, cell_value, as_text=True)
 
 
 def encoded_text(cell: str) -> str | None:

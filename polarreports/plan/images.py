@@ -26,8 +26,10 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -47,6 +49,7 @@ __all__ = [
     "logo_image",
     "read_confined",
     "read_named_file",
+    "replace_distinct",
     "resolve_column_images",
     "static_asset",
     "static_issue",
@@ -274,32 +277,65 @@ def column_issue(cell: Cell, dtype: pl.DataType) -> str | None:
     return f"{cell.where}: an image column must hold paths (String) or the images' bytes (Binary), not {dtype}"
 
 
-def resolve_column_images(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, assets: ImageAssets) -> pl.DataFrame:
-    """Replace the paths or bytes of ``band``'s image cells (columns ``__v0``, ...) by our
-    asset names (``MISSING`` for an image that cannot be read, "" where there is none), adding
-    each distinct image to ``assets`` once. One look per distinct value, not per row."""
-    cells = [(i, cell) for i, cell in enumerate(band.data_cells) if cell.role == "image"]
-    if not cells or raw.is_empty():
+def replace_distinct(
+    raw: pl.DataFrame,
+    cells: Sequence[Cell],
+    role: str,
+    assets: ImageAssets,
+    replacement: Callable[[Cell, Any], str],
+    *,
+    as_text: bool = False,
+) -> pl.DataFrame:
+    """Replace the values of a band's data ``cells`` of ``role`` (columns ``__v0``, ...) by
+    ``replacement(cell, value)``, called once per distinct value and cell in the whole render
+    (remembered in ``assets.names``), not per row; "" where the value is null. ``as_text``:
+    the values are read as text, and "" stays "" without a call.
+
+    >>> cells = [Cell(Image(path="logo.png"), "bands.detail.elements[0]", pl.col("p"), role="image")]
+    >>> raw = pl.DataFrame({"__v0": ["a.png", None, "a.png", "b.png"]})
+    >>> seen = []
+    >>> def replacement(cell, value):
+    ...     seen.append(value)
+    ...     return value.upper()
+    >>> replace_distinct(raw, cells, "image", ImageAssets(), replacement)["__v0"].to_list()
+    ['A.PNG', '', 'A.PNG', 'B.PNG']
+    >>> seen
+    ['a.png', 'b.png']
+    """
+    found = [(i, cell) for i, cell in enumerate(cells) if cell.role == role]
+    if not found or raw.is_empty():
         return raw
-    dirs = allowed_dirs(plan.report, plan.base_dir)
     replaced = []
-    for i, cell in cells:
-        element = cell.element
-        assert isinstance(element, Image)
-        column = f"__v{i}"
-        values = raw[column].drop_nulls().unique(maintain_order=True)
+    for i, cell in found:
+        column = pl.col(f"__v{i}").cast(pl.String) if as_text else pl.col(f"__v{i}")
+        values = raw.select(column).to_series().drop_nulls().unique(maintain_order=True)
+        if as_text:
+            values = values.filter(values != "")
         if values.is_empty():
-            replaced.append(pl.lit("", dtype=pl.String).alias(column))
+            replaced.append(pl.lit("", dtype=pl.String).alias(f"__v{i}"))
             continue
         names = []
         for value in values.to_list():
             key = (cell.where, value)
             if key not in assets.names:
-                assets.names[key] = _asset_name(value, element, cell.where, dirs, assets)
+                assets.names[key] = replacement(cell, value)
             names.append(assets.names[key])
-        mapped = pl.col(column).replace_strict(values, pl.Series(names, dtype=pl.String), default="")
-        replaced.append(mapped.alias(column))
+        mapped = column.replace_strict(values, pl.Series(names, dtype=pl.String), default="")
+        replaced.append(mapped.alias(f"__v{i}"))
     return raw.with_columns(replaced)
+
+
+def resolve_column_images(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, assets: ImageAssets) -> pl.DataFrame:
+    """Replace the paths or bytes of ``band``'s image cells (columns ``__v0``, ...) by our
+    asset names (``MISSING`` for an image that cannot be read, "" where there is none), adding
+    each distinct image to ``assets`` once (:func:`replace_distinct`)."""
+    dirs = allowed_dirs(plan.report, plan.base_dir)
+
+    def asset_name(cell: Cell, value: str | bytes) -> str:
+        assert isinstance(cell.element, Image)
+        return _asset_name(value, cell.element, cell.where, dirs, assets)
+
+    return replace_distinct(raw, band.data_cells, "image", assets, asset_name)
 
 
 def _asset_name(value: str | bytes, element: Image, where: str, dirs: list[Path], assets: ImageAssets) -> str:
