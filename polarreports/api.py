@@ -168,17 +168,27 @@ def _check_options(timeout: float | None, memory_budget_mb: float | None, worker
 
 def plan_report(
     report: definition.Report,
-    data: Any,
+    data: Any = None,
+    /,
+    *,
+    params: Mapping[str, Any] | None = None,
     schema_only: bool = False,
     sources: Mapping[str, Any] | None = None,
-    /,
-    **params: Any,
 ) -> tuple[ReportPlan, Scopes]:
     """Check ``report`` against the data's schema and build its lazy frames; reads no rows
     (but a database query's, which runs here; with ``schema_only``, returning none).
-    ``sources``: the frames the report's subreports name. The flag and the sources are
-    positional, so that a report parameter may have any name."""
-    plan, scopes, _ = _planned(report, data, params, sources, schema_only=schema_only)
+
+    As in :func:`render`, the options are keywords and the report's parameters go in ``params``
+    (a dict), so a parameter may have any name, ``sources`` or ``schema_only`` included;
+    ``sources``: the frames the report's subreports name.
+
+    >>> import polarreports as pr
+    >>> report = pr.load("examples/sales_by_region.yaml")
+    >>> plan, scopes = plan_report(report, pr.sample.sales_data(10), params={"year": 2024})
+    >>> plan.parameters["year"], [group.name for group in plan.groups]
+    (2024, ['region', 'customer'])
+    """
+    plan, scopes, _ = _planned(report, data, dict(params or {}), sources, schema_only=schema_only)
     return plan, scopes
 
 
@@ -330,7 +340,7 @@ def validate(
             values={},
             columns_read=tuple(columns),
         )
-    plan, scopes = plan_report(localized(report, None)[0], data, True, sources, **values)
+    plan, scopes = plan_report(localized(report, None)[0], data, params=values, schema_only=True, sources=sources)
     return Validation(
         report=report.name,
         parameters=dict(plan.parameters),

@@ -112,7 +112,7 @@ def _shown(value: Any) -> str:
 def group_tree(report: Report, data: Any, /, *, depth: int | None = None, limit: int = 500, **params: Any) -> GroupTree:
     """The groups of ``report`` over ``data`` (down to ``depth`` levels; at most ``limit`` groups
     listed) with their totals, and the report's totals; reads the data, typesets nothing."""
-    plan, scopes = plan_report(report, data, **params)
+    plan, scopes = plan_report(report, data, params=params)
     # a report with no detail band reads its groups without numbering the rows: number them
     rows = scopes.rows if scopes.base is not None else sorted_rows(plan, scopes.rows)
     names = tuple(variable.name for variable in plan.variables)

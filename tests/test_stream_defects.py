@@ -78,7 +78,7 @@ def test_without_rows_the_title_and_summary_report_prints_its_no_data_band(tmp_p
 
 def static_texts(report: pr.Report, data: pl.DataFrame, **params: object) -> dict[str, list[str]]:
     """The display strings of the report-scope bands, from the band stream (no Typst)."""
-    plan, scopes = plan_report(report, data, **params)
+    plan, scopes = plan_report(report, data, params=params)
     return collect_stream(plan, scopes, band_indices(plan)).static
 
 

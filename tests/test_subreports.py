@@ -244,7 +244,7 @@ def test_a_subreport_s_groups_total_as_polars_groups() -> None:
 def test_an_unknown_source_names_the_close_one() -> None:
     orders, lines, payments = orders_data(5)
     with pytest.raises(pr.PlanError, match=r"unknown source 'lines'; did you mean 'line'\?"):
-        plan_report(order_report(), orders, False, {"line": lines, "payments": payments})
+        plan_report(order_report(), orders, sources={"line": lines, "payments": payments})
 
 
 def test_an_unknown_key_and_a_clashing_return_are_refused() -> None:
@@ -254,7 +254,7 @@ def test_an_unknown_key_and_a_clashing_return_are_refused() -> None:
     )
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError) as error:
-        plan_report(report, orders, False, {"lines": lines})
+        plan_report(report, orders, sources={"lines": lines})
     assert "unknown key column 'order'; did you mean 'order_id'?" in str(error.value)
     assert "returns 'customer': the master already has a column 'customer'" in str(error.value)
 
@@ -264,7 +264,7 @@ def test_mismatched_key_types_are_refused() -> None:
     element = pr.Subreport(report=LINES, source="lines", keys=["order_id"])
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match="is Int64 in the master but String"):
-        plan_report(report, orders, False, {"lines": lines.with_columns(pl.col("order_id").cast(pl.String))})
+        plan_report(report, orders, sources={"lines": lines.with_columns(pl.col("order_id").cast(pl.String))})
 
 
 def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
@@ -275,7 +275,7 @@ def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     element = pr.Subreport(report=titled, source="lines", keys=["order_id"])
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match=r"the subreport's bands.title is not shown"):
-        plan_report(report, orders, False, {"lines": lines})
+        plan_report(report, orders, sources={"lines": lines})
     assert LINES.bands.detail is not None
     hidden = LINES.model_copy(
         update={
@@ -287,7 +287,7 @@ def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     element = pr.Subreport(report=hidden, source="lines", keys=["order_id"])
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match=r"bands.detail.print_when is not supported in a subreport"):
-        plan_report(report, orders, False, {"lines": lines})
+        plan_report(report, orders, sources={"lines": lines})
     nested = pr.Subreport(report=LINES, source="lines", keys=["order_id"])
     in_summary = PAYMENTS.model_copy(
         update={"bands": PAYMENTS.bands.model_copy(update={"summary": pr.Band(elements=[nested])})}
@@ -295,7 +295,7 @@ def test_what_a_subreport_cannot_show_is_refused_not_dropped() -> None:
     element = pr.Subreport(report=in_summary, source="payments", keys=["order_id"])
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match="nests subreports in its detail band only"):
-        plan_report(report, orders, False, {"lines": lines, "payments": orders_data(5)[2]})
+        plan_report(report, orders, sources={"lines": lines, "payments": orders_data(5)[2]})
 
 
 def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path) -> None:
@@ -311,11 +311,11 @@ def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path)
         (inside / "orders.yaml").write_text(report.to_yaml())
         loaded = pr.load(inside / "orders.yaml")
         if ok:
-            plan, _ = plan_report(loaded, orders, False, {"lines": lines})
+            plan, _ = plan_report(loaded, orders, sources={"lines": lines})
             assert plan.report.name == "r"
         else:
             with pytest.raises(pr.AccessError, match="outside the folders a definition may read"):
-                plan_report(loaded, orders, False, {"lines": lines})
+                plan_report(loaded, orders, sources={"lines": lines})
 
 
 def test_a_definition_naming_itself_stops_at_the_depth_limit(tmp_path: Path) -> None:
@@ -324,7 +324,7 @@ def test_a_definition_naming_itself_stops_at_the_depth_limit(tmp_path: Path) -> 
     (tmp_path / "self.yaml").write_text(report.to_yaml())
     orders, _, _ = orders_data(3)
     with pytest.raises(pr.PlanError, match="nest more than"):
-        plan_report(pr.load(tmp_path / "self.yaml"), orders, False, {"orders": orders})
+        plan_report(pr.load(tmp_path / "self.yaml"), orders, sources={"orders": orders})
 
 
 # -- what the reader sees ------------------------------------------------------------------------
@@ -521,4 +521,4 @@ def test_names_of_the_subreport_s_own_never_clash_with_polarreports_columns() ->
     element = pr.Subreport(report=PAYMENTS, source="payments", keys=["order_id"], returns={"__sub0": "paid"})
     report = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[element])))
     with pytest.raises(pr.PlanError, match="names starting with '__' are polarreports' own"):
-        plan_report(report, orders, False, {"payments": payments})
+        plan_report(report, orders, sources={"payments": payments})
