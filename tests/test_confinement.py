@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.plan.images import MAX_FILE_BYTES, svg_reference
+from polarreports.plan.images import svg_reference
+from polarreports.resources import MAX_FILE_BYTES
 
 SECRET = "TOPSECRET-7f3a"
 SECRET_SVG = (

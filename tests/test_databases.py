@@ -223,7 +223,7 @@ def test_a_duckdb_query_reads_only_inside_the_data_folders(shop: Path) -> None:
     with contextlib.chdir(shop):  # inside: relative names are allowed, and read there
         assert pr.load(shop / "relative.yaml").render(region="South").stats["rows"] == 3
     (shop / "escape.yaml").write_text(_report(uri="sqlite:///../elsewhere.db", query=QUERY).to_yaml())
-    with pytest.raises(pr.AccessError, match="outside the folders data may be read from"):
+    with pytest.raises(pr.AccessError, match="outside the folders database files may be read from"):
         pr.load(shop / "escape.yaml").render(region="x")
 
 
@@ -250,7 +250,9 @@ def test_without_data_or_source_the_error_says_what_to_give(shop: Path) -> None:
     with pytest.raises(pr.DataError, match="a database URI as data needs a query"):
         _report().render("sqlite:///shop.db", region="x")
     (shop / "up.yaml").write_text(_report(path="../orders.parquet").to_yaml())
-    with pytest.raises(pr.AccessError, match=r"source\.path: '.*' .* is outside the folders data may be read from"):
+    with pytest.raises(
+        pr.AccessError, match=r"source\.path: the data file '.*' .* is outside the folders data files may be read from"
+    ):
         pr.load(shop / "up.yaml").render(region="x")
 
 

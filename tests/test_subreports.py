@@ -314,7 +314,7 @@ def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path)
             plan, _ = plan_report(loaded, orders, sources={"lines": lines})
             assert plan.report.name == "r"
         else:
-            with pytest.raises(pr.AccessError, match="outside the folders a definition may read"):
+            with pytest.raises(pr.AccessError, match="outside the folders subreport definitions may be read from"):
                 plan_report(loaded, orders, sources={"lines": lines})
 
 

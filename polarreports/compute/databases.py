@@ -36,6 +36,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from polarreports.exceptions import AccessError, DataError
+from polarreports.resources import DATABASE, confined_path
 from polarreports.suggest import closest
 
 __all__ = ["bind", "is_uri", "read_database", "resolve_placeholders"]
@@ -115,19 +116,10 @@ def _values(names: list[str], parameters: Mapping[str, Any]) -> list[Any]:
 
 
 def _confined(text: str, dirs: Sequence[Path]) -> Path:
-    """The file a URI names, relative to the first allowed folder, which must lie inside one."""
-    path = (dirs[0] / unquote(text)).resolve() if dirs else Path(unquote(text)).resolve()
-    if dirs and not any(path.is_relative_to(folder) for folder in dirs):
-        folders = ", ".join(str(d) for d in dirs)
-        msg = (
-            f"source.uri: the database file {text!r} ({path}) is outside the folders data may be read "
-            f"from ({folders}).\nHint: move it there, or add its folder to the report's data_dirs."
-        )
-        raise AccessError(msg)
-    if not path.is_file():
-        msg = f"source.uri: the database file {text!r} ({path}) does not exist"
-        raise DataError(msg)
-    return path
+    """The file a URI names, relative to the first allowed folder, which must lie inside one
+    (the rule of every file a definition names: :func:`polarreports.resources.confined_path`)."""
+    name = unquote(text)
+    return confined_path(dirs[0] / name if dirs else Path(name), name, "source.uri", dirs, DATABASE)
 
 
 def _file_part(uri: str) -> str:

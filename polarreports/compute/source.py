@@ -15,7 +15,8 @@ import polars as pl
 
 from polarreports.compute.databases import is_uri, read_database
 from polarreports.definition.report import Report, check_uri
-from polarreports.exceptions import AccessError, DataError, DefinitionError
+from polarreports.exceptions import DataError, DefinitionError
+from polarreports.resources import DATA_FILE, confined_path
 
 __all__ = ["DataSource", "data_dirs", "report_frame", "to_lazyframe"]
 
@@ -79,14 +80,7 @@ def report_frame(report: Report, data: Any, parameters: dict[str, Any], *, schem
             raise DataError(msg)
         if source.path is not None:
             dirs = data_dirs(report)
-            path = (dirs[0] / source.path).resolve()
-            if not any(path.is_relative_to(folder) for folder in dirs):
-                folders = ", ".join(str(d) for d in dirs)
-                msg = (
-                    f"source.path: {source.path!r} ({path}) is outside the folders data may be read from "
-                    f"({folders}).\nHint: move it there, or add its folder to the report's data_dirs."
-                )
-                raise AccessError(msg)
+            path = confined_path(dirs[0] / source.path, source.path, "source.path", dirs, DATA_FILE)
             return to_lazyframe(path)
         uri, query = source.uri, source.query
     elif isinstance(data, str) and is_uri(data):

@@ -41,6 +41,7 @@ from polarreports.plan.expressions import param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.subreports import subreports
+from polarreports.resources import SUBREPORT, SUBREPORT_DATA, confined_path
 from polarreports.suggest import closest
 
 __all__ = ["MAX_DEPTH", "attach_subreports"]
@@ -100,15 +101,13 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
     """The subreport's definition: inline, or read from a file in the report's folders."""
     if not isinstance(element.report, str):
         return element.report  # type: ignore[no-any-return]
-    path = (base_dir / element.report).resolve()
     dirs = allowed_dirs(report, base_dir)
-    if not any(path.is_relative_to(folder) for folder in dirs):
-        shown = ", ".join(str(d) for d in dirs)
-        msg = (
-            f"{where}: the subreport definition {element.report!r} is outside the folders a definition may "
-            f"read ({shown}).\nHint: put it in one of them, or add its folder to the report's image_dirs."
-        )
-        raise AccessError(msg)
+    try:
+        path = confined_path(base_dir / element.report, element.report, where, dirs, SUBREPORT)
+    except AccessError:
+        raise
+    except DataError as error:  # missing: the definition is wrong
+        raise DefinitionError(str(error)) from None
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         msg = f"{where}: the subreport definition {element.report!r} is not a .yaml, .yml or .json file"
         raise DefinitionError(msg)
@@ -138,19 +137,16 @@ def _source(
         except DataError as error:
             msg = f"{where}: source {element.source!r}: {error}"
             raise DataError(msg) from None
-    path = (base_dir / element.source).resolve()
-    if not path.suffix:
+    if not Path(element.source).suffix:
         hint = closest(element.source, list(sources)) or f" (sources given: {sorted(sources) or 'none'})"
         msg = (
             f"{where}: unknown source {element.source!r}{hint}; give it at render, "
             f"render(data, sources={{{element.source!r}: frame}}), or name a data file"
         )
         raise PlanError([msg])
-    dirs = allowed_dirs(report, base_dir)
-    if not any(path.is_relative_to(folder) for folder in dirs):
-        shown = ", ".join(str(d) for d in dirs)
-        msg = f"{where}: the source {element.source!r} is outside the folders a definition may read ({shown})"
-        raise AccessError(msg)
+    path = confined_path(
+        base_dir / element.source, element.source, where, allowed_dirs(report, base_dir), SUBREPORT_DATA
+    )
     try:
         return to_lazyframe(path)
     except DataError as error:

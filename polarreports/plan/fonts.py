@@ -1,6 +1,6 @@
 """Fonts of a report's own: the TrueType/OpenType files in the folders ``font_dirs`` names.
 
-Each font file is read like every file a definition names (``plan.images.read_confined``: it
+Each font file is read like every file a definition names (``resources.read_confined``: it
 must stay inside its folder once ``..`` and symlinks are resolved, be a regular file, at most
 ``MAX_FONT_BYTES``), must start like a font (``sfnt`` magic), and is read by fontTools for its
 family name and the characters it has. It reaches Typst as ``fonts/<sha256>.<ext>`` in the
@@ -28,8 +28,7 @@ from pathlib import Path
 from polarreports.definition.report import Report
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.exceptions import AccessError, DataError
-from polarreports.plan.images import read_confined
-from polarreports.resources import FONTS_DIR
+from polarreports.resources import FONT, FONTS_DIR, MAX_FONT_BYTES, read_confined
 
 __all__ = [
     "FONT_SUFFIXES",
@@ -43,8 +42,6 @@ __all__ = [
 ]
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
-MAX_FONT_BYTES = 50 * 2**20
-"""The largest font file read: 50 MB (a full CJK font is about 20 MB)."""
 MAX_FONT_FILES = 64
 """The most font files all of a report's font folders may hold."""
 _MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf")
@@ -115,7 +112,7 @@ def read_fonts(report: Report, base_dir: Path) -> tuple[list[FontFile], list[str
                 return fonts, issues
             file_where = f"{where} ({entry.name!r})"
             try:
-                data = read_confined(entry, entry.name, where, [folder], what="font", limit=MAX_FONT_BYTES)
+                data = read_confined(entry, entry.name, where, [folder], FONT)
                 if not font_magic(data):
                     msg = f"{file_where}: is not a TrueType or OpenType font.\nHint: remove it from the folder."
                     raise DataError(msg)

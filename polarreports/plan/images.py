@@ -23,9 +23,7 @@ with ``on_missing: placeholder`` shows a visible placeholder (the cell carries `
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +35,9 @@ from polarreports.definition.elements import Image
 from polarreports.definition.report import Report
 from polarreports.exceptions import AccessError, DataError
 from polarreports.plan.model import BandPlan, Cell, ReportPlan
+from polarreports.resources import IMAGE, read_confined
 
 __all__ = [
-    "MAX_FILE_BYTES",
     "MISSING",
     "ImageAssets",
     "allowed_dirs",
@@ -47,7 +45,6 @@ __all__ = [
     "image_asset",
     "image_format",
     "logo_image",
-    "read_confined",
     "read_named_file",
     "replace_distinct",
     "resolve_column_images",
@@ -58,8 +55,6 @@ __all__ = [
 
 MISSING = "!missing"
 """Cell value of an image that could not be read (shown as a placeholder); never an asset name."""
-MAX_FILE_BYTES = 20 * 2**20
-"""The largest file a definition may name (an image, the logo): 20 MB; a bigger one is refused."""
 
 
 @dataclass
@@ -134,102 +129,20 @@ def image_asset(data: bytes, where: str, text: str) -> tuple[str, bytes]:
     return f"assets/{hashlib.sha256(data).hexdigest()[:24]}.{kind}", data
 
 
-def _outside(where: str, text: str, path: Path, dirs: list[Path], what: str = "image") -> str:
-    folders = ", ".join(str(d) for d in dirs)
-    setting = {"font": "font_dirs", "catalog": "translations.dirs"}.get(what, "image_dirs")
-    return (
-        f"{where}: the {what} {text!r} ({path}) is outside the folders {what}s may be read from ({folders}).\n"
-        f"Hint: put it in one of them, or add its folder to the report's {setting}."
-    )
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def _refuse_special(where: str, text: str, mode: int, what: str) -> None:
-    if not stat.S_ISREG(mode):
-        kinds = {"font": "a TrueType or OpenType font", "catalog": "a gettext .mo or .po"}.get(
-            what, "a PNG, JPEG, GIF or SVG"
-        )
-        msg = f"{where}: the {what} {text!r} is {_kind(mode)}, not a file.\nHint: name {kinds} file."
-        raise AccessError(msg)
-
-
-def _too_big(where: str, text: str, size: int, what: str, limit: int) -> AccessError:
-    return AccessError(
-        f"{where}: the {what} {text!r} has {size:,} bytes, more than the {limit // 2**20} MB "
-        f"a file named by a definition may have.\nHint: make the {what} smaller."
-    )
-
-
-def read_confined(
-    path: Path, text: str, where: str, dirs: list[Path], *, what: str = "image", limit: int = MAX_FILE_BYTES
-) -> bytes:
-    """THE way a file named by a definition is read (an image's ``path``, a value of an image
-    column, the theme's ``logo``, a font of ``font_dirs``): ``path`` (the name ``text`` made
-    absolute) must, after resolving ``..`` and symlinks, lie in one of ``dirs``, hold no NUL,
-    and be a regular file (no folder, device or FIFO) of at most ``limit`` bytes. Returns its
-    bytes.
-
-    Raises ``AccessError`` when the file may not be read (nothing is read then), and a plain
-    ``DataError`` when it is missing or unreadable (``on_missing`` may allow that).
-    """
-    if "\0" in str(path):
-        msg = f"{where}: the {what} name {text!r} contains a NUL character, which no file name can."
-        raise AccessError(msg)
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long
-        raise DataError(_missing(where, text, what)) from None
-    if not any(resolved.is_relative_to(folder) for folder in dirs):
-        raise AccessError(_outside(where, text, resolved, dirs, what))
-    try:
-        status = resolved.stat()
-    except (OSError, ValueError):
-        raise DataError(_missing(where, text, what)) from None
-    _refuse_special(where, text, status.st_mode, what)
-    if status.st_size > limit:
-        raise _too_big(where, text, status.st_size, what, limit)
-    try:
-        # no symlink is left in ``resolved``: O_NOFOLLOW refuses one swapped in since; O_NONBLOCK
-        # keeps a FIFO swapped in from blocking the open (and fstat then refuses it)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-        descriptor = os.open(resolved, flags)
-    except OSError:
-        raise DataError(_missing(where, text, what)) from None
-    with os.fdopen(descriptor, "rb") as file:
-        status = os.fstat(file.fileno())
-        _refuse_special(where, text, status.st_mode, what)
-        if status.st_size > limit:
-            raise _too_big(where, text, status.st_size, what, limit)
-        try:
-            data = file.read(limit + 1)
-        except OSError:
-            raise DataError(_missing(where, text, what)) from None
-    if len(data) > limit:  # it grew since
-        raise _too_big(where, text, len(data), what, limit)
-    return data
-
-
 def read_named_file(path: Path, text: str, where: str, dirs: list[Path]) -> tuple[str, bytes]:
-    """An image named by a definition, read by :func:`read_confined`, that must be a PNG,
-    JPEG, GIF or self-contained SVG image: our asset name and its bytes (``DataError`` for
-    anything else)."""
-    return image_asset(read_confined(path, text, where, dirs), where, text)
+    """An image named by a definition, read by the rule of every such file
+    (:func:`polarreports.resources.read_confined`), that must be a PNG, JPEG, GIF or
+    self-contained SVG image: our asset name and its bytes (``DataError`` for anything else)."""
+    try:
+        data = read_confined(path, text, where, dirs, IMAGE)
+    except AccessError:
+        raise
+    except DataError:  # missing or unreadable: said as for every image, with on_missing's hint
+        raise DataError(_missing(where, text)) from None
+    return image_asset(data, where, text)
 
 
-def _missing(where: str, text: str, what: str = "image") -> str:
-    if what != "image":
-        return f"{where}: the {what} {text!r} is missing or unreadable."
+def _missing(where: str, text: str) -> str:
     return (
         f"{where}: the image {text!r} is missing, unreadable, or not a PNG, JPEG, GIF or SVG image.\n"
         "Hint: check the file, or give the element on_missing: placeholder to show a placeholder instead."

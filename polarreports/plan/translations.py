@@ -36,7 +36,7 @@ from babel.support import NullTranslations, Translations
 from polarreports.definition.elements import Aggregate, Chart, Crosstab, Expression, Field, Label, PageNumber
 from polarreports.definition.report import Band, Report
 from polarreports.exceptions import AccessError, DataError, PlanError
-from polarreports.plan.images import read_confined
+from polarreports.resources import CATALOG, read_confined
 
 __all__ = ["MAX_LISTED", "extract_messages", "rewrite_texts", "text_direction", "translate_report"]
 
@@ -168,11 +168,11 @@ def _languages(locale: Locale) -> list[str]:
 
 
 def _read(path: Path, where: str, dirs: list[Path]) -> bytes | None:
-    """The bytes of a catalog file, read like images (``plan.images.read_confined``): inside one
+    """The bytes of a catalog file, read like every file a definition names (``resources.read_confined``): inside one
     of ``dirs`` after resolving ``..`` and symlinks, a regular file of at most ``MAX_FILE_BYTES``,
     opened without following links. None when there is no such file (or it cannot be read)."""
     try:
-        return read_confined(path, str(path), where, dirs, what="catalog")
+        return read_confined(path, str(path), where, dirs, CATALOG)
     except AccessError:
         raise
     except DataError:  # missing or unreadable: the warnings then say what is not translated
