@@ -31,7 +31,7 @@ import pytest
 import xlsxwriter
 import yaml
 
-from polarreports.compute.formatting import _compile, _NumberPlan, format_expr
+from polarreports.compute.formatting import NumberPlan, compile_pattern, format_expr
 from polarreports.emit.excel_formats import cell_value, translate_format
 from polarreports.exceptions import FormatError
 
@@ -167,8 +167,8 @@ def expected_number_texts(
     values: list[Any], dtype: pl.DataType, pattern: str | None, loc: str, currency: str | None, code: str
 ) -> list[tuple[str, str | None]]:
     """polarreports' texts, and at ties the text rounded half away from zero; negative zero as Excel shows it."""
-    plan = _compile(pattern, dtype, loc, currency, "")
-    assert isinstance(plan, _NumberPlan)
+    plan = compile_pattern(pattern, dtype, locale=loc, currency=currency)
+    assert isinstance(plan, NumberPlan)
     unit = Decimal(1).scaleb(-plan.frac_max)  # of the shown (percent-scaled) number
     ties: list[Any] = []
     negative_zero: list[bool] = []
@@ -209,7 +209,7 @@ def number_cases() -> Iterator[Case]:
     for pattern, loc, currency, dtypes in number_combos():
         for dtype in dtypes:
             try:
-                _compile(pattern, dtype, loc, currency, "")
+                compile_pattern(pattern, dtype, locale=loc, currency=currency)
             except FormatError:  # a date pattern of the gallery, say
                 continue
             values: list[Any] = INTS if dtype == pl.Int64() else FLOATS
@@ -237,7 +237,7 @@ def temporal_cases() -> Iterator[Case]:
     for loc in ("en_US", "de_DE", "fr_FR", "en_GB", "en_IE"):
         for pattern, dtype, values in combos + [(p, pl.Date(), dates) for p, at in gallery if at == loc]:
             try:
-                _compile(pattern, dtype, loc, None, "")
+                compile_pattern(pattern, dtype, locale=loc)
             except FormatError:  # a number pattern of the gallery
                 continue
             result = translate_format(pattern, dtype, locale=loc)
@@ -289,7 +289,7 @@ def cell_value_cases() -> Iterator[Case]:
     combos += [(p, dtype, values, "en_US", None) for p, dtype, values in temporal]
     for pattern, dtype, values, loc, currency in combos:
         try:
-            _compile(pattern, dtype, loc, currency, "")
+            compile_pattern(pattern, dtype, locale=loc, currency=currency)
         except FormatError:  # a date pattern of the gallery, say
             continue
         if isinstance(dtype, pl.Decimal):

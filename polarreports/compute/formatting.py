@@ -118,7 +118,24 @@ from babel.core import get_global
 from polarreports.exceptions import FormatError
 from polarreports.plan.formats import check_pattern_length
 
-__all__ = ["check_pattern", "default_pattern", "format_expr"]
+__all__ = [
+    "BoolPlan",
+    "DateField",
+    "DateToken",
+    "DurationPlan",
+    "FormatPlan",
+    "NumberPlan",
+    "TemporalPlan",
+    "check_pattern",
+    "compile_pattern",
+    "default_pattern",
+    "find_locale",
+    "format_expr",
+    "localize_affix",
+    "normalize_dtype",
+    "number_sections",
+    "period_names",
+]
 
 """The longest format pattern, in characters: longer ones are refused before any work (a
 pattern of 100,000 digits made Polars panic; a long quoted text has no place in a pattern)."""
@@ -181,7 +198,7 @@ def default_pattern(dtype: pl.DataType) -> str | None:
     >>> default_pattern(pl.Boolean()) is None
     True
     """
-    dtype = _normalize_dtype(dtype)
+    dtype = normalize_dtype(dtype)
     kind = _kind(dtype)
     if kind == "list":
         return default_pattern(_inner(dtype))
@@ -220,7 +237,7 @@ def check_pattern(pattern: str | None, dtype: pl.DataType, *, where: str = "") -
     ...     print(exc)
     detail.elements[3]: bad number pattern '#,##0.0.0': more than one decimal point
     """
-    _compile(pattern, _normalize_dtype(dtype), "en_US", None, where)
+    _compile(pattern, normalize_dtype(dtype), "en_US", None, where)
 
 
 def format_expr(
@@ -278,7 +295,7 @@ def format_expr(
     │ -     │
     └───────┘
     """
-    dtype = _normalize_dtype(dtype)
+    dtype = normalize_dtype(dtype)
     if currency is not None:
         currency = currency.upper()
     plan = _compile(pattern, dtype, locale, currency, where)
@@ -290,10 +307,58 @@ def format_expr(
     return result.alias(name)
 
 
+# ------------------------------------------------- the compiled pattern, for other outputs
+# What another output (the spreadsheet's number formats, emit.excel_formats) reads to show a
+# value as the report does: the very plan that formats the PDF, so the two cannot disagree.
+
+
+def compile_pattern(
+    pattern: str | None, dtype: pl.DataType, *, locale: str = "en_US", currency: str | None = None, where: str = ""
+) -> FormatPlan:
+    """The compiled plan of ``pattern`` for a column of ``dtype``: what :func:`format_expr`
+    builds its expression from (the same checks and errors). A :class:`NumberPlan`,
+    :class:`TemporalPlan`, :class:`DurationPlan` or :class:`BoolPlan`; text, lists and nulls
+    give plans of their own that hold nothing to translate.
+
+    >>> plan = compile_pattern("#,##0.00", pl.Float64, locale="de_DE")
+    >>> plan.frac_min, plan.frac_max, plan.primary, plan.decimal_symbol, plan.group_symbol
+    (2, 2, 3, ',', '.')
+    >>> compile_pattern("dd.MM.yyyy", pl.Date).tokens
+    (DateField(char='d', count=2), '.', DateField(char='M', count=2), '.', DateField(char='y', count=4))
+    """
+    return _compile(pattern, normalize_dtype(dtype), locale, currency.upper() if currency else None, where)
+
+
+def number_sections(pattern: str, loc: Locale, currency: str | None) -> tuple[list[tuple[str, str, str]], str | None]:
+    """The sections of a number pattern (a shortcut such as ``"currency"`` first resolved to
+    the locale's pattern), each as (prefix, number, suffix), and the currency its ``¤`` stands
+    for (``currency``, else the locale's own; None when the pattern has no ``¤``).
+
+    >>> number_sections("#,##0.00;(#,##0.00)", find_locale("en_US"), None)
+    ([('', '#,##0.00', ''), ('(', '#,##0.00', ')')], None)
+    >>> number_sections("currency", find_locale("de_DE"), None)
+    ([('', '#,##0.00', '\xa0¤')], 'EUR')
+    """
+    if pattern in _NUMBER_SHORTCUTS:
+        if pattern in ("currency", "accounting"):
+            currency = currency or _locale_currency(loc)
+        pattern, _ = _resolve_number_shortcut(pattern, loc, currency)
+    sections = _split_number_pattern(pattern)
+    if "¤" in "".join(_unquoted(prefix + suffix) for prefix, _, suffix in sections):
+        currency = currency or _locale_currency(loc)
+    return sections, currency
+
+
 # ---------------------------------------------------------------------- dtype help
 
 
-def _normalize_dtype(dtype: Any) -> pl.DataType:
+def normalize_dtype(dtype: Any) -> pl.DataType:
+    """A Polars data type as an instance (``pl.Int64`` gives ``Int64()``); ``TypeError`` for
+    anything else.
+
+    >>> normalize_dtype(pl.Int64) == pl.Int64()
+    True
+    """
     if isinstance(dtype, type):  # a data type class such as pl.Int64
         dtype = dtype()
     if not isinstance(dtype, pl.DataType):
@@ -325,7 +390,7 @@ def _kind(dtype: pl.DataType) -> _Kind:
 
 def _inner(dtype: pl.DataType) -> pl.DataType:
     assert isinstance(dtype, (pl.List, pl.Array))
-    return _normalize_dtype(dtype.inner)
+    return normalize_dtype(dtype.inner)
 
 
 def _error(where: str, message: str) -> FormatError:
@@ -333,13 +398,18 @@ def _error(where: str, message: str) -> FormatError:
 
 
 @lru_cache(maxsize=64)
-def _locale(identifier: str) -> Locale:
+def find_locale(identifier: str) -> Locale:
+    """The Babel locale of ``identifier`` (``de_DE`` or ``de-DE``; cached).
+
+    >>> str(find_locale("de-DE"))
+    'de_DE'
+    """
     return Locale.parse(identifier.replace("-", "_"))
 
 
 def _get_locale(identifier: str, where: str) -> Locale:
     try:
-        return _locale(identifier)
+        return find_locale(identifier)
     except (UnknownLocaleError, ValueError, TypeError) as exc:
         raise _error(where, f"unknown locale {identifier!r}") from exc
 
@@ -348,7 +418,9 @@ def _get_locale(identifier: str, where: str) -> Locale:
 
 
 @dataclass(frozen=True)
-class _NumberPlan:
+class NumberPlan:
+    """A compiled number pattern: its digits, grouping, scaling, affixes and the locale's symbols."""
+
     kind: str  # "int", "float" or "decimal"
     scale: int  # digits of the Decimal column (0 for the others)
     max_int_digits: int  # upper bound of integer digits (before the percent shift)
@@ -369,30 +441,39 @@ class _NumberPlan:
 
 
 @dataclass(frozen=True)
-class _Field:
+class DateField:
+    """One field of a date, time or duration pattern: its letter repeated ``count`` times (``MMM``)."""
+
     char: str
     count: int
 
 
-_Token = str | _Field
+DateToken = str | DateField
+"""A piece of a date, time or duration pattern: literal text, or a field."""
 
 
 @dataclass(frozen=True)
-class _TemporalPlan:
+class TemporalPlan:
+    """A compiled date, datetime or time pattern: its pieces, locale and time zone."""
+
     kind: str  # "date", "datetime" or "time"
-    tokens: tuple[_Token, ...]
+    tokens: tuple[DateToken, ...]
     locale: str
     time_zone: str | None  # None for naive datetimes (shown as UTC)
 
 
 @dataclass(frozen=True)
-class _DurationPlan:
-    tokens: tuple[_Token, ...]
+class DurationPlan:
+    """A compiled duration pattern: its pieces and the locale's minus sign."""
+
+    tokens: tuple[DateToken, ...]
     minus: str
 
 
 @dataclass(frozen=True)
-class _BoolPlan:
+class BoolPlan:
+    """A compiled boolean pattern (``"Yes/No"``): the text of each value."""
+
     true_text: str
     false_text: str
 
@@ -404,7 +485,7 @@ class _StringPlan:
 
 @dataclass(frozen=True)
 class _ListPlan:
-    item: _Plan
+    item: FormatPlan
     array: bool = False
 
 
@@ -413,10 +494,11 @@ class _NullPlan:
     pass
 
 
-_Plan = _NumberPlan | _TemporalPlan | _DurationPlan | _BoolPlan | _StringPlan | _ListPlan | _NullPlan
+FormatPlan = NumberPlan | TemporalPlan | DurationPlan | BoolPlan | _StringPlan | _ListPlan | _NullPlan
+"""What :func:`compile_pattern` gives: the plan of one pattern for one column type."""
 
 
-def _compile(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str) -> _Plan:
+def _compile(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str) -> FormatPlan:
     if pattern is not None and not isinstance(pattern, str):
         raise _error(where, f"a pattern must be a string, not {type(pattern).__name__}")
     check_pattern_length(pattern, where=where)
@@ -425,16 +507,18 @@ def _compile(pattern: str | None, dtype: pl.DataType, locale: str, currency: str
 
 
 @lru_cache(maxsize=512)
-def _compile_cached(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str) -> _Plan:
+def _compile_cached(
+    pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None, where: str
+) -> FormatPlan:
     kind = _kind(dtype)
-    loc = _locale(locale)
+    loc = find_locale(locale)
     if kind == "list":
         item = _compile_cached(pattern, _inner(dtype), locale, currency, where)
         return _ListPlan(item, array=isinstance(dtype, pl.Array))
     if kind == "other":
         raise _error(where, f"cannot format a column of type {dtype}")
     text = default_pattern(dtype) if pattern is None else pattern
-    plan: _Plan
+    plan: FormatPlan
     if kind == "null":
         plan = _NullPlan()
     elif kind == "bool":
@@ -468,7 +552,7 @@ def _describe_foreign(pattern: str) -> str | None:
         tokens = _tokenize_date(pattern)
     except ValueError:
         tokens = []
-    fields = [t for t in tokens if isinstance(t, _Field)]
+    fields = [t for t in tokens if isinstance(t, DateField)]
     known = _DATE_FIELD_COUNTS.keys() | _TIME_FIELD_COUNTS.keys() | _ZONE_FIELD_COUNTS.keys()
     if fields and all(f.char in known for f in fields):
         return "it is a date/time pattern"
@@ -609,7 +693,13 @@ def _locale_currency(loc: Locale) -> str | None:
     return currencies[0] if currencies else None
 
 
-def _localize_affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str]) -> str:
+def localize_affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str]) -> str:
+    """A number pattern's prefix or suffix as shown: quotes removed, ``¤`` as the currency's
+    symbol (``¤¤`` its code, ``¤¤¤`` its name), and each character in ``symbols`` replaced.
+
+    >>> localize_affix("'Total: '¤", find_locale("en_US"), "EUR", {"-": "\u2212"})
+    'Total: €'
+    """
     out: list[str] = []
     i = 0
     while i < len(affix):
@@ -674,7 +764,7 @@ def _compile_number(
     loc: Locale,
     currency: str | None,
     where: str,
-) -> _NumberPlan:
+) -> NumberPlan:
     frac_override: tuple[int, int] | None = None
     text = pattern
     if pattern in _NUMBER_SHORTCUTS:
@@ -715,10 +805,10 @@ def _compile_number(
     }
 
     def localize(affix: str) -> str:
-        return _localize_affix(affix, loc, currency, symbols)
+        return localize_affix(affix, loc, currency, symbols)
 
     scale, max_digits = _digit_bounds(dtype, kind, shift)
-    return _NumberPlan(
+    return NumberPlan(
         kind=kind,
         scale=scale,
         max_int_digits=max_digits,
@@ -771,7 +861,7 @@ def _let(fields: dict[str, pl.Expr], body: Callable[[_Get], pl.Expr]) -> pl.Expr
     return pl.concat_list([packed]).list.eval(body(get)).list.first()
 
 
-def _build_number(plan: _NumberPlan, expr: pl.Expr) -> pl.Expr:
+def _build_number(plan: NumberPlan, expr: pl.Expr) -> pl.Expr:
     if plan.kind == "int":
         return _let({"x": expr}, lambda g: _int_body(plan, g("x")))
     if plan.kind == "decimal":
@@ -779,7 +869,7 @@ def _build_number(plan: _NumberPlan, expr: pl.Expr) -> pl.Expr:
     return _let({"x": expr}, lambda g: _float_body(plan, g("x")))
 
 
-def _int_body(plan: _NumberPlan, x: pl.Expr, shift: int | None = None) -> pl.Expr:
+def _int_body(plan: NumberPlan, x: pl.Expr, shift: int | None = None) -> pl.Expr:
     """Integers, and decimals whose scale is below the percent shift: text, no arithmetic."""
     shift = plan.shift if shift is None else shift
     digits = x.cast(pl.String).str.strip_prefix("-")
@@ -789,7 +879,7 @@ def _int_body(plan: _NumberPlan, x: pl.Expr, shift: int | None = None) -> pl.Exp
     return _assemble(plan, x < 0, digits, None, 0)
 
 
-def _decimal_body(plan: _NumberPlan, x: pl.Expr) -> pl.Expr:
+def _decimal_body(plan: NumberPlan, x: pl.Expr) -> pl.Expr:
     unscaled = x.to_physical().cast(pl.Int128)  # exact: value * 10**scale
     t = plan.scale - plan.shift
     if t < 0:  # e.g. a whole-number Decimal shown as a percentage
@@ -814,7 +904,7 @@ def _decimal_body(plan: _NumberPlan, x: pl.Expr) -> pl.Expr:
     ))  # fmt: skip
 
 
-def _float_body(plan: _NumberPlan, x: pl.Expr) -> pl.Expr:
+def _float_body(plan: NumberPlan, x: pl.Expr) -> pl.Expr:
     # The shortest round-trip text of the float, read as an exact decimal and
     # rounded half-to-even to frac_max digits by Polars' String -> Decimal cast.
     decimal = pl.Decimal(38, plan.frac_max + plan.shift)
@@ -825,7 +915,7 @@ def _float_body(plan: _NumberPlan, x: pl.Expr) -> pl.Expr:
     )
 
 
-def _split(plan: _NumberPlan, neg: pl.Expr, magnitude: pl.Expr, t: int, x: pl.Expr | None = None) -> pl.Expr:
+def _split(plan: NumberPlan, neg: pl.Expr, magnitude: pl.Expr, t: int, x: pl.Expr | None = None) -> pl.Expr:
     """Split ``magnitude / 10**t`` (Int128 >= 0, a cheap reference) into digit strings."""
     fields = {"neg": neg}
     if t == 0:
@@ -875,7 +965,7 @@ def _huge_float_digits(x: pl.Expr, integer: pl.Expr, shift: int) -> pl.Expr:
 
 
 def _assemble(
-    plan: _NumberPlan,
+    plan: NumberPlan,
     neg: pl.Expr,
     digits: pl.Expr,
     frac: pl.Expr | None,
@@ -905,7 +995,7 @@ def _assemble(
     return body
 
 
-def _group(digits: pl.Expr, plan: _NumberPlan) -> pl.Expr:
+def _group(digits: pl.Expr, plan: NumberPlan) -> pl.Expr:
     """Pad to the minimum integer digits and insert group separators."""
     if plan.int_min > 1:
         digits = digits.str.zfill(plan.int_min)
@@ -954,7 +1044,7 @@ def _group_regex(digits: pl.Expr, p: int, s: int, symbol: str) -> pl.Expr:
     return _let({"r": digits.str.reverse()}, split)
 
 
-def _affixed(number: pl.Expr, neg: pl.Expr, plan: _NumberPlan) -> pl.Expr:
+def _affixed(number: pl.Expr, neg: pl.Expr, plan: NumberPlan) -> pl.Expr:
     prefix = _affix(plan.pos_prefix, plan.neg_prefix, neg)
     suffix = _affix(plan.pos_suffix, plan.neg_suffix, neg)
     pieces = [e for e in (prefix, number, suffix) if e is not None]
@@ -1023,9 +1113,9 @@ _UNSUPPORTED_LETTERS = {
 }
 
 
-def _tokenize_date(pattern: str) -> list[_Token]:
+def _tokenize_date(pattern: str) -> list[DateToken]:
     """Split a CLDR date pattern into literal strings and fields; ValueError if bad."""
-    tokens: list[_Token] = []
+    tokens: list[DateToken] = []
     literal: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -1056,7 +1146,7 @@ def _tokenize_date(pattern: str) -> list[_Token]:
             if literal:
                 tokens.append("".join(literal))
                 literal = []
-            tokens.append(_Field(char, j - i))
+            tokens.append(DateField(char, j - i))
             i = j
         else:
             literal.append(char)
@@ -1083,7 +1173,7 @@ def _resolve_date_shortcut(pattern: str, loc: Locale) -> str | None:
     return glue.replace("{1}", date).replace("{0}", time)
 
 
-def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, where: str) -> _TemporalPlan:
+def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, where: str) -> TemporalPlan:
     text = _resolve_date_shortcut(pattern, loc) or pattern
     if pattern in _NUMBER_SHORTCUTS or pattern in _STRING_TRANSFORMS:
         hint = f"{_describe_foreign(pattern)}; use a date pattern such as 'yyyy-MM-dd'"
@@ -1092,7 +1182,7 @@ def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, 
         tokens = _tokenize_date(text)
     except ValueError as exc:
         raise _error(where, f"bad date pattern {pattern!r}: {exc}") from exc
-    fields = [t for t in tokens if isinstance(t, _Field)]
+    fields = [t for t in tokens if isinstance(t, DateField)]
     if not fields:
         foreign = _describe_foreign(pattern)
         hint = f"{foreign}; " if foreign else ""
@@ -1131,7 +1221,7 @@ def _compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, 
             f"bad date pattern {pattern!r}: unknown pattern letter {field.char!r} (put literal text in single quotes)",
         )
     time_zone = dtype.time_zone if isinstance(dtype, pl.Datetime) else None
-    return _TemporalPlan(kind, tuple(tokens), str(loc), time_zone)
+    return TemporalPlan(kind, tuple(tokens), str(loc), time_zone)
 
 
 def _pad(value: pl.Expr, count: int) -> pl.Expr:
@@ -1143,11 +1233,11 @@ def _names(value: pl.Expr, mapping: dict[int, str]) -> pl.Expr:
     return value.replace_strict(list(mapping), list(mapping.values()), return_dtype=pl.String)
 
 
-def _build_temporal(plan: _TemporalPlan, expr: pl.Expr) -> pl.Expr:
-    loc = _locale(plan.locale)
+def _build_temporal(plan: TemporalPlan, expr: pl.Expr) -> pl.Expr:
+    loc = find_locale(plan.locale)
     fields = {"v": expr}
     zoned = plan.time_zone is not None and any(
-        isinstance(t, _Field) and t.char in _ZONE_FIELD_COUNTS for t in plan.tokens
+        isinstance(t, DateField) and t.char in _ZONE_FIELD_COUNTS for t in plan.tokens
     )
     if zoned:
         fields["off"] = (expr.dt.base_utc_offset() + expr.dt.dst_offset()).dt.total_seconds()
@@ -1167,7 +1257,7 @@ def _build_temporal(plan: _TemporalPlan, expr: pl.Expr) -> pl.Expr:
             else:
                 parts.append(_temporal_field(token, g("v"), loc))
         result = parts[0] if len(parts) == 1 else pl.concat_str(parts)
-        if not any(isinstance(t, _Field) and t.char not in "zZOXxV" for t in plan.tokens):
+        if not any(isinstance(t, DateField) and t.char not in "zZOXxV" for t in plan.tokens):
             result = pl.when(g("v").is_not_null()).then(result)  # only constant fields
         return result
 
@@ -1221,7 +1311,7 @@ def _weekday(dt: pl.Expr, char: str, num: int, loc: Locale) -> pl.Expr:
 
 
 def _period(dt: pl.Expr, char: str, num: int, loc: Locale) -> pl.Expr:
-    am, pm = _period_names(loc, num)
+    am, pm = period_names(loc, num)
     return pl.when(dt.dt.hour() >= 12).then(pl.lit(pm)).otherwise(pl.lit(am))
 
 
@@ -1265,7 +1355,7 @@ _TEXT_FIELDS: dict[str, _FieldBuilder] = {
 }
 
 
-def _temporal_field(field: _Field, expr: pl.Expr, loc: Locale) -> pl.Expr:
+def _temporal_field(field: DateField, expr: pl.Expr, loc: Locale) -> pl.Expr:
     if field.char == "F":  # day of week in month
         return ((expr.dt.day() - 1) // 7 + 1).cast(pl.String)
     if field.char in _NUMERIC_FIELDS:
@@ -1273,7 +1363,12 @@ def _temporal_field(field: _Field, expr: pl.Expr, loc: Locale) -> pl.Expr:
     return _TEXT_FIELDS[field.char](expr, field.char, field.count, loc)
 
 
-def _period_names(loc: Locale, num: int) -> tuple[str, str]:
+def period_names(loc: Locale, num: int) -> tuple[str, str]:
+    """The locale's names of AM and PM for a pattern of ``num`` letters ``a``.
+
+    >>> period_names(find_locale("en_US"), 1)
+    ('AM', 'PM')
+    """
     widths: list[_Width3] = [_WIDTH3[max(3, num)], "wide", "narrow", "abbreviated"]
     found: dict[str, str] = {}
     for period in ("am", "pm"):
@@ -1287,7 +1382,7 @@ def _period_names(loc: Locale, num: int) -> tuple[str, str]:
     return found["am"], found["pm"]
 
 
-def _zone_field(char: str, num: int, offset: pl.Expr, dst: pl.Expr, plan: _TemporalPlan, loc: Locale) -> pl.Expr:
+def _zone_field(char: str, num: int, offset: pl.Expr, dst: pl.Expr, plan: TemporalPlan, loc: Locale) -> pl.Expr:
     zone = plan.time_zone or "UTC"
     if char == "z":
         return _zone_name_expr(zone, "short" if num < 4 else "long", offset, dst, loc)
@@ -1360,12 +1455,12 @@ def _zone_name(zone: str, width: str, variant: str, loc: Locale) -> str | None:
 _DURATION_UNITS = {"d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
 
 
-def _compile_duration(pattern: str, dtype: pl.DataType, loc: Locale, where: str) -> _DurationPlan:
+def _compile_duration(pattern: str, dtype: pl.DataType, loc: Locale, where: str) -> DurationPlan:
     try:
         tokens = _tokenize_date(pattern)
     except ValueError as exc:
         raise _error(where, f"bad duration pattern {pattern!r}: {exc}") from exc
-    fields = [t for t in tokens if isinstance(t, _Field)]
+    fields = [t for t in tokens if isinstance(t, DateField)]
     if not fields:
         foreign = _describe_foreign(pattern)
         hint = f"{foreign}; " if foreign else ""
@@ -1379,11 +1474,11 @@ def _compile_duration(pattern: str, dtype: pl.DataType, loc: Locale, where: str)
                 f"bad duration pattern {pattern!r}: {field.char * field.count!r} is not a "
                 "duration field (use d, h, m, s, S; quote literal text)",
             )
-    return _DurationPlan(tuple(tokens), str(loc.number_symbols["latn"]["minusSign"]))
+    return DurationPlan(tuple(tokens), str(loc.number_symbols["latn"]["minusSign"]))
 
 
-def _build_duration(plan: _DurationPlan, expr: pl.Expr) -> pl.Expr:
-    units = [t.char for t in plan.tokens if isinstance(t, _Field) and t.char != "S"]
+def _build_duration(plan: DurationPlan, expr: pl.Expr) -> pl.Expr:
+    units = [t.char for t in plan.tokens if isinstance(t, DateField) and t.char != "S"]
     sizes = sorted({_DURATION_UNITS[u] for u in units})
 
     def body(g: _Get) -> pl.Expr:
@@ -1412,9 +1507,9 @@ def _build_duration(plan: _DurationPlan, expr: pl.Expr) -> pl.Expr:
 # ----------------------------------------------------------------- booleans, text
 
 
-def _compile_bool(pattern: str | None, dtype: pl.DataType, where: str) -> _BoolPlan:
+def _compile_bool(pattern: str | None, dtype: pl.DataType, where: str) -> BoolPlan:
     if pattern is None:
-        return _BoolPlan("Yes", "No")
+        return BoolPlan("Yes", "No")
     if pattern.count("/") != 1:
         foreign = _describe_foreign(pattern)
         if foreign is not None:
@@ -1424,7 +1519,7 @@ def _compile_bool(pattern: str | None, dtype: pl.DataType, where: str) -> _BoolP
             f"bad boolean pattern {pattern!r}: use 'true text/false text', e.g. 'Yes/No'",
         )
     true_text, false_text = pattern.split("/")
-    return _BoolPlan(true_text, false_text)
+    return BoolPlan(true_text, false_text)
 
 
 def _compile_string(pattern: str | None, dtype: pl.DataType, where: str) -> _StringPlan:
@@ -1438,15 +1533,15 @@ def _compile_string(pattern: str | None, dtype: pl.DataType, where: str) -> _Str
 # -------------------------------------------------------------------------- build
 
 
-def _build(plan: _Plan, expr: pl.Expr, null_text: str) -> pl.Expr:
+def _build(plan: FormatPlan, expr: pl.Expr, null_text: str) -> pl.Expr:
     result: pl.Expr
-    if isinstance(plan, _NumberPlan):
+    if isinstance(plan, NumberPlan):
         result = _build_number(plan, expr)
-    elif isinstance(plan, _TemporalPlan):
+    elif isinstance(plan, TemporalPlan):
         result = _build_temporal(plan, expr)
-    elif isinstance(plan, _DurationPlan):
+    elif isinstance(plan, DurationPlan):
         result = _build_duration(plan, expr)
-    elif isinstance(plan, _BoolPlan):
+    elif isinstance(plan, BoolPlan):
         result = pl.when(expr).then(pl.lit(plan.true_text)).when(expr.not_()).then(pl.lit(plan.false_text))
     elif isinstance(plan, _StringPlan):
         result = expr.cast(pl.String)

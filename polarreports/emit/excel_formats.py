@@ -116,27 +116,23 @@ import polars as pl
 from babel import Locale
 from babel.core import get_global
 
-# The pattern parser and plans of the report's own formatting: the translation reads the
-# same compiled plan that formats the PDF, so the two cannot disagree on what a pattern means.
+# The report's own formatting, through its public API: the translation reads the same compiled
+# plan that formats the PDF, so the two cannot disagree on what a pattern means.
 from polarreports.compute.formatting import (
-    _NUMBER_SHORTCUTS,
-    _BoolPlan,
-    _compile,
-    _DurationPlan,
-    _Field,
-    _locale,
-    _locale_currency,
-    _localize_affix,
-    _normalize_dtype,
-    _NumberPlan,
-    _period_names,
-    _resolve_number_shortcut,
-    _split_number_pattern,
-    _TemporalPlan,
-    _Token,
-    _unquoted,
+    BoolPlan,
+    DateField,
+    DateToken,
+    DurationPlan,
+    NumberPlan,
+    TemporalPlan,
+    compile_pattern,
     default_pattern,
+    find_locale,
     format_expr,
+    localize_affix,
+    normalize_dtype,
+    number_sections,
+    period_names,
 )
 
 __all__ = ["ExcelFormat", "cell_value", "excel_format", "translate_format"]
@@ -224,27 +220,27 @@ def translate_format(
     >>> translate_format("0.0‰", pl.Float64()).code is None
     True
     """
-    dtype = _normalize_dtype(dtype)
+    dtype = normalize_dtype(dtype)
     if currency is not None:
         currency = currency.upper()
-    _compile(pattern, dtype, locale, currency, "")  # the same checks and errors as format_expr
-    return _translate(pattern, dtype, str(_locale(locale.replace("-", "_"))), currency)
+    compile_pattern(pattern, dtype, locale=locale, currency=currency)  # the same checks and errors as format_expr
+    return _translate(pattern, dtype, str(find_locale(locale.replace("-", "_"))), currency)
 
 
 @lru_cache(maxsize=256)
 def _translate(pattern: str | None, dtype: pl.DataType, locale: str, currency: str | None) -> ExcelFormat:
-    plan = _compile(pattern, dtype, locale, currency, "")
-    loc = _locale(locale)
+    plan = compile_pattern(pattern, dtype, locale=locale, currency=currency)
+    loc = find_locale(locale)
     text = default_pattern(dtype) if pattern is None else pattern
     result: ExcelFormat
-    if isinstance(plan, _NumberPlan):
+    if isinstance(plan, NumberPlan):
         assert text is not None
         result = _number_format(text, plan, loc, currency)
-    elif isinstance(plan, _TemporalPlan):
+    elif isinstance(plan, TemporalPlan):
         result = _temporal_format(plan, dtype, loc)
-    elif isinstance(plan, _DurationPlan):
+    elif isinstance(plan, DurationPlan):
         result = _duration_format(plan)
-    elif isinstance(plan, _BoolPlan):
+    elif isinstance(plan, BoolPlan):
         result = ExcelFormat(f"{_quote(plan.true_text)};{_quote(plan.true_text)};{_quote(plan.false_text)}")
     else:
         result = ExcelFormat(None, "text, lists and nulls have no number format: write the formatted text")
@@ -279,20 +275,20 @@ def cell_value(
     >>> frame.select(cell_value(pl.col("x"), pl.Float64(), "0%"))["x"].to_list()
     [0.12, 2.68, 0.0, 1.5]
     """
-    dtype = _normalize_dtype(dtype)
-    plan = _compile(pattern, dtype, locale, currency.upper() if currency else None, "")
-    if isinstance(plan, _NumberPlan) and plan.kind in ("float", "decimal"):
+    dtype = normalize_dtype(dtype)
+    plan = compile_pattern(pattern, dtype, locale=locale, currency=currency)
+    if isinstance(plan, NumberPlan) and plan.kind in ("float", "decimal"):
         digits = plan.frac_max + plan.shift
         exact = expr.cast(pl.String).cast(pl.Decimal(38, digits), strict=False).cast(pl.Float64)
         return pl.coalesce(exact, expr.cast(pl.Float64))  # NaN, infinities and huge floats as they are
-    if isinstance(plan, _TemporalPlan) and plan.kind != "date":
+    if isinstance(plan, TemporalPlan) and plan.kind != "date":
         step = _smallest_step(plan.tokens)
         if plan.kind == "time":
             return (expr.cast(pl.Int64) // step * step).cast(pl.Time)
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
             expr = expr.dt.replace_time_zone(None)
         return expr.dt.truncate(f"{step}ns")
-    if isinstance(plan, _DurationPlan):
+    if isinstance(plan, DurationPlan):
         step = _smallest_step(plan.tokens)
         nanos = expr.dt.total_nanoseconds()
         cut = (nanos.abs() // step * step) * pl.when(nanos < 0).then(-1).otherwise(1)
@@ -308,11 +304,11 @@ _STEPS = {"s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "H": 3600 * 10**9, "K"
 _DAY = 86_400 * 10**9
 
 
-def _smallest_step(tokens: tuple[_Token, ...]) -> int:
+def _smallest_step(tokens: tuple[DateToken, ...]) -> int:
     """Nanoseconds of the smallest unit a pattern shows (a day for dates)."""
     steps = [_DAY]
     for token in tokens:
-        if isinstance(token, _Field):
+        if isinstance(token, DateField):
             if token.char == "S":
                 steps.append(10 ** (9 - token.count))
             elif token.char in _STEPS:
@@ -351,16 +347,10 @@ def _lcid(loc: Locale) -> int:
 # ----------------------------------------------------------------------- numbers
 
 
-def _number_format(text: str, plan: _NumberPlan, loc: Locale, currency: str | None) -> ExcelFormat:
+def _number_format(text: str, plan: NumberPlan, loc: Locale, currency: str | None) -> ExcelFormat:
     if plan.shift == 3:
         return ExcelFormat(None, "Excel has no per-mille scaling")
-    if text in _NUMBER_SHORTCUTS:
-        if text in ("currency", "accounting"):
-            currency = currency or _locale_currency(loc)
-        text, _ = _resolve_number_shortcut(text, loc, currency)
-    parts = _split_number_pattern(text)
-    if "¤" in "".join(_unquoted(prefix + suffix) for prefix, _, suffix in parts):
-        currency = currency or _locale_currency(loc)
+    parts, currency = number_sections(text, loc, currency)
     symbols_data = loc.number_symbols["latn"]
     symbols = {
         "-": symbols_data["minusSign"],
@@ -401,7 +391,7 @@ def _number_format(text: str, plan: _NumberPlan, loc: Locale, currency: str | No
     return ExcelFormat(code, "; ".join(notes) or None)
 
 
-def _digits(plan: _NumberPlan) -> str:
+def _digits(plan: NumberPlan) -> str:
     """Excel digit placeholders: integer digits (grouped or not) and fraction digits."""
     zeros = max(plan.int_min, 1)
     integer = "0" * zeros
@@ -420,7 +410,7 @@ def _affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str
     percents = 0
     for index, piece in enumerate(pieces):
         if index % 2:
-            text.append(_localize_affix(piece, loc, currency, symbols))
+            text.append(localize_affix(piece, loc, currency, symbols))
             continue
         for position, chunk in enumerate(piece.split("%")):
             if position:
@@ -430,7 +420,7 @@ def _affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str
                     text = []
                 else:
                     text.append(symbols["%"])
-            text.append(_localize_affix(chunk, loc, currency, symbols))
+            text.append(localize_affix(chunk, loc, currency, symbols))
     out.append(_quote("".join(text)))
     return "".join(out), percents
 
@@ -438,7 +428,7 @@ def _affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str
 # ---------------------------------------------------------------- dates and times
 
 
-def _is_name(field: _Field) -> bool:
+def _is_name(field: DateField) -> bool:
     return field.char in "Ec" or (field.char in "MLe" and field.count >= 3)
 
 
@@ -448,8 +438,8 @@ class _Code:
     role: str  # "hour", "minute", "month", "second", "other", "literal"
 
 
-def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> ExcelFormat:
-    fields = [t for t in plan.tokens if isinstance(t, _Field)]
+def _temporal_format(plan: TemporalPlan, dtype: pl.DataType, loc: Locale) -> ExcelFormat:
+    fields = [t for t in plan.tokens if isinstance(t, DateField)]
     has_period = any(f.char == "a" for f in fields)
     hours = {f.char for f in fields if f.char in "hHKk"}
     if "K" in hours or "k" in hours:
@@ -465,7 +455,7 @@ def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> Ex
     for index, token in enumerate(tokens):
         if isinstance(token, str):
             following = tokens[index + 1] if index + 1 < len(tokens) else None
-            if isinstance(following, _Field) and following.char == "S" and token in (".", ","):
+            if isinstance(following, DateField) and following.char == "S" and token in (".", ","):
                 fraction_mark = token  # written with the fraction digits, as the locale's decimal mark
                 continue
             codes.append(_Code(token, "literal"))
@@ -489,7 +479,7 @@ def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> Ex
         )
     tag = f"[$-{_EN_US:X}]" if english else _tag(loc)
     if has_period:
-        am, pm = _period_names(loc, 1)
+        am, pm = period_names(loc, 1)
         if not names and (am, pm) != ("AM", "PM"):
             notes.append(f"Excel shows AM/PM where the report shows {am}/{pm}")
         elif names and ((am, pm) != ("AM", "PM") or not english):
@@ -500,10 +490,10 @@ def _temporal_format(plan: _TemporalPlan, dtype: pl.DataType, loc: Locale) -> Ex
 
 
 def _temporal_field(
-    field: _Field,
-    tokens: list[_Token],
+    field: DateField,
+    tokens: list[DateToken],
     index: int,
-    plan: _TemporalPlan,
+    plan: TemporalPlan,
     dtype: pl.DataType,
     loc: Locale,
     notes: list[str],
@@ -533,7 +523,11 @@ def _temporal_field(
         return _Code("AM/PM", "other")
     if char == "S":
         before = tokens[index - 2] if index >= 2 else None
-        if count > 3 or tokens[index - 1] not in (".", ",") or not (isinstance(before, _Field) and before.char == "s"):
+        if (
+            count > 3
+            or tokens[index - 1] not in (".", ",")
+            or not (isinstance(before, DateField) and before.char == "s")
+        ):
             notes.append("Excel shows fractions of a second only as ss.0 to ss.000")
             return None
         notes.append("Excel and LibreOffice round fractions of a second, the report cuts them off")
@@ -579,8 +573,8 @@ def _unambiguous(codes: list[_Code]) -> bool:
 # -------------------------------------------------------------------- durations
 
 
-def _duration_format(plan: _DurationPlan) -> ExcelFormat:
-    fields = [t for t in plan.tokens if isinstance(t, _Field) and t.char != "S"]
+def _duration_format(plan: DurationPlan) -> ExcelFormat:
+    fields = [t for t in plan.tokens if isinstance(t, DateField) and t.char != "S"]
     if any(f.char == "d" for f in fields):
         return ExcelFormat(None, "Excel cannot show a number of days in a time format")
     if not fields:
@@ -591,9 +585,9 @@ def _duration_format(plan: _DurationPlan) -> ExcelFormat:
     codes: list[_Code] = []
     for index, token in enumerate(tokens):
         if isinstance(token, str):
-            if token == "." and index + 1 < len(tokens) and isinstance(tokens[index + 1], _Field):
+            if token == "." and index + 1 < len(tokens) and isinstance(tokens[index + 1], DateField):
                 following = tokens[index + 1]
-                assert isinstance(following, _Field)
+                assert isinstance(following, DateField)
                 if following.char == "S":
                     continue
             codes.append(_Code(token, "literal"))
@@ -601,7 +595,11 @@ def _duration_format(plan: _DurationPlan) -> ExcelFormat:
         char = "h" if token.char == "H" else token.char
         if char == "S":
             before = tokens[index - 2] if index >= 2 else None
-            if token.count > 3 or tokens[index - 1] != "." or not (isinstance(before, _Field) and before.char == "s"):
+            if (
+                token.count > 3
+                or tokens[index - 1] != "."
+                or not (isinstance(before, DateField) and before.char == "s")
+            ):
                 return ExcelFormat(None, "Excel shows fractions of a second only as ss.0 to ss.000")
             codes.append(_Code("." + "0" * token.count, "other"))
             continue
