@@ -19,7 +19,7 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from polarreports.suggest import close_matches
+from polarreports.suggest import closest
 
 __all__ = ["RenderStats"]
 
@@ -75,8 +75,7 @@ class RenderStats(MutableMapping[str, Any]):
 
     def _name(self, key: str) -> str:
         if key not in _FIELDS:
-            close = close_matches(key, _FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; it has {', '.join(_FIELDS)}"
+            hint = closest(key, _FIELDS, n=1) or f"; it has {', '.join(_FIELDS)}"
             msg = f"RenderStats has no {key!r}{hint}"
             raise KeyError(msg)
         return key

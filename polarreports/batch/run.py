@@ -30,7 +30,7 @@ from polarreports.definition.report import Report
 from polarreports.exceptions import DataError, OutputError, RenderOptionError
 from polarreports.output.document import check_writable
 from polarreports.output.exports import EXPORTERS
-from polarreports.suggest import close_matches
+from polarreports.suggest import closest
 
 __all__ = ["BatchProgress", "BatchResult", "batch"]
 
@@ -109,8 +109,7 @@ def _columns(by: str | Sequence[str], schema: pl.Schema) -> list[str]:
         raise RenderOptionError(msg)
     for column in columns:
         if column not in schema:
-            close = close_matches(column, schema, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; the columns are {', '.join(schema)}"
+            hint = closest(column, schema, n=1) or f"; the columns are {', '.join(schema)}"
             msg = f"batch: the key column {column!r} is not in the data{hint}"
             raise DataError(msg)
     return columns

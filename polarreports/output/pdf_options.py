@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from polarreports.exceptions import OutputError
-from polarreports.suggest import close_matches
+from polarreports.suggest import closest
 
 __all__ = ["ATTACHMENTS", "PDF_STANDARDS", "PERMISSIONS", "PdfOptions", "Protection"]
 
@@ -27,11 +27,6 @@ ATTACHMENTS = ("data", "definition", "parameters")
 """What can be attached: the report's rows (Parquet), its definition (YAML), its parameters (JSON)."""
 PERMISSIONS = ("print", "copy", "edit")
 """What a protected PDF may allow a reader with the user password (nothing, by default)."""
-
-
-def _did_you_mean(value: str, valid: Iterable[str]) -> str:
-    close = close_matches(value, valid, n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 MAX_PASSWORD_BYTES = 127
@@ -90,7 +85,7 @@ class Protection:
         allow = (self.allow,) if isinstance(self.allow, str) else tuple(self.allow)
         for permission in allow:
             if permission not in PERMISSIONS:
-                hint = _did_you_mean(str(permission), PERMISSIONS)
+                hint = closest(str(permission), PERMISSIONS, n=1, cutoff=0.5)
                 msg = f"Protection allow={permission!r} is not a permission: use {', '.join(PERMISSIONS)}{hint}"
                 raise OutputError(msg)
         object.__setattr__(self, "allow", allow)
@@ -120,13 +115,13 @@ class PdfOptions:
         if standard is not None:
             standard = str(standard).strip().lower().removeprefix("pdf/").removeprefix("pdfa-").replace("_", "-")
             if standard not in PDF_STANDARDS:
-                hint = _did_you_mean(standard, PDF_STANDARDS)
+                hint = closest(standard, PDF_STANDARDS, n=1, cutoff=0.5)
                 msg = f"pdf_standard={standard!r} is not supported: use {', '.join(PDF_STANDARDS)}{hint}"
                 raise OutputError(msg)
         names = [attach] if isinstance(attach, str) else list(attach)
         for name in names:
             if name not in ATTACHMENTS:
-                hint = _did_you_mean(str(name), ATTACHMENTS)
+                hint = closest(str(name), ATTACHMENTS, n=1, cutoff=0.5)
                 msg = f"attach={name!r} is not something to attach: use {', '.join(ATTACHMENTS)}{hint}"
                 raise OutputError(msg)
         if names and standard is not None and standard.startswith("a-2"):
