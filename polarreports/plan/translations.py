@@ -168,9 +168,10 @@ def _languages(locale: Locale) -> list[str]:
 
 
 def _read(path: Path, where: str, dirs: list[Path]) -> bytes | None:
-    """The bytes of a catalog file, read like every file a definition names (``resources.read_confined``): inside one
-    of ``dirs`` after resolving ``..`` and symlinks, a regular file of at most ``MAX_FILE_BYTES``,
-    opened without following links. None when there is no such file (or it cannot be read)."""
+    """The bytes of a catalog file, read like every file a definition names
+    (``resources.read_confined``): inside one of ``dirs`` after resolving ``..`` and symlinks, a
+    regular file of at most ``MAX_FILE_BYTES``, opened without following links. None when there
+    is no such file (or it cannot be read)."""
     try:
         return read_confined(path, str(path), where, dirs, CATALOG)
     except AccessError:
