@@ -12,14 +12,10 @@ written through ``cell_value`` must show the report's text with no exception at 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import os
 import random
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,13 +30,11 @@ import yaml
 from polarreports.compute.formatting import NumberPlan, compile_pattern, format_expr
 from polarreports.emit.excel_formats import cell_value, translate_format
 from polarreports.exceptions import FormatError
+from tests.libreoffice import MISSING, SOFFICE, shown_by_libreoffice
 
 ROOT = Path(__file__).resolve().parent.parent
-SOFFICE = shutil.which("soffice")
 pytestmark = [
-    pytest.mark.skipif(
-        SOFFICE is None, reason="LibreOffice not found: install Debian's libreoffice-calc-nogui (make system)"
-    ),
+    pytest.mark.skipif(SOFFICE is None, reason=MISSING),
     pytest.mark.slow,  # starts LibreOffice: make test runs it, make test-fast does not
 ]
 
@@ -315,20 +309,6 @@ def write_cell(sheet: Any, row: int, case: Case, style: Any) -> None:
         sheet.write_number(row, 0, float(value), style)
 
 
-def shown_texts(workbook: Path, tmp: Path) -> list[list[str]]:
-    """The cells' shown text, row by row, as LibreOffice displays them (one conversion)."""
-    profile = tmp / "profile"
-    env = {**os.environ, "HOME": str(tmp), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-    options = "44,34,76,1,,0,false,true,true"  # comma, quote, UTF-8, ..., save cell contents as shown
-    command = [
-        str(SOFFICE), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-        "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(tmp / "out"), str(workbook),
-    ]  # fmt: skip
-    subprocess.run(command, env=env, check=True, capture_output=True, timeout=180)
-    with (tmp / "out" / f"{workbook.stem}.csv").open(encoding="utf-8", newline="") as file:
-        return list(csv.reader(file))
-
-
 @pytest.fixture(scope="module")
 def shown_cases(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
     cases = [*number_cases(), *temporal_cases(), *cell_value_cases()]
@@ -342,7 +322,7 @@ def shown_cases(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
         write_cell(sheet, row, case, style)
         sheet.write_string(row, 1, str(row))
     workbook.close()
-    rows = shown_texts(path, tmp)
+    rows = shown_by_libreoffice(path, tmp)
     assert len(rows) == len(cases)
     for index, (shown, case) in enumerate(zip(rows, cases, strict=True)):
         assert shown[1] == str(index)  # the row of this case

@@ -4,11 +4,7 @@ frozen header, autofilter; hostile values stay text."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import shutil
-import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +13,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.emit import xlsx
+from tests.libreoffice import shown_by_libreoffice
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sales_by_region.yaml"
 ROWS = 400
@@ -76,37 +73,6 @@ def test_cells_are_typed_and_totals_are_polars_own(tmp_path: Path, document: pr.
     assert sheet.column_dimensions["C"].width > sheet.column_dimensions["D"].width  # Product 23% > Qty 7%
 
 
-def _shown_by_libreoffice(path: Path, folder: Path) -> list[list[str]]:
-    """The workbook's cells as LibreOffice shows them, every formula recomputed on load."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed (Debian package libreoffice-calc-nogui; make system installs it)")
-    profile = folder / "profile"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">'
-        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
-        '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item></oor:items>\n'
-    )  # recompute every formula on load (LibreOffice trusts an .xlsx file's cached values otherwise)
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",  # cells as shown
-            "--outdir",
-            str(folder),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return list(csv.reader(io.StringIO((folder / f"{path.stem}.csv").read_text(encoding="utf-8"))))
-
-
 @pytest.mark.slow
 def test_libreoffice_recomputes_the_subtotals_and_shows_the_reports_text(
     tmp_path: Path, document: pr.Document, monkeypatch: pytest.MonkeyPatch
@@ -117,7 +83,7 @@ def test_libreoffice_recomputes_the_subtotals_and_shows_the_reports_text(
     assert sheet is not None
     formulas = [c.value for row in sheet.iter_rows() for c in row if str(c.value).startswith("=SUBTOTAL(9,")]
     assert len(formulas) > 10
-    shown = _shown_by_libreoffice(path, tmp_path)
+    shown = shown_by_libreoffice(path, tmp_path, recalculate=True)
     totals = _footers([tuple(row) for row in shown])
     for region, (units, amount) in _region_totals().items():
         assert int(str(totals[region][0]).replace(",", "")) == units
