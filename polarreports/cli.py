@@ -547,7 +547,7 @@ def inspect(
     """Show the group tree with its subtotals as a table, without typesetting."""
     from polarreports.inspection import group_tree
 
-    tree = group_tree(load(definition), data, depth=depth, limit=limit, **_parse_params(param or []))
+    tree = group_tree(load(definition), data, params=_parse_params(param or []), depth=depth, limit=limit)
     if _state["json"]:
         _say(
             "",

@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from polarreports.api import plan_report
+from polarreports.api import plan_report, report_parameters
 from polarreports.compute.scopes import group_frame, report_frame, sorted_rows
 from polarreports.definition.report import Report
 
@@ -109,10 +109,21 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def group_tree(report: Report, data: Any, /, *, depth: int | None = None, limit: int = 500, **params: Any) -> GroupTree:
+def group_tree(
+    report: Report,
+    data: Any,
+    /,
+    *,
+    params: dict[str, Any] | None = None,
+    depth: int | None = None,
+    limit: int = 500,
+    **parameters: Any,
+) -> GroupTree:
     """The groups of ``report`` over ``data`` (down to ``depth`` levels; at most ``limit`` groups
-    listed) with their totals, and the report's totals; reads the data, typesets nothing."""
-    plan, scopes = plan_report(report, data, params=params)
+    listed) with their totals, and the report's totals; reads the data, typesets nothing. The
+    report's parameters go in ``params``, or as further keywords for short, as in ``render``
+    (a parameter named ``depth`` or ``limit`` goes in ``params``)."""
+    plan, scopes = plan_report(report, data, params=report_parameters(report, params, parameters))
     # a report with no detail band reads its groups without numbering the rows: number them
     rows = scopes.rows if scopes.base is not None else sorted_rows(plan, scopes.rows)
     names = tuple(variable.name for variable in plan.variables)

@@ -57,6 +57,22 @@ def test_depth_and_limit_cut_the_tree_and_say_how_much(sales: pl.DataFrame) -> N
     assert cut.more == len(everything.groups) - 1 - 3
 
 
+def test_a_parameter_may_be_named_like_an_option_of_the_tree(sales: pl.DataFrame, tmp_path: Path) -> None:
+    """``depth`` and ``limit`` cut the tree; a report's parameters of those names go in params."""
+    report = pr.load(EXAMPLE).model_copy(
+        update={"parameters": [*pr.load(EXAMPLE).parameters, pr.Parameter(name="limit", type="integer", default=0)]}
+    )
+    tree = group_tree(report, sales, params={"limit": 7, "min_quantity": 2}, limit=3, depth=1)
+    assert len(tree.groups) == 4  # the option: three groups, then the report's totals
+    assert tree.groups[-1].rows == sales.filter(pl.col("quantity") >= 2).height  # the parameters applied
+    definition = tmp_path / "report.yaml"
+    definition.write_text(report.to_yaml())
+    data = pr.sample.write_sales_data(tmp_path / "sales.parquet", 400)
+    result = runner.invoke(app, ["inspect", str(definition), "--data", str(data), "-p", "limit=7", "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Report total" in result.output
+
+
 def test_the_table_shows_keys_as_text_never_as_markup(tmp_path: Path) -> None:
     data = tmp_path / "d.parquet"
     pl.DataFrame({"who": ["[bold red]boss[/]", "[link=http://x]y"], "n": [1, 2]}).write_parquet(data)
