@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,23 +234,23 @@ def _missing(where: str, text: str, what: str = "image") -> str:
     )
 
 
-def static_issue(element: Image, where: str, report: Report, base_dir: Path) -> str | None:
+def static_issue(element: Image, where: str, dirs: Sequence[Path], base_dir: Path) -> str | None:
     """The problem of an image given by ``path`` or ``data``, for the plan, or None."""
     try:
-        static_asset(element, where, report, base_dir)
+        static_asset(element, where, dirs, base_dir)
     except DataError as error:  # AccessError included: refused whatever on_missing says
         return str(error)
     return None
 
 
-def static_asset(element: Image, where: str, report: Report, base_dir: Path) -> tuple[str, bytes] | None:
+def static_asset(element: Image, where: str, dirs: Sequence[Path], base_dir: Path) -> tuple[str, bytes] | None:
     """The asset name and bytes of an image given by ``path`` or ``data`` (None: missing, and
-    ``on_missing`` is placeholder)."""
+    ``on_missing`` is placeholder); ``dirs``: the folders it may come from (``allowed_dirs``)."""
     try:
         if element.data is not None:
             return image_asset(element.data, where, f"<{len(element.data):,} bytes>")
         assert element.path is not None
-        return read_named_file(base_dir / element.path, element.path, where, allowed_dirs(report, base_dir))
+        return read_named_file(base_dir / element.path, element.path, where, list(dirs))
     except AccessError:
         raise
     except DataError:
@@ -281,7 +282,7 @@ def resolve_column_images(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, a
     cells = [(i, cell) for i, cell in enumerate(band.data_cells) if cell.role == "image"]
     if not cells or raw.is_empty():
         return raw
-    dirs = allowed_dirs(plan.report, plan.base_dir)
+    dirs = list(plan.image_dirs)
     replaced = []
     for i, cell in cells:
         element = cell.element
