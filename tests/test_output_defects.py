@@ -249,7 +249,7 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
             document._control.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(typeset, "_compile", slow_compile)
+    monkeypatch.setattr(typeset.TypesetRun, "compile", slow_compile)
     start = time.monotonic()
     with pytest.raises(pr.Cancelled, match="time limit"):
         document.save(tmp_path / "r.pdf")
