@@ -159,13 +159,6 @@ class BandPlan:
         """
         return tuple(cell_widths([cell.element for cell in self.shown_cells], self.column_width))
 
-    def cell_width(self, cell: Cell) -> float:
-        """The width (pt) of shown ``cell`` of this band (see ``widths``); 0 for a hidden one."""
-        for shown, width in zip(self.shown_cells, self.widths, strict=True):
-            if shown is cell:
-                return width
-        return 0.0
-
 
 @dataclass(frozen=True)
 class ChartPlan:
