@@ -43,7 +43,6 @@ from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.suggest import close_matches
 from polarreports.typeset.typeset import ReportData
-from polarreports.units import to_points
 
 if TYPE_CHECKING:
     from polarreports.output.notebook import ReportPreview
@@ -231,15 +230,12 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     """What decides where pages break, per band kind of the stream: for ``ReportData``."""
     stream_bands = stream_kinds(plan)
     title, summary = plan.band(BandKind.TITLE), plan.band(BandKind.SUMMARY)
-    font_size = plan.report.page.font_size
     keep, reprint = {}, {}
     for group in plan.groups:
-        declared = plan.report.groups[group.level - 1]
-        if declared.keep_together or declared.min_space is not None:
-            min_space = to_points(declared.min_space, whole=0, font_size=font_size) if declared.min_space else 0.0
-            keep[group.level] = (declared.keep_together, min_space)
+        if group.asks_for_room:
+            keep[group.level] = (group.keep_together, group.min_space or 0.0)
         header, footer = plan.band(BandKind.GROUP_HEADER, group.level), plan.band(BandKind.GROUP_FOOTER, group.level)
-        if declared.reprint_header and header is not None and footer is not None:
+        if group.reprint_header and header is not None and footer is not None:
             reprint[group.level] = (indices[header.name], indices[footer.name])
     return {
         "sticky": [band.kind == BandKind.GROUP_HEADER for band in stream_bands],
@@ -393,7 +389,7 @@ def _font_warnings(plan: ReportPlan, stream: StreamData) -> list[str]:
     """Warnings naming the characters a font of the report's own lacks (logged)."""
     warnings = glyph_warnings(plan.fonts, plan.own_fonts, _report_texts(plan, stream))
     for message in warnings:
-        logger.warning("%s: %s", plan.report.name, message)
+        logger.warning("%s: %s", plan.name, message)
     return warnings
 
 
@@ -489,7 +485,7 @@ def render(
         bands=stream.bands,
         samples=stream.samples,
         pages=stream.pages,
-        outline_levels=outline_levels(report, stream_kinds(plan)),
+        outline_levels=outline_levels(plan, stream_kinds(plan)),
         one_piece=_one_piece_reason(report),
         unpredictable=(
             f"the page height is auto ({report.page.size!r}), so its page breaks cannot be predicted"
@@ -519,4 +515,6 @@ def render(
         timings["data_s"],
     )
     control.pause()  # the time limit counts the render's work, not the time its document waits
-    return Document(source, data, stats, control, rendered=Rendered(plan, stream, dict(scopes.dtypes), rows_shown))
+    return Document(
+        source, data, stats, control, rendered=Rendered(plan, stream, dict(scopes.dtypes), rows_shown, report.to_yaml)
+    )

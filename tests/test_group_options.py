@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from polarreports.typeset.typeset import _with_needs
+from polarreports.typeset.typeset import TypesetRun, _with_needs
 from tests.conftest import pdf_pages
 
 
@@ -84,8 +84,8 @@ def test_continued_headers_and_keep_together_in_chunks() -> None:
     document = report.render(data)
     chunked = document.pdf
     assert "chunks in" in document.stats["typeset"]
-    data_with_needs, _ = _with_needs(document._source, document._data)
-    one_piece = compile_document(document._source, data_with_needs.json())[0]
+    with_needs, _ = _with_needs(TypesetRun(document._source, document._data))
+    one_piece = compile_document(document._source, with_needs.data.json())[0]
     assert pdf_pages(chunked) == pdf_pages(one_piece)
 
 

@@ -4,6 +4,7 @@ destination checks), the time limit after render, and SIGTERM (issues 11 and 12)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import io
 import logging
@@ -77,9 +78,9 @@ def test_a_fallback_to_one_piece_is_logged_with_its_reason(
 ) -> None:
     measure = typeset._measure
 
-    def taller(source: object, data: typeset.ReportData, *how: object) -> object:  # heights off by 10%
-        found = measure(source, data, *how)  # type: ignore[arg-type]
-        return typeset.replace(found, heights=[h * 1.1 for h in found.heights])  # type: ignore[type-var]
+    def taller(run: typeset.TypesetRun) -> object:  # heights off by 10%
+        found = measure(run)
+        return dataclasses.replace(found, heights=[h * 1.1 for h in found.heights])
 
     monkeypatch.setattr(typeset, "_measure", taller)
     document = pr.load(EXAMPLE).render(orders)
@@ -248,7 +249,7 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
             document._control.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(typeset, "_compile", slow_compile)
+    monkeypatch.setattr(typeset.TypesetRun, "compile", slow_compile)
     start = time.monotonic()
     with pytest.raises(pr.Cancelled, match="time limit"):
         document.save(tmp_path / "r.pdf")

@@ -312,7 +312,7 @@ def test_a_subreport_file_outside_the_allowed_folders_is_refused(tmp_path: Path)
         loaded = pr.load(inside / "orders.yaml")
         if ok:
             plan, _ = plan_report(loaded, orders, sources={"lines": lines})
-            assert plan.report.name == "r"
+            assert plan.name == "r"
         else:
             with pytest.raises(pr.AccessError, match="outside the folders subreport definitions may be read from"):
                 plan_report(loaded, orders, sources={"lines": lines})

@@ -297,8 +297,8 @@ def join_crosstabs(plan: ReportPlan, base: pl.LazyFrame, scopes: Scopes) -> None
             base,
             keys=keys,
             parameters=plan.parameters,
-            locale=plan.report.locale,
-            currency=plan.report.currency,
+            locale=plan.locale,
+            currency=plan.currency,
             column=crosstab.column,
             where=crosstab.where,
         )

@@ -29,7 +29,7 @@ import polars as pl
 
 from polarreports.compute.metrics import UNKNOWN_ADVANCE, font_widths, text_font
 from polarreports.definition.elements import Barcode, Box, Chart, Crosstab, Element, Image, Label, Line
-from polarreports.plan.geometry import cell_widths, column_width, is_placed, wraps
+from polarreports.plan.geometry import is_placed, wraps
 from polarreports.plan.model import BandPlan, ReportPlan
 from polarreports.units import to_points
 
@@ -213,11 +213,11 @@ def cut_cells(plan: ReportPlan, band: BandPlan, cells: pl.Series) -> dict[tuple[
     text cut, per element: ``(element where, how)`` -> rows. Clipped and ellipsized text, and
     text taller than a fixed height (the band's, or a placed element's) count; a label counts
     in every instance it is cut in."""
-    page = plan.report.page
+    page = plan.page
     definition = band.band
     placed = is_placed(definition)
-    shown = [cell for cell in band.cells if not cell.hidden]
-    widths = dict(zip((id(c) for c in shown), cell_widths([c.element for c in shown], column_width(page)), strict=True))
+    shown = band.shown_cells
+    widths = dict(zip((id(c) for c in shown), band.widths, strict=True))
     index = {id(cell): i for i, cell in enumerate(band.data_cells)}
     found: dict[tuple[str, str], int] = {}
     for cell in shown:
@@ -228,7 +228,7 @@ def cut_cells(plan: ReportPlan, band: BandPlan, cells: pl.Series) -> dict[tuple[
             continue
         size = element.size or page.font_size
         font = text_font(bold=bool(element.bold), italic=bool(element.italic))
-        width = to_points(element.width, whole=column_width(page), font_size=size) if placed else widths[id(cell)]
+        width = to_points(element.width, whole=plan.column_width, font_size=size) if placed else widths[id(cell)]
         if placed and element.width is None:
             continue  # as wide as its text
         if isinstance(element, Label):

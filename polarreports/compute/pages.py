@@ -187,14 +187,14 @@ class PageRows:
     def _formatted(self, slot: PageSlot, table: pl.DataFrame) -> pl.Expr:
         column = f"__s{slot.index}"
         dtype = table.schema[column]
-        report = self.plan.report
+        plan = self.plan
         pattern = slot.pattern or default_pattern(dtype)
         return format_expr(
             pl.col(column),
             dtype,
             pattern,
-            locale=report.locale,
-            currency=report.currency,
+            locale=plan.locale,
+            currency=plan.currency,
             null_text=slot.null_text,
             where=slot.where,
         )

@@ -75,7 +75,7 @@ def _prepared(plan: ReportPlan, lf: pl.LazyFrame) -> pl.LazyFrame:
 def _parameter_values(plan: ReportPlan) -> list[pl.Expr]:
     """Each parameter's value as a literal of its declared type: the same in every scope, even
     one without rows (a first value of the rows would be null there)."""
-    declared = {p.name: p.type for p in plan.report.parameters}
+    declared = plan.parameter_types
     return [
         pl.lit(value, dtype=POLARS_TYPES[declared[name]]).alias(param_column(name))
         for name, value in plan.parameters.items()

@@ -361,7 +361,6 @@ def _check_supported(plan: ReportPlan, where: str) -> None:
 
 def _strings(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, where: str) -> list[pl.Expr]:
     """The display string of each element of ``band``, in ``frame``'s rows."""
-    report = plan.report
     strings = []
     schema = frame.collect_schema()
     for cell in band.cells:
@@ -380,8 +379,8 @@ def _strings(plan: ReportPlan, band: BandPlan, frame: pl.LazyFrame, where: str) 
                     cell.value,
                     dtype,
                     pattern,
-                    locale=report.locale,
-                    currency=report.currency,
+                    locale=plan.locale,
+                    currency=plan.currency,
                     null_text=getattr(cell.element, "null_text", ""),
                     where=f"{where}: {cell.where}",
                 )
@@ -405,7 +404,7 @@ def _looks(plan: ReportPlan, band: BandPlan, rows: pl.LazyFrame) -> dict[str, li
             numeric = pl.LazyFrame(schema=schema).select(cell.value).collect_schema().dtypes()[0].is_numeric()
         looks["a"].append(element.align or ("right" if numeric else "left"))
         looks["s"].append(cell.role == "subreport")
-        number, unit = _width(element.width, plan.report.page.font_size)
+        number, unit = _width(element.width, plan.page.font_size)
         looks["wn"].append(number)
         looks["wu"].append(unit)
     return looks

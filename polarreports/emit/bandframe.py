@@ -344,7 +344,7 @@ def _warn_left_out(plan: ReportPlan, bands: list[BandPlan], *, crosstabs: bool) 
         logger.warning(
             "%s: %s not in this output (a table inside a band has no column here; it is shown whole in the PDF "
             "and the HTML page%s)",
-            plan.report.name,
+            plan.name,
             ", ".join(dict.fromkeys(left)),
             "" if crosstabs else ", a crosstab also in the .xlsx",
         )

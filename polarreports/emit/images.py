@@ -32,7 +32,7 @@ def _placeholder_height(element: Image) -> str:
 
 def static_image(element: Image, where: str, plan: ReportPlan, assets: dict[str, Path | bytes]) -> str:
     """An image given by ``path`` or ``data``: copied into the root under our asset name."""
-    found = static_asset(element, where, plan.report, plan.base_dir)
+    found = static_asset(element, where, plan.image_dirs, plan.base_dir)
     if found is None:  # the plan allowed it: on_missing is placeholder
         return f"missing-image({_placeholder_height(element)})"
     name, data = found

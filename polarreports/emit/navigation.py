@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from polarreports.definition.report import Report
-from polarreports.plan.model import BandPlan
-from polarreports.plan.navigation import heading_rank
+from polarreports.plan.model import BandPlan, ReportPlan
 
 __all__ = ["TITLE_MAX", "TOC_END", "column_header_from", "heading", "linked", "table_of_contents"]
 
@@ -21,16 +19,16 @@ TITLE_MAX = 200
 """Characters of a group's key a bookmark or contents entry shows; a longer one ends in "…"."""
 
 
-def heading(report: Report, band: BandPlan, index: int) -> str:
+def heading(plan: ReportPlan, band: BandPlan, index: int) -> str:
     """Typst code placing ``band``'s hidden heading, whose text is cell ``index``."""
-    flags = f"outlined: {'true' if report.table_of_contents else 'false'}, "
-    flags += f"bookmarked: {'true' if report.outline else 'false'}"
+    flags = f"outlined: {'true' if plan.contents_title is not None else 'false'}, "
+    flags += f"bookmarked: {'true' if plan.outline else 'false'}"
     # a long key is shortened (bytes are counted first: most keys are short, clusters cost)
     title = (
         f"{{ let t = c.at({index}); if t.len() <= {TITLE_MAX} {{ t }} else {{ let k = t.clusters(); "
         f'if k.len() <= {TITLE_MAX} {{ t }} else {{ k.slice(0, {TITLE_MAX - 1}).join() + "…" }} }} }}'
     )
-    return f"heading(level: {heading_rank(report, band.level)}, {flags}, {title})"
+    return f"heading(level: {plan.group(band.level).heading_rank}, {flags}, {title})"
 
 
 def linked(body: str, index: int) -> str:
@@ -41,21 +39,21 @@ def linked(body: str, index: int) -> str:
     return f'{{ let url = c.at({index}); if url == "" {{ {body} }} else {{ link(url, {underlined}) }} }}'
 
 
-def column_header_from(report: Report) -> str:
+def column_header_from(plan: ReportPlan) -> str:
     """Typst condition (needs context): whether the page header shows the column header."""
-    if not report.table_of_contents:
+    if plan.contents_title is None:
         return "local-page() > 1"
     # not on the title and contents pages
     last_page = "t.first().location().page()"
     return f"local-page() > {{ let t = query(<{TOC_END}>); if t.len() == 0 {{ 1 }} else {{ {last_page} }} }}"
 
 
-def table_of_contents(report: Report, typst_string: Callable[[str], str]) -> str:
+def table_of_contents(plan: ReportPlan, typst_string: Callable[[str], str]) -> str:
     """Typst code of the contents page(s): a title, the groups nested by level with dotted
     leaders and right-aligned page numbers (each entry links to its group), then a page break."""
-    if not report.table_of_contents:
+    title = plan.contents_title
+    if title is None:
         return "none"
-    title = "Contents" if report.table_of_contents is True else str(report.table_of_contents)
     return (
         '{ block(below: 10pt, text(size: 1.4em, weight: "bold", ' + typst_string(title) + ")); "
         "{ set block(spacing: 0.55em); "

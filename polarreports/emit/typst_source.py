@@ -33,7 +33,7 @@ from polarreports.definition.elements import (
     PageNumber,
     Subreport,
 )
-from polarreports.definition.report import Group, PageSetup
+from polarreports.definition.report import PageSetup
 from polarreports.definition.styles import SHIPPED_FONTS
 from polarreports.emit import navigation, styles
 from polarreports.emit.boxes import one_line_box, place
@@ -44,7 +44,7 @@ from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
 from polarreports.emit.subreports import SUBREPORT_PRELUDE, breakable, subreport_call
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
-from polarreports.plan.model import BandPlan, Cell, ReportPlan
+from polarreports.plan.model import BandPlan, Cell, GroupLevel, ReportPlan
 from polarreports.plan.panels import panel_plans
 from polarreports.plan.styles import BandStyling, Look
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS
@@ -87,7 +87,9 @@ def _percent(width: str | None) -> float | None:
     return float(width[:-1]) if width is not None and width.endswith("%") else None
 
 
-def _around(band: BandPlan, group: Group | None, *, continued: bool, breaking: bool) -> tuple[list[str], list[str]]:
+def _around(
+    band: BandPlan, group: GroupLevel | None, *, continued: bool, breaking: bool
+) -> tuple[list[str], list[str]]:
     """The statements before and after a band's block: page breaks, and the space that puts a
     group footer at the page bottom. None while measuring (the band is measured inside a block)
     nor where a group header is printed again at the top of a page."""
@@ -127,7 +129,7 @@ def _kinds(plan: ReportPlan) -> list[tuple[str, BandPlan, str]]:
     each measured: so the pages of a report whose subreports vary in length can be predicted,
     and typeset in chunks)."""
     stream = [band for band in plan.bands if band.scope != "report"]
-    tall = [band for band in stream if placement.tall_threshold(band, plan.report.page) is not None]
+    tall = [band for band in stream if placement.tall_threshold(band, plan.page) is not None]
     rows = [band for band in stream if any(cell.role == "subreport" for cell in band.cells)]
     return [
         *((band.name, band, "") for band in stream),
@@ -157,7 +159,7 @@ class _Writer:
         self.assets: dict[str, Path | bytes] = {}
         self.links: dict[str, int] = {}
         """Of the band being written: element ``where`` -> index of its link's cell."""
-        self.fit = placement.fit_factor([band.band for band in plan.bands], plan.report.page)
+        self.fit = plan.fit
         self.widths: dict[int, float] = {}
         """Of the band being written: ``id(cell)`` -> its width (pt) in a row of cells."""
 
@@ -238,8 +240,7 @@ class _Writer:
             body = barcode_image(element, index) if index is not None else "none"
             return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
-            page = self.plan.report.page
-            code = crosstab_code(element, index, body=placement.column_width(page), font_size=page.font_size)
+            code = crosstab_code(element, index, body=self.plan.column_width, font_size=self.plan.page.font_size)
             return styles.text_call(look, code)  # its style's font, size and colour
         if isinstance(element, Subreport) and index is not None:
             return subreport_call(width, index)
@@ -254,7 +255,7 @@ class _Writer:
         elif isinstance(element, Label):
             text = element.text
             if placement.wraps(element) and id(cell) in self.widths:  # a word wider than the cell breaks
-                size = look.size or element.size or self.plan.report.page.font_size
+                size = look.size or element.size or self.plan.page.font_size
                 bold, italic = bool(look.bold or element.bold), bool(look.italic or element.italic)
                 text = breakable_text(text, width=self.widths[id(cell)], size=size, bold=bold, italic=italic)
             body = typst_string(text)
@@ -291,9 +292,7 @@ class _Writer:
         self.links = {c.where.removesuffix(".link"): indices[c.where] for c in band.cells if c.role == "link"}
         shown_at = {c.where.removesuffix(".print_when"): indices[c.where] for c in band.cells if c.role == "when"}
         self.headings = [
-            navigation.heading(self.plan.report, band, indices[cell.where])
-            for cell in band.cells
-            if cell.role == "outline"
+            navigation.heading(self.plan, band, indices[cell.where]) for cell in band.cells if cell.role == "outline"
         ]
         for heading in self.headings:
             self.line(f"  {heading}", band.name)
@@ -352,9 +351,9 @@ class _Writer:
         page), ``continued`` (printed again on a continuation page) and ``first`` (the report's
         first band, which a page break before would part from the title)."""
         styling = band.styling or BandStyling(Look(), None, (), ())
-        group = self.plan.report.groups[band.level - 1] if band.scope == "group" else None
+        group = self.plan.group(band.level) if band.scope == "group" else None
         reprinted = group is not None and group.reprint_header
-        threshold = placement.tall_threshold(band, self.plan.report.page)
+        threshold = placement.tall_threshold(band, self.plan.page)
         # a report band checks its values itself; the stream's very long ones come as another kind
         flow = f"{function}-flow" if threshold is not None and band.scope == "report" else function
         self.line(comment(band.name), band.name)
@@ -419,7 +418,7 @@ class _Writer:
         if placed:
             options = [o for o in options if not o.startswith("inset:")] + ["inset: 0pt"]
         if placed or definition.height is not None:
-            height = placement.placed_height(definition, self.plan.report.page) if placed else definition.height
+            height = placement.placed_height(definition, self.plan.page) if placed else definition.height
             options = [*options, f"height: {height}", "clip: true", "breakable: false"]
         return options
 
@@ -478,27 +477,25 @@ class _Writer:
                 tall = f"{{ {'; '.join(statements)}; {tall} }}"
         self.line(f"#let {function}-tall(c, ..args) = {tall}", band.name)
         if report_band:
-            limits = placement.cell_thresholds(band, self.plan.report.page)
+            limits = placement.cell_thresholds(band, self.plan.page)
             long_value = " or ".join(
                 f'c.at({i}).len() + c.at({i}).matches("\\n").len() * {per_line} > {limit}'
                 for i, (limit, per_line) in limits.items()
                 if i >= 0
             )
-            if placement.long_label(band, self.plan.report.page):
+            if placement.long_label(band, self.plan.page):
                 long_value = "true"
             self.line(f"#let {function}(c) = if {long_value} {{ {function}-tall(c) }} else {{ {flow}(c) }}", band.name)
 
     def _row_widths(self, band: BandPlan) -> dict[int, float]:
         """``id(cell)`` -> width (pt) of each shown cell of a row of cells (as the stream has them)."""
-        shown = [cell for cell in band.cells if not cell.hidden]
-        widths = placement.cell_widths([cell.element for cell in shown], placement.column_width(self.plan.report.page))
-        return {id(cell): width for cell, width in zip(shown, widths, strict=True)}
+        return {id(cell): width for cell, width in zip(band.shown_cells, band.widths, strict=True)}
 
     def _tall_lines(self, boxes: list[tuple[Cell, str]]) -> list[tuple[list[str], list[str]]]:
         """The cells of a band's tall variant as lines of a grid each (columns, cells): a new
         line where the flow starts one (the percentages are full) or where the widths pass the
         page's, so that no cell starts beside the page."""
-        whole = placement.column_width(self.plan.report.page)
+        whole = self.plan.column_width
         lines: list[tuple[list[str], list[str]]] = []
         used = 0.0
         for position, (cell, box) in enumerate(boxes):
@@ -529,10 +526,9 @@ class _Writer:
 
     def write(self) -> TypstSource:
         plan = self.plan
-        report = plan.report
-        page = report.page
-        language = report.locale.split("_")[0].lower()
-        self.line(f"// polarreports: report {typst_string(report.name)}; generated, the data is read from /{DATA_FILE}")
+        page = plan.page
+        language = plan.locale.split("_")[0].lower()
+        self.line(f"// polarreports: report {typst_string(plan.name)}; generated, the data is read from /{DATA_FILE}")
         self.line(f'#let data = json("/{DATA_FILE}")')
         self.line("// A chunk of a long report is typeset alone: it knows its first page number and the total.")
         self.line('#let first-page = data.at("first_page", default: 1)')
@@ -555,7 +551,7 @@ class _Writer:
         self.line(
             "// (local-page and local-total: the pages of one panel; the same as the document's when there is one)"
         )
-        title = typst_string(report.title or report.name)
+        title = typst_string(plan.title)
         # No date (the same input gives the same bytes), except where a PDF standard needs one
         # (PDF/A): then the compile's timestamp, which the worker passes with ``sys.inputs``.
         self.line(
@@ -565,13 +561,13 @@ class _Writer:
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
             f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '
-            f"lang: {typst_string(language)}, dir: {text_direction(report.locale)}, hyphenate: false)"
+            f"lang: {typst_string(language)}, dir: {text_direction(plan.locale)}, hyphenate: false)"
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
         self._preludes()
         self.line("")
-        reprinted = [group.level for group in plan.groups if report.groups[group.level - 1].reprint_header]
+        reprinted = [group.level for group in plan.groups if group.reprint_header]
         for level in reprinted:
             # The open group of this level, for "(continued)" headers; a chunk starts with its own.
             self.line(
@@ -600,12 +596,11 @@ class _Writer:
         # On a title page of its own, the column header waits for the next page's top.
         self._body(report_band, "none" if title_page else report_band("column_header"))
         self.assets.update({font.name: font.data for font in plan.fonts})  # fonts/<hash>: the worker loads them
-        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, report.tagged_pdf, page.columns)
+        return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, plan.tagged_pdf, page.columns)
 
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
         """What every page shows above and below its content, and behind it."""
         plan = self.plan
-        report = plan.report
         # The column header follows the title on page 1 and heads every later page.
         page_header, column_header = report_band("page_header"), report_band("column_header")
         continued, continued_tallest = [], []
@@ -614,7 +609,7 @@ class _Writer:
             assert header is not None
             function = functions[header.name]
             cells = "open"
-            text, at = report.groups[level - 1].continued_text, _continued_cell(header)
+            text, at = plan.group(level).continued_text, _continued_cell(header)
             if text and at is not None:  # "North (continued)": the text follows the group's first value
                 cells = (
                     f"open.enumerate().map(((j, v)) => if j == {at} {{ v + {typst_string(' ' + text)} }} else {{ v }})"
@@ -626,7 +621,7 @@ class _Writer:
             continued_tallest.append(f"{function}({placeholder}, continued: true)")
         later_pages = "; ".join([column_header, *continued])
         self.line(f"#let page-top-tallest = {{ {'; '.join([page_header, column_header, *continued_tallest])} }}")
-        shows_columns = navigation.column_header_from(plan.report)
+        shows_columns = navigation.column_header_from(plan)
         self.line(f"#let page-top = context {{ {page_header}; if {shows_columns} {{ {later_pages} }} }}")
         column_footer, page_footer = report_band("column_footer"), report_band("page_footer")
         last_footer = report_band("last_page_footer")
@@ -652,7 +647,7 @@ class _Writer:
         self.line("        body-top: here().position().y.pt(),")
         self.line("        body: size.height.pt(),")
         opening = f"{{ {report_band('title')}; {column_header} }}"
-        if self.plan.report.page.columns > 1:  # the title spans the columns (a float over them)
+        if self.plan.page.columns > 1:  # the title spans the columns (a float over them)
             self.line(f"        top: measure(block(width: {self._body_width()}, {opening})).height.pt(),")
         else:
             self.line(f"        top: height({opening}),")
@@ -668,10 +663,10 @@ class _Writer:
         self.line(f"    {report_band('no_data')}")
         self.line("  } else {")
         self.line('    if data.at("first", default: true) {')
-        if self.plan.report.table_of_contents:
+        if self.plan.contents_title is not None:
             # the contents, then the rows from a new page, where the page header shows the column header
             self.line(f"      {self._opening(report_band('title'))}")
-            self.line(f"      {navigation.table_of_contents(self.plan.report, typst_string)}")
+            self.line(f"      {navigation.table_of_contents(self.plan, typst_string)}")
         else:
             self.line(f"      {self._opening(opening)}")
         self.line("    }")
@@ -711,15 +706,15 @@ class _Writer:
             self.line(f"    for r in {rows} {{ bands.at(r.k)(r.c) }}")
 
     def _asks_for_room(self) -> bool:
-        return any(group.keep_together or group.min_space is not None for group in self.plan.report.groups)
+        return self.plan.asks_for_room
 
     def _body_width(self) -> str:
-        page = self.plan.report.page
+        page = self.plan.page
         return f"({page.size_mm[0]}mm - {page.margins.left} - {page.margins.right})"
 
     def _opening(self, opening: str) -> str:
         """The title and column header on page 1; over all the columns of a multi-column page."""
-        if self.plan.report.page.columns == 1:
+        if self.plan.page.columns == 1:
             return opening
         return f'place(top, scope: "parent", float: true, clearance: 0pt, block(width: 100%, {opening}))'
 

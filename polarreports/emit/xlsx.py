@@ -50,7 +50,7 @@ from polarreports.emit.excel_formats import cell_value, excel_format
 from polarreports.emit.xlsx_crosstab import Figure, crosstab_rows
 from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
 from polarreports.exceptions import FormatError, OutputError
-from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width
+from polarreports.plan.geometry import GUTTER_PT
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 
 __all__ = ["write_xlsx"]
@@ -88,11 +88,9 @@ class _Slot:
 
 def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
     """The band's shown elements with where they start (pt) and their data cell index."""
-    shown = [cell for cell in band.cells if not cell.hidden]
-    widths = cell_widths([cell.element for cell in shown], column_width(plan.report.page))
     data = {id(cell): i for i, cell in enumerate(band.data_cells)}
     found, x = [], 0.0
-    for cell, width in zip(shown, widths, strict=True):
+    for cell, width in zip(band.shown_cells, band.widths, strict=True):
         found.append((x, cell, data.get(id(cell))))
         x += width + GUTTER_PT
     return found
@@ -104,12 +102,11 @@ class _Layout:
     def __init__(self, frames: BandFrames, formulas: bool) -> None:
         plan = frames.plan
         self.plan = plan
-        report = plan.report
         grid_band = plan.band(BandKind.COLUMN_HEADER) or plan.band(BandKind.DETAIL)
         grid = _starts(plan, grid_band) if grid_band is not None else []
         self.starts = [x for x, _, _ in grid] or [0.0]
-        widths = cell_widths([cell.element for _, cell, _ in grid], column_width(report.page)) if grid else [100.0]
-        scale = 11.0 / report.page.font_size / 5.25  # points of the page in characters of Calibri 11
+        widths = grid_band.widths if grid_band is not None and grid else (100.0,)
+        scale = 11.0 / plan.page.font_size / 5.25  # points of the page in characters of Calibri 11
         self.widths = [max(4.0, w * scale) for w in widths]
         detail = plan.band(BandKind.DETAIL)
         self._frames = frames
@@ -132,7 +129,7 @@ class _Layout:
 
     def _band_slots(self, band: BandPlan) -> list[_Slot]:
         """Where band ``band``'s labels and values go, with their formats."""
-        frames, report = self._frames, self.plan.report
+        frames, plan = self._frames, self.plan
         columns = frames.schema_names
         names = frames.value_names(band.name)
         used: set[int] = set()
@@ -157,7 +154,7 @@ class _Layout:
                 align = "right"
             pattern = cell.pattern or cell.default_pattern
             try:
-                code = excel_format(pattern, dtype, locale=report.locale, currency=report.currency)
+                code = excel_format(pattern, dtype, locale=plan.locale, currency=plan.currency)
             except FormatError:  # the report formatted it: a pattern this translation refuses
                 code = None
             if code is None and dtype.is_temporal():  # a pattern Excel cannot show: ISO 8601
@@ -166,7 +163,7 @@ class _Layout:
                 code = None
             position = columns.index(name)
             if dtype.is_float() or dtype.is_decimal() or dtype.is_temporal():
-                shown = cell_value(pl.col(name), dtype, pattern, locale=report.locale, currency=report.currency)
+                shown = cell_value(pl.col(name), dtype, pattern, locale=plan.locale, currency=plan.currency)
                 if dtype.is_temporal():
                     shown = _serial(shown, dtype)
                 position = len(columns) + len(self.cells)
@@ -227,8 +224,8 @@ class _Layout:
             if band.kind == BandKind.GROUP_HEADER:
                 headers.update(self._column(x, set()) for x, cell, i in _starts(self.plan, band) if i is not None)
         found = {}
-        for variable in self.plan.report.variables:
-            expression = variable.expression.strip() if isinstance(variable.expression, str) else None
+        for variable in self.plan.variables:
+            expression = variable.source
             function = _SUBTOTAL.get(variable.calculation)
             for column, field in fields.items():
                 if function is not None and expression == field and column not in headers:
@@ -328,11 +325,11 @@ class _Writer:
         if self.row + len(rows) >= EXCEL_ROWS:
             msg = f"a crosstab's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
             raise OutputError(msg)
-        report = self.layout.plan.report
+        plan = self.layout.plan
         codes = []
         for measure in crosstab.measures.values():
             try:
-                code = excel_format(measure.format, pl.Float64(), locale=report.locale, currency=report.currency)
+                code = excel_format(measure.format, pl.Float64(), locale=plan.locale, currency=plan.currency)
             except FormatError:
                 code = None
             codes.append(code if measure.format else None)

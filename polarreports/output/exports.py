@@ -34,6 +34,9 @@ class Rendered:
     rows: pl.LazyFrame | None = None
     """The rows the report shows (the input's rows that passed its filter, its columns, in the
     input's order), lazily: read again only for an output that holds them (a PDF's data attachment)."""
+    definition_yaml: Callable[[], str] | None = None
+    """The report definition as YAML, made only when an output attaches it (a PDF's
+    ``definition`` attachment): the plan keeps no definition, and no output reads one."""
 
 
 Exporter = Callable[[Rendered, BinaryIO], None]

@@ -87,8 +87,8 @@ def evidence(rendered: Rendered, names: Sequence[str], check: Callable[[], None]
     in the input's order), as Parquet; ``definition``: the report definition, as YAML;
     ``parameters``: the value of every parameter, given or default, as JSON.
     """
-    report = rendered.plan.report
-    stem = _file_stem(report.name)
+    report_name = rendered.plan.name
+    stem = _file_stem(report_name)
     found = []
     for name in names:
         if name == "data":
@@ -102,17 +102,20 @@ def evidence(rendered: Rendered, names: Sequence[str], check: Callable[[], None]
                     content,
                     "application/vnd.apache.parquet",
                     "Data",
-                    f"The rows of report {report.name!r} (after its filter, in the input's order), as Parquet",
+                    f"The rows of report {report_name!r} (after its filter, in the input's order), as Parquet",
                 )
             )
         elif name == "definition":
+            if rendered.definition_yaml is None:
+                msg = "cannot attach the definition: this document was made without it; render it again"
+                raise OutputError(msg)
             found.append(
                 Attachment(
                     f"{stem}.yaml",
-                    report.to_yaml().encode(),
+                    rendered.definition_yaml().encode(),
                     "application/yaml",
                     "Source",
-                    f"The definition of report {report.name!r} (polarreports YAML)",
+                    f"The definition of report {report_name!r} (polarreports YAML)",
                 )
             )
         elif name == "parameters":
@@ -123,7 +126,7 @@ def evidence(rendered: Rendered, names: Sequence[str], check: Callable[[], None]
                     text.encode(),
                     "application/json",
                     "Source",
-                    f"The parameter values report {report.name!r} was rendered with, as JSON",
+                    f"The parameter values report {report_name!r} was rendered with, as JSON",
                 )
             )
     return found

@@ -35,14 +35,14 @@ from polarreports.definition.elements import (
     PageNumber,
     Subreport,
 )
-from polarreports.definition.report import Band, Report
+from polarreports.definition.report import Band, Group, Report
 from polarreports.exceptions import DataError, FormatError, PlanError
 from polarreports.plan.calculations import PERCENTABLE, row_share, total
 from polarreports.plan.expressions import ExpressionError, closest, oversized, param_column, root_names, to_expr
 from polarreports.plan.fonts import read_fonts
 from polarreports.plan.formats import check_pattern_length
-from polarreports.plan.geometry import placement_issues
-from polarreports.plan.images import logo_image, static_issue
+from polarreports.plan.geometry import column_width, fit_factor, placement_issues
+from polarreports.plan.images import allowed_dirs, logo_image, static_issue
 from polarreports.plan.model import (
     PAGE_BANDS,
     REPORT_BANDS,
@@ -57,10 +57,11 @@ from polarreports.plan.model import (
     Scope,
     VariablePlan,
 )
-from polarreports.plan.navigation import link_url, outlined
+from polarreports.plan.navigation import contents_title, heading_rank, link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver
 from polarreports.plan.subreports import subreport_columns
+from polarreports.units import to_points
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
 
@@ -142,6 +143,8 @@ class _Builder:
             self.issue(problem)
         self.subreport_columns = subreport_columns(report)
         self.styles = StyleResolver(report, self.issue, self._logo(), [font.family for font in self.fonts])
+        self.column_width = column_width(report.page)
+        self.image_dirs = tuple(allowed_dirs(report, base_dir))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -204,8 +207,14 @@ class _Builder:
         self.styles.check_logo()
         if self.issues:
             raise PlanError(self.issues)
+        page = report.page
         return ReportPlan(
-            report=report,
+            name=report.name,
+            title=report.title or report.name,
+            locale=report.locale,
+            currency=report.currency,
+            page=page,
+            column_width=self.column_width,
             parameters=self.params,
             base_dir=self.base_dir,
             filter=row_filter,
@@ -221,6 +230,12 @@ class _Builder:
             page_slots=tuple(self.page_slots),
             fonts=tuple(self.fonts),
             own_fonts=dict(self.styles.own_fonts),
+            parameter_types={parameter.name: parameter.type for parameter in report.parameters},
+            image_dirs=self.image_dirs,
+            fit=fit_factor([band.band for band in bands], page),
+            tagged_pdf=report.tagged_pdf,
+            outline=report.outline,
+            contents_title=contents_title(report),
         )
 
     def _check_locale(self) -> None:
@@ -256,8 +271,25 @@ class _Builder:
             else:
                 key = self.expr(group.key, f"{where}.key", available)
             if key is not None:
-                groups.append(GroupLevel(group.name, key, group.descending, i + 1))
+                groups.append(self._group_level(group, key, i + 1))
         return groups
+
+    def _group_level(self, group: Group, key: pl.Expr, level: int) -> GroupLevel:
+        """Group level ``level`` with its options resolved (the minimum space in points)."""
+        font_size = self.report.page.font_size
+        return GroupLevel(
+            group.name,
+            key,
+            group.descending,
+            level,
+            new_page=group.new_page,
+            reprint_header=group.reprint_header,
+            continued_text=group.continued_text,
+            keep_together=group.keep_together,
+            min_space=to_points(group.min_space, whole=0, font_size=font_size) if group.min_space else None,
+            footer_position=group.footer_position,
+            heading_rank=heading_rank(self.report, level) if outlined(self.report, group) else 0,
+        )
 
     def _variables(self, available: list[str], groups: list[GroupLevel]) -> list[VariablePlan]:
         levels = {g.name: g.level for g in groups}
@@ -277,7 +309,8 @@ class _Builder:
                 if value is None:
                     continue
             reset_level = 0 if variable.reset == "report" else levels[variable.reset]
-            variables.append(VariablePlan(variable.name, variable.calculation, value, reset_level))
+            source = variable.expression.strip() if isinstance(variable.expression, str) else None
+            variables.append(VariablePlan(variable.name, variable.calculation, value, reset_level, source))
         return variables
 
     def _bands(self, groups: list[GroupLevel], variables: list[VariablePlan]) -> list[BandPlan]:
@@ -364,6 +397,7 @@ class _Builder:
             band.page_break_before or new_page,
             band.page_break_after or at_page_bottom,
             styling,
+            self.column_width,
         )
 
     def _zebra_keys(self, groups: list[GroupLevel]) -> list[str]:
@@ -437,7 +471,7 @@ class _Builder:
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)
                 return None if found is None else Cell(element, where, found.value, role="image")
-            issue = static_issue(element, where, self.report, self.base_dir)
+            issue = static_issue(element, where, self.image_dirs, self.base_dir)
             if issue is not None:
                 self.issue(issue)
                 return None

@@ -149,23 +149,23 @@ def _missing(where: str, text: str) -> str:
     )
 
 
-def static_issue(element: Image, where: str, report: Report, base_dir: Path) -> str | None:
+def static_issue(element: Image, where: str, dirs: Sequence[Path], base_dir: Path) -> str | None:
     """The problem of an image given by ``path`` or ``data``, for the plan, or None."""
     try:
-        static_asset(element, where, report, base_dir)
+        static_asset(element, where, dirs, base_dir)
     except DataError as error:  # AccessError included: refused whatever on_missing says
         return str(error)
     return None
 
 
-def static_asset(element: Image, where: str, report: Report, base_dir: Path) -> tuple[str, bytes] | None:
+def static_asset(element: Image, where: str, dirs: Sequence[Path], base_dir: Path) -> tuple[str, bytes] | None:
     """The asset name and bytes of an image given by ``path`` or ``data`` (None: missing, and
-    ``on_missing`` is placeholder)."""
+    ``on_missing`` is placeholder); ``dirs``: the folders it may come from (``allowed_dirs``)."""
     try:
         if element.data is not None:
             return image_asset(element.data, where, f"<{len(element.data):,} bytes>")
         assert element.path is not None
-        return read_named_file(base_dir / element.path, element.path, where, allowed_dirs(report, base_dir))
+        return read_named_file(base_dir / element.path, element.path, where, list(dirs))
     except AccessError:
         raise
     except DataError:
@@ -242,7 +242,7 @@ def resolve_column_images(plan: ReportPlan, band: BandPlan, raw: pl.DataFrame, a
     """Replace the paths or bytes of ``band``'s image cells (columns ``__v0``, ...) by our
     asset names (``MISSING`` for an image that cannot be read, "" where there is none), adding
     each distinct image to ``assets`` once (:func:`replace_distinct`)."""
-    dirs = allowed_dirs(plan.report, plan.base_dir)
+    dirs = list(plan.image_dirs)
 
     def asset_name(cell: Cell, value: str | bytes) -> str:
         assert isinstance(cell.element, Image)

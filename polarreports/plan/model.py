@@ -1,6 +1,13 @@
 """The resolved plan: a report definition bound to its parameters and checked against the data's
 columns. Frozen dataclasses, no pydantic: the plan is internal.
 
+The plan does not keep the definition's ``Report``: what the later stages need of it is resolved
+here once (the page and its widths, the locale, the title, each group's options, the bookmarks,
+the folders files may come from), so nothing downstream reads the definition again. It keeps
+the definition's validated pieces that are values already: each band's ``Band``, each cell's
+element and the ``PageSetup`` (its lengths as written, since the Typst source and the HTML page
+write them so).
+
 Scopes (which frame a band's values come from):
 - ``rows``: one row per detail row; variables by name hold their running values.
 - ``group``: one row per group instance of a level; variables hold the group's totals.
@@ -11,13 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from polarreports.definition.elements import Element
-from polarreports.definition.report import Band, Report
+from polarreports.definition.report import Band, PageSetup
+from polarreports.plan.geometry import cell_widths
 from polarreports.plan.styles import BandStyling
 
 __all__ = [
@@ -124,10 +133,31 @@ class BandPlan:
     """Whether a new page starts after the band."""
     styling: BandStyling | None = None
     """Its looks (theme, styles, zebra, conditional styles); None: the plain look of its fields."""
+    column_width: float = 0.0
+    """Width (pt) of the page's body column the band's row of cells spans (``ReportPlan.column_width``)."""
 
     @property
     def data_cells(self) -> tuple[Cell, ...]:
         return tuple(cell for cell in self.cells if cell.value is not None)
+
+    @property
+    def shown_cells(self) -> tuple[Cell, ...]:
+        """The cells an output shows (not the hidden ones), left to right."""
+        return tuple(cell for cell in self.cells if not cell.hidden)
+
+    @cached_property
+    def widths(self) -> tuple[float, ...]:
+        """Width (pt) of each of ``shown_cells`` in a row of cells across ``column_width``, less
+        the gaps between them (``geometry.cell_widths``): worked out once per band, and read
+        by the stream (overflow), the Typst, HTML and XLSX emitters alike.
+
+            >>> from polarreports.definition.elements import Label
+            >>> band = BandPlan(BandKind.DETAIL, "d", Band(), "rows", cells=(
+            ...     Cell(Label(text="a", width="25%"), "a"), Cell(Label(text="b"), "b")), column_width=100.0)
+            >>> band.widths
+            (25.0, 71.0)
+        """
+        return tuple(cell_widths([cell.element for cell in self.shown_cells], self.column_width))
 
 
 @dataclass(frozen=True)
@@ -160,10 +190,27 @@ class CrosstabPlan:
 
 @dataclass(frozen=True)
 class GroupLevel:
+    """A group level with its options, resolved from the definition's ``Group``."""
+
     name: str
     key: pl.Expr
     descending: bool
     level: int
+    new_page: bool = False
+    reprint_header: bool = False
+    """Whether its header is printed again, with ``continued_text``, atop a page it goes on to."""
+    continued_text: str = "(continued)"
+    keep_together: bool = False
+    min_space: float | None = None
+    """Room (pt) the group needs left on a page to start there (``Group.min_space``); None: any."""
+    footer_position: Literal["after_group", "page_bottom"] = "after_group"
+    heading_rank: int = 0
+    """Its heading level among the groups that get a bookmark or a contents entry (0: none)."""
+
+    @property
+    def asks_for_room(self) -> bool:
+        """Whether a page break may be decided before the group (keep together, minimum space)."""
+        return self.keep_together or self.min_space is not None
 
 
 @dataclass(frozen=True)
@@ -173,6 +220,8 @@ class VariablePlan:
     value: pl.Expr | None
     reset_level: int
     """0 resets at the start of the report, k at the start of each group of level k."""
+    source: str | None = None
+    """Its expression as written, when written as text (``"amount"``); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +241,19 @@ class PageSlot:
 
 @dataclass(frozen=True)
 class ReportPlan:
-    report: Report
+    """A report ready to compute and write: every decision about the definition made once."""
+
+    name: str
+    """The report's name (file names, messages, the Typst source's first line)."""
+    title: str
+    """The document's title: the report's ``title``, else its name."""
+    locale: str
+    """The locale values are formatted in (checked: a Babel locale)."""
+    currency: str | None
+    page: PageSetup
+    """The page settings, validated; lengths as written (see the module docstring)."""
+    column_width: float
+    """Width (pt) of one body column of the page (``geometry.column_width``)."""
     parameters: dict[str, Any]
     base_dir: Path
     filter: pl.Expr | None
@@ -213,6 +274,17 @@ class ReportPlan:
     """The fonts of the report's own (``plan.fonts.FontFile``), read from ``font_dirs``."""
     own_fonts: dict[str, str] = field(default_factory=dict)
     """Each family of the report's own that a style uses -> where (``styles.brand.font``)."""
+    parameter_types: dict[str, str] = field(default_factory=dict)
+    """Each declared parameter's type (``"integer"``, ``"date"``, ...) by name."""
+    image_dirs: tuple[Path, ...] = ()
+    """The folders (resolved) images and other files the definition names may come from."""
+    fit: float = 1.0
+    """``wide: fit``: the scale that makes the widest row of fixed widths fit the column."""
+    tagged_pdf: bool = False
+    outline: bool = False
+    """Whether the groups' headings are PDF bookmarks."""
+    contents_title: str | None = None
+    """The title of the contents page (``table_of_contents``); None: no contents page."""
 
     @property
     def has_page_values(self) -> bool:
@@ -221,6 +293,15 @@ class ReportPlan:
     @property
     def group_keys(self) -> list[str]:
         return [g.name for g in self.groups]
+
+    def group(self, level: int) -> GroupLevel:
+        """The group of level ``level`` (1 = outermost)."""
+        return self.groups[level - 1]
+
+    @property
+    def asks_for_room(self) -> bool:
+        """Whether a group's page break may be decided before it (keep together, minimum space)."""
+        return any(group.asks_for_room for group in self.groups)
 
     def band(self, kind: str, level: int = 0) -> BandPlan | None:
         for band in self.bands:

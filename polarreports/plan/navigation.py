@@ -33,9 +33,9 @@ from collections.abc import Sequence
 import polars as pl
 
 from polarreports.definition.report import Group, Report
-from polarreports.plan.model import BandPlan
+from polarreports.plan.model import BandPlan, ReportPlan
 
-__all__ = ["heading_rank", "link_url", "outline_levels", "outlined"]
+__all__ = ["contents_title", "heading_rank", "link_url", "outline_levels", "outlined"]
 
 _URL = r"^(?i:https?://\S.*|mailto:\S.*)$"
 _URL_CHARACTERS = r"A-Za-z0-9\-._~!#$&'()*+,/:;=?@\[\]"
@@ -76,11 +76,18 @@ def heading_rank(report: Report, level: int) -> int:
     return sum(1 for group in report.groups[:level] if outlined(report, group))
 
 
-def outline_levels(report: Report, stream_bands: Sequence[BandPlan]) -> list[int]:
+def contents_title(report: Report) -> str | None:
+    """The title of the report's contents page; None: it has none."""
+    if not report.table_of_contents:
+        return None
+    return "Contents" if report.table_of_contents is True else str(report.table_of_contents)
+
+
+def outline_levels(plan: ReportPlan, stream_bands: Sequence[BandPlan]) -> list[int]:
     """Per stream band kind, the bookmark level its instances add to the PDF outline (0: none)."""
-    if not report.outline:
+    if not plan.outline:
         return [0] * len(stream_bands)
     return [
-        heading_rank(report, band.level) if any(cell.role == "outline" for cell in band.cells) else 0
+        plan.group(band.level).heading_rank if any(cell.role == "outline" for cell in band.cells) else 0
         for band in stream_bands
     ]

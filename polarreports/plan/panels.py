@@ -23,16 +23,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from polarreports.plan.geometry import GUTTER_PT, cell_widths, column_width, is_placed
+from polarreports.plan.geometry import GUTTER_PT, is_placed
 from polarreports.plan.model import BandPlan, ReportPlan
 
 __all__ = ["panel_plans"]
 
 
-def _starts_and_ends(band: BandPlan, whole: float) -> list[tuple[float, float]]:
+def _starts_and_ends(band: BandPlan) -> list[tuple[float, float]]:
     """Where each shown element of ``band`` starts and ends (pt) across an unbounded line."""
-    shown = [cell.element for cell in band.cells if not cell.hidden]
-    widths = cell_widths(shown, whole)
+    widths = band.widths
     spans = []
     x = 0.0
     for i, width in enumerate(widths):
@@ -42,8 +41,8 @@ def _starts_and_ends(band: BandPlan, whole: float) -> list[tuple[float, float]]:
     return spans
 
 
-def _too_wide(band: BandPlan, whole: float, room: float) -> bool:
-    spans = _starts_and_ends(band, whole)
+def _too_wide(band: BandPlan, room: float) -> bool:
+    spans = _starts_and_ends(band)
     return not is_placed(band.band) and bool(spans) and spans[-1][1] > room + 0.01
 
 
@@ -63,27 +62,27 @@ def _cuts(spans: list[tuple[float, float]], keys: int, whole: float) -> list[flo
 def panel_plans(plan: ReportPlan) -> list[ReportPlan]:
     """One plan per panel, or none if the report does not continue wide bands on more pages
     (or has no band wider than the page)."""
-    page = plan.report.page
+    page = plan.page
     if page.wide != "continue":
         return []
-    whole = column_width(page)
+    whole = plan.column_width
     room = whole - GUTTER_PT  # a band's content sits inside half a gutter on either side
-    wide = [band for band in plan.bands if _too_wide(band, whole, room)]
+    wide = [band for band in plan.bands if _too_wide(band, room)]
     if not wide:
         return []
     keys = page.repeat_columns
-    widest = max(wide, key=lambda band: _starts_and_ends(band, whole)[-1][1])
-    cuts = _cuts(_starts_and_ends(widest, whole), keys, room)
+    widest = max(wide, key=lambda band: _starts_and_ends(band)[-1][1])
+    cuts = _cuts(_starts_and_ends(widest), keys, room)
     plans = []
     for panel in range(len(cuts) + 1):
-        bands = tuple(_panel_band(band, whole, keys, cuts, panel) if band in wide else band for band in plan.bands)
+        bands = tuple(_panel_band(band, keys, cuts, panel) if band in wide else band for band in plan.bands)
         plans.append(dataclasses.replace(plan, bands=bands))
     return plans
 
 
-def _panel_band(band: BandPlan, whole: float, keys: int, cuts: list[float], panel: int) -> BandPlan:
+def _panel_band(band: BandPlan, keys: int, cuts: list[float], panel: int) -> BandPlan:
     """``band`` with the elements of other panels switched off (their values stay in the data)."""
-    spans = iter(_starts_and_ends(band, whole))
+    spans = iter(_starts_and_ends(band))
     cells = []
     shown_index = itertools.count()
     for cell in band.cells:

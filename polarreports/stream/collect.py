@@ -39,7 +39,7 @@ from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart, Crosstab
 from polarreports.exceptions import ChartError, DataError, FormatError
 from polarreports.plan.barcodes import resolve_barcodes
-from polarreports.plan.geometry import TALL, cell_widths, column_width, long_values
+from polarreports.plan.geometry import TALL, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
@@ -87,15 +87,7 @@ class StreamData:
 def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr:
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
     the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`)."""
-    report = plan.report
-    shown = [cell for cell in band.cells if not cell.hidden]
-    widths = dict(
-        zip(
-            (id(cell) for cell in shown),
-            cell_widths([cell.element for cell in shown], column_width(report.page)),
-            strict=True,
-        )
-    )
+    widths = dict(zip((id(cell) for cell in band.shown_cells), band.widths, strict=True))
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
@@ -110,13 +102,13 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
             pl.col(f"__v{i}"),
             dtype,
             cell.pattern or cell.default_pattern or default_pattern(dtype),
-            report.locale,
-            report.currency,
+            plan.locale,
+            plan.currency,
             getattr(cell.element, "null_text", ""),
             cell.where,
         )
         width = widths.get(id(cell), 0.0)
-        font_size = report.page.font_size
+        font_size = plan.page.font_size
         display = overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String)
         if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
             display = display.map_batches(markdown_series, return_dtype=pl.String)
@@ -264,7 +256,7 @@ def _draw_charts(
     ]  # not its hidden cells (a chart's print_when)
     if not charts or raw.is_empty():
         return raw
-    page = plan.report.page
+    page = plan.page
     width_mm, _ = page.size_mm
     margins = page.margins
     body = to_points(f"{width_mm}mm", whole=0, font_size=page.font_size) - sum(
@@ -299,7 +291,7 @@ def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int
     routed = kind
     for band in plan.bands:
         tall = band_index.get(band.name + TALL)
-        long = long_values(band, plan.report.page)
+        long = long_values(band, plan.page)
         if tall is not None and long is not None:
             routed = (
                 pl.when((kind == band_index[band.name]) & long).then(pl.lit(tall, dtype=pl.UInt16)).otherwise(routed)

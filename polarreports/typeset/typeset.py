@@ -167,6 +167,43 @@ class _Measured:
     """False if some band's longest text wraps: then its height varies, and so do the breaks."""
 
 
+@dataclass(frozen=True)
+class TypesetRun:
+    """One typesetting of a report: what its Typst passes share. The source and its data, the
+    output asked for (``format``, ``ppi``), the compiler every pass goes through and the
+    render's control (cancel, time limit, memory budget); ``stats`` says how it was typeset.
+
+        >>> import polarreports as pr
+        >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
+        >>> run = TypesetRun(doc._source, doc._data, "png", 96.0)
+        >>> job = run.job(b"{}", format="pdf", selectors=(END,))
+        >>> job.format, job.ppi, job.selectors
+        ('pdf', 96.0, ('<polarreports-end>',))
+    """
+
+    source: TypstSource
+    data: ReportData
+    format: OutputFormat = "pdf"
+    ppi: float = 144.0
+    control: RenderControl = field(default_factory=RenderControl)
+    compiler: Compiler = field(default_factory=default_compiler)
+    stats: MutableMapping[str, Any] = field(default_factory=dict)
+
+    def job(
+        self,
+        data_json: bytes | Callable[[], bytes],
+        *,
+        format: OutputFormat | None = None,
+        selectors: tuple[str, ...] = (),
+    ) -> CompileJob:
+        """A pass over ``data_json`` (to ``format``, else the run's own)."""
+        return CompileJob(self.source, data_json, format or self.format, self.ppi, selectors=selectors)
+
+    def compile(self, job: CompileJob) -> Compiled:
+        """One pass, stopped by the render's cancel or time limit, within its memory budget."""
+        return self.compiler.compile(job, stop=self.control.stop_reason, memory_mb=_worker_memory_mb(self.control))
+
+
 def _workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -200,17 +237,13 @@ def _worker_memory_mb(control: RenderControl, workers: int = 1) -> float | None:
     return share
 
 
-def _compile(compiler: Compiler, control: RenderControl, job: CompileJob) -> Compiled:
-    """One job, stopped by the render's cancel or time limit, within its memory budget."""
-    return compiler.compile(job, stop=control.stop_reason, memory_mb=_worker_memory_mb(control))
-
-
-def _measure(source: TypstSource, data: ReportData, compiler: Compiler, control: RenderControl) -> _Measured:
+def _measure(run: TypesetRun) -> _Measured:
     """Heights (pt) of each band kind; not ``exact`` if some band's height varies (its longest
     texts wrap onto more lines than its shortest, or a conditional style changes it)."""
+    data = run.data
     probe = data.json(0, 0, measure=True)
     probe = probe[:-2] + json.dumps(data.samples, ensure_ascii=False).encode()[1:-1] + b"]}"
-    ((found,),) = _compile(compiler, control, CompileJob(source, probe, selectors=(MEASURE,))).values
+    ((found,),) = run.compile(CompileJob(run.source, probe, selectors=(MEASURE,))).values
     heights = [0.0] * len(data.sticky)
     spacing = [0.0] * len(data.sticky)
     exact = True
@@ -327,29 +360,20 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
     return pages
 
 
-def _paginate(
-    source: TypstSource,
-    data: ReportData,
-    compiler: Compiler,
-    control: RenderControl,
-    measured: _Measured | None = None,
-) -> tuple[_Measured, list[int], Pagination] | None:
+def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Measured, list[int], Pagination] | None:
     """Measure the band kinds and predict every page break, or None if some band may wrap."""
-    measured = measured or _measure(source, data, compiler, control)
+    measured = measured or _measure(run)
     if not measured.exact:
         return None
-    kinds: list[int] = data.bands.kinds.to_list()
-    return measured, kinds, _pagination(source, data, measured, kinds)
+    kinds: list[int] = run.data.bands.kinds.to_list()
+    return measured, kinds, _pagination(run, measured, kinds)
 
 
 def _pagination(
-    source: TypstSource,
-    data: ReportData,
-    measured: _Measured,
-    kinds: list[int],
-    needs: dict[int, float] | None = None,
+    run: TypesetRun, measured: _Measured, kinds: list[int], needs: dict[int, float] | None = None
 ) -> Pagination:
     """The page breaks of the band stream, from the measured heights and the report's options."""
+    data = run.data
     return paginate(
         kinds,
         heights=measured.heights,
@@ -364,20 +388,19 @@ def _pagination(
         breaks_at=data.room_breaks,
         title_page=data.title_page,
         summary_page=data.summary_page,
-        columns=source.columns,
+        columns=run.source.columns,
     )
 
 
-def _with_needs(
-    source: TypstSource, data: ReportData, compiler: Compiler | None = None, control: RenderControl | None = None
-) -> tuple[ReportData, _Measured | None]:
-    """``data`` with the page breaks that keep-together and minimum space ask for: the room
+def _with_needs(run: TypesetRun) -> tuple[TypesetRun, _Measured | None]:
+    """``run`` with the page breaks that keep-together and minimum space ask for: the room
     each group header needs follows from the measured band heights, and the paginator finds
     where it is not left. (Typst could check the room itself, but each check moves what
     follows, and many of them do not settle within Typst's few layout passes.)"""
+    data = run.data
     if not data.keep or not data.bands.height or data.unpredictable:
-        return data, None
-    measured = _measure(source, data, compiler or default_compiler(), control or RenderControl())
+        return run, None
+    measured = _measure(run)
     kinds = data.bands.kinds
     height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
     space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
@@ -398,8 +421,8 @@ def _with_needs(
             )
         )
     needs = pl.concat(frames).group_by("__i").agg(pl.col("n").max()).filter(pl.col("n") > 0)
-    pages = _pagination(source, data, measured, kinds.to_list(), dict(needs.iter_rows()))
-    return replace(data, room_breaks=pages.room_breaks), measured
+    pages = _pagination(run, measured, kinds.to_list(), dict(needs.iter_rows()))
+    return replace(run, data=replace(data, room_breaks=pages.room_breaks)), measured
 
 
 def preview(
@@ -414,20 +437,17 @@ def preview(
 ) -> tuple[list[bytes], int | None]:
     """The first ``pages`` pages and the document's page count (None if not known without
     typesetting everything), typesetting little more than those pages."""
-    control = control or RenderControl()
-    compiler = compiler or default_compiler()
-    data, measured = _with_needs(source, data, compiler, control)
+    run = TypesetRun(source, data, format, ppi, control or RenderControl(), compiler or default_compiler())
+    run, measured = _with_needs(run)
+    data = run.data
 
     def first(data_json: bytes) -> list[bytes]:
-        return _compile(compiler, control, CompileJob(source, data_json, format, ppi)).pages
+        return run.compile(run.job(data_json)).pages
 
     if data.bands.height < MIN_BANDS_FOR_CHUNKS or data.one_piece or data.unpredictable:
-        if data.pages is not None:
-            images = in_memory(_with_page_values(source, data, format, ppi, {}, control, compiler, measured))
-        else:
-            images = first(data.json())
+        images = in_memory(_with_page_values(run, measured)) if data.pages is not None else first(data.json())
         return images[:pages], len(images) if format != "pdf" else None
-    predicted = _paginate(source, data, compiler, control, measured)
+    predicted = _paginate(run, measured)
     if predicted is None:
         # Without a prediction, lay out only the first bands; the total is not known.
         return first(data.json(0, 300 * pages, last=False))[:pages], None
@@ -442,34 +462,61 @@ def preview(
     return first(data_json)[:pages], pagination.total
 
 
-def _chunk_span(pages: Pagination, chunk_pages: list[int], i: int) -> tuple[int, int]:
-    """The pages (0-based, end excluded) of chunk ``i``; the first chunk has the title page."""
-    start = 0 if i == 0 else chunk_pages[i] + pages.first_page
-    end = pages.total if i == len(chunk_pages) - 1 else chunk_pages[i + 1] + pages.first_page
-    return start, end
+@dataclass(frozen=True)
+class _Chunks:
+    """A report cut into chunks of whole pages: its predicted ``pages``, the page each chunk
+    starts at (``first_pages``, 0-based, not counting a title page), and for a report with
+    values per page, those values (each chunk gets its pages')."""
 
+    pages: Pagination
+    first_pages: list[int]
+    values: _PageValues | None = None
 
-def _chunk_file(
-    data: ReportData, pages: Pagination, chunk_pages: list[int], values: _PageValues | None, i: int
-) -> bytes:
-    """The data file of chunk ``i``: its bands, first page number, the total, and the values of
-    its pages."""
-    last = i == len(chunk_pages) - 1
-    first_band = pages.starts[chunk_pages[i]]
-    end_band = data.bands.height if last else pages.starts[chunk_pages[i + 1]]
-    page_start, page_end = _chunk_span(pages, chunk_pages, i)
-    extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
-    if values is not None:
-        extra.update(pages=values.strings[page_start:page_end], marks=values.marks)
-    return data.json(
-        first_band,
-        end_band - first_band,
-        first_page=page_start + 1,
-        total_pages=pages.total,
-        first=i == 0,
-        last=last,
-        **extra,
-    )
+    def __len__(self) -> int:
+        return len(self.first_pages)
+
+    def first_band(self, i: int) -> int:
+        """The first band of chunk ``i``."""
+        return self.pages.starts[self.first_pages[i]]
+
+    def span(self, i: int) -> tuple[int, int]:
+        """The pages (0-based, end excluded) of chunk ``i``; the first chunk has the title page."""
+        pages = self.pages
+        start = 0 if i == 0 else self.first_pages[i] + pages.first_page
+        end = pages.total if i == len(self) - 1 else self.first_pages[i + 1] + pages.first_page
+        return start, end
+
+    def data_file(self, data: ReportData, i: int) -> bytes:
+        """The data file of chunk ``i``: its bands, first page number, the total, and the values
+        of its pages."""
+        last = i == len(self) - 1
+        first_band = self.first_band(i)
+        end_band = data.bands.height if last else self.first_band(i + 1)
+        page_start, page_end = self.span(i)
+        extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
+        if self.values is not None:
+            extra.update(pages=self.values.strings[page_start:page_end], marks=self.values.marks)
+        return data.json(
+            first_band,
+            end_band - first_band,
+            first_page=page_start + 1,
+            total_pages=self.pages.total,
+            first=i == 0,
+            last=last,
+            **extra,
+        )
+
+    def jobs(self, run: TypesetRun, workers: int) -> list[ChunkJob]:
+        """One job per chunk, for ``workers`` processes; each chunk's data file is made when its
+        turn comes (so that the files of chunks still waiting take no memory)."""
+        return [
+            functools.partial(
+                run.compiler.compile,
+                run.job(functools.partial(self.data_file, run.data, i), selectors=(END, MARKS)),
+                memory_mb=_worker_memory_mb(run.control, workers),
+            )
+            for i in range(len(self))
+        ]
 
 
 def _one_piece_instead(stats: MutableMapping[str, Any], error: _Mispredicted) -> None:
@@ -479,19 +526,12 @@ def _one_piece_instead(stats: MutableMapping[str, Any], error: _Mispredicted) ->
 
 
 def _chunked(
-    source: TypstSource,
-    data: ReportData,
-    format: OutputFormat,
-    ppi: float,
-    stats: MutableMapping[str, Any],
-    control: RenderControl,
-    compiler: Compiler,
-    predicted: tuple[_Measured, list[int], Pagination] | None,
-    values: _PageValues | None = None,
+    run: TypesetRun, predicted: tuple[_Measured, list[int], Pagination] | None, values: _PageValues | None = None
 ) -> Typeset | None:
     """The report typeset in chunks, or None where one piece is better or the prediction was
     wrong (``stats["typeset"]`` says why). With ``values``, each chunk gets the values of its
     pages, and the bands on either side of each page break are checked."""
+    data, stats, control = run.data, run.stats, run.control
     if predicted is None:
         stats["typeset"] = "one piece (band heights vary: a long text wraps, or a style changes a height)"
         return None
@@ -502,32 +542,19 @@ def _chunked(
         stats["typeset"] = "one piece"
         return None
     sticky_before = [False] + [data.sticky[k] for k in kinds[:-1]]
-    chunk_pages = pages.chunk_starts(per_chunk, sticky_before)
-    used_workers = min(workers, len(chunk_pages))
-    jobs = [  # each chunk's data file is made when its turn comes
-        functools.partial(
-            compiler.compile,
-            CompileJob(
-                source,
-                functools.partial(_chunk_file, data, pages, chunk_pages, values, i),
-                format,
-                ppi,
-                selectors=(END, MARKS),
-            ),
-            memory_mb=_worker_memory_mb(control, used_workers),
-        )
-        for i in range(len(chunk_pages))
-    ]
-    chunk_levels = _chunk_outline_levels(data, kinds, [pages.starts[page] for page in chunk_pages])
+    chunks = _Chunks(pages, pages.chunk_starts(per_chunk, sticky_before), values)
+    used_workers = min(workers, len(chunks))
+    jobs = chunks.jobs(run, used_workers)
+    chunk_levels = _chunk_outline_levels(data, kinds, [chunks.first_band(i) for i in range(len(chunks))])
     body_bottom = measured.body_top + measured.body
-    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-"))) if format == "pdf" else None
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-"))) if run.format == "pdf" else None
     joined = PdfJoin(folder / "report.pdf") if folder is not None else None
 
     def check_and_join(i: int, result: Compiled) -> None:
         """Check chunk ``i`` against the prediction, then append it to the PDF."""
         page_list, ((end,), marks) = result.pages, result.values
-        last = i == len(chunk_pages) - 1
-        page_start, page_end = _chunk_span(pages, chunk_pages, i)
+        last = i == len(chunks) - 1
+        page_start, page_end = chunks.span(i)
         expected = page_end - page_start
         if end["page"] != expected:
             msg = f"chunk {i + 1} took {end['page']} pages, {expected} were predicted"
@@ -535,8 +562,8 @@ def _chunked(
         if values is not None and not values.agree(marks):
             msg = f"a page break in chunk {i + 1} moved"
             raise _Mispredicted(msg)
-        if not last and not data.breaks[kinds[pages.starts[chunk_pages[i + 1]]]]:
-            next_band = pages.starts[chunk_pages[i + 1]]
+        if not last and not data.breaks[kinds[chunks.first_band(i + 1)]]:
+            next_band = chunks.first_band(i + 1)
             needed = measured.spacing[kinds[next_band - 1]] + _needed_after(next_band, kinds, measured, data.sticky)
             if body_bottom - end["y"] >= needed - EPSILON:
                 msg = f"the page before chunk {i + 2} had room left"
@@ -555,9 +582,12 @@ def _chunked(
             _one_piece_instead(stats, error)
             return None
         raise
-    stats["typeset"] = f"{len(jobs)} chunks in {used_workers} worker processes"
-    stats["pages_predicted"] = stats["pages"] = pages.total  # as checked, chunk by chunk
-    stats["worker_peak_mb"] = round(max(result.peak_mb for result in results), 1)
+    stats.update(
+        typeset=f"{len(jobs)} chunks in {used_workers} worker processes",
+        pages_predicted=pages.total,  # as checked, chunk by chunk
+        pages=pages.total,
+        worker_peak_mb=round(max(result.peak_mb for result in results), 1),
+    )
     if folder is None:
         return [page for result in results for page in result.pages]
     return folder / "report.pdf"
@@ -590,46 +620,34 @@ def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pd
 
 
 def _one_piece(
-    source: TypstSource,
-    data_json: bytes,
-    format: OutputFormat,
-    ppi: float,
-    control: RenderControl,
-    compiler: Compiler,
+    run: TypesetRun, data_json: bytes, format: OutputFormat | None = None
 ) -> tuple[list[bytes], list[list[int]], int]:
-    """Typeset in one piece: the pages, the marked bands' ``[band, page]`` and the last page."""
-    control.report("typesetting", 0, 1, "pieces")
-    done = _compile(compiler, control, CompileJob(source, data_json, format, ppi, selectors=(MARKS, END)))
-    control.report("typesetting", 1, 1, "pieces")
+    """Typeset in one piece (to ``format``, else the run's): the pages, the marked bands'
+    ``[band, page]`` and the last page."""
+    run.control.report("typesetting", 0, 1, "pieces")
+    done = run.compile(run.job(data_json, format=format, selectors=(MARKS, END)))
+    run.control.report("typesetting", 1, 1, "pieces")
     marks, ends = done.values
     return done.pages, marks, ends[0]["page"] if ends else 1
 
 
-def _with_page_values(
-    source: TypstSource,
-    data: ReportData,
-    format: OutputFormat,
-    ppi: float,
-    stats: MutableMapping[str, Any],
-    control: RenderControl,
-    compiler: Compiler,
-    measured: _Measured | None = None,
-) -> Typeset:
+def _with_page_values(run: TypesetRun, measured: _Measured | None = None) -> Typeset:
     """A report with values per page (page totals, carried forward, ...): they follow from the
     predicted page breaks, and the bands on either side of every break are checked. Where the
     prediction fails, a first pass finds every band's page and a second one prints the values."""
+    data, stats = run.data, run.stats
     assert data.pages is not None
     count = data.bands.height
-    predicted = _paginate(source, data, compiler, control, measured) if count and not data.unpredictable else None
+    predicted = _paginate(run, measured) if count and not data.unpredictable else None
     if predicted is not None:
         pagination = predicted[2]
         values = _PageValues.predicted(data.pages, pagination, count)
         if count >= MIN_BANDS_FOR_CHUNKS and not data.one_piece:
-            chunked = _chunked(source, data, format, ppi, stats, control, compiler, predicted, values)
+            chunked = _chunked(run, predicted, values)
             if chunked is not None:
                 return chunked
         data_json = data.json(marks=values.marks, pages=values.strings)
-        pages, marks, last_page = _one_piece(source, data_json, format, ppi, control, compiler)
+        pages, marks, last_page = _one_piece(run, data_json)
         if values.agree(marks) and last_page == pagination.total:
             stats["typeset"] = "one piece"
             return pages
@@ -639,32 +657,24 @@ def _with_page_values(
             pagination.total,
         )
     # The page of every band from a first pass, then the values they give.
-    _, marks, last_page = _one_piece(source, data.json(marks=True), "pdf", ppi, control, compiler)
+    _, marks, last_page = _one_piece(run, data.json(marks=True), format="pdf")
     if marks:
         strings = _PageValues.found(data.pages, marks, last_page).strings
     else:  # no bands: the values of empty pages
         strings = data.pages.values(pl.Series([], dtype=pl.UInt32), total=last_page)
-    pages, _, _ = _one_piece(source, data.json(pages=strings), format, ppi, control, compiler)
+    pages, _, _ = _one_piece(run, data.json(pages=strings))
     stats["typeset"] = "one piece, in two passes (the page breaks could not be predicted)"
     return pages
 
 
-def _panels(
-    source: TypstSource,
-    data: ReportData,
-    *,
-    format: OutputFormat,
-    ppi: float,
-    stats: MutableMapping[str, Any],
-    control: RenderControl,
-    compiler: Compiler,
-) -> list[bytes]:
+def _panels(run: TypesetRun) -> list[bytes]:
     """A wide listing's panels (``wide: continue``), each typeset like a report of its own. When
     every band kind is as tall in each panel (so they break pages alike), their pages
     interleave (page 1 of each panel, then page 2, ...); otherwise the panels follow one
     another, each numbered on its own."""
-    sources = [replace(source, panels=()), *source.panels]
-    measured = [_measure(panel, data, compiler, control) for panel in sources]
+    data, stats, format = run.data, run.stats, run.format
+    sources = [replace(run.source, panels=()), *run.source.panels]
+    measured = [_measure(replace(run, source=panel)) for panel in sources]
     first = measured[0]
     alike = first.exact and all(
         (m.heights, m.spacing, m.top, m.summary) == (first.heights, first.spacing, first.top, first.summary)
@@ -677,9 +687,7 @@ def _panels(
             settings = {"panel": number, "panels": len(sources)} if interleave else {}
             panel_stats: MutableMapping[str, Any] = {}
             panel_data = replace(data, settings={**data.settings, **settings})
-            result = typeset(
-                panel, panel_data, format=format, ppi=ppi, stats=panel_stats, control=control, compiler=compiler
-            )
+            result = _typeset(replace(run, source=panel, data=panel_data, stats=panel_stats))
             results.append(in_memory(result))
             stats["typeset"] = panel_stats.get("typeset", "")
         return results
@@ -737,30 +745,33 @@ def typeset(
     """The document as PDF (one item, or a file: see ``Typeset``) or PNG/SVG pages;
     ``stats["typeset"]`` says how. Every Typst pass goes through ``compiler`` (by default the
     warm worker processes of :func:`default_compiler`)."""
-    compiler = compiler or default_compiler()
-    if source.panels:
-        return _panels(source, data, format=format, ppi=ppi, stats=stats, control=control, compiler=compiler)
+    return _typeset(TypesetRun(source, data, format, ppi, control, compiler or default_compiler(), stats))
+
+
+def _typeset(run: TypesetRun) -> Typeset:
+    """:func:`typeset` of ``run``."""
+    if run.source.panels:
+        return _panels(run)
+    control, stats = run.control, run.stats
     control.check()
-    data, measured = _with_needs(source, data, compiler, control)
+    run, measured = _with_needs(run)
+    data = run.data
     if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:
         stats["typeset"] = "one piece"
         control.report("typesetting", 0, 1, "pieces")
-        pages = _compile(compiler, control, CompileJob(source, data.json(), format, ppi)).pages
+        pages = run.compile(run.job(data.json())).pages
         control.report("typesetting", 1, 1, "pieces")
         return pages
     if data.pages is not None:
-        return _with_page_values(source, data, format, ppi, stats, control, compiler, measured)
+        return _with_page_values(run, measured)
     if data.one_piece or data.unpredictable:
         stats["typeset"] = f"one piece ({data.one_piece or data.unpredictable})"
         if data.unpredictable:
             logger.info("typesetting in one piece, not in chunks: %s", data.unpredictable)
     else:
-        predicted = _paginate(source, data, compiler, control, measured)
-        chunked = _chunked(source, data, format, ppi, stats, control, compiler, predicted)
+        chunked = _chunked(run, _paginate(run, measured))
         if chunked is not None:
             return chunked
     # A long report in one piece.
-    job = functools.partial(
-        compiler.compile, CompileJob(source, data.json(), format, ppi), memory_mb=_worker_memory_mb(control)
-    )
+    job = functools.partial(run.compiler.compile, run.job(data.json()), memory_mb=_worker_memory_mb(control))
     return _run_chunks([job], 1, control)[0].pages

@@ -121,10 +121,10 @@ class _Page:
         return "" if layout is None else layout.block(self.stream.static[kind], self.assets, tag)
 
     def write(self) -> None:
-        report = self.plan.report
-        page = report.page
+        plan = self.plan
+        page = plan.page
         margins = [css.length(getattr(page.margins, side), font_size=page.font_size) for side in _SIDES]
-        language = re.sub(r"[^A-Za-z0-9-]", "", report.locale.replace("_", "-")) or "en"
+        language = re.sub(r"[^A-Za-z0-9-]", "", plan.locale.replace("_", "-")) or "en"
         width_mm, height_mm = page.size_mm
         rules = [
             f"@page{{size:{width_mm:g}mm {height_mm:g}mm;margin:{' '.join(margins)}}}",
@@ -135,12 +135,12 @@ class _Page:
         if self.plan.crosstabs:
             rules.append(CROSSTAB_CSS)
         self._out(
-            f'<!DOCTYPE html>\n<html lang="{text(language)}" dir="{text_direction(report.locale)}">\n'
+            f'<!DOCTYPE html>\n<html lang="{text(language)}" dir="{text_direction(plan.locale)}">\n'
             '<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="generator" content="polarreports">\n'
-            f"<title>{text(report.title or report.name)}</title>\n"
+            f"<title>{text(plan.title)}</title>\n"
             f'<style>\n{_BASE_CSS}{chr(10).join(rules)}\n</style>\n</head>\n<body>\n<div class="page">\n'
         )
         background = self._static("background")

@@ -51,9 +51,9 @@ def spans(ends: list[float], columns: list[float]) -> list[int] | None:
     return [chosen[0] + 1] + [b - a for a, b in itertools.pairwise(chosen)]
 
 
-def _fractions(elements: list[Element], whole: float) -> list[float]:
-    """The right edge of each element of a row (fractions of the width), as laid out in Typst."""
-    widths = geometry.cell_widths(elements, whole)
+def _fractions(band: BandPlan, whole: float) -> list[float]:
+    """The right edge of each shown cell of ``band`` (fractions of the width), as laid out in Typst."""
+    widths = band.widths
     total, ends, gap = 0.0, [], geometry.GUTTER_PT
     for i, width in enumerate(widths):
         total += width + (gap if i else 0.0)
@@ -161,7 +161,7 @@ def band_layouts(plan: ReportPlan, logo: str) -> list[BandLayout]:
             element_switch = styling.element_switches[position] if styling.element_switches else None
             image = None
             if isinstance(cell.element, Image) and cell.value is None:
-                asset = static_asset(cell.element, cell.where, plan.report, plan.base_dir)
+                asset = static_asset(cell.element, cell.where, plan.image_dirs, plan.base_dir)
                 image = asset[1] if asset else None
             value = data.get(cell.where) if cell.value is not None and cell.role == "value" else None
             if cell.role in ("image", "barcode", "subreport"):
@@ -196,12 +196,12 @@ def table_columns(plan: ReportPlan, layouts: list[BandLayout]) -> list[float] | 
     detail = next((layout for layout in layouts if layout.band.kind == BandKind.DETAIL), None)
     if detail is None or detail.placed or not detail.cells:
         return None
-    whole = geometry.column_width(plan.report.page)
-    columns = _fractions([cell.element for cell in detail.cells], whole)
+    whole = plan.column_width
+    columns = _fractions(detail.band, whole)
     for layout in layouts:
         if layout.placed or not layout.cells:
             continue
-        ends = _fractions([cell.element for cell in layout.cells], whole)
+        ends = _fractions(layout.band, whole)
         layout.spans = [1] * len(columns) if layout is detail else spans(ends, columns)
     return columns
 
@@ -217,9 +217,9 @@ def band_css(plan: ReportPlan, layout: BandLayout, dtypes: dict[str, pl.DataType
 
 class _BandRules:
     def __init__(self, plan: ReportPlan, layout: BandLayout, dtypes: dict[str, pl.DataType]) -> None:
-        self.page = plan.report.page
+        self.page = plan.page
         self.size = self.page.font_size
-        self.whole = geometry.column_width(self.page)
+        self.whole = plan.column_width
         self.layout = layout
         self.dtypes = dtypes
         self.styling = layout.band.styling or BandStyling(Look(), None, (), ())
