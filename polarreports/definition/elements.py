@@ -199,8 +199,10 @@ class _Element(DefinitionModel):
 
     width: Length | None = None
     """Width of the element's cell; elements without a width share the rest of the line."""
-    align: Literal["left", "center", "right"] | None = None
-    """Horizontal alignment; numbers default to right, everything else to left."""
+    align: Literal["left", "center", "right", "justify"] | None = None
+    """Horizontal alignment; numbers default to right, everything else to left. ``justify``:
+    wrapped text flush with both edges of its cell (the last line left), hyphenated in the
+    report's language unless the report says ``hyphenate: false``."""
     bold: bool | None = None
     """Bold text; None: as the element's style says (not bold without one)."""
     italic: bool | None = None
