@@ -14,6 +14,8 @@ from typing import Any
 import polars as pl
 import pyphen
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polarreports as pr
 from polarreports.compute.overflow import SOFT_HYPHEN, ZERO_WIDTH_SPACE, _broken_words, hyphenation_language
@@ -106,6 +108,17 @@ def test_a_piece_still_too_wide_breaks_after_any_character() -> None:
     )
 
 
+def test_codes_numbers_and_urls_never_get_a_hyphen() -> None:
+    for value in ("https://example.com/Donaudampfschifffahrt", "ORD2025000123456789AB", "12345678901234567890"):
+        broken = _broken_words(value, width=30.0, size=10.0, bold=False, italic=False, language="de_DE")
+        assert SOFT_HYPHEN not in broken
+        assert broken.replace(ZERO_WIDTH_SPACE, "") == value
+    quoted = _broken_words(
+        "„Rechnungsprüfungsgesellschaft“,", width=30.0, size=10.0, bold=False, italic=False, language="de_DE"
+    )
+    assert SOFT_HYPHEN in quoted
+
+
 def test_the_html_page_hyphenates_like_the_pdf(tmp_path: Any) -> None:
     data = pl.DataFrame({"word": [GERMAN]})
     report("de_DE", element={"align": "justify"}).render(data).save(tmp_path / "j.html")
@@ -114,3 +127,13 @@ def test_the_html_page_hyphenates_like_the_pdf(tmp_path: Any) -> None:
     assert f"Do{SOFT_HYPHEN}nau" in page
     report("de_DE", hyphenate=True).render(data).save(tmp_path / "h.html")
     assert ".page{hyphens:auto}" in (tmp_path / "h.html").read_text(encoding="utf-8")
+
+
+@given(st.text(max_size=80), st.sampled_from(["de_DE", "en_US", "fr", None]))
+@settings(deadline=None)  # (the first use of a dictionary loads it)
+def test_breaking_words_never_changes_the_text(text: str, language: str | None) -> None:
+    """Whatever the text, only invisible break points are added (soft hyphens, zero-width spaces)."""
+    broken = _broken_words(text, width=25.0, size=10.0, bold=False, italic=False, language=language)
+    assert broken.replace(SOFT_HYPHEN, "").replace(ZERO_WIDTH_SPACE, "") == text.replace(SOFT_HYPHEN, "").replace(
+        ZERO_WIDTH_SPACE, ""
+    )

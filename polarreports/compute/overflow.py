@@ -12,9 +12,9 @@ widths from the shipped fonts (``metrics.py``) give where the text must end so t
 without spaces) gets a break opportunity after each of its characters (a zero-width space),
 so that it wraps at the cell's edge instead of running past it. Only values with more
 characters than the cell can hold at one em each pay for the check. Where the cell hyphenates
-(``hyphenation_language``), such a word breaks at its hyphenation points in the report's
-language instead (soft hyphens, from pyphen's dictionaries), and after any character only in
-a piece still wider than the cell.
+(``hyphenation_language``), such a word of letters breaks at its hyphenation points in the
+report's language instead (soft hyphens, from pyphen's dictionaries), and after any character
+only in a piece still wider than the cell; a code, a number or a URL never gets a hyphen.
 
     >>> import polars as pl
     >>> frame = pl.DataFrame({"s": ["short", "a text much too long for its cell"]})
@@ -117,6 +117,11 @@ def hyphenation_language(element: Element, *, hyphenate: bool | str, locale: str
     return language
 
 
+_LETTERS = re.compile(r"[\"'(«„“‘]*[^\W\d_]+(?:['’-][^\W\d_]+)*[\"')»“”’.,;:!?]*")
+"""A word to hyphenate: letters (an apostrophe or a hyphen between them), with quotes or
+punctuation around them; anything else (a code, a number, a URL) breaks without a hyphen."""
+
+
 @functools.cache
 def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language)
@@ -179,7 +184,7 @@ def _broken_words(
         word = match.group()
         if _width(word, advance, size) <= width:
             return word
-        if language is None:
+        if language is None or not _LETTERS.fullmatch(word):  # a code, a number, a URL: no hyphen
             return ZERO_WIDTH_SPACE.join(word)
         return _hyphenated(word, _dictionary(language), advance, width=width, size=size)
 
