@@ -41,8 +41,8 @@ POLL_SECONDS = 0.02
 TEMP_PREFIX = "polarreports-"
 STALE_SECONDS = 24 * 3600.0
 """A temporary entry of a render untouched this long, whose process is gone, was left by a kill."""
-_KINDS = ("", "pdf-", "bands-")
-_OURS = re.compile(rf"{re.escape(TEMP_PREFIX)}(\d+)-(?:pdf-|bands-)?[a-z0-9_]{{8}}(?:\.jsonl)?")
+_KINDS = ("", "pdf-", "bands-", "rows-")
+_OURS = re.compile(rf"{re.escape(TEMP_PREFIX)}(\d+)-(?:pdf-|bands-|rows-)?[a-z0-9_]{{8}}(?:\.jsonl)?")
 """The names ``tempfile`` gives with ``temp_prefix``: the pid, a kind, 8 random characters."""
 SWEEP_EVERY_SECONDS = 3600.0
 _sweep = {"last": float("-inf")}
@@ -230,7 +230,7 @@ class ProgressRelay:
 
 def temp_prefix(kind: str = "") -> str:
     """The name prefix of the temporary files and folders of this process's renders,
-    ``polarreports-<pid>-<kind>`` (``pdf-``, ``bands-`` or none; ``tempfile`` adds 8 random
+    ``polarreports-<pid>-<kind>`` (``pdf-``, ``bands-``, ``rows-`` or none; ``tempfile`` adds 8 random
     characters): the process id tells a later sweep whether the owner lives."""
     assert kind in _KINDS
     return f"{TEMP_PREFIX}{os.getpid()}-{kind}"

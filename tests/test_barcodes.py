@@ -26,6 +26,9 @@ FORMATS = {
     "upca": "UPCA",
     "itf": "ITF",
     "qr": "QRCode",
+    "pdf417": "PDF417",
+    "datamatrix": "DataMatrix",
+    "aztec": "Aztec",
 }
 
 
@@ -61,6 +64,10 @@ def _decoded(png: bytes) -> list[tuple[str, str]]:
         ("qr", ["https://example.com/o?id=1&x=ü", "Zürich 8001"], None),
         ("upca", ["03600029145"], ["0036000291452"]),  # zxing-cpp reads UPC-A as its EAN-13 form
         ("code39", ["PART-42"], None),
+        # 2D codes by zxing-cpp: any text, read back exactly (UTF-8 with its ECI)
+        ("pdf417", ["Grüße aus Zürich – 東京 €", "SHIP 00340123450000000018 ✓"], None),
+        ("datamatrix", ["Łódź 90-001 · Ελλάδα", "ORD-2025/0001"], None),
+        ("aztec", ["שלום עולם ١٢٣", "ticket:4711;seat=12A"], None),
     ],
 )
 def test_rendered_codes_decode_to_the_data(symbology: str, values: list[str], expected: list[str] | None) -> None:
@@ -126,6 +133,8 @@ def test_distinct_values_are_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None
         ("code128", "naïve ☃", "not valid for Code 128"),
         ("code39", "lower", "no lower-case"),
         ("qr", "x" * 1999, "too long for a QR code"),
+        ("datamatrix", "東" * 1000, "too long"),
+        ("pdf417", "€" * 1500, "too long"),
         ("code128", "x" * 2001, "more than the 2,000"),
     ],
 )
@@ -205,3 +214,18 @@ def test_barcodes_in_a_report_typeset_in_chunks(tmp_path: Path) -> None:
     first = int(texts[0][1:])
     assert len(texts) > 10
     assert texts == [f"C{i:04d}" for i in range(first, first + len(texts))]  # in order, none lost
+
+
+@pytest.mark.parametrize("symbology", ["pdf417", "datamatrix", "aztec"])
+def test_2d_codes_in_the_html_page_and_the_data_output(symbology: str, tmp_path: Path) -> None:
+    """The HTML page shows each as its vector SVG (rebuilt by the page's SVG cleaner), without a
+    human-readable text; the data output holds the value each encodes."""
+    values = ["Grüße – 東京", "ORD-1"]
+    doc = _report(symbology).render(pl.DataFrame({"name": ["a", "b"], "code": values}))
+    doc.save(tmp_path / "codes.html")
+    page = (tmp_path / "codes.html").read_text(encoding="utf-8")
+    assert page.count('<div class="barcode"') == 2
+    assert page.count('<path d="M') >= 2
+    assert '<div class="barcode-text">' not in page
+    doc.save(tmp_path / "codes.csv")
+    assert pl.read_csv(tmp_path / "codes.csv")["code"].to_list() == values

@@ -18,6 +18,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.api import plan_report
+from polarreports.definition.elements import Crosstab
 from polarreports.exceptions import DefinitionError, PlanError
 
 QUARTER = {"column": "order_date", "bucket": "quarter", "format": "yyyy-MM-dd"}
@@ -436,3 +437,94 @@ def test_html_page_shows_the_crosstab_as_a_table_of_text(tmp_path: Any) -> None:
     page.feed((tmp_path / "x.html").read_text(encoding="utf-8"))
     assert "script" not in page.tags
     assert page.rows[-len(table["rows"]) - 1 :] == [["r", "k", "Total"], *table["rows"]]
+
+
+def _per_group_data() -> pl.DataFrame:
+    """Two groups of 70 items each, by six quarters: each group's crosstab is longer than a page."""
+    rows = [
+        (g, f"item{i:03d}", f"Q{q}", (i * 7 + q * 3 + len(g)) % 50)
+        for g in ("G1", "G2")
+        for i in range(70)
+        for q in range(1, 7)
+    ]
+    frame = pl.DataFrame(rows, schema=["grp", "item", "q", "v"], orient="row")
+    return frame.filter(pl.col("v") % 9 != 0)  # some combinations missing
+
+
+@pytest.mark.typst
+def test_a_crosstab_per_group_honours_its_width_and_splits_over_pages() -> None:
+    """A crosstab in a group footer, half the body wide: three quarters per panel (not the
+    body's seven), every page of a table led by its column headers, and each group's figures,
+    read from the PDF, equal Polars' pivot and DuckDB's PIVOT of that group's rows."""
+    from polarreports.emit.crosstab import panel_columns
+    from polarreports.plan.geometry import column_width
+
+    data = _per_group_data()
+    element = {
+        "type": "crosstab",
+        "rows": ["item"],
+        "columns": ["q"],
+        "measures": {"v": "sum(v)"},
+        "width": "50%",
+        "row_header_width": "25mm",
+        "column_width": "20mm",
+    }
+    report = pr.Report.model_validate(
+        {
+            "name": "per_group",
+            "groups": [
+                {
+                    "name": "grp",
+                    "header": {"elements": [{"type": "field", "column": "grp"}]},
+                    "footer": {"elements": [element]},
+                }
+            ],
+        }
+    )
+    crosstab = Crosstab.model_validate(element)
+    body = column_width(report.page)
+    per = panel_columns(crosstab, body=body / 2, font_size=report.page.font_size)
+    assert per == 3
+    assert panel_columns(crosstab, body=body, font_size=report.page.font_size) > 3
+    pages = [page for page in _pdf_text(report.render(data).pdf) if page.strip()]
+    assert len(pages) > 2
+    assert any(page.split()[0] == "item" for page in pages), "a table runs over a page"
+    seen: dict[str, dict[tuple[str, str], int]] = {"G1": {}, "G2": {}}
+    group = ""
+    for page in pages:
+        lines = [line for line in page.splitlines() if line.strip()]
+        first = lines[0].split()[0]
+        assert first in ("G1", "G2", "item"), "a table continued on a page starts with its headers"
+        for at, line in enumerate(lines):
+            if line.strip() in seen:
+                group = line.strip()
+                continue
+            if line.split()[0] == "item":
+                labels = line.split()[1:]
+                assert len(labels) <= per, "the panel is as wide as the element"
+                end = next(
+                    (k for k in range(at + 1, len(lines)) if lines[k].split()[0] in ("item", "G1", "G2")), len(lines)
+                )
+                found, _ = _figures(lines[at:end], "item")
+                seen[group] |= found
+    source = data  # noqa: F841 (read by DuckDB)
+    for name in ("G1", "G2"):
+        rows = data.filter(pl.col("grp") == name)
+        pivot = rows.pivot(on="q", index="item", values="v", aggregate_function="sum")
+        expected = {
+            (row["item"], q): row[q]
+            for row in pivot.iter_rows(named=True)
+            for q in pivot.columns[1:]
+            if row[q]  # (the pivot's sum of no rows is 0 or null; no value is 0)
+        }
+        expected |= {(item, "Total"): int(v) for item, v in rows.group_by("item").agg(pl.col("v").sum()).iter_rows()}
+        expected |= {("Total", q): int(v) for q, v in rows.group_by("q").agg(pl.col("v").sum()).iter_rows()}
+        expected["Total", "Total"] = int(rows["v"].sum())
+        assert seen[name] == expected, name
+        duck = duckdb.sql(
+            f"PIVOT (SELECT item, q, v FROM source WHERE grp = '{name}') ON q USING sum(v) GROUP BY item"
+        ).pl()
+        for row in duck.iter_rows(named=True):
+            for q in duck.columns[1:]:
+                if row[q] is not None:
+                    assert seen[name][row["item"], q] == int(row[q])

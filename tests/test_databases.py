@@ -257,9 +257,90 @@ def test_without_data_or_source_the_error_says_what_to_give(shop: Path) -> None:
 
 
 def test_a_query_that_writes_changes_nothing(postgres: str, password: str) -> None:
-    with pytest.raises(pr.DataError, match="DELETE statements are not valid 'read' queries"):  # Polars refuses
+    with pytest.raises(pr.DataError, match="DELETE statements are not queries that read rows"):  # refused
         _report(uri=postgres, query="DELETE FROM orders WHERE region = :region").render(region="North")
     hidden = "WITH gone AS (DELETE FROM orders WHERE region = :region RETURNING region, day, amount) SELECT * FROM gone"
     assert _report(uri=postgres, query=hidden).render(region="North").stats["rows"] == 2  # ran, never committed
     counting = _report(uri=postgres, query=QUERY)
     assert counting.render(region="North").stats["rows"] == 2  # the rows are still there
+
+
+# -- the rows spill to a file and are read lazily ---------------------------------------------
+
+
+def _spill_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob(f"polarreports-{os.getpid()}-rows-*"))
+
+
+def test_query_rows_are_a_lazy_snapshot_read_once(shop: Path) -> None:
+    """The result spills to a temporary file and is scanned lazily (projection, filter and
+    limit pushed into the scan); rows the database gains afterwards are not seen, as the query
+    ran once; the file goes with the last LazyFrame over it."""
+    import gc
+
+    from polarreports.compute.databases import read_database
+
+    before = _spill_folders()
+    rows = read_database("sqlite:///shop.db", "SELECT * FROM orders WHERE amount > :low", {"low": 20}, [shop])
+    assert "polarreports query rows" in rows.explain()  # a scan, not a frame held in memory
+    (folder,) = _spill_folders() - before
+    with contextlib.closing(sqlite3.connect(shop / "shop.db")) as connection:  # the database changes
+        connection.execute("INSERT INTO orders VALUES ('North', '2025-02-01', 500)")
+        connection.commit()
+    expected = ORDERS.filter(pl.col("amount") > 20).with_columns(pl.col("day").cast(str))
+    assert rows.collect().equals(expected)
+    derived = rows.filter(pl.col("region") == "South").select("amount").head(1)
+    del rows
+    gc.collect()
+    assert folder.exists()  # a LazyFrame built on it still reads it
+    assert derived.collect()["amount"].to_list() == [50]
+    assert derived.collect()["amount"].to_list() == [50]  # read again: the same snapshot
+    del derived
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_spilled_rows_have_the_types_polars_reads(shop: Path) -> None:
+    """Every SQLite type (and NULL) comes back as ``pl.read_database`` reads it eagerly, and an
+    empty result keeps its columns (``validate`` checks a definition with it)."""
+    import adbc_driver_sqlite.dbapi as sqlite
+
+    from polarreports.compute.databases import read_database
+
+    query = "SELECT 1 AS i, 2.5 AS f, 'x' AS s, NULL AS n, x'00ff' AS b UNION ALL SELECT 3, NULL, 'ü', NULL, NULL"
+    with sqlite.connect(str(shop / "shop.db")) as connection:
+        eager = pl.read_database(query, connection=connection)
+    lazy = read_database("sqlite:///shop.db", query, {}, [shop])
+    assert lazy.collect().equals(eager)
+    assert lazy.collect_schema() == eager.schema
+    empty = read_database(
+        "sqlite:///shop.db", QUERY, {"region": "x", "since": date(2025, 1, 1)}, [shop], schema_only=True
+    )
+    assert empty.collect_schema().names() == ["region", "day", "amount"]
+    assert empty.collect().height == 0
+
+
+def test_duckdb_rows_spill_in_batches(shop: Path) -> None:
+    from polarreports.compute.databases import read_database
+    from polarreports.compute.spill import BATCH_ROWS
+
+    count = BATCH_ROWS * 2 + 7  # three batches in the file
+    rows = read_database("duckdb:", f"SELECT range AS i FROM range({count})", {}, [shop])
+    assert rows.select(pl.col("i").sum(), pl.len()).collect().row(0) == (count * (count - 1) // 2, count)
+    assert rows.filter(pl.col("i") >= count - 3).collect()["i"].to_list() == [count - 3, count - 2, count - 1]
+
+
+def test_statements_that_are_no_queries_are_refused_before_they_run(shop: Path) -> None:
+    from polarreports.compute.databases import read_database
+
+    for statement in ("DROP TABLE orders", "/* x */ UPDATE orders SET amount = 0", "PRAGMA writable_schema = 1"):
+        with pytest.raises(pr.DataError, match="statements are not queries that read rows"):
+            read_database("sqlite:///shop.db", statement, {}, [shop])
+    assert (
+        read_database(
+            "sqlite:///shop.db", "-- totals\nWITH t AS (SELECT count(*) AS n FROM orders) SELECT n FROM t", {}, [shop]
+        )
+        .collect()
+        .item()
+        == 6
+    )

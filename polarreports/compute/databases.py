@@ -12,8 +12,12 @@ placeholders bound to the report's parameters, never pasted into the SQL.
   in the working directory).
 
 ADBC was chosen over connectorx because it binds parameters (connectorx takes only a finished
-SQL string). The connection runs in a transaction that is never committed, so a query that
-writes changes nothing. Files (the SQLite or DuckDB file) must lie inside ``dirs``.
+SQL string). The result arrives as Arrow record batches, written to a temporary file as they
+come and scanned lazily (``spill``): a large result is never whole in memory, and the query
+runs once however many passes the report makes over its rows. The connection runs in a
+transaction that is never committed, so a query that writes changes nothing (and a statement
+that is no query, such as ``DELETE``, is refused before it runs). Files (the SQLite or DuckDB
+file) must lie inside ``dirs``.
 
 Credentials never come from a definition: ``${NAME}`` in a URI is read from the environment
 at render time (``postgresql://app:${PGPASSWORD}@db/shop``), and libpq also reads ``PGPASSWORD``
@@ -35,6 +39,7 @@ from urllib.parse import unquote
 
 import polars as pl
 
+from polarreports.compute.spill import BATCH_ROWS, spilled
 from polarreports.exceptions import AccessError, DataError
 from polarreports.resources import DATABASE, confined_path
 from polarreports.suggest import closest
@@ -133,25 +138,23 @@ def _bound(values: list[Any]) -> dict[str, Any] | None:
     return {"parameters": values} if values else None
 
 
-def _postgres(resolved: str, query: str, values: list[Any]) -> pl.DataFrame:
+def _postgres(resolved: str, query: str, values: list[Any]) -> pl.LazyFrame:
     import adbc_driver_postgresql.dbapi as postgres
 
-    with postgres.connect(resolved) as connection:
-        return pl.read_database(
-            query, connection=connection, execute_options={"parameters": values} if values else None
-        )
+    with postgres.connect(resolved) as connection, connection.cursor() as cursor:
+        cursor.execute(query, values or None)
+        return spilled(cursor.fetch_record_batch())
 
 
-def _sqlite(path: Path, query: str, values: list[Any]) -> pl.DataFrame:
+def _sqlite(path: Path, query: str, values: list[Any]) -> pl.LazyFrame:
     import adbc_driver_sqlite.dbapi as sqlite
 
-    with sqlite.connect(f"file:{path}?mode=ro") as connection:
-        return pl.read_database(
-            query, connection=connection, execute_options={"parameters": values} if values else None
-        )
+    with sqlite.connect(f"file:{path}?mode=ro") as connection, connection.cursor() as cursor:
+        cursor.execute(query, values or None)
+        return spilled(cursor.fetch_record_batch())
 
 
-def _duckdb(path: Path | None, query: str, values: list[Any], dirs: Sequence[Path]) -> pl.DataFrame:
+def _duckdb(path: Path | None, query: str, values: list[Any], dirs: Sequence[Path]) -> pl.LazyFrame:
     import duckdb
 
     allowed = [f"{folder}/" for folder in dirs]
@@ -166,10 +169,31 @@ def _duckdb(path: Path | None, query: str, values: list[Any], dirs: Sequence[Pat
             connection.execute(f"SET file_search_path = '{first}'")
         connection.execute("SET enable_external_access = false")  # files only inside allowed_directories
         connection.execute("SET lock_configuration = true")  # and the query cannot change that
-        table = connection.sql(query, params=values or None).to_arrow_table()
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return spilled(connection.sql(query, params=values or None).to_arrow_reader(BATCH_ROWS))
+
+
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/|\()*", re.DOTALL)
+_READS = ("SELECT", "WITH", "VALUES", "TABLE", "FROM")
+
+
+def _check_reads(query: str) -> None:
+    """A ``DataError`` unless ``query`` is a query that reads (it starts, after comments and
+    parentheses, with one of ``_READS``): a definition's source is no place for a statement.
+
+    >>> _check_reads("/* x */ (SELECT 1)")
+    >>> _check_reads("DELETE FROM orders")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    polarreports.DataError: source.query: DELETE statements are not queries that read rows; ...
+    """
+    word = re.match(r"[A-Za-z]*", query[_LEADING.match(query).end() :])  # type: ignore[union-attr]
+    first = word.group().upper() if word else ""
+    if first not in _READS:
+        msg = (
+            f"source.query: {first or 'such'} statements are not queries that read rows; "
+            f"a source's query starts with {', '.join(_READS[:-1])} or {_READS[-1]}"
+        )
+        raise DataError(msg)
 
 
 def read_database(
@@ -180,18 +204,19 @@ def read_database(
     resolved, secrets = resolve_placeholders(uri)
     scheme = uri.split(":", 1)[0].lower()
     body = query.strip().rstrip(";")
+    _check_reads(body)
     if schema_only:
         body = f"SELECT * FROM ({body}) AS polarreports_source LIMIT 0"
     sql, names = bind(body, "$" if scheme in ("postgresql", "postgres") else "?")
     values = _values(names, parameters)
     try:
         if scheme in ("postgresql", "postgres"):
-            frame = _postgres(resolved, sql, values)
+            rows = _postgres(resolved, sql, values)
         elif scheme == "sqlite":
-            frame = _sqlite(_confined(_file_part(resolved), dirs), sql, values)
+            rows = _sqlite(_confined(_file_part(resolved), dirs), sql, values)
         else:
             part = _file_part(resolved)
-            frame = _duckdb(_confined(part, dirs) if part else None, sql, values, dirs)
+            rows = _duckdb(_confined(part, dirs) if part else None, sql, values, dirs)
     except (DataError, AccessError) as error:
         raise type(error)(_hidden(str(error), uri, resolved, secrets)) from None
     except ImportError as error:
@@ -201,4 +226,4 @@ def read_database(
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         msg = f"source: cannot read {uri.split(':', 1)[0]} data: {_hidden(first, uri, resolved, secrets)}"
         raise DataError(msg) from None
-    return frame.lazy()
+    return rows

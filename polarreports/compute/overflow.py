@@ -11,7 +11,10 @@ widths from the shipped fonts (``metrics.py``) give where the text must end so t
 ``wrap`` breaks lines between words; a word wider than its cell (a long code, a URL, a value
 without spaces) gets a break opportunity after each of its characters (a zero-width space),
 so that it wraps at the cell's edge instead of running past it. Only values with more
-characters than the cell can hold at one em each pay for the check.
+characters than the cell can hold at one em each pay for the check. Where the cell hyphenates
+(``hyphenation_language``), such a word of letters breaks at its hyphenation points in the
+report's language instead (soft hyphens, from pyphen's dictionaries), and after any character
+only in a piece still wider than the cell; a code, a number or a URL never gets a hyphen.
 
     >>> import polars as pl
     >>> frame = pl.DataFrame({"s": ["short", "a text much too long for its cell"]})
@@ -22,10 +25,12 @@ characters than the cell can hold at one em each pay for the check.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 
 import polars as pl
+import pyphen
 
 from polarreports.compute.metrics import UNKNOWN_ADVANCE, font_widths, text_font
 from polarreports.definition.elements import Barcode, Box, Chart, Crosstab, Element, Image, Label, Line
@@ -42,12 +47,15 @@ __all__ = [
     "cut_cells",
     "cut_message",
     "ellipsized",
+    "hyphenation_language",
     "overflow_text",
 ]
 
 ELLIPSIS = "…"
 NO_BREAK_SPACE = "\u00a0"
 WORD_JOINER = "\u2060"
+SOFT_HYPHEN = "\u00ad"
+"""A hyphenation point: a break there shows a hyphen; elsewhere it shows nothing."""
 ZERO_WIDTH_SPACE = "\u200b"
 """A line-break opportunity that shows nothing: put after each character of a too-wide word."""
 WIDEST = 1.0
@@ -92,11 +100,41 @@ NARROW_ADVANCE = 0.7
 a constant, so that the bound needs no font read (``test_text_loss`` checks it)."""
 
 
-def breakable(text: pl.Expr, *, width: float, size: float, bold: bool, italic: bool) -> pl.Expr:
-    """``text`` whose words wider than ``width`` points may break after any character; the
-    other words, and values too short to hold such a word, are left as they are."""
+def hyphenation_language(element: Element, *, hyphenate: bool | str, locale: str) -> str | None:
+    """The language (a pyphen dictionary) whose hyphenation points the wrapped text of
+    ``element`` breaks at, given the report's ``hyphenate`` and ``locale``; None where it does
+    not hyphenate, or no dictionary has the language.
+
+    >>> from polarreports.definition.elements import Label
+    >>> hyphenation_language(Label(text="x", align="justify"), hyphenate="auto", locale="de_DE")
+    'de_DE'
+    >>> hyphenation_language(Label(text="x"), hyphenate="auto", locale="de_DE") is None
+    True
+    """
+    if element.overflow != "wrap" or hyphenate is False or (hyphenate == "auto" and element.align != "justify"):
+        return None
+    language: str | None = pyphen.language_fallback(locale.replace("-", "_"))
+    return language
+
+
+_LETTERS = re.compile(r"[\"'(«„“‘]*[^\W\d_]+(?:['’-][^\W\d_]+)*[\"')»“”’.,;:!?]*")
+"""A word to hyphenate: letters (an apostrophe or a hyphen between them), with quotes or
+punctuation around them; anything else (a code, a number, a URL) breaks without a hyphen."""
+
+
+@functools.cache
+def _dictionary(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=language)
+
+
+def breakable(
+    text: pl.Expr, *, width: float, size: float, bold: bool, italic: bool, language: str | None = None
+) -> pl.Expr:
+    """``text`` whose words wider than ``width`` points may break after any character (at
+    their hyphenation points in ``language`` first, when given); the other words, and values
+    too short to hold such a word, are left as they are."""
     return text.map_batches(
-        functools.partial(_break_wide_words, width=width, size=size, bold=bold, italic=italic),
+        functools.partial(_break_wide_words, width=width, size=size, bold=bold, italic=italic, language=language),
         return_dtype=pl.String,
     )
 
@@ -117,20 +155,26 @@ def _width(text: str, advance: dict[str, float], size: float) -> float:
     return sum(advance.get(char, UNKNOWN_ADVANCE) for char in text) * size
 
 
-def _break_wide_words(values: pl.Series, *, width: float, size: float, bold: bool, italic: bool) -> pl.Series:
+def _break_wide_words(
+    values: pl.Series, *, width: float, size: float, bold: bool, italic: bool, language: str | None
+) -> pl.Series:
     """:func:`breakable` on a Series: only the few values that may hold a word too wide are
     measured (in Python, character by character), the others cost a length and a count."""
     frame = _bounded(values, width, size)
     if frame.is_empty():
         return values
-    texts = [_broken_words(text, width=width, size=size, bold=bold, italic=italic) for text in frame["s"]]
+    texts = [
+        _broken_words(text, width=width, size=size, bold=bold, italic=italic, language=language) for text in frame["s"]
+    ]
     return values.clone().scatter(frame["i"], pl.Series("s", texts, dtype=pl.String))
 
 
-def _broken_words(text: str, *, width: float, size: float, bold: bool, italic: bool) -> str:
-    """``text`` whose words wider than ``width`` points may break after any character. A word
-    of at most ``width / size`` characters fits whatever they are: only longer ones are found
-    (one regular expression) and measured."""
+def _broken_words(
+    text: str, *, width: float, size: float, bold: bool, italic: bool, language: str | None = None
+) -> str:
+    """``text`` whose words wider than ``width`` points may break after any character (or at
+    their hyphenation points in ``language``). A word of at most ``width / size`` characters
+    fits whatever they are: only longer ones are found (one regular expression) and measured."""
     long_word = re.compile(f"[^ \\n]{{{int(width / (WIDEST * size)) + 1},}}")
     if long_word.search(text) is None:
         return text
@@ -138,22 +182,54 @@ def _broken_words(text: str, *, width: float, size: float, bold: bool, italic: b
 
     def broken(match: re.Match[str]) -> str:
         word = match.group()
-        return word if _width(word, advance, size) <= width else ZERO_WIDTH_SPACE.join(word)
+        if _width(word, advance, size) <= width:
+            return word
+        if language is None or not _LETTERS.fullmatch(word):  # a code, a number, a URL: no hyphen
+            return ZERO_WIDTH_SPACE.join(word)
+        return _hyphenated(word, _dictionary(language), advance, width=width, size=size)
 
     return long_word.sub(broken, text)
 
 
-def breakable_text(text: str, *, width: float, size: float, bold: bool, italic: bool) -> str:
+def _hyphenated(word: str, dictionary: pyphen.Pyphen, advance: dict[str, float], *, width: float, size: float) -> str:
+    """``word`` with a soft hyphen at each of its hyphenation points; a piece wider than
+    ``width`` with its hyphen may also break after any of its characters.
+
+    >>> _hyphenated("Donaudampfschifffahrt", _dictionary("de_DE"), {}, width=1e9, size=10.0).split(SOFT_HYPHEN)
+    ['Do', 'nau', 'dampf', 'schiff', 'fahrt']
+    """
+    points = [0, *dictionary.positions(word), len(word)]
+    hyphen = advance.get("-", UNKNOWN_ADVANCE) * size
+    pieces = []
+    for start, end in itertools.pairwise(points):
+        piece = word[start:end]
+        fits = _width(piece, advance, size) + (hyphen if end < len(word) else 0.0) <= width
+        pieces.append(piece if fits else ZERO_WIDTH_SPACE.join(piece))
+    return SOFT_HYPHEN.join(pieces)
+
+
+def breakable_text(
+    text: str, *, width: float, size: float, bold: bool, italic: bool, language: str | None = None
+) -> str:
     """:func:`breakable` for one text of the definition (a label), without a Polars query."""
     if len(text) * size * WIDEST <= width:
         return text
-    return _broken_words(text, width=width, size=size, bold=bold, italic=italic)
+    return _broken_words(text, width=width, size=size, bold=bold, italic=italic, language=language)
 
 
-def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: float, words: bool = True) -> pl.Expr:
+def overflow_text(
+    text: pl.Expr,
+    element: Element,
+    *,
+    width: float,
+    font_size: float,
+    words: bool = True,
+    language: str | None = None,
+) -> pl.Expr:
     """A cell's display string prepared for its ``overflow`` mode (Polars). ``words``: the value
-    is text, whose words may break where wider than the cell; a formatted number or date
-    (``words=False``) is never broken, as a figure is read whole."""
+    is text, whose words may break where wider than the cell (at their hyphenation points in
+    ``language``, when given); a formatted number or date (``words=False``) is never broken, as
+    a figure is read whole."""
     if element.overflow == "clip":
         return clipped(text)
     if element.overflow == "ellipsis":
@@ -161,7 +237,8 @@ def overflow_text(text: pl.Expr, element: Element, *, width: float, font_size: f
         return ellipsized(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
     if words and wraps(element) and width > 0:
         size = element.size or font_size
-        return breakable(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
+        bold, italic = bool(element.bold), bool(element.italic)
+        return breakable(text, width=width, size=size, bold=bold, italic=italic, language=language)
     return text
 
 

@@ -199,8 +199,10 @@ class _Element(DefinitionModel):
 
     width: Length | None = None
     """Width of the element's cell; elements without a width share the rest of the line."""
-    align: Literal["left", "center", "right"] | None = None
-    """Horizontal alignment; numbers default to right, everything else to left."""
+    align: Literal["left", "center", "right", "justify"] | None = None
+    """Horizontal alignment; numbers default to right, everything else to left. ``justify``:
+    wrapped text flush with both edges of its cell (the last line left), hyphenated in the
+    report's language unless the report says ``hyphenate: false``."""
     bold: bool | None = None
     """Bold text; None: as the element's style says (not bold without one)."""
     italic: bool | None = None
@@ -371,19 +373,19 @@ class Image(_Element):
         return self
 
 
-Symbology = Literal["code128", "code39", "ean13", "ean8", "upca", "itf", "qr"]
+Symbology = Literal["code128", "code39", "ean13", "ean8", "upca", "itf", "qr", "pdf417", "datamatrix", "aztec"]
 """The barcode kinds: 1D Code 128, Code 39, EAN-13, EAN-8, UPC-A, ITF (interleaved 2 of 5),
-and the 2D QR code."""
+and the 2D QR code, PDF417, Data Matrix and Aztec code."""
 
 
 class Barcode(_Element):
     """A barcode or QR code of a value per row (or group): from a ``column`` or an ``expr``,
     drawn as vector graphics (SVG) by a barcode library, with ``height``, a ``quiet_zone`` (in
-    modules, the narrowest bar's width: 10 for 1D codes, 4 for QR by default) and, under 1D
-    codes, the human-readable ``text``. A value that the symbology cannot encode (an EAN-13
-    with a wrong check digit, too long, letters in a numeric code) stops the render with a
-    ``DataError`` naming the element and the value, or with ``on_invalid: empty`` leaves the
-    cell empty; a null value leaves it empty.
+    modules, the narrowest bar's width: 10 for 1D codes, 4 for QR, 2 for PDF417, Data Matrix and
+    Aztec by default) and, under 1D codes, the human-readable ``text``. A value that the
+    symbology cannot encode (an EAN-13 with a wrong check digit, too long, letters in a numeric
+    code) stops the render with a ``DataError`` naming the element and the value, or with
+    ``on_invalid: empty`` leaves the cell empty; a null value leaves it empty.
 
     >>> Barcode(column="sku", symbology="ean13").quiet_zone is None
     True
@@ -394,13 +396,15 @@ class Barcode(_Element):
     expr: ExpressionSource | None = None
     symbology: Symbology = "code128"
     height: Length = "15mm"
-    """The height of the bars (of the square, for QR), without the text."""
+    """The height of the bars (of the square, for QR, Data Matrix and Aztec; the most a PDF417
+    symbol may take, keeping its proportions), without the text."""
     quiet_zone: Annotated[float, PydField(ge=0, le=50, allow_inf_nan=False)] | None = None
     """The blank margin on each side, in modules; None: the symbology's usual one."""
     text: bool = True
     """Show the encoded text under a 1D code (its check digit included)."""
     error_correction: Literal["L", "M", "Q", "H"] = "M"
-    """QR only: the error correction level (L 7%, M 15%, Q 25%, H 30% of the code may be lost)."""
+    """QR only: the error correction level (L 7%, M 15%, Q 25%, H 30% of the code may be lost);
+    PDF417, Data Matrix and Aztec use their library's recommended level."""
     on_invalid: Literal["raise", "empty"] = "raise"
     """What a value the symbology cannot encode does: stop the render, or leave the cell empty."""
 

@@ -413,6 +413,11 @@ class Report(_Model):
     locale: str = "en_US"
     currency: str | None = None
     """ISO 4217 code for '¤' in formats; the locale's currency when not given."""
+    hyphenate: bool | Literal["auto"] = "auto"
+    """Hyphenation of wrapped text, in the language of the report's ``locale``: ``auto``
+    hyphenates justified text only (``align: justify``, as Typst does), ``true`` every text
+    that wraps, ``false`` none. A word wider than its cell breaks at its hyphenation points
+    when it hyphenates, and after any character otherwise (or where a piece is still too wide)."""
     tagged_pdf: bool = False
     """Write a tagged PDF: document structure and the alt texts of images and charts, for
     screen readers. Typesetting takes somewhat longer."""

@@ -21,7 +21,7 @@ from polarreports.definition.elements import Crosstab
 from polarreports.emit.escape import typst_string
 from polarreports.units import to_points
 
-__all__ = ["crosstab_code", "panel_columns"]
+__all__ = ["crosstab_code", "crosstab_width", "panel_columns"]
 
 
 def panel_columns(crosstab: Crosstab, *, body: float, font_size: float) -> int:
@@ -36,8 +36,24 @@ def _fill(color: str | None) -> str:
     return "none" if color is None else f"rgb({typst_string(color)})"
 
 
+def crosstab_width(crosstab: Crosstab, *, body: float, font_size: float) -> float:
+    """The crosstab's width in points: its element's ``width`` (of the body's ``body`` points),
+    or the whole body's.
+
+    >>> from polarreports.definition.elements import Crosstab
+    >>> half = Crosstab(rows=["r"], columns=["c"], measures={"n": "count(*)"}, width="50%")
+    >>> crosstab_width(half, body=500.0, font_size=10)
+    250.0
+    """
+    if crosstab.width is None:
+        return body
+    return min(body, to_points(crosstab.width, whole=body, font_size=font_size))
+
+
 def crosstab_code(crosstab: Crosstab, index: int, *, body: float, font_size: float) -> str:
-    """A block with the crosstab of cell ``index``, one table per panel of columns."""
+    """A block with the crosstab of cell ``index``, one table per panel of columns, as wide as
+    its element (``crosstab_width`` of the band's ``body`` points): the columns that do not fit
+    that width continue in the next panel."""
     nr, m = len(crosstab.rows), len(crosstab.measures)
     names = [typst_string(d.label or d.column) for d in crosstab.rows]
     labels = [typst_string(measure.label or name) for name, measure in crosstab.measures.items()]
@@ -57,9 +73,10 @@ def crosstab_code(crosstab: Crosstab, index: int, *, body: float, font_size: flo
     cw = crosstab.column_width
     size = f"size: {crosstab.size}pt, " if crosstab.size else ""
     color = f"fill: rgb({typst_string(crosstab.color)}), " if crosstab.color else ""
-    per = panel_columns(crosstab, body=body, font_size=font_size)
+    width = crosstab_width(crosstab, body=body, font_size=font_size)
+    per = panel_columns(crosstab, body=width, font_size=font_size)
     return (
-        f"block(width: 100%, above: 0.6em, below: 0.9em, {{ set text({size}{color}); "
+        f"block(width: {width:g}pt, above: 0.6em, below: 0.9em, {{ set text({size}{color}); "
         f"let x = json(bytes(c.at({index}))); "
         f"if x.rows != none and x.rows.len() > 0 {{ "
         f"let n = x.cols.len(); "

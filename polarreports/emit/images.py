@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from polarreports.definition.elements import Barcode, Image
+from polarreports.plan.barcodes import TWO_D
 from polarreports.plan.images import MISSING, static_asset
 from polarreports.plan.model import ReportPlan
 
@@ -55,11 +56,11 @@ def barcode_image(element: Barcode, index: int) -> str:
     """The barcode of cell ``index``: the cell holds ``{"a": asset name, "t": text}`` as JSON
     (see ``plan.barcodes``), or "" (no code; so does any other string, such as the placeholder
     a reprinted group header is measured with). A 1D code is stretched to the cell's width (its
-    bars keep their proportions), a QR code kept square; the text, a string from the data, is
-    shown as text (``text()`` of a string never reads it as markup)."""
-    fit = '"contain"' if element.symbology == "qr" else '"stretch"'
+    bars keep their proportions), a 2D code (QR, PDF417, Data Matrix, Aztec) kept in proportion;
+    the text, a string from the data, is shown as text (``text()`` of a string never reads it as markup)."""
+    fit = '"contain"' if element.symbology in TWO_D else '"stretch"'
     text = ""
-    if element.text and element.symbology != "qr":
+    if element.text and element.symbology not in TWO_D:
         text = ' if code.t != "" { v(1pt); align(center, text(size: 0.85em, code.t)) }'
     return (
         f'{{ let raw = c.at({index}); if raw.starts-with("{{") {{ let code = json(bytes(raw)); '

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from polarreports.compute.overflow import breakable_text
+from polarreports.compute.overflow import breakable_text, hyphenation_language
 from polarreports.definition.elements import (
     Aggregate,
     Barcode,
@@ -176,7 +176,19 @@ class _Writer:
             dtype = self.dtypes.get(cell.where)
             numeric = dtype is not None and (dtype.is_numeric() or isinstance(cell.element, Aggregate))
             align = "right" if numeric else "left"
+        if align == "justify":  # both edges; Knuth-Plass line breaks, as for any justified text
+            return f'{{ set par(justify: true, linebreaks: "optimized"); {body} }}'
         return body if align == "left" else f"align({align}, {body})"
+
+    def _label_text(self, cell: Cell, element: Label, look: Look) -> str:
+        """A label's text, whose words wider than its cell may break (hyphenated where it hyphenates)."""
+        if not placement.wraps(element) or id(cell) not in self.widths:
+            return element.text
+        size = look.size or element.size or self.plan.page.font_size
+        bold, italic = bool(look.bold or element.bold), bool(look.italic or element.italic)
+        language = hyphenation_language(element, hyphenate=self.plan.hyphenate, locale=self.plan.locale)
+        room = self.widths[id(cell)]
+        return breakable_text(element.text, width=room, size=size, bold=bold, italic=italic, language=language)
 
     def _page_number(self, element: PageNumber, slot: int | None) -> str:
         """``element.text`` with its numbers: the document's pages, or with ``slot``, the
@@ -253,12 +265,7 @@ class _Writer:
         if isinstance(element, Label) and element.markup == "markdown":
             body = rich_label(element.text)
         elif isinstance(element, Label):
-            text = element.text
-            if placement.wraps(element) and id(cell) in self.widths:  # a word wider than the cell breaks
-                size = look.size or element.size or self.plan.page.font_size
-                bold, italic = bool(look.bold or element.bold), bool(look.italic or element.italic)
-                text = breakable_text(text, width=self.widths[id(cell)], size=size, bold=bold, italic=italic)
-            body = typst_string(text)
+            body = typst_string(self._label_text(cell, element, look))
         elif isinstance(element, PageNumber):
             body = self._page_number(element, cell.page_slot)
         elif cell.page_slot is not None:
@@ -561,7 +568,8 @@ class _Writer:
         fonts = ", ".join(typst_string(f) for f in FONTS)
         self.line(
             f'#set text(font: ({fonts}), size: {page.font_size * self.fit:g}pt, number-width: "tabular", '
-            f"lang: {typst_string(language)}, dir: {text_direction(plan.locale)}, hyphenate: false)"
+            f"lang: {typst_string(language)}, dir: {text_direction(plan.locale)}, "
+            f"hyphenate: {str(plan.hyphenate).lower()})"
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")

@@ -2,16 +2,18 @@
 
 1D codes (Code 128, Code 39, EAN-13, EAN-8, UPC-A, ITF) are encoded by ``python-barcode`` (its
 modules, bars and spaces, written as an SVG path here: its own SVG writer is 60 times slower),
-QR codes by ``segno`` (its own SVG): both pure Python and well kept, and SVG is vector
-graphics, crisp at any zoom and in print. ``python-barcode`` quietly "repairs" some values (it replaces a wrong
-EAN check digit, cuts a value that is too long, upper-cases Code 39), so each value is checked
-here first: what the code would encode must be the value itself (or, for the EAN/UPC family,
-the value with its check digit appended), else it is invalid.
+QR codes by ``segno`` (its own SVG): both pure Python and well kept; PDF417, Data Matrix and
+Aztec codes by ``zxing-cpp`` (its writer, zint inside; text is encoded with an ECI naming its character set,
+so any language reads back), whose module grid is written as an SVG path here like the 1D bars. SVG
+is vector graphics, crisp at any zoom and in print. ``python-barcode`` quietly "repairs" some
+values (it replaces a wrong EAN check digit, cuts a value that is too long, upper-cases Code
+39), so each value is checked here first: what the code would encode must be the value itself
+(or, for the EAN/UPC family, the value with its check digit appended), else it is invalid.
 
 A band's barcode cells (role ``barcode``) carry the value as text; the data phase replaces each
 distinct value by ``{"a": <our asset name>, "t": <human-readable text>, "v": <the value>}``
-(JSON; ``encoded_text`` reads what it encodes back, for the spreadsheet and data outputs), drawing each
-distinct value once per render (and at most once per process for the last thousand: an LRU
+(JSON; ``encoded_text`` reads what it encodes back, for the spreadsheet and data outputs),
+drawing each distinct value once per render (and at most once per process for the last thousand: an LRU
 cache), so a column of 100,000 rows with 500 products draws 500 codes.
 
     >>> svg, text = draw("ean13", "400638133393", quiet_zone=None, error_correction="M")
@@ -27,8 +29,10 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
 import re
+from typing import Any
 
 import polars as pl
 
@@ -38,13 +42,16 @@ from polarreports.plan.images import ImageAssets, image_asset, replace_distinct
 from polarreports.plan.model import BandPlan, Cell
 
 __all__ = [
+    "MATRIX",
     "MAX_VALUE",
+    "TWO_D",
     "bars_svg",
     "check_value",
     "column_issue",
     "draw",
     "encoded_series",
     "encoded_text",
+    "matrix_svg",
     "resolve_barcodes",
 ]
 
@@ -52,7 +59,12 @@ MAX_VALUE = 2_000
 """The longest value (characters) a barcode cell takes; a QR code holds at most about 2,900
 bytes at level L, a 1D code far fewer."""
 _GS1_DIGITS = {"ean13": 13, "ean8": 8, "upca": 12}
-_DEFAULT_QUIET = {"qr": 4.0}
+MATRIX = {"pdf417": "PDF417", "datamatrix": "DataMatrix", "aztec": "Aztec"}
+"""The 2D symbologies zxing-cpp draws: ours -> its ``BarcodeFormat``."""
+TWO_D = frozenset({"qr", *MATRIX})
+"""Codes kept in proportion within the cell, without a human-readable text."""
+_DEFAULT_QUIET = {"qr": 4.0, "pdf417": 2.0, "datamatrix": 2.0, "aztec": 2.0}
+"""Quiet zones in modules: the specifications ask for 4 (QR), 2 (PDF417), 1 (Data Matrix), 0 (Aztec)."""
 _MODULE_MM = 0.33
 """The width of a 1D module in the SVG, in mm (the drawing is scaled to the cell anyway)."""
 _BAR_HEIGHT = 40
@@ -127,6 +139,8 @@ def draw(symbology: str, value: str, *, quiet_zone: float | None, error_correcti
         border = _DEFAULT_QUIET["qr"] if quiet_zone is None else quiet_zone
         code.save(buffer, kind="svg", border=round(border), xmldecl=True, svgclass=None, lineclass=None)
         return buffer.getvalue(), ""
+    if symbology in MATRIX:
+        return _matrix_code(symbology, value, _DEFAULT_QUIET[symbology] if quiet_zone is None else quiet_zone), ""
     import barcode
     from barcode.errors import BarcodeError
 
@@ -161,6 +175,52 @@ def bars_svg(modules: str, quiet_zone: float) -> bytes:
         f'width="{width * _MODULE_MM:g}mm" height="{_BAR_HEIGHT * _MODULE_MM:g}mm" preserveAspectRatio="none">'
         f'<rect width="{width:g}" height="{_BAR_HEIGHT}" fill="#fff"/>'
         f'<path d="{"".join(bars)}" fill="#000"/></svg>'
+    ).encode()
+
+
+def _matrix_code(symbology: str, value: str, quiet_zone: float) -> bytes:
+    """The SVG of ``value`` as a PDF417, Data Matrix or Aztec code, made by zxing-cpp; a
+    ``ValueError`` (its reason) where it cannot be encoded as it is."""
+    import zxingcpp
+
+    try:
+        code = zxingcpp.create_barcode(value, getattr(zxingcpp.BarcodeFormat, MATRIX[symbology]))
+    except ValueError as error:
+        msg = re.sub(r"^Error \d+: ", "", str(error)).split(" (retval")[0]
+        raise ValueError(msg[0].lower() + msg[1:] if msg else "zxing-cpp cannot encode it") from None
+    if code.text != value and code.bytes != value.encode():  # it would read back as something else
+        msg = f"it would be encoded as {code.text!r}"
+        raise ValueError(msg)
+    image: Any = zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=False)  # one pixel a module
+    pixels = memoryview(image)  # (its stub does not say it is a buffer)
+    assert pixels.shape is not None
+    return matrix_svg(pixels.tobytes(), pixels.shape[1], quiet_zone)
+
+
+def matrix_svg(pixels: bytes, width: int, quiet_zone: float) -> bytes:
+    """The SVG of a 2D code's modules, ``pixels`` a grayscale image ``width`` modules wide (dark:
+    below 128), one rectangle per run of dark modules (rows alike are one taller run: a PDF417
+    row is three modules high), ``quiet_zone`` modules blank around it.
+
+    >>> matrix_svg(bytes([0, 255, 0, 0, 255, 0]), 3, 1).decode()  # doctest: +ELLIPSIS
+    '<svg ... viewBox="0 0 5 4" ...><path d="M1 1h1v2h-1zM3 1h1v2h-1z" fill="#000"/></svg>'
+    """
+    height = len(pixels) // width
+    rows = [pixels[y * width : (y + 1) * width] for y in range(height)]
+    parts = []
+    top = 0
+    for row, alike in itertools.groupby(rows):
+        tall = len(list(alike))
+        for run in re.finditer(rb"[\x00-\x7f]+", row):
+            start, length = run.start() + quiet_zone, run.end() - run.start()
+            parts.append(f"M{start:g} {top + quiet_zone:g}h{length}v{tall}h-{length}z")
+        top += tall
+    w, h = width + 2 * quiet_zone, height + 2 * quiet_zone
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" '
+        f'width="{w * _MODULE_MM:g}mm" height="{h * _MODULE_MM:g}mm">'
+        f'<rect width="{w:g}" height="{h:g}" fill="#fff"/>'
+        f'<path d="{"".join(parts)}" fill="#000"/></svg>'
     ).encode()
 
 

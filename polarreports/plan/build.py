@@ -234,6 +234,7 @@ class _Builder:
             image_dirs=self.image_dirs,
             fit=fit_factor([band.band for band in bands], page),
             tagged_pdf=report.tagged_pdf,
+            hyphenate=report.hyphenate,
             outline=report.outline,
             contents_title=contents_title(report),
         )

@@ -281,6 +281,8 @@ class ReportPlan:
     fit: float = 1.0
     """``wide: fit``: the scale that makes the widest row of fixed widths fit the column."""
     tagged_pdf: bool = False
+    hyphenate: bool | Literal["auto"] = "auto"
+    """The definition's ``hyphenate``: ``auto`` hyphenates justified text only."""
     outline: bool = False
     """Whether the groups' headings are PDF bookmarks."""
     contents_title: str | None = None

@@ -32,7 +32,7 @@ from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
 from polarreports.compute.formatting import default_pattern, format_expr
 from polarreports.compute.markup import markdown_series
-from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
+from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
@@ -109,7 +109,10 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
         )
         width = widths.get(id(cell), 0.0)
         font_size = plan.page.font_size
-        display = overflow_text(text, cell.element, width=width, font_size=font_size, words=dtype == pl.String)
+        language = hyphenation_language(cell.element, hyphenate=plan.hyphenate, locale=plan.locale)
+        display = overflow_text(
+            text, cell.element, width=width, font_size=font_size, words=dtype == pl.String, language=language
+        )
         if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
             display = display.map_batches(markdown_series, return_dtype=pl.String)
         strings.append(display)

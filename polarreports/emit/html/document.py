@@ -134,6 +134,8 @@ class _Page:
         ]
         if self.plan.crosstabs:
             rules.append(CROSSTAB_CSS)
+        if plan.hyphenate is True:  # the browser hyphenates in the page's lang, like Typst
+            rules.append(".page{hyphens:auto}")
         self._out(
             f'<!DOCTYPE html>\n<html lang="{text(language)}" dir="{text_direction(plan.locale)}">\n'
             '<head>\n<meta charset="utf-8">\n'

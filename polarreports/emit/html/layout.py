@@ -218,6 +218,7 @@ def band_css(plan: ReportPlan, layout: BandLayout, dtypes: dict[str, pl.DataType
 class _BandRules:
     def __init__(self, plan: ReportPlan, layout: BandLayout, dtypes: dict[str, pl.DataType]) -> None:
         self.page = plan.page
+        self.hyphenate = plan.hyphenate
         self.size = self.page.font_size
         self.whole = plan.column_width
         self.layout = layout
@@ -262,6 +263,8 @@ class _BandRules:
         numeric = _numeric(cell.cell, self.dtypes)
         align = element.align or ("right" if numeric else "left")
         found = [f"text-align:{align}"]
+        if align == "justify" and self.hyphenate == "auto":  # justified text hyphenates, as in the PDF
+            found.append("hyphens:auto")
         if own != Look():
             found.append(css.declarations(own, font_size=self.size))
         if self.layout.placed:
