@@ -446,7 +446,7 @@ class Document:
             from polarreports.emit.bandframe import BandFrames
             from polarreports.emit.xlsx import write_xlsx
 
-            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True)
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True, check=rendered.check)
             write_xlsx(frames, file, formulas=formulas)
 
         return self._export(".xlsx", target, write)
@@ -479,8 +479,9 @@ class Document:
             raise OutputError(msg)
         with self._control.working():
             self._control.report("writing", 0, 1, "files")
+            rendered = replace(self._rendered, check=self._control.check)  # stops between batches
             with written(target) as file:
-                (write or EXPORTERS[suffix]())(self._rendered, file)
+                (write or EXPORTERS[suffix]())(rendered, file)
             self._control.report("writing", 1, 1, "files")
         return target
 

@@ -34,6 +34,9 @@ class Rendered:
     rows: pl.LazyFrame | None = None
     """The rows the report shows (the input's rows that passed its filter, its columns, in the
     input's order), lazily: read again only for an output that holds them (a PDF's data attachment)."""
+    check: Callable[[], None] = lambda: None
+    """Called between the batches an output is written in: raises ``Cancelled`` once the render
+    is cancelled or past its time limit (``Document`` sets its ``RenderControl.check``)."""
 
 
 Exporter = Callable[[Rendered, BinaryIO], None]
@@ -44,7 +47,7 @@ def _html() -> Exporter:
     from polarreports.emit.html import write_html
 
     def write(rendered: Rendered, file: BinaryIO) -> None:
-        write_html(rendered.plan, rendered.stream, rendered.dtypes, file)
+        write_html(rendered.plan, rendered.stream, rendered.dtypes, file, check=rendered.check)
 
     return write
 
@@ -61,7 +64,8 @@ def _data_export(suffix: str) -> Callable[[], Exporter]:
         from polarreports.emit.data_exports import DATA_WRITERS
 
         def write(rendered: Rendered, file: BinaryIO) -> None:
-            DATA_WRITERS[suffix](BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file)
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, check=rendered.check)
+            DATA_WRITERS[suffix](frames, file)
 
         return write
 
@@ -76,7 +80,8 @@ def _xlsx() -> Exporter:
     from polarreports.emit.xlsx import write_xlsx
 
     def write(rendered: Rendered, file: BinaryIO) -> None:
-        write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True), file)
+        frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True, check=rendered.check)
+        write_xlsx(frames, file)
 
     return write
 
