@@ -121,6 +121,8 @@ class RenderControl:
         """... as if in a ``working`` block, which ``pause`` ends."""
         self._rendering = True
         self._lock = threading.Lock()
+        self._abandoned = threading.Event()
+        """Set when :meth:`run` gave up waiting (Ctrl-C, above all): the work it left stops."""
 
     def _start(self) -> None:
         with self._lock:
@@ -168,6 +170,8 @@ class RenderControl:
         """Why the render must stop now, or None."""
         if self.cancel.cancelled:
             return "the render was cancelled"
+        if self._abandoned.is_set():
+            return "the render was interrupted"
         if self.timeout is not None and self.elapsed() > self.timeout:
             return "the render ran past its time limit"
         return None
@@ -181,7 +185,9 @@ class RenderControl:
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
         time limit or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
-        finishes in the background and its result is dropped). ``poll`` is called on this
+        finishes in the background and its result is dropped). Once it has given up, ``check``
+        and ``stop_reason`` say so to the work it left (the next batch of rows is not formatted,
+        a chart worker drawing is killed), even for a Ctrl-C, which sets no cancel token. ``poll`` is called on this
         thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}
 
@@ -193,10 +199,14 @@ class RenderControl:
 
         thread = threading.Thread(target=target, daemon=True, name="polarreports-data")
         thread.start()
-        while thread.is_alive():
-            self.check()
-            poll()
-            thread.join(POLL_SECONDS)
+        try:
+            while thread.is_alive():
+                self.check()
+                poll()
+                thread.join(POLL_SECONDS)
+        except BaseException:  # Ctrl-C (or a cancel, the time limit, a failing poll) here:
+            self._abandoned.set()  # the work stops at its next check, a chart worker is killed
+            raise
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box["result"]  # type: ignore[return-value]
