@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from polarreports.exceptions import Cancelled
+from polarreports.exceptions import Cancelled, ResourceError
 
 __all__ = [
     "CancelToken",
     "Progress",
     "ProgressRelay",
     "RenderControl",
+    "own_rss_mb",
     "sweep_now_and_then",
     "sweep_stale_temp",
     "temp_prefix",
@@ -182,9 +183,25 @@ class RenderControl:
         if reason is not None:
             raise Cancelled(reason)
 
+    def check_memory(self, phase: str = "the data phase") -> None:
+        """``ResourceError`` if this process holds more than ``memory_budget_mb`` (its resident
+        memory, read from ``/proc``: about 10 microseconds)."""
+        budget = self.memory_budget_mb
+        if budget is None:
+            return
+        held = own_rss_mb()
+        if held > budget:
+            msg = (
+                f"{phase} needed more than {budget:.0f} MB (memory_budget_mb) and was stopped: this process "
+                f"holds {held:.0f} MB.\nHint: raise the budget, filter or aggregate the rows in the query, "
+                "or render fewer rows at a time."
+            )
+            raise ResourceError(msg)
+
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
-        time limit or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
+        time limit, Ctrl-C or the memory budget (``check_memory``, every ``POLL_SECONDS``, so
+        also in the middle of a Polars query; Polars offers no way to stop a multi-query collect: an abandoned one
         finishes in the background and its result is dropped). Once it has given up, ``check``
         and ``stop_reason`` say so to the work it left (the next batch of rows is not formatted,
         a chart worker drawing is killed), even for a Ctrl-C, which sets no cancel token. ``poll`` is called on this
@@ -202,6 +219,7 @@ class RenderControl:
         try:
             while thread.is_alive():
                 self.check()
+                self.check_memory()
                 poll()
                 thread.join(POLL_SECONDS)
         except BaseException:  # Ctrl-C (or a cancel, the time limit, a failing poll) here:
@@ -236,6 +254,15 @@ class ProgressRelay:
         if latest is not None and latest != self._reported:
             self._reported = latest
             self._control.report(self._phase, latest[0], latest[1], self._unit)
+
+
+def own_rss_mb() -> float:
+    """The resident memory of this process, in MB (0 where ``/proc`` is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):  # pragma: no cover (no /proc)
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def temp_prefix(kind: str = "") -> str:
