@@ -183,13 +183,20 @@ class RenderControl:
         if reason is not None:
             raise Cancelled(reason)
 
-    def check_memory(self, phase: str = "the data phase") -> None:
+    def check_memory(self, phase: str = "the data phase", *, started: bool = True) -> None:
         """``ResourceError`` if this process holds more than ``memory_budget_mb`` (its resident
-        memory, read from ``/proc``: about 10 microseconds)."""
+        memory, read from ``/proc``: about 10 microseconds): ``phase`` needed more, or, before it
+        ``started``, the budget cannot be met at all."""
         budget = self.memory_budget_mb
         if budget is None:
             return
         held = own_rss_mb()
+        if held > budget and not started:
+            msg = (
+                f"the render cannot fit in a memory budget of {budget:.0f} MB: this process holds {held:.0f} MB "
+                "before its data phase.\nHint: raise the budget, or render fewer rows at a time."
+            )
+            raise ResourceError(msg)
         if held > budget:
             msg = (
                 f"{phase} needed more than {budget:.0f} MB (memory_budget_mb) and was stopped: this process "
@@ -214,6 +221,7 @@ class RenderControl:
             except BaseException as error:  # handed to the caller below
                 box["error"] = error
 
+        self.check_memory(started=False)
         thread = threading.Thread(target=target, daemon=True, name="polarreports-data")
         thread.start()
         try:
