@@ -13,13 +13,8 @@ import pytest
 
 import polarreports as pr
 from polarreports.charts.drawer import default_drawer
-from tests.test_chart_isolation import drawing
+from tests.test_chart_isolation import SLOW, drawing
 
-SLOW = {  # a regular expression that backtracks for many seconds (no transform that multiplies rows)
-    "transform": [{"calculate": "test(/^(a+)+$/, 'aaaaaaaaaaaaaaaaaaaaaaaaa!')", "as": "s"}],
-    "mark": "bar",
-    "encoding": {"x": {"field": "n", "type": "quantitative"}},
-}
 REPORT = pr.Report(
     name="r",
     bands=pr.Bands(summary=pr.Band(elements=[pr.Chart(spec=SLOW, by=["x"], measures={"n": "count(*)"})])),

@@ -35,10 +35,10 @@ EXPLODING = {  # Vega builds 100 million rows by itself: V8 runs out of memory
         }
     ]
 }
-SLOW = {  # gets past the plan check (no generator): a calculate and a flatten that multiply rows
-    "transform": [{"calculate": "sequence(0, 30000000)", "as": "s"}, {"flatten": ["s"]}],
-    "mark": "point",
-    "encoding": {"x": {"field": "s", "type": "quantitative"}},
+SLOW = {  # a regular expression that backtracks for many seconds (nothing that multiplies rows: see charts/growth.py)
+    "transform": [{"calculate": "test(/^(a+)+$/, 'aaaaaaaaaaaaaaaaaaaaaaaaa!')", "as": "s"}],
+    "mark": "bar",
+    "encoding": {"x": {"field": "n", "type": "quantitative"}},
 }
 
 
