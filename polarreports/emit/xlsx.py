@@ -495,19 +495,27 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
         try:
             _write_sheet(workbook, frames, layout)
         except BaseException:  # a cancel, the time limit, a full disk
-            for sheet in workbook.worksheets():  # the rows so far, kept open until ``close``
-                if getattr(sheet, "row_data_fh", None) is not None:
-                    sheet.row_data_fh.close()
+            _close_row_files(workbook)
             raise
-        _close(workbook, frames.check)
-    finally:
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _close(workbook, frames.check, folder)  # the folder is the closing thread's to remove
 
 
-def _close(workbook: xlsxwriter.Workbook, check: Callable[[], None]) -> None:
+def _close_row_files(workbook: xlsxwriter.Workbook) -> None:
+    """Close the files xlsxwriter keeps each sheet's rows in (``constant_memory``) until ``close``."""
+    for sheet in workbook.worksheets():
+        handle = getattr(sheet, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+def _close(workbook: xlsxwriter.Workbook, check: Callable[[], None], folder: str) -> None:
     """``workbook.close()`` (the zipping: about a second per 100K rows, in one call) on a helper
     thread, ``check`` asked every 20 ms meanwhile: a cancel leaves it to finish in the background
-    into a file that is being removed (its result dropped, as an abandoned Polars query's)."""
+    into a file that is being removed (its result dropped, as an abandoned Polars query's). The
+    thread removes xlsxwriter's temporary ``folder`` as it ends, whichever way."""
     box: list[BaseException] = []
 
     def close() -> None:
@@ -515,6 +523,9 @@ def _close(workbook: xlsxwriter.Workbook, check: Callable[[], None]) -> None:
             workbook.close()
         except BaseException as error:  # handed to the caller, unless it has gone
             box.append(error)
+        finally:
+            _close_row_files(workbook)  # (closed already, unless the zipping failed)
+            shutil.rmtree(folder, ignore_errors=True)
 
     thread = threading.Thread(target=close, daemon=True, name="polarreports-xlsx")
     thread.start()
