@@ -464,7 +464,14 @@ class _Writer:
                 f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
                 for columns, cells in self._tall_lines(boxes)
             ]
-            tall = f"block({', '.join(options)}, {grids[0] if len(grids) == 1 else '{ ' + '; '.join(grids) + ' }'})"
+            breaking = [option for option in options if option != "breakable: false"]  # taller than a page
+            tall = f"block({', '.join(breaking)}, {grids[0] if len(grids) == 1 else '{ ' + '; '.join(grids) + ' }'})"
+            if band.band.keep_together:  # whole on the next page if it fits on one, else split
+                tall = (
+                    f"layout(size => {{ let b = {tall}; "
+                    "if measure(block(width: size.width, b)).height <= size.height { block(breakable: false, b) } "
+                    "else { b } })"
+                )
             statements = list(self.headings)  # the group's bookmark
             if self.plan.has_page_values and not report_band:  # report the page it lands on
                 statements.append(
