@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from polarreports.exceptions import Cancelled
+from polarreports.exceptions import Cancelled, ResourceError
 
 __all__ = [
     "CancelToken",
     "Progress",
     "ProgressRelay",
     "RenderControl",
+    "own_rss_mb",
     "sweep_now_and_then",
     "sweep_stale_temp",
     "temp_prefix",
@@ -121,6 +122,8 @@ class RenderControl:
         """... as if in a ``working`` block, which ``pause`` ends."""
         self._rendering = True
         self._lock = threading.Lock()
+        self._abandoned = threading.Event()
+        """Set when :meth:`run` gave up waiting (Ctrl-C, above all): the work it left stops."""
 
     def _start(self) -> None:
         with self._lock:
@@ -168,6 +171,8 @@ class RenderControl:
         """Why the render must stop now, or None."""
         if self.cancel.cancelled:
             return "the render was cancelled"
+        if self._abandoned.is_set():
+            return "the render was interrupted"
         if self.timeout is not None and self.elapsed() > self.timeout:
             return "the render ran past its time limit"
         return None
@@ -178,10 +183,35 @@ class RenderControl:
         if reason is not None:
             raise Cancelled(reason)
 
+    def check_memory(self, phase: str = "the data phase", *, started: bool = True) -> None:
+        """``ResourceError`` if this process holds more than ``memory_budget_mb`` (its resident
+        memory, read from ``/proc``: about 10 microseconds): ``phase`` needed more, or, before it
+        ``started``, the budget cannot be met at all."""
+        budget = self.memory_budget_mb
+        if budget is None:
+            return
+        held = own_rss_mb()
+        if held > budget and not started:
+            msg = (
+                f"the render cannot fit in a memory budget of {budget:.0f} MB: this process holds {held:.0f} MB "
+                "before its data phase.\nHint: raise the budget, or render fewer rows at a time."
+            )
+            raise ResourceError(msg)
+        if held > budget:
+            msg = (
+                f"{phase} needed more than {budget:.0f} MB (memory_budget_mb) and was stopped: this process "
+                f"holds {held:.0f} MB.\nHint: raise the budget, filter or aggregate the rows in the query, "
+                "or render fewer rows at a time."
+            )
+            raise ResourceError(msg)
+
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
-        time limit or Ctrl-C (Polars offers no way to stop a multi-query collect: an abandoned one
-        finishes in the background and its result is dropped). ``poll`` is called on this
+        time limit, Ctrl-C or the memory budget (``check_memory``, every ``POLL_SECONDS``, so
+        also in the middle of a Polars query; Polars offers no way to stop a multi-query collect: an abandoned one
+        finishes in the background and its result is dropped). Once it has given up, ``check``
+        and ``stop_reason`` say so to the work it left (the next batch of rows is not formatted,
+        a chart worker drawing is killed), even for a Ctrl-C, which sets no cancel token. ``poll`` is called on this
         thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}
 
@@ -191,12 +221,18 @@ class RenderControl:
             except BaseException as error:  # handed to the caller below
                 box["error"] = error
 
+        self.check_memory(started=False)
         thread = threading.Thread(target=target, daemon=True, name="polarreports-data")
         thread.start()
-        while thread.is_alive():
-            self.check()
-            poll()
-            thread.join(POLL_SECONDS)
+        try:
+            while thread.is_alive():
+                self.check()
+                self.check_memory()
+                poll()
+                thread.join(POLL_SECONDS)
+        except BaseException:  # Ctrl-C (or a cancel, the time limit, a failing poll) here:
+            self._abandoned.set()  # the work stops at its next check, a chart worker is killed
+            raise
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box["result"]  # type: ignore[return-value]
@@ -226,6 +262,15 @@ class ProgressRelay:
         if latest is not None and latest != self._reported:
             self._reported = latest
             self._control.report(self._phase, latest[0], latest[1], self._unit)
+
+
+def own_rss_mb() -> float:
+    """The resident memory of this process, in MB (0 where ``/proc`` is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):  # pragma: no cover (no /proc)
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def temp_prefix(kind: str = "") -> str:

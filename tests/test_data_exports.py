@@ -147,7 +147,7 @@ def test_hostile_strings_round_trip_through_csv_and_json(tmp_path: Path) -> None
     doc = report.render(data)
     frame = doc.to_frame()
     assert frame["name"].to_list() == names
-    csv = pl.read_csv(doc.save(tmp_path / "h.csv")[0], schema_overrides={"name": pl.String})
+    csv = pl.read_csv(doc.save_csv(tmp_path / "h.csv", as_stored=True), schema_overrides={"name": pl.String})
     assert csv["name"].fill_null("").to_list() == names
     assert csv["amount"].to_list() == frame["amount"].to_list()
     rows = json.loads(doc.save(tmp_path / "h.json")[0].read_text(encoding="utf-8"))

@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -154,13 +154,22 @@ class BandFrames:
     """The rows of a render's data export, a batch at a time (see the module's docstring)."""
 
     def __init__(
-        self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType], *, crosstabs: bool = False
+        self,
+        plan: ReportPlan,
+        stream: StreamData,
+        dtypes: dict[str, pl.DataType],
+        *,
+        crosstabs: bool = False,
+        check: Callable[[], None] = lambda: None,
     ) -> None:
         if stream.typed is None:
             msg = "this band stream was made without its typed values"
             raise ValueError(msg)
         self._plan = plan
         self._stream = stream
+        self.check = check
+        """Called before each batch (and by a writer between its pieces): raises ``Cancelled``
+        once the render is cancelled or past its time limit."""
         self._typed = stream.typed
         self._depth = len(plan.groups)
         self._keys = key_names(plan)
@@ -308,6 +317,7 @@ class BandFrames:
             yield first
         offset = 0
         for start, end, rows in self._typed.detail():
+            self.check()
             pieces = []
             for name, frame in groups.items():
                 within = frame if end < 0 else frame.filter(pl.col("__pos").is_between(start, end, closed="left"))

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from polarreports.emit.bandframe import BandFrames
 
-__all__ = ["DATA_WRITERS", "write_csv", "write_json", "write_parquet"]
+__all__ = ["DATA_WRITERS", "formulas_quoted", "write_csv", "write_json", "write_parquet"]
 
 
 def write_parquet(frames: BandFrames, file: BinaryIO) -> None:
@@ -32,11 +32,40 @@ def write_parquet(frames: BandFrames, file: BinaryIO) -> None:
             writer.write_table(pa.Table.from_batches(batch.to_arrow().to_batches(), schema=schema))
 
 
-def write_csv(frames: BandFrames, file: BinaryIO) -> None:
-    """CSV with a header line (UTF-8, comma-separated, dates as ISO 8601)."""
+FORMULA_START = r"^[=+\-@\t\r]"
+"""What a spreadsheet program may take for the start of a formula (OWASP's list)."""
+_NUMBER_LIKE = r"^[+\-][\d\s.,'%\p{Sc}]*$"
+"""A sign, then nothing but digits, separators, ``%`` and currency symbols (``-1,234.50``,
+``-$5``): a number's text, which no spreadsheet can run as a formula."""
+
+
+def formulas_quoted(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text that a spreadsheet would evaluate (one starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return, other than a number's text such as
+    ``-1,234.50``) prefixed with a single quote, as OWASP advises against CSV injection; the
+    numbers, dates and other values stay as they are.
+
+    >>> frame = pl.DataFrame({"t": ["=1+1", "-1,234.50", "@SUM(A1)", "a-b", None], "n": [-1, 2, 3, 4, 5]})
+    >>> formulas_quoted(frame).rows()
+    [("'=1+1", -1), ('-1,234.50', 2), ("'@SUM(A1)", 3), ('a-b', 4), (None, 5)]
+    """
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START) & ~pl.col(name).str.contains(_NUMBER_LIKE))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in texts
+    )
+
+
+def write_csv(frames: BandFrames, file: BinaryIO, *, as_stored: bool = False) -> None:
+    """CSV with a header line (UTF-8, comma-separated, dates as ISO 8601). A text a spreadsheet
+    would evaluate as a formula gets a leading single quote (:func:`formulas_quoted`), unless
+    ``as_stored`` (for a pipeline that must read back exactly the values stored)."""
     header = True
     for batch in frames.batches():
-        batch.write_csv(file, include_header=header)
+        (batch if as_stored else formulas_quoted(batch)).write_csv(file, include_header=header)
         header = False
     if header:  # no rows: the header alone
         pl.DataFrame(schema=frames.schema).write_csv(file)

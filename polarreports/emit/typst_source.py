@@ -466,11 +466,23 @@ class _Writer:
                 f"if measure(block(width: size.width, b)).height > size.height {{ panic({message}) }}; b }})"
             )
         else:
+            lines = self._tall_lines(boxes)
+            marker = self._continued_marker(band)
             grids = [
-                f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, {', '.join(cells)})"
-                for columns, cells in self._tall_lines(boxes)
+                f"grid(columns: ({', '.join(columns)},), column-gutter: {GUTTER}, "
+                + (f"{marker(len(columns))}, " if marker and i == 0 else "")
+                + f"{', '.join(cells)})"
+                for i, (columns, cells) in enumerate(lines)
             ]
-            tall = f"block({', '.join(options)}, {grids[0] if len(grids) == 1 else '{ ' + '; '.join(grids) + ' }'})"
+            breaking = [option for option in options if option != "breakable: false"]  # taller than a page
+            body = grids[0] if len(grids) == 1 else "{ " + "; ".join(grids) + " }"
+            tall = f"block({', '.join(breaking)}, {{ [#metadata(none) <polarreports-tall>]; {body} }})"
+            if band.band.keep_together:  # whole on the next page if it fits on one, else split
+                tall = (
+                    f"layout(size => {{ let b = {tall}; "
+                    "if measure(block(width: size.width, b)).height <= size.height { block(breakable: false, b) } "
+                    "else { b } })"
+                )
             statements = list(self.headings)  # the group's bookmark
             if self.plan.has_page_values and not report_band:  # report the page it lands on
                 statements.append(
@@ -493,6 +505,21 @@ class _Writer:
             if placement.long_label(band, self.plan.page):
                 long_value = "true"
             self.line(f"#let {function}(c) = if {long_value} {{ {function}-tall(c) }} else {{ {flow}(c) }}", band.name)
+
+    def _continued_marker(self, band: BandPlan) -> Callable[[int], str] | None:
+        """The header of a tall band's grid, repeated atop each page it goes on to: the innermost
+        group's ``continued_text`` (``(continued)`` without groups) on those pages, nothing on
+        its first (the ``<polarreports-tall>`` mark before the grid tells where it started)."""
+        groups = self.plan.groups
+        text = groups[-1].continued_text if groups else "(continued)"
+        if not text:
+            return None
+        shown = typst_string(text)
+        check = (
+            "context { let start = query(selector(<polarreports-tall>).before(here())); "
+            f'if start != () and start.last().location().page() < here().page() {{ text(style: "italic", {shown}) }} }}'
+        )
+        return lambda columns: f"grid.header(grid.cell(colspan: {columns}, {check}))"
 
     def _row_widths(self, band: BandPlan) -> dict[int, float]:
         """``id(cell)`` -> width (pt) of each shown cell of a row of cells (as the stream has them)."""

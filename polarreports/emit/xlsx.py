@@ -35,6 +35,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -44,6 +48,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
 from polarreports.compute.markup import markdown_text
+from polarreports.control import temp_prefix
 from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
 from polarreports.emit.bandframe import CROSSTAB_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
@@ -474,10 +479,61 @@ def _set_up(sheet: Any, layout: _Layout, frames: BandFrames) -> bool:
 
 
 def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) -> None:
-    """Write the report's workbook to ``file`` (see the module's docstring)."""
+    """Write the report's workbook to ``file`` (see the module's docstring). ``frames.check`` is
+    called between pieces of rows and while the workbook is zipped: a cancel or the time limit
+    stops the writing within a fraction of a second, and the temporary files xlsxwriter made
+    (in a folder of this render's own) are removed on every exit."""
     _check_size(frames)
     layout = _Layout(frames, formulas)
-    workbook = xlsxwriter.Workbook(file, {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True})
+    folder = tempfile.mkdtemp(prefix=temp_prefix())
+    try:
+        options = {"constant_memory": True, "nan_inf_to_errors": True, "remove_timezone": True, "tmpdir": folder}
+        workbook = xlsxwriter.Workbook(file, options)
+        try:
+            _write_sheet(workbook, frames, layout)
+        except BaseException:  # a cancel, the time limit, a full disk
+            _close_row_files(workbook)
+            raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _close(workbook, frames.check, folder)  # the folder is the closing thread's to remove
+
+
+def _close_row_files(workbook: xlsxwriter.Workbook) -> None:
+    """Close the files xlsxwriter keeps each sheet's rows in (``constant_memory``) until ``close``."""
+    for sheet in workbook.worksheets():
+        handle = getattr(sheet, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+def _close(workbook: xlsxwriter.Workbook, check: Callable[[], None], folder: str) -> None:
+    """``workbook.close()`` (the zipping: about a second per 100K rows, in one call) on a helper
+    thread, ``check`` asked every 20 ms meanwhile: a cancel leaves it to finish in the background
+    into a file that is being removed (its result dropped, as an abandoned Polars query's). The
+    thread removes xlsxwriter's temporary ``folder`` as it ends, whichever way."""
+    box: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            workbook.close()
+        except BaseException as error:  # handed to the caller, unless it has gone
+            box.append(error)
+        finally:
+            _close_row_files(workbook)  # (closed already, unless the zipping failed)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    thread = threading.Thread(target=close, daemon=True, name="polarreports-xlsx")
+    thread.start()
+    while thread.is_alive():
+        check()
+        thread.join(0.02)
+    if box:
+        raise box[0]
+
+
+def _write_sheet(workbook: xlsxwriter.Workbook, frames: BandFrames, layout: _Layout) -> None:
     writer = _Writer(workbook, layout)
     sheet = writer.sheet
     # the detail rows' XML is made a piece at a time for rows one after another: a crosstab
@@ -493,6 +549,7 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
     cells: list[RowCell] | None = None
     for batch in frames.batches():
         for piece in batch.iter_slices(_SLICE_ROWS):  # a few thousand rows as Python objects at a time
+            frames.check()  # a cancel or the time limit stops the writing here
             piece = piece.with_columns(layout.cells)
             first_kind = piece["kind"][0]
             if header_row is None and first_kind != "title":
@@ -524,4 +581,3 @@ def write_xlsx(frames: BandFrames, file: BinaryIO, *, formulas: bool = False) ->
         sheet.repeat_rows(header_row)  # printed: the column header on every page, the width of one
         sheet.fit_to_pages(1, 0)
         sheet.autofilter(header_row, 0, max(header_row, writer.row - 1), layout.width - 1)
-    workbook.close()

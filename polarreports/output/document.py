@@ -446,10 +446,31 @@ class Document:
             from polarreports.emit.bandframe import BandFrames
             from polarreports.emit.xlsx import write_xlsx
 
-            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True)
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True, check=rendered.check)
             write_xlsx(frames, file, formulas=formulas)
 
         return self._export(".xlsx", target, write)
+
+    def save_csv(self, path: str | os.PathLike[str], *, as_stored: bool = False) -> Path:
+        """Save the CSV (as ``save("report.csv")`` does): a text that a spreadsheet program would
+        evaluate as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+        return, other than a number's text such as ``-1,234.50``) is written with a leading
+        single quote, so that opening the file runs nothing; ``as_stored`` writes every value
+        as stored (for a pipeline, not a spreadsheet). Numbers stay numbers either way."""
+        target = Path(path)
+        if target.suffix.lower() != ".csv":
+            msg = f"cannot save {str(target)!r} as CSV: its name must end in .csv"
+            raise OutputError(msg)
+        check_writable(target)
+
+        def write(rendered: Rendered, file: BinaryIO) -> None:
+            from polarreports.emit.bandframe import BandFrames
+            from polarreports.emit.data_exports import write_csv
+
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, check=rendered.check)
+            write_csv(frames, file, as_stored=as_stored)
+
+        return self._export(".csv", target, write)
 
     def _finished_pdf(self, target: Path, options: PdfOptions) -> Path:
         """The PDF to ``options.standard``, with its attachments and protection, at ``target``."""
@@ -479,8 +500,9 @@ class Document:
             raise OutputError(msg)
         with self._control.working():
             self._control.report("writing", 0, 1, "files")
+            rendered = replace(self._rendered, check=self._control.check)  # stops between batches
             with written(target) as file:
-                (write or EXPORTERS[suffix]())(self._rendered, file)
+                (write or EXPORTERS[suffix]())(rendered, file)
             self._control.report("writing", 1, 1, "files")
         return target
 

@@ -37,6 +37,9 @@ class Rendered:
     definition_yaml: Callable[[], str] | None = None
     """The report definition as YAML, made only when an output attaches it (a PDF's
     ``definition`` attachment): the plan keeps no definition, and no output reads one."""
+    check: Callable[[], None] = lambda: None
+    """Called between the batches an output is written in: raises ``Cancelled`` once the render
+    is cancelled or past its time limit (``Document`` sets its ``RenderControl.check``)."""
 
 
 Exporter = Callable[[Rendered, BinaryIO], None]
@@ -47,7 +50,7 @@ def _html() -> Exporter:
     from polarreports.emit.html import write_html
 
     def write(rendered: Rendered, file: BinaryIO) -> None:
-        write_html(rendered.plan, rendered.stream, rendered.dtypes, file)
+        write_html(rendered.plan, rendered.stream, rendered.dtypes, file, check=rendered.check)
 
     return write
 
@@ -64,7 +67,8 @@ def _data_export(suffix: str) -> Callable[[], Exporter]:
         from polarreports.emit.data_exports import DATA_WRITERS
 
         def write(rendered: Rendered, file: BinaryIO) -> None:
-            DATA_WRITERS[suffix](BandFrames(rendered.plan, rendered.stream, rendered.dtypes), file)
+            frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, check=rendered.check)
+            DATA_WRITERS[suffix](frames, file)
 
         return write
 
@@ -79,7 +83,8 @@ def _xlsx() -> Exporter:
     from polarreports.emit.xlsx import write_xlsx
 
     def write(rendered: Rendered, file: BinaryIO) -> None:
-        write_xlsx(BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True), file)
+        frames = BandFrames(rendered.plan, rendered.stream, rendered.dtypes, crosstabs=True, check=rendered.check)
+        write_xlsx(frames, file)
 
     return write
 

@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
+from polarreports.charts.growth import check_growth
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
@@ -234,12 +235,15 @@ def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
     return [{name: values[i] if i < len(values) else None for name, values in series.items()} for i in range(length)]
 
 
-def _check_points(cells: pl.Series, chart: Chart, where: str, *, per_row: bool) -> None:
+def _check_points(cells: pl.Series, chart: Chart, where: str, *, per_row: bool) -> int:
     """Raise a ``ChartError`` if a chart of ``cells`` has more points than the chart's
-    ``max_points``: read in Polars from their count, before any point reaches Python or Vega."""
+    ``max_points``: read in Polars from their count, before any point reaches Python or Vega.
+    Returns the most points of one chart."""
     most = cells.str.json_path_match("$.__n").cast(pl.Int64, strict=False).max()
-    if not isinstance(most, int) or most <= chart.max_points:
-        return
+    if not isinstance(most, int):
+        return 0
+    if most <= chart.max_points:
+        return most
     column = chart.by[0].column if chart.by else "a_column"
     hint = (
         "shorten the row's lists"
@@ -270,7 +274,8 @@ def _draw_charts(
         chart = cell.element
         assert isinstance(chart, Chart)
         column = f"__v{i}"
-        _check_points(raw[column], chart, cell.where, per_row=band.scope == "rows")
+        most = _check_points(raw[column], chart, cell.where, per_row=band.scope == "rows")
+        check_growth(chart.spec, points=most, max_points=chart.max_points, where=cell.where)  # rows Vega may make
         texts = [t for t in raw[column].unique(maintain_order=True).to_list() if t is not None]
         width = to_points(chart.width, whole=body, font_size=page.font_size)
         height = to_points(chart.height, whole=body, font_size=page.font_size)

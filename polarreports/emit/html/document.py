@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import BinaryIO
 
 import polars as pl
@@ -86,15 +87,31 @@ thead{display:table-header-group}tr{break-inside:avoid}}
 """
 
 
-def write_html(plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType], file: BinaryIO) -> None:
+def write_html(
+    plan: ReportPlan,
+    stream: StreamData,
+    dtypes: dict[str, pl.DataType],
+    file: BinaryIO,
+    *,
+    check: Callable[[], None] = lambda: None,
+) -> None:
     """Write the report of ``plan`` and its band ``stream`` to ``file`` as an HTML page;
-    ``dtypes`` gives each data cell's type (numbers are right-aligned)."""
-    _Page(plan, stream, dtypes, file).write()
+    ``dtypes`` gives each data cell's type (numbers are right-aligned); ``check`` is called
+    before each batch of bands (it raises ``Cancelled`` to stop the writing)."""
+    _Page(plan, stream, dtypes, file, check).write()
 
 
 class _Page:
-    def __init__(self, plan: ReportPlan, stream: StreamData, dtypes: dict[str, pl.DataType], file: BinaryIO) -> None:
+    def __init__(
+        self,
+        plan: ReportPlan,
+        stream: StreamData,
+        dtypes: dict[str, pl.DataType],
+        file: BinaryIO,
+        check: Callable[[], None],
+    ) -> None:
         self.plan = plan
+        self.check = check
         self.stream = stream
         self.file = file
         self.assets = Assets(stream.assets)
@@ -209,6 +226,7 @@ class _Page:
         group_header, group_footer = BandKind.GROUP_HEADER, BandKind.GROUP_FOOTER
         bands = self.stream.bands
         for start in range(0, bands.height, BATCH_BANDS):
+            self.check()
             parts = []
             for line in bands.texts(start, BATCH_BANDS).to_list():
                 instance = json.loads(line)
@@ -234,6 +252,7 @@ class _Page:
         bands = self.stream.bands
         kinds = self.kinds
         for start in range(0, bands.height, BATCH_BANDS):
+            self.check()
             parts = []
             for line in bands.texts(start, BATCH_BANDS).to_list():
                 instance = json.loads(line)
