@@ -40,7 +40,8 @@ from polarreports.plan.calculations import total
 from polarreports.plan.expressions import closest, param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
-from polarreports.plan.subreports import subreports
+from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.subreports import REPORT_BANDS, band_of, subreports
 
 __all__ = ["MAX_DEPTH", "attach_subreports"]
 
@@ -69,10 +70,12 @@ def attach_subreports(
         raise PlanError([f"{found[0][0]}: subreports nest more than {MAX_DEPTH} deep"])
     schema = rows.collect_schema()
     for where, element, column in found:
+        links, fixed = _links(element, where, report, params, nested=depth > 0)
         sub_report = _inheriting(_definition(element, where, report, base_dir), report)
         source = _source(element, where, sources or {}, report, base_dir)
         sub_params = {p.name: params[p.name] for p in sub_report.parameters if p.name in params}
         source = attach_subreports(sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1)
+        source = _fixed(source, fixed, where)
         try:
             plan = build_plan(sub_report, source.collect_schema(), sub_params, base_dir=base_dir)
         except PlanError as error:
@@ -81,12 +84,16 @@ def attach_subreports(
             msg = f"{where}: cannot read the source {element.source!r}: {str(error).splitlines()[0]}"
             raise DataError(msg) from None
         try:
-            tables = _tables(plan, source, element, where, column)
-            issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
+            tables = _tables(plan, source, element, links, where, column)
+            issues = _link_issues(element, links, where, schema, source.collect_schema(), tables.collect_schema())
             if issues:
                 raise PlanError(issues)
-            keys = list(element.keys)
-            rows = rows.join(tables, left_on=keys, right_on=_keys(element), how="left", maintain_order="left")
+            if links:
+                rows = rows.join(tables, left_on=list(links), right_on=_keys(links), how="left", maintain_order="left")
+            else:  # one table over the whole source, on every row (the title and summary show it)
+                whole = _keys({_KEY: _KEY})[0]
+                rows = rows.with_columns(pl.lit(0, dtype=pl.Int8).alias(whole))
+                rows = rows.join(tables, on=whole, how="left", maintain_order="left").drop(whole)
             rows = rows.with_columns(_filled(plan, element))
             schema = rows.collect_schema()
         except pl.exceptions.PolarsError as error:
@@ -157,13 +164,79 @@ def _source(
         raise DataError(msg) from None
 
 
-def _keys(element: Subreport) -> list[str]:
-    return [f"{_KEY}{i}" for i in range(len(element.keys))]
+def _links(
+    element: Subreport, where: str, report: definition.Report, params: Mapping[str, Any], *, nested: bool
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The keys linking the subreport to the master's columns, and the subreport's columns fixed
+    to a master parameter's value (a key ``:name``). In the title and summary, a subreport is
+    over the whole source: no keys, or parameters only; elsewhere it needs a master column (a
+    subreport nests subreports in its detail band only, which its own checks say)."""
+    links = {mine: theirs for mine, theirs in element.keys.items() if not mine.startswith(":")}
+    named = {mine[1:]: theirs for mine, theirs in element.keys.items() if mine.startswith(":")}
+    declared = [p.name for p in report.parameters]
+    unknown = [name for name in named if name not in declared]
+    if unknown:
+        known = ", ".join(declared) or "none"
+        hint = closest(unknown[0], declared)
+        msg = f"{where}: key ':{unknown[0]}' names no parameter of the report{hint} (its parameters: {known})"
+        raise PlanError([msg])
+    values = resolve_parameters(report.parameters, {k: v for k, v in params.items() if k in declared}) if named else {}
+    fixed = {theirs: values[name] for name, theirs in named.items()}
+    band = band_of(where)
+    if nested and band != "detail":  # refused by the subreport holding it (_check_supported)
+        return links, fixed
+    if band in REPORT_BANDS and links:
+        msg = (
+            f"{where}: a subreport in the {band} is over the whole source: give no keys (keys: []), or link it "
+            f"to the report's parameters ({{':name': column}}), not to the master's column {next(iter(links))!r}"
+        )
+        raise PlanError([msg])
+    if band not in REPORT_BANDS and not links:
+        msg = (
+            f"{where}: a subreport here needs at least one key column linking it to the master's rows, such as "
+            "[order_id] (a subreport over the whole source goes in the title or summary)"
+        )
+        raise PlanError([msg])
+    return links, fixed
 
 
-def _link_issues(element: Subreport, where: str, master: pl.Schema, sub: pl.Schema, tables: pl.Schema) -> list[str]:
+def _fixed(source: pl.LazyFrame, fixed: Mapping[str, Any], where: str) -> pl.LazyFrame:
+    """The source's rows whose columns hold the parameters' values (``keys: {':region': region}``)."""
+    if not fixed:
+        return source
+    schema = source.collect_schema()
+    for column, value in fixed.items():
+        if column not in schema:
+            msg = f"{where}: unknown key column {column!r}{closest(column, schema.names())} in the subreport's source"
+            raise PlanError([msg])
+        given = pl.Series([value]).dtype
+        if given != pl.Null and not _comparable(given, schema[column]):
+            msg = (
+                f"{where}: key {column!r} is {schema[column]} in the subreport's source but the parameter's "
+                f"value is {given}; declare the parameter with the column's type"
+            )
+            raise PlanError([msg])
+    return source.filter(*(pl.col(column) == pl.lit(value) for column, value in fixed.items()))
+
+
+def _comparable(one: pl.DataType, other: pl.DataType) -> bool:
+    """Whether values of the two types compare (numbers with numbers, dates with dates, ...)."""
+    if one.is_numeric() and other.is_numeric():
+        return True
+    if one.is_temporal() and other.is_temporal():
+        return True
+    return one.base_type() == other.base_type()
+
+
+def _keys(links: Mapping[str, str]) -> list[str]:
+    return [f"{_KEY}{i}" for i in range(len(links) or 1)]
+
+
+def _link_issues(
+    element: Subreport, links: Mapping[str, str], where: str, master: pl.Schema, sub: pl.Schema, tables: pl.Schema
+) -> list[str]:
     issues = []
-    for i, (mine, theirs) in enumerate(element.keys.items()):
+    for i, (mine, theirs) in enumerate(links.items()):
         if mine not in master:
             issues.append(f"{where}: unknown key column {mine!r}{closest(mine, master.names())} in the master's rows")
         elif theirs not in sub:
@@ -191,7 +264,9 @@ def _filled(plan: ReportPlan, element: Subreport) -> list[pl.Expr]:
     ]
 
 
-def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: str, column: str) -> pl.LazyFrame:
+def _tables(
+    plan: ReportPlan, source: pl.LazyFrame, element: Subreport, links: Mapping[str, str], where: str, column: str
+) -> pl.LazyFrame:
     """One row per link key: the key, the table of its rows as JSON (column ``column``), and the
     subreport's variables that ``returns`` names."""
     _check_supported(plan, where)
@@ -208,11 +283,12 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
         rows = rows.filter(plan.filter)
     for name, expr in plan.derived:
         rows = rows.with_columns(expr.alias(name))
-    missing = [key for key in element.keys.values() if key not in rows.collect_schema()]
+    missing = [key for key in links.values() if key not in rows.collect_schema()]
     if missing:
-        return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(element.keys))})  # reported by _link_issues
-    keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(element.keys.values())]
-    link = [f"{_KEY}{i}" for i in range(len(element.keys))]
+        return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(links))})  # reported by _link_issues
+    keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(links.values())]
+    keys = keys or [pl.lit(0, dtype=pl.Int8).alias(f"{_KEY}0")]  # no keys: one table of all the rows
+    link = _keys(links)
     detail = plan.band(BandKind.DETAIL)
     header = plan.band(BandKind.COLUMN_HEADER)
     summary = plan.band(BandKind.SUMMARY)
@@ -256,7 +332,7 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
         *(pl.lit(pl.Series([value])).first().alias(name) for name, value in looks.items()),
     )
     return grouped.select(
-        *(f"{_KEY}{i}" for i in range(len(element.keys))),
+        *link,
         table.struct.json_encode().alias(column),
         *(pl.col(variable).alias(name) for name, variable in element.returns.items()),
     )

@@ -628,7 +628,9 @@ class Subreport(_Element):
     group band, the group's (its first row's). ``report`` is the definition (inline, or the
     path of a YAML/JSON file in the report's ``image_dirs``); ``source`` names a frame given
     at render (``sources={"payments": lf}``), or is a data file path (in ``image_dirs`` too).
-    ``keys`` maps the master's columns to the subreport's (a list: the same names).
+    ``keys`` maps the master's columns to the subreport's (a list: the same names); a key
+    ``:name`` keeps the subreport's rows whose column holds the master's parameter ``name``. In
+    the title and summary, a subreport is over the whole source: no keys, or parameters only.
     ``returns`` passes the subreport's variables back as columns of the master's rows
     (``{paid: total_paid}``: column ``paid`` holds the subreport's ``total_paid``), so the
     master can show them, compute with them and total them in its own variables.
@@ -643,16 +645,8 @@ class Subreport(_Element):
     source: str
     keys: Annotated[
         dict[str, str], BeforeValidator(_link_keys, json_schema_input_type=dict[str, str] | list[str] | str)
-    ]
+    ] = {}
     returns: dict[str, str] = {}
-
-    @field_validator("keys")
-    @classmethod
-    def _some_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            msg = "a subreport needs at least one key column linking it to the master, such as [order_id]"
-            raise ValueError(msg)
-        return value
 
 
 Element = Annotated[

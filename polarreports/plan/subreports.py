@@ -21,7 +21,16 @@ from polarreports.definition.elements import Subreport
 from polarreports.definition.report import Band, Report
 from polarreports.plan.model import BandPlan
 
-__all__ = ["ROW_CLASSES", "SUB_PREFIX", "SUB_ROWS", "subreport_columns", "subreport_rows", "subreports"]
+__all__ = [
+    "REPORT_BANDS",
+    "ROW_CLASSES",
+    "SUB_PREFIX",
+    "SUB_ROWS",
+    "band_of",
+    "subreport_columns",
+    "subreport_rows",
+    "subreports",
+]
 
 SUB_PREFIX = "__sub"
 SUB_ROWS = "#rows"
@@ -29,6 +38,8 @@ SUB_ROWS = "#rows"
 ROW_CLASSES = 30
 """A band holding a subreport has a variant per number of rows from 1 to this; longer ones
 stay in the band's own kind (and a report with several heights there is typeset in one piece)."""
+REPORT_BANDS = ("title", "summary")
+"""The bands whose subreport is over the whole source (no keys), or linked to parameters."""
 
 
 def _bands(report: Report) -> Iterator[tuple[str, Band]]:
@@ -51,6 +62,15 @@ def subreports(report: Report) -> list[tuple[str, Subreport, str]]:
             if isinstance(element, Subreport):
                 found.append((f"{name}.elements[{i}] (subreport)", element, f"{SUB_PREFIX}{len(found)}"))
     return found
+
+
+def band_of(where: str) -> str:
+    """The kind of band a subreport's ``where`` (as :func:`subreports` gives it) names.
+
+    >>> band_of("bands.title.elements[0] (subreport)"), band_of("groups[1] ('region').footer.elements[0]")
+    ('title', 'group')
+    """
+    return where.split(".")[1] if where.startswith("bands.") else "group"
 
 
 def subreport_columns(report: Report) -> dict[int, str]:
