@@ -34,6 +34,7 @@ from polarreports.compute.formatting import default_pattern, format_expr
 from polarreports.compute.source import to_lazyframe
 from polarreports.definition import report as definition
 from polarreports.definition.elements import Aggregate, Expression, Field, Label, Subreport
+from polarreports.definition.themes import zebra_color, zebra_default
 from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, PlanError
 from polarreports.plan.build import FIRST_PREFIX, build_plan
 from polarreports.plan.calculations import total
@@ -84,7 +85,7 @@ def attach_subreports(
             msg = f"{where}: cannot read the source {element.source!r}: {str(error).splitlines()[0]}"
             raise DataError(msg) from None
         try:
-            tables = _tables(plan, source, element, links, where, column)
+            tables = _tables(plan, source, element, links, where, column, report.page.font_size)
             issues = _link_issues(element, links, where, schema, source.collect_schema(), tables.collect_schema())
             if issues:
                 raise PlanError(issues)
@@ -126,12 +127,38 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
 
 
 def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
-    """The subreport, with the master's locale and currency where it keeps the defaults."""
+    """The subreport, with the master's locale, currency and font size where it keeps the
+    defaults, and the master's named styles it uses under its own (its own win by name)."""
     fields = type(sub).model_fields
-    unset = {
+    unset: dict[str, Any] = {
         name: getattr(master, name) for name in ("locale", "currency") if getattr(sub, name) == fields[name].default
     }
+    borrowed = _borrowed_styles(sub, master)
+    if borrowed:
+        unset["styles"] = {**borrowed, **sub.styles}
+    if sub.page.font_size == type(sub.page).model_fields["font_size"].default:  # as big as the master's text
+        unset["page"] = sub.page.model_copy(update={"font_size": master.page.font_size})
     return sub.model_copy(update=unset) if unset else sub
+
+
+def _borrowed_styles(sub: definition.Report, master: definition.Report) -> dict[str, Any]:
+    """The master's styles that the subreport names (on its bands and elements, or that its
+    styles extend) and does not define itself, with the ones they extend."""
+    wanted: list[str | None] = [style.extends for style in sub.styles.values()]
+    for kind in type(sub.bands).model_fields:
+        band = getattr(sub.bands, kind)
+        bands = [band] if band is not None else []
+        if kind == "detail":
+            bands += [group_band for group in sub.groups for group_band in (group.header, group.footer) if group_band]
+        for each in bands:
+            wanted += [each.style, *(getattr(element, "style", None) for element in each.elements)]
+    borrowed: dict[str, Any] = {}
+    while wanted:
+        name = wanted.pop()
+        if name and name not in sub.styles and name in master.styles and name not in borrowed:
+            borrowed[name] = master.styles[name]
+            wanted.append(master.styles[name].extends)
+    return borrowed
 
 
 def _source(
@@ -265,7 +292,13 @@ def _filled(plan: ReportPlan, element: Subreport) -> list[pl.Expr]:
 
 
 def _tables(
-    plan: ReportPlan, source: pl.LazyFrame, element: Subreport, links: Mapping[str, str], where: str, column: str
+    plan: ReportPlan,
+    source: pl.LazyFrame,
+    element: Subreport,
+    links: Mapping[str, str],
+    where: str,
+    column: str,
+    size: float,
 ) -> pl.LazyFrame:
     """One row per link key: the key, the table of its rows as JSON (column ``column``), and the
     subreport's variables that ``returns`` names."""
@@ -312,7 +345,8 @@ def _tables(
     grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
     totals = _strings(plan, summary, grouped, where) if summary else []
     width = len(detail_cells)
-    looks = _looks(plan, detail, rows) if detail else {"a": [], "s": [], "wn": [], "wu": []}
+    looks: dict[str, Any] = _looks(plan, detail, rows) if detail else {"a": [], "s": [], "wn": [], "wu": []}
+    looks.update(_styled(plan, width, size))
     heads = [c.element.text if isinstance(c.element, Label) else "" for c in header.cells] if header else []
     if len(heads) > width or len(totals) > width:
         band = "column header" if len(heads) > width else "summary"
@@ -329,7 +363,7 @@ def _tables(
             if totals
             else pl.lit([], dtype=pl.List(pl.String))
         ).alias("t"),
-        *(pl.lit(pl.Series([value])).first().alias(name) for name, value in looks.items()),
+        *(_constant(name, value) for name, value in looks.items()),
     )
     return grouped.select(
         *link,
@@ -346,8 +380,8 @@ def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
 
 
 def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str) -> pl.LazyFrame:
-    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h`` a group header, ``d``
-    a row, ``f`` a group footer), placed as the report's stream places them: a header before its
+    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h1`` the header of group
+    level 1, ``d`` a row, ``f1`` its footer), placed as the report's stream places them: a header before its
     group's first row, a footer after its last, inner footers first."""
     depth = len(plan.groups)
     order = [*link, *(group.name for group in plan.groups), *(expr for expr, _ in plan.sort)]
@@ -372,8 +406,8 @@ def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: in
         level = level.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
         footer_sub = depth + 1 + (depth - group.level + 1)
         for kind, position, sub, flag in (
-            (BandKind.GROUP_HEADER, "__start", group.level, "h"),
-            (BandKind.GROUP_FOOTER, "__end", footer_sub, "f"),
+            (BandKind.GROUP_HEADER, "__start", group.level, f"h{group.level}"),
+            (BandKind.GROUP_FOOTER, "__end", footer_sub, f"f{group.level}"),
         ):
             band = plan.band(kind, group.level)
             if band is None:
@@ -420,6 +454,8 @@ def _check_supported(plan: ReportPlan, where: str) -> None:
                 "detail, group header and footer, and summary bands)"
             )
     for band in plan.bands:
+        if band.styling is not None and band.styling.conditions:
+            issues.append(f"{where}: the subreport's {band.name}: conditional_styles are not supported in a subreport")
         for cell in band.cells:
             if cell.hidden:
                 issues.append(f"{where}: {cell.where}: print_when and link are not supported in a subreport")
@@ -488,6 +524,59 @@ def _looks(plan: ReportPlan, band: BandPlan, rows: pl.LazyFrame) -> dict[str, li
         looks["wn"].append(number)
         looks["wu"].append(unit)
     return looks
+
+
+def _constant(name: str, value: Any) -> pl.Expr:
+    """A value the same in every table (its columns' looks), of its type in the JSON."""
+    return pl.lit(pl.Series([value], dtype=_LOOK_TYPES.get(name))).first().alias(name)
+
+
+_LOOK = pl.Struct({"f": pl.String, "z": pl.Float64, "b": pl.Boolean, "i": pl.Boolean, "c": pl.String, "g": pl.String})
+_LOOK_TYPES: dict[str, pl.DataType] = {
+    "L": pl.List(_LOOK),
+    "lk": pl.List(pl.Struct({"k": pl.String, "l": pl.List(pl.Int32), "g": pl.String})),
+    "x": pl.Struct({"z": pl.Float64, "stripe": pl.String}),
+}
+"""The types of the looks' fields in the table's JSON (decoded once, a constant of the frame)."""
+
+
+def _styled(plan: ReportPlan, width: int, size: float) -> dict[str, Any]:
+    """The subreport's own looks, as data for Typst and the HTML page: ``L`` the distinct text
+    looks (font ``f``, size ``z``, bold ``b``, italic ``i``, colour ``c``, cell fill ``g``; None:
+    not set); ``lk`` per kind of row (``c`` its column header, ``d`` a row, ``h1``/``f1`` a
+    group's header and footer, ``t`` its summary) the look of each column and the band's fill;
+    ``x`` its font size and the detail rows' stripe colour (its zebra). None of them where all
+    are plain and its font size is ``size``, the master's."""
+    distinct: list[dict[str, Any]] = [dict.fromkeys(("f", "z", "b", "i", "c", "g"))]
+    kinds = []
+    for band in plan.bands:
+        if band.kind not in _SHOWN or band.styling is None:
+            continue
+        styling = band.styling
+        indexes = []
+        for look in styling.elements[:width]:
+            merged = styling.band.text.then(look)
+            entry = {"f": merged.font, "z": merged.size, "b": merged.bold, "i": merged.italic, "c": merged.color}
+            entry["g"] = look.fill
+            if entry not in distinct:
+                distinct.append(entry)
+            indexes.append(distinct.index(entry))
+        band_text = styling.band.text
+        default = {"f": band_text.font, "z": band_text.size, "b": band_text.bold, "i": band_text.italic}
+        default |= {"c": band_text.color, "g": None}
+        if default not in distinct:
+            distinct.append(default)
+        indexes += [distinct.index(default)] * (width - len(indexes))
+        kind = {"column_header": "c", "detail": "d", "summary": "t"}.get(band.kind, "")
+        kind = kind or f"{'h' if band.kind == BandKind.GROUP_HEADER else 'f'}{band.level}"
+        kinds.append({"k": kind, "l": indexes, "g": styling.band.fill})
+    report = plan.report
+    detail = report.bands.detail
+    zebra = detail.zebra if detail is not None and detail.zebra is not None else zebra_default(report.theme)
+    stripe = zebra if isinstance(zebra, str) else zebra_color(report.theme) if zebra else None
+    if len(distinct) == 1 and not any(kind["g"] for kind in kinds) and stripe is None and report.page.font_size == size:
+        return {}  # plain: the master's text, as before (and no bytes more per table)
+    return {"L": distinct, "lk": kinds, "x": {"z": report.page.font_size, "stripe": stripe}}
 
 
 def _width(length: str | None, font_size: float) -> tuple[float, str]:

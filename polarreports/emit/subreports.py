@@ -18,6 +18,17 @@ variant that breaks across pages calls ``subreport`` instead (see ``breakable``)
 SUBREPORT_PRELUDE = """\
 // A subreport: its table arrives as JSON text ("" where the master has no matching rows).
 #let subreport-align(a) = if a == "right" { right } else if a == "center" { center } else { left }
+// A cell's text in its look (l: font f, size z, bold b, italic i, colour c; none: as around it).
+#let subreport-text(l, v, strong-text) = {
+  let args = (:)
+  if l.f != none { args.insert("font", l.f) }
+  if l.z != none { args.insert("size", l.z * 1pt) }
+  if l.b == true or (l.b == none and strong-text) { args.insert("weight", "bold") }
+  if l.b == false { args.insert("weight", "regular") }
+  if l.i != none { args.insert("style", if l.i { "italic" } else { "normal" }) }
+  if l.c != none { args.insert("fill", rgb(l.c)) }
+  text(..args, v)
+}
 #let subreport(s) = if s == "" { none } else {
   let sub = json(bytes(s))
   let n = sub.a.len()
@@ -27,24 +38,51 @@ SUBREPORT_PRELUDE = """\
     let u = sub.wu.at(i)
     if u == "fr" { x * 1fr } else if u == "%" { x * 1% } else { x * 1pt }
   })
-  let cell(i, v, strong-text: false) = align(subreport-align(sub.a.at(i)),
-    if strong-text { strong(v) } else if sub.s.at(i) { subreport(v) } else { v })
-  let cells = ()
-  if sub.h.len() > 0 {
-    cells += sub.h.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
-    cells.push(table.hline(stroke: 0.5pt + luma(90)))
+  // its own looks: per kind of row, each column's look and the row's fill (none: plain)
+  let looks = sub.at("L", default: ())
+  let kinds-looks = (:)
+  for entry in sub.at("lk", default: ()) { kinds-looks.insert(entry.k, entry) }
+  let extra = sub.at("x", default: (z: none, stripe: none))
+  let cell(i, v, kind, strong-text: false) = {
+    let own = kinds-looks.at(kind, default: none)
+    let shown = if sub.s.at(i) and kind == "d" { subreport(v) } else if own == none {
+      if strong-text { strong(v) } else { v }
+    } else { subreport-text(looks.at(own.l.at(i)), v, strong-text) }
+    let fill = if own == none or own.l.len() <= i { none } else { looks.at(own.l.at(i)).g }
+    if fill == none { table.cell(align: subreport-align(sub.a.at(i)), shown) } else {
+      table.cell(align: subreport-align(sub.a.at(i)), fill: rgb(fill), shown)
+    }
   }
-  // rows: "d" a row of the subreport, "h" and "f" a group's header and footer (bold, never nested)
+  let cells = ()
+  let fills = ()
+  let band-fill(kind) = {
+    let g = kinds-looks.at(kind, default: (g: none)).g
+    if g == none { none } else { rgb(g) }
+  }
+  if sub.h.len() > 0 {
+    cells += sub.h.enumerate().map(((i, v)) => cell(i, v, "c", strong-text: true))
+    cells.push(table.hline(stroke: 0.5pt + luma(90)))
+    fills.push(band-fill("c"))
+  }
+  // rows: "d" a row of the subreport, "h1" and "f1" a group's header and footer (bold, never nested)
   let kinds = if sub.k == none { () } else { sub.k }
+  let shown-rows = 0
   for (j, row) in sub.r.enumerate() {
-    let group-row = kinds.at(j, default: "d") != "d"
-    cells += row.enumerate().map(((i, v)) => cell(i, v, strong-text: group-row))
+    let kind = kinds.at(j, default: "d")
+    let group-row = kind != "d"
+    cells += row.enumerate().map(((i, v)) => cell(i, v, kind, strong-text: group-row))
+    let striped = not group-row and extra.stripe != none and calc.odd(shown-rows)
+    fills.push(if striped { rgb(extra.stripe) } else { band-fill(kind) })
+    if not group-row { shown-rows += 1 }
   }
   if sub.t.len() > 0 {
     cells.push(table.hline(stroke: 0.5pt + luma(90)))
-    cells += sub.t.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
+    cells += sub.t.enumerate().map(((i, v)) => cell(i, v, "t", strong-text: true))
+    fills.push(band-fill("t"))
   }
-  table(columns: widths, stroke: none, inset: (x: 2pt, y: 1.5pt), ..cells)
+  let drawn = table(columns: widths, stroke: none, inset: (x: 2pt, y: 1.5pt),
+    fill: (x, y) => fills.at(y, default: none), ..cells)
+  if extra.z == none { drawn } else { text(size: extra.z * 1pt, drawn) }
 }
 // In a line of the band: its first row on the line's baseline, beside the band's other elements.
 #let subreport-inline(s) = box(baseline: 100% - 1em, subreport(s))"""
