@@ -30,12 +30,13 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.compute.databases import read_database
 from polarreports.compute.formatting import default_pattern, format_expr
-from polarreports.compute.source import to_lazyframe
+from polarreports.compute.source import data_dirs, report_frame, to_lazyframe
 from polarreports.definition import report as definition
 from polarreports.definition.elements import Aggregate, Expression, Field, Label, Subreport
 from polarreports.definition.themes import zebra_color, zebra_default
-from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, PlanError
+from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, ParameterError, PlanError
 from polarreports.plan.build import FIRST_PREFIX, build_plan
 from polarreports.plan.calculations import total
 from polarreports.plan.expressions import closest, param_column
@@ -61,8 +62,10 @@ def attach_subreports(
     *,
     base_dir: Path | None = None,
     depth: int = 0,
+    schema_only: bool = False,
 ) -> pl.LazyFrame:
-    """``rows`` with the columns of ``report``'s subreports joined on (lazily; reads no rows)."""
+    """``rows`` with the columns of ``report``'s subreports joined on (lazily; reads no rows but
+    a database query's, which runs here; with ``schema_only``, returning none)."""
     base_dir = base_dir or Path.cwd()
     found = subreports(report)
     if not found:
@@ -73,9 +76,14 @@ def attach_subreports(
     for where, element, column in found:
         links, fixed = _links(element, where, report, params, nested=depth > 0)
         sub_report = _inheriting(_definition(element, where, report, base_dir), report)
-        source = _source(element, where, sources or {}, report, base_dir)
         sub_params = {p.name: params[p.name] for p in sub_report.parameters if p.name in params}
-        source = attach_subreports(sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1)
+        if isinstance(element.source, definition.Source):
+            source = _query(element.source, where, sub_report, sub_params, report, schema_only=schema_only)
+        else:
+            source = _source(element, where, sources or {}, report, base_dir)
+        source = attach_subreports(
+            sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1, schema_only=schema_only
+        )
         source = _fixed(source, fixed, where)
         try:
             plan = build_plan(sub_report, source.collect_schema(), sub_params, base_dir=base_dir)
@@ -253,6 +261,30 @@ def _comparable(one: pl.DataType, other: pl.DataType) -> bool:
     if one.is_temporal() and other.is_temporal():
         return True
     return one.base_type() == other.base_type()
+
+
+def _query(
+    source: definition.Source,
+    where: str,
+    sub: definition.Report,
+    params: Mapping[str, Any],
+    master: definition.Report,
+    *,
+    schema_only: bool,
+) -> pl.LazyFrame:
+    """The rows of a subreport's ``{uri, query}`` (or ``{path}``) source: the query run with its
+    ``:name`` placeholders bound to the subreport's parameters (the master's values, else their
+    defaults); files only from the master's ``data_dirs``, credentials only from the environment."""
+    try:
+        values = resolve_parameters(sub.parameters, params)
+        if source.path is not None:
+            return report_frame(master.model_copy(update={"source": source}), None, values)
+        assert source.uri is not None
+        assert source.query is not None
+        return read_database(source.uri, source.query, values, data_dirs(master), schema_only=schema_only)
+    except (DataError, AccessError, ParameterError) as error:
+        msg = f"{where}: {error}"
+        raise type(error)(msg) from None
 
 
 def _keys(links: Mapping[str, str]) -> list[str]:

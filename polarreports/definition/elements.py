@@ -23,6 +23,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     Strict,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -622,6 +623,44 @@ SubDefinition = Annotated[
 ]
 
 
+def _problem(loc: tuple[Any, ...], message: str) -> str:
+    """One problem of a validation error: where, then what (``uri: a database source needs a query``)."""
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(str(part) for part in loc)}: {message}" if loc else message
+
+
+def _sub_source(value: Any) -> Any:
+    """A subreport's ``source``: a name or a data file (a string), or a database query, a
+    mapping like a report's ``source`` (``{uri: "sqlite:///shop.db", query: "SELECT ..."}``)."""
+    from polarreports.definition.report import Source  # (a report's source, defined with the report)
+
+    if isinstance(value, str | Source):
+        return value
+    if isinstance(value, dict):
+        try:
+            return Source.model_validate(value)
+        except ValidationError as error:
+            problems = [_problem(e["loc"], e["msg"]) for e in error.errors()]
+            raise ValueError("; ".join(problems)) from None
+        except DefinitionError as error:
+            raise ValueError(str(error).replace("\n", "; ")) from None
+    msg = f"{_shown(value)} is not a source: give a name, a data file, or a mapping with uri and query"
+    raise ValueError(msg)
+
+
+SubSource = Annotated[
+    Any,
+    BeforeValidator(_sub_source),
+    PlainSerializer(_dump_definition),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "object"}],
+            "description": "A source's name, a data file, or {uri, query} (a database query, as a report's source).",
+        }
+    ),
+]
+
+
 class Subreport(_Element):
     """Another report definition shown inside a band, over a second data source, with the
     rows whose ``keys`` match the band's (master-detail): in the detail band, the row's; in a
@@ -642,7 +681,9 @@ class Subreport(_Element):
     type: Literal["subreport"] = "subreport"
     report: SubDefinition
     """The subreport's definition (a ``Report``, or a mapping), or its file's path."""
-    source: str
+    source: SubSource
+    """A frame's name given at render, a data file, or ``{uri, query}``: a database query whose
+    ``:name`` placeholders are bound to the subreport's parameters (as a report's ``source``)."""
     keys: Annotated[
         dict[str, str], BeforeValidator(_link_keys, json_schema_input_type=dict[str, str] | list[str] | str)
     ] = {}
