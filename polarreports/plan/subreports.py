@@ -14,11 +14,13 @@ plan and the data agree on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 
 from polarreports.definition.elements import Subreport
-from polarreports.definition.report import Band, Report
+from polarreports.definition.report import Band, Report, load
+from polarreports.exceptions import PolarReportsError
 from polarreports.plan.model import BandPlan
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "SUB_PREFIX",
     "SUB_ROWS",
     "band_of",
+    "source_names",
     "subreport_columns",
     "subreport_rows",
     "subreports",
@@ -62,6 +65,30 @@ def subreports(report: Report) -> list[tuple[str, Subreport, str]]:
             if isinstance(element, Subreport):
                 found.append((f"{name}.elements[{i}] (subreport)", element, f"{SUB_PREFIX}{len(found)}"))
     return found
+
+
+def source_names(report: Report, depth: int = 0) -> set[str]:
+    """The names of the sources given at render that ``report``'s subreports (nested ones too:
+    inline, or from a definition file that loads) read; a data file or a query is no name.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Subreport(report=pr.Report(name="p"), source="payments", keys=["order_id"])
+    >>> source_names(pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[sub]))))
+    {'payments'}
+    """
+    names: set[str] = set()
+    for _, element, _ in subreports(report):
+        if isinstance(element.source, str) and not Path(element.source).suffix:
+            names.add(element.source)
+        inner = element.report
+        if isinstance(inner, str):
+            try:
+                inner = load(Path(inner))
+            except (OSError, PolarReportsError):  # reported when the report renders
+                continue
+        if depth < 4:
+            names |= source_names(inner, depth + 1)
+    return names
 
 
 def band_of(where: str) -> str:
