@@ -13,6 +13,7 @@ plan and the data agree on it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,7 @@ __all__ = [
     "subreport_columns",
     "subreport_rows",
     "subreports",
+    "table_columns",
 ]
 
 SUB_PREFIX = "__sub"
@@ -89,6 +91,34 @@ def source_names(report: Report, depth: int = 0) -> set[str]:
         if depth < 4:
             names |= source_names(inner, depth + 1)
     return names
+
+
+def table_columns(element: Subreport) -> tuple[str, list[str]]:
+    """The subreport's name and the names of its table's columns (its detail band's elements:
+    a field's column, an expression's text, a label's text; ``column3`` where none, or where
+    its definition file no longer loads), for the rows of a data export.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Report(name="pay", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="amount"),
+    ...     pr.Expression(expr="amount * 2"), pr.Field(column="amount")])))
+    >>> table_columns(pr.Subreport(report=sub, source="payments", keys=["order_id"]))
+    ('pay', ['amount', 'amount * 2', 'amount_2'])
+    """
+    sub = element.report
+    if isinstance(sub, str):
+        try:
+            sub = load(Path(sub))
+        except (OSError, PolarReportsError):
+            return Path(sub).stem, []
+    detail = sub.bands.detail
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for i, shown in enumerate(detail.elements if detail is not None else []):
+        text = getattr(shown, "column", None) or getattr(shown, "expr", None) or getattr(shown, "text", None)
+        name = " ".join(text.split()) if isinstance(text, str) and 0 < len(text) <= 40 else f"column{i + 1}"
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return sub.name, names
 
 
 def band_of(where: str) -> str:
