@@ -120,3 +120,18 @@ def test_a_postgresql_query_with_bound_parameters(postgres: str, password: str) 
     report = _report({"uri": postgres, "query": QUERY}, Path.cwd())
     _check(report, 12.5, "x' OR '1'='1")
     _check(report, 40.0, "m5")
+
+
+def test_validate_runs_the_subreport_s_query_without_rows(shop: Path) -> None:
+    report = _report({"uri": f"sqlite:///{shop / 'shop.db'}", "query": QUERY}, shop)
+    found = pr.validate(report, orders_data(3)[0], least=1.0)
+    assert found.report == "orders"
+    broken = _report({"uri": f"sqlite:///{shop / 'shop.db'}", "query": QUERY.replace("payments", "nothing")}, shop)
+    with pytest.raises(pr.DataError, match=r"^bands.detail.elements\[1\] \(subreport\): source: cannot read sqlite"):
+        pr.validate(broken, orders_data(3)[0], least=1.0)
+
+
+def test_a_path_source_reads_from_the_data_folders(shop: Path) -> None:
+    report = _report({"path": "payments.parquet"}, shop)  # read whole: no query, so no parameters apply
+    rows = attach_subreports(report, orders_data(20)[0].lazy(), {}, {"least": 0.0}).collect()
+    assert rows["paid"].sum() == pytest.approx(_payments()["amount"].sum())
