@@ -113,3 +113,13 @@ def test_typst_draws_the_subreport_s_fills() -> None:
     assert _pixels(styled, FILL) > 1000  # the amounts' cells, 4 rows of 30 mm
     assert _pixels(styled, "#00ff00") > 1000  # the two totals' rows
     assert _pixels(plain.png()[0], FILL) == 0
+
+
+def test_a_subreport_uses_the_master_s_own_fonts(tmp_path: Path) -> None:
+    from polarreports.compute.subreports import _inheriting
+
+    (tmp_path / "fonts").mkdir()
+    master = _master(_sub()).model_copy(update={"font_dirs": [str(tmp_path / "fonts")]})
+    assert _inheriting(_sub(), master).font_dirs == [str(tmp_path / "fonts")]
+    own = _sub().model_copy(update={"font_dirs": ["elsewhere"]})
+    assert _inheriting(own, master).font_dirs == ["elsewhere"]

@@ -135,12 +135,14 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
 
 
 def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
-    """The subreport, with the master's locale, currency and font size where it keeps the
-    defaults, and the master's named styles it uses under its own (its own win by name)."""
+    """The subreport, with the master's locale, currency, font size and font folders where it
+    keeps the defaults, and the master's named styles it uses under its own (its own win by name)."""
     fields = type(sub).model_fields
     unset: dict[str, Any] = {
         name: getattr(master, name) for name in ("locale", "currency") if getattr(sub, name) == fields[name].default
     }
+    if not sub.font_dirs and master.font_dirs:  # its styles may use the master's own fonts, which Typst has
+        unset["font_dirs"] = master.font_dirs
     borrowed = _borrowed_styles(sub, master)
     if borrowed:
         unset["styles"] = {**borrowed, **sub.styles}
