@@ -142,9 +142,18 @@ def test_a_group_footer_subreport_shows_its_group_s_rows(tmp_path: Path) -> None
         # each payment: once in the title's table of all, once in its customer's footer
         for method in methods:
             assert page.count(f">{method}<") == 2, (customer, method)
-    customers = orders["customer"].n_unique()
     assert page.count('<table class="subreport">') == 1 + payments["customer"].n_unique()
-    assert customers >= payments["customer"].n_unique()
+    # in report order, each customer's footer table holds that customer's payments (none: no table)
+    blocks = page.split("Customer</")[1:]
+    customers = orders["customer"].unique().sort().to_list()
+    assert len(blocks) == len(customers)
+    theirs = dict(payments.group_by("customer").agg("method").iter_rows())
+    for block, customer in zip(blocks, customers, strict=True):
+        assert customer in block.split("<table")[0]
+        tables = block.split('<table class="subreport">')[1:]
+        assert len(tables) == (customer in theirs), customer
+        shown = [m for m in payments["method"] if tables and f">{m}<" in tables[0]]
+        assert sorted(shown) == sorted(theirs.get(customer, [])), customer
 
 
 @pytest.mark.typst
