@@ -87,13 +87,17 @@ def once(which: str, orders: pl.DataFrame, payments: pl.DataFrame, pdf: bool) ->
         document = WITH_SUBREPORT.render(orders.lazy(), sources={"payments": payments.lazy()})
     else:
         document = AS_GROUP.render(payments.lazy().join(orders.lazy(), on="order_id"))
-    result = {"render_s": time.perf_counter() - start}
+    result: dict[str, Any] = {"render_s": time.perf_counter() - start}
+    result |= {f"{key}": document.stats[key] for key in ("plan_s", "data_s", "bands")}
     if pdf:
         with tempfile.TemporaryDirectory() as folder:
             begin = time.perf_counter()
             document.save(Path(folder) / "report.pdf")
             result["pdf_s"] = time.perf_counter() - begin
             result["pages"] = document.page_count
+            result["typeset"] = document.stats["typeset"]
+            texts = document._rendered.stream.bands.texts()  # the band stream Typst reads: its size
+            result["stream_mb"] = texts.str.len_bytes().sum() / 1e6
     return result
 
 
@@ -107,16 +111,19 @@ def main() -> int:
     runs: dict[str, list[dict[str, float]]] = {"subreport": [], "group": []}
     once("subreport", orders.head(100), payments.head(200), pdf=False)  # warm caches alike
     once("group", orders.head(100), payments.head(200), pdf=False)
-    for _ in range(args.rounds):
-        for which in ("subreport", "group"):
+    for i in range(args.rounds):  # alternating, and which goes first alternates too
+        for which in ("subreport", "group") if i % 2 == 0 else ("group", "subreport"):
             runs[which].append(once(which, orders, payments, args.pdf))
     record: dict[str, Any] = {"rows": args.rows, "rounds": args.rounds}
     for which, results in runs.items():
         for key in results[0]:
-            record[f"{which}_{key}"] = statistics.median(r[key] for r in results)
-    record["render_ratio"] = record["subreport_render_s"] / record["group_render_s"]
-    if args.pdf:
-        record["pdf_ratio"] = record["subreport_pdf_s"] / record["group_pdf_s"]
+            values = [r[key] for r in results]
+            numeric = all(isinstance(v, int | float) for v in values)
+            record[f"{which}_{key}"] = statistics.median(values) if numeric else values[0]
+    for key in ("render", "data", "pdf"):  # the median of the paired runs' ratios
+        if f"{key}_s" in runs["group"][0]:
+            pairs = zip(runs["subreport"], runs["group"], strict=True)
+            record[f"{key}_ratio"] = statistics.median(a[f"{key}_s"] / b[f"{key}_s"] for a, b in pairs)
     print(json.dumps(record, indent=2))
     RESULTS.mkdir(exist_ok=True)
     name = "subreports_pdf.json" if args.pdf else "subreports.json"

@@ -208,7 +208,7 @@ def _planned(
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
     try:
-        joined = attach_subreports(report, lf, sources, params, base_dir=Path.cwd())
+        joined = attach_subreports(report, lf, sources, params, base_dir=Path.cwd(), schema_only=schema_only)
         plan = build_plan(report, joined.collect_schema() if joined is not lf else schema, params, base_dir=Path.cwd())
         scopes = build_scopes(plan, joined)
     except PlanError as error:

@@ -285,6 +285,34 @@ def _parse_params(values: list[str]) -> dict[str, Any]:
     return params
 
 
+def _parse_sources(values: list[str], report: Report) -> dict[str, Path]:
+    """``--source NAME=PATH`` options as ``sources=``: each name one that a subreport reads
+    (else an error with the closest), each path a file."""
+    from polarreports.plan.expressions import closest
+    from polarreports.plan.subreports import source_names
+
+    sources: dict[str, Path] = {}
+    named = sorted(source_names(report)) if values else []
+    for item in values:
+        name, sep, path = (part.strip() for part in item.partition("="))
+        if not sep or not name or not path:
+            msg = f"--source takes name=path, got {item!r}"
+            raise DataError(msg)
+        if name in sources:
+            msg = f"--source {name}: given twice"
+            raise DataError(msg)
+        if name not in named:
+            known = ", ".join(named) or "none: they read files or queries"
+            hint = closest(name, named)
+            msg = f"--source {name}: no subreport reads a source {name!r}{hint} (their sources: {known})"
+            raise DataError(msg)
+        if not Path(path).is_file():
+            msg = f"--source {name}={path}: no such file"
+            raise DataError(msg)
+        sources[name] = Path(path)
+    return sources
+
+
 def _is_file(stream: Any) -> bool:
     """Whether ``stream`` is backed by a file descriptor (a terminal, a pipe, a file)."""
     try:
@@ -381,6 +409,15 @@ DataOption = Annotated[
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A parameter (repeatable).")
 ]
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        metavar="NAME=PATH",
+        help="The data file of the subreports' source NAME (repeatable), as render(sources={NAME: ...}).",
+    ),
+]
 
 
 @app.command()
@@ -397,6 +434,7 @@ def render(
     ],
     data: DataOption = None,
     param: ParamOption = None,
+    source: SourceOption = None,
     typst: Annotated[
         Path | None,
         typer.Option(
@@ -460,6 +498,7 @@ def render(
                 timeout=timeout,
                 memory_budget_mb=memory,
                 locale=locale,
+                sources=_parse_sources(source or [], report),
                 **_parse_params(param or []),
             )
             sources = document.write_typst(typst) if typst is not None else []
@@ -516,11 +555,13 @@ def validate(
     definition: DefinitionArgument,
     data: DataOption = None,
     param: ParamOption = None,
+    source: SourceOption = None,
 ) -> None:
     """Check a definition: alone, or against a data file's schema (without reading rows)."""
     from polarreports.api import validate as validate_report
 
-    found = validate_report(load(definition), data, **_parse_params(param or []))
+    report = load(definition)
+    found = validate_report(report, data, sources=_parse_sources(source or [], report), **_parse_params(param or []))
     _say(
         f"{definition}: {found}",
         {

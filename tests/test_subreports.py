@@ -234,7 +234,7 @@ def test_a_subreport_s_groups_total_as_polars_groups() -> None:
         expected_rows, kinds = [], []
         for _, method, amounts, paid in mine.iter_rows():
             expected_rows += [[method, ""], *([method, money(a)] for a in amounts), ["Subtotal", money(paid)]]
-            kinds += ["h", *["d"] * len(amounts), "f"]
+            kinds += ["h1", *["d"] * len(amounts), "f1"]  # a header and footer of group level 1
         assert (shown["r"], shown["k"]) == (expected_rows, kinds)
 
 

@@ -30,17 +30,19 @@ from typing import Any
 
 import polars as pl
 
+from polarreports.compute.databases import read_database
 from polarreports.compute.formatting import default_pattern, format_expr
-from polarreports.compute.source import to_lazyframe
+from polarreports.compute.source import data_dirs, report_frame, to_lazyframe
 from polarreports.definition import report as definition
 from polarreports.definition.elements import Aggregate, Expression, Field, Label, Subreport
-from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, PlanError
+from polarreports.exceptions import AccessError, DataError, DefinitionError, FormatError, ParameterError, PlanError
 from polarreports.plan.build import FIRST_PREFIX, build_plan
 from polarreports.plan.calculations import total
 from polarreports.plan.expressions import param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
-from polarreports.plan.subreports import subreports
+from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.subreports import REPORT_BANDS, band_of, subreports
 from polarreports.resources import SUBREPORT, SUBREPORT_DATA, confined_path
 from polarreports.suggest import closest
 
@@ -61,8 +63,10 @@ def attach_subreports(
     *,
     base_dir: Path | None = None,
     depth: int = 0,
+    schema_only: bool = False,
 ) -> pl.LazyFrame:
-    """``rows`` with the columns of ``report``'s subreports joined on (lazily; reads no rows)."""
+    """``rows`` with the columns of ``report``'s subreports joined on (lazily; reads no rows but
+    a database query's, which runs here; with ``schema_only``, returning none)."""
     base_dir = base_dir or Path.cwd()
     found = subreports(report)
     if not found:
@@ -71,10 +75,17 @@ def attach_subreports(
         raise PlanError([f"{found[0][0]}: subreports nest more than {MAX_DEPTH} deep"])
     schema = rows.collect_schema()
     for where, element, column in found:
+        links, fixed = _links(element, where, report, params, nested=depth > 0)
         sub_report = _inheriting(_definition(element, where, report, base_dir), report)
-        source = _source(element, where, sources or {}, report, base_dir)
         sub_params = {p.name: params[p.name] for p in sub_report.parameters if p.name in params}
-        source = attach_subreports(sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1)
+        if isinstance(element.source, definition.Source):
+            source = _query(element.source, where, sub_report, sub_params, report, schema_only=schema_only)
+        else:
+            source = _source(element, where, sources or {}, report, base_dir)
+        source = attach_subreports(
+            sub_report, source, sources, sub_params, base_dir=base_dir, depth=depth + 1, schema_only=schema_only
+        )
+        source = _fixed(source, fixed, where)
         try:
             plan = build_plan(sub_report, source.collect_schema(), sub_params, base_dir=base_dir)
         except PlanError as error:
@@ -83,12 +94,16 @@ def attach_subreports(
             msg = f"{where}: cannot read the source {element.source!r}: {str(error).splitlines()[0]}"
             raise DataError(msg) from None
         try:
-            tables = _tables(plan, source, element, where, column)
-            issues = _link_issues(element, where, schema, source.collect_schema(), tables.collect_schema())
+            tables = _tables(plan, source, element, links, where, column, report.page.font_size)
+            issues = _link_issues(element, links, where, schema, source.collect_schema(), tables.collect_schema())
             if issues:
                 raise PlanError(issues)
-            keys = list(element.keys)
-            rows = rows.join(tables, left_on=keys, right_on=_keys(element), how="left", maintain_order="left")
+            if links:
+                rows = rows.join(tables, left_on=list(links), right_on=_keys(links), how="left", maintain_order="left")
+            else:  # one table over the whole source, on every row (the title and summary show it)
+                whole = _keys({_KEY: _KEY})[0]
+                rows = rows.with_columns(pl.lit(0, dtype=pl.Int8).alias(whole))
+                rows = rows.join(tables, on=whole, how="left", maintain_order="left").drop(whole)
             rows = rows.with_columns(_filled(plan, element))
             schema = rows.collect_schema()
         except pl.exceptions.PolarsError as error:
@@ -119,12 +134,40 @@ def _definition(element: Subreport, where: str, report: definition.Report, base_
 
 
 def _inheriting(sub: definition.Report, master: definition.Report) -> definition.Report:
-    """The subreport, with the master's locale and currency where it keeps the defaults."""
+    """The subreport, with the master's locale, currency, font size and font folders where it
+    keeps the defaults, and the master's named styles it uses under its own (its own win by name)."""
     fields = type(sub).model_fields
-    unset = {
+    unset: dict[str, Any] = {
         name: getattr(master, name) for name in ("locale", "currency") if getattr(sub, name) == fields[name].default
     }
+    if not sub.font_dirs and master.font_dirs:  # its styles may use the master's own fonts, which Typst has
+        unset["font_dirs"] = master.font_dirs
+    borrowed = _borrowed_styles(sub, master)
+    if borrowed:
+        unset["styles"] = {**borrowed, **sub.styles}
+    if sub.page.font_size == type(sub.page).model_fields["font_size"].default:  # as big as the master's text
+        unset["page"] = sub.page.model_copy(update={"font_size": master.page.font_size})
     return sub.model_copy(update=unset) if unset else sub
+
+
+def _borrowed_styles(sub: definition.Report, master: definition.Report) -> dict[str, Any]:
+    """The master's styles that the subreport names (on its bands and elements, or that its
+    styles extend) and does not define itself, with the ones they extend."""
+    wanted: list[str | None] = [style.extends for style in sub.styles.values()]
+    for kind in type(sub.bands).model_fields:
+        band = getattr(sub.bands, kind)
+        bands = [band] if band is not None else []
+        if kind == "detail":
+            bands += [group_band for group in sub.groups for group_band in (group.header, group.footer) if group_band]
+        for each in bands:
+            wanted += [each.style, *(getattr(element, "style", None) for element in each.elements)]
+    borrowed: dict[str, Any] = {}
+    while wanted:
+        name = wanted.pop()
+        if name and name not in sub.styles and name in master.styles and name not in borrowed:
+            borrowed[name] = master.styles[name]
+            wanted.append(master.styles[name].extends)
+    return borrowed
 
 
 def _source(
@@ -154,13 +197,103 @@ def _source(
         raise DataError(msg) from None
 
 
-def _keys(element: Subreport) -> list[str]:
-    return [f"{_KEY}{i}" for i in range(len(element.keys))]
+def _links(
+    element: Subreport, where: str, report: definition.Report, params: Mapping[str, Any], *, nested: bool
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The keys linking the subreport to the master's columns, and the subreport's columns fixed
+    to a master parameter's value (a key ``:name``). In the title and summary, a subreport is
+    over the whole source: no keys, or parameters only; elsewhere it needs a master column (a
+    subreport nests subreports in its detail band only, which its own checks say)."""
+    links = {mine: theirs for mine, theirs in element.keys.items() if not mine.startswith(":")}
+    named = {mine[1:]: theirs for mine, theirs in element.keys.items() if mine.startswith(":")}
+    declared = [p.name for p in report.parameters]
+    unknown = [name for name in named if name not in declared]
+    if unknown:
+        known = ", ".join(declared) or "none"
+        hint = closest(unknown[0], declared)
+        msg = f"{where}: key ':{unknown[0]}' names no parameter of the report{hint} (its parameters: {known})"
+        raise PlanError([msg])
+    values = resolve_parameters(report.parameters, {k: v for k, v in params.items() if k in declared}) if named else {}
+    fixed = {theirs: values[name] for name, theirs in named.items()}
+    band = band_of(where)
+    if nested and band != "detail":  # refused by the subreport holding it (_check_supported)
+        return links, fixed
+    if band in REPORT_BANDS and links:
+        msg = (
+            f"{where}: a subreport in the {band} is over the whole source: give no keys (keys: []), or link it "
+            f"to the report's parameters ({{':name': column}}), not to the master's column {next(iter(links))!r}"
+        )
+        raise PlanError([msg])
+    if band not in REPORT_BANDS and not links:
+        msg = (
+            f"{where}: a subreport here needs at least one key column linking it to the master's rows, such as "
+            "[order_id] (a subreport over the whole source goes in the title or summary)"
+        )
+        raise PlanError([msg])
+    return links, fixed
 
 
-def _link_issues(element: Subreport, where: str, master: pl.Schema, sub: pl.Schema, tables: pl.Schema) -> list[str]:
+def _fixed(source: pl.LazyFrame, fixed: Mapping[str, Any], where: str) -> pl.LazyFrame:
+    """The source's rows whose columns hold the parameters' values (``keys: {':region': region}``)."""
+    if not fixed:
+        return source
+    schema = source.collect_schema()
+    for column, value in fixed.items():
+        if column not in schema:
+            msg = f"{where}: unknown key column {column!r}{closest(column, schema.names())} in the subreport's source"
+            raise PlanError([msg])
+        given = pl.Series([value]).dtype
+        if given != pl.Null and not _comparable(given, schema[column]):
+            msg = (
+                f"{where}: key {column!r} is {schema[column]} in the subreport's source but the parameter's "
+                f"value is {given}; declare the parameter with the column's type"
+            )
+            raise PlanError([msg])
+    return source.filter(*(pl.col(column) == pl.lit(value) for column, value in fixed.items()))
+
+
+def _comparable(one: pl.DataType, other: pl.DataType) -> bool:
+    """Whether values of the two types compare (numbers with numbers, dates with dates, ...)."""
+    if one.is_numeric() and other.is_numeric():
+        return True
+    if one.is_temporal() and other.is_temporal():
+        return True
+    return one.base_type() == other.base_type()
+
+
+def _query(
+    source: definition.Source,
+    where: str,
+    sub: definition.Report,
+    params: Mapping[str, Any],
+    master: definition.Report,
+    *,
+    schema_only: bool,
+) -> pl.LazyFrame:
+    """The rows of a subreport's ``{uri, query}`` (or ``{path}``) source: the query run with its
+    ``:name`` placeholders bound to the subreport's parameters (the master's values, else their
+    defaults); files only from the master's ``data_dirs``, credentials only from the environment."""
+    try:
+        values = resolve_parameters(sub.parameters, params)
+        if source.path is not None:
+            return report_frame(master.model_copy(update={"source": source}), None, values)
+        assert source.uri is not None
+        assert source.query is not None
+        return read_database(source.uri, source.query, values, data_dirs(master), schema_only=schema_only)
+    except (DataError, AccessError, ParameterError) as error:
+        msg = f"{where}: {error}"
+        raise type(error)(msg) from None
+
+
+def _keys(links: Mapping[str, str]) -> list[str]:
+    return [f"{_KEY}{i}" for i in range(len(links) or 1)]
+
+
+def _link_issues(
+    element: Subreport, links: Mapping[str, str], where: str, master: pl.Schema, sub: pl.Schema, tables: pl.Schema
+) -> list[str]:
     issues = []
-    for i, (mine, theirs) in enumerate(element.keys.items()):
+    for i, (mine, theirs) in enumerate(links.items()):
         if mine not in master:
             issues.append(f"{where}: unknown key column {mine!r}{closest(mine, master.names())} in the master's rows")
         elif theirs not in sub:
@@ -188,7 +321,15 @@ def _filled(plan: ReportPlan, element: Subreport) -> list[pl.Expr]:
     ]
 
 
-def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: str, column: str) -> pl.LazyFrame:
+def _tables(
+    plan: ReportPlan,
+    source: pl.LazyFrame,
+    element: Subreport,
+    links: Mapping[str, str],
+    where: str,
+    column: str,
+    size: float,
+) -> pl.LazyFrame:
     """One row per link key: the key, the table of its rows as JSON (column ``column``), and the
     subreport's variables that ``returns`` names."""
     _check_supported(plan, where)
@@ -205,11 +346,12 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
         rows = rows.filter(plan.filter)
     for name, expr in plan.derived:
         rows = rows.with_columns(expr.alias(name))
-    missing = [key for key in element.keys.values() if key not in rows.collect_schema()]
+    missing = [key for key in links.values() if key not in rows.collect_schema()]
     if missing:
-        return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(element.keys))})  # reported by _link_issues
-    keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(element.keys.values())]
-    link = [f"{_KEY}{i}" for i in range(len(element.keys))]
+        return pl.LazyFrame({f"{_KEY}{i}": [] for i in range(len(links))})  # reported by _link_issues
+    keys = [pl.col(key).alias(f"{_KEY}{i}") for i, key in enumerate(links.values())]
+    keys = keys or [pl.lit(0, dtype=pl.Int8).alias(f"{_KEY}0")]  # no keys: one table of all the rows
+    link = _keys(links)
     detail = plan.band(BandKind.DETAIL)
     header = plan.band(BandKind.COLUMN_HEADER)
     summary = plan.band(BandKind.SUMMARY)
@@ -233,7 +375,8 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
     grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
     totals = _strings(plan, summary, grouped, where) if summary else []
     width = len(detail_cells)
-    looks = _looks(plan, detail, rows) if detail else {"a": [], "s": [], "wn": [], "wu": []}
+    looks: dict[str, Any] = _looks(plan, detail, rows) if detail else {"a": [], "s": [], "wn": [], "wu": []}
+    looks.update(_styled(plan, width, size))
     heads = [c.element.text if isinstance(c.element, Label) else "" for c in header.cells] if header else []
     if len(heads) > width or len(totals) > width:
         band = "column header" if len(heads) > width else "summary"
@@ -250,10 +393,10 @@ def _tables(plan: ReportPlan, source: pl.LazyFrame, element: Subreport, where: s
             if totals
             else pl.lit([], dtype=pl.List(pl.String))
         ).alias("t"),
-        *(pl.lit(pl.Series([value])).first().alias(name) for name, value in looks.items()),
+        *(_constant(name, value) for name, value in looks.items()),
     )
     return grouped.select(
-        *(f"{_KEY}{i}" for i in range(len(element.keys))),
+        *link,
         table.struct.json_encode().alias(column),
         *(pl.col(variable).alias(name) for name, variable in element.returns.items()),
     )
@@ -267,8 +410,8 @@ def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
 
 
 def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str) -> pl.LazyFrame:
-    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h`` a group header, ``d``
-    a row, ``f`` a group footer), placed as the report's stream places them: a header before its
+    """Per link key, its table's rows ``r`` with their kinds ``k`` (``h1`` the header of group
+    level 1, ``d`` a row, ``f1`` its footer), placed as the report's stream places them: a header before its
     group's first row, a footer after its last, inner footers first."""
     depth = len(plan.groups)
     order = [*link, *(group.name for group in plan.groups), *(expr for expr, _ in plan.sort)]
@@ -293,8 +436,8 @@ def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: in
         level = level.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
         footer_sub = depth + 1 + (depth - group.level + 1)
         for kind, position, sub, flag in (
-            (BandKind.GROUP_HEADER, "__start", group.level, "h"),
-            (BandKind.GROUP_FOOTER, "__end", footer_sub, "f"),
+            (BandKind.GROUP_HEADER, "__start", group.level, f"h{group.level}"),
+            (BandKind.GROUP_FOOTER, "__end", footer_sub, f"f{group.level}"),
         ):
             band = plan.band(kind, group.level)
             if band is None:
@@ -341,6 +484,8 @@ def _check_supported(plan: ReportPlan, where: str) -> None:
                 "detail, group header and footer, and summary bands)"
             )
     for band in plan.bands:
+        if band.styling is not None and band.styling.conditions:
+            issues.append(f"{where}: the subreport's {band.name}: conditional_styles are not supported in a subreport")
         for cell in band.cells:
             if cell.hidden:
                 issues.append(f"{where}: {cell.where}: print_when and link are not supported in a subreport")
@@ -408,6 +553,56 @@ def _looks(plan: ReportPlan, band: BandPlan, rows: pl.LazyFrame) -> dict[str, li
         looks["wn"].append(number)
         looks["wu"].append(unit)
     return looks
+
+
+def _constant(name: str, value: Any) -> pl.Expr:
+    """A value the same in every table (its columns' looks), of its type in the JSON."""
+    return pl.lit(pl.Series([value], dtype=_LOOK_TYPES.get(name))).first().alias(name)
+
+
+_LOOK = pl.Struct({"f": pl.String, "z": pl.Float64, "b": pl.Boolean, "i": pl.Boolean, "c": pl.String, "g": pl.String})
+_LOOK_TYPES: dict[str, pl.DataType] = {
+    "L": pl.List(_LOOK),
+    "lk": pl.List(pl.Struct({"k": pl.String, "l": pl.List(pl.Int32), "g": pl.String})),
+    "x": pl.Struct({"z": pl.Float64, "stripe": pl.String}),
+}
+"""The types of the looks' fields in the table's JSON (decoded once, a constant of the frame)."""
+
+
+def _styled(plan: ReportPlan, width: int, size: float) -> dict[str, Any]:
+    """The subreport's own looks, as data for Typst and the HTML page: ``L`` the distinct text
+    looks (font ``f``, size ``z``, bold ``b``, italic ``i``, colour ``c``, cell fill ``g``; None:
+    not set); ``lk`` per kind of row (``c`` its column header, ``d`` a row, ``h1``/``f1`` a
+    group's header and footer, ``t`` its summary) the look of each column and the band's fill;
+    ``x`` its font size and the detail rows' stripe colour (its zebra). None of them where all
+    are plain and its font size is ``size``, the master's."""
+    distinct: list[dict[str, Any]] = [dict.fromkeys(("f", "z", "b", "i", "c", "g"))]
+    kinds = []
+    for band in plan.bands:
+        if band.kind not in _SHOWN or band.styling is None:
+            continue
+        styling = band.styling
+        indexes = []
+        for look in styling.elements[:width]:
+            merged = styling.band.text.then(look)
+            entry = {"f": merged.font, "z": merged.size, "b": merged.bold, "i": merged.italic, "c": merged.color}
+            entry["g"] = look.fill
+            if entry not in distinct:
+                distinct.append(entry)
+            indexes.append(distinct.index(entry))
+        band_text = styling.band.text
+        default = {"f": band_text.font, "z": band_text.size, "b": band_text.bold, "i": band_text.italic}
+        default |= {"c": band_text.color, "g": None}
+        if default not in distinct:
+            distinct.append(default)
+        indexes += [distinct.index(default)] * (width - len(indexes))
+        kind = {"column_header": "c", "detail": "d", "summary": "t"}.get(band.kind, "")
+        kind = kind or f"{'h' if band.kind == BandKind.GROUP_HEADER else 'f'}{band.level}"
+        kinds.append({"k": kind, "l": indexes, "g": styling.band.fill})
+    stripe, font_size = plan.detail_stripe, plan.page.font_size
+    if len(distinct) == 1 and not any(kind["g"] for kind in kinds) and stripe is None and font_size == size:
+        return {}  # plain: the master's text, as before (and no bytes more per table)
+    return {"L": distinct, "lk": kinds, "x": {"z": font_size, "stripe": stripe}}
 
 
 def _width(length: str | None, font_size: float) -> tuple[float, str]:

@@ -23,6 +23,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     Strict,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -626,13 +627,53 @@ SubDefinition = Annotated[
 ]
 
 
+def _problem(loc: tuple[Any, ...], message: str) -> str:
+    """One problem of a validation error: where, then what (``uri: a database source needs a query``)."""
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(str(part) for part in loc)}: {message}" if loc else message
+
+
+def _sub_source(value: Any) -> Any:
+    """A subreport's ``source``: a name or a data file (a string), or a database query, a
+    mapping like a report's ``source`` (``{uri: "sqlite:///shop.db", query: "SELECT ..."}``)."""
+    from polarreports.definition.report import Source  # (a report's source, defined with the report)
+
+    if isinstance(value, str | Source):
+        return value
+    if isinstance(value, dict):
+        try:
+            return Source.model_validate(value)
+        except ValidationError as error:
+            problems = [_problem(e["loc"], e["msg"]) for e in error.errors()]
+            raise ValueError("; ".join(problems)) from None
+        except DefinitionError as error:
+            raise ValueError(str(error).replace("\n", "; ")) from None
+    msg = f"{_shown(value)} is not a source: give a name, a data file, or a mapping with uri and query"
+    raise ValueError(msg)
+
+
+SubSource = Annotated[
+    Any,
+    BeforeValidator(_sub_source),
+    PlainSerializer(_dump_definition),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "object"}],
+            "description": "A source's name, a data file, or {uri, query} (a database query, as a report's source).",
+        }
+    ),
+]
+
+
 class Subreport(_Element):
     """Another report definition shown inside a band, over a second data source, with the
     rows whose ``keys`` match the band's (master-detail): in the detail band, the row's; in a
     group band, the group's (its first row's). ``report`` is the definition (inline, or the
     path of a YAML/JSON file in the report's ``image_dirs``); ``source`` names a frame given
     at render (``sources={"payments": lf}``), or is a data file path (in ``image_dirs`` too).
-    ``keys`` maps the master's columns to the subreport's (a list: the same names).
+    ``keys`` maps the master's columns to the subreport's (a list: the same names); a key
+    ``:name`` keeps the subreport's rows whose column holds the master's parameter ``name``. In
+    the title and summary, a subreport is over the whole source: no keys, or parameters only.
     ``returns`` passes the subreport's variables back as columns of the master's rows
     (``{paid: total_paid}``: column ``paid`` holds the subreport's ``total_paid``), so the
     master can show them, compute with them and total them in its own variables.
@@ -644,19 +685,13 @@ class Subreport(_Element):
     type: Literal["subreport"] = "subreport"
     report: SubDefinition
     """The subreport's definition (a ``Report``, or a mapping), or its file's path."""
-    source: str
+    source: SubSource
+    """A frame's name given at render, a data file, or ``{uri, query}``: a database query whose
+    ``:name`` placeholders are bound to the subreport's parameters (as a report's ``source``)."""
     keys: Annotated[
         dict[str, str], BeforeValidator(_link_keys, json_schema_input_type=dict[str, str] | list[str] | str)
-    ]
+    ] = {}
     returns: dict[str, str] = {}
-
-    @field_validator("keys")
-    @classmethod
-    def _some_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            msg = "a subreport needs at least one key column linking it to the master, such as [order_id]"
-            raise ValueError(msg)
-        return value
 
 
 Element = Annotated[

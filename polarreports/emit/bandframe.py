@@ -24,7 +24,12 @@ A barcode's value is what it encodes, as text (an EAN-13 with its check digit, a
 text). Page headers and footers and the column header are not rows (they repeat per page);
 charts, images and crosstabs have no value column (a crosstab's figures are in the HTML page's
 table and in the spreadsheet's rows below its band; a data export would hold them only as a
-JSON text, so it leaves them out). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
+JSON text, so it leaves them out). A subreport's rows are rows of their own, right after their
+band's row: band ``<band>.<subreport name>`` (``detail.payments``), kind ``subreport_detail``,
+``subreport_group_header``, ``subreport_group_footer`` or ``subreport_summary``, level one more
+than the band's, the band's group keys, and their texts in columns ``<subreport>.<column>_text``
+(``payments.amount_text``: the strings the report prints; a subreport's table travels as text,
+so it has no typed column). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
 report of any size is written with flat memory.
 
     >>> import polarreports as pr
@@ -48,9 +53,10 @@ from polarreports.compute.markup import plain_series
 from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field, Subreport
 from polarreports.plan.barcodes import encoded_series
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.plan.subreports import table_columns
 from polarreports.stream.collect import StreamData
 
-__all__ = ["CROSSTAB_PREFIX", "BandFrames", "band_label", "value_name"]
+__all__ = ["CROSSTAB_PREFIX", "SUBREPORT_PREFIX", "BandFrames", "band_label", "value_name"]
 
 logger = logging.getLogger("polarreports")
 _EXPORTED_REPORT_BANDS = (BandKind.TITLE, BandKind.SUMMARY, BandKind.NO_DATA)
@@ -58,6 +64,11 @@ _BASE = ("band", "kind", "level")
 CROSSTAB_PREFIX = "__crosstab."
 """With ``crosstabs=True``, the column of a crosstab's JSON (``compute.crosstabs``) is named
 ``__crosstab.<band>.<data cell index>`` (for the spreadsheet, which lays its rows out)."""
+SUBREPORT_PREFIX = "__subreport."
+"""The column of a subreport's table (its JSON, ``compute.subreports``): ``__subreport.<band>.<data
+cell index>``; the spreadsheet lays its rows out, a data export makes them rows of its own."""
+_TABLE = pl.Struct({"r": pl.List(pl.List(pl.String)), "k": pl.List(pl.String), "t": pl.List(pl.String)})
+_SUB_KINDS = {"d": "subreport_detail", "h": "subreport_group_header", "f": "subreport_group_footer"}
 
 
 def band_label(plan: ReportPlan, band: BandPlan) -> str:
@@ -121,6 +132,10 @@ def _named(
                 label = band_label(plan, band)
                 values.append((index, f"{CROSSTAB_PREFIX}{label}.{index}", pl.String(), None))
                 continue
+            if isinstance(cell.element, Subreport) and cell.role == "subreport":
+                label = band_label(plan, band)
+                values.append((index, f"{SUBREPORT_PREFIX}{label}.{index}", pl.String(), None))
+                continue
             barcode = isinstance(cell.element, Barcode) and cell.role == "barcode"
             if cell.hidden or (cell.role != "value" and not barcode) or name is None:
                 continue
@@ -180,6 +195,14 @@ class BandFrames:
             or (band.kind in _EXPORTED_REPORT_BANDS and band.name in stream.typed.report)
         ]
         self._bands = {band.plan.name: band for band in _named(plan, shown, dtypes, crosstabs)}
+        self._crosstabs = crosstabs
+        self._tables: dict[str, tuple[str, str, list[str]]] = {}
+        """Per subreport column: its band's label, the subreport's name and its columns' names."""
+        for band in self._bands.values():
+            for value in band.values:
+                element = band.plan.data_cells[value.index].element
+                if value.name.startswith(SUBREPORT_PREFIX) and isinstance(element, Subreport):
+                    self._tables[value.name] = (band.label, *table_columns(element))
         _warn_left_out(plan, shown, crosstabs=crosstabs)
         self._key_dtypes = {
             name: self._typed.keys[level].schema[group.name]
@@ -189,13 +212,17 @@ class BandFrames:
         values: dict[str, pl.DataType] = {}
         for band in self._bands.values():
             values.update((value.name, value.dtype) for value in band.values)
+        if not crosstabs:  # a data export: a subreport's rows are rows, their texts in columns of their own
+            values = {name: dtype for name, dtype in values.items() if not name.startswith(SUBREPORT_PREFIX)}
+        sub_texts = [f"{sub}.{column}_text" for _, sub, columns in self._tables.values() for column in columns]
         self.schema: dict[str, pl.DataType] = {
             "band": pl.String(),
             "kind": pl.String(),
             "level": pl.UInt8(),
             **{name: self._key_dtypes.get(name, pl.String()) for name in self._keys},
             **values,
-            **{f"{name}_text": pl.String() for name in values if not name.startswith(CROSSTAB_PREFIX)},
+            **{f"{name}_text": pl.String() for name in values if not _table(name)},
+            **({} if crosstabs else dict.fromkeys(sub_texts, pl.String())),
         }
         """The columns of every batch, in order."""
 
@@ -259,7 +286,7 @@ class BandFrames:
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
         for band in self._bands.values():
             for value in band.values:
-                if _crosstab(value):
+                if _table(value.name):
                     text = pl.col("__c").list.get(value.index, null_on_oob=True)
                     rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(value.name))
         frame = frame.with_columns(cells.alias("__c")).with_columns(columns)
@@ -295,7 +322,61 @@ class BandFrames:
         texts = pl.Series([_json_texts(self._stream.static.get(str(kind), []))])
         return self._finished(self._texts(piece, texts), None)
 
+    def _with_tables(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A data export's ``frame`` with each subreport's rows below its band's row: its rows
+        (``subreport_detail``, ``subreport_group_header``/``_footer``) then its totals
+        (``subreport_summary``), one level under the band, band ``<band>.<subreport>``."""
+        tables = [name for name in frame.columns if name in self._tables]
+        if self._crosstabs or not tables:
+            return frame
+        order = pl.lit(0, dtype=pl.UInt32)
+        pieces = [frame.with_columns(order.alias("__table"), order.alias("__seq"))]
+        for number, name in enumerate(tables, start=1):
+            label, sub, columns = self._tables[name]
+            found = frame.filter(pl.col(name).is_not_null() & (pl.col(name) != ""))
+            parsed = found.select(
+                "__pos", "__sub", (pl.col("level") + 1).alias("level"), pl.col(name).str.json_decode(_TABLE).alias("t")
+            ).unnest("t")
+            rows = parsed.select(
+                "__pos",
+                "__sub",
+                "level",
+                pl.col("r").alias("__cells"),
+                pl.coalesce(pl.col("k"), pl.col("r").list.eval(pl.lit("d"))).alias("__kind"),
+                pl.int_ranges(1, pl.col("r").list.len() + 1, dtype=pl.UInt32).alias("__seq"),
+            ).explode("__cells", "__kind", "__seq")
+            rows = rows.filter(pl.col("__seq").is_not_null())
+            totals = parsed.filter(pl.col("t").list.len() > 0).select(
+                "__pos",
+                "__sub",
+                "level",
+                pl.col("t").alias("__cells"),
+                pl.lit("t").alias("__kind"),
+                (pl.col("r").list.len() + 1).cast(pl.UInt32).alias("__seq"),
+            )
+            both = pl.concat([rows, totals])
+            kind = pl.col("__kind").str.slice(0, 1)
+            pieces.append(
+                both.select(
+                    "__pos",
+                    "__sub",
+                    "level",
+                    "__seq",
+                    pl.lit(number, dtype=pl.UInt32).alias("__table"),
+                    pl.lit(f"{label}.{sub}").alias("band"),
+                    kind.replace_strict({**_SUB_KINDS, "t": "subreport_summary"}, default="subreport_detail").alias(
+                        "kind"
+                    ),
+                    *(
+                        pl.col("__cells").list.get(i, null_on_oob=True).alias(f"{sub}.{column}_text")
+                        for i, column in enumerate(columns)
+                    ),
+                )
+            )
+        return pl.concat(pieces, how="diagonal_relaxed").sort("__pos", "__sub", "__table", "__seq")
+
     def _finished(self, frame: pl.DataFrame, keys: dict[int, pl.DataFrame] | None) -> pl.DataFrame:
+        frame = self._with_tables(frame)
         if keys is not None:
             frame = self._with_keys(frame, keys)
         return frame.select(
@@ -345,11 +426,12 @@ class BandFrames:
 
 
 def _warn_left_out(plan: ReportPlan, bands: list[BandPlan], *, crosstabs: bool) -> None:
-    """A logged warning naming the tables a data export (or, with ``crosstabs``, a spreadsheet)
-    leaves out: crosstabs (unless the spreadsheet writes them) and subreports have no column of
-    their own; they are shown whole in the PDF and the HTML page. Never silently."""
-    kinds = (Subreport,) if crosstabs else (Crosstab, Subreport)
-    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, kinds)]
+    """A logged warning naming the tables a data export leaves out: crosstabs have no column of
+    their own; they are shown whole in the PDF, the HTML page and the spreadsheet. Never silently.
+    (A subreport's rows are rows of the export and of the spreadsheet.)"""
+    if crosstabs:
+        return
+    left = [cell.where for band in bands for cell in band.data_cells if isinstance(cell.element, Crosstab)]
     if left:
         logger.warning(
             "%s: %s not in this output (a table inside a band has no column here; it is shown whole in the PDF "
@@ -361,14 +443,16 @@ def _warn_left_out(plan: ReportPlan, bands: list[BandPlan], *, crosstabs: bool) 
 
 
 def _value_column(value: _Value) -> pl.Expr:
-    """A value's column (rich text's, a barcode's and a crosstab's are filled from their texts)."""
-    if value.decode is not None or _crosstab(value):
+    """A value's column (rich text's, a barcode's, a crosstab's and a subreport's are filled from
+    their texts)."""
+    if value.decode is not None or _table(value.name):
         return pl.lit(None, dtype=pl.String).alias(value.name)
     return pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name)
 
 
-def _crosstab(value: _Value) -> bool:
-    return value.name.startswith(CROSSTAB_PREFIX)
+def _table(name: str) -> bool:
+    """Whether column ``name`` holds a table's JSON (a crosstab's or a subreport's)."""
+    return name.startswith((CROSSTAB_PREFIX, SUBREPORT_PREFIX))
 
 
 def _json_texts(texts: list[str]) -> str:

@@ -2,6 +2,8 @@
 
 The table's headers, rows, totals and column looks are all data, read with ``json(bytes(..))``
 and shown as strings; the function calls itself for a subreport nested in a subreport's rows.
+Each row is a line of boxes as wide as the columns (as a band's elements), which Typst lays out
+faster than a ``table`` (``benchmarks/subreports.py``).
 
     >>> "json(bytes(s))" in SUBREPORT_PRELUDE
     True
@@ -18,6 +20,17 @@ variant that breaks across pages calls ``subreport`` instead (see ``breakable``)
 SUBREPORT_PRELUDE = """\
 // A subreport: its table arrives as JSON text ("" where the master has no matching rows).
 #let subreport-align(a) = if a == "right" { right } else if a == "center" { center } else { left }
+// A cell's text in its look (l: font f, size z, bold b, italic i, colour c; none: as around it).
+#let subreport-text(l, v, strong-text) = {
+  let args = (:)
+  if l.f != none { args.insert("font", l.f) }
+  if l.z != none { args.insert("size", l.z * 1pt) }
+  if l.b == true or (l.b == none and strong-text) { args.insert("weight", "bold") }
+  if l.b == false { args.insert("weight", "regular") }
+  if l.i != none { args.insert("style", if l.i { "italic" } else { "normal" }) }
+  if l.c != none { args.insert("fill", rgb(l.c)) }
+  text(..args, v)
+}
 #let subreport(s) = if s == "" { none } else {
   let sub = json(bytes(s))
   let n = sub.a.len()
@@ -27,27 +40,64 @@ SUBREPORT_PRELUDE = """\
     let u = sub.wu.at(i)
     if u == "fr" { x * 1fr } else if u == "%" { x * 1% } else { x * 1pt }
   })
-  let cell(i, v, strong-text: false) = align(subreport-align(sub.a.at(i)),
-    if strong-text { strong(v) } else if sub.s.at(i) { subreport(v) } else { v })
-  let cells = ()
-  if sub.h.len() > 0 {
-    cells += sub.h.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
-    cells.push(table.hline(stroke: 0.5pt + luma(90)))
+  // its own looks: per kind of row, each column's look and the row's fill (none: plain)
+  let looks = sub.at("L", default: ())
+  let kinds-looks = (:)
+  for entry in sub.at("lk", default: ()) { kinds-looks.insert(entry.k, entry) }
+  let extra = sub.at("x", default: (z: none, stripe: none))
+  let aligns = sub.a.map(subreport-align)
+  // a cell: its content in its look (its row's box aligns and fills it)
+  let cell(i, v, kind, strong-text: false) = {
+    let own = kinds-looks.at(kind, default: none)
+    if sub.s.at(i) and kind == "d" { subreport(v) } else if own == none {
+      if strong-text { strong(v) } else { v }
+    } else { subreport-text(looks.at(own.l.at(i)), v, strong-text) }
   }
-  // rows: "d" a row of the subreport, "h" and "f" a group's header and footer (bold, never nested)
+  // a row's fill: the band's, a stripe, or per column where its elements have fills of their own
+  let row-fill(kind, base) = {
+    let own = kinds-looks.at(kind, default: none)
+    let g = if base != none { base } else if own != none and own.g != none { rgb(own.g) } else { none }
+    if own == none or own.l.all(l => looks.at(l).g == none) { g } else {
+      own.l.map(l => { let c = looks.at(l).g; if c == none { g } else { rgb(c) } })
+    }
+  }
+  // its rows: each a line of boxes as wide as the columns (as a band's elements; lighter to lay
+  // out than a table), with its fill (a row's, a stripe's, or per column); "rule": a thin line
+  let rows = ()
+  let rule = 0.5pt + luma(90)
+  if sub.h.len() > 0 {
+    rows.push((sub.h.enumerate().map(((i, v)) => cell(i, v, "c", strong-text: true)), row-fill("c", none)))
+    rows.push("rule")
+  }
+  // "d" a row of the subreport, "h1" and "f1" a group's header and footer (bold, never nested)
   let kinds = if sub.k == none { () } else { sub.k }
+  let shown-rows = 0
   for (j, row) in sub.r.enumerate() {
-    let group-row = kinds.at(j, default: "d") != "d"
-    cells += row.enumerate().map(((i, v)) => cell(i, v, strong-text: group-row))
+    let kind = kinds.at(j, default: "d")
+    let group-row = kind != "d"
+    let striped = not group-row and extra.stripe != none and calc.odd(shown-rows)
+    let fill = row-fill(kind, if striped { rgb(extra.stripe) } else { none })
+    rows.push((row.enumerate().map(((i, v)) => cell(i, v, kind, strong-text: group-row)), fill))
+    if not group-row { shown-rows += 1 }
   }
   if sub.t.len() > 0 {
-    cells.push(table.hline(stroke: 0.5pt + luma(90)))
-    cells += sub.t.enumerate().map(((i, v)) => cell(i, v, strong-text: true))
+    rows.push("rule")
+    rows.push((sub.t.enumerate().map(((i, v)) => cell(i, v, "t", strong-text: true)), row-fill("t", none)))
   }
-  table(columns: widths, stroke: none, inset: (x: 2pt, y: 1.5pt), ..cells)
+  let drawn = block(for item in rows {
+    if item == "rule" { block(width: 100%, line(length: 100%, stroke: rule)) } else {
+      let (row, fill) = item
+      let each = type(fill) == array
+      block(width: 100%, fill: if each { none } else { fill }, row.enumerate().map(((i, v)) => box(
+        width: widths.at(i), inset: (x: 2pt, y: 1.5pt), fill: if each { fill.at(i) } else { none },
+        align(aligns.at(i), v))).join())
+    }
+  })  // (one block: the box of a line sits on its first row's baseline, as a table did)
+  if extra.z == none { drawn } else { text(size: extra.z * 1pt, drawn) }
 }
-// In a line of the band: its first row on the line's baseline, beside the band's other elements.
-#let subreport-inline(s) = box(baseline: 100% - 1em, subreport(s))"""
+// In a line of the band: its first row on the line's baseline (a box takes its content's first
+// baseline), beside the band's other elements.
+#let subreport-inline(s) = box(subreport(s))"""
 """Defines ``subreport(s)``: the table of one master row or group, from its JSON text."""
 
 

@@ -13,7 +13,9 @@ report's text; booleans show Excel's TRUE/FALSE. Group headers and footers are r
 levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: markdown``) is its
 plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its
 labels, its figures as numbers with their measure's format) go where it is among its band's
-elements: give ``BandFrames`` its crosstabs (``crosstabs=True``). Subtotals are values, or with
+elements: give ``BandFrames`` its crosstabs (``crosstabs=True``). A subreport's rows
+(``emit.xlsx_subreport``: its header, rows, group rows and totals, as the report's texts) go
+below its band's row, from the subreport's column, one outline level deeper. Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
 
@@ -50,10 +52,11 @@ from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 from polarreports.compute.markup import markdown_text
 from polarreports.control import temp_prefix
 from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
-from polarreports.emit.bandframe import CROSSTAB_PREFIX, BandFrames
+from polarreports.emit.bandframe import CROSSTAB_PREFIX, SUBREPORT_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
 from polarreports.emit.xlsx_crosstab import Figure, crosstab_rows
 from polarreports.emit.xlsx_rows import FIRST_SERIAL, MAX_TEXT, RowCell, rows_xml
+from polarreports.emit.xlsx_subreport import SubRow, subreport_rows
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
@@ -89,6 +92,8 @@ class _Slot:
     """For ``formulas``: the SUBTOTAL function number and the detail column it recomputes."""
     crosstab: Crosstab | None = None
     """A crosstab, whose rows (``emit.xlsx_crosstab``) go below its band's row."""
+    subreport: bool = False
+    """A subreport, whose rows (``emit.xlsx_subreport``) go below its band's row, from its column."""
 
 
 def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
@@ -153,6 +158,9 @@ class _Layout:
                 continue
             if isinstance(element, Crosstab) and name.startswith(CROSSTAB_PREFIX):
                 slots.append(_Slot(column, value=columns.index(name), crosstab=element))
+                continue
+            if name.startswith(SUBREPORT_PREFIX):
+                slots.append(_Slot(column, value=columns.index(name), subreport=True))
                 continue
             dtype = frames.schema[name]
             if align is None and dtype.is_numeric():  # as the report aligns them, null texts too
@@ -289,7 +297,11 @@ class _Writer:
             for open_level in range(1, (level if kind == "group_header" else inside) + 1):
                 self.open.setdefault(open_level, row)
         wrote = False
+        tables = []
         for slot in slots:
+            if slot.subreport:  # its rows below the band's row
+                tables.append(slot)
+                continue
             if slot.crosstab is not None:  # its rows where it is among the band's elements
                 assert slot.value is not None
                 table = crosstab_rows(slot.crosstab, record[slot.value])
@@ -319,7 +331,25 @@ class _Writer:
         if kind == "group_footer":
             for open_level in [lvl for lvl in self.open if lvl >= level]:
                 del self.open[open_level]
-        if wrote or not any(slot.crosstab is not None for slot in slots):
+        if wrote or (not any(slot.crosstab is not None for slot in slots) and not tables):
+            self.row += 1  # (a band of only tables has no row of its own)
+        for slot in tables:
+            assert slot.value is not None
+            self.subreport(subreport_rows(record[slot.value]), slot.column, outline)
+
+    def subreport(self, rows: list[SubRow], column: int, outline: int) -> None:
+        """A subreport's rows below its band's row, from the subreport's column, one outline
+        level deeper (indented, and folded with the band's group): the report's texts."""
+        if self.row + len(rows) >= EXCEL_ROWS:
+            msg = f"a subreport's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
+            raise OutputError(msg)
+        for row in rows:
+            self.sheet.set_row(self.row, None, None, {"level": min(outline + 1, 7)})
+            for i, text in enumerate(row.texts):
+                if text:
+                    align = row.aligns[i] if i < len(row.aligns) and row.aligns[i] != "left" else None
+                    at = column + row.offset + i
+                    _write_text(self.sheet, self.row, at, text, self.format(_Slot(at, bold=row.bold, align=align)))
             self.row += 1
 
     def crosstab(self, rows: list[list[Figure]], crosstab: Crosstab, outline: int) -> None:
@@ -539,7 +569,10 @@ def _write_sheet(workbook: xlsxwriter.Workbook, frames: BandFrames, layout: _Lay
     # the detail rows' XML is made a piece at a time for rows one after another: a crosstab
     # between them (in a group's band) takes rows of its own, so then every row goes one by one
     nested = any(
-        slot.crosstab for label, slots in layout.slots.items() if label not in ("title", "summary") for slot in slots
+        slot.crosstab or slot.subreport
+        for label, slots in layout.slots.items()
+        if label not in ("title", "summary")
+        for slot in slots
     )
     fast = _set_up(sheet, layout, frames) and not nested
     columns = frames.schema_names

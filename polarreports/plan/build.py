@@ -59,7 +59,7 @@ from polarreports.plan.model import (
 )
 from polarreports.plan.navigation import contents_title, heading_rank, link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
-from polarreports.plan.styles import StyleResolver
+from polarreports.plan.styles import StyleResolver, detail_stripe
 from polarreports.plan.subreports import subreport_columns
 from polarreports.units import to_points
 
@@ -235,6 +235,7 @@ class _Builder:
             fit=fit_factor([band.band for band in bands], page),
             tagged_pdf=report.tagged_pdf,
             hyphenate=report.hyphenate,
+            detail_stripe=detail_stripe(report),
             outline=report.outline,
             contents_title=contents_title(report),
         )

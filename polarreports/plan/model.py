@@ -282,6 +282,8 @@ class ReportPlan:
     """``wide: fit``: the scale that makes the widest row of fixed widths fit the column."""
     tagged_pdf: bool = False
     hyphenate: bool | Literal["auto"] = "auto"
+    detail_stripe: str | None = None
+    """The colour of the detail band's zebra stripes; None: no stripes."""
     """The definition's ``hyphenate``: ``auto`` hyphenates justified text only."""
     outline: bool = False
     """Whether the groups' headings are PDF bookmarks."""

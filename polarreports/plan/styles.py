@@ -270,3 +270,16 @@ class StyleResolver:
         if not conditions:
             return None
         return index.otherwise(pl.lit(0, dtype=pl.Int32)), conditions, tuple(looks)
+
+
+def detail_stripe(report: Report) -> str | None:
+    """The colour of the detail band's zebra stripes (its ``zebra``, else the theme's), or None.
+
+    >>> detail_stripe(Report(name="r", bands={"detail": {"zebra": "#eeeeee"}}))
+    '#eeeeee'
+    >>> detail_stripe(Report(name="r")) is None
+    True
+    """
+    detail = report.bands.detail
+    zebra = detail.zebra if detail is not None and detail.zebra is not None else zebra_default(report.theme)
+    return zebra if isinstance(zebra, str) else zebra_color(report.theme) if zebra else None

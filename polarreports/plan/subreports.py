@@ -13,15 +13,29 @@ plan and the data agree on it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 
 from polarreports.definition.elements import Subreport
-from polarreports.definition.report import Band, Report
+from polarreports.definition.report import Band, Report, load
+from polarreports.exceptions import PolarReportsError
 from polarreports.plan.model import BandPlan
 
-__all__ = ["ROW_CLASSES", "SUB_PREFIX", "SUB_ROWS", "subreport_columns", "subreport_rows", "subreports"]
+__all__ = [
+    "REPORT_BANDS",
+    "ROW_CLASSES",
+    "SUB_PREFIX",
+    "SUB_ROWS",
+    "band_of",
+    "source_names",
+    "subreport_columns",
+    "subreport_rows",
+    "subreports",
+    "table_columns",
+]
 
 SUB_PREFIX = "__sub"
 SUB_ROWS = "#rows"
@@ -29,6 +43,8 @@ SUB_ROWS = "#rows"
 ROW_CLASSES = 30
 """A band holding a subreport has a variant per number of rows from 1 to this; longer ones
 stay in the band's own kind (and a report with several heights there is typeset in one piece)."""
+REPORT_BANDS = ("title", "summary")
+"""The bands whose subreport is over the whole source (no keys), or linked to parameters."""
 
 
 def _bands(report: Report) -> Iterator[tuple[str, Band]]:
@@ -51,6 +67,67 @@ def subreports(report: Report) -> list[tuple[str, Subreport, str]]:
             if isinstance(element, Subreport):
                 found.append((f"{name}.elements[{i}] (subreport)", element, f"{SUB_PREFIX}{len(found)}"))
     return found
+
+
+def source_names(report: Report, depth: int = 0) -> set[str]:
+    """The names of the sources given at render that ``report``'s subreports (nested ones too:
+    inline, or from a definition file that loads) read; a data file or a query is no name.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Subreport(report=pr.Report(name="p"), source="payments", keys=["order_id"])
+    >>> source_names(pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[sub]))))
+    {'payments'}
+    """
+    names: set[str] = set()
+    for _, element, _ in subreports(report):
+        if isinstance(element.source, str) and not Path(element.source).suffix:
+            names.add(element.source)
+        inner = element.report
+        if isinstance(inner, str):
+            try:
+                inner = load(Path(inner))
+            except (OSError, PolarReportsError):  # reported when the report renders
+                continue
+        if depth < 4:
+            names |= source_names(inner, depth + 1)
+    return names
+
+
+def table_columns(element: Subreport) -> tuple[str, list[str]]:
+    """The subreport's name and the names of its table's columns (its detail band's elements:
+    a field's column, an expression's text, a label's text; ``column3`` where none, or where
+    its definition file no longer loads), for the rows of a data export.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Report(name="pay", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="amount"),
+    ...     pr.Expression(expr="amount * 2"), pr.Field(column="amount")])))
+    >>> table_columns(pr.Subreport(report=sub, source="payments", keys=["order_id"]))
+    ('pay', ['amount', 'amount * 2', 'amount_2'])
+    """
+    sub = element.report
+    if isinstance(sub, str):
+        try:
+            sub = load(Path(sub))
+        except (OSError, PolarReportsError):
+            return Path(sub).stem, []
+    detail = sub.bands.detail
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for i, shown in enumerate(detail.elements if detail is not None else []):
+        text = getattr(shown, "column", None) or getattr(shown, "expr", None) or getattr(shown, "text", None)
+        name = " ".join(text.split()) if isinstance(text, str) and 0 < len(text) <= 40 else f"column{i + 1}"
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return sub.name, names
+
+
+def band_of(where: str) -> str:
+    """The kind of band a subreport's ``where`` (as :func:`subreports` gives it) names.
+
+    >>> band_of("bands.title.elements[0] (subreport)"), band_of("groups[1] ('region').footer.elements[0]")
+    ('title', 'group')
+    """
+    return where.split(".")[1] if where.startswith("bands.") else "group"
 
 
 def subreport_columns(report: Report) -> dict[int, str]:

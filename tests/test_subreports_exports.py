@@ -1,0 +1,125 @@
+"""A subreport's rows in the data exports (rows of their own, under their band's row) and in the
+spreadsheet (indented rows below their band's row); figures checked against Polars, and the
+spreadsheet as LibreOffice shows it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+import polarreports as pr
+from tests.libreoffice import shown_by_libreoffice as _shown_by_libreoffice
+from tests.test_subreports import PAYMENTS, money, order_report, orders_data
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    return orders_data(15)
+
+
+@pytest.fixture(scope="module")
+def document(data: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> pr.Document:
+    orders, lines, payments = data
+    return order_report().render(orders, sources={"lines": lines, "payments": payments})
+
+
+def _lines_want(lines: pl.DataFrame) -> pl.DataFrame:
+    return lines.select(
+        "order_id",
+        product="product",
+        quantity=pl.col("quantity").cast(pl.String),
+        amount=(pl.col("quantity") * pl.col("unit_price")).map_elements(money, return_dtype=pl.String),
+    )
+
+
+def test_the_data_export_has_each_subreport_row_under_its_band(
+    document: pr.Document, data: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, lines, payments = data
+    with caplog.at_level(logging.WARNING, logger="polarreports"):
+        frame = document.to_frame()
+    assert "not in this output" not in caplog.text  # nothing left out
+    rows = frame.filter(pl.col("band") == "detail.lines", pl.col("kind") == "subreport_detail")
+    got = rows.select("order_id", "lines.product_text", "lines.quantity_text", "lines.quantity * unit_price_text")
+    assert got.rows() == _lines_want(lines).sort("order_id", maintain_order=True).rows()
+    assert set(rows["level"]) == {2}  # one under the detail band (level 1)
+    totals = frame.filter(pl.col("band") == "detail.lines", pl.col("kind") == "subreport_summary")
+    want = lines.group_by("order_id").agg(s=(pl.col("quantity") * pl.col("unit_price")).sum()).sort("order_id")
+    assert totals.select("order_id", "lines.quantity * unit_price_text").rows() == [
+        (order, money(total)) for order, total in want.rows()
+    ]
+    paid = frame.filter(pl.col("band") == "order_id.footer.payments")
+    assert paid.select("order_id", "payments.method_text", "payments.amount_text").rows() == [
+        (o, m, money(a)) for o, m, a in payments.sort("order_id", maintain_order=True).rows()
+    ]
+    # each table right after its band's row
+    bands = frame["band"].to_list()
+    for i, band in enumerate(bands):
+        if band == "detail.lines" and bands[i - 1] != "detail.lines":
+            assert bands[i - 1] == "detail"
+
+
+def test_the_parquet_and_csv_exports_hold_the_same_rows(document: pr.Document, tmp_path: Path) -> None:
+    frame = document.to_frame()
+    document.save(tmp_path / "r.parquet")
+    assert pl.read_parquet(tmp_path / "r.parquet").equals(frame)
+    document.save_csv(tmp_path / "r.csv", as_stored=True)  # as stored: no quote before '@label'
+    again = pl.read_csv(tmp_path / "r.csv", infer_schema=False)
+    assert again["payments.method_text"].to_list() == frame["payments.method_text"].to_list()
+
+
+def test_a_title_subreport_s_rows_follow_the_title(data: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:
+    orders, _, payments = data
+    report = pr.Report(
+        name="all",
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text="All"), pr.Subreport(report=PAYMENTS, source="payments")]),
+            detail=pr.Band(elements=[pr.Field(column="order_id")]),
+        ),
+    )
+    frame = report.render(orders, sources={"payments": payments}).to_frame()
+    head = frame.head(1 + payments.height)
+    assert head["band"].to_list() == ["title", *["title.payments"] * payments.height]
+    assert head["level"].to_list() == [0, *[1] * payments.height]
+    assert head["payments.amount_text"].to_list()[1:] == [money(a) for a in payments["amount"]]
+
+
+def _sheet_rows(path: Path) -> list[tuple[int, list[object]]]:
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    return [(sheet.row_dimensions[r[0].row].outline_level, [c.value for c in r]) for r in sheet.iter_rows()]
+
+
+def test_the_spreadsheet_writes_indented_rows_below_their_band(
+    document: pr.Document, data: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    _, lines, payments = data
+    document.save(tmp_path / "r.xlsx")
+    rows = _sheet_rows(tmp_path / "r.xlsx")
+    products = [(level, row[0]) for level, row in rows if str(row[0]).startswith("P") and "-" in str(row[0])]
+    assert [p for _, p in products] == lines.sort("order_id", maintain_order=True)["product"].to_list()
+    assert {level for level, _ in products} == {2}  # one deeper than the detail rows
+    shown = {(row[0], row[1]) for level, row in rows if level == 1 and row[0] is not None}
+    assert {(m, money(a)) for _, m, a in payments.rows()} <= shown  # the group footer's payments
+    assert not any(all(v is None for v in row) and level for level, row in rows)  # no empty band rows
+
+
+@pytest.mark.slow
+def test_libreoffice_shows_the_subreports_figures(
+    document: pr.Document, data: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    _, lines, payments = data
+    path = document.save(tmp_path / "orders.xlsx")[0]
+    shown = _shown_by_libreoffice(Path(path), tmp_path)
+    got = [tuple(row[:3]) for row in shown if row and row[0].startswith("P") and "-" in row[0]]
+    assert got == _lines_want(lines).sort("order_id", maintain_order=True).drop("order_id").rows()
+    totals = [row[2] for row in shown if row and row[0] == "Lines"]
+    want = lines.group_by("order_id", maintain_order=True).agg(s=(pl.col("quantity") * pl.col("unit_price")).sum())
+    assert totals == [money(s) for s in want.sort("order_id")["s"]]
+    texts = [row[0] for row in shown if row]
+    for method in payments["method"]:  # hostile strings are text, as many times as paid so
+        assert texts.count(method) == payments["method"].to_list().count(method)
