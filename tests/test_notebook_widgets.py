@@ -3,7 +3,9 @@ interactive preview (ipywidgets, driven from code as a person's clicks would).""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -72,8 +74,12 @@ def test_a_document_shows_compact_png_pages_with_the_page_count() -> None:
     assert shown.count("data:image/png;base64,") == 2
     assert len(shown) < 1_000_000  # two screen-resolution pages, not megabytes of SVG
     bundle = document._repr_mimebundle_()
-    assert bundle["text/html"] == shown  # no kernel here: HTML only, no widget
+    assert bundle["text/html"] == shown  # no kernel here: no widget
     assert "application/vnd.jupyter.widget-view+json" not in bundle
+    # for the front-ends that show no HTML (GitHub) or only text: the first page, the counts
+    assert base64.b64decode(str(bundle["image/png"])) == bytes(document.page(1))
+    assert bundle["text/plain"] == f"<polarreports.Document: 600 rows, {total} pages>"
+    json.dumps(bundle)  # as a kernel sends it and a notebook stores it
 
 
 def test_a_report_shows_its_structure_as_a_tree() -> None:
@@ -198,3 +204,6 @@ def test_a_document_that_cannot_be_typeset_shows_its_error_as_text() -> None:
     document = EXAMPLE.render(SALES, cancel=token)
     token.cancel()
     assert document._repr_html_() == "<pre>Cancelled: the render was cancelled</pre>"
+    bundle = document._repr_mimebundle_()
+    assert bundle["text/plain"] == "<polarreports.Document: 600 rows; Cancelled: the render was cancelled>"
+    assert "image/png" not in bundle

@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import difflib
 import html
 import io
@@ -501,13 +502,32 @@ class Document:
         return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, object]:
-        """Jupyter (JupyterLab, VS Code): in a kernel with ipywidgets installed, a pager that
-        typesets further pages on demand; the HTML of :meth:`_repr_html_` for the frontends
-        that show no widgets (and everywhere without ipywidgets)."""
+        """Jupyter: every front-end finds something it can show.
+
+        - ``text/html`` (:meth:`_repr_html_`): the first pages as PNG, no script (JupyterLab,
+          VS Code without a kernel or the Jupyter extension, nbviewer);
+        - ``image/png``: the first page alone, for those that show images but not HTML (GitHub
+          shows notebooks' images, and strips much of their HTML);
+        - ``text/plain``: the page and row counts, for a terminal or a text-only front-end;
+        - in a kernel with ipywidgets installed, the pager widget besides, that typesets further
+          pages on demand (a front-end without widgets falls back to the others).
+
+        A failure to typeset (a Typst or chart error, a time limit) leaves the text: one line.
+        """
         bundle: dict[str, object] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        try:
+            shown = self.preview(SHOWN_PAGES)
+        except PolarReportsError as error:  # said once, in the HTML and here
+            bundle["text/plain"] = f"<polarreports.Document: {self.stats.rows} rows; {type(error).__name__}: {error}>"
+            return bundle
+        total = shown.total or len(shown)
+        pages = f"{total} page{'s' if total != 1 else ''}"
+        bundle["text/plain"] = f"<polarreports.Document: {self.stats.rows} rows, {pages}>"
+        if shown and shown[0].format == "png":
+            bundle["image/png"] = base64.b64encode(shown[0]).decode("ascii")  # as Jupyter stores it
         from polarreports.output.notebook import document_view, widgets_available
 
         if widgets_available():
             view = document_view(self)._repr_mimebundle_()
-            bundle.update({kind: shown for kind, shown in view.items() if kind != "text/plain"})
+            bundle.update({kind: value for kind, value in view.items() if kind != "text/plain"})
         return bundle
