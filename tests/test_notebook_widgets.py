@@ -98,6 +98,33 @@ def test_a_report_shows_its_structure_as_a_tree() -> None:
     assert "min_quantity (integer) = 1" in tree
 
 
+def test_a_report_prints_as_one_short_line() -> None:
+    shown = repr(EXAMPLE)
+    assert shown == (
+        "Report(name='sales_by_region', file="
+        + repr(str(ROOT / "examples" / "sales_by_region.yaml"))
+        + ", groups=['region', 'customer'], bands=11, elements=40, variables=4, parameters=2)"
+    )
+    assert str(EXAMPLE) == shown
+    assert len(str(EXAMPLE.tree())) > 5 * len(shown)  # the tree is the whole view
+    rich_pretty = pytest.importorskip("rich.pretty")
+    assert " ".join(rich_pretty.pretty_repr(EXAMPLE, max_width=1000).split()) == shown
+    bands = sum(band is not None for band in EXAMPLE.bands.__dict__.values()) + 2 * len(EXAMPLE.groups)
+    elements = sum(len(band.elements) for band in EXAMPLE.written_bands())
+    assert (bands, elements) == (11, 40)
+
+
+def test_a_reports_line_names_its_source_but_never_a_databases_address() -> None:
+    source = {"uri": "postgresql://clerk:${PGPASSWORD}@db.example:5432/shop", "query": "SELECT * FROM orders"}
+    report = pr.Report.model_validate({"name": "orders", "source": source})
+    assert repr(report) == "Report(name='orders', source='postgresql: query', groups=[], bands=0, elements=0)"
+    assert "clerk" not in str(report)
+    assert "db.example" not in str(report)
+    assert "source='sales.parquet'" in repr(
+        pr.Report.model_validate({"name": "x", "source": {"path": "sales.parquet"}})
+    )
+
+
 def test_the_tree_escapes_the_definitions_text() -> None:
     report = pr.Report(
         name="x", bands=pr.Bands(detail=pr.Band(elements=[pr.Label(text="<img src=x onerror=alert(1)>")]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
@@ -487,6 +488,40 @@ class Report(_Model):
         return data
 
     # -- display ---------------------------------------------------------------------------
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """What ``repr(report)``, ``str`` and rich show: the name, the file it was read from,
+        its data source, its groups and how many bands, elements, variables and parameters it
+        has, in one line (``report.tree()`` shows the whole structure).
+
+        >>> import polarreports as pr
+        >>> pr.load("examples/sales_summary.yaml")  # doctest: +ELLIPSIS
+        Report(name='sales_summary', file='examples/sales_summary.yaml', groups=['region', 'customer'], bands=7, ...)
+        """
+        yield "name", self.name
+        where = locations_of(self)
+        if where is not None and where.source != "definition":  # "definition": read from no file
+            yield "file", where.source
+        if self.source is not None:  # a database's address is not shown: it may hold a user name
+            uri = self.source.uri
+            yield "source", str(self.source.path) if uri is None else f"{uri.split(':', 1)[0]}: query"
+        yield "groups", [group.name for group in self.groups]
+        bands = self.written_bands()
+        yield "bands", len(bands)
+        yield "elements", sum(len(band.elements) for band in bands)
+        if self.variables:
+            yield "variables", len(self.variables)
+        if self.parameters:
+            yield "parameters", len(self.parameters)
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def written_bands(self) -> list[Band]:
+        """The bands the definition has: the report's own and its groups' headers and footers."""
+        own = [getattr(self.bands, name) for name in type(self.bands).model_fields]
+        grouped = [band for group in self.groups for band in (group.header, group.footer)]
+        return [band for band in (*own, *grouped) if band is not None]
 
     def tree(self) -> Node:
         """The report's structure as a tree: parameters, variables, and the bands in reading
