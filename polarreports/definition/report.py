@@ -49,7 +49,7 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
-from polarreports.definition.listing import Listing, expand_listing
+from polarreports.definition.listing import Listing, Origins, expand_listing
 from polarreports.definition.locations import Locations, locations_of, read_yaml, remember
 from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
@@ -473,7 +473,15 @@ class Report(_Model):
         }
         dumped["groups"] = [group.model_dump(mode="python") for group in report.groups]
         dumped["variables"] = [variable.model_dump(mode="python") for variable in report.variables]
-        return handler(expand_listing(dumped))
+        origins: Origins = {}
+        expanded = expand_listing(dumped, origins)
+        try:
+            return handler(expanded)
+        except ValidationError as error:  # in the bands made: said at the listing's places
+            message = _listing_problems(error, origins)
+            if message is None:
+                raise
+            raise ValueError(message) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -785,12 +793,7 @@ def describe_validation_error(error: ValidationError, where: Locations, root: ty
     problems: dict[str, str] = {}
     lines_of: dict[str, int | None] = {}
     for item in error.errors():
-        loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
-        place, annotation = _place(loc, root)
-        if item["type"] == "extra_forbidden":
-            place = _join(place, str(item["loc"][-1]))
-        elif item["type"] == "union_tag_invalid":
-            place = _join(place, "type")
+        place, annotation = _item_place(item, root)
         if place not in problems:  # of a union's members (str | pl.Expr), the first says it
             problems[place] = _problem(item, place, annotation, root)
             lines_of[place] = where.line(item["loc"]) if place else where.line_of_place(problems[place])
@@ -803,6 +806,39 @@ def describe_validation_error(error: ValidationError, where: Locations, root: ty
     more = len(lines) - 5
     shown = lines[:5] + ([f"... and {more} more"] if more > 0 else [])
     return f"{where.source} is not a valid report definition:\n  " + "\n  ".join(shown)
+
+
+def _item_place(item: Any, root: type[BaseModel]) -> tuple[str, Any]:
+    """The place in the definition one of pydantic's errors is about (with the unknown key, or
+    the element's ``type``), and the type found there."""
+    loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
+    place, annotation = _place(loc, root)
+    if item["type"] == "extra_forbidden":
+        place = _join(place, str(item["loc"][-1]))
+    elif item["type"] == "union_tag_invalid":
+        place = _join(place, "type")
+    return place, annotation
+
+
+def _listing_problems(error: ValidationError, origins: Origins) -> str | None:
+    """The problems pydantic found in the bands a listing made, each said at the place in the
+    listing it comes from (``listing.heading_style.bld``, not the five headings made with it),
+    as one line; None if one is elsewhere."""
+    found: dict[str, None] = {}
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        made = max((key for key in origins if loc[: len(key)] == key), key=len, default=None)
+        if made is None:
+            return None
+        place, annotation = _item_place(item, Report)
+        made_place = _place(made, Report)[0]
+        suffix = place[len(made_place) :] if place.startswith(made_place) else ""
+        default, keys = origins[made]
+        key = re.split(r"[.\[]", suffix.lstrip("."), maxsplit=1)[0]
+        found.setdefault(f"{keys.get(key, default)}{suffix}: {_problem(item, place, annotation, Report)}")
+    first, *rest = found
+    more = f" (and {len(rest)} more in the listing)" if rest else ""
+    return first + more
 
 
 def _place(loc: tuple[int | str, ...], root: type[BaseModel]) -> tuple[str, Any]:
