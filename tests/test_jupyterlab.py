@@ -301,3 +301,26 @@ def test_a_document_and_a_preview_in_jupyterlab(jupyterlab: JupyterLab, browser:
     assert not cancel.is_enabled()
     assert html_text(preview, "Summary") == expected_summary(data, min_quantity=3)
     screenshot(browser, "6-preview-cancelled")
+
+    # a notebook saved with the display's outputs, opened without running it (untrusted: its
+    # HTML sanitized, its <style> stripped): the pages embedded, one pair after another
+    saved = notebook(["doc"])
+    output = {"output_type": "execute_result", "data": expected._repr_mimebundle_(), "metadata": {}}
+    saved["cells"][0].update(outputs=[{**output, "execution_count": 1}], execution_count=1)
+    (folder / "saved.ipynb").write_text(json.dumps(saved), encoding="utf-8")
+    browser.execute_script("window.jupyterapp.commands.execute('docmanager:open', {path: 'saved.ipynb'})")
+    views = wait_for(
+        browser,
+        "the saved pages",
+        lambda d: (
+            len(shown := [e for e in d.find_elements(By.CSS_SELECTOR, ".view") if e.is_displayed()]) == 2 and shown
+        ),
+    )
+    assert [str(view.text) for view in views] == [
+        f"pages 1–2 of {total}",
+        f"pages 3–4 of {total} (pages 5–{total} of {total} not shown here: doc.page(5), or save the PDF)",
+    ]  # and no ◀ ▶ that could not turn pages
+    assert [image.get_attribute("src") for view in views for image in view.find_elements(By.TAG_NAME, "img")] == [
+        "data:image/png;base64," + base64.b64encode(page).decode() for page in (*expected_pages, expected.page(4))
+    ]
+    screenshot(browser, "7-saved-notebook")

@@ -98,14 +98,16 @@ PAGER_STYLE = """
 .{box} label {{cursor:pointer;border:1px solid #bbb;border-radius:3px;padding:0 8px;background:#f4f4f4}}
 .{box} .off {{color:#bbb;border:1px solid #ddd;border-radius:3px;padding:0 8px}}
 @supports selector(:has(a)) {{
+.{box} label, .{box} .off {{display:inline !important}}
 .{box} .view {{display:none}}
 {shown} {{display:block}}
 .{box}:not(:has(input:checked)) .v1 {{display:block}}
 }}
 """
 """The pager's CSS, scoped to one display (``box``): a view shows while a radio input of its
-class is checked (the browsers without ``:has`` and the front-ends that strip ``<style>``
-show every view, one after another)."""
+class is checked. The browsers without ``:has`` and the front-ends that strip ``<style>`` (an
+untrusted notebook in JupyterLab, GitHub) show every view, one after another, without the
+◀ ▶ (hidden by their own ``style``, shown by this one)."""
 
 
 def embedded(pages: Sequence[PageImage], budget: int = HTML_BUDGET) -> list[PageImage]:
@@ -144,10 +146,10 @@ def paged_html(pages: Sequence[PageImage], total: int | None = None, *, per_view
     def go(view: int, text: str, hint: str) -> str:
         """A label that shows ``view`` (from 1), or a dimmed one where there is none."""
         if not 1 <= view <= len(views):
-            return f'<span class="off">{text}</span>'
+            return f'<span class="off" style="display:none">{text}</span>'
         return (
-            f'<label title="{html.escape(hint, quote=True)}"><input type="radio" name="{box}" class="to{view}"'
-            f' style="display:none">{text}</label>'
+            f'<label title="{html.escape(hint, quote=True)}" style="display:none"><input type="radio" name="{box}"'
+            f' class="to{view}" style="display:none">{text}</label>'
         )
 
     parts = []
