@@ -8,9 +8,11 @@ Screenshots of each step are kept in tests/_output/notebook/ (ignored by git).""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -161,16 +163,20 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the test runs the cells with it
     ]
     log = (folder / "jupyterlab.log").open("wb")
-    server = subprocess.Popen(command, env=environment, cwd=notebooks, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(  # a process group of its own, with its kernels: stopped together
+        command, env=environment, cwd=notebooks, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         yield JupyterLab(f"http://127.0.0.1:{port}", token, notebooks, server, folder / "jupyterlab.log")
     finally:
-        server.terminate()
+        server.terminate()  # it shuts its kernels down
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        with contextlib.suppress(ProcessLookupError):  # a kernel it could not stop
+            os.killpg(server.pid, signal.SIGKILL)
         log.close()
 
 

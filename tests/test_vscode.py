@@ -23,8 +23,10 @@ the system's.) code-server then runs offline; it only fails, harmlessly, to reac
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -74,7 +76,9 @@ def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         str(folder),
     ]
     log = (home / "code-server.log").open("wb")
-    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    # a process group of its own: its extension host outlives it otherwise (waiting 3 hours for
+    # the page to reconnect), and is stopped with it
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + WAIT_SECONDS
@@ -89,12 +93,14 @@ def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             time.sleep(0.2)
         yield f"{base}/?folder={folder}", folder
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        with contextlib.suppress(ProcessLookupError):  # what is left of the group
+            os.killpg(server.pid, signal.SIGKILL)
         log.close()
 
 
