@@ -138,3 +138,57 @@ def test_a_mistake_in_a_listing_is_one_line_naming_its_place(
     assert text.startswith(str(tmp_path / "r.yaml"))
     assert message in text
     assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("header: {line_below: true}", "header: {line_belw: true}"), ", line 8: listing.header.line_belw: unknown "
+         "key"),
+        (("heading_style: {bold: true}", "heading_style: {bld: true}"), ", line 9: listing.heading_style.bld: "
+         "unknown key; did you mean 'bold'?"),
+        (("heading_style: {bold: true}", "heading_style: {size: huge}"), ", line 9: listing.heading_style.size: "
+         "input should be a valid number"),
+        (("width: 15%}", "width: 15%, size: -3}"), ", line 11: listing.columns[0].size: input should be greater "
+         "than 0, not -3.0"),
+        (("{variable: revenue, bold: true}", "{variable: revenue, show: percnt}"), ", line 24: "
+         "listing.columns[4].totals.report.show: 'percnt' is not a show (one of value, running, percent, page, "
+         "brought_forward, carried_forward); did you mean 'percent'?"),
+        (("band: {line_above: true}", "band: {line_abve: true}"), ", line 26: listing.footers.region.band.line_abve: "
+         "unknown key"),
+        (("bold: true}, band:", "bold: maybe}, band:"), ", line 26: listing.footers.region.label.bold: input should "
+         "be a valid boolean"),
+        (("  footers:", "  detail: {zebr: true}\n  footers:"), ", line 25: listing.detail.zebr: unknown key"),
+    ],
+    ids=["header key", "heading style key", "heading style value", "column value", "total's show", "footer band key",
+         "footer label value", "detail key"],
+)  # fmt: skip
+def test_a_mistake_found_in_the_bands_made_names_its_place_in_the_listing(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    """Checked only once made into bands (their settings are passed through): said where the
+    listing has it, with its line, once (not once per heading or cell made from it)."""
+    assert change[0] in LISTING
+    with pytest.raises(pr.DefinitionError) as error:
+        load(tmp_path, LISTING.replace(*change, 1))
+    text = str(error.value)
+    assert text.startswith(f"{tmp_path / 'r.yaml'}{message}")
+    assert "\n" not in text
+    assert "bands." not in text
+    assert "groups[" not in text
+
+
+def test_several_mistakes_in_the_bands_made_are_one_line(tmp_path: Path) -> None:
+    text = LISTING.replace("heading_style: {bold: true}", "heading_style: {bld: true}").replace(
+        "band: {line_above: true}", "band: {line_abve: true}"
+    )
+    with pytest.raises(pr.DefinitionError) as error:
+        load(tmp_path, text)
+    first = ", line 26: listing.footers.region.band.line_abve: unknown key"  # the first pydantic finds
+    assert str(error.value) == f"{tmp_path / 'r.yaml'}{first} (and 1 more in the listing)"
+
+
+def test_a_mistake_in_a_group_header_made_by_the_listing_names_the_listing(tmp_path: Path) -> None:
+    text = LISTING.replace("  header: {line_below: true}", "  header_in: region\n  header: {line_belw: true}")
+    with pytest.raises(pr.DefinitionError, match=r", line 9: listing\.header\.line_belw: unknown key$"):
+        load(tmp_path, text)

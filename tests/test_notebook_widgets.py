@@ -3,7 +3,9 @@ interactive preview (ipywidgets, driven from code as a person's clicks would).""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -68,12 +70,18 @@ def test_a_document_shows_compact_png_pages_with_the_page_count() -> None:
     document = EXAMPLE.render(SALES)
     shown = document._repr_html_()
     total = document.preview(2).total
-    assert f"{total} pages, showing the first 2" in shown
-    assert shown.count("data:image/png;base64,") == 2
-    assert len(shown) < 1_000_000  # two screen-resolution pages, not megabytes of SVG
+    assert total is not None
+    assert total > 4
+    assert f"{total} pages" in shown
+    assert shown.count("data:image/png;base64,") == 4  # the first four, with a pager of CSS
+    assert len(shown) < 1_700_000  # screen-resolution pages, not megabytes of SVG each
     bundle = document._repr_mimebundle_()
-    assert bundle["text/html"] == shown  # no kernel here: HTML only, no widget
+    assert bundle["text/html"] == shown  # no kernel here: no widget
     assert "application/vnd.jupyter.widget-view+json" not in bundle
+    # for the front-ends that show no HTML (GitHub) or only text: the first page, the counts
+    assert base64.b64decode(str(bundle["image/png"])) == bytes(document.page(1))
+    assert bundle["text/plain"] == f"<polarreports.Document: 600 rows, {total} pages>"
+    json.dumps(bundle)  # as a kernel sends it and a notebook stores it
 
 
 def test_a_report_shows_its_structure_as_a_tree() -> None:
@@ -88,6 +96,33 @@ def test_a_report_shows_its_structure_as_a_tree() -> None:
     assert lines[customer].index("group") > lines[region].index("group")
     assert "customer_running = sum(amount), reset by customer" in tree
     assert "min_quantity (integer) = 1" in tree
+
+
+def test_a_report_prints_as_one_short_line() -> None:
+    shown = repr(EXAMPLE)
+    assert shown == (
+        "Report(name='sales_by_region', file="
+        + repr(str(ROOT / "examples" / "sales_by_region.yaml"))
+        + ", groups=['region', 'customer'], bands=11, elements=40, variables=4, parameters=2)"
+    )
+    assert str(EXAMPLE) == shown
+    assert len(str(EXAMPLE.tree())) > 5 * len(shown)  # the tree is the whole view
+    rich_pretty = pytest.importorskip("rich.pretty")
+    assert " ".join(rich_pretty.pretty_repr(EXAMPLE, max_width=1000).split()) == shown
+    bands = sum(band is not None for band in EXAMPLE.bands.__dict__.values()) + 2 * len(EXAMPLE.groups)
+    elements = sum(len(band.elements) for band in EXAMPLE.written_bands())
+    assert (bands, elements) == (11, 40)
+
+
+def test_a_reports_line_names_its_source_but_never_a_databases_address() -> None:
+    source = {"uri": "postgresql://clerk:${PGPASSWORD}@db.example:5432/shop", "query": "SELECT * FROM orders"}
+    report = pr.Report.model_validate({"name": "orders", "source": source})
+    assert repr(report) == "Report(name='orders', source='postgresql: query', groups=[], bands=0, elements=0)"
+    assert "clerk" not in str(report)
+    assert "db.example" not in str(report)
+    assert "source='sales.parquet'" in repr(
+        pr.Report.model_validate({"name": "x", "source": {"path": "sales.parquet"}})
+    )
 
 
 def test_the_tree_escapes_the_definitions_text() -> None:
@@ -198,3 +233,6 @@ def test_a_document_that_cannot_be_typeset_shows_its_error_as_text() -> None:
     document = EXAMPLE.render(SALES, cancel=token)
     token.cancel()
     assert document._repr_html_() == "<pre>Cancelled: the render was cancelled</pre>"
+    bundle = document._repr_mimebundle_()
+    assert bundle["text/plain"] == "<polarreports.Document: 600 rows; Cancelled: the render was cancelled>"
+    assert "image/png" not in bundle

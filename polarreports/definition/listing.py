@@ -31,7 +31,13 @@ from polarreports.definition.base import DefinitionModel
 from polarreports.definition.elements import Length, _check_length, check_color
 from polarreports.suggest import closest
 
-__all__ = ["Listing", "ListingColumn", "ListingFooter", "expand_listing"]
+__all__ = ["Listing", "ListingColumn", "ListingFooter", "Origins", "expand_listing"]
+
+Origins = dict[tuple[int | str, ...], tuple[str, dict[str, str]]]
+"""Where the bands a listing makes come from, for the messages about them: a generated band or
+element (its place in the data, ``("bands", "detail", "elements", 2)``) -> the place in the
+listing it was made from (``listing.columns[2]``), and the places of the keys it took from
+elsewhere (a heading's ``bold`` from ``listing.heading_style``)."""
 
 REPORT_LEVEL = "report"
 """The level whose totals go in the summary band."""
@@ -178,33 +184,43 @@ def _span(widths: list[str | None], where: str) -> str | None:
     return f"{total:g}{units.pop()}"
 
 
-def _footer(listing: Listing, level: str) -> dict[str, Any]:
+def _footer(listing: Listing, level: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, str]]]]:
     """The total line of ``level``: the label, spanning the columns before the first total, then
-    a cell per column (an empty one where the column totals nothing at this level)."""
+    a cell per column (an empty one where the column totals nothing at this level); and where
+    each cell comes from in the listing (see :data:`Origins`)."""
     footer = listing.footers.get(level, ListingFooter())
     cells: list[dict[str, Any]] = []
+    origins: list[tuple[str, dict[str, str]]] = []
     first = next((i for i, c in enumerate(listing.columns) if level in c.totals), len(listing.columns))
     if footer.label is not None:
         label = dict(footer.label)
         kind = "expression" if "expr" in label else "label"
         width = _span([c.width for c in listing.columns[:first]], f"listing.footers.{level}.label")
         cells.append({"type": kind, **label, **_defined({"width": width})})
+        origins.append((f"listing.footers.{level}.label", {}))
     elif first:
         width = _span([c.width for c in listing.columns[:first]], f"listing.footers.{level}")
         cells.append({"type": "label", "text": "", **_defined({"width": width})})
+        origins.append((f"listing.footers.{level}", {}))
     i = first
     while i < len(listing.columns):
         total = listing.columns[i].totals.get(level)
         if total is None:
             cells.append({"type": "label", "text": "", **_defined({"width": listing.columns[i].width})})
+            origins.append((f"listing.columns[{i}]", {}))
             i += 1
             continue
-        cell, span = _total(listing.columns[i:], total, f"listing.columns[{i}].totals.{level}")
+        where = f"listing.columns[{i}].totals.{level}"
+        cell, span = _total(listing.columns[i:], total, where)
+        given = set(total) if isinstance(total, dict) else set()
+        inherited = [key for key in ("width", "align", "format") if key not in given]
+        origins.append((where, dict.fromkeys(inherited, f"listing.columns[{i}]")))
         cells.append(cell)
         i += span
     while cells and cells[-1].get("type") == "label" and cells[-1].get("text") == "":
         cells.pop()  # nothing after the last total
-    return {**footer.band, "elements": cells}
+    band_place = f"listing.footers.{level}.band" if level in listing.footers else f"listing.footers.{level}"
+    return {**footer.band, "elements": cells}, [(band_place, {}), *origins[: len(cells)]]
 
 
 def _check_references(listing: Listing, data: dict[str, Any]) -> None:
@@ -239,27 +255,47 @@ def _put(holder: dict[str, Any], key: str, band: dict[str, Any], where: str) -> 
     holder[key] = band
 
 
-def expand_listing(data: Any) -> Any:
-    """A definition's data with its ``listing`` made into the ordinary bands (and no listing)."""
+def expand_listing(data: Any, origins: Origins | None = None) -> Any:
+    """A definition's data with its ``listing`` made into the ordinary bands (and no listing);
+    ``origins``, when given, is filled with where each band and element made comes from."""
     if not isinstance(data, dict) or data.get("listing") is None:
         return data
     raw = data["listing"]
     listing = raw if isinstance(raw, Listing) else Listing.model_validate(raw)
     data = {key: value for key, value in data.items() if key != "listing"}
     _check_references(listing, data)
+    made: Origins = {} if origins is None else origins
     bands = dict(data.get("bands") or {})
     groups = [dict(g) if isinstance(g, dict) else g for g in data.get("groups") or []]
     headings = [_heading(column, listing.heading_style) for column in listing.columns]
+    styled = dict.fromkeys(listing.heading_style, "listing.heading_style")
     if listing.header_in is None:
+        header: tuple[int | str, ...] = ("bands", "column_header")
         _put(bands, "column_header", {**listing.header, "elements": headings}, "bands.column_header")
     else:
         i = next(i for i, g in enumerate(groups) if g.get("name") == listing.header_in)
+        header = ("groups", i, "header")
         _put(groups[i], "header", {**listing.header, "elements": headings}, f"groups[{i}].header")
+    made[header] = ("listing.header", {})
+    made.update({(*header, "elements", i): (f"listing.columns[{i}]", styled) for i in range(len(headings))})
     _put(bands, "detail", {**listing.detail, "elements": [_cell(c) for c in listing.columns]}, "bands.detail")
+    made[("bands", "detail")] = ("listing.detail", {})
+    made.update({("bands", "detail", "elements", i): (f"listing.columns[{i}]", {}) for i in range(len(headings))})
     levels = {level for column in listing.columns for level in column.totals} | set(listing.footers)
-    for i, group in enumerate(groups):
-        if group.get("name") in levels:
-            _put(group, "footer", _footer(listing, group["name"]), f"groups[{i}].footer")
+    footers: list[tuple[tuple[int | str, ...], str]] = [
+        (("groups", i, "footer"), group["name"]) for i, group in enumerate(groups) if group.get("name") in levels
+    ]
     if REPORT_LEVEL in levels:
-        _put(bands, "summary", _footer(listing, REPORT_LEVEL), "bands.summary")
+        footers.append((("bands", "summary"), REPORT_LEVEL))
+    for place, level in footers:
+        band, (band_origin, *cells) = _footer(listing, level)
+        holder = groups[int(place[1])] if place[0] == "groups" else bands
+        _put(holder, str(place[-1]), band, _place(place))
+        made[place] = band_origin
+        made.update({(*place, "elements", i): origin for i, origin in enumerate(cells)})
     return {**data, "groups": groups, "bands": bands}
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    """``("groups", 1, "footer")`` as ``groups[1].footer``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
@@ -47,7 +48,7 @@ from polarreports.definition.elements import (
     _check_length,
     check_color,
 )
-from polarreports.definition.listing import Listing, expand_listing
+from polarreports.definition.listing import Listing, Origins, expand_listing
 from polarreports.definition.locations import Locations, locations_of, read_yaml, remember
 from polarreports.definition.papers import AUTO_HEIGHT_MM, PAPER_MM, parse_size
 from polarreports.definition.styles import Style, Theme, ThemeOption, check_zebra
@@ -477,7 +478,15 @@ class Report(_Model):
         }
         dumped["groups"] = [group.model_dump(mode="python") for group in report.groups]
         dumped["variables"] = [variable.model_dump(mode="python") for variable in report.variables]
-        return handler(expand_listing(dumped))
+        origins: Origins = {}
+        expanded = expand_listing(dumped, origins)
+        try:
+            return handler(expanded)
+        except ValidationError as error:  # in the bands made: said at the listing's places
+            message = _listing_problems(error, origins)
+            if message is None:
+                raise
+            raise ValueError(message) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -492,6 +501,40 @@ class Report(_Model):
         return data
 
     # -- display ---------------------------------------------------------------------------
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """What ``repr(report)``, ``str`` and rich show: the name, the file it was read from,
+        its data source, its groups and how many bands, elements, variables and parameters it
+        has, in one line (``report.tree()`` shows the whole structure).
+
+        >>> import polarreports as pr
+        >>> pr.load("examples/sales_summary.yaml")  # doctest: +ELLIPSIS
+        Report(name='sales_summary', file='examples/sales_summary.yaml', groups=['region', 'customer'], bands=7, ...)
+        """
+        yield "name", self.name
+        where = locations_of(self)
+        if where is not None and where.source != "definition":  # "definition": read from no file
+            yield "file", where.source
+        if self.source is not None:  # a database's address is not shown: it may hold a user name
+            uri = self.source.uri
+            yield "source", str(self.source.path) if uri is None else f"{uri.split(':', 1)[0]}: query"
+        yield "groups", [group.name for group in self.groups]
+        bands = self.written_bands()
+        yield "bands", len(bands)
+        yield "elements", sum(len(band.elements) for band in bands)
+        if self.variables:
+            yield "variables", len(self.variables)
+        if self.parameters:
+            yield "parameters", len(self.parameters)
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def written_bands(self) -> list[Band]:
+        """The bands the definition has: the report's own and its groups' headers and footers."""
+        own = [getattr(self.bands, name) for name in type(self.bands).model_fields]
+        grouped = [band for group in self.groups for band in (group.header, group.footer)]
+        return [band for band in (*own, *grouped) if band is not None]
 
     def tree(self) -> Node:
         """The report's structure as a tree: parameters, variables, and the bands in reading
@@ -755,12 +798,7 @@ def describe_validation_error(error: ValidationError, where: Locations, root: ty
     problems: dict[str, str] = {}
     lines_of: dict[str, int | None] = {}
     for item in error.errors():
-        loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
-        place, annotation = _place(loc, root)
-        if item["type"] == "extra_forbidden":
-            place = _join(place, str(item["loc"][-1]))
-        elif item["type"] == "union_tag_invalid":
-            place = _join(place, "type")
+        place, annotation = _item_place(item, root)
         if place not in problems:  # of a union's members (str | pl.Expr), the first says it
             problems[place] = _problem(item, place, annotation, root)
             lines_of[place] = where.line(item["loc"]) if place else where.line_of_place(problems[place])
@@ -773,6 +811,39 @@ def describe_validation_error(error: ValidationError, where: Locations, root: ty
     more = len(lines) - 5
     shown = lines[:5] + ([f"... and {more} more"] if more > 0 else [])
     return f"{where.source} is not a valid report definition:\n  " + "\n  ".join(shown)
+
+
+def _item_place(item: Any, root: type[BaseModel]) -> tuple[str, Any]:
+    """The place in the definition one of pydantic's errors is about (with the unknown key, or
+    the element's ``type``), and the type found there."""
+    loc = item["loc"][:-1] if item["type"] == "extra_forbidden" else item["loc"]
+    place, annotation = _place(loc, root)
+    if item["type"] == "extra_forbidden":
+        place = _join(place, str(item["loc"][-1]))
+    elif item["type"] == "union_tag_invalid":
+        place = _join(place, "type")
+    return place, annotation
+
+
+def _listing_problems(error: ValidationError, origins: Origins) -> str | None:
+    """The problems pydantic found in the bands a listing made, each said at the place in the
+    listing it comes from (``listing.heading_style.bld``, not the five headings made with it),
+    as one line; None if one is elsewhere."""
+    found: dict[str, None] = {}
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        made = max((key for key in origins if loc[: len(key)] == key), key=len, default=None)
+        if made is None:
+            return None
+        place, annotation = _item_place(item, Report)
+        made_place = _place(made, Report)[0]
+        suffix = place[len(made_place) :] if place.startswith(made_place) else ""
+        default, keys = origins[made]
+        key = re.split(r"[.\[]", suffix.lstrip("."), maxsplit=1)[0]
+        found.setdefault(f"{keys.get(key, default)}{suffix}: {_problem(item, place, annotation, Report)}")
+    first, *rest = found
+    more = f" (and {len(rest)} more in the listing)" if rest else ""
+    return first + more
 
 
 def _place(loc: tuple[int | str, ...], root: type[BaseModel]) -> tuple[str, Any]:

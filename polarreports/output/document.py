@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import os
@@ -26,7 +27,7 @@ from polarreports.emit.escape import typst_string
 from polarreports.emit.typst_source import DATA_FILE, TypstSource
 from polarreports.exceptions import OutputError, PolarReportsError, WriteError
 from polarreports.output.exports import EXPORTERS, Exporter, Rendered
-from polarreports.output.pages import PageImage, Pages, page_html
+from polarreports.output.pages import HTML_PAGES, PageImage, Pages, paged_html
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.suggest import close_matches
@@ -196,6 +197,8 @@ class Document:
         self.stats = stats or RenderStats()
         self._previews: dict[tuple[str, float], Pages] = {}
         """The first pages typeset so far, per format and resolution (``preview``, ``page``)."""
+        self._html: str | None = None
+        """The notebook's HTML display, once made (its pager's names are drawn at random)."""
 
     def to_typst(self) -> str:
         """The generated Typst source (the data it reads is in ``data_json``)."""
@@ -510,26 +513,48 @@ class Document:
         return f"<polarreports.Document: {self.stats.rows} rows>"
 
     def _repr_html_(self) -> str:
-        """Jupyter: the first two pages inline, as PNG images at screen resolution (a few tens of
-        kB a page), and the page count; only those pages are typeset, so a report of any size
-        shows at once. (In a notebook with ipywidgets, :meth:`_repr_mimebundle_` adds a pager.)"""
+        """Jupyter, where no widget shows: the first pages inline, two side by side, as PNG at
+        screen resolution (a few tens of kB a page), with the page count and a pager made of
+        CSS alone (no script, which many front-ends strip); at most ``HTML_PAGES`` (4) pages and
+        ``HTML_BUDGET`` bytes of images (:func:`~polarreports.output.pages.paged_html`). Only
+        those pages are typeset, so a report of any size shows at once. (In a notebook with
+        ipywidgets, :meth:`_repr_mimebundle_` adds a pager that typesets any page.)"""
+        if self._html is not None:
+            return self._html
         try:
-            shown = self.preview(SHOWN_PAGES)
+            shown = self.preview(HTML_PAGES)
         except PolarReportsError as error:  # a Typst or chart failure, a time limit: one line, escaped
             return f"<pre>{html.escape(f'{type(error).__name__}: {error}')}</pre>"
-        total = shown.total or len(shown)
-        more = f", showing the first {len(shown)}" if total > len(shown) else ""
-        images = "".join(page_html(page, alt=f"page {page.number} of {total}") for page in shown)
-        return f"<div><p><b>polarreports document</b>: {total} page{'s' if total != 1 else ''}{more}</p>{images}</div>"
+        self._html = paged_html(shown, shown.total or len(shown), per_view=SHOWN_PAGES)
+        return self._html
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, object]:
-        """Jupyter (JupyterLab, VS Code): in a kernel with ipywidgets installed, a pager that
-        typesets further pages on demand; the HTML of :meth:`_repr_html_` for the frontends
-        that show no widgets (and everywhere without ipywidgets)."""
+        """Jupyter: every front-end finds something it can show.
+
+        - ``text/html`` (:meth:`_repr_html_`): the first pages as PNG, no script (JupyterLab,
+          VS Code without a kernel or the Jupyter extension, nbviewer);
+        - ``image/png``: the first page alone, for those that show images but not HTML (GitHub
+          shows notebooks' images, and strips much of their HTML);
+        - ``text/plain``: the page and row counts, for a terminal or a text-only front-end;
+        - in a kernel with ipywidgets installed, the pager widget besides, that typesets further
+          pages on demand (a front-end without widgets falls back to the others).
+
+        A failure to typeset (a Typst or chart error, a time limit) leaves the text: one line.
+        """
         bundle: dict[str, object] = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        try:
+            shown = self.preview(SHOWN_PAGES)
+        except PolarReportsError as error:  # said once, in the HTML and here
+            bundle["text/plain"] = f"<polarreports.Document: {self.stats.rows} rows; {type(error).__name__}: {error}>"
+            return bundle
+        total = shown.total or len(shown)
+        pages = f"{total} page{'s' if total != 1 else ''}"
+        bundle["text/plain"] = f"<polarreports.Document: {self.stats.rows} rows, {pages}>"
+        if shown and shown[0].format == "png":
+            bundle["image/png"] = base64.b64encode(shown[0]).decode("ascii")  # as Jupyter stores it
         from polarreports.output.notebook import document_view, widgets_available
 
         if widgets_available():
             view = document_view(self)._repr_mimebundle_()
-            bundle.update({kind: shown for kind, shown in view.items() if kind != "text/plain"})
+            bundle.update({kind: value for kind, value in view.items() if kind != "text/plain"})
         return bundle
