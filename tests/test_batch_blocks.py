@@ -71,6 +71,10 @@ def test_a_report_renders_by_blocks_only_where_no_figure_spans_keys() -> None:
     for band, spec in cases.items():
         changed = REPORT.model_copy(update={"bands": REPORT.bands.model_copy(update={band: pr.Band(**spec)})})
         assert block_report(changed, BY)[0] is None, band
+    share = pr.Aggregate(variable="balance", show="percent")
+    header = REPORT.groups[0].header.model_copy(update={"elements": [share]})  # type: ignore[union-attr]
+    of_all = REPORT.model_copy(update={"groups": [REPORT.groups[0].model_copy(update={"header": header})]})
+    assert block_report(of_all, BY)[1] == "the report shows a percent of the report's total"
     windowed = REPORT.model_copy(update={"columns": {"share": "debit / SUM(debit) OVER ()"}})
     assert block_report(windowed, BY)[1] == "the report may compute over a window (OVER)"
 

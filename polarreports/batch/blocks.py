@@ -10,8 +10,9 @@ the first page of each key (found from the block's bookmarks, one per key).
 It gives the same figures when nothing in the report spans keys: :func:`block_report` says
 whether that holds, and makes the block's definition. It holds when the report's first group
 is the key, and the report has no title, summary, last-page footer, outline, contents, tagged
-PDF or subreport; its page bands show only labels, lines, boxes, images from files, page
-numbers and per-page values; nothing is computed over a window (``OVER``). What differs
+PDF, subreport, percent of the report's total or page of auto height; its page bands show
+only labels, lines, boxes, images from files, page numbers and per-page values, without
+conditions; nothing is computed over a window (``OVER``). What differs
 between one key alone and in a block is then made the same: variables reset for the report
 reset for the key, page numbers count the key's pages, each key starts a page. A report that
 does not qualify is rendered one key at a time, as before.
@@ -34,7 +35,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import polars as pl
 
@@ -89,9 +90,21 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
     bands += [band for group in report.groups for band in (group.header, group.footer)]
     if any(isinstance(e, Subreport) for band in bands if band is not None for e in band.elements):
         return "the report has a subreport"
+    outer = [band for band in (report.groups[0].header, report.groups[0].footer) if band is not None]
+    percents = [e for band in bands if band is not None for e in band.elements if _is_percent(e)]
+    if any(e.of == "report" for e in percents) or any(
+        _is_percent(e) and e.of is None for b in outer for e in b.elements
+    ):
+        return "the report shows a percent of the report's total"
+    if report.page.auto_height:
+        return "the page height is auto"
     if _WINDOW.search(report.model_dump_json()):
         return "the report may compute over a window (OVER)"
     return None
+
+
+def _is_percent(element: object) -> TypeGuard[Aggregate]:
+    return isinstance(element, Aggregate) and element.show == "percent"
 
 
 def _numbered_by(band: Band | None, group: str) -> Band | None:
