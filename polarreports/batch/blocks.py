@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from typing import Any, TypeGuard
 
 import polars as pl
+from pydantic_core import PydanticSerializationError
 
 from polarreports.definition.elements import Aggregate, Box, Image, Label, Line, PageNumber, Subreport
 from polarreports.definition.report import Band, Report
@@ -74,7 +75,9 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
     """Why ``report``'s documents per key ``by`` cannot come from blocks, or None."""
     if len(by) != 1:
         return "the key is several columns"
-    if not report.groups or (report.groups[0].key or report.groups[0].name) != by[0]:
+    first = report.groups[0] if report.groups else None
+    key = None if first is None else first.name if first.key is None else first.key
+    if not isinstance(key, str) or key != by[0]:  # (a key given as a Polars expression: not known)
         return f"the report's first group is not the key {by[0]!r}"
     if report.outline or report.table_of_contents or report.tagged_pdf:
         return "the report has an outline, a contents page or a tagged PDF"
@@ -98,7 +101,11 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
         return "the report shows a percent of the report's total"
     if report.page.auto_height:
         return "the page height is auto"
-    if _WINDOW.search(report.model_dump_json()):
+    try:
+        written = report.model_dump_json()
+    except PydanticSerializationError:  # a Polars expression: what it computes over is not read here
+        return "the report holds Polars expressions"
+    if _WINDOW.search(written):
         return "the report may compute over a window (OVER)"
     return None
 
