@@ -181,3 +181,15 @@ def test_a_killed_run_by_blocks_resumes_to_the_same_bytes(blocks_reference: Path
     assert again.kept == len(again.entries) - 3
     assert files_in(out) == files_in(blocks_reference)
     assert [r["sha256"] for r in manifest_rows(out)] == [r["sha256"] for r in manifest_rows(blocks_reference)]
+
+
+@pytest.mark.typst
+def test_keys_in_an_order_of_their_own_get_their_own_pages(tmp_path: Path) -> None:
+    """An Enum key sorts by its categories, not alphabetically: each key still gets its pages."""
+    data = statements(2)
+    categories = sorted(data["customer_no"].unique().to_list(), reverse=True)
+    data = data.with_columns(pl.col("customer_no").cast(pl.Enum(categories)))
+    entries = render_rows(task(data, tmp_path), data)
+    assert [entry.status for entry in entries] == ["ok"] * 7
+    for key in ["C-20001", "C-10533", "C-10482"]:
+        assert text((tmp_path / f"{key}.pdf").read_bytes()) == text(alone(data, key)), key

@@ -79,6 +79,8 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
     key = None if first is None else first.name if first.key is None else first.key
     if not isinstance(key, str) or key != by[0]:  # (a key given as a Polars expression: not known)
         return f"the report's first group is not the key {by[0]!r}"
+    if by[0] in report.columns:
+        return f"the report computes the key column {by[0]!r} again"
     if report.outline or report.table_of_contents or report.tagged_pdf:
         return "the report has an outline, a contents page or a tagged PDF"
     for name in _SPANNING_BANDS:
@@ -151,16 +153,19 @@ def block_report(report: Report, by: Sequence[str]) -> tuple[Report | None, str 
     return report.model_copy(update=update), None
 
 
-def group_order(keys: Sequence[tuple[Any, ...]], by: Sequence[str], report: Report) -> list[tuple[Any, ...]]:
-    """``keys`` in the order the report shows its first group (sorted by the key, nulls last).
+def group_order(rows: pl.DataFrame, by: Sequence[str], report: Report) -> list[tuple[Any, ...]]:
+    """The keys of ``rows`` in the order the report shows its first group: sorted by the key
+    column, in its own type (an Enum by its categories), as the report sorts, nulls last.
 
     >>> report = Report(name="r", groups=[{"name": "c", "descending": True}])
-    >>> group_order([("a",), (None,), ("b",)], ["c"], report)
+    >>> group_order(pl.DataFrame({"c": ["a", None, "b", "a"]}), ["c"], report)
     [('b',), ('a',), (None,)]
+    >>> sizes = pl.DataFrame({"c": ["L", "S", "M"]}, schema={"c": pl.Enum(["S", "M", "L"])})
+    >>> group_order(sizes, ["c"], Report(name="r", groups=[{"name": "c"}]))
+    [('S',), ('M',), ('L',)]
     """
-    frame = pl.DataFrame(list(keys), schema=list(by), orient="row")
-    descending = report.groups[0].descending
-    return frame.sort(list(by), descending=descending, nulls_last=True, maintain_order=True).rows()
+    keys = rows.select(by).unique(maintain_order=True)
+    return keys.sort(list(by), descending=report.groups[0].descending, nulls_last=True, maintain_order=True).rows()
 
 
 def split_pdf(content: bytes, count: int) -> list[tuple[bytes, int]]:

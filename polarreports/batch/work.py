@@ -206,15 +206,15 @@ def _render_block(task: Task, parts: dict[tuple[Any, ...], pl.DataFrame]) -> dic
     if not todo:
         return {}
     start = time.perf_counter()
-    order = group_order([item.key for item in shown], task.by, task.block)
     try:
-        rows = pl.concat([parts[key] for key in order])
+        rows = pl.concat([parts[item.key] for item in shown])
+        order = group_order(rows, task.by, task.block)
         document = render(task.block, rows, params=task.params)
         split = dict(zip(order, split_pdf(document.pdf, len(order)), strict=True))
     except Exception as error:  # whatever it was, each key alone says it, or succeeds
         logger.info(
             "a block of %s keys is rendered one key at a time: %s",
-            len(order),
+            len(shown),
             (str(error).splitlines() or [type(error).__name__])[0],
         )
         return {}
