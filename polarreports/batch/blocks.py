@@ -9,13 +9,13 @@ the first page of each key (found from the block's bookmarks, one per key).
 
 It gives the same figures when nothing in the report spans keys: :func:`block_report` says
 whether that holds, and makes the block's definition. It holds when the report's first group
-is the key, and the report has no title, summary, last-page footer, outline, contents, tagged
-PDF, subreport, percent of the report's total or page of auto height; its page bands show
-only labels, lines, boxes, images from files, page numbers and per-page values, without
-conditions; nothing is computed over a window (``OVER``). What differs
-between one key alone and in a block is then made the same: variables reset for the report
-reset for the key, page numbers count the key's pages, each key starts a page. A report that
-does not qualify is rendered one key at a time, as before.
+is the key, with a header (which carries the key's bookmark) on every key, and the report has
+no title, summary, last-page footer, outline, contents, tagged PDF, subreport, percent of the
+report's total or page of auto height; its page bands show only labels, lines, boxes, images
+from files, page numbers and per-page values, without conditions; nothing is computed over a
+window (``OVER``). What differs between one key alone and in a block is then made the same:
+variables reset for the report reset for the key, page numbers count the key's pages, each
+key starts a page. A report that does not qualify is rendered one key at a time, as before.
 
 A key's PDF holds the fonts of its block (subsets of the glyphs the block uses), so its bytes
 depend on the keys it shares its block with: blocks are fixed runs of ``KEYS_PER_BLOCK``
@@ -79,6 +79,9 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
     key = None if first is None else first.name if first.key is None else first.key
     if not isinstance(key, str) or key != by[0]:  # (a key given as a Polars expression: not known)
         return f"the report's first group is not the key {by[0]!r}"
+    header = report.groups[0].header
+    if header is None or header.print_when is not None:
+        return "the first group has no header shown for every key (it carries each key's bookmark)"
     if by[0] in report.columns:
         return f"the report computes the key column {by[0]!r} again"
     if report.outline or report.table_of_contents or report.tagged_pdf:
