@@ -76,3 +76,23 @@ def test_an_unreachable_scheduler_is_one_clear_error(
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(pr.RenderOptionError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
         pr.batch(STATEMENT, dataset, by="customer", out=tmp_path, cluster="tcp://127.0.0.1:9")
+
+
+@pytest.mark.typst
+def test_blocks_on_the_cluster_write_what_the_local_pool_writes(client: Any, tmp_path: Path) -> None:
+    """A report rendered by blocks: each worker reads a block's keys with one filtered read,
+    and writes the bytes the local pool writes (the blocks are the same)."""
+    from tests.test_batch_blocks import REPORT, alone, text
+    from tests.test_batch_blocks import statements as many
+
+    data = many(70)  # two blocks: 64 keys, then 11
+    data.write_parquet(tmp_path / "data.parquet")
+    on_cluster = pr.batch(REPORT, tmp_path / "data.parquet", by="customer_no", out=tmp_path / "dask", cluster=client)
+    local = pr.batch(REPORT, data, by="customer_no", out=tmp_path / "local", workers=2)
+    assert on_cluster.ok, str(on_cluster)
+    assert len(on_cluster.entries) == 75
+    assert [e.sha256 for e in on_cluster.entries] == [e.sha256 for e in local.entries]
+    assert files_in(tmp_path / "dask") == files_in(tmp_path / "local")
+    written, single = (tmp_path / "dask" / "C-20068.pdf").read_bytes(), alone(data, "C-20068")
+    assert text(written) == text(single)
+    assert written != single  # split from its block (whose fonts it holds), not rendered alone

@@ -4,7 +4,9 @@
 from one pass over the data, on a local pool of processes or a Dask cluster, and records each
 in ``statements/manifest.csv`` (file, pages, bytes, SHA-256, duration, status, error), so that
 a re-run renders only what is missing. See ``run.py``; file names in ``names.py``; the
-manifest in ``manifest.py``; the worker side in ``work.py``; executors in ``executors.py``.
+manifest in ``manifest.py``; the worker side in ``work.py``; executors in ``executors.py``;
+many keys rendered as one report and split per key, where that gives the same figures, in
+``blocks.py``.
 """
 
 from polarreports.batch.manifest import Entry

@@ -21,11 +21,13 @@ from typing import Any
 import polars as pl
 
 from polarreports.api import report_parameters, validate
+from polarreports.batch.blocks import KEYS_PER_BLOCK, block_report
 from polarreports.batch.executors import DaskCluster, Executor, Job, LocalPool
 from polarreports.batch.manifest import MANIFEST_NAME, Entry, Journal, file_matches, read_manifest, write_manifest
 from polarreports.batch.names import FileNames, check_collisions
 from polarreports.batch.work import Item, Task, key_json, read_source, render_rows, render_slice, run_digest
 from polarreports.compute.source import to_lazyframe
+from polarreports.control import logger
 from polarreports.definition.report import Report
 from polarreports.exceptions import DataError, OutputError, RenderOptionError
 from polarreports.output.document import check_writable
@@ -191,8 +193,11 @@ def _resume(folder: Path, items: list[Item], by: list[str]) -> list[Item]:
     return resumed
 
 
-def _chunks(items: list[Item], workers: int) -> Iterator[list[Item]]:
-    size = max(1, min(KEYS_PER_TASK, len(items) // (4 * workers) or 1))
+def _chunks(items: list[Item], workers: int, *, blocks: bool) -> Iterator[list[Item]]:
+    """The tasks' keys: blocks of ``KEYS_PER_BLOCK`` keys in key order when the report renders
+    by blocks (the same blocks in every run over the same keys, whatever the workers: a key's
+    PDF depends on its block), otherwise a few keys per worker."""
+    size = KEYS_PER_BLOCK if blocks else max(1, min(KEYS_PER_TASK, len(items) // (4 * workers) or 1))
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -300,8 +305,11 @@ def _jobs(
     parts = frame.partition_by(by, as_dict=True, maintain_order=True) if cluster is None and frame.height else {}
     digest = run_digest(report, values)
     empty = frame.clear()
-    for chunk in _chunks(todo, workers):
-        task = Task(report, by, str(folder), chunk, values, render_empty, digest)
+    block, why_not = block_report(report, by)
+    if block is None:
+        logger.info("%s: rendering one key at a time, not in blocks: %s", report.name, why_not)
+    for chunk in _chunks(todo, workers, blocks=block is not None):
+        task = Task(report, by, str(folder), chunk, values, render_empty, digest, block)
         if cluster is not None:
             yield render_slice, task, (str(data),)
         else:

@@ -24,7 +24,9 @@ from typing import Any
 import polars as pl
 
 from polarreports.api import render
+from polarreports.batch.blocks import group_order, split_pdf
 from polarreports.batch.manifest import Entry, sha256_of
+from polarreports.control import logger
 from polarreports.definition.report import Report
 from polarreports.exceptions import OutputError, PolarReportsError
 from polarreports.output.document import write_atomically
@@ -66,6 +68,9 @@ class Task:
     digest: str = ""
     """What every key's input shares: the definition, the parameters, the polarreports version
     (see :func:`run_digest`)."""
+    block: Report | None = None
+    """The definition rendering the task's keys together (``blocks.block_report``), or None:
+    one key at a time."""
 
 
 def run_digest(report: Report, params: dict[str, Any]) -> str:
@@ -102,14 +107,25 @@ def _inside(out: Path, target: Path) -> None:
         raise OutputError(msg)
 
 
+def _input(task: Task, rows: pl.DataFrame) -> str:
+    """The key's input fingerprint, or "" for rows Polars cannot hash (never kept)."""
+    try:
+        return fingerprint(task.digest, rows)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        return ""
+
+
+def _kept(item: Item, made_of: str) -> bool:
+    """Whether the earlier run's file for ``item`` was made from the same input."""
+    return item.previous is not None and bool(made_of) and item.previous.input == made_of
+
+
 def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     key = key_json(task.by, item.key)
     start = time.perf_counter()
-    try:
-        made_of = fingerprint(task.digest, rows)
-    except (pl.exceptions.PolarsError, TypeError, ValueError):  # rows Polars cannot hash: never kept
-        made_of = ""
-    if item.previous is not None and made_of and item.previous.input == made_of:
+    made_of = _input(task, rows)
+    if _kept(item, made_of):
+        assert item.previous is not None
         return item.previous  # the same input made that file: kept
     if rows.height == 0 and not task.render_empty:
         return Entry(key, item.file, "empty", input=made_of, duration_s=0.0, error="no rows for this key")
@@ -152,11 +168,66 @@ def _partitions(task: Task, frame: pl.DataFrame) -> dict[tuple[Any, ...], pl.Dat
     return frame.partition_by(task.by, as_dict=True, maintain_order=True) if frame.height else {}
 
 
+def _written(task: Task, item: Item, content: bytes, pages: int, made_of: str, seconds: float) -> Entry:
+    """Write ``item``'s document (split from its block) and say so."""
+    key = key_json(task.by, item.key)
+    try:
+        out = Path(task.out)
+        target = out / item.file
+        _inside(out, target)
+        write_atomically(target, content)
+    except PolarReportsError as error:
+        return Entry(key, item.file, "failed", input=made_of, duration_s=round(seconds, 4), error=str(error))
+    except OSError as error:
+        message = f"cannot write {item.file!r}: {error.strerror or error}"
+        return Entry(key, item.file, "failed", input=made_of, duration_s=round(seconds, 4), error=message)
+    return Entry(
+        key,
+        item.file,
+        "ok",
+        pages=pages,
+        bytes=len(content),
+        sha256=sha256_of(content),
+        input=made_of,
+        duration_s=round(seconds, 4),
+    )
+
+
+def _render_block(task: Task, parts: dict[tuple[Any, ...], pl.DataFrame]) -> dict[tuple[Any, ...], Entry]:
+    """The entries of the task's keys done as one block (see ``blocks``): every key with rows
+    is rendered in one report (those an earlier run wrote too, so that the block, and the
+    fonts its keys' PDFs share, is always the same), the PDF is split per key, and the keys
+    not kept are written. Nothing if no key needs it, or if the block fails: then each key is
+    rendered alone, and only a key that fails alone is recorded as failed."""
+    assert task.block is not None
+    shown = [item for item in task.items if item.key in parts and item.file.lower().endswith(".pdf")]
+    inputs = {item.key: _input(task, parts[item.key]) for item in shown}
+    todo = [item for item in shown if not _kept(item, inputs[item.key])]
+    if not todo:
+        return {}
+    start = time.perf_counter()
+    try:
+        rows = pl.concat([parts[item.key] for item in shown])
+        order = group_order(rows, task.by, task.block)
+        document = render(task.block, rows, params=task.params)
+        split = dict(zip(order, split_pdf(document.pdf, len(order)), strict=True))
+    except Exception as error:  # whatever it was, each key alone says it, or succeeds
+        logger.info(
+            "a block of %s keys is rendered one key at a time: %s",
+            len(shown),
+            (str(error).splitlines() or [type(error).__name__])[0],
+        )
+        return {}
+    seconds = (time.perf_counter() - start) / len(todo)
+    return {item.key: _written(task, item, *split[item.key], inputs[item.key], seconds) for item in todo}
+
+
 def render_rows(task: Task, frame: pl.DataFrame) -> list[Entry]:
     """Render ``task``'s keys from ``frame``, the rows of those keys (a local pool's task)."""
     parts = _partitions(task, frame)
     empty = frame.clear()
-    return [_one(task, item, parts.get(item.key, empty)) for item in task.items]
+    done = _render_block(task, parts) if task.block is not None else {}
+    return [done.get(item.key) or _one(task, item, parts.get(item.key, empty)) for item in task.items]
 
 
 def read_source(path: str) -> pl.LazyFrame:
