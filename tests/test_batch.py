@@ -239,6 +239,22 @@ def test_each_key_gets_its_document_with_its_own_figures(reference: Path) -> Non
 
 
 @pytest.mark.typst
+def test_a_report_built_in_python_with_polars_expressions_renders_per_key(tmp_path: Path) -> None:
+    """Its fingerprint serializes the expressions (it raised PydanticSerializationError)."""
+    spec = {**STATEMENT_SPEC, "filter": pl.col("amount") > 1}
+    variables = [{"name": "total", "calculation": "sum", "expression": pl.col("amount")}]
+    report = pr.Report.model_validate({**spec, "variables": variables})
+    data = statements(CUSTOMERS[:3])
+    result = pr.batch(report, data, by="customer", out=tmp_path, workers=1)
+    assert result.ok, [entry.error for entry in result.entries]
+    written = files_in(tmp_path)
+    for name, total in data.filter(pl.col("amount") > 1).group_by("customer").agg(pl.col("amount").sum()).rows():
+        assert f"Total due {total:.2f}" in pdf_lines(written[f"{name}.pdf"])
+    again = pr.batch(report, data, by="customer", out=tmp_path, workers=1)
+    assert again.kept == 3  # the fingerprint is stable: nothing rendered again
+
+
+@pytest.mark.typst
 def test_hostile_keys_failures_and_empty_keys(tmp_path: Path) -> None:
     """Hostile values become files inside the folder, with the umask's mode; a key whose data
     breaks the report fails alone; a key without rows is listed as empty; progress is reported."""

@@ -27,6 +27,7 @@ from polarreports.api import render
 from polarreports.batch.blocks import group_order, split_pdf
 from polarreports.batch.manifest import Entry, sha256_of
 from polarreports.control import logger
+from polarreports.definition.elements import FINGERPRINT
 from polarreports.definition.report import Report
 from polarreports.exceptions import OutputError, PolarReportsError
 from polarreports.output.document import write_atomically
@@ -78,7 +79,8 @@ def run_digest(report: Report, params: dict[str, Any]) -> str:
     parameters and the polarreports version."""
     from polarreports import __version__
 
-    shared = [report.model_dump_json(), json.dumps(params, sort_keys=True, default=str), __version__]
+    definition = report.model_dump_json(context=FINGERPRINT)  # Polars expressions included
+    shared = [definition, json.dumps(params, sort_keys=True, default=str), __version__]
     return hashlib.sha256("\0".join(shared).encode()).hexdigest()
 
 

@@ -131,7 +131,17 @@ def _check_length(value: Any) -> Any:
     return value.replace(" ", "")
 
 
-def _serialize_expression(value: str | pl.Expr) -> str:
+FINGERPRINT = {"expressions": "fingerprint"}
+"""Serialization context in which a ``pl.Expr`` is written as its Polars serialization (for a
+fingerprint of a definition built in Python, such as a batch's), not refused."""
+
+
+def _serialize_expression(value: str | pl.Expr, info: SerializationInfo) -> str:
+    if isinstance(value, pl.Expr) and info.context == FINGERPRINT:
+        try:
+            return value.meta.serialize().hex()
+        except Exception:  # a Python function inside: its text is the best stable stand-in
+            return repr(value)
     if isinstance(value, pl.Expr):
         msg = (
             f"the Polars expression {value} cannot be saved in a definition file.\n"
