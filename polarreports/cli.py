@@ -685,6 +685,7 @@ def preview(
     definition: Annotated[Path, typer.Argument(help="Report definition (YAML or JSON).")],
     data: DataOption,
     param: ParamOption = None,
+    source: SourceOption = None,
     port: Annotated[int, typer.Option(help="The port to serve on.")] = 8765,
     host: Annotated[
         str, typer.Option(help="The address to serve on: this machine only (127.0.0.1) unless you say otherwise.")
@@ -700,7 +701,7 @@ def preview(
             f"pip install 'polarreports[preview]' ({error.name} is missing)"
         )
         raise DataError(msg) from None
-    load(definition)  # a definition that cannot be read stops here, before serving
+    sources = _parse_sources(source or [], load(definition))  # a bad definition or source stops here
     if data is None or "://" in data or data.startswith("duckdb:"):
         found = data or "none"
         msg = f"preview: give the data as a file with --data PATH (found {found}): it renders again when that changes"
@@ -708,7 +709,7 @@ def preview(
     if host not in {"127.0.0.1", "localhost", "::1"}:
         typer.echo(f"warning: serving on {host}: other machines may reach this preview and its data", err=True)
     try:
-        serve(definition, Path(data), params=_parse_params(param or []), host=host, port=port)
+        serve(definition, Path(data), params=_parse_params(param or []), sources=sources, host=host, port=port)
     except OSError as error:
         msg = f"cannot serve on {host}:{port}: {error.strerror or error}; choose another with --port"
         raise OutputError(msg) from None
@@ -770,6 +771,7 @@ def batch(
         bool, typer.Option("--render-empty", help="Render a key without rows (the no_data band) instead.")
     ] = False,
     param: ParamOption = None,
+    source: SourceOption = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Render one document per key into a folder, with a manifest; a re-run resumes.
@@ -781,9 +783,10 @@ def batch(
     from polarreports.compute.source import to_lazyframe
 
     with _sigterm_as_ctrl_c(), _batch_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        report = load(definition)
         try:
             result = run_batch(
-                load(definition),
+                report,
                 data,
                 by=by,
                 out=out,
@@ -793,6 +796,7 @@ def batch(
                 keys=to_lazyframe(keys).collect() if keys is not None else None,
                 render_empty=render_empty,
                 progress=on_progress,
+                sources=_parse_sources(source or [], report),
                 **_parse_params(param or []),
             )
         except KeyboardInterrupt as interrupt:

@@ -92,3 +92,54 @@ def test_names_are_found_in_nested_and_file_subreports(tmp_path: Path, monkeypat
         name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Subreport(report=nested, source="lines", keys=["o"])]))
     )
     assert source_names(outer) == {"lines", "pay"}
+
+
+def _batch(files: Path, out: Path) -> tuple[int, str]:
+    return _run(
+        "batch", str(files / "orders.yaml"), "-d", str(files / "orders.csv"), "--by", "customer",
+        "--out", str(out), "--name", "{customer}.html", "--workers", "1", "--no-progress",
+        "-s", f"lines={files / 'lines.parquet'}", "-s", f"payments={files / 'payments.parquet'}",
+    )  # fmt: skip
+
+
+def test_batch_takes_sources_and_a_changed_source_renders_again(files: Path) -> None:
+    """Each customer's page holds its own orders' payments (as a render of that customer
+    alone in Python); the sources are part of the fingerprint: unchanged, every file is kept;
+    changed, every file is made again."""
+    out = files / "out"
+    status, output = _batch(files, out)
+    assert status == 0, output
+    orders, lines, payments = orders_data(12)
+    for customer in orders["customer"].unique():
+        mine = orders.filter(pl.col("customer") == customer)
+        alone = order_report().render(mine, sources={"lines": lines, "payments": payments})
+        alone.save(files / "alone.html")
+        assert (out / f"{customer}.html").read_text() == (files / "alone.html").read_text()
+    kept = {path.name: path.stat().st_mtime_ns for path in out.glob("*.html")}
+    status, output = _batch(files, out)
+    assert status == 0, output
+    assert {path.name: path.stat().st_mtime_ns for path in out.glob("*.html")} == kept
+    payments.with_columns(pl.col("amount") * 2).write_parquet(files / "payments.parquet")
+    status, output = _batch(files, out)
+    assert status == 0, output
+    assert all(path.stat().st_mtime_ns != kept[path.name] for path in out.glob("*.html"))
+
+
+def test_batch_names_a_wrong_source(files: Path) -> None:
+    status, output = _run(
+        "batch", str(files / "orders.yaml"), "-d", str(files / "orders.csv"), "--by", "customer",
+        "--out", str(files / "out"), "-s", f"paymnts={files / 'payments.parquet'}",
+    )  # fmt: skip
+    assert status == 2
+    assert "did you mean 'payments'?" in " ".join(output.split())
+
+
+def test_preview_serves_with_the_sources(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: dict[str, object] = {}
+    monkeypatch.setattr("polarreports.preview.server.serve", lambda *args, **kwargs: served.update(kwargs))
+    status, output = _run(
+        "preview", str(files / "orders.yaml"), "-d", str(files / "orders.csv"),
+        "-s", f"lines={files / 'lines.parquet'}", "-s", f"payments={files / 'payments.parquet'}",
+    )  # fmt: skip
+    assert status == 0, output
+    assert served["sources"] == {"lines": files / "lines.parquet", "payments": files / "payments.parquet"}

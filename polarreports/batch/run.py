@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -216,6 +216,7 @@ def batch(
     params: dict[str, Any] | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     render_empty: bool = False,
+    sources: Mapping[str, Any] | None = None,
     **parameters: Any,
 ) -> BatchResult:
     """Render one document per value of ``by`` (a column, or several) into the folder ``out``,
@@ -231,6 +232,8 @@ def batch(
     manifest and renders the rest. ``keys`` lists keys to expect (a DataFrame of the key
     columns, or values): those without rows are listed as empty (or rendered, with the
     report's no_data band, when ``render_empty``). ``progress`` is called after each document.
+    ``sources``: the subreports' sources by name (paths, or frames), as in ``render``; they are
+    part of every document's fingerprint, so changing one renders again.
     """
     start = time.perf_counter()
     values = report_parameters(report, params, parameters)
@@ -241,23 +244,15 @@ def batch(
         msg = f"batch option workers={workers!r} is not valid: give a whole number >= 1, or None for one per core"
         raise RenderOptionError(msg)
     source = _source(data, cluster=cluster is not None)
-    validate(report, source, params=values)  # the definition fits the data: checked once, here
+    named = _sources(sources)
+    validate(report, source, params=values, sources=named)  # the definition fits the data: checked once, here
     by_columns = _columns(by, source.collect_schema())
     template = name or "/".join("{" + column + "}" for column in by_columns) + ".pdf"
     _check_template(template)
     names = FileNames(template, by_columns)
     folder = Path(out)
     check_writable(folder / MANIFEST_NAME)
-    try:
-        if cluster is None:
-            frame = source.collect()  # the one pass over the data
-            key_list = _keys(frame, by_columns, keys)
-        else:  # the key columns only: each worker reads its own keys' rows
-            frame = pl.DataFrame()
-            key_list = _keys(source.select(by_columns).unique().collect(), by_columns, keys)
-    except pl.exceptions.PolarsError as error:
-        msg = f"cannot read the data: {str(error).splitlines()[0]}"
-        raise DataError(msg) from None
+    frame, key_list = _read_keys(source, by_columns, keys, on_cluster=cluster is not None)
     items = [Item(key, names.path(dict(zip(by_columns, key, strict=True)))) for key in key_list]
     check_collisions([MANIFEST_NAME, *(item.file for item in items)])
 
@@ -266,7 +261,7 @@ def batch(
     entries: dict[str, Entry] = {}
 
     executor: Executor = DaskCluster(cluster) if cluster is not None else LocalPool(workers)
-    jobs = _jobs(report, by_columns, folder, todo, values, render_empty, executor.workers, frame, data, cluster)
+    jobs = _jobs(report, by_columns, folder, todo, values, render_empty, executor.workers, frame, data, cluster, named)
     failed = empty = kept = 0
     with Journal(folder / MANIFEST_NAME) as journal:
         for task, outcome in executor.run(jobs):
@@ -299,19 +294,52 @@ def _jobs(
     frame: pl.DataFrame,
     data: Any,
     cluster: Any,
+    sources: dict[str, Any],
 ) -> Iterator[Job]:
     """The tasks, made as the executor takes them: a local one carries its keys' rows (taken
     from the one partitioning of the data), a cluster's one only its keys."""
     parts = frame.partition_by(by, as_dict=True, maintain_order=True) if cluster is None and frame.height else {}
-    digest = run_digest(report, values)
+    digest = run_digest(report, values, sources)
     empty = frame.clear()
     block, why_not = block_report(report, by)
     if block is None:
         logger.info("%s: rendering one key at a time, not in blocks: %s", report.name, why_not)
     for chunk in _chunks(todo, workers, blocks=block is not None):
-        task = Task(report, by, str(folder), chunk, values, render_empty, digest, block)
+        task = Task(report, by, str(folder), chunk, values, render_empty, digest, block, sources)
         if cluster is not None:
             yield render_slice, task, (str(data),)
         else:
             rows = [parts[item.key] for item in chunk if item.key in parts]
             yield render_rows, task, (pl.concat(rows) if rows else empty,)
+
+
+def _sources(sources: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The subreports' sources as the workers get them: a path stays a path (each worker reads
+    the file), a LazyFrame is read once here, a DataFrame is sent as it is."""
+    named: dict[str, Any] = {}
+    for name, value in (sources or {}).items():
+        if isinstance(value, str | Path):
+            named[name] = str(Path(value).resolve())
+        elif isinstance(value, pl.LazyFrame):
+            try:
+                named[name] = value.collect()
+            except pl.exceptions.PolarsError as error:
+                msg = f"sources[{name!r}]: cannot read it: {str(error).splitlines()[0]}"
+                raise DataError(msg) from None
+        else:
+            named[name] = value
+    return named
+
+
+def _read_keys(
+    source: pl.LazyFrame, by: list[str], keys: pl.DataFrame | Sequence[Any] | None, *, on_cluster: bool
+) -> tuple[pl.DataFrame, list[tuple[Any, ...]]]:
+    """The rows (read in one pass; none on a cluster, whose workers read their own) and the keys."""
+    try:
+        if not on_cluster:
+            frame = source.collect()  # the one pass over the data
+            return frame, _keys(frame, by, keys)
+        return pl.DataFrame(), _keys(source.select(by).unique().collect(), by, keys)  # the key columns only
+    except pl.exceptions.PolarsError as error:
+        msg = f"cannot read the data: {str(error).splitlines()[0]}"
+        raise DataError(msg) from None

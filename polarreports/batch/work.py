@@ -72,16 +72,36 @@ class Task:
     block: Report | None = None
     """The definition rendering the task's keys together (``blocks.block_report``), or None:
     one key at a time."""
+    sources: dict[str, Any] = field(default_factory=dict)
+    """The subreports' sources by name (file paths, or frames), as ``render(sources=...)``."""
 
 
-def run_digest(report: Report, params: dict[str, Any]) -> str:
+def run_digest(report: Report, params: dict[str, Any], sources: dict[str, Any] | None = None) -> str:
     """The fingerprint of what a batch's documents share: the definition (as JSON), the
-    parameters and the polarreports version."""
+    parameters, the subreports' sources (a file's bytes, a frame's rows) and the polarreports
+    version.
+
+    >>> report = Report(name="r")
+    >>> run_digest(report, {}) == run_digest(report, {}, {})
+    True
+    >>> one, two = pl.DataFrame({"a": [1]}), pl.DataFrame({"a": [2]})
+    >>> run_digest(report, {}, {"lines": one}) == run_digest(report, {}, {"lines": two})
+    False
+    """
     from polarreports import __version__
 
     definition = report.model_dump_json(context=FINGERPRINT)  # Polars expressions included
     shared = [definition, json.dumps(params, sort_keys=True, default=str), __version__]
+    shared += [f"{name}={_source_digest(source)}" for name, source in sorted((sources or {}).items())]
     return hashlib.sha256("\0".join(shared).encode()).hexdigest()
+
+
+def _source_digest(source: Any) -> str:
+    """A subreport source's content: a file's SHA-256, a frame's schema and row hashes."""
+    if isinstance(source, str | Path):
+        return sha256_of(Path(source).read_bytes())
+    frame = source.collect() if isinstance(source, pl.LazyFrame) else source
+    return fingerprint("", frame)
 
 
 def fingerprint(digest: str, rows: pl.DataFrame) -> str:
@@ -135,7 +155,7 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
         out = Path(task.out)
         target = out / item.file
         _inside(out, target)  # before any folder is made: a link to elsewhere is not followed
-        document = render(task.report, rows, params=task.params)
+        document = render(task.report, rows, params=task.params, sources=task.sources)
         if target.suffix.lower() == ".pdf":
             content = document.pdf
             write_atomically(target, content)
@@ -211,7 +231,7 @@ def _render_block(task: Task, parts: dict[tuple[Any, ...], pl.DataFrame]) -> dic
     try:
         rows = pl.concat([parts[item.key] for item in shown])
         order = group_order(rows, task.by, task.block)
-        document = render(task.block, rows, params=task.params)
+        document = render(task.block, rows, params=task.params, sources=task.sources)
         split = dict(zip(order, split_pdf(document.pdf, len(order)), strict=True))
     except Exception as error:  # whatever it was, each key alone says it, or succeeds
         logger.info(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,13 @@ def url_of(sock: socket.socket) -> str:
 
 @contextlib.contextmanager
 def running(
-    definition: Path, data: Path, *, params: dict[str, Any] | None = None, host: str = "127.0.0.1", port: int = 0
+    definition: Path,
+    data: Path,
+    *,
+    params: dict[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
 ) -> Iterator[tuple[str, PreviewSession]]:
     """Serve the preview in a thread (on a free port unless ``port`` is given) for the block;
     gives its address and session, and stops everything (server, watcher, render) after it.
@@ -112,7 +118,7 @@ def running(
     ...     b"<title>" in urllib.request.urlopen(url, timeout=10).read()
     True
     """
-    session = PreviewSession(definition, data, params)
+    session = PreviewSession(definition, data, params, sources)
     sock = _bind(host, port)
     server = _server(session, host)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="polarreports-serve")
@@ -135,10 +141,16 @@ def running(
 
 
 def serve(
-    definition: Path, data: Path, *, params: dict[str, Any] | None = None, host: str = "127.0.0.1", port: int = 8765
+    definition: Path,
+    data: Path,
+    *,
+    params: dict[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
 ) -> None:
     """Serve the preview until Ctrl-C, saying where."""
-    session = PreviewSession(definition, data, params)
+    session = PreviewSession(definition, data, params, sources)
     sock = _bind(host, port)
     server = _server(session, host)
     watcher = Watcher(session).start()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,19 @@ class PreviewSession:
     """One definition file and one data file; :meth:`render_now` renders them (in a thread),
     :meth:`state` says what the page shows, :meth:`page` gives its images."""
 
-    def __init__(self, definition: Path, data: Path, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        definition: Path,
+        data: Path,
+        params: dict[str, Any] | None = None,
+        sources: Mapping[str, Any] | None = None,
+    ) -> None:
         self.definition = definition
         self.data = data
         self.params: dict[str, Any] = dict(params or {})
         """The parameter values set (from the command line, then the page's form)."""
+        self.sources = dict(sources or {})
+        """The subreports' sources by name (``--source NAME=PATH``), read again at each render."""
         self._lock = threading.Lock()
         self._pages_lock = threading.Lock()
         self._version = 0
@@ -211,7 +220,9 @@ class PreviewSession:
                 self._parameters = _parameter_state(report)
                 declared = {p.name for p in report.parameters}
                 values = {name: value for name, value in self.params.items() if name in declared}
-            document = render(report, self.data, params=values, progress=progress, cancel=token)
+            document = render(
+                report, self.data, params=values, progress=progress, cancel=token, sources=self.sources or None
+            )
             progress(Progress("typesetting", 0, 1, "pages"))
             with self._pages_lock:
                 first = document.preview(2, ppi=SCREEN_PPI)  # typeset here, cancellable
