@@ -513,6 +513,7 @@ def _chunked(
                 format,
                 ppi,
                 selectors=(END, MARKS),
+                one_off=True,
             ),
             memory_mb=_worker_memory_mb(control, used_workers),
         )
@@ -761,6 +762,8 @@ def typeset(
             return chunked
     # A long report in one piece.
     job = functools.partial(
-        compiler.compile, CompileJob(source, data.json(), format, ppi), memory_mb=_worker_memory_mb(control)
+        compiler.compile,
+        CompileJob(source, data.json(), format, ppi, one_off=True),
+        memory_mb=_worker_memory_mb(control),
     )
     return _run_chunks([job], 1, control)[0].pages
