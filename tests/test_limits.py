@@ -226,7 +226,7 @@ def test_no_process_for_a_worker_is_a_resource_error(monkeypatch: pytest.MonkeyP
     def no_process(*args: object, **kwargs: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(compiling.subprocess, "Popen", no_process)
+    monkeypatch.setattr(subprocess, "Popen", no_process)
     small = SMALL.render(ROWS)
     document = Document(small._source, small._data, None, compiler=WorkerCompiler())
     with pytest.raises(pr.ResourceError, match="cannot start a Typst worker process: Resource temporarily"):
