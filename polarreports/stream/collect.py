@@ -30,7 +30,7 @@ import polars as pl
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
-from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.formatting import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
 from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
@@ -146,7 +146,16 @@ def _formatted(
 ) -> pl.Expr:
     """``format_expr``, remembered: building a format expression takes about half a
     millisecond, which is most of the time of re-rendering a small report."""
-    key = (value.meta.serialize(format="json"), repr(dtype), str(pattern), locale, str(currency), null_text, where)
+    key = (
+        value.meta.serialize(format="json"),
+        repr(dtype),
+        str(pattern),
+        locale,
+        str(currency),
+        null_text,
+        where,
+        str(building_for_few_rows()),
+    )
     with _FORMATTED_LOCK:
         found = _FORMATTED.get(key)
         if found is not None:
@@ -218,7 +227,9 @@ class _Formatter:
         raw = resolve_column_images(self.plan, band, raw, self.images)
         raw = resolve_barcodes(band, raw, self.images)
         try:
-            return raw.lazy().select(*keep, formatted_cells(self.plan, band, self.scopes).alias("c")).collect()
+            with for_few_rows(raw.height <= FEW_ROWS):
+                cells = formatted_cells(self.plan, band, self.scopes)
+            return raw.lazy().select(*keep, cells.alias("c")).collect()
         except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
             first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
             msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
