@@ -24,7 +24,8 @@ exits: the worker keeps its libraries loaded and its fonts parsed, and never gro
 that fails ends the worker in the same way (the same exit status or signal), so that the
 parent sees what it would have seen without the fork; a child ends with the worker (Linux's
 parent-death signal). A worker that has run a job itself (its library may have started
-threads) runs the next ones itself too, as forking it would not be safe.
+threads) runs the next ones itself too, as forking it would not be safe; so does one that
+could not fork (no process left).
 """
 
 from __future__ import annotations
@@ -187,7 +188,11 @@ def serve(handle: Handle, out: BinaryIO) -> int:
         out.flush()
         request = json.loads(line)
         if request.get("fork") and forkable:
-            ended = _run_forked(handle, request, out, worker)
+            try:
+                ended = _run_forked(handle, request, out, worker)
+            except OSError:  # no process left to fork (EAGAIN, ENOMEM): the job runs here
+                forkable = False
+                ended = _run(handle, request, out, forked=False)
         else:
             forkable = False  # the library may have started threads: forking is not safe any more
             ended = _run(handle, request, out, forked=False)
