@@ -223,9 +223,13 @@ class WorkerPool(Generic[W]):
         return None
 
     def give_back(self, worker: W, *, keep: bool = True) -> None:
-        """Keep ``worker`` for a next job if ``keep`` and there is room, else end it."""
-        with self._lock:
-            if keep and worker.alive() and len(self._idle) < self.keep:
+        """Keep ``worker`` for a next job if ``keep``, else end it; with more than ``keep`` idle,
+        the one idle the longest ends (the workers of the jobs running now are kept: say the
+        chunks of a long report, after the worker that measured it)."""
+        ended: W | None = worker
+        if keep and worker.alive():
+            with self._lock:
                 self._idle.append(worker)
-                return
-        worker.kill()
+                ended = self._idle.pop(0) if len(self._idle) > self.keep else None
+        if ended is not None:
+            ended.kill()
