@@ -16,7 +16,7 @@ from babel import numbers as babel_numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polarreports.compute.formatting import check_pattern, default_pattern, format_expr
+from polarreports.compute.formatting import check_pattern, default_pattern, for_few_rows, format_expr
 from polarreports.exceptions import FormatError
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "hi_IN"]
@@ -626,3 +626,35 @@ def test_babel_rounding_reference_is_half_even() -> None:
     # guards the assumption the comparisons above rely on
     assert Decimal("0.125").quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN) == Decimal("0.12")
     assert babel_numbers.format_decimal(Decimal("0.125"), format="0.00", locale="en_US") == "0.12"
+
+
+# ------------------------------------------------------- built for few rows
+
+
+FEW_ROWS_CASES: list[tuple[list[Any], pl.DataType, list[str | None]]] = [
+    (INTS, pl.Int64(), ["#,##0", "0", "#,##,##0.00", "0.0%", "¤#,##0.00;(¤#,##0.00)", "integer"]),
+    ([*FLOATS, float("nan"), float("inf"), -float("inf"), -0.0, None], pl.Float64(), [*NUMBER_PATTERNS[:8], "0.0‰"]),
+    ([*DECIMALS, None], DECIMAL_DTYPE, ["#,##0.00", "¤#,##0.0", "0%", "#,##0.000 ¤", "0"]),
+    ([Decimal("12.5"), Decimal("-3")], pl.Decimal(38, 0), ["0.0%", "#,##0.00"]),
+    ([*DATETIMES, None], pl.Datetime("us"), ["yyyy-MM-dd HH:mm", "EEEE, d MMMM y h:mm a", "datetime:long"]),
+    ([dt.date(2024, 2, 29), dt.date(1, 1, 1), None], pl.Date(), ["d MMM y", "date:full", "e ee eee c ccc"]),
+    ([dt.timedelta(hours=26, seconds=-1), dt.timedelta(seconds=-90), None], pl.Duration("ms"), ["h:mm:ss", "m 'min'"]),
+    ([[1.5, None, 2.25], [], None], pl.List(pl.Float64), ["#,##0.00"]),
+    ([True, False, None], pl.Boolean(), [None, "✓/✗"]),
+    (["ab cd", None], pl.String(), [None, "title"]),
+]
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "hi_IN"])
+@pytest.mark.parametrize(("values", "dtype", "patterns"), FEW_ROWS_CASES)
+def test_built_for_few_rows_gives_the_same_strings(
+    values: list[Any], dtype: pl.DataType, patterns: list[str | None], locale: str
+) -> None:
+    frame = pl.LazyFrame({"v": pl.Series(values, dtype=dtype)})
+    for pattern in patterns:
+        usual = format_expr(pl.col("v"), dtype, pattern, locale=locale, currency="EUR", null_text="–")
+        with for_few_rows():
+            few = format_expr(pl.col("v"), dtype, pattern, locale=locale, currency="EUR", null_text="–")
+        evals = str(usual).count(".eval(")
+        assert str(few).count(".eval(") < evals or not evals  # built another way, where it has values to share
+        assert frame.select(few).collect().equals(frame.select(usual).collect()), pattern

@@ -4,6 +4,7 @@ workers stay warm between renders; the compiler seam can be faked."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -226,8 +227,52 @@ def test_no_process_for_a_worker_is_a_resource_error(monkeypatch: pytest.MonkeyP
     def no_process(*args: object, **kwargs: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(compiling.subprocess, "Popen", no_process)
+    monkeypatch.setattr(subprocess, "Popen", no_process)
     small = SMALL.render(ROWS)
     document = Document(small._source, small._data, None, compiler=WorkerCompiler())
     with pytest.raises(pr.ResourceError, match="cannot start a Typst worker process: Resource temporarily"):
         _ = document.pdf
+
+
+@pytest.mark.typst
+def test_a_chunk_forked_from_a_warm_worker_keeps_its_limits() -> None:
+    compiler = WorkerCompiler(keep=1)
+    small, huge = SMALL.render(ROWS), HUGE.render(ROWS)
+    chunk = compiling.CompileJob(small._source, small.data_json, one_off=True)
+    first = compiler.compile(chunk)
+    (warm,) = compiler.idle_pids()
+    assert compiler.compile(chunk).pages == first.pages
+    assert compiler.idle_pids() == [warm]  # the chunks ran in children it forked: it is kept, and reused
+    with pytest.raises(pr.ResourceError, match=r"the typesetting needed more than 300 MB"):
+        compiler.compile(compiling.CompileJob(huge._source, huge.data_json, one_off=True), memory_mb=300)
+    assert not alive(warm)  # the child's failure ended its worker, as a failure in the worker would
+
+    def descendants() -> set[int]:
+        """This process's children and theirs (other tests' idle workers among them)."""
+        found = set()
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                found.add(int(pid))
+                with contextlib.suppress(OSError):
+                    found.update(int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        return found
+
+    busy: set[int] = set()  # the worker typesetting, and the child it forked for the chunk
+    others = descendants()
+
+    def cancel() -> str | None:
+        if time.monotonic() - begin < 1.0:
+            return None
+        busy.update(descendants() - others)
+        return "cancelled"
+
+    begin = time.monotonic()
+    with pytest.raises(pr.Cancelled):
+        compiler.compile(compiling.CompileJob(huge._source, huge.data_json, one_off=True), stop=cancel)
+    assert len(busy) == 2
+    gone_by = time.monotonic() + 1.0  # killed: the child may take a moment to exit
+    while any(alive(pid) for pid in busy) and time.monotonic() < gone_by:
+        time.sleep(0.01)
+    assert not [(pid, Path(f"/proc/{pid}/status").read_text()[:200]) for pid in busy if alive(pid)]
+    assert compiler.idle_pids() == []
+    compiler.close()

@@ -11,23 +11,18 @@ is capped (what V8 mapped at its start plus the render's ``memory_budget_mb``, e
 workers stay warm (vl-convert and the fonts loaded, V8 started: 0.5 s saved per batch); idle ones
 are kept (up to one per core) and reused, a dead one is replaced.
 
-This is a small copy of the pattern of ``typeset/compile.py`` (``WorkerCompiler``): the charts
-layer sits below the typesetting layer and may not import it.
+The process start, the watch on this process, the cap and the pipe are those of the Typst
+workers: ``polarreports/workers``.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import json
 import os
-import select
 import signal
-import subprocess
-import sys
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,8 +31,9 @@ from typing import Any
 import vl_convert
 
 from polarreports.control import POLL_SECONDS
-from polarreports.exceptions import Cancelled, ResourceError
+from polarreports.exceptions import Cancelled
 from polarreports.resources import FONTS_DIR
+from polarreports.workers import Gone, WarmWorker, WorkerPool
 
 __all__ = ["DEFAULT_MEMORY_MB", "ChartDrawer", "Died", "default_drawer"]
 
@@ -70,110 +66,19 @@ class Died(Exception):
         self.detail = detail
 
 
-class _Gone(Exception):
-    """A warm worker died while it waited for a batch (killed from outside): it never took it."""
-
-
-class _Worker:
-    """One warm worker process, and the pipes to it."""
+class _Worker(WarmWorker):
+    """One warm chart worker process (``_worker.py`` in a ``WarmWorker``)."""
 
     def __init__(self) -> None:
-        command = [sys.executable, "-S", "-I", str(WORKER), str(FONTS_DIR), str(os.getpid()), VL_CONVERT_PATH]
-        environment = {**os.environ, "MALLOC_ARENA_MAX": "2"}
-        try:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
-            )
-        except OSError as error:  # no more processes or memory for one
-            msg = f"cannot start a chart worker process: {error.strerror or error}"
-            raise ResourceError(msg) from None
-        self.errors = bytearray()
-        """The end of what the worker wrote to stderr during its last batch."""
+        super().__init__(WORKER, VL_CONVERT_PATH, str(FONTS_DIR), watch="process", what="a chart worker")
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def run(self, request: dict[str, Any], stop: Callable[[], str | None]) -> list[dict[str, Any]]:
-        """Hand the worker a batch and return its answers (one per chart, then ``done``), asking
-        ``stop()`` every ``POLL_SECONDS`` (``Cancelled`` when it gives a reason); ``Died`` if the
-        worker died in the batch, ``_Gone`` if it had died before."""
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        assert self.process.stderr is not None
-        self.errors.clear()
-        try:
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
-        except OSError:  # it died since its last batch
-            raise _Gone from None
-        answers: list[dict[str, Any]] = []
-        taken = False
-        pending = bytearray()
-        out, err = self.process.stdout.fileno(), self.process.stderr.fileno()
-        streams = [out, err]
-        while True:
-            reason = stop()
-            if reason is not None:
-                raise Cancelled(reason)
-            readable, _, _ = select.select(streams, [], [], POLL_SECONDS)
-            for stream in readable:
-                piece = os.read(stream, 1 << 20)
-                if stream == err:
-                    self._keep_errors(piece)
-                    if not piece:
-                        streams.remove(err)
-                elif piece:
-                    if not taken:
-                        taken, piece = True, piece[1:]  # its "+"
-                    pending += piece
-                    *lines, rest = pending.split(b"\n")
-                    pending = bytearray(rest)
-                    answers += [json.loads(line) for line in lines]
-                    if answers and "done" in answers[-1]:
-                        return answers
-                    if answers and ("memory" in answers[-1] or "crash" in answers[-1]):
-                        self.process.wait()
-                        raise self._died(len(answers) - 1, answers[-1])
-                else:  # the worker died: keep the last it said
-                    self.process.wait()
-                    while err in streams and (piece := os.read(err, 1 << 16)):
-                        self._keep_errors(piece)
-                    if not taken:
-                        raise _Gone
-                    raise self._died(len(answers), None)
-
-    def _died(self, index: int, said: dict[str, Any] | None) -> Died:
-        stderr = self.errors.decode(errors="replace").strip()
+    def died(self, index: int, said: dict[str, Any] | None) -> Died:
+        stderr = self.stderr_text()
         text = json.dumps(said) if said else stderr
-        status = self.process.returncode
+        status = self.returncode
         memory = status in _SIGNALS_OF_MEMORY or any(sign in stderr + text for sign in _OUT_OF_MEMORY)
         lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith((" ", "["))]
         return Died(index, memory=memory, detail=f"exit status {status}: {'; '.join(lines)[-300:]}")
-
-    def _keep_errors(self, piece: bytes) -> None:
-        self.errors += piece
-        del self.errors[:-4000]
-
-    def kill(self) -> None:
-        """End the worker now (and reap it)."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-
-
-def _kill_all(workers: list[_Worker], owner: dict[str, int]) -> None:
-    if owner["pid"] == os.getpid():  # not a forked child's copy of its parent's workers
-        for worker in workers:
-            worker.kill()
-    workers.clear()
 
 
 class ChartDrawer:
@@ -186,40 +91,16 @@ class ChartDrawer:
     def __init__(self, *, default_memory_mb: float = DEFAULT_MEMORY_MB, keep: int | None = None) -> None:
         self.default_memory_mb = default_memory_mb
         self.keep = keep if keep is not None else max(1, os.cpu_count() or 1)
-        self._idle: list[_Worker] = []
-        self._owner = {"pid": os.getpid()}
-        self._lock = threading.Lock()
+        self._pool: WorkerPool[_Worker] = WorkerPool(self.keep)
         self._turns = threading.Semaphore(self.keep)
-        weakref.finalize(self, _kill_all, self._idle, self._owner)
 
     def idle_pids(self) -> list[int]:
         """The process ids of the workers waiting for a batch."""
-        with self._lock:
-            return [worker.pid for worker in self._idle if worker.alive()]
+        return self._pool.idle_pids()
 
     def close(self) -> None:
         """End the idle workers (the next batch starts a fresh one)."""
-        with self._lock:
-            _kill_all(self._idle, self._owner)
-
-    def _take(self) -> _Worker:
-        with self._lock:
-            if self._owner["pid"] != os.getpid():  # a forked child: those workers are its parent's
-                self._idle.clear()
-                self._owner["pid"] = os.getpid()
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.alive():
-                    return worker
-                worker.kill()
-        return _Worker()
-
-    def _give_back(self, worker: _Worker, rss_mb: float) -> None:
-        with self._lock:
-            if worker.alive() and rss_mb <= KEEP_RSS_MB and len(self._idle) < self.keep:
-                self._idle.append(worker)
-                return
-        worker.kill()
+        self._pool.close()
 
     def _draw_part(
         self, charts: Sequence[tuple[dict[str, Any], dict[str, Any]]], stop: Callable[[], str | None], memory_mb: float
@@ -235,19 +116,26 @@ class ChartDrawer:
             self._turns.release()
 
     def _draw_in_turn(self, request: dict[str, Any], stop: Callable[[], str | None]) -> list[dict[str, Any]]:
-        worker = self._take()
+        worker = self._pool.take(lambda worker: True) or _Worker()
+        memory_mb = request.pop("memory_mb")
         try:
             try:
-                answers = worker.run(request, stop)
-            except _Gone:
+                answers = worker.run(request, memory_mb=memory_mb, over_mapped=True, stop=stop)
+            except Gone:
                 worker.kill()
                 worker = _Worker()
-                answers = worker.run(request, stop)
-        except BaseException:  # stopped (Cancelled), Ctrl-C, a death: the worker ends at once
+                answers = worker.run(request, memory_mb=memory_mb, over_mapped=True, stop=stop)
+        except BaseException:  # stopped (Cancelled), Ctrl-C: the worker ends at once
             worker.kill()
             raise
+        if not answers or "done" not in answers[-1]:  # it died drawing a chart: which one
+            ending = bool(answers) and any(key in answers[-1] for key in ("memory", "crash"))
+            index = len(answers) - 1 if ending else len(answers)
+            died = worker.died(index, answers[-1] if ending else None)
+            worker.kill()
+            raise died
         done = answers.pop()
-        self._give_back(worker, float(done["rss_mb"]))
+        self._pool.give_back(worker, keep=float(done["rss_mb"]) <= KEEP_RSS_MB)
         return answers
 
     def draw(

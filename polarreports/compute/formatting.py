@@ -103,8 +103,10 @@ Example
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -844,13 +846,48 @@ def _element_field(name: str) -> pl.Expr:
     return pl.element().struct.field(name)
 
 
+FEW_ROWS = 2_000
+"""Up to this many rows, a format expression built within :func:`for_few_rows` is quicker."""
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("polarreports_inline_lets", default=False)
+
+
+@contextlib.contextmanager
+def for_few_rows(few: bool = True) -> Iterator[None]:
+    """Build the format expressions of this block for a frame of at most ``FEW_ROWS`` rows
+    (if ``few``): each intermediate value is written where it is used instead of being
+    computed once in a ``list.eval``, whose fixed cost (about a third of a millisecond, several
+    per number) outweighs computing small values twice; from about 3,000 rows on, it is the
+    other way round. The strings are the same.
+
+    >>> frame = pl.DataFrame({"x": [1234.5]})
+    >>> with for_few_rows():
+    ...     inline = format_expr(pl.col("x"), pl.Float64(), "#,##0.00")
+    >>> frame.select(inline).item(), frame.select(format_expr(pl.col("x"), pl.Float64(), "#,##0.00")).item()
+    ('1,234.50', '1,234.50')
+    """
+    token = _INLINE.set(few)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+
+
+def building_for_few_rows() -> bool:
+    """Whether the format expressions built now are for few rows (see :func:`for_few_rows`)."""
+    return _INLINE.get()
+
+
 def _let(fields: dict[str, pl.Expr], body: Callable[[_Get], pl.Expr]) -> pl.Expr:
     """Evaluate every expression of ``fields`` once, then ``body`` on cheap references.
 
     Polars shares repeated subexpressions only in lazy mode.  Packing the values into
     a one-item list and running ``body`` with ``list.eval`` materialises each value
-    once in every mode (eager, lazy, streaming) at a negligible cost.
+    once in every mode (eager, lazy, streaming) at a negligible cost per row, but a fixed
+    cost per evaluation: within :func:`for_few_rows`, the values are written where they are
+    used instead.
     """
+    if _INLINE.get():
+        return body(fields.__getitem__)
     get: _Get
     if len(fields) == 1:
         (packed,) = fields.values()

@@ -302,33 +302,24 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
         raise PlanError([f"the filter, derived columns or sort cannot be computed: {_first_line(error)}"]) from None
     issues.extend(_dry_run(row_schema, _row_expressions(plan)))
     issues.extend(_chart_issues(plan, scopes))
-    for i, variable in enumerate(plan.variables):
-        if variable.value is None or variable.calculation not in NUMERIC_ONLY:
-            continue
-        try:
-            dtype = pl.LazyFrame(schema=row_schema).select(variable.value).collect_schema().dtypes()[0]
-        except pl.exceptions.PolarsError as error:
-            issues.append(f"variables[{i}] ({variable.name!r}): {_first_line(error)}")
-            continue
-        if not (dtype.is_numeric() or dtype in (pl.Duration, pl.Boolean)):
-            issues.append(
-                f"variables[{i}] ({variable.name!r}): a {variable.calculation} needs numbers, "
-                f"but its expression is {dtype}"
-            )
+    issues.extend(_variable_issues(plan, row_schema))
     if issues:
         raise PlanError(issues)
     pending: dict[int, tuple[pl.LazyFrame, list[tuple[str, pl.Expr]]]] = {}  # per frame: what to dry-run
+    known = _types_at_once(plan, scopes)
     for band in plan.bands:
         frame = scopes.frame(band)
         conditions = list(band.styling.conditions) if band.styling else []
         if band.when is not None:
             conditions.insert(0, (f"{band.name}.print_when", band.when))
-        issues.extend(wrong := [issue for where, cond in conditions if (issue := _not_boolean(frame, cond, where))])
+        issues.extend(
+            wrong := [issue for where, cond in conditions if (issue := _not_boolean(frame, cond, where, known))]
+        )
         computed = [] if wrong else list(conditions)
         for cell in band.data_cells:
             assert cell.value is not None
             try:
-                dtype = frame.select(cell.value).collect_schema().dtypes()[0]
+                dtype = known[id(cell.value)] if id(cell.value) in known else _type_of(frame, cell.value)
             except pl.exceptions.PolarsError as error:
                 issues.append(f"{cell.where}: cannot compute: {_first_line(error)}")
                 continue
@@ -357,6 +348,25 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
     issues = issues or [issue for frame, named in pending.values() for issue in _dry_run(frame, named)]
     if issues:
         raise PlanError(issues)
+
+
+def _variable_issues(plan: ReportPlan, row_schema: pl.Schema) -> list[str]:
+    """The variables whose calculation needs numbers but whose expression gives something else."""
+    issues = []
+    for i, variable in enumerate(plan.variables):
+        if variable.value is None or variable.calculation not in NUMERIC_ONLY:
+            continue
+        try:
+            dtype = pl.LazyFrame(schema=row_schema).select(variable.value).collect_schema().dtypes()[0]
+        except pl.exceptions.PolarsError as error:
+            issues.append(f"variables[{i}] ({variable.name!r}): {_first_line(error)}")
+            continue
+        if not (dtype.is_numeric() or dtype in (pl.Duration, pl.Boolean)):
+            issues.append(
+                f"variables[{i}] ({variable.name!r}): a {variable.calculation} needs numbers, "
+                f"but its expression is {dtype}"
+            )
+    return issues
 
 
 def _row_expressions(plan: ReportPlan) -> list[tuple[str, pl.Expr]]:
@@ -440,11 +450,39 @@ def _polars_problem(error: Exception) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _not_boolean(frame: pl.LazyFrame, condition: pl.Expr, where: str) -> str | None:
+def _type_of(frame: pl.LazyFrame, expr: pl.Expr) -> pl.DataType:
+    return frame.select(expr).collect_schema().dtypes()[0]
+
+
+def _types_at_once(plan: ReportPlan, scopes: Scopes) -> dict[int, pl.DataType]:
+    """The type of every cell value and band condition (by the expression's ``id``), from one
+    schema query per scope frame (resolving a frame's plan costs more than its expressions);
+    empty for a frame where any of them fails: each is then asked alone, to name it."""
+    per_frame: dict[int, tuple[pl.LazyFrame, list[pl.Expr]]] = {}
+    for band in plan.bands:
+        frame = scopes.frame(band)
+        expressions = [cell.value for cell in band.data_cells if cell.value is not None]
+        expressions += [condition for _, condition in band.styling.conditions] if band.styling else []
+        expressions += [band.when] if band.when is not None else []
+        per_frame.setdefault(id(frame), (frame, []))[1].extend(expressions)
+    known: dict[int, pl.DataType] = {}
+    for frame, expressions in per_frame.values():
+        try:
+            dtypes = frame.select(e.alias(f"__{i}") for i, e in enumerate(expressions)).collect_schema().dtypes()
+        except pl.exceptions.PolarsError:
+            continue
+        if len(dtypes) == len(expressions):  # (an expression of several columns: asked alone)
+            known.update(zip(map(id, expressions), dtypes, strict=True))
+    return known
+
+
+def _not_boolean(
+    frame: pl.LazyFrame, condition: pl.Expr, where: str, known: dict[int, pl.DataType] | None = None
+) -> str | None:
     """What is wrong with a condition (``print_when``, a conditional style) that is not true or
     false for each instance, or None."""
     try:
-        dtype = frame.select(condition).collect_schema().dtypes()[0]
+        dtype = known[id(condition)] if known and id(condition) in known else _type_of(frame, condition)
     except pl.exceptions.PolarsError as error:
         return f"{where}: cannot compute: {_first_line(error)}"
     return None if dtype == pl.Boolean else f"{where}: must be true or false, but gives {dtype}"

@@ -31,16 +31,17 @@ from polarreports.charts.growth import check_growth
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
-from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.formatting import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
 from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
 from polarreports.definition.elements import Chart, Crosstab
+from polarreports.definition.report import PageSetup
 from polarreports.exceptions import ChartError, DataError, FormatError
 from polarreports.plan.barcodes import resolve_barcodes
-from polarreports.plan.geometry import TALL, long_values
+from polarreports.plan.geometry import TALL, cell_thresholds, long_label, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
@@ -142,7 +143,16 @@ def _formatted(
 ) -> pl.Expr:
     """``format_expr``, remembered: building a format expression takes about half a
     millisecond, which is most of the time of re-rendering a small report."""
-    key = (value.meta.serialize(format="json"), repr(dtype), str(pattern), locale, str(currency), null_text, where)
+    key = (
+        value.meta.serialize(format="json"),
+        repr(dtype),
+        str(pattern),
+        locale,
+        str(currency),
+        null_text,
+        where,
+        str(building_for_few_rows()),
+    )
     with _FORMATTED_LOCK:
         found = _FORMATTED.get(key)
         if found is not None:
@@ -214,7 +224,9 @@ class _Formatter:
         raw = resolve_column_images(self.plan, band, raw, self.images)
         raw = resolve_barcodes(band, raw, self.images)
         try:
-            return raw.lazy().select(*keep, formatted_cells(self.plan, band, self.scopes).alias("c")).collect()
+            with for_few_rows(raw.height <= FEW_ROWS):
+                cells = formatted_cells(self.plan, band, self.scopes)
+            return raw.lazy().select(*keep, cells.alias("c")).collect()
         except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
             first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
             msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
@@ -297,13 +309,13 @@ def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int
     can break across pages (``TALL``); the ordinary ones pay nothing for it."""
     kind = pl.col("k")
     routed = kind
-    for band in plan.bands:
-        tall = band_index.get(band.name + TALL)
-        long = long_values(band, plan.page)
-        if tall is not None and long is not None:
-            routed = (
-                pl.when((kind == band_index[band.name]) & long).then(pl.lit(tall, dtype=pl.UInt16)).otherwise(routed)
-            )
+    page = plan.page
+    tall_bands = [band for band in plan.bands if band_index.get(band.name + TALL) is not None]
+    for band in [] if _none_tall(frame, tall_bands, page) else tall_bands:
+        long = long_values(band, page)
+        if long is not None:
+            tall = pl.lit(band_index[band.name + TALL], dtype=pl.UInt16)
+            routed = pl.when((kind == band_index[band.name]) & long).then(tall).otherwise(routed)
     frame = frame if routed is kind else frame.with_columns(routed.alias("k"))
     by_rows: pl.Expr
     for band in plan.bands:  # a band holding subreports: a kind per number of their rows
@@ -314,6 +326,25 @@ def _route_tall(plan: ReportPlan, frame: pl.DataFrame, band_index: dict[str, int
             )
             frame = frame.with_columns(by_rows.otherwise(kind).cast(pl.UInt16).alias("k"))
     return frame
+
+
+def _none_tall(frame: pl.DataFrame, bands: list[BandPlan], page: PageSetup) -> bool:
+    """Whether no value in ``frame`` can be long enough for a tall variant of ``bands`` (see
+    ``long_values``), by one bound for every cell: its bytes, plus its line breaks at the most
+    characters per line of any cell, against the least threshold of any. A quick test for the
+    many batches without a long value; False where it cannot tell."""
+    limits = [cell_thresholds(band, page) for band in bands]
+    if not any(limits) or any(-1 in found for found in limits):  # none can be tall / one always is
+        return not any(limits)
+    if any(long_label(band, page) for band in bands):  # every instance is tall
+        return False
+    if any(cell.role == "subreport" for band in bands for cell in band.data_cells):  # weighed by rows
+        return False
+    per_line = max(chars for found in limits for _, chars in found.values())
+    least = min(threshold for found in limits for threshold, _ in found.values())
+    cells = frame.get_column("c").explode()
+    weight = (cells.str.len_bytes() + cells.str.count_matches("\n", literal=True) * per_line).max()
+    return weight is None or weight <= least  # type: ignore[operator]
 
 
 def _extreme_cells(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,86 +1,45 @@
-"""A Typst worker process: typesets jobs one after another, with typst and its fonts loaded once.
+"""The Typst worker's handler: typesets jobs one after another, with typst and its fonts loaded
+once. Loaded by the warm worker process (``polarreports/workers/_child.py``), never imported by
+the package's users: it uses only the standard library and typst.
 
-Run as a script, never imported by the package's users: it loads only the standard library
-and typst, so it starts in a few hundredths of a second::
-
-    python -S -I _worker.py FONTS_DIR PARENT_PID TYPST_PATH
-
-``-S`` skips the site module (half of Python's start-up time); ``TYPST_PATH`` is the folder
-the typst package is imported from. It ends when its parent ends (its job pipe closes, or,
-while it typesets, its parent process id changes).
-
-Each job is one JSON line on stdin: ``{"root", "format", "ppi", "timestamp", "tagged",
-"pdf_standards", "selectors", "address_space_mb"}`` (with PDF standards, the document is dated:
-``sys.inputs.dated`` is ``"yes"``). The worker typesets ``ROOT/report.typ`` (which reads
-``ROOT/data.json``) with its address space capped at ``address_space_mb`` (so an exploding
-compile fails here, not in the machine), writes the pages to ``ROOT/page-00001.FORMAT`` ...,
-and answers, after a ``+`` as it takes the job, with one JSON line on its stdout: ``{"pages":
-n, "values": [...], "peak_mb": m, "rss_mb": r, "start_mb": s}`` (``values``: per selector,
-the metadata values it labels; then its resident memory at the job's peak, after it and
-before it), or ``{"error": {"message", "diagnostic", "hints", "trace"}}`` when Typst fails,
-or ``{"memory": ...}`` / ``{"crash": ...}`` before it ends itself. Where Typst runs out of
-its address space it aborts (``memory allocation of N bytes failed``): the parent sees the
-process die.
+Each job is ``{"root", "format", "ppi", "timestamp", "tagged", "pdf_standards", "selectors"}``
+(with PDF standards, the document is dated: ``sys.inputs.dated`` is ``"yes"``). The handler
+typesets ``ROOT/report.typ`` (which reads ``ROOT/data.json``), writes the pages to
+``ROOT/page-00001.FORMAT`` ..., and answers ``{"pages": n, "values": [...], "warnings": [...]}``
+(``values``: per selector, the metadata values it labels), or ``{"error": {"message",
+"diagnostic", "hints", "trace"}}`` when Typst fails. Where Typst runs out of the worker's
+address space it aborts (``memory allocation of N bytes failed``): the parent sees the process
+die.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
-import resource
 import shutil
-import sys
 import tempfile
-import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
-
-if __name__ == "__main__":  # started with -S: find typst where the parent found it
-    sys.path.insert(0, sys.argv[-1])
+from typing import Any
 
 import typst
-
-
-def _status_mb(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (VmHWM: peak resident, VmRSS: now)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:  # pragma: no cover (no /proc)
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
-
-
-def _reset_peak() -> None:
-    """Start the peak resident memory (VmHWM) again from now, so each job reports its own."""
-    with contextlib.suppress(OSError):  # an old kernel or no /proc: the peak since the start
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _watch_parent(parent: int) -> None:
-    """End this process as soon as its parent is gone, even in the middle of a job."""
-    while True:
-        time.sleep(0.2)
-        if os.getppid() != parent:
-            os._exit(1)
-
 
 _OWN_FONTS: dict[tuple[str, ...], tuple[typst.Fonts, Path]] = {}
 """The shipped fonts plus a report's own (by their files' names, which hash their bytes): the
 last few sets, so that the chunks of one report load its fonts once."""
 
 
-def _fonts(folder: Path, shipped: typst.Fonts, fonts_dir: str) -> typst.Fonts:
+def _fonts(folder: Path, shipped: typst.Fonts, fonts_dir: str, *, forked: bool) -> typst.Fonts:
     """The fonts of a job: the shipped ones, plus those in the compile folder's ``fonts/`` (a
-    report's own, put there by polarreports under names of its own)."""
+    report's own, put there by polarreports under names of its own). A child forked for one
+    job reads them where they are: it ends with the job."""
     own = folder / "fonts"
     if not own.is_dir():
         return shipped
     key = tuple(sorted(path.name for path in own.iterdir()))
+    if forked:
+        return _OWN_FONTS[key][0] if key in _OWN_FONTS else _font_set(fonts_dir, own)
     if key not in _OWN_FONTS:
         if len(_OWN_FONTS) >= 4:
             _, oldest = _OWN_FONTS.pop(next(iter(_OWN_FONTS)))
@@ -89,9 +48,12 @@ def _fonts(folder: Path, shipped: typst.Fonts, fonts_dir: str) -> typst.Fonts:
         kept = Path(tempfile.mkdtemp(prefix=f"polarreports-{os.getpid()}-fonts-"))
         for path in own.iterdir():
             shutil.copyfile(path, kept / path.name)
-        fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir, str(kept)])
-        _OWN_FONTS[key] = (fonts, kept)
+        _OWN_FONTS[key] = (_font_set(fonts_dir, kept), kept)
     return _OWN_FONTS[key][0]
+
+
+def _font_set(fonts_dir: str, own: Path) -> typst.Fonts:
+    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir, str(own)])
 
 
 @atexit.register
@@ -100,14 +62,14 @@ def _remove_font_copies() -> None:
         shutil.rmtree(kept, ignore_errors=True)
 
 
-def _typeset(request: dict[str, Any], fonts: typst.Fonts, fonts_dir: str) -> dict[str, Any]:
+def _typeset(request: dict[str, Any], fonts: typst.Fonts) -> dict[str, Any]:
     folder = Path(request["root"])
     output_format = request["format"]
     standards = request.get("pdf_standards") or []
     compiler = typst.Compiler(
         input=str(folder / "report.typ"),
         root=str(folder),
-        font_paths=_fonts(folder, fonts, fonts_dir),
+        font_paths=fonts,
         sys_inputs={"dated": "yes"} if standards else {},
     )
     try:
@@ -129,44 +91,13 @@ def _typeset(request: dict[str, Any], fonts: typst.Fonts, fonts_dir: str) -> dic
     return {"pages": len(pages), "values": values, "warnings": warnings}
 
 
-def serve(fonts_dir: str, out: BinaryIO) -> int:
-    """Answer the jobs on stdin until it closes (0) or a job leaves this process unusable (1)."""
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir])
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    for line in sys.stdin.buffer:
-        out.write(b"+")  # taken: a worker that dies before this never saw the job
-        out.flush()
-        request = json.loads(line)
-        cap = int(request["address_space_mb"] * 2**20)
-        if hard != resource.RLIM_INFINITY:
-            cap = min(cap, hard)
-        _reset_peak()
-        start_mb = _status_mb("VmRSS")
-        ended = False
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-            answer = _typeset(request, fonts, fonts_dir)
-        except MemoryError:
-            answer, ended = {"memory": "MemoryError"}, True
-        except BaseException as error:  # a Rust panic (PanicException) among them: this process ends
-            answer, ended = {"crash": f"{type(error).__name__}: {error}"[:2000]}, True
-        finally:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        answer.update(peak_mb=_status_mb("VmHWM"), rss_mb=_status_mb("VmRSS"), start_mb=start_mb)
-        out.write(json.dumps(answer).encode() + b"\n")
-        out.flush()
-        if ended:
-            return 1
-    return 0
+def setup(args: list[str]) -> Callable[..., None]:
+    """The job handler, given the shipped fonts' folder: those fonts are parsed once, here."""
+    (fonts_dir,) = args
+    shipped = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=[fonts_dir])
 
+    def handle(request: dict[str, Any], answer: Callable[[dict[str, Any]], None], *, forked: bool) -> None:
+        fonts = _fonts(Path(request["root"]), shipped, fonts_dir, forked=forked)
+        answer(_typeset(request, fonts))
 
-def main(argv: list[str]) -> int:
-    fonts_dir, parent, _ = argv
-    threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
-    out = os.fdopen(os.dup(1), "wb")  # the answers; anything else printed goes to stderr
-    os.dup2(2, 1)
-    return serve(fonts_dir, out)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    return handle

@@ -6,9 +6,12 @@ this one: the process is killed as soon as the render is cancelled, runs past it
 or is interrupted (Ctrl-C, SIGTERM), and its address space is capped (from the render's
 memory budget, else ``DEFAULT_MEMORY_MB``), so a compile that explodes ends as a
 ``ResourceError``, not in the machine's memory. The children stay warm: each keeps typst and
-its fonts loaded and takes job after job over a pipe (``_worker.py``), so a small report is
-typeset in milliseconds; idle ones are kept (up to one per core) and reused, a killed one is
-replaced. ``FakeCompiler`` records the jobs and runs no Typst, for tests.
+its fonts loaded and takes job after job over a pipe (``_worker.py``, run by the warm worker
+process of ``polarreports/workers``), so a small report is typeset in milliseconds; a chunk of
+a long report (``CompileJob.one_off``) is typeset in a child the worker forks for it, so it
+pays no process start and no font parsing, and its memory is given back as it ends. Idle
+workers are kept (up to one per core) and reused, a killed one is replaced. ``FakeCompiler``
+records the jobs and runs no Typst, for tests.
 
 Each job gets a fresh temporary root holding only the source, the data file and the report's
 assets (copied, never linked), the fonts that ship with polarreports, and no system fonts.
@@ -17,21 +20,16 @@ assets (copied, never linked), the fonts that ship with polarreports, and no sys
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import json
 import logging
 import os
 import re
-import select
 import shutil
 import signal
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
-import weakref
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,10 +38,11 @@ from typing import Any, Literal, Protocol
 
 import typst
 
-from polarreports.control import POLL_SECONDS, temp_prefix
+from polarreports.control import temp_prefix
 from polarreports.emit.typst_source import DATA_FILE, SPLIT_ERROR, TypstSource
 from polarreports.exceptions import Cancelled, LayoutError, RenderError, ResourceError
 from polarreports.resources import FONTS_DIR
+from polarreports.workers import Gone, WarmWorker, WorkerPool
 
 logger = logging.getLogger("polarreports")
 
@@ -59,6 +58,7 @@ __all__ = [
 ]
 
 WORKER = Path(__file__).resolve().parent / "_worker.py"
+"""The Typst worker's handler (run in a warm worker process: ``polarreports/workers``)."""
 TYPST_PATH = str(Path(typst.__file__).resolve().parent.parent)
 """Where the typst package is imported from: the worker, started without ``site``, is told."""
 OutputFormat = Literal["pdf", "png", "svg"]
@@ -97,6 +97,9 @@ class CompileJob:
     format: OutputFormat = "pdf"
     ppi: float = 144.0
     selectors: tuple[str, ...] = ()
+    one_off: bool = False
+    """Typeset in a child process forked for this job alone (a chunk of a long report, whose
+    Typst caches are not worth keeping): no process start, no font parsing, memory given back."""
 
     def data(self) -> bytes:
         return self.data_json() if callable(self.data_json) else self.data_json
@@ -165,94 +168,11 @@ def _prepare(root: Path, source: TypstSource, data_json: bytes) -> Path:
     return main
 
 
-class _Gone(Exception):
-    """A warm worker died while it waited for a job (killed from outside): it never took the job."""
-
-
-class _Worker:
-    """One warm worker process (``_worker.py``), and the pipes to it."""
+class _Worker(WarmWorker):
+    """One warm Typst worker process (``_worker.py`` in a ``WarmWorker``)."""
 
     def __init__(self) -> None:
-        command = [sys.executable, "-S", "-I", str(WORKER), str(FONTS_DIR), str(os.getpid()), TYPST_PATH]
-        environment = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # no 64 MB heap reserved per thread
-        try:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
-            )
-        except OSError as error:  # no more processes or memory for one
-            msg = f"cannot start a Typst worker process: {error.strerror or error}"
-            raise ResourceError(msg) from None
-        self.errors = bytearray()
-        """The end of what the worker wrote to stderr during its last job."""
-        self.rss_mb = 0.0
-        """What it held after its last job."""
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def run(self, request: dict[str, Any], stop: Callable[[], str | None]) -> dict[str, Any] | None:
-        """Hand the worker a job and wait for its answer, asking ``stop()`` every
-        ``POLL_SECONDS`` (``Cancelled`` when it gives a reason); None if the worker died in the
-        job, ``_Gone`` if it had died before."""
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        assert self.process.stderr is not None
-        self.errors.clear()
-        try:
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
-        except OSError:  # it died since its last job
-            raise _Gone from None
-        answer = bytearray()
-        out, err = self.process.stdout.fileno(), self.process.stderr.fileno()
-        streams = [out, err]
-        while True:
-            reason = stop()
-            if reason is not None:
-                raise Cancelled(reason)
-            readable, _, _ = select.select(streams, [], [], POLL_SECONDS)
-            for stream in readable:
-                piece = os.read(stream, 1 << 16)
-                if stream == err:
-                    self._keep_errors(piece)
-                    if not piece:
-                        streams.remove(err)
-                elif piece:
-                    answer += piece
-                    if answer.endswith(b"\n"):
-                        return json.loads(answer[1:])  # type: ignore[no-any-return]
-                else:  # the worker died: keep the last it said
-                    self.process.wait()
-                    while err in streams and (piece := os.read(err, 1 << 16)):
-                        self._keep_errors(piece)
-                    if not answer:  # before it took the job (its "+")
-                        raise _Gone
-                    return None
-
-    def _keep_errors(self, piece: bytes) -> None:
-        self.errors += piece
-        del self.errors[:-4000]
-
-    def kill(self) -> None:
-        """End the worker now (and reap it)."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):  # a job line still buffered for a dead worker
-                    stream.close()
-
-
-def _kill_all(workers: list[_Worker], owner: dict[str, int]) -> None:
-    if owner["pid"] == os.getpid():  # not a forked child's copy of its parent's workers
-        for worker in workers:
-            worker.kill()
-    workers.clear()
+        super().__init__(WORKER, TYPST_PATH, str(FONTS_DIR), what="a Typst worker")
 
 
 class WorkerCompiler:
@@ -262,6 +182,10 @@ class WorkerCompiler:
     Idle workers are kept for the next job (at most ``keep``, by default one per core) unless
     they hold more than ``KEEP_RSS_MB`` or grew by more than ``KEEP_GROWTH_MB`` in the job; a
     job with little memory gets a fresh worker unless an idle one holds less than half of it.
+    A job marked ``one_off`` (a chunk of a long report) runs in a child the worker forks for
+    it, so the worker keeps typst and its parsed fonts and never grows; it is given a worker
+    that has never typeset in itself (forking one that has would not be safe), and the other
+    jobs preferably one that has (its Typst caches are warm).
     A worker busy with a job is killed when the job is stopped (cancel, time limit, Ctrl-C)
     and its next job starts a fresh one. Safe to use from several threads: each job has a
     worker of its own.
@@ -270,43 +194,30 @@ class WorkerCompiler:
     def __init__(self, *, default_memory_mb: float = DEFAULT_MEMORY_MB, keep: int | None = None) -> None:
         self.default_memory_mb = default_memory_mb
         self.keep = keep if keep is not None else max(1, os.cpu_count() or 1)
-        self._idle: list[_Worker] = []
-        self._owner = {"pid": os.getpid()}
-        self._lock = threading.Lock()
-        weakref.finalize(self, _kill_all, self._idle, self._owner)  # also at the interpreter's exit
+        self._pool: WorkerPool[_Worker] = WorkerPool(self.keep)
 
     def idle_pids(self) -> list[int]:
         """The process ids of the workers waiting for a job."""
-        with self._lock:
-            return [worker.pid for worker in self._idle if worker.alive()]
+        return self._pool.idle_pids()
 
     def close(self) -> None:
         """End the idle workers (the next job starts a fresh one)."""
-        with self._lock:
-            _kill_all(self._idle, self._owner)
+        self._pool.close()
 
-    def _take(self, memory_mb: float) -> _Worker:
-        """An idle worker holding less than half of ``memory_mb``, or a new one."""
-        with self._lock:
-            if self._owner["pid"] != os.getpid():  # a forked child: those workers are its parent's
-                self._idle.clear()
-                self._owner["pid"] = os.getpid()
-            for worker in reversed(self._idle):
-                if not worker.alive() or worker.rss_mb <= memory_mb / 2:
-                    self._idle.remove(worker)
-                    if worker.alive():
-                        return worker
-                    worker.kill()
-        return _Worker()
+    def _take(self, memory_mb: float, *, fork: bool) -> _Worker:
+        """An idle worker holding less than half of ``memory_mb`` (one that can fork, for a
+        ``one_off`` job; preferably one with warm caches, for another), or a new one."""
+        if fork:
+            worker = self._pool.take(lambda w: not w.ran_here and w.rss_mb <= memory_mb / 2)
+        else:
+            worker = self._pool.take(lambda w: w.ran_here and w.rss_mb <= memory_mb / 2) or self._pool.take(
+                lambda w: w.rss_mb <= memory_mb / 2
+            )
+        return worker or _Worker()
 
     def _give_back(self, worker: _Worker, rss_mb: float, growth_mb: float) -> None:
         worker.rss_mb = rss_mb
-        small = rss_mb <= KEEP_RSS_MB and growth_mb <= KEEP_GROWTH_MB
-        with self._lock:
-            if worker.alive() and small and len(self._idle) < self.keep:
-                self._idle.append(worker)
-                return
-        worker.kill()
+        self._pool.give_back(worker, keep=rss_mb <= KEEP_RSS_MB and growth_mb <= KEEP_GROWTH_MB)
 
     def compile(
         self, job: CompileJob, *, stop: Callable[[], str | None] = _never, memory_mb: float | None = None
@@ -324,37 +235,38 @@ class WorkerCompiler:
                 "tagged": job.source.tagged,
                 "pdf_standards": list(job.source.pdf_standards) if job.format == "pdf" else [],
                 "selectors": list(job.selectors),
-                "address_space_mb": limit + ADDRESS_SPACE_EXTRA_MB,
             }
-            worker = self._take(limit)
+            space = limit + ADDRESS_SPACE_EXTRA_MB
+            worker = self._take(limit, fork=job.one_off)
             try:
                 try:
-                    answer = worker.run(request, stop)
-                except _Gone:
+                    answers = worker.run(request, memory_mb=space, fork=job.one_off, stop=stop)
+                except Gone:
                     worker.kill()
                     worker = _Worker()
-                    answer = worker.run(request, stop)
+                    answers = worker.run(request, memory_mb=space, fork=job.one_off, stop=stop)
             except BaseException:  # stopped (Cancelled), Ctrl-C, SIGTERM: the worker ends at once
                 worker.kill()
                 raise
-            if answer is None or ("pages" not in answer and "error" not in answer):
+            if len(answers) != 2 or "done" not in answers[-1]:
                 worker.kill()
-                raise _failure(worker, answer, limit, default=memory_mb is None) from None
-            self._give_back(worker, answer["rss_mb"], answer["rss_mb"] - answer["start_mb"])
+                raise _failure(worker, answers[-1] if answers else None, limit, default=memory_mb is None) from None
+            answer, done = answers
+            self._give_back(worker, done["rss_mb"], done["rss_mb"] - done["start_mb"])
             if "error" in answer:
                 raise _error(answer["error"], job.source)
             pages = [(root / f"page-{n:05d}.{job.format}").read_bytes() for n in range(1, answer["pages"] + 1)]
         warnings = tuple(answer.get("warnings", ()))
         for warning in warnings:
             logger.warning("Typst: %s", warning)
-        return Compiled(pages, answer["values"], answer["peak_mb"], warnings)
+        return Compiled(pages, answer["values"], done["peak_mb"], warnings)
 
 
 def _failure(worker: _Worker, answer: dict[str, Any] | None, limit: float, *, default: bool) -> Exception:
     """The error for a worker that died (or gave up) in a job: out of memory, or a crash."""
-    stderr = worker.errors.decode(errors="replace").strip()
+    stderr = worker.stderr_text()
     said = json.dumps(answer) if answer else ""
-    status = worker.process.returncode
+    status = worker.returncode
     if status in _SIGNALS_OF_MEMORY or any(sign in stderr + said for sign in _OUT_OF_MEMORY):
         where = "the default limit of a Typst worker" if default else "its share of memory_budget_mb"
         msg = (

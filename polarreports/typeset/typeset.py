@@ -195,9 +195,11 @@ class TypesetRun:
         *,
         format: OutputFormat | None = None,
         selectors: tuple[str, ...] = (),
+        one_off: bool = False,
     ) -> CompileJob:
-        """A pass over ``data_json`` (to ``format``, else the run's own)."""
-        return CompileJob(self.source, data_json, format or self.format, self.ppi, selectors=selectors)
+        """A pass over ``data_json`` (to ``format``, else the run's own); ``one_off``: in a child
+        forked by a warm worker (``CompileJob.one_off``)."""
+        return CompileJob(self.source, data_json, format or self.format, self.ppi, selectors=selectors, one_off=one_off)
 
     def compile(self, job: CompileJob) -> Compiled:
         """One pass, stopped by the render's cancel or time limit, within its memory budget."""
@@ -512,7 +514,7 @@ class _Chunks:
         return [
             functools.partial(
                 run.compiler.compile,
-                run.job(functools.partial(self.data_file, run.data, i), selectors=(END, MARKS)),
+                run.job(functools.partial(self.data_file, run.data, i), selectors=(END, MARKS), one_off=True),
                 memory_mb=_worker_memory_mb(run.control, workers),
             )
             for i in range(len(self))
@@ -773,5 +775,7 @@ def _typeset(run: TypesetRun) -> Typeset:
         if chunked is not None:
             return chunked
     # A long report in one piece.
-    job = functools.partial(run.compiler.compile, run.job(data.json()), memory_mb=_worker_memory_mb(control))
+    job = functools.partial(
+        run.compiler.compile, run.job(data.json(), one_off=True), memory_mb=_worker_memory_mb(control)
+    )
     return _run_chunks([job], 1, control)[0].pages
