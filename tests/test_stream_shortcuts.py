@@ -38,11 +38,11 @@ def test_short_values_take_the_quick_way_and_long_ones_the_tall_variant(monkeypa
     kinds, ((plan, frame, band_index),) = routed(short, monkeypatch)
     tall_bands = [band for band in plan.bands if band.name + TALL in band_index]
     assert tall_bands
-    assert collect._none_tall(frame, tall_bands, plan.report.page)
+    assert collect._none_tall(frame, tall_bands, plan.page)
     assert not any(band_index[band.name + TALL] in kinds for band in tall_bands)
     long = pl.DataFrame({"g": ["a", "a", "b"], "t": ["x", "word " * 2000, "line\n" * 200], "n": [1, 2, 3]})
     kinds, ((plan, frame, band_index),) = routed(long, monkeypatch)
-    assert not collect._none_tall(frame, tall_bands, plan.report.page)
+    assert not collect._none_tall(frame, tall_bands, plan.page)
     detail, tall = band_index["bands.detail"], band_index["bands.detail" + TALL]
     assert [k for k in kinds if k in (detail, tall)] == [detail, tall, tall]
 
@@ -51,7 +51,7 @@ def test_short_values_take_the_quick_way_and_long_ones_the_tall_variant(monkeypa
 def test_the_quick_test_never_skips_a_tall_value(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     data = pl.DataFrame({"g": ["a", "b"], "t": ["short", text], "n": [1, 2]})
     _, ((plan, frame, band_index),) = routed(data, monkeypatch)
-    page = plan.report.page
+    page = plan.page
     tall_bands = [band for band in plan.bands if band.name + TALL in band_index]
     exprs = [long_values(band, page) for band in tall_bands]
     any_tall = frame.select(pl.any_horizontal(*(e for e in exprs if e is not None)).any()).item()
