@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
+from polarreports.control import own_rss_mb
 from polarreports.typeset import typeset
 from polarreports.typeset.compile import WORKER, default_compiler
 from tests.conftest import EXAMPLE
@@ -118,7 +119,7 @@ def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
 def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.DataFrame) -> None:
     roomy = example.render(long_data)
     _ = roomy.pdf
-    tight = example.render(long_data, memory_budget_mb=typeset._own_rss_mb() + 2 * (typeset.WORKER_BASE_MB + 40 * 2.2))
+    tight = example.render(long_data, memory_budget_mb=own_rss_mb() + 2 * (typeset.WORKER_BASE_MB + 40 * 2.2))
     _ = tight.pdf
     chunks = int(tight.stats["typeset"].split()[0])
     assert chunks > int(roomy.stats["typeset"].split()[0])

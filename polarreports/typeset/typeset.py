@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polarreports.compute.pages import PageRows, band_pages
-from polarreports.control import RenderControl, logger, temp_prefix
+from polarreports.control import RenderControl, logger, own_rss_mb, temp_prefix
 from polarreports.emit.typst_source import TypstSource
 from polarreports.exceptions import ResourceError
 from polarreports.stream.bandstream import BandStream
@@ -213,21 +213,13 @@ def _workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _own_rss_mb() -> float:
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):  # pragma: no cover (no /proc)
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def _worker_memory_mb(control: RenderControl, workers: int = 1) -> float | None:
     """The memory each of ``workers`` Typst workers may use: their share of the memory budget
     left by this process (None without a budget: the compiler's default limit)."""
     budget = control.memory_budget_mb
     if budget is None:
         return None
-    own = _own_rss_mb()
+    own = own_rss_mb()
     share = (budget - own) / workers
     if share < WORKER_BASE_MB:
         msg = (
@@ -349,12 +341,12 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
     smallest, largest = PAGES_PER_CHUNK
     pages = max(smallest, min(largest, total_pages // (3 * workers) + 1))
     if budget_mb is not None:
-        per_worker = (budget_mb - _own_rss_mb()) / workers
+        per_worker = (budget_mb - own_rss_mb()) / workers
         fitting = int((per_worker - WORKER_BASE_MB) / MB_PER_PAGE)
         if fitting < 1:
             msg = (
                 f"the render cannot fit in a memory budget of {budget_mb:.0f} MB: this process holds "
-                f"{_own_rss_mb():.0f} MB and each of {workers} Typst workers needs at least "
+                f"{own_rss_mb():.0f} MB and each of {workers} Typst workers needs at least "
                 f"{WORKER_BASE_MB + MB_PER_PAGE:.0f} MB.\nHint: raise the budget, or render fewer rows at a time."
             )
             raise ResourceError(msg)
