@@ -174,6 +174,19 @@ def test_expected_keys_must_match_the_key_columns(tmp_path: Path, keys: object) 
         pr.batch(STATEMENT, statements(["a"]), by="customer", out=tmp_path, keys=keys)  # type: ignore[arg-type]
 
 
+def test_a_nan_key_gets_its_rows_and_a_rerun_keeps_it(tmp_path: Path) -> None:
+    """NaN equals no float, not even NaN: its rows were looked up in vain ("no rows")."""
+    data = statements(["a", "b", "c", "d"]).with_columns(
+        customer=pl.Series([1.0, 1.0, 1.0, float("nan"), float("nan"), float("nan"), None, None, None, 2.0, 2.0, 2.0])
+    )
+    result = pr.batch(STATEMENT, data, by="customer", out=tmp_path, name="{customer}.html", workers=1)
+    by_file = {entry.file: entry for entry in result.entries}
+    assert by_file["nan.html"].status == "ok", by_file["nan.html"].error
+    page = (tmp_path / "nan.html").read_text()
+    assert all(f">item {j}<" in page for j in range(3))
+    assert pr.batch(STATEMENT, data, by="customer", out=tmp_path, name="{customer}.html", workers=1).kept == 4
+
+
 def test_two_keys_on_one_file_are_refused() -> None:
     with pytest.raises(pr.OutputError, match="same file"):
         check_collisions(["EU/a.pdf", "EU/a.pdf"])

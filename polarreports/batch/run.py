@@ -25,7 +25,17 @@ from polarreports.batch.blocks import KEYS_PER_BLOCK, block_report
 from polarreports.batch.executors import DaskCluster, Executor, Job, LocalPool
 from polarreports.batch.manifest import MANIFEST_NAME, Entry, Journal, file_matches, read_manifest, write_manifest
 from polarreports.batch.names import FileNames, check_collisions
-from polarreports.batch.work import Item, Task, key_json, read_source, render_rows, render_slice, run_digest
+from polarreports.batch.work import (
+    Item,
+    Task,
+    key_json,
+    lookup_key,
+    partitions,
+    read_source,
+    render_rows,
+    render_slice,
+    run_digest,
+)
 from polarreports.compute.source import to_lazyframe
 from polarreports.control import logger
 from polarreports.definition.report import Report
@@ -298,7 +308,7 @@ def _jobs(
 ) -> Iterator[Job]:
     """The tasks, made as the executor takes them: a local one carries its keys' rows (taken
     from the one partitioning of the data), a cluster's one only its keys."""
-    parts = frame.partition_by(by, as_dict=True, maintain_order=True) if cluster is None and frame.height else {}
+    parts = partitions(by, frame) if cluster is None else {}
     digest = run_digest(report, values, sources)
     empty = frame.clear()
     block, why_not = block_report(report, by)
@@ -309,7 +319,7 @@ def _jobs(
         if cluster is not None:
             yield render_slice, task, (str(data),)
         else:
-            rows = [parts[item.key] for item in chunk if item.key in parts]
+            rows = [parts[lookup_key(item.key)] for item in chunk if lookup_key(item.key) in parts]
             yield render_rows, task, (pl.concat(rows) if rows else empty,)
 
 

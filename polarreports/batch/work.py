@@ -15,6 +15,7 @@ from __future__ import annotations
 import array
 import hashlib
 import json
+import math
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -32,7 +33,18 @@ from polarreports.definition.report import Report
 from polarreports.exceptions import OutputError, PolarReportsError
 from polarreports.output.document import write_atomically
 
-__all__ = ["Item", "Task", "fingerprint", "key_json", "read_source", "render_rows", "render_slice", "run_digest"]
+__all__ = [
+    "Item",
+    "Task",
+    "fingerprint",
+    "key_json",
+    "lookup_key",
+    "partitions",
+    "read_source",
+    "render_rows",
+    "render_slice",
+    "run_digest",
+]
 
 
 def key_json(columns: list[str], values: tuple[Any, ...]) -> str:
@@ -186,8 +198,25 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
     )
 
 
-def _partitions(task: Task, frame: pl.DataFrame) -> dict[tuple[Any, ...], pl.DataFrame]:
-    return frame.partition_by(task.by, as_dict=True, maintain_order=True) if frame.height else {}
+def partitions(by: list[str], frame: pl.DataFrame) -> dict[tuple[Any, ...], pl.DataFrame]:
+    """``frame``'s rows per key, looked up with :func:`lookup_key` (a NaN key included: NaN
+    equals no other float, not even another NaN, so it stands for itself here).
+
+    >>> parts = partitions(["x"], pl.DataFrame({"x": [1.0, float("nan")], "y": [1, 2]}))
+    >>> parts[lookup_key((float("nan"),))]["y"].to_list()
+    [2]
+    """
+    if not frame.height:
+        return {}
+    return {lookup_key(key): rows for key, rows in frame.partition_by(by, as_dict=True, maintain_order=True).items()}
+
+
+_NAN = "\0NaN"
+
+
+def lookup_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``key`` with each NaN replaced by one marker, so that equal keys are equal in a dict."""
+    return tuple(_NAN if isinstance(value, float) and math.isnan(value) else value for value in key)
 
 
 def _written(task: Task, item: Item, content: bytes, pages: int, made_of: str, seconds: float) -> Entry:
@@ -222,14 +251,14 @@ def _render_block(task: Task, parts: dict[tuple[Any, ...], pl.DataFrame]) -> dic
     not kept are written. Nothing if no key needs it, or if the block fails: then each key is
     rendered alone, and only a key that fails alone is recorded as failed."""
     assert task.block is not None
-    shown = [item for item in task.items if item.key in parts and item.file.lower().endswith(".pdf")]
-    inputs = {item.key: _input(task, parts[item.key]) for item in shown}
+    shown = [item for item in task.items if lookup_key(item.key) in parts and item.file.lower().endswith(".pdf")]
+    inputs = {item.key: _input(task, parts[lookup_key(item.key)]) for item in shown}
     todo = [item for item in shown if not _kept(item, inputs[item.key])]
     if not todo:
         return {}
     start = time.perf_counter()
     try:
-        rows = pl.concat([parts[item.key] for item in shown])
+        rows = pl.concat([parts[lookup_key(item.key)] for item in shown])
         order = group_order(rows, task.by, task.block)
         document = render(task.block, rows, params=task.params, sources=task.sources)
         split = dict(zip(order, split_pdf(document.pdf, len(order)), strict=True))
@@ -246,10 +275,10 @@ def _render_block(task: Task, parts: dict[tuple[Any, ...], pl.DataFrame]) -> dic
 
 def render_rows(task: Task, frame: pl.DataFrame) -> list[Entry]:
     """Render ``task``'s keys from ``frame``, the rows of those keys (a local pool's task)."""
-    parts = _partitions(task, frame)
+    parts = partitions(task.by, frame)
     empty = frame.clear()
     done = _render_block(task, parts) if task.block is not None else {}
-    return [done.get(item.key) or _one(task, item, parts.get(item.key, empty)) for item in task.items]
+    return [done.get(item.key) or _one(task, item, parts.get(lookup_key(item.key), empty)) for item in task.items]
 
 
 def read_source(path: str) -> pl.LazyFrame:
