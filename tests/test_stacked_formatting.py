@@ -41,6 +41,7 @@ REPORT = pr.Report(
     variables=[
         pr.Variable(name="total", calculation="sum", expression="x"),
         pr.Variable(name="rows", calculation="count"),
+        pr.Variable(name="dsum", calculation="sum", expression="d"),  # a wider Decimal than d's: one stack
     ],
     bands=pr.Bands(
         detail=pr.Band(
@@ -55,7 +56,9 @@ REPORT = pr.Report(
                 pr.Field(column="g"),
             ]
         ),
-        summary=pr.Band(elements=[pr.Aggregate(variable="total"), pr.Aggregate(variable="rows")]),
+        summary=pr.Band(
+            elements=[pr.Aggregate(variable="total"), pr.Aggregate(variable="rows"), pr.Aggregate(variable="dsum")]
+        ),
     ),
 )
 

@@ -134,6 +134,10 @@ def _format_key(plan: ReportPlan, cell: Cell, dtype: pl.DataType) -> _FormatKey:
     return repr(dtype), pattern, plan.locale, plan.currency, getattr(cell.element, "null_text", "")
 
 
+WIDEST_DECIMAL = pl.Decimal(38, 0)
+"""Decimals of one scale are stacked at this precision (``_Formatter._stack``)."""
+
+
 def _stackable_cell(cell: Cell) -> bool:
     """Whether a cell's value is formatted by pattern (not an asset name, a URL, a flag...)."""
     return cell.value is not None and cell.role not in ("image", "barcode", "link", "subreport", "when")
@@ -270,6 +274,10 @@ class _Formatter:
             dtype = self.scopes.dtypes[cell.where]
             values = raw.get_column(f"__v{i}")
             if values.dtype == dtype and stackable(dtype):
+                if isinstance(dtype, pl.Decimal) and dtype.precision != WIDEST_DECIMAL.precision:
+                    # the same values at the widest precision and the same scale: the same strings
+                    dtype = pl.Decimal(WIDEST_DECIMAL.precision, dtype.scale)
+                    values = values.cast(dtype)
                 key = _format_key(self.plan, cell, dtype)
                 self._wheres.setdefault(key, (dtype, key, cell.where))
                 slots[i] = stacks.add(values, key)

@@ -6,8 +6,8 @@ grouping, more for a currency Decimal), and a small report has a few dozen cells
 frames (the report bands, each group band, the detail rows): most of its data phase was that
 fixed cost. Cells that show values of one type with one pattern and one null text (the
 revenue of the summary, of each region header and of each region footer) are formatted the
-same way, so their values are stacked into one column, formatted once in one query with the
-other stacks, and split back: column ``__f{i}`` beside each frame's ``__v{i}``. Each string
+same way, so their values are stacked into one column, formatted once (the stacks in one
+``collect_all``), and split back: column ``__f{i}`` beside each frame's ``__v{i}``. Each string
 depends on its own value only, so the strings are those each cell would get alone.
 
     >>> import polars as pl
@@ -56,13 +56,13 @@ class Slot:
 
 @dataclass(frozen=True)
 class Stacked:
-    """The formatted stacks (one string column each, in one frame)."""
+    """The formatted stacks (one string column each)."""
 
-    frame: pl.DataFrame
+    columns: list[pl.Series]
 
     def get(self, slot: Slot) -> pl.Series:
         """The display strings of the values put at ``slot``."""
-        return self.frame.get_column(f"__k{slot.stack}").slice(slot.offset, slot.length)
+        return self.columns[slot.stack].slice(slot.offset, slot.length)
 
 
 @dataclass
@@ -86,18 +86,11 @@ class Stacks:
         return slot
 
     def format(self, expression: Callable[[Hashable, pl.Expr], pl.Expr]) -> Stacked:
-        """Every stack formatted with ``expression(key, column)`` in one query (the stacks padded
-        with nulls to one height, as a frame's columns are)."""
-        if not self.columns:
-            return Stacked(pl.DataFrame())
-        height = max(self.heights)
-        names = [f"__k{number}" for number in range(len(self.columns))]
-        stacks = []
-        for name, parts, rows in zip(names, self.columns, self.heights, strict=True):
-            stack = pl.concat([part.rename(name) for part in parts], rechunk=True) if len(parts) > 1 else parts[0]
-            stacks.append(
-                stack.rename(name).extend_constant(None, height - rows) if rows < height else stack.rename(name)
-            )
-        with for_few_rows(height <= FEW_ROWS):
-            exprs = [expression(key, pl.col(name)).alias(name) for key, name in zip(self.keys, names, strict=True)]
-        return Stacked(pl.DataFrame(stacks).lazy().select(exprs).collect())
+        """Every stack formatted with ``expression(key, column)``, the stacks in one
+        ``collect_all`` (each its own height: padding them to one frame costs more)."""
+        queries = []
+        for key, parts in zip(self.keys, self.columns, strict=True):
+            stack = pl.concat([part.rename("s") for part in parts]) if len(parts) > 1 else parts[0].rename("s")
+            with for_few_rows(len(stack) <= FEW_ROWS):
+                queries.append(stack.to_frame().lazy().select(expression(key, pl.col("s")).alias("s")))
+        return Stacked([frame.get_column("s") for frame in pl.collect_all(queries)] if queries else [])
