@@ -474,6 +474,21 @@ class _Frames:
     """Whether ``detail`` is (at most) one batch, collected already."""
 
 
+def _report_raw(report: pl.DataFrame, bands: list[BandPlan]) -> dict[str, pl.DataFrame]:
+    """Each report band's raw values (one row; a null column where it has none), from one
+    query over the report frame, not one per band."""
+    names = [[value.meta.output_name() for value in raw_values(band)] for band in bands]
+    values = [
+        value.alias(f"{n}:{value.meta.output_name()}") for n, band in enumerate(bands) for value in raw_values(band)
+    ]
+    found = report.select(values) if values else None
+    raw = {}
+    for n, band in enumerate(bands):
+        columns = [found.get_column(f"{n}:{name}").alias(name) for name in names[n]] if found is not None else []
+        raw[band.name] = pl.DataFrame(columns) if columns else pl.DataFrame({"literal": [None]})
+    return raw
+
+
 def _format_bands(
     formatted: _Formatter,
     shown_report: list[BandPlan],
@@ -609,7 +624,7 @@ def collect_stream(
         if band.scope == "report"
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     ]
-    report_raw = {band.name: frames.report.select(raw_values(band) or [pl.lit(None)]) for band in shown_report}
+    report_raw = _report_raw(frames.report, shown_report)
     group_raw = {
         band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
         for band in plan.bands
