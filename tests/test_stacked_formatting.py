@@ -101,3 +101,11 @@ def test_large_frames_are_formatted_band_by_band(monkeypatch: pytest.MonkeyPatch
     text = REPORT.render(big).data_json.decode()
     assert formats == []
     assert text.count('"29. Februar 2024"') == FEW_ROWS // len(MIXED) + 1
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_a_report_of_detail_rows_only(rows: int) -> None:
+    report = pr.Report(name="bare", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="n")])))
+    data = pl.DataFrame({"n": [12_345] * rows}, schema={"n": pl.Int64})
+    text = report.render(data).data_json.decode()
+    assert text.count('"12,345"') == rows

@@ -244,7 +244,7 @@ class _Formatter:
         that share a format are formatted together, once, when the frames are small
         (``stream.stacked``): the fixed cost of a format expression is then most of the work."""
         prepared = [(band, self._prepared(band, raw), keep) for band, raw, keep in pieces]
-        if sum(raw.height for _, raw, _ in prepared) > FEW_ROWS:  # one query per band is as quick
+        if not prepared or sum(raw.height for _, raw, _ in prepared) > FEW_ROWS:  # one query a band is as quick
             return [self._finished(band, raw, keep, ()) for band, raw, keep in prepared]
         stacks, slots = Stacks(), []
         for band, raw, _ in prepared:
