@@ -213,14 +213,18 @@ def child_small(data_100k: Path, data_1m: Path) -> dict[str, Any]:
 
     report = pr.load(EXAMPLE)
     small = pr.sample.sales_data(150)
-    times = []
+    for _ in range(3):  # the first render starts the warm Typst worker and fills the caches
+        pdf = report.render(small).pdf
+    times, cpu = [], []
     for _ in range(20):
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.process_time()
         pdf = report.render(small).pdf
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - started)
     result: dict[str, Any] = {
         "small_pages": pr.render(report, small).page_count,
         "small_rerender_ms": 1000 * statistics.median(times),
+        "small_rerender_cpu_ms": 1000 * statistics.median(cpu),  # this process's, Polars' threads included
     }
     for name, data in (("100k", data_100k), ("1m", data_1m)):
         document = report.render(pl.scan_parquet(data))
@@ -528,7 +532,11 @@ def main() -> int:
             record["small"] = in_child("small", str(files[100_000]), str(files[1_000_000]))
             m = record["small"]
             pages, ms = m["small_pages"], m["small_rerender_ms"]
-            print(f"\nsmall report ({pages} pages) rendered again: {ms:.0f} ms (median of 20)")
+            cpu_ms = m.get("small_rerender_cpu_ms", float("nan"))
+            print(
+                f"\nsmall report ({pages} pages) rendered again: {ms:.0f} ms wall, {cpu_ms:.0f} ms CPU of this "
+                "process (medians of 20; target: 50 ms)"
+            )
             print(
                 f"preview of page 1: 100K rows {m['preview_100k_s']:.2f} s, 1M rows {m['preview_1m_s']:.2f} s "
                 f"(after render: {m['render_100k_s']:.2f} s / {m['render_1m_s']:.2f} s)"

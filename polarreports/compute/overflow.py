@@ -160,6 +160,9 @@ def _break_wide_words(
 ) -> pl.Series:
     """:func:`breakable` on a Series: only the few values that may hold a word too wide are
     measured (in Python, character by character), the others cost a length and a count."""
+    longest = values.str.len_bytes().max()
+    if longest is None or longest * (WIDEST * size) <= width:  # type: ignore[operator]
+        return values  # none can hold a word too wide (``_bounded``'s first bound), without a query
     frame = _bounded(values, width, size)
     if frame.is_empty():
         return values

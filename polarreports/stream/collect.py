@@ -18,10 +18,11 @@ footers first. Everything is vectorised; the stream leaves Polars as one JSON te
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -43,10 +44,11 @@ from polarreports.exceptions import ChartError, DataError, FormatError
 from polarreports.plan.barcodes import resolve_barcodes
 from polarreports.plan.geometry import TALL, cell_thresholds, long_label, long_values
 from polarreports.plan.images import ImageAssets, resolve_column_images
-from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
+from polarreports.stream.stacked import Slot, Stacks, stackable
 from polarreports.stream.typed import TypedBands, TypedBandsWriter
 from polarreports.units import to_points
 
@@ -86,9 +88,10 @@ class StreamData:
         return self.bands.height
 
 
-def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr:
+def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatted: Collection[int] = ()) -> pl.Expr:
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
-    the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`)."""
+    the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`); the cells
+    in ``preformatted`` have their formatted value in column ``__f{i}`` already (``stacked``)."""
     widths = dict(zip((id(cell) for cell in band.shown_cells), band.widths, strict=True))
     strings = []
     for i, cell in enumerate(band.data_cells):
@@ -100,14 +103,10 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
             strings.append(pl.when(pl.col(f"__v{i}")).then(pl.lit("1")).otherwise(pl.lit("")))
             continue
         dtype = scopes.dtypes[cell.where]
-        text = _formatted(
-            pl.col(f"__v{i}"),
-            dtype,
-            cell.pattern or cell.default_pattern or default_pattern(dtype),
-            plan.locale,
-            plan.currency,
-            getattr(cell.element, "null_text", ""),
-            cell.where,
+        text = (
+            pl.col(f"__f{i}")
+            if i in preformatted
+            else _formatted(pl.col(f"__v{i}"), dtype, *_format_key(plan, cell, dtype)[1:], cell.where)
         )
         width = widths.get(id(cell), 0.0)
         font_size = plan.page.font_size
@@ -123,6 +122,25 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes) -> pl.Expr
     if not strings:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(strings)
+
+
+_FormatKey = tuple[str, str | None, str, str | None, str]
+
+
+def _format_key(plan: ReportPlan, cell: Cell, dtype: pl.DataType) -> _FormatKey:
+    """What decides a cell's display strings besides its values: its type, its pattern, the
+    locale, the currency and its null text."""
+    pattern = cell.pattern or cell.default_pattern or default_pattern(dtype)
+    return repr(dtype), pattern, plan.locale, plan.currency, getattr(cell.element, "null_text", "")
+
+
+WIDEST_DECIMAL = pl.Decimal(38, 0)
+"""Decimals of one scale are stacked at this precision (``_Formatter._stack``)."""
+
+
+def _stackable_cell(cell: Cell) -> bool:
+    """Whether a cell's value is formatted by pattern (not an asset name, a URL, a flag...)."""
+    return cell.value is not None and cell.role not in ("image", "barcode", "link", "subreport", "when")
 
 
 _FORMATTED: OrderedDict[tuple[str, ...], pl.Expr] = OrderedDict()
@@ -215,22 +233,81 @@ class _Formatter:
     limits: ChartLimits
     stats: dict[str, int] = field(default_factory=dict)
     images: ImageAssets = field(default_factory=ImageAssets)
+    _wheres: dict[Hashable, tuple[pl.DataType, _FormatKey, str]] = field(default_factory=dict)
+    """Per format key: its type, itself, and the first cell of it (named in a format error)."""
 
     def __call__(self, band: BandPlan, raw: pl.DataFrame, *keep: str) -> pl.DataFrame:
+        return self.many([(band, raw, keep)])[0]
+
+    def many(self, pieces: list[tuple[BandPlan, pl.DataFrame, tuple[str, ...]]]) -> list[pl.DataFrame]:
+        """Each band's frame with its ``keep`` columns and its ``c`` lists. The values of cells
+        that share a format are formatted together, once, when the frames are small
+        (``stream.stacked``): the fixed cost of a format expression is then most of the work."""
+        prepared = [(band, self._prepared(band, raw), keep) for band, raw, keep in pieces]
+        if not prepared or sum(raw.height for _, raw, _ in prepared) > FEW_ROWS:  # one query a band is as quick
+            return [self._finished(band, raw, keep, ()) for band, raw, keep in prepared]
+        stacks, slots = Stacks(), []
+        for band, raw, _ in prepared:
+            slots.append(self._stack(stacks, band, raw))
+        stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format))
+        finished = []
+        for (band, raw, keep), found in zip(prepared, slots, strict=True):
+            columns = [stacked.get(slot).alias(f"__f{i}") for i, slot in found.items()]
+            finished.append(self._finished(band, raw.hstack(columns) if columns else raw, keep, found))
+        return finished
+
+    def _prepared(self, band: BandPlan, raw: pl.DataFrame) -> pl.DataFrame:
+        """``raw`` with its charts drawn, its images and barcodes resolved, its crosstabs checked."""
         raw = _draw_charts(self.plan, band, raw, self.stats, self.limits)
         for i, cell in enumerate(band.data_cells):
             if isinstance(cell.element, Crosstab) and cell.role == "value":
                 check_cells(cell.element, raw[f"__v{i}"], cell.where)
         raw = resolve_column_images(self.plan, band, raw, self.images)
-        raw = resolve_barcodes(band, raw, self.images)
+        return resolve_barcodes(band, raw, self.images)
+
+    def _stack(self, stacks: Stacks, band: BandPlan, raw: pl.DataFrame) -> dict[int, Slot]:
+        """Put the values of ``band``'s cells that can be stacked on their format's stack."""
+        slots = {}
+        for i, cell in enumerate(band.data_cells):
+            if not _stackable_cell(cell):
+                continue
+            dtype = self.scopes.dtypes[cell.where]
+            values = raw.get_column(f"__v{i}")
+            if values.dtype == dtype and stackable(dtype):
+                if isinstance(dtype, pl.Decimal) and dtype.precision != WIDEST_DECIMAL.precision:
+                    # the same values at the widest precision and the same scale: the same strings
+                    dtype = pl.Decimal(WIDEST_DECIMAL.precision, dtype.scale)
+                    values = values.cast(dtype)
+                key = _format_key(self.plan, cell, dtype)
+                self._wheres.setdefault(key, (dtype, key, cell.where))
+                slots[i] = stacks.add(values, key)
+        return slots
+
+    def _stack_format(self, key: Hashable, column: pl.Expr) -> pl.Expr:
+        dtype, (_, pattern, locale, currency, null_text), where = self._wheres[key]
+        return _formatted(column, dtype, pattern, locale, currency, null_text, where)
+
+    def _finished(
+        self, band: BandPlan, raw: pl.DataFrame, keep: tuple[str, ...], preformatted: Collection[int]
+    ) -> pl.DataFrame:
+        if not keep and raw.height == 1 and not band.data_cells and not (band.styling and band.styling.switches):
+            return _NO_CELLS  # a report band of labels only
+        with for_few_rows(raw.height <= FEW_ROWS):
+            cells = formatted_cells(self.plan, band, self.scopes, preformatted)
+        return self._guarded(band, lambda: raw.lazy().select(*keep, cells.alias("c")).collect())
+
+    @staticmethod
+    def _guarded(band: BandPlan, work: Callable[[], T]) -> T:
         try:
-            with for_few_rows(raw.height <= FEW_ROWS):
-                cells = formatted_cells(self.plan, band, self.scopes)
-            return raw.lazy().select(*keep, cells.alias("c")).collect()
+            return work()
         except pl.exceptions.PanicException as error:  # a BaseException: Polars gave up inside Rust
             first = str(error).strip().splitlines()[0] if str(error).strip() else "a panic"
             msg = f"{band.name}: Polars failed while formatting the band's values ({first}); check its format patterns"
             raise FormatError(msg) from None
+
+
+_NO_CELLS = pl.DataFrame({"c": [[]]}, schema={"c": pl.List(pl.String)})
+"""A report band without data cells, formatted: one empty list of cells."""
 
 
 def _points(data: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
@@ -390,9 +467,59 @@ class _Frames:
     levels: dict[int, pl.DataFrame]
     page_rows: list[pl.DataFrame] | None
     """What the values per page are computed from (when split: filled as ``detail`` runs)."""
-    detail: Iterator[tuple[int, int, pl.DataFrame]]
+    detail: Iterator[tuple[int, int, pl.DataFrame | None]]
     """The detail rows' raw values in ranges of row positions ``[start, end)``, in order."""
     parts: int = 1
+    one_batch: bool = False
+    """Whether ``detail`` is (at most) one batch, collected already."""
+
+
+def _report_raw(report: pl.DataFrame, bands: list[BandPlan]) -> dict[str, pl.DataFrame]:
+    """Each report band's raw values (one row; a null column where it has none), from one
+    query over the report frame, not one per band."""
+    names = [[value.meta.output_name() for value in raw_values(band)] for band in bands]
+    values = [
+        value.alias(f"{n}:{value.meta.output_name()}") for n, band in enumerate(bands) for value in raw_values(band)
+    ]
+    found = report.select(values) if values else None
+    raw = {}
+    for n, band in enumerate(bands):
+        columns = [found.get_column(f"{n}:{name}").alias(name) for name in names[n]] if found is not None else []
+        raw[band.name] = pl.DataFrame(columns) if columns else pl.DataFrame({"literal": [None]})
+    return raw
+
+
+def _format_bands(
+    formatted: _Formatter,
+    shown_report: list[BandPlan],
+    report_raw: dict[str, pl.DataFrame],
+    group_raw: dict[str, pl.DataFrame],
+    detail_rows: pl.DataFrame | None,
+    band_index: dict[str, int],
+) -> tuple[dict[str, list[str]], pl.DataFrame, pl.DataFrame | None]:
+    """The report bands' display strings (by kind), the group bands' instances (in stream
+    order) and, given the detail rows of a report whose rows are one batch, theirs: formatted
+    together, so that the values of one format are formatted once (``_Formatter.many``)."""
+    plan = formatted.plan
+    group_bands = [band for band in plan.bands if band.scope == "group"]
+    pieces: list[tuple[BandPlan, pl.DataFrame, tuple[str, ...]]] = [
+        (band, report_raw[band.name], ()) for band in shown_report
+    ]
+    pieces += [(band, group_raw[band.name], _PLACE) for band in group_bands]
+    detail = plan.band(BandKind.DETAIL)
+    if detail_rows is not None and detail is not None:
+        placed = _detail_placed(detail_rows, depth=len(plan.groups), k=band_index[detail.name])
+        pieces.append((detail, placed, _PLACE))
+    done = formatted.many(pieces)
+    static = {str(band.kind): done[n]["c"].item().to_list() for n, band in enumerate(shown_report)}
+    in_groups = done[len(shown_report) : len(shown_report) + len(group_bands)]
+    groups = (pl.concat(in_groups) if in_groups else pl.DataFrame(schema=_STREAM_SCHEMA)).sort("__pos", "__sub")
+    return static, groups, done[-1] if detail_rows is not None and detail is not None else None
+
+
+def _detail_placed(batch: pl.DataFrame, *, depth: int, k: int) -> pl.DataFrame:
+    """A batch of detail rows with their place in the stream (``__sub``) and layout index ``k``."""
+    return batch.with_columns(pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"), pl.lit(k, dtype=pl.UInt16).alias("k"))
 
 
 def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
@@ -430,7 +557,7 @@ def _collect_frames(
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
     row_count = int(report["__rows"].item())
     batches = batches_of(collected[-1], 0, row_count, batch_rows) if detail is not None else iter(())
-    return _Frames(report, level_frames, page_rows, batches)
+    return _Frames(report, level_frames, page_rows, batches, one_batch=row_count <= batch_rows)
 
 
 def _polars_failure(error: pl.exceptions.PolarsError) -> str:
@@ -497,18 +624,18 @@ def collect_stream(
         if band.scope == "report"
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     ]
-    report_raw = {band.name: frames.report.select(raw_values(band) or [pl.lit(None)]) for band in shown_report}
-    static = {str(band.kind): formatted(band, report_raw[band.name])["c"].item().to_list() for band in shown_report}
+    report_raw = _report_raw(frames.report, shown_report)
     group_raw = {
         band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
         for band in plan.bands
         if band.scope == "group"
     }
-    formatted_groups = [formatted(band, group_raw[band.name], *_PLACE) for band in plan.bands if band.scope == "group"]
-    groups = (pl.concat(formatted_groups) if formatted_groups else pl.DataFrame(schema=_STREAM_SCHEMA)).sort(
-        "__pos", "__sub"
+    # A report whose detail rows are one batch formats them with the other bands (stacked).
+    ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
+    first_batch = next(ranges) if frames.one_batch and detail is not None and row_count else None
+    static, groups, formatted_first = _format_bands(
+        formatted, shown_report, report_raw, group_raw, None if first_batch is None else first_batch[2], band_index
     )
-    depth = len(plan.groups)
     writer = BandStreamWriter()
     typed = TypedBandsWriter()
     positions: list[pl.Series] = []  # each band's row, for the values per page
@@ -516,18 +643,17 @@ def collect_stream(
     longest: list[pl.DataFrame] = []
     cuts = static_cuts(plan, static)
     # Batches are ranges of row positions (rows a print_when hides leave gaps in the positions).
-    ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
+    ranges = itertools.chain([first_batch] if first_batch is not None else [], ranges)
     try:
         for start, end, batch in ranges:
             check()
             pieces = [groups if end < 0 else groups.filter(pl.col("__pos").is_between(start, end, closed="left"))]
             typed.add_detail(start, end, None if batch is None else batch.select("__pos", _VALUES))
-            if batch is not None and detail is not None:
-                batch = batch.with_columns(
-                    pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"),
-                    pl.lit(band_index[detail.name], dtype=pl.UInt16).alias("k"),
-                )
-                pieces.append(formatted(detail, batch, *_PLACE))
+            if first_batch is not None and batch is first_batch[2] and formatted_first is not None:
+                pieces.append(formatted_first)
+            elif batch is not None and detail is not None:
+                placed = _detail_placed(batch, depth=len(plan.groups), k=band_index[detail.name])
+                pieces.append(formatted(detail, placed, *_PLACE))
             merged = _route_tall(plan, pl.concat(pieces).sort("__pos", "__sub"), band_index)
             for cut, count in stream_cuts(plan, merged, band_index, TALL).items():
                 cuts[cut] = cuts.get(cut, 0) + count
