@@ -18,6 +18,8 @@ from polarreports.typeset import typeset
 from polarreports.typeset.compile import WORKER, default_compiler
 from tests.conftest import EXAMPLE
 
+pytestmark = pytest.mark.serial  # cancels and time limits within a second, memory budgets, which workers live: alone
+
 
 @pytest.fixture(scope="module")
 def long_data() -> pl.DataFrame:

@@ -228,6 +228,7 @@ def test_the_cli_checks_the_output_before_rendering(tmp_path: Path, monkeypatch:
 # -- the time limit counts the render's work, not the time its document waits --------------------
 
 
+@pytest.mark.serial
 def test_a_document_saved_after_the_timeout_is_not_cancelled(few_orders: pl.DataFrame, tmp_path: Path) -> None:
     _ = SMALL.render(few_orders).pdf  # fonts loaded: the timed render below is quick
     document = SMALL.render(few_orders, timeout=1)
@@ -236,6 +237,7 @@ def test_a_document_saved_after_the_timeout_is_not_cancelled(few_orders: pl.Data
     assert written.read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.serial
 def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
     few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,6 +262,7 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
 # -- SIGTERM, and what a killed render leaves ----------------------------------------------------
 
 
+@pytest.mark.serial
 def test_sigterm_stops_the_cli_like_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "sales.parquet"
     pr.sample.write_sales_data(data, 30_000)
