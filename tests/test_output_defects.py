@@ -52,7 +52,9 @@ def page_of_totals(pages: list[str]) -> list[tuple[int, int]]:
     return [tuple(map(int, m.groups())) for text in pages if (m := re.search(r"Page (\d+) of (\d+)", text))]
 
 
-def test_the_first_group_on_a_new_page_follows_the_title(orders: pl.DataFrame) -> None:
+@pytest.mark.usefixtures("small_chunks")  # chunks of 2 or 3 pages: the chunked path from 600 rows
+def test_the_first_group_on_a_new_page_follows_the_title() -> None:
+    orders = pr.sample.sales_data(600)
     document = regions_on_new_pages().render(orders)
     pages = pdf_pages(document.pdf)
     assert "chunks in" in document.stats["typeset"], document.stats["typeset"]
