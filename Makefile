@@ -26,17 +26,19 @@ demo: $(RUNTIME)
 # an unmarked test running Typst), then what does; then the tests marked serial one at a time,
 # alone on the machine (they assert time limits, cancels within a second, memory figures, or
 # which processes live, which another test beside them would make flaky).
+# (The serial pass collects only the files that hold such tests.)
+SERIAL_TESTS = $(shell grep -l "mark\.serial" tests/test_*.py)
 test: $(STAMP) system lint
 	$(PY) -m pytest -q -m "not typst and not serial" -n 2
 	$(PY) -m pytest -q -m "typst and not serial" -n 2
-	$(PY) -m pytest -q -m serial
+	$(PY) -m pytest -q -m serial $(SERIAL_TESTS)
 
 # The fast tier: what does not run Typst (plan, compute, stream, emit) and is not long (the
 # definition fuzz, the real browser and spreadsheet program: marked slow), on both cores, in
 # under a minute. In it, a test that runs Typst without @pytest.mark.typst fails (tests/conftest.py).
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -q -m "not typst and not slow and not serial" -n 2
-	$(PY) -m pytest -q -m "serial and not typst and not slow"
+	$(PY) -m pytest -q -m "serial and not typst and not slow" $(SERIAL_TESTS)
 
 # ruff, mypy --strict, and the import contract (.importlinter: the layers import one way only).
 lint: $(STAMP)
