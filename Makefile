@@ -22,17 +22,23 @@ demo: $(RUNTIME)
 	$(VENV)/bin/polarreports sample -o out/sales.parquet
 	$(VENV)/bin/polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales_by_region.pdf
 
-# The whole suite: what does not run Typst on both cores (pytest-xdist), then what does, one
-# test at a time (those measure time limits and memory budgets of the Typst workers).
+# The whole suite on both cores (pytest-xdist): what does not run Typst (with the guard that fails
+# an unmarked test running Typst), then what does; then the tests marked serial one at a time,
+# alone on the machine (they assert time limits, cancels within a second, memory figures, or
+# which processes live, which another test beside them would make flaky).
+# (The serial pass collects only the files that hold such tests.)
+SERIAL_TESTS = $(shell grep -l "mark\.serial" tests/test_*.py)
 test: $(STAMP) system lint
-	$(PY) -m pytest -q -m "not typst" -n 2
-	$(PY) -m pytest -q -m typst
+	$(PY) -m pytest -q -m "not typst and not serial" -n 2
+	$(PY) -m pytest -q -m "typst and not serial" -n 2
+	$(PY) -m pytest -q -m serial $(SERIAL_TESTS)
 
 # The fast tier: what does not run Typst (plan, compute, stream, emit) and is not long (the
 # definition fuzz, the real browser and spreadsheet program: marked slow), on both cores, in
 # under a minute. In it, a test that runs Typst without @pytest.mark.typst fails (tests/conftest.py).
 test-fast: $(STAMP) lint
-	$(PY) -m pytest -q -m "not typst and not slow" -n 2
+	$(PY) -m pytest -q -m "not typst and not slow and not serial" -n 2
+	$(PY) -m pytest -q -m "serial and not typst and not slow" $(SERIAL_TESTS)
 
 # ruff, mypy --strict, and the import contract (.importlinter: the layers import one way only).
 lint: $(STAMP)

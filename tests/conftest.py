@@ -1,6 +1,7 @@
 """Shared fixtures: the sample data, the example report, and its rendered PDF's text; the two
 test tiers (``make test``, and ``make test-fast``: ``-m "not typst"``) and the guard that keeps
-the fast tier free of Typst."""
+the fast tier free of Typst. (The tests marked ``serial`` time things or count memory or
+processes: the Makefile runs them alone, after the others ran on both cores.)"""
 
 from __future__ import annotations
 

@@ -56,6 +56,7 @@ def cancelled_while_saving(target: Path, after: float) -> float:
     return time.monotonic() - cancelled_at[0]
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("suffix", [".html", ".xlsx"])
 def test_a_cancel_stops_a_large_save_within_a_second_and_leaves_no_file(tmp_path: Path, suffix: str) -> None:
     target = tmp_path / f"out{suffix}"
@@ -83,6 +84,7 @@ def test_a_cancel_between_batches_stops_the_writing_and_leaves_no_file(
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+@pytest.mark.serial
 def test_a_cancel_while_the_workbook_is_zipped_stops_it_and_leaves_no_temporary_file(
     tmp_path: Path, temp_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,8 @@ import polarreports as pr
 from polarreports.charts.drawer import default_drawer
 from tests.test_chart_isolation import SLOW, drawing
 
+pytestmark = pytest.mark.serial  # a chart worker killed within a second of Ctrl-C: alone on the cores
+
 REPORT = pr.Report(
     name="r",
     bands=pr.Bands(summary=pr.Band(elements=[pr.Chart(spec=SLOW, by=["x"], measures={"n": "count(*)"})])),

@@ -50,6 +50,7 @@ def job(spec: dict[str, Any], values: list[dict[str, Any]] | None = None) -> tup
     return Chart(spec=spec), WHERE, values if values is not None else [{"n": 1}], 100.0, 60.0, 9.0
 
 
+@pytest.mark.serial
 @pytest.mark.slow
 def test_a_chart_that_exhausts_v8_is_a_library_error_and_the_host_lives() -> None:
     before = rss_mb()
@@ -80,6 +81,7 @@ def test_a_chart_that_ends_its_worker_with_on_error_placeholder_shows_a_placehol
         drawer.close()
 
 
+@pytest.mark.serial
 def test_a_chart_drawing_stops_within_a_second_of_a_cancel() -> None:
     report = pr.Report(name="r", bands=pr.Bands(summary=pr.Band(elements=[
         pr.Chart(spec=SLOW, by=["x"], measures={"n": "count(*)"}),

@@ -56,6 +56,7 @@ def test_progress_reports_every_phase(example: pr.Report, long_data: pl.DataFram
     assert typesetting[-1].unit == "chunks"
 
 
+@pytest.mark.serial  # alone: seconds timed, and the Typst workers counted
 @pytest.mark.typst
 def test_cancel_lands_within_a_second_ends_the_workers_and_writes_nothing(
     example: pr.Report, long_data: pl.DataFrame, tmp_path: Path
@@ -77,6 +78,7 @@ def test_cancel_lands_within_a_second_ends_the_workers_and_writes_nothing(
     assert worker_processes() == []
 
 
+@pytest.mark.serial  # alone: seconds timed
 @pytest.mark.typst
 def test_timeout(example: pr.Report, long_data: pl.DataFrame) -> None:
     begin = time.monotonic()
@@ -85,6 +87,7 @@ def test_timeout(example: pr.Report, long_data: pl.DataFrame) -> None:
     assert time.monotonic() - begin < 1.5
 
 
+@pytest.mark.serial  # alone: seconds timed, and the Typst workers counted
 @pytest.mark.typst
 def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
     data = tmp_path / "sales.parquet"
@@ -115,6 +118,7 @@ def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report.pdf")]
 
 
+@pytest.mark.serial  # alone: a budget from this process's resident memory
 @pytest.mark.typst
 def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.DataFrame) -> None:
     roomy = example.render(long_data)

@@ -13,6 +13,8 @@ import pytest
 import polarreports as pr
 from polarreports.control import own_rss_mb
 
+pytestmark = pytest.mark.serial  # the resident memory and the seconds of the data phase: alone on the cores
+
 REPORT = pr.Report(
     name="wide rows",
     groups=[pr.Group(name="g", footer=pr.Band(elements=[pr.Aggregate(variable="n")]))],

@@ -239,6 +239,7 @@ def expected_summary(data: pl.DataFrame, year: int | None = None, min_quantity: 
     return f"Summary: {rows['quantity'].sum():,} · {rows.height:,} orders · €{revenue:,.2f}"
 
 
+@pytest.mark.serial
 def test_a_document_and_a_preview_in_jupyterlab(jupyterlab: JupyterLab, browser: WebDriver) -> None:
     folder = jupyterlab.folder
     shutil.copy(ROOT / "examples" / "sales_by_region.yaml", folder)

@@ -24,6 +24,8 @@ from polarreports.typeset import compile as compiling
 from polarreports.typeset.compile import FakeCompiler, WorkerCompiler
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.serial  # time limits, cancels, memory budgets, which workers live: alone on the cores
+
 HUGE_LABEL = "word " * 1_200_000  # 6 MB of text in every one of 200 rows: minutes and gigabytes of Typst
 HUGE = pr.Report(
     name="huge",

@@ -52,7 +52,9 @@ def page_of_totals(pages: list[str]) -> list[tuple[int, int]]:
     return [tuple(map(int, m.groups())) for text in pages if (m := re.search(r"Page (\d+) of (\d+)", text))]
 
 
-def test_the_first_group_on_a_new_page_follows_the_title(orders: pl.DataFrame) -> None:
+@pytest.mark.usefixtures("small_chunks")  # chunks of 2 or 3 pages: the chunked path from 600 rows
+def test_the_first_group_on_a_new_page_follows_the_title() -> None:
+    orders = pr.sample.sales_data(600)
     document = regions_on_new_pages().render(orders)
     pages = pdf_pages(document.pdf)
     assert "chunks in" in document.stats["typeset"], document.stats["typeset"]
@@ -228,6 +230,7 @@ def test_the_cli_checks_the_output_before_rendering(tmp_path: Path, monkeypatch:
 # -- the time limit counts the render's work, not the time its document waits --------------------
 
 
+@pytest.mark.serial
 def test_a_document_saved_after_the_timeout_is_not_cancelled(few_orders: pl.DataFrame, tmp_path: Path) -> None:
     _ = SMALL.render(few_orders).pdf  # fonts loaded: the timed render below is quick
     document = SMALL.render(few_orders, timeout=1)
@@ -236,6 +239,7 @@ def test_a_document_saved_after_the_timeout_is_not_cancelled(few_orders: pl.Data
     assert written.read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.serial
 def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
     few_orders: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,6 +264,7 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
 # -- SIGTERM, and what a killed render leaves ----------------------------------------------------
 
 
+@pytest.mark.serial
 def test_sigterm_stops_the_cli_like_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "sales.parquet"
     pr.sample.write_sales_data(data, 30_000)

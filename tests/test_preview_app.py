@@ -131,6 +131,7 @@ def test_pages_of_an_old_render_are_gone(client: Client) -> None:
     assert client.get(f"/page/{state['render']}/x.png").status_code == 404
 
 
+@pytest.mark.serial
 def test_events_stream_the_state_and_the_server_stops_promptly(data: Path) -> None:
     before = {t for t in threading.enumerate() if t.name.startswith("polarreports-")}
     with running(DEFINITION, data) as (url, session):

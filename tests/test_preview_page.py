@@ -185,6 +185,7 @@ def test_the_page_follows_the_form_and_the_files(browser: WebDriver, report_file
         )
 
 
+@pytest.mark.serial
 def test_a_render_is_cancelled_from_the_page(
     browser: WebDriver, report_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,6 +102,7 @@ def _batch(files: Path, out: Path) -> tuple[int, str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # three batch runs, each in a worker process of its own: make test runs it
 def test_batch_takes_sources_and_a_changed_source_renders_again(files: Path) -> None:
     """Each customer's page holds its own orders' payments (as a render of that customer
     alone in Python); the sources are part of the fingerprint: unchanged, every file is kept;
