@@ -79,3 +79,39 @@ def test_paginate_counts_the_space_after_bands_and_a_summary_page() -> None:
 def test_paginate_leaves_room_for_the_title_on_page_one() -> None:
     pages = paginate([0] * 6, heights=[10.0], spacing=[0.0], sticky=[False], body=30.0, first_page_used=20.0)
     assert pages.starts == [0, 1, 4]
+
+
+def tall_band_report() -> pr.Report:
+    """Detail rows that may break across pages (``split: allow``), in groups, numbered pages."""
+    return pr.Report(
+        name="tall",
+        groups=[pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region", bold=True)]))],
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text="Notes", size=16)]),
+            detail=pr.Band(
+                split="allow", elements=[pr.Field(column="id", format="0", width="12mm"), pr.Field(column="note")]
+            ),
+            page_footer=pr.Band(elements=[pr.PageNumber(align="right")]),
+            summary=pr.Band(elements=[pr.Label(text="End of notes")]),
+        ),
+    )
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+@pytest.mark.parametrize("tall_rows", [(1, 150, 153, 400), (200,)], ids=["first-close-last", "one"])
+def test_bands_taller_than_a_page_are_typeset_in_chunks(tall_rows: tuple[int, ...]) -> None:
+    """Where a band breaks across pages, a probe finds where it ends: the chunks come out as one
+    piece does (this used to fall back: "chunk 1 took 9 pages, 2 were predicted")."""
+    long_note = " ".join(f"word{i}" for i in range(2_500))
+    rows = pl.DataFrame({"id": range(1, 401), "region": ["East"] * 180 + ["West"] * 220}).with_columns(
+        note=pl.when(pl.col("id").is_in(tall_rows)).then(pl.lit(long_note)).otherwise(pl.lit("short"))
+    )
+    document = tall_band_report().render(rows)
+    pdf = document.pdf
+    assert chunk_count(document) >= 2, document.stats["typeset"]
+    one_piece = compile_document(document._source, document.data_json)[0]
+    pages = pdf_pages(pdf)
+    assert pages == pdf_pages(one_piece)
+    assert len(pages) == document.stats["pages_predicted"] > 8
+    assert pages[-1].count("End of notes") == 1

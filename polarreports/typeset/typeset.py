@@ -22,6 +22,7 @@ chunks are made small enough that the workers and this process fit in it togethe
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import io
@@ -360,7 +361,91 @@ def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Meas
     if not measured.exact:
         return None
     kinds: list[int] = run.data.bands.kinds.to_list()
-    return measured, kinds, _pagination(run, measured, kinds)
+    tall = [i for i, kind in enumerate(kinds) if measured.heights[kind] > measured.body + EPSILON]
+    pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
+    return measured, kinds, pagination or _pagination(run, measured, kinds)
+
+
+def _pagination_around_tall(
+    run: TypesetRun, measured: _Measured, kinds: list[int], tall: list[int]
+) -> Pagination | None:
+    """The page breaks of a report with bands taller than a page (``split: allow``): Typst
+    breaks such a band wherever its lines fill the page, which no arithmetic on band heights
+    predicts. The bands before a tall one are paginated as usual; then a small Typst pass (a
+    probe) lays out the page where the tall band begins through the tall band's end, and says
+    how many pages that took and where it ended; the bands after it go on from there. (A tall
+    band that begins on the page where the last probe ended extends that probe.)
+    None where this is not supported (columns, a title page, room asked for, values per page):
+    the plain prediction then stands, and is checked as ever.
+
+    The pages of a probe after its first are ``continued``: no chunk starts there (see
+    ``Pagination.chunk_starts``)."""
+    data = run.data
+    if run.source.columns != 1 or data.title_page or data.keep or data.room_breaks or data.pages is not None:
+        return None
+    count = len(kinds)
+    starts: list[int] = []
+    continued: set[int] = set()
+    start, used, resumed = 0, measured.top, False
+    probe_from = (0, 0)  # the last probe's first band and first page
+
+    def segment(end: int, *, summary: float = 0.0, summary_page: bool = False) -> Pagination:
+        return paginate(
+            kinds[start:end],
+            heights=measured.heights,
+            spacing=measured.spacing,
+            sticky=data.sticky,
+            body=measured.body,
+            first_page_used=used,
+            summary=summary,
+            breaks_before=data.breaks,
+            breaks_after=data.breaks_after,
+            summary_page=summary_page,
+        )
+
+    for band in tall:
+        pages = [start + first for first in segment(band + 1).starts]
+        anchor = band
+        while anchor > start and data.sticky[kinds[anchor - 1]]:
+            anchor -= 1  # group headers stay with the tall band, on the page before it
+        page = bisect.bisect_right(pages, max(start, anchor - 1)) - 1
+        if resumed and page == 0:  # on the last probe's last page: probe again, from its start
+            first_band, first_page = probe_from
+            del starts[first_page:]
+            continued = {p for p in continued if p < first_page}
+        else:
+            first_band, first_page = pages[page], len(starts) + page - int(resumed)
+            starts += pages[int(resumed) : page]
+        probe_from = (first_band, first_page)
+        extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
+        probe = data.json(
+            first_band,
+            band + 1 - first_band,
+            first_page=first_page + 1,
+            total_pages=count,
+            first=first_band == 0,
+            last=False,
+            **extra,
+        )
+        ((end,),) = run.compile(run.job(probe, format="pdf", selectors=(END,))).values
+        # which band begins the probe's later pages is not known (only a report with values
+        # per page marks where its bands land): no chunk starts on them
+        continued.update(range(len(starts) + 1, len(starts) + end["page"]))
+        starts += [first_band] + [band] * (end["page"] - 1)
+        start, resumed = band + 1, True
+        used = end["y"] - measured.body_top + measured.spacing[kinds[band]]
+        if start < count:
+            broken = data.breaks[kinds[start]] or (data.breaks_after and data.breaks_after[kinds[band]])
+            if broken or measured.body - used < _needed_after(start, kinds, measured, data.sticky) - EPSILON:
+                used, resumed = 0.0, False  # the next band starts a page
+    if start == count:
+        ends_page = data.summary_page or bool(data.breaks_after and data.breaks_after[kinds[-1]])
+        own_page = bool(measured.summary) and (ends_page or used + measured.summary > measured.body + EPSILON)
+        return Pagination(starts, len(starts) + int(own_page), own_page, continued=frozenset(continued))
+    rest = segment(count, summary=measured.summary, summary_page=data.summary_page)
+    starts += [start + first for first in rest.starts[int(resumed) :]]
+    total = len(starts) + int(rest.summary_page)
+    return Pagination(starts, total, rest.summary_page, continued=frozenset(continued))
 
 
 def _pagination(
