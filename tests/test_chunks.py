@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
+from polarreports.typeset import typeset
 from polarreports.typeset.compile import compile_document
 from polarreports.typeset.paginate import paginate
 from tests.conftest import chunk_count, chunking_small, pdf_pages
@@ -97,17 +98,21 @@ def tall_band_report() -> pr.Report:
     )
 
 
-@pytest.mark.typst
-@pytest.mark.usefixtures("small_chunks")
-@pytest.mark.parametrize("tall_rows", [(1, 150, 153, 400), (200,)], ids=["first-close-last", "one"])
-def test_bands_taller_than_a_page_are_typeset_in_chunks(tall_rows: tuple[int, ...]) -> None:
-    """Where a band breaks across pages, a probe finds where it ends: the chunks come out as one
-    piece does (this used to fall back: "chunk 1 took 9 pages, 2 were predicted")."""
+def tall_band_rows(tall_rows: tuple[int, ...]) -> pl.DataFrame:
+    """400 rows in two regions; the rows numbered ``tall_rows`` have a note of about 3 pages."""
     long_note = " ".join(f"word{i}" for i in range(2_500))
-    rows = pl.DataFrame({"id": range(1, 401), "region": ["East"] * 180 + ["West"] * 220}).with_columns(
+    return pl.DataFrame({"id": range(1, 401), "region": ["East"] * 180 + ["West"] * 220}).with_columns(
         note=pl.when(pl.col("id").is_in(tall_rows)).then(pl.lit(long_note)).otherwise(pl.lit("short"))
     )
-    document = tall_band_report().render(rows)
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_bands_taller_than_a_page_are_typeset_in_chunks() -> None:
+    """Where a band breaks across pages, a probe finds where it ends: the chunks come out as one
+    piece does (this used to fall back: "chunk 1 took 9 pages, 2 were predicted"). Tall bands
+    first, last, alone, and one beginning on the page where another ended."""
+    document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
     pdf = document.pdf
     assert chunk_count(document) >= 2, document.stats["typeset"]
     one_piece = compile_document(document._source, document.data_json)[0]
@@ -115,3 +120,14 @@ def test_bands_taller_than_a_page_are_typeset_in_chunks(tall_rows: tuple[int, ..
     assert pages == pdf_pages(one_piece)
     assert len(pages) == document.stats["pages_predicted"] > 8
     assert pages[-1].count("End of notes") == 1
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_too_many_tall_bands_to_probe_go_to_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Probing stops past ``PROBE_PAGES`` pages: the report is typeset in one piece, and says why."""
+    monkeypatch.setattr(typeset, "PROBE_PAGES", 5)
+    document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
+    assert document.page_count > 8
+    assert document.stats["typeset"].startswith("one piece (band heights vary")
+    assert "break across pages" in document.stats["typeset"]

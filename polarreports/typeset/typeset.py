@@ -356,14 +356,27 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
 
 
 def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Measured, list[int], Pagination] | None:
-    """Measure the band kinds and predict every page break, or None if some band may wrap."""
+    """Measure the band kinds and predict every page break, or None if some band may wrap (or
+    too many bands break across pages to probe them all)."""
     measured = measured or _measure(run)
     if not measured.exact:
         return None
     kinds: list[int] = run.data.bands.kinds.to_list()
     tall = [i for i, kind in enumerate(kinds) if measured.heights[kind] > measured.body + EPSILON]
-    pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
+    try:
+        pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
+    except _TooManyToProbe:
+        return None
     return measured, kinds, pagination or _pagination(run, measured, kinds)
+
+
+PROBE_PAGES = 60
+"""At most this many pages are typeset ahead to find where bands taller than a page end: past
+it (tall bands on most pages), the report is typeset in one piece."""
+
+
+class _TooManyToProbe(Exception):
+    """Finding where the tall bands end would take more than ``PROBE_PAGES`` pages."""
 
 
 def _pagination_around_tall(
@@ -388,6 +401,7 @@ def _pagination_around_tall(
     continued: set[int] = set()
     start, used, resumed = 0, measured.top, False
     probe_from = (0, 0)  # the last probe's first band and first page
+    probed = 0  # pages typeset in probes so far
 
     def segment(end: int, *, summary: float = 0.0, summary_page: bool = False) -> Pagination:
         return paginate(
@@ -428,6 +442,9 @@ def _pagination_around_tall(
             **extra,
         )
         ((end,),) = run.compile(run.job(probe, format="pdf", selectors=(END,))).values
+        probed += end["page"]
+        if probed > PROBE_PAGES:
+            raise _TooManyToProbe
         # which band begins the probe's later pages is not known (only a report with values
         # per page marks where its bands land): no chunk starts on them
         continued.update(range(len(starts) + 1, len(starts) + end["page"]))
@@ -612,7 +629,10 @@ def _chunked(
     pages, and the bands on either side of each page break are checked."""
     data, stats, control = run.data, run.stats, run.control
     if predicted is None:
-        stats["typeset"] = "one piece (band heights vary: a long text wraps, or a style changes a height)"
+        stats["typeset"] = (
+            "one piece (band heights vary: a long text wraps, a style changes a height, "
+            "or many bands break across pages)"
+        )
         return None
     measured, kinds, pages = predicted
     workers = control.workers or _workers()
