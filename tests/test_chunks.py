@@ -131,3 +131,34 @@ def test_too_many_tall_bands_to_probe_go_to_one_piece(monkeypatch: pytest.Monkey
     assert document.page_count > 8
     assert document.stats["typeset"].startswith("one piece (band heights vary")
     assert "break across pages" in document.stats["typeset"]
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_a_crosstab_in_each_group_footer_is_typeset_in_chunks() -> None:
+    """Each customer's crosstab (one row per order: it breaks across pages) is probed like a
+    tall band: the report is typeset in chunks (it used to be one piece: "band heights vary"),
+    with the pages and figures of one piece."""
+    sales = pr.sample.sales_data(6_000)
+    sales = sales.filter(pl.col("customer").is_in(sales["customer"].unique().sort().to_list()[:4]))
+    crosstab = pr.Crosstab(rows=["order_id"], columns=["category"], measures={"units": "sum(quantity)"})
+    report = pr.Report(
+        name="per customer",
+        sort=["order_id"],
+        groups=[
+            pr.Group(
+                name="customer",
+                header=pr.Band(elements=[pr.Field(column="customer")]),
+                footer=pr.Band(elements=[crosstab]),
+            )
+        ],
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="order_id"), pr.Field(column="quantity")]),
+            page_footer=pr.Band(elements=[pr.PageNumber()]),
+        ),
+    )
+    document = report.render(sales)
+    pages = pdf_pages(document.pdf)
+    assert chunk_count(document) >= 2, document.stats["typeset"]
+    assert pages == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert len(pages) == document.stats["pages_predicted"] > 8

@@ -109,6 +109,9 @@ class ReportData:
     reprint: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Per group level whose header is printed again on continuation pages: the band kinds
     of its header and footer."""
+    probed: list[bool] = field(default_factory=list)
+    """Per band kind: whether each of its instances is laid out by Typst ahead of the chunks to
+    find where it ends (a crosstab, whose height varies and which may break across pages)."""
     outline_levels: list[int] = field(default_factory=list)
     """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
     one_piece: str | None = None
@@ -245,7 +248,8 @@ def _measure(run: TypesetRun) -> _Measured:
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
-        exact = exact and abs(longest - first) <= EPSILON
+        probed = kind < len(data.probed) and data.probed[kind]  # its instances are probed, each
+        exact = exact and (probed or abs(longest - first) <= EPSILON)
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
     return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"], exact)
@@ -362,11 +366,18 @@ def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Meas
     if not measured.exact:
         return None
     kinds: list[int] = run.data.bands.kinds.to_list()
-    tall = [i for i, kind in enumerate(kinds) if measured.heights[kind] > measured.body + EPSILON]
+    probed = run.data.probed
+    tall = [
+        i
+        for i, kind in enumerate(kinds)
+        if measured.heights[kind] > measured.body + EPSILON or (kind < len(probed) and probed[kind])
+    ]
     try:
         pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
     except _TooManyToProbe:
         return None
+    if pagination is None and any(probed[kinds[band]] for band in tall):
+        return None  # a crosstab's height varies: without probes, nothing can be predicted
     return measured, kinds, pagination or _pagination(run, measured, kinds)
 
 
@@ -397,6 +408,7 @@ def _pagination_around_tall(
     if run.source.columns != 1 or data.title_page or data.keep or data.room_breaks or data.pages is not None:
         return None
     count = len(kinds)
+    probing = set(tall)
     starts: list[int] = []
     continued: set[int] = set()
     start, used, resumed = 0, measured.top, False
@@ -453,7 +465,9 @@ def _pagination_around_tall(
         used = end["y"] - measured.body_top + measured.spacing[kinds[band]]
         if start < count:
             broken = data.breaks[kinds[start]] or (data.breaks_after and data.breaks_after[kinds[band]])
-            if broken or measured.body - used < _needed_after(start, kinds, measured, data.sticky) - EPSILON:
+            room = measured.body - used
+            fits = start in probing or room >= _needed_after(start, kinds, measured, data.sticky) - EPSILON
+            if broken or not fits:
                 used, resumed = 0.0, False  # the next band starts a page
     if start == count:
         ends_page = data.summary_page or bool(data.breaks_after and data.breaks_after[kinds[-1]])
@@ -631,7 +645,7 @@ def _chunked(
     if predicted is None:
         stats["typeset"] = (
             "one piece (band heights vary: a long text wraps, a style changes a height, "
-            "or many bands break across pages)"
+            "or many bands break across pages or hold crosstabs)"
         )
         return None
     measured, kinds, pages = predicted
