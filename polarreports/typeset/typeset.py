@@ -390,6 +390,21 @@ class _TooManyToProbe(Exception):
     """Finding where the tall bands end would take more than ``PROBE_PAGES`` pages."""
 
 
+def _runs_into(first: int, kinds: list[int], sticky: list[bool], tall: set[int]) -> bool:
+    """Whether band ``first`` is in ``tall``, or begins a run of group headers kept with one:
+    where such bands begin (and so where the page before them ends) only Typst can tell.
+
+    >>> _runs_into(0, [1, 1, 0], [False, True], {2}), _runs_into(0, [1, 0, 0], [False, True], {2})
+    (True, False)
+    """
+    for band in range(first, len(kinds)):
+        if band in tall:
+            return True
+        if not sticky[kinds[band]]:
+            return False
+    return False
+
+
 def _pagination_around_tall(
     run: TypesetRun, measured: _Measured, kinds: list[int], tall: list[int]
 ) -> Pagination | None:
@@ -414,6 +429,12 @@ def _pagination_around_tall(
     start, used, resumed = 0, measured.top, False
     probe_from = (0, 0)  # the last probe's first band and first page
     probed = 0  # pages typeset in probes so far
+
+    def runs_into_tall(first: int) -> bool:
+        return _runs_into(first, kinds, data.sticky, probing)
+
+    def breaks_before(band: int) -> bool:
+        return data.breaks[kinds[band]] or bool(data.breaks_after and data.breaks_after[kinds[band - 1]])
 
     def segment(end: int, *, summary: float = 0.0, summary_page: bool = False) -> Pagination:
         return paginate(
@@ -464,17 +485,20 @@ def _pagination_around_tall(
         start, resumed = band + 1, True
         used = end["y"] - measured.body_top + measured.spacing[kinds[band]]
         if start < count:
-            broken = data.breaks[kinds[start]] or (data.breaks_after and data.breaks_after[kinds[band]])
+            broken = breaks_before(start)
             room = measured.body - used
-            fits = start in probing or room >= _needed_after(start, kinds, measured, data.sticky) - EPSILON
+            fits = runs_into_tall(start) or room >= _needed_after(start, kinds, measured, data.sticky) - EPSILON
             if broken or not fits:
                 used, resumed = 0.0, False  # the next band starts a page
+    if start < count:
+        rest = segment(count, summary=measured.summary, summary_page=data.summary_page)
+        starts += [start + first for first in rest.starts[int(resumed) :]]
+    # no chunk starts on a page predicted to begin with a tall band that may have begun before
+    continued.update(q for q in range(1, len(starts)) if runs_into_tall(starts[q]) and not breaks_before(starts[q]))
     if start == count:
         ends_page = data.summary_page or bool(data.breaks_after and data.breaks_after[kinds[-1]])
         own_page = bool(measured.summary) and (ends_page or used + measured.summary > measured.body + EPSILON)
         return Pagination(starts, len(starts) + int(own_page), own_page, continued=frozenset(continued))
-    rest = segment(count, summary=measured.summary, summary_page=data.summary_page)
-    starts += [start + first for first in rest.starts[int(resumed) :]]
     total = len(starts) + int(rest.summary_page)
     return Pagination(starts, total, rest.summary_page, continued=frozenset(continued))
 
@@ -563,6 +587,8 @@ def preview(
         return first(data.json(0, 300 * pages, last=False))[:pages], None
     _, kinds, pagination = predicted
     shown = max(0, min(pages - pagination.first_page, len(pagination.starts)))
+    while shown in pagination.continued:  # a tall band runs onto that page: show it whole
+        shown += 1
     end = pagination.starts[shown] if shown < len(pagination.starts) else len(kinds)
     last = end == len(kinds)
     extra: dict[str, Any] = {}
