@@ -26,6 +26,7 @@ from polarreports.compute.source import report_frame
 from polarreports.compute.subreports import attach_subreports
 from polarreports.control import CancelToken, Progress, ProgressRelay, RenderControl, logger, sweep_now_and_then
 from polarreports.definition import report as definition
+from polarreports.definition.elements import Crosstab
 from polarreports.definition.locations import locations_of, remember
 from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
 from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
@@ -246,6 +247,8 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
         "header_levels": [band.level if band.kind == BandKind.GROUP_HEADER else 0 for band in stream_bands],
         "keep": keep,
         "reprint": reprint,
+        # a crosstab's height varies with its group, and it may break across pages: probed
+        "probed": [any(isinstance(cell.element, Crosstab) for cell in band.data_cells) for band in stream_bands],
     }
 
 

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
+from polarreports.typeset import typeset
 from polarreports.typeset.compile import compile_document
 from polarreports.typeset.paginate import paginate
 from tests.conftest import chunk_count, chunking_small, pdf_pages
@@ -79,3 +80,85 @@ def test_paginate_counts_the_space_after_bands_and_a_summary_page() -> None:
 def test_paginate_leaves_room_for_the_title_on_page_one() -> None:
     pages = paginate([0] * 6, heights=[10.0], spacing=[0.0], sticky=[False], body=30.0, first_page_used=20.0)
     assert pages.starts == [0, 1, 4]
+
+
+def tall_band_report() -> pr.Report:
+    """Detail rows that may break across pages (``split: allow``), in groups, numbered pages."""
+    return pr.Report(
+        name="tall",
+        groups=[pr.Group(name="region", header=pr.Band(elements=[pr.Field(column="region", bold=True)]))],
+        bands=pr.Bands(
+            title=pr.Band(elements=[pr.Label(text="Notes", size=16)]),
+            detail=pr.Band(
+                split="allow", elements=[pr.Field(column="id", format="0", width="12mm"), pr.Field(column="note")]
+            ),
+            page_footer=pr.Band(elements=[pr.PageNumber(align="right")]),
+            summary=pr.Band(elements=[pr.Label(text="End of notes")]),
+        ),
+    )
+
+
+def tall_band_rows(tall_rows: tuple[int, ...]) -> pl.DataFrame:
+    """400 rows in two regions; the rows numbered ``tall_rows`` have a note of about 3 pages."""
+    long_note = " ".join(f"word{i}" for i in range(2_500))
+    return pl.DataFrame({"id": range(1, 401), "region": ["East"] * 180 + ["West"] * 220}).with_columns(
+        note=pl.when(pl.col("id").is_in(tall_rows)).then(pl.lit(long_note)).otherwise(pl.lit("short"))
+    )
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_bands_taller_than_a_page_are_typeset_in_chunks() -> None:
+    """Where a band breaks across pages, a probe finds where it ends: the chunks come out as one
+    piece does (this used to fall back: "chunk 1 took 9 pages, 2 were predicted"). Tall bands
+    first, last, alone, and one beginning on the page where another ended."""
+    document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
+    pdf = document.pdf
+    assert chunk_count(document) >= 2, document.stats["typeset"]
+    one_piece = compile_document(document._source, document.data_json)[0]
+    pages = pdf_pages(pdf)
+    assert pages == pdf_pages(one_piece)
+    assert len(pages) == document.stats["pages_predicted"] > 8
+    assert pages[-1].count("End of notes") == 1
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_too_many_tall_bands_to_probe_go_to_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Probing stops past ``PROBE_PAGES`` pages: the report is typeset in one piece, and says why."""
+    monkeypatch.setattr(typeset, "PROBE_PAGES", 5)
+    document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
+    assert document.page_count > 8
+    assert document.stats["typeset"].startswith("one piece (band heights vary")
+    assert "break across pages" in document.stats["typeset"]
+
+
+@pytest.mark.typst
+@pytest.mark.usefixtures("small_chunks")
+def test_a_crosstab_in_each_group_footer_is_typeset_in_chunks() -> None:
+    """Each customer's crosstab (one row per order: it breaks across pages) is probed like a
+    tall band: the report is typeset in chunks (it used to be one piece: "band heights vary"),
+    with the pages and figures of one piece."""
+    sales = pr.sample.sales_data(6_000)
+    sales = sales.filter(pl.col("customer").is_in(sales["customer"].unique().sort().to_list()[:4]))
+    crosstab = pr.Crosstab(rows=["order_id"], columns=["category"], measures={"units": "sum(quantity)"})
+    report = pr.Report(
+        name="per customer",
+        sort=["order_id"],
+        groups=[
+            pr.Group(
+                name="customer",
+                header=pr.Band(elements=[pr.Field(column="customer")]),
+                footer=pr.Band(elements=[crosstab]),
+            )
+        ],
+        bands=pr.Bands(
+            detail=pr.Band(elements=[pr.Field(column="order_id"), pr.Field(column="quantity")]),
+            page_footer=pr.Band(elements=[pr.PageNumber()]),
+        ),
+    )
+    document = report.render(sales)
+    pages = pdf_pages(document.pdf)
+    assert chunk_count(document) >= 2, document.stats["typeset"]
+    assert pages == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert len(pages) == document.stats["pages_predicted"] > 8

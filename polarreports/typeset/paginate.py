@@ -37,14 +37,18 @@ class Pagination:
     """Pages before the first band's page (1 where the title has a page of its own)."""
     room_breaks: tuple[int, ...] = ()
     """Bands that start a new page because the room they need was not left (``needs``)."""
+    continued: frozenset[int] = frozenset()
+    """Pages that a band taller than a page goes on to from the page before: their first band
+    (in ``starts``) began on an earlier page."""
 
     def chunk_starts(self, pages_per_chunk: int, sticky_before: Sequence[bool]) -> list[int]:
         """Page indices where chunks start: every ``pages_per_chunk`` pages, moved on past pages
-        whose previous band is sticky (a chunk must not begin right after a group header)."""
+        whose previous band is sticky (a chunk must not begin right after a group header) and
+        past pages that a band taller than a page goes on to (their first band began before)."""
         chunks = [0]
         page = pages_per_chunk
         while page < len(self.starts):
-            while page < len(self.starts) and sticky_before[self.starts[page]]:
+            while page < len(self.starts) and (sticky_before[self.starts[page]] or page in self.continued):
                 page += 1
             if page < len(self.starts):
                 chunks.append(page)

@@ -22,6 +22,7 @@ chunks are made small enough that the workers and this process fit in it togethe
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import io
@@ -108,6 +109,9 @@ class ReportData:
     reprint: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Per group level whose header is printed again on continuation pages: the band kinds
     of its header and footer."""
+    probed: list[bool] = field(default_factory=list)
+    """Per band kind: whether each of its instances is laid out by Typst ahead of the chunks to
+    find where it ends (a crosstab, whose height varies and which may break across pages)."""
     outline_levels: list[int] = field(default_factory=list)
     """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
     one_piece: str | None = None
@@ -244,7 +248,8 @@ def _measure(run: TypesetRun) -> _Measured:
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
-        exact = exact and abs(longest - first) <= EPSILON
+        probed = kind < len(data.probed) and data.probed[kind]  # its instances are probed, each
+        exact = exact and (probed or abs(longest - first) <= EPSILON)
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
     return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"], exact)
@@ -355,12 +360,147 @@ def _pages_per_chunk(total_pages: int, workers: int, budget_mb: float | None) ->
 
 
 def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Measured, list[int], Pagination] | None:
-    """Measure the band kinds and predict every page break, or None if some band may wrap."""
+    """Measure the band kinds and predict every page break, or None if some band may wrap (or
+    too many bands break across pages to probe them all)."""
     measured = measured or _measure(run)
     if not measured.exact:
         return None
     kinds: list[int] = run.data.bands.kinds.to_list()
-    return measured, kinds, _pagination(run, measured, kinds)
+    probed = run.data.probed
+    tall = [
+        i
+        for i, kind in enumerate(kinds)
+        if measured.heights[kind] > measured.body + EPSILON or (kind < len(probed) and probed[kind])
+    ]
+    try:
+        pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
+    except _TooManyToProbe:
+        return None
+    if pagination is None and any(probed[kinds[band]] for band in tall):
+        return None  # a crosstab's height varies: without probes, nothing can be predicted
+    return measured, kinds, pagination or _pagination(run, measured, kinds)
+
+
+PROBE_PAGES = 60
+"""At most this many pages are typeset ahead to find where bands taller than a page end: past
+it (tall bands on most pages), the report is typeset in one piece."""
+
+
+class _TooManyToProbe(Exception):
+    """Finding where the tall bands end would take more than ``PROBE_PAGES`` pages."""
+
+
+def _runs_into(first: int, kinds: list[int], sticky: list[bool], tall: set[int]) -> bool:
+    """Whether band ``first`` is in ``tall``, or begins a run of group headers kept with one:
+    where such bands begin (and so where the page before them ends) only Typst can tell.
+
+    >>> _runs_into(0, [1, 1, 0], [False, True], {2}), _runs_into(0, [1, 0, 0], [False, True], {2})
+    (True, False)
+    """
+    for band in range(first, len(kinds)):
+        if band in tall:
+            return True
+        if not sticky[kinds[band]]:
+            return False
+    return False
+
+
+def _pagination_around_tall(
+    run: TypesetRun, measured: _Measured, kinds: list[int], tall: list[int]
+) -> Pagination | None:
+    """The page breaks of a report with bands taller than a page (``split: allow``): Typst
+    breaks such a band wherever its lines fill the page, which no arithmetic on band heights
+    predicts. The bands before a tall one are paginated as usual; then a small Typst pass (a
+    probe) lays out the page where the tall band begins through the tall band's end, and says
+    how many pages that took and where it ended; the bands after it go on from there. (A tall
+    band that begins on the page where the last probe ended extends that probe.)
+    None where this is not supported (columns, a title page, room asked for, values per page):
+    the plain prediction then stands, and is checked as ever.
+
+    The pages of a probe after its first are ``continued``: no chunk starts there (see
+    ``Pagination.chunk_starts``)."""
+    data = run.data
+    if run.source.columns != 1 or data.title_page or data.keep or data.room_breaks or data.pages is not None:
+        return None
+    count = len(kinds)
+    probing = set(tall)
+    starts: list[int] = []
+    continued: set[int] = set()
+    start, used, resumed = 0, measured.top, False
+    probe_from = (0, 0)  # the last probe's first band and first page
+    probed = 0  # pages typeset in probes so far
+
+    def runs_into_tall(first: int) -> bool:
+        return _runs_into(first, kinds, data.sticky, probing)
+
+    def breaks_before(band: int) -> bool:
+        return data.breaks[kinds[band]] or bool(data.breaks_after and data.breaks_after[kinds[band - 1]])
+
+    def segment(end: int, *, summary: float = 0.0, summary_page: bool = False) -> Pagination:
+        return paginate(
+            kinds[start:end],
+            heights=measured.heights,
+            spacing=measured.spacing,
+            sticky=data.sticky,
+            body=measured.body,
+            first_page_used=used,
+            summary=summary,
+            breaks_before=data.breaks,
+            breaks_after=data.breaks_after,
+            summary_page=summary_page,
+        )
+
+    for band in tall:
+        pages = [start + first for first in segment(band + 1).starts]
+        anchor = band
+        while anchor > start and data.sticky[kinds[anchor - 1]]:
+            anchor -= 1  # group headers stay with the tall band, on the page before it
+        page = bisect.bisect_right(pages, max(start, anchor - 1)) - 1
+        if resumed and page == 0:  # on the last probe's last page: probe again, from its start
+            first_band, first_page = probe_from
+            del starts[first_page:]
+            continued = {p for p in continued if p < first_page}
+        else:
+            first_band, first_page = pages[page], len(starts) + page - int(resumed)
+            starts += pages[int(resumed) : page]
+        probe_from = (first_band, first_page)
+        extra: dict[str, Any] = {"open": data.open_groups(first_band)} if data.reprint else {}
+        probe = data.json(
+            first_band,
+            band + 1 - first_band,
+            first_page=first_page + 1,
+            total_pages=count,
+            first=first_band == 0,
+            last=False,
+            **extra,
+        )
+        ((end,),) = run.compile(run.job(probe, format="pdf", selectors=(END,))).values
+        probed += end["page"]
+        if probed > PROBE_PAGES:
+            raise _TooManyToProbe
+        # which band begins the probe's later pages is not known (only a report with values
+        # per page marks where its bands land): no chunk starts on them
+        continued.update(range(len(starts) + 1, len(starts) + end["page"]))
+        starts += [first_band] + [band] * (end["page"] - 1)
+        start, resumed = band + 1, True
+        used = end["y"] - measured.body_top + measured.spacing[kinds[band]]
+        if start < count:
+            broken = breaks_before(start)
+            room = measured.body - used
+            fits = runs_into_tall(start) or room >= _needed_after(start, kinds, measured, data.sticky) - EPSILON
+            if broken or not fits:
+                used, resumed = 0.0, False  # the next band starts a page
+    if start < count:
+        rest = segment(count, summary=measured.summary, summary_page=data.summary_page)
+        starts += [start + first for first in rest.starts[int(resumed) :]]
+    # no chunk starts on a page predicted to begin with a tall band that may have begun before
+    continued.update(q for q in range(1, len(starts)) if runs_into_tall(starts[q]) and not breaks_before(starts[q]))
+    if start == count:
+        ends_page = data.summary_page or bool(data.breaks_after and data.breaks_after[kinds[-1]])
+        own_page = bool(measured.summary) and (ends_page or used + measured.summary > measured.body + EPSILON)
+        return Pagination(starts, len(starts) + int(own_page), own_page, continued=frozenset(continued))
+    total = len(starts) + int(rest.summary_page)
+    return Pagination(starts, total, rest.summary_page, continued=frozenset(continued))
 
 
 def _pagination(
@@ -447,6 +587,8 @@ def preview(
         return first(data.json(0, 300 * pages, last=False))[:pages], None
     _, kinds, pagination = predicted
     shown = max(0, min(pages - pagination.first_page, len(pagination.starts)))
+    while shown in pagination.continued:  # a tall band runs onto that page: show it whole
+        shown += 1
     end = pagination.starts[shown] if shown < len(pagination.starts) else len(kinds)
     last = end == len(kinds)
     extra: dict[str, Any] = {}
@@ -527,7 +669,10 @@ def _chunked(
     pages, and the bands on either side of each page break are checked."""
     data, stats, control = run.data, run.stats, run.control
     if predicted is None:
-        stats["typeset"] = "one piece (band heights vary: a long text wraps, or a style changes a height)"
+        stats["typeset"] = (
+            "one piece (band heights vary: a long text wraps, a style changes a height, "
+            "or many bands break across pages or hold crosstabs)"
+        )
         return None
     measured, kinds, pages = predicted
     workers = control.workers or _workers()
