@@ -42,6 +42,7 @@ from pydantic_core import PydanticSerializationError
 
 from polarreports.definition.elements import Aggregate, Box, Image, Label, Line, PageNumber, Subreport
 from polarreports.definition.report import Band, Report
+from polarreports.typeset.typeset import pdf_of_pages
 
 __all__ = ["KEYS_PER_BLOCK", "block_report", "group_order", "split_pdf"]
 
@@ -189,16 +190,7 @@ def split_pdf(content: bytes, count: int) -> list[tuple[bytes, int]]:
         ends = [*starts[1:], len(whole.pages)]
         parts = []
         for start, end in zip(starts, ends, strict=True):
-            part = pikepdf.Pdf.new()
-            part.pages.extend(whole.pages[start:end])
-            for name, value in whole.docinfo.items():
-                part.docinfo[name] = value
-            for name in ("/Metadata", "/OutputIntents"):
-                if name in whole.Root:
-                    value = whole.Root[name]
-                    part.Root[name] = part.copy_foreign(value if value.is_indirect else whole.make_indirect(value))
-            if "/Lang" in whole.Root:
-                part.Root.Lang = pikepdf.String(str(whole.Root.Lang))
+            part = pdf_of_pages(whole.pages[start:end], whole)
             buffer = io.BytesIO()
             part.save(buffer, deterministic_id=True, fix_metadata_version=False)
             parts.append((buffer.getvalue(), end - start))

@@ -61,7 +61,7 @@ from polarreports.typeset.pdfjoin import PdfJoin
 if TYPE_CHECKING:
     import pikepdf
 
-__all__ = ["ReportData", "Typeset", "in_memory", "preview", "typeset"]
+__all__ = ["ReportData", "Typeset", "in_memory", "pdf_of_pages", "preview", "typeset"]
 
 MIN_BANDS_FOR_CHUNKS = 4_000
 """Below this many bands one Typst pass (in one warm worker) is quicker than parallel chunks."""
@@ -740,7 +740,7 @@ def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[
     return [[level for level in band_levels[a:b] if level] for a, b in itertools.pairwise(bounds)]
 
 
-def _pdf_of(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
+def pdf_of_pages(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
     """A new PDF of ``pages`` (of other open PDFs), with the document information (title,
     creator) of ``info_from``, and its PDF/A metadata and output intent where it has them."""
     import pikepdf  # imported when needed (wide listings): it takes 15 MB
@@ -846,7 +846,7 @@ def _panels(run: TypesetRun) -> list[bytes]:
     documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
     page_lists = [document.pages for document in documents]
     in_order = zip(*page_lists, strict=True) if alike else page_lists
-    joined = _pdf_of(itertools.chain.from_iterable(in_order), documents[0])
+    joined = pdf_of_pages(itertools.chain.from_iterable(in_order), documents[0])
     out = io.BytesIO()
     joined.save(out, deterministic_id=True)
     return [out.getvalue()]
