@@ -176,16 +176,7 @@ def _one(task: Task, item: Item, rows: pl.DataFrame) -> Entry:
             document.save(target)
             content = target.read_bytes()
             pages = None
-        return Entry(
-            key,
-            item.file,
-            "ok",
-            pages=pages,
-            bytes=len(content),
-            sha256=sha256_of(content),
-            input=made_of,
-            duration_s=round(time.perf_counter() - start, 4),
-        )
+        return _ok(key, item, content, pages, made_of, time.perf_counter() - start)
     except PolarReportsError as error:
         message = str(error)
     except OSError as error:
@@ -232,6 +223,11 @@ def _written(task: Task, item: Item, content: bytes, pages: int, made_of: str, s
     except OSError as error:
         message = f"cannot write {item.file!r}: {error.strerror or error}"
         return Entry(key, item.file, "failed", input=made_of, duration_s=round(seconds, 4), error=message)
+    return _ok(key, item, content, pages, made_of, seconds)
+
+
+def _ok(key: str, item: Item, content: bytes, pages: int | None, made_of: str, seconds: float) -> Entry:
+    """The manifest entry of ``item``'s document, written: its pages, size and SHA-256."""
     return Entry(
         key,
         item.file,
