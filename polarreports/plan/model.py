@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 
@@ -161,9 +161,12 @@ class BandPlan:
 
 
 @dataclass(frozen=True)
-class ChartPlan:
-    """A chart element and where its data comes from: group level ``level`` (0: the report)."""
+class _ComputedElement:
+    """An element whose content Polars computes (a chart's points, a crosstab's table) and
+    where its data comes from: group level ``level`` (0: the report); its column is named
+    after ``_PREFIX`` and its index."""
 
+    _PREFIX: ClassVar[str]
     index: int
     element: Any
     where: str
@@ -171,21 +174,21 @@ class ChartPlan:
 
     @property
     def column(self) -> str:
-        return f"__chart{self.index}"
+        return f"{self._PREFIX}{self.index}"
 
 
 @dataclass(frozen=True)
-class CrosstabPlan:
-    """A crosstab element and where its data comes from: group level ``level`` (0: the report)."""
+class ChartPlan(_ComputedElement):
+    """A chart element and where its data comes from (``column``: ``__chart0``, ...)."""
 
-    index: int
-    element: Any
-    where: str
-    level: int
+    _PREFIX = "__chart"
 
-    @property
-    def column(self) -> str:
-        return f"__crosstab{self.index}"
+
+@dataclass(frozen=True)
+class CrosstabPlan(_ComputedElement):
+    """A crosstab element and where its data comes from (``column``: ``__crosstab0``, ...)."""
+
+    _PREFIX = "__crosstab"
 
 
 @dataclass(frozen=True)
