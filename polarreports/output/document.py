@@ -439,11 +439,7 @@ class Document:
         """Save the Excel workbook (as ``save("report.xlsx")`` does); with ``formulas``, each
         subtotal that sums (averages, ...) a column of the detail rows is a ``SUBTOTAL``
         formula over its group's rows (its value cached), so it follows edits and filters."""
-        target = Path(path)
-        if target.suffix.lower() != ".xlsx":
-            msg = f"cannot save {str(target)!r} as a workbook: its name must end in .xlsx"
-            raise OutputError(msg)
-        check_writable(target)
+        target = _writable_as(path, ".xlsx", "a workbook")
 
         def write(rendered: Rendered, file: BinaryIO) -> None:
             from polarreports.emit.bandframe import BandFrames
@@ -460,11 +456,7 @@ class Document:
         return, other than a number's text such as ``-1,234.50``) is written with a leading
         single quote, so that opening the file runs nothing; ``as_stored`` writes every value
         as stored (for a pipeline, not a spreadsheet). Numbers stay numbers either way."""
-        target = Path(path)
-        if target.suffix.lower() != ".csv":
-            msg = f"cannot save {str(target)!r} as CSV: its name must end in .csv"
-            raise OutputError(msg)
-        check_writable(target)
+        target = _writable_as(path, ".csv", "CSV")
 
         def write(rendered: Rendered, file: BinaryIO) -> None:
             from polarreports.emit.bandframe import BandFrames
@@ -558,3 +550,14 @@ class Document:
             view = document_view(self)._repr_mimebundle_()
             bundle.update({kind: value for kind, value in view.items() if kind != "text/plain"})
         return bundle
+
+
+def _writable_as(path: str | os.PathLike[str], suffix: str, what: str) -> Path:
+    """``path``, checked to end in ``suffix`` (an ``OutputError`` naming ``what`` otherwise)
+    and to be writable (``check_writable``), before any work."""
+    target = Path(path)
+    if target.suffix.lower() != suffix:
+        msg = f"cannot save {str(target)!r} as {what}: its name must end in {suffix}"
+        raise OutputError(msg)
+    check_writable(target)
+    return target
