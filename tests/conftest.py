@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +107,25 @@ def small_chunks() -> Iterator[None]:
     """``chunking_small`` for the whole test."""
     with chunking_small():
         yield
+
+
+@pytest.fixture
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The test's renders put their temporary files in a folder of their own, found empty
+    after (``pytest.mark.usefixtures("temp_folder")`` for a whole module)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert [p.name for p in folder.iterdir() if p.name.startswith("polarreports-")] == []
+
+
+@pytest.fixture(scope="module")
+def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of examples/, so that the images the definitions name are found."""
+    folder = tmp_path_factory.mktemp("gallery")
+    shutil.copytree(ROOT / "examples", folder, dirs_exist_ok=True)
+    return folder
 
 
 def chunk_count(document: pr.Document) -> int:

@@ -3,10 +3,8 @@ Parquet, CSV, JSON) between their batches, within a second, and leaves no file b
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +23,8 @@ BIG = pr.Report(
         )
     ),
 )
+pytestmark = pytest.mark.usefixtures("temp_folder")  # its temporary files found removed after each test
 DATA = pl.DataFrame({"x": range(ROWS), "y": [f"text {i}" for i in range(ROWS)], "z": [i / 7 for i in range(ROWS)]})
-
-
-@pytest.fixture(autouse=True)
-def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The render's temporary files go to a folder of their own, found empty after."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    yield folder
-    assert [p.name for p in folder.iterdir() if p.name.startswith("polarreports-")] == []
 
 
 def cancelled_while_saving(target: Path, after: float) -> float:

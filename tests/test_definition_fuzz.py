@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -117,14 +116,6 @@ def problems(error: BaseException | None, path: Path) -> list[str]:
         if isinstance(error, pr.DefinitionError | pr.PlanError) and str(path) not in line:
             found.append(f"does not name the file: {line}")
     return found
-
-
-@pytest.fixture(scope="module")
-def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of examples/, so that the images the definitions name are found."""
-    folder = tmp_path_factory.mktemp("gallery")
-    shutil.copytree(ROOT / "examples", folder, dirs_exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

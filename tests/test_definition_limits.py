@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -594,14 +593,6 @@ def outcome(name: str, tree: Any, folder: Path) -> BaseException | None:
     except BaseException as error:  # a Rust panic is a BaseException
         return error
     return None
-
-
-@pytest.fixture(scope="module")
-def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of examples/, so that the images the definitions name are found."""
-    folder = tmp_path_factory.mktemp("gallery")
-    shutil.copytree(ROOT / "examples", folder, dirs_exist_ok=True)
-    return folder
 
 
 @pytest.mark.slow

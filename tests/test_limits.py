@@ -12,7 +12,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +23,10 @@ from polarreports.typeset import compile as compiling
 from polarreports.typeset.compile import FakeCompiler, WorkerCompiler
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.serial  # time limits, cancels, memory budgets, which workers live: alone on the cores
+pytestmark = [
+    pytest.mark.serial,
+    pytest.mark.usefixtures("temp_folder"),
+]  # time limits, cancels, memory budgets, which workers live: alone on the cores
 
 HUGE_LABEL = "word " * 1_200_000  # 6 MB of text in every one of 200 rows: minutes and gigabytes of Typst
 HUGE = pr.Report(
@@ -35,16 +37,6 @@ HUGE = pr.Report(
 )
 SMALL = pr.Report(name="small", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x", width="100%")])))
 ROWS = pl.DataFrame({"x": list(range(200))})
-
-
-@pytest.fixture(autouse=True)
-def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every temporary file of the test's renders goes to a folder of its own, found empty after."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    yield folder
-    assert [p.name for p in folder.iterdir() if p.name.startswith("polarreports-")] == []
 
 
 def rss_mb() -> float:
