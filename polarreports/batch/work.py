@@ -111,7 +111,8 @@ def run_digest(report: Report, params: dict[str, Any], sources: dict[str, Any] |
 def _source_digest(source: Any) -> str:
     """A subreport source's content: a file's SHA-256, a frame's schema and row hashes."""
     if isinstance(source, str | Path):
-        return sha256_of(Path(source).read_bytes())
+        with Path(source).open("rb") as file:  # read in pieces: a source may be large
+            return hashlib.file_digest(file, "sha256").hexdigest()
     frame = source.collect() if isinstance(source, pl.LazyFrame) else source
     return fingerprint("", frame)
 
