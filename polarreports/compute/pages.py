@@ -53,6 +53,10 @@ def _before(slot: PageSlot) -> str:
     return f"__pb:{_variable(slot)}"
 
 
+def _table(slot: PageSlot) -> str:
+    return f"__pt{slot.index}"
+
+
 def _group_id(level: int) -> str:
     return f"__gid{level}"
 
@@ -90,6 +94,8 @@ def page_rows_query(
         if slot.level:
             group_id = pl.struct(keys[: slot.level]).rle_id() + (group_ids or {}).get(slot.level, 0)
             columns.append(group_id.alias(_group_id(slot.level)))
+        if slot.column is not None:  # a subreport's table, per row
+            columns.append(pl.col(slot.column).alias(_table(slot)))
         if variable is None:
             continue
         columns.append((variable.value if variable.value is not None else pl.lit(1)).alias(_value(slot)))
@@ -128,8 +134,9 @@ class PageRows:
         per_page = on_pages.group_by(PAGE).agg(self._aggregations())
         firsts = placed.group_by(PAGE).agg(pl.col(ROW_INDEX).first()).join(self.rows, on=ROW_INDEX, how="left")
         group_ids = [_group_id(slot.level) for slot in slots if slot.level]
+        tables = [_table(slot) for slot in slots if slot.column is not None]
         table = pages.join(per_page, on=PAGE, how="left").join(
-            firsts.select(PAGE, *dict.fromkeys(group_ids)), on=PAGE, how="left"
+            firsts.select(PAGE, *dict.fromkeys(group_ids), *tables), on=PAGE, how="left"
         )
         table = table.sort(PAGE).with_columns(self._filled(slots))
         strings = [self._formatted(slot, table) for slot in slots]
@@ -178,6 +185,8 @@ class PageRows:
                     value = pl.when(pl.col("__rows_on_page").fill_null(0) > 0).then(column).otherwise(carried_before)
                     # nothing is brought forward to the first page (of the variable's reset group)
                     filled.append(value.alias(f"__s{slot.index}"))
+                case "subreport":  # a page that no band starts on: the table of the band it goes on with
+                    filled.append(pl.col(_table(slot)).forward_fill().fill_null("").alias(f"__s{slot.index}"))
                 case "page_in_group" | "pages_in_group":
                     group = pl.col(_group_id(slot.level)).forward_fill()
                     numbers = pl.int_range(1, pl.len() + 1) if slot.what == "page_in_group" else pl.len()
@@ -186,6 +195,8 @@ class PageRows:
 
     def _formatted(self, slot: PageSlot, table: pl.DataFrame) -> pl.Expr:
         column = f"__s{slot.index}"
+        if slot.what == "subreport":  # its table's JSON, as it is
+            return pl.col(column)
         dtype = table.schema[column]
         plan = self.plan
         pattern = slot.pattern or default_pattern(dtype)

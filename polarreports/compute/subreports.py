@@ -42,7 +42,7 @@ from polarreports.plan.expressions import param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.parameters import resolve_parameters
-from polarreports.plan.subreports import REPORT_BANDS, band_of, subreports
+from polarreports.plan.subreports import PAGE_BANDS, REPORT_BANDS, TALLEST, band_of, subreports
 from polarreports.resources import SUBREPORT, SUBREPORT_DATA, confined_path
 from polarreports.suggest import closest
 
@@ -105,11 +105,25 @@ def attach_subreports(
                 rows = rows.with_columns(pl.lit(0, dtype=pl.Int8).alias(whole))
                 rows = rows.join(tables, on=whole, how="left", maintain_order="left").drop(whole)
             rows = rows.with_columns(_filled(plan, element))
+            if links and band_of(where) in PAGE_BANDS:
+                rows = rows.with_columns(_tallest(column).alias(column + TALLEST))
             schema = rows.collect_schema()
         except pl.exceptions.PolarsError as error:
             msg = f"{where}: cannot compute the subreport: {str(error).splitlines()[0]}"
             raise DataError(msg) from None
     return rows
+
+
+def _tallest(column: str) -> pl.Expr:
+    """On every row, the table of ``column`` with the most rows (then the longest text): a page
+    band's subreport linked per page keeps this one's room on every page.
+
+    >>> tables = pl.DataFrame({"t": ['{"r":[["a"]]}', None, '{"r":[["a"],["b"]]}']})
+    >>> tables.select(_tallest("t"))["t"].to_list()[0]
+    '{"r":[["a"],["b"]]}'
+    """
+    text = pl.col(column).fill_null("")
+    return text.sort_by(text.str.count_matches("],[", literal=True), text.str.len_bytes()).last()
 
 
 def _definition(element: Subreport, where: str, report: definition.Report, base_dir: Path) -> definition.Report:
@@ -224,10 +238,10 @@ def _links(
             f"to the report's parameters ({{':name': column}}), not to the master's column {next(iter(links))!r}"
         )
         raise PlanError([msg])
-    if band not in REPORT_BANDS and not links:
+    if band not in REPORT_BANDS and band not in PAGE_BANDS and not links:
         msg = (
             f"{where}: a subreport here needs at least one key column linking it to the master's rows, such as "
-            "[order_id] (a subreport over the whole source goes in the title or summary)"
+            "[order_id] (a subreport over the whole source goes in the title, the summary or a page band)"
         )
         raise PlanError([msg])
     return links, fixed

@@ -11,7 +11,7 @@ faster than a ``table`` (``benchmarks/subreports.py``).
 
 from __future__ import annotations
 
-__all__ = ["INLINE", "SUBREPORT_PRELUDE", "breakable", "subreport_call"]
+__all__ = ["INLINE", "SUBREPORT_PRELUDE", "breakable", "page_subreport_call", "subreport_call"]
 
 INLINE = "subreport-inline"
 """The Typst function showing a subreport in a line of a band (a box: it cannot break); a band's
@@ -108,6 +108,22 @@ def subreport_call(width: str, index: int) -> str:
     'box(width: 1fr, subreport-inline(c.at(2)))'
     """
     return f"box(width: {width}, {INLINE}(c.at({index})))"
+
+
+def page_subreport_call(width: str, index: int, slot: int) -> str:
+    """The box showing, in a page band, the subreport linked to each page's rows: the page's
+    table (value per page ``slot``, see ``compute.pages``) over the room of the tallest one
+    (cell ``index``, hidden), so the band is as tall on every page (its height is measured once,
+    for the page's margin, before the pages are known).
+
+    >>> "hide(subreport-inline(c.at(1)))" in page_subreport_call("1fr", 1, 0)
+    True
+    """
+    page_table = (
+        'context { let p = data.at("pages", default: none); '
+        f'if p != none {{ {INLINE}(p.at(here().page() - 1, default: ()).at({slot}, default: "")) }} }}'
+    )
+    return f"box(width: {width}, {{ hide({INLINE}(c.at({index}))); place(top + left, {page_table}) }})"
 
 
 def breakable(code: str) -> str:

@@ -41,7 +41,7 @@ from polarreports.emit.crosstab import crosstab_code
 from polarreports.emit.escape import comment, typst_string
 from polarreports.emit.images import IMAGE_PRELUDE, barcode_image, column_image, static_image
 from polarreports.emit.markup import RICH_PRELUDE, rich_call, rich_label
-from polarreports.emit.subreports import SUBREPORT_PRELUDE, breakable, subreport_call
+from polarreports.emit.subreports import SUBREPORT_PRELUDE, breakable, page_subreport_call, subreport_call
 from polarreports.plan import geometry as placement
 from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandPlan, Cell, GroupLevel, ReportPlan
@@ -254,6 +254,8 @@ class _Writer:
         if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
             code = crosstab_code(element, index, body=self.plan.column_width, font_size=self.plan.page.font_size)
             return styles.text_call(look, code)  # its style's font, size and colour
+        if isinstance(element, Subreport) and index is not None and cell.page_slot is not None:
+            return page_subreport_call(width, index, cell.page_slot)
         if isinstance(element, Subreport) and index is not None:
             return subreport_call(width, index)
         if isinstance(element, Image):

@@ -60,7 +60,7 @@ from polarreports.plan.model import (
 from polarreports.plan.navigation import contents_title, heading_rank, link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver, detail_stripe
-from polarreports.plan.subreports import subreport_columns
+from polarreports.plan.subreports import TALLEST, subreport_columns
 from polarreports.units import to_points
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
@@ -106,6 +106,11 @@ def _outside_data(spec: dict[str, Any]) -> str | None:
             return f"looks up data that is not the chart's own at {path}.from.data"
         todo.extend((f"{path}.{key}", value) for key, value in reversed(list(node.items())))
     return None
+
+
+def _linked(element: Subreport) -> bool:
+    """Whether a subreport is linked to the master's rows (a key other than a ``:parameter``)."""
+    return any(not mine.startswith(":") for mine in element.keys)
 
 
 def _describe(element: Element) -> str:
@@ -361,6 +366,8 @@ class _Builder:
             where = f"{name}.elements[{i}] ({_describe(element)})"
             if kind in PAGE_BANDS and isinstance(element, Aggregate | PageNumber):
                 cell = self._page_cell(element, where, groups, variables)
+            elif kind in PAGE_BANDS and isinstance(element, Subreport) and _linked(element):
+                cell = self._page_subreport(element, where, groups, variables)
             else:
                 cell = self._cell(element, where, scope, level, groups, variables)
             if cell is not None:
@@ -520,6 +527,20 @@ class _Builder:
         )
         self.page_slots.append(slot)
         return Cell(element, where, page_slot=slot.index)
+
+    def _page_subreport(
+        self, element: Subreport, where: str, groups: list[GroupLevel], variables: list[VariablePlan]
+    ) -> Cell | None:
+        """A subreport linked to the rows in a page band: each page shows the table of the row of
+        its first band (a slot per page, as values per page), in the room of the tallest table
+        (the cell's value: the same on every page, so every page's band is as tall)."""
+        column = self.subreport_columns.get(id(element), "")
+        found = self._cell(Field(column=column + TALLEST), where, "report", 0, groups, variables)
+        if found is None:
+            return None
+        slot = PageSlot(len(self.page_slots), "subreport", where, column=column)
+        self.page_slots.append(slot)
+        return Cell(element, where, found.value, role="subreport", page_slot=slot.index)
 
     def _hidden_cells(self, kind: str, band: Band, cells: list[Cell], names: list[str], level: int) -> list[Cell]:
         """Cells carried as data but not shown: whether each element with a ``print_when``

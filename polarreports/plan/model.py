@@ -83,7 +83,7 @@ PAGE_BANDS = (
     BandKind.LAST_PAGE_FOOTER,
 )
 """Bands printed on every page: the only ones that can show values per page."""
-PageValue = Literal["page", "brought_forward", "carried_forward", "page_in_group", "pages_in_group"]
+PageValue = Literal["page", "brought_forward", "carried_forward", "page_in_group", "pages_in_group", "subreport"]
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,9 @@ class PageSlot:
     """For page numbers within a group: the group's level."""
     pattern: str | None = None
     null_text: str = ""
+    column: str | None = None
+    """For a subreport linked to the master's rows in a page band (``subreport``): its data
+    column; the page shows the table of the row of the page's first band."""
 
 
 @dataclass(frozen=True)

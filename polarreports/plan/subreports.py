@@ -25,10 +25,12 @@ from polarreports.exceptions import PolarReportsError
 from polarreports.plan.model import BandPlan
 
 __all__ = [
+    "PAGE_BANDS",
     "REPORT_BANDS",
     "ROW_CLASSES",
     "SUB_PREFIX",
     "SUB_ROWS",
+    "TALLEST",
     "band_of",
     "source_names",
     "subreport_columns",
@@ -45,6 +47,12 @@ ROW_CLASSES = 30
 stay in the band's own kind (and a report with several heights there is typeset in one piece)."""
 REPORT_BANDS = ("title", "summary")
 """The bands whose subreport is over the whole source (no keys), or linked to parameters."""
+PAGE_BANDS = ("page_header", "column_header", "column_footer", "page_footer", "last_page_footer")
+"""The bands printed on every page: a subreport there is over the whole source (no keys: the
+same table on every page), or linked by keys to the row of each page's first band."""
+TALLEST = ":tallest"
+"""Suffix of the column holding, on every row, the table with the most rows of a subreport
+linked per page (``__sub0:tallest``): the page band keeps its room on every page."""
 
 
 def _bands(report: Report) -> Iterator[tuple[str, Band]]:
