@@ -4,7 +4,10 @@ spreadsheet as LibreOffice shows it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -47,6 +50,17 @@ def test_the_data_export_has_each_subreport_row_under_its_band(
     got = rows.select("order_id", "lines.product_text", "lines.quantity_text", "lines.quantity * unit_price_text")
     assert got.rows() == _lines_want(lines).sort("order_id", maintain_order=True).rows()
     assert set(rows["level"]) == {2}  # one under the detail band (level 1)
+    # and the values themselves, in their own types (what Polars computes from the lines)
+    typed = rows.select("order_id", "lines.product", "lines.quantity", amount="lines.quantity * unit_price")
+    want_typed = lines.sort("order_id", maintain_order=True).select(
+        "order_id", "product", "quantity", amount=pl.col("quantity") * pl.col("unit_price")
+    )
+    assert typed.schema["lines.quantity"] == lines.schema["quantity"]
+    assert typed.rows() == want_typed.rows()
+    paid_values = frame.filter(pl.col("band") == "order_id.footer.payments")["payments.amount"]
+    assert paid_values.dtype == payments.schema["amount"]
+    assert paid_values.to_list() == payments.sort("order_id", maintain_order=True)["amount"].to_list()
+    assert frame.filter(kind="subreport_summary")["lines.quantity"].is_null().all()  # totals: texts only
     totals = frame.filter(pl.col("band") == "detail.lines", pl.col("kind") == "subreport_summary")
     want = lines.group_by("order_id").agg(s=(pl.col("quantity") * pl.col("unit_price")).sum()).sort("order_id")
     assert totals.select("order_id", "lines.quantity * unit_price_text").rows() == [
@@ -104,7 +118,10 @@ def test_the_spreadsheet_writes_indented_rows_below_their_band(
     assert [p for _, p in products] == lines.sort("order_id", maintain_order=True)["product"].to_list()
     assert {level for level, _ in products} == {2}  # one deeper than the detail rows
     shown = {(row[0], row[1]) for level, row in rows if level == 1 and row[0] is not None}
-    assert {(m, money(a)) for _, m, a in payments.rows()} <= shown  # the group footer's payments
+    assert {(m, round(a, 2)) for _, m, a in payments.rows()} <= shown  # the group footer's payments, as numbers
+    amounts = [(row[0], row[2]) for level, row in rows if level == 2 and re.fullmatch(r"P\d+-\d+", str(row[0]))]
+    want = lines.sort("order_id", maintain_order=True).select("product", a=pl.col("quantity") * pl.col("unit_price"))
+    assert amounts == [(p, round(a, 2)) for p, a in want.rows()]  # numbers, rounded as the report shows them
     assert not any(all(v is None for v in row) and level for level, row in rows)  # no empty band rows
 
 
@@ -123,3 +140,44 @@ def test_libreoffice_shows_the_subreports_figures(
     texts = [row[0] for row in shown if row]
     for method in payments["method"]:  # hostile strings are text, as many times as paid so
         assert texts.count(method) == payments["method"].to_list().count(method)
+
+
+@pytest.mark.slow
+def test_a_subreports_dates_and_decimals_are_typed_cells_libreoffice_shows_as_the_report(tmp_path: Path) -> None:
+    payments = pl.DataFrame(
+        {
+            "order_id": [1, 1, 3],
+            "paid_on": [dt.date(2024, 1, 2), dt.date(2024, 2, 3), dt.date(2024, 3, 4)],
+            "amount": pl.Series([Decimal("1234.50"), Decimal("2.25"), Decimal("10.00")], dtype=pl.Decimal(10, 2)),
+        }
+    )
+    sub = pr.Report(
+        name="paid",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[pr.Field(column="paid_on", format="dd.MM.yyyy"), pr.Field(column="amount", format="#,##0.00")]
+            )
+        ),
+    )
+    report = pr.Report(
+        name="orders",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[pr.Field(column="order_id"), pr.Subreport(report=sub, source="p", keys=["order_id"])]
+            )
+        ),
+    )
+    document = report.render(pl.DataFrame({"order_id": [1, 2, 3]}), sources={"p": payments})
+    frame = document.to_frame().filter(kind="subreport_detail")
+    typed = frame.select(paid_on="paid.paid_on", amount="paid.amount")
+    assert typed.schema == payments.drop("order_id").schema
+    assert typed.equals(payments.drop("order_id"))
+    path = document.save(tmp_path / "paid.xlsx")[0]
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet is not None
+    cells = [c.value for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert dt.datetime(2024, 2, 3) in cells  # a date and a number, not texts
+    assert 1234.5 in cells
+    shown = [row[1:] for row in _shown_by_libreoffice(Path(path), tmp_path) if row[1:] and row[1]]
+    want = payments.select(pl.col("paid_on").dt.strftime("%d.%m.%Y"), pl.col("amount").map_elements(money, pl.String))
+    assert shown == [list(row) for row in want.rows()]

@@ -35,6 +35,7 @@ from polarreports.plan.expressions import ROW_INDEX, param_column
 from polarreports.plan.images import column_issue
 from polarreports.plan.model import BandKind, BandPlan, ChartPlan, ReportPlan, VariablePlan
 from polarreports.plan.parameters import POLARS_TYPES
+from polarreports.plan.subreports import TYPED
 
 __all__ = ["ROW_INDEX", "Scopes", "build_scopes", "group_frame", "join_charts", "report_frame", "sorted_rows"]
 
@@ -326,6 +327,8 @@ def _check_types(plan: ReportPlan, scopes: Scopes) -> None:
             if cell.role in ("when", "link") or isinstance(cell.element, Expression | Chart):  # expressions of its own
                 computed.append((cell.where, cell.value))
             scopes.dtypes[cell.where] = dtype
+            if cell.typed is not None:  # a subreport's rows' raw values (a list of structs)
+                scopes.dtypes[cell.where + TYPED] = _type_of(frame, cell.typed)
             if cell.role in ("image", "barcode", "subreport"):  # a subreport's table: compute.subreports
                 issue = (
                     column_issue(cell, dtype)

@@ -42,7 +42,7 @@ from polarreports.plan.expressions import param_column
 from polarreports.plan.images import allowed_dirs
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
 from polarreports.plan.parameters import resolve_parameters
-from polarreports.plan.subreports import PAGE_BANDS, REPORT_BANDS, TALLEST, band_of, subreports
+from polarreports.plan.subreports import PAGE_BANDS, REPORT_BANDS, TALLEST, TYPED, band_of, subreports
 from polarreports.resources import SUBREPORT, SUBREPORT_DATA, confined_path
 from polarreports.suggest import closest
 
@@ -374,16 +374,19 @@ def _tables(
     if plan.groups:
         rows = rows.with_columns(*keys, *(group.key.alias(group.name) for group in plan.groups))
         detail_cells = _strings(plan, detail, rows, where) if detail else []
+        typed = _typed(detail, rows) if detail else None
         grouped = rows.group_by(link, maintain_order=True).agg(*totals_of)
-        grouped = grouped.join(_group_rows(plan, rows, link, len(detail_cells), where), on=link, how="left")
+        grouped = grouped.join(_group_rows(plan, rows, link, len(detail_cells), where, typed), on=link, how="left")
     else:
         if plan.sort:
             order = [expr for expr, _ in plan.sort]
             rows = rows.sort(order, descending=[d for _, d in plan.sort], maintain_order=True)
         detail_cells = _strings(plan, detail, rows, where) if detail else []
+        typed = _typed(detail, rows) if detail else None
         grouped = rows.group_by(keys, maintain_order=True).agg(
             (pl.concat_list(detail_cells) if detail_cells else pl.lit([], dtype=pl.List(pl.String))).alias("__r"),
             pl.lit(None, dtype=pl.List(pl.String)).alias("__k"),
+            *([typed.alias("__v")] if typed is not None else []),
             *totals_of,
         )
     grouped = grouped.with_columns(pl.lit(value).alias(param_column(name)) for name, value in plan.parameters.items())
@@ -412,8 +415,27 @@ def _tables(
     return grouped.select(
         *link,
         table.struct.json_encode().alias(column),
+        *([pl.col("__v").alias(column + TYPED)] if typed is not None else []),
         *(pl.col(variable).alias(name) for name, variable in element.returns.items()),
     )
+
+
+def _typed(detail: BandPlan, rows: pl.LazyFrame) -> pl.Expr | None:
+    """The raw values of the subreport's detail rows (its fields and expressions: not its labels
+    nor nested tables) as a struct, field ``v<i>`` for the table's column ``i``, in their own
+    types: the rows of a data export and the spreadsheet's numbers. None without such values."""
+    fields = [
+        cell.value.alias(f"v{i}")
+        for i, cell in enumerate(detail.cells)
+        if cell.value is not None and cell.role == "value" and isinstance(cell.element, Field | Expression)
+    ]
+    if not fields:
+        return None
+    try:
+        rows.select(fields).collect_schema()
+    except pl.exceptions.PolarsError:  # reported with the texts' formatting (_strings)
+        return None
+    return pl.struct(fields)
 
 
 def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
@@ -423,20 +445,30 @@ def _padded(cells: list[pl.Expr], width: int) -> pl.Expr:
     return pl.concat_list([*cells, *[pl.lit("")] * (width - len(cells))])
 
 
-def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str) -> pl.LazyFrame:
+def _group_rows(
+    plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: int, where: str, typed: pl.Expr | None
+) -> pl.LazyFrame:
     """Per link key, its table's rows ``r`` with their kinds ``k`` (``h1`` the header of group
     level 1, ``d`` a row, ``f1`` its footer), placed as the report's stream places them: a header before its
-    group's first row, a footer after its last, inner footers first."""
+    group's first row, a footer after its last, inner footers first; with ``typed``, the raw
+    values of each row ``__v`` (null for a group's rows)."""
     depth = len(plan.groups)
     order = [*link, *(group.name for group in plan.groups), *(expr for expr, _ in plan.sort)]
     descending = [False] * len(link) + [group.descending for group in plan.groups] + [d for _, d in plan.sort]
     rows = rows.sort(order, descending=descending, maintain_order=True).with_row_index("__pos")
     detail = plan.band(BandKind.DETAIL)
     entries = []
+    values: list[pl.Expr] = []
+    no_values: list[pl.Expr] = []
+    if typed is not None:
+        values = [typed.alias("__v")]
+        no_values = [pl.lit(None, dtype=rows.select(typed).collect_schema().dtypes()[0]).alias("__v")]
     if detail is not None:
         cells = _padded(_strings(plan, detail, rows, where), width)
         entries.append(
-            rows.select(*link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("__k"), cells.alias("__c"))
+            rows.select(
+                *link, "__pos", pl.lit(depth + 1).alias("__sub"), pl.lit("d").alias("__k"), cells.alias("__c"), *values
+            )
         )
     for group in plan.groups:
         keys = [*link, *(outer.name for outer in plan.groups[: group.level])]
@@ -469,20 +501,19 @@ def _group_rows(plan: ReportPlan, rows: pl.LazyFrame, link: list[str], width: in
                     pl.lit(sub).alias("__sub"),
                     pl.lit(flag).alias("__k"),
                     _padded(strings, width).alias("__c"),
+                    *no_values,
                 )
             )
     if not entries:
         empty = pl.lit([], dtype=pl.List(pl.String))
         return rows.group_by(link).agg(empty.alias("__r"), empty.alias("__k"))
-    placed = [
-        entry.select(*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "__k", "__c")
-        for entry in entries
-    ]
+    kept = [*link, pl.col("__pos").cast(pl.Int64), pl.col("__sub").cast(pl.Int32), "__k", "__c"]
+    kept += ["__v"] if values else []
     return (
-        pl.concat(placed)
+        pl.concat([entry.select(kept) for entry in entries])
         .sort("__pos", "__sub")
         .group_by(link, maintain_order=True)
-        .agg(pl.col("__c").alias("__r"), pl.col("__k"))
+        .agg(pl.col("__c").alias("__r"), pl.col("__k"), *(pl.col("__v") for _ in values))
     )
 
 

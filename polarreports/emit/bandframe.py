@@ -27,10 +27,12 @@ table and in the spreadsheet's rows below its band; a data export would hold the
 JSON text, so it leaves them out). A subreport's rows are rows of their own, right after their
 band's row: band ``<band>.<subreport name>`` (``detail.payments``), kind ``subreport_detail``,
 ``subreport_group_header``, ``subreport_group_footer`` or ``subreport_summary``, level one more
-than the band's, the band's group keys, and their texts in columns ``<subreport>.<column>_text``
-(``payments.amount_text``: the strings the report prints; a subreport's table travels as text,
-so it has no typed column). The rows come a batch at a time (:meth:`BandFrames.batches`), so a
-report of any size is written with flat memory.
+than the band's, the band's group keys, the values of its detail rows in their own types in
+columns ``<subreport>.<column>`` (``payments.amount``: from the raw values kept beside its
+table, ``plan.subreports.TYPED``; its group rows and totals have none) and their texts in
+columns ``<subreport>.<column>_text`` (``payments.amount_text``: the strings the report
+prints). The rows come a batch at a time (:meth:`BandFrames.batches`), so a report of any size
+is written with flat memory.
 
     >>> import polarreports as pr
     >>> doc = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(20))
@@ -53,7 +55,7 @@ from polarreports.compute.markup import plain_series
 from polarreports.definition.elements import Aggregate, Barcode, Crosstab, Expression, Field, Subreport
 from polarreports.plan.barcodes import encoded_series
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
-from polarreports.plan.subreports import table_columns
+from polarreports.plan.subreports import TYPED, table_columns
 from polarreports.stream.collect import StreamData
 
 __all__ = ["CROSSTAB_PREFIX", "SUBREPORT_PREFIX", "BandFrames", "band_label", "value_name"]
@@ -135,6 +137,9 @@ def _named(
             if isinstance(cell.element, Subreport) and cell.role == "subreport":
                 label = band_label(plan, band)
                 values.append((index, f"{SUBREPORT_PREFIX}{label}.{index}", pl.String(), None))
+                if cell.typed is not None and cell.where + TYPED in dtypes:  # its rows' raw values
+                    typed = dtypes[cell.where + TYPED]
+                    values.append((index, f"{SUBREPORT_PREFIX}{label}.{index}{TYPED}", typed, None))
                 continue
             barcode = isinstance(cell.element, Barcode) and cell.role == "barcode"
             if cell.hidden or (cell.role != "value" and not barcode) or name is None:
@@ -201,7 +206,7 @@ class BandFrames:
         for band in self._bands.values():
             for value in band.values:
                 element = band.plan.data_cells[value.index].element
-                if value.name.startswith(SUBREPORT_PREFIX) and isinstance(element, Subreport):
+                if _subreport_table(value.name) and isinstance(element, Subreport):
                     self._tables[value.name] = (band.label, *table_columns(element))
         _warn_left_out(plan, shown, crosstabs=crosstabs)
         self._key_dtypes = {
@@ -212,9 +217,20 @@ class BandFrames:
         values: dict[str, pl.DataType] = {}
         for band in self._bands.values():
             values.update((value.name, value.dtype) for value in band.values)
+        sub_texts = [f"{sub}.{column}_text" for _, sub, columns in self._tables.values() for column in columns]
+        sub_values: dict[str, pl.DataType] = {}
+        for name, (_, sub, columns) in self._tables.items():
+            typed = values.get(name + TYPED)
+            if isinstance(typed, pl.List) and isinstance(typed.inner, pl.Struct):
+                fields = {
+                    field.name: field.dtype if isinstance(field.dtype, pl.DataType) else field.dtype()
+                    for field in typed.inner.fields
+                }
+                sub_values.update(
+                    (f"{sub}.{column}", fields[f"v{i}"]) for i, column in enumerate(columns) if f"v{i}" in fields
+                )
         if not crosstabs:  # a data export: a subreport's rows are rows, their texts in columns of their own
             values = {name: dtype for name, dtype in values.items() if not name.startswith(SUBREPORT_PREFIX)}
-        sub_texts = [f"{sub}.{column}_text" for _, sub, columns in self._tables.values() for column in columns]
         self.schema: dict[str, pl.DataType] = {
             "band": pl.String(),
             "kind": pl.String(),
@@ -222,6 +238,7 @@ class BandFrames:
             **{name: self._key_dtypes.get(name, pl.String()) for name in self._keys},
             **values,
             **{f"{name}_text": pl.String() for name in values if not _table(name)},
+            **({} if crosstabs else sub_values),
             **({} if crosstabs else dict.fromkeys(sub_texts, pl.String())),
         }
         """The columns of every batch, in order."""
@@ -249,7 +266,17 @@ class BandFrames:
         """Band ``band``'s value columns by the index of their data cell (none for a band that
         has no rows, such as the column header)."""
         found = self._bands.get(band)
-        return {value.index: value.name for value in found.values} if found else {}
+        if not found:
+            return {}
+        return {value.index: value.name for value in found.values if not value.name.endswith(TYPED)}
+
+    def typed_name(self, band: str, index: int) -> str | None:
+        """The column of the raw values of the rows of the subreport in data cell ``index`` of
+        band ``band`` (with ``crosstabs``), or None (a subreport of labels only)."""
+        found = self._bands.get(band)
+        names = [value.name for value in found.values if value.index == index] if found else []
+        typed = [name for name in names if name.endswith(TYPED)]
+        return typed[0] if typed and typed[0] in self.schema else None
 
     def label(self, band: str) -> str:
         """Band ``band``'s ``band`` column (``region.footer``, ...)."""
@@ -286,7 +313,7 @@ class BandFrames:
             columns.append(pl.coalesce(texts_of).alias(name) if texts_of else pl.lit(None, dtype=pl.String).alias(name))
         for band in self._bands.values():
             for value in band.values:
-                if _table(value.name):
+                if _table(value.name) and not value.name.endswith(TYPED):
                     text = pl.col("__c").list.get(value.index, null_on_oob=True)
                     rich_values.append(pl.when(pl.col("band") == band.label).then(text).alias(value.name))
         frame = frame.with_columns(cells.alias("__c")).with_columns(columns)
@@ -334,8 +361,13 @@ class BandFrames:
         for number, name in enumerate(tables, start=1):
             label, sub, columns = self._tables[name]
             found = frame.filter(pl.col(name).is_not_null() & (pl.col(name) != ""))
+            typed = name + TYPED if name + TYPED in frame.columns else None
             parsed = found.select(
-                "__pos", "__sub", (pl.col("level") + 1).alias("level"), pl.col(name).str.json_decode(_TABLE).alias("t")
+                "__pos",
+                "__sub",
+                (pl.col("level") + 1).alias("level"),
+                pl.col(name).str.json_decode(_TABLE).alias("t"),
+                *([pl.col(typed).alias("__values")] if typed else []),
             ).unnest("t")
             rows = parsed.select(
                 "__pos",
@@ -344,7 +376,8 @@ class BandFrames:
                 pl.col("r").alias("__cells"),
                 pl.coalesce(pl.col("k"), pl.col("r").list.eval(pl.lit("d"))).alias("__kind"),
                 pl.int_ranges(1, pl.col("r").list.len() + 1, dtype=pl.UInt32).alias("__seq"),
-            ).explode("__cells", "__kind", "__seq")
+                *(["__values"] if typed else []),
+            ).explode("__cells", "__kind", "__seq", *(["__values"] if typed else []))
             rows = rows.filter(pl.col("__seq").is_not_null())
             totals = parsed.filter(pl.col("t").list.len() > 0).select(
                 "__pos",
@@ -354,7 +387,7 @@ class BandFrames:
                 pl.lit("t").alias("__kind"),
                 (pl.col("r").list.len() + 1).cast(pl.UInt32).alias("__seq"),
             )
-            both = pl.concat([rows, totals])
+            both = pl.concat([rows, totals], how="diagonal")  # (totals have no raw values)
             kind = pl.col("__kind").str.slice(0, 1)
             pieces.append(
                 both.select(
@@ -370,6 +403,11 @@ class BandFrames:
                     *(
                         pl.col("__cells").list.get(i, null_on_oob=True).alias(f"{sub}.{column}_text")
                         for i, column in enumerate(columns)
+                    ),
+                    *(
+                        pl.col("__values").struct.field(f"v{i}").alias(f"{sub}.{column}")
+                        for i, column in enumerate(columns)
+                        if f"{sub}.{column}" in self.schema and typed
                     ),
                 )
             )
@@ -445,9 +483,16 @@ def _warn_left_out(plan: ReportPlan, bands: list[BandPlan], *, crosstabs: bool) 
 def _value_column(value: _Value) -> pl.Expr:
     """A value's column (rich text's, a barcode's, a crosstab's and a subreport's are filled from
     their texts)."""
+    if value.name.startswith(SUBREPORT_PREFIX) and value.name.endswith(TYPED):  # its rows' raw values
+        return pl.col(f"__t{value.index}").cast(value.dtype).alias(value.name)
     if value.decode is not None or _table(value.name):
         return pl.lit(None, dtype=pl.String).alias(value.name)
     return pl.col(f"__v{value.index}").cast(value.dtype).alias(value.name)
+
+
+def _subreport_table(name: str) -> bool:
+    """Whether column ``name`` holds a subreport's table's JSON (not its rows' raw values)."""
+    return name.startswith(SUBREPORT_PREFIX) and not name.endswith(TYPED)
 
 
 def _table(name: str) -> bool:

@@ -14,7 +14,8 @@ levels (the groups collapse with Excel's +/− buttons). Rich text (``markup: ma
 plain text (``compute.markup.tree_text``). A crosstab's rows (``emit.xlsx_crosstab``: its
 labels, its figures as numbers with their measure's format) go where it is among its band's
 elements: give ``BandFrames`` its crosstabs (``crosstabs=True``). A subreport's rows
-(``emit.xlsx_subreport``: its header, rows, group rows and totals, as the report's texts) go
+(``emit.xlsx_subreport``: its rows' values as numbers and dates in their columns' formats; its
+header, group rows and totals as the report's texts) go
 below its band's row, from the subreport's column, one outline level deeper. Subtotals are values, or with
 ``formulas=True`` ``SUBTOTAL`` formulas over their group's rows (where the footer's column holds
 the summed field in the detail rows), each with its value cached.
@@ -51,7 +52,7 @@ from xlsxwriter.utility import xl_range  # type: ignore[import-untyped]
 
 from polarreports.compute.markup import markdown_text
 from polarreports.control import temp_prefix
-from polarreports.definition.elements import Aggregate, Crosstab, Field, Label
+from polarreports.definition.elements import Aggregate, Crosstab, Field, Label, Subreport
 from polarreports.emit.bandframe import CROSSTAB_PREFIX, SUBREPORT_PREFIX, BandFrames
 from polarreports.emit.excel_formats import cell_value, excel_format
 from polarreports.emit.xlsx_crosstab import Figure, crosstab_rows
@@ -60,6 +61,7 @@ from polarreports.emit.xlsx_subreport import SubRow, subreport_rows
 from polarreports.exceptions import FormatError, OutputError
 from polarreports.plan.geometry import GUTTER_PT
 from polarreports.plan.model import BandKind, BandPlan, ReportPlan
+from polarreports.plan.subreports import table_formats
 
 __all__ = ["write_xlsx"]
 
@@ -94,6 +96,11 @@ class _Slot:
     """A crosstab, whose rows (``emit.xlsx_crosstab``) go below its band's row."""
     subreport: bool = False
     """A subreport, whose rows (``emit.xlsx_subreport``) go below its band's row, from its column."""
+    typed: int | None = None
+    """A subreport's rows' raw values (their position in the export's rows, made for the sheet:
+    rounded as shown, dates as serial numbers)."""
+    sub_formats: tuple[tuple[str | None, bool] | None, ...] = ()
+    """Per column of a subreport's table: its Excel number format and whether it is a date."""
 
 
 def _starts(plan: ReportPlan, band: BandPlan) -> list[tuple[float, Any, int | None]]:
@@ -160,7 +167,8 @@ class _Layout:
                 slots.append(_Slot(column, value=columns.index(name), crosstab=element))
                 continue
             if name.startswith(SUBREPORT_PREFIX):
-                slots.append(_Slot(column, value=columns.index(name), subreport=True))
+                assert index is not None
+                slots.append(self._subreport_slot(band, column, columns.index(name), index))
                 continue
             dtype = frames.schema[name]
             if align is None and dtype.is_numeric():  # as the report aligns them, null texts too
@@ -199,6 +207,43 @@ class _Layout:
                 )
             )
         return slots
+
+    def _subreport_slot(self, band: BandPlan, column: int, position: int, index: int) -> _Slot:
+        """A subreport's slot: its table's JSON and, where its rows have raw values, those values
+        as the sheet writes them (a column after the export's) with each column's Excel format."""
+        frames, plan = self._frames, self.plan
+        name = frames.typed_name(band.name, index)
+        dtype = frames.schema.get(name) if name is not None else None
+        element = band.data_cells[index].element
+        if name is None or not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+            return _Slot(column, value=position, subreport=True)
+        assert isinstance(element, Subreport)
+        patterns, locale, currency = table_formats(element)
+        locale, currency = locale or plan.locale, currency or plan.currency
+        converted, formats = [], {}
+        for field in dtype.inner.fields:
+            i, kind = int(field.name[1:]), field.dtype if isinstance(field.dtype, pl.DataType) else field.dtype()
+            pattern = patterns[i] if i < len(patterns) else None
+            try:
+                code = excel_format(pattern, kind, locale=locale, currency=currency)
+            except FormatError:
+                code = None
+            if code is None and kind.is_temporal():
+                code = "yyyy-mm-dd hh:mm:ss" if kind == pl.Datetime else "yyyy-mm-dd"
+            value = pl.element().struct.field(field.name)
+            if kind.is_float() or kind.is_decimal() or kind.is_temporal():
+                value = cell_value(value, kind, pattern, locale=locale, currency=currency)
+                value = _serial(value, kind) if kind.is_temporal() else value
+            converted.append(value.alias(field.name))
+            formats[i] = (None if kind == pl.Boolean else code, kind == pl.Date or isinstance(kind, pl.Datetime))
+        shown = pl.col(name).list.eval(pl.struct(converted))
+        is_band = pl.col("band") == frames.label(band.name)
+        typed = len(frames.schema_names) + len(self.cells)
+        self.cells.append(pl.when(is_band).then(shown).alias(f"__cell{len(self.cells)}"))
+        width = max(formats, default=-1) + 1
+        return _Slot(
+            column, value=position, subreport=True, typed=typed, sub_formats=tuple(formats.get(i) for i in range(width))
+        )
 
     def _only_whole_subtotals(self) -> None:
         """A column keeps its SUBTOTAL formulas only if every total in it is one: a plain value
@@ -335,20 +380,35 @@ class _Writer:
             self.row += 1  # (a band of only tables has no row of its own)
         for slot in tables:
             assert slot.value is not None
-            self.subreport(subreport_rows(record[slot.value]), slot.column, outline)
+            typed = record[slot.typed] if slot.typed is not None else None
+            self.subreport(subreport_rows(record[slot.value], typed=typed), slot.column, outline, slot.sub_formats)
 
-    def subreport(self, rows: list[SubRow], column: int, outline: int) -> None:
+    def subreport(
+        self,
+        rows: list[SubRow],
+        column: int,
+        outline: int,
+        formats: tuple[tuple[str | None, bool] | None, ...] = (),
+    ) -> None:
         """A subreport's rows below its band's row, from the subreport's column, one outline
-        level deeper (indented, and folded with the band's group): the report's texts."""
+        level deeper (indented, and folded with the band's group): its rows' values as numbers,
+        dates and booleans in their columns' formats where it has them, else the report's texts."""
         if self.row + len(rows) >= EXCEL_ROWS:
             msg = f"a subreport's {len(rows):,} rows do not fit in the sheet's {EXCEL_ROWS:,}"
             raise OutputError(msg)
         for row in rows:
             self.sheet.set_row(self.row, None, None, {"level": min(outline + 1, 7)})
             for i, text in enumerate(row.texts):
-                if text:
-                    align = row.aligns[i] if i < len(row.aligns) and row.aligns[i] != "left" else None
-                    at = column + row.offset + i
+                value = row.values[i] if row.values is not None and i < len(row.values) else None
+                align = row.aligns[i] if i < len(row.aligns) and row.aligns[i] != "left" else None
+                at = column + row.offset + i
+                if value is not None:
+                    code, calendar = (formats[i] if i < len(formats) else None) or (None, False)
+                    if calendar and value < FIRST_SERIAL:  # before 1900-03-01: no Excel date, the text
+                        value = None
+                    look = self.format(_Slot(at, number_format=code, bold=row.bold, align=align))
+                    _write_value(self.sheet, self.row, at, value, text, look)
+                elif text:
                     _write_text(self.sheet, self.row, at, text, self.format(_Slot(at, bold=row.bold, align=align)))
             self.row += 1
 

@@ -1,6 +1,9 @@
 """A subreport as spreadsheet rows, from the JSON of its table (``compute.subreports``): its
 column header, its rows (a group's header and footer bold), its totals (bold); a nested
-subreport's rows below its row, from its own column. Every cell is the report's text.
+subreport's rows below its row, from its own column. Every cell is the report's text; given the
+raw values of its rows (``typed``: per row of its table, a mapping ``v<i>`` -> value of column
+``i``, None for a group's rows), its rows' cells get their values too (numbers, dates as Excel
+serial numbers, booleans), which the sheet writes with the columns' number formats.
 
     >>> cell = '{"h": ["Method", "Amount"], "r": [["card", "1.50"]], "k": null, "t": ["", "1.50"],'
     >>> cell += ' "a": ["left", "right"], "s": [false, false]}'
@@ -30,10 +33,20 @@ class SubRow(NamedTuple):
     texts: list[str]
     bold: bool
     aligns: list[str]
+    values: list[Any] | None = None
+    """Each cell's raw value (None: its text only), for a row of the outer table's detail."""
 
 
-def subreport_rows(cell: str | None, offset: int = 0, depth: int = 0) -> list[SubRow]:
-    """The rows of one subreport instance (its JSON ``cell``); none without rows."""
+def subreport_rows(
+    cell: str | None, offset: int = 0, depth: int = 0, typed: list[dict[str, Any] | None] | None = None
+) -> list[SubRow]:
+    """The rows of one subreport instance (its JSON ``cell``; ``typed``: its rows' raw values);
+    none without rows.
+
+    >>> cell = '{"h": [], "r": [["card", "1.50"]], "k": null, "t": [], "a": ["left", "right"], "s": [false, false]}'
+    >>> subreport_rows(cell, typed=[{"v1": 1.5}])[0].values
+    [None, 1.5]
+    """
     try:
         table: dict[str, Any] = json.loads(cell or "")
         aligns = [str(a) for a in table.get("a") or []]
@@ -50,7 +63,9 @@ def subreport_rows(cell: str | None, offset: int = 0, depth: int = 0) -> list[Su
         group_row = j < len(kinds) and kinds[j] != "d"
         inner = [i for i, _ in enumerate(row) if i < len(nested) and nested[i] and not group_row]
         texts = ["" if i in inner else str(v) for i, v in enumerate(row)]
-        found.append(SubRow(offset, texts, group_row, aligns))
+        raw = typed[j] if typed is not None and j < len(typed) and not group_row else None
+        values = [None if i in inner else raw.get(f"v{i}") for i in range(len(row))] if raw else None
+        found.append(SubRow(offset, texts, group_row, aligns, values))
         for i in inner if depth < _DEPTH else []:
             found.extend(subreport_rows(row[i], offset + i, depth + 1))
     if table.get("t"):

@@ -60,7 +60,7 @@ from polarreports.plan.model import (
 from polarreports.plan.navigation import contents_title, heading_rank, link_url, outlined
 from polarreports.plan.parameters import resolve_parameters
 from polarreports.plan.styles import StyleResolver, detail_stripe
-from polarreports.plan.subreports import TALLEST, subreport_columns
+from polarreports.plan.subreports import TALLEST, TYPED, subreport_columns
 from polarreports.units import to_points
 
 __all__ = ["FIRST_PREFIX", "RUNNING_PREFIX", "build_plan"]
@@ -475,7 +475,13 @@ class _Builder:
         if isinstance(element, Subreport):  # its table, joined onto the rows (compute.subreports)
             column = self.subreport_columns.get(id(element), "")
             found = self._cell(Field(column=column), where, scope, level, groups, variables)
-            return None if found is None else Cell(element, where, found.value, role="subreport")
+            if found is None:
+                return None
+            typed = None
+            if column + TYPED in self.rows_names:  # its rows' raw values (a subreport of values)
+                typed = self._cell(Field(column=column + TYPED), where, scope, level, groups, variables)
+            value = typed.value if typed is not None else None
+            return Cell(element, where, found.value, role="subreport", typed=value)
         if isinstance(element, Image):
             if element.column is not None:
                 found = self._cell(Field(column=element.column), where, scope, level, groups, variables)

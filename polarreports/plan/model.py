@@ -100,6 +100,9 @@ class Cell:
     """Pattern to use when the element gives none (e.g. '0.0%' for a percent)."""
     page_slot: int | None = None
     """For a value per page: its index in each page's list of values (see ``PageSlot``)."""
+    typed: pl.Expr | None = None
+    """For a subreport: its rows' raw values (``plan.subreports.TYPED``), kept with the band's
+    raw values (``__t<i>``) for the data exports and the spreadsheet, never shown."""
     role: CellRole = "value"
     """``value``: shown by its element. ``image``: an image per row or group (the value is a
     path or the bytes; the data phase turns it into our asset name). ``barcode``: a barcode's

@@ -31,12 +31,14 @@ __all__ = [
     "SUB_PREFIX",
     "SUB_ROWS",
     "TALLEST",
+    "TYPED",
     "band_of",
     "source_names",
     "subreport_columns",
     "subreport_rows",
     "subreports",
     "table_columns",
+    "table_formats",
 ]
 
 SUB_PREFIX = "__sub"
@@ -50,6 +52,10 @@ REPORT_BANDS = ("title", "summary")
 PAGE_BANDS = ("page_header", "column_header", "column_footer", "page_footer", "last_page_footer")
 """The bands printed on every page: a subreport there is over the whole source (no keys: the
 same table on every page), or linked by keys to the row of each page's first band."""
+TYPED = ":typed"
+"""Suffix of the column holding a subreport's rows' raw values (``__sub0:typed``: a list of
+structs, one per row of its table, null for a group's rows), for the data exports and the
+spreadsheet."""
 TALLEST = ":tallest"
 """Suffix of the column holding, on every row, the table with the most rows of a subreport
 linked per page (``__sub0:tallest``): the page band keeps its room on every page."""
@@ -127,6 +133,30 @@ def table_columns(element: Subreport) -> tuple[str, list[str]]:
         seen[name] += 1
         names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
     return sub.name, names
+
+
+def table_formats(element: Subreport) -> tuple[list[str | None], str | None, str | None]:
+    """The ``format`` of each column of the subreport's table (its detail band's elements; none
+    where its definition file no longer loads), and the locale and currency it sets of its own
+    (None: the master's), for the spreadsheet's number formats.
+
+    >>> import polarreports as pr
+    >>> sub = pr.Report(name="pay", currency="EUR", bands=pr.Bands(detail=pr.Band(elements=[
+    ...     pr.Field(column="on"), pr.Field(column="amount", format="#,##0.00")])))
+    >>> table_formats(pr.Subreport(report=sub, source="payments", keys=["order_id"]))
+    ([None, '#,##0.00'], None, 'EUR')
+    """
+    sub = element.report
+    if isinstance(sub, str):
+        try:
+            sub = load(Path(sub))
+        except (OSError, PolarReportsError):
+            return [], None, None
+    detail = sub.bands.detail
+    formats = [getattr(shown, "format", None) for shown in (detail.elements if detail is not None else [])]
+    fields = type(sub).model_fields
+    own = {name: getattr(sub, name) for name in ("locale", "currency") if getattr(sub, name) != fields[name].default}
+    return formats, own.get("locale"), own.get("currency")
 
 
 def band_of(where: str) -> str:

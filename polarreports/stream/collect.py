@@ -188,12 +188,14 @@ def raw_values(band: BandPlan) -> list[pl.Expr]:
     """The unformatted value of each data cell, as columns ``__v0``, ``__v1``, ..., and the look
     index of each style switch, as ``__s0``, ..."""
     values = [cell.value.alias(f"__v{i}") for i, cell in enumerate(band.data_cells) if cell.value is not None]
+    typed = [cell.typed.alias(f"__t{i}") for i, cell in enumerate(band.data_cells) if cell.typed is not None]
     switches = band.styling.switches if band.styling else ()
-    return values + [switch.value.alias(f"__s{j}") for j, switch in enumerate(switches)]
+    return values + typed + [switch.value.alias(f"__s{j}") for j, switch in enumerate(switches)]
 
 
-_VALUES = pl.col(r"^__v\d+$")
-"""The cells' raw values among a band's columns (not the style switches ``__s0``, ...)."""
+_VALUES = pl.col(r"^__[vt]\d+$")
+"""The cells' raw values among a band's columns (and a subreport's rows' ``__t0``, ...; not the
+style switches ``__s0``, ...)."""
 _PLACE = ("__pos", "__sub", "k")
 """The columns that place a band instance in the stream (see the module's docstring)."""
 _STREAM_SCHEMA: dict[str, pl.DataType] = {
