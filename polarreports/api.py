@@ -35,6 +35,7 @@ from polarreports.output.exports import Rendered
 from polarreports.output.progress import progress_bar
 from polarreports.plan.build import build_plan
 from polarreports.plan.fonts import glyph_warnings
+from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.plan.parameters import resolve_parameters
@@ -230,6 +231,9 @@ def _located(report: definition.Report, error: PlanError) -> PlanError:
 def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     """What decides where pages break, per band kind of the stream: for ``ReportData``."""
     stream_bands = stream_kinds(plan)
+    names = sorted(indices, key=indices.__getitem__)
+    tall_kinds = [name.endswith(TALL) for name in names]
+    subreport_kinds = [any(cell.role == "subreport" for cell in band.data_cells) for band in stream_bands]
     title, summary = plan.band(BandKind.TITLE), plan.band(BandKind.SUMMARY)
     keep, reprint = {}, {}
     for group in plan.groups:
@@ -247,8 +251,14 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
         "header_levels": [band.level if band.kind == BandKind.GROUP_HEADER else 0 for band in stream_bands],
         "keep": keep,
         "reprint": reprint,
-        # a crosstab's height varies with its group, and it may break across pages: probed
-        "probed": [any(isinstance(cell.element, Crosstab) for cell in band.data_cells) for band in stream_bands],
+        # a crosstab's height varies with its group, and it may break across pages: probed; so
+        # does the tall variant of a band holding a subreport (a long table, which breaks where
+        # it starts); its other instances are boxes, which never break: measured each
+        "probed": [
+            any(isinstance(cell.element, Crosstab) for cell in band.data_cells) or (tall and subreport)
+            for band, tall, subreport in zip(stream_bands, tall_kinds, subreport_kinds, strict=True)
+        ],
+        "measured_each": [subreport and not tall for tall, subreport in zip(tall_kinds, subreport_kinds, strict=True)],
     }
 
 

@@ -14,6 +14,7 @@ from polarreports.api import plan_report
 from polarreports.compute.pages import band_pages
 from polarreports.emit.typst_source import band_indices
 from polarreports.stream.collect import collect_stream
+from polarreports.typeset.compile import compile_document
 from tests.conftest import chunk_count, chunking_small, pdf_pages
 
 ROW = re.compile(r"^row (\d+) ")
@@ -102,3 +103,59 @@ def test_a_page_header_subreport_follows_each_pages_first_row_in_one_piece_and_i
 def test_a_page_band_subreport_keyed_on_an_unknown_column_is_a_plan_error() -> None:
     with pytest.raises(pr.PlanError, match=r"page_header.*unknown key column 'custome'.*did you mean 'customer'"):
         notes_report(keys=["custome"]).render(ROWS, sources=SOURCES).to_frame()
+
+
+# -- chunks: subreports whose rows vary in height ----------------------------------------------
+
+
+def _wrapping_report() -> tuple[pr.Report, pl.DataFrame, pl.DataFrame]:
+    """Orders whose payments vary in number and, some, in height (a long method wraps in its
+    narrow column), and one order with more payments than the row classes hold."""
+    n = 360
+    orders = pl.DataFrame({"order_id": range(n)})
+    counts = [40 if i == 200 else i % 4 + 1 for i in range(n)]
+    payments = (
+        pl.DataFrame({"order_id": [i for i in range(n) for _ in range(counts[i])]})
+        .with_row_index("amount")
+        .with_columns(
+            amount=pl.col("amount").cast(pl.Float64),
+            method=pl.when(pl.col("order_id") % 9 == 0)
+            .then(pl.lit("bank transfer with a long reference"))
+            .otherwise(pl.lit("card")),
+        )
+    )
+    paid = pr.Report(
+        name="paid",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[pr.Field(column="method", width="25mm"), pr.Field(column="amount", format="#,##0.00")]
+            )
+        ),
+    )
+    report = pr.Report(
+        name="wrapping",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[
+                    pr.Field(column="order_id", width="20mm"),
+                    pr.Subreport(report=paid, source="payments", keys=["order_id"], width="60%"),
+                ]
+            ),
+            page_footer=pr.Band(elements=[pr.PageNumber()]),
+        ),
+    )
+    return report, orders, payments
+
+
+@pytest.mark.typst
+def test_subreports_whose_rows_wrap_are_measured_each_and_typeset_in_chunks() -> None:
+    report, orders, payments = _wrapping_report()
+    with chunking_small():
+        document = report.render(orders, sources={"payments": payments})
+        chunked = document.pdf
+        assert chunk_count(document) >= 2, document.stats["typeset"]
+    one_piece = compile_document(document._source, document.data_json)[0]
+    assert pdf_pages(chunked) == pdf_pages(one_piece)
+    text = "\n".join(pdf_pages(chunked))
+    amounts = re.findall(r"(?:card|reference)\s*([\d,]+\.\d\d)$", text, flags=re.MULTILINE)
+    assert sorted(float(a.replace(",", "")) for a in amounts) == payments.sort("amount")["amount"].to_list()

@@ -690,7 +690,10 @@ class _Writer:
             self.line(f"        top: height({opening}),")
         self.line(f"        summary: height({report_band('summary')}),")
         self.line("        samples: data.rows.map(r => height(bands.at(r.k)(r.c))),")
-        self.line("        pairs: data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })),")
+        self.line(
+            '        pairs: if data.at("singles", default: false) { () } else '
+            "{ data.rows.map(r => height({ bands.at(r.k)(r.c); bands.at(r.k)(r.c) })) },"
+        )
         self.line("      )) <polarreports-measure>]")
         self.line("    })")
         # The no-data page: no row passed the filter (a report of only a title and a summary has

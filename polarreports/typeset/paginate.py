@@ -69,10 +69,25 @@ def _short_of_room(
     return None
 
 
+def _steps(
+    kinds: Sequence[int], heights: Sequence[float], spacing: Sequence[float], own: Mapping[int, float]
+) -> list[float]:
+    """Each band's height plus its space after (its own height where it was measured alone).
+
+    >>> _steps([0, 0, 1], [10.0, 5.0], [1.0, 0.0], {1: 30.0})
+    [11.0, 31.0, 5.0]
+    """
+    steps = [heights[k] + spacing[k] for k in kinds]
+    for band, height in own.items():
+        steps[band] = height + spacing[kinds[band]]
+    return steps
+
+
 def paginate(
     kinds: Sequence[int],
     *,
     heights: Sequence[float],
+    own_heights: Mapping[int, float] | None = None,
     spacing: Sequence[float],
     sticky: Sequence[bool],
     body: float,
@@ -86,7 +101,8 @@ def paginate(
     summary_page: bool = False,
     columns: int = 1,
 ) -> Pagination:
-    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists).
+    """Page breaks for bands of the given ``kinds`` (indices into the per-kind lists); a band
+    in ``own_heights`` has its own height instead of its kind's.
 
     A band whose kind has ``breaks_before`` starts a new page, as do the band after one whose
     kind has ``breaks_after`` and every band in ``breaks_at``; but never the first band, which
@@ -110,7 +126,7 @@ def paginate(
     needing = sorted((needs or {}).items())
     needing_at = [i for i, _ in needing]
     room_breaks: list[int] = []
-    steps = [heights[k] + spacing[k] for k in kinds]
+    steps = _steps(kinds, heights, spacing, own_heights or {})
     ends = list(itertools.accumulate(steps))  # ends[i]: bottom of band i plus its space after
     widest_space = max(spacing, default=0.0)
     starts: list[int] = []

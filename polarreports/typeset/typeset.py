@@ -112,6 +112,9 @@ class ReportData:
     probed: list[bool] = field(default_factory=list)
     """Per band kind: whether each of its instances is laid out by Typst ahead of the chunks to
     find where it ends (a crosstab, whose height varies and which may break across pages)."""
+    measured_each: list[bool] = field(default_factory=list)
+    """Per band kind: whether, when its samples differ in height, each of its instances may be
+    measured on its own (a band holding a subreport: a box, which never breaks across pages)."""
     outline_levels: list[int] = field(default_factory=list)
     """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
     one_piece: str | None = None
@@ -169,6 +172,13 @@ class _Measured:
     summary: float
     exact: bool = True
     """False if some band's longest text wraps: then its height varies, and so do the breaks."""
+    own: dict[int, float] = field(default_factory=dict)
+    """The heights of band instances measured one by one (by their index in the stream), where
+    their kind's height varies (``ReportData.measured_each``)."""
+
+    def height(self, band: int, kind: int) -> float:
+        """The height of band instance ``band`` of kind ``kind``."""
+        return self.own.get(band, self.heights[kind])
 
 
 @dataclass(frozen=True)
@@ -244,15 +254,64 @@ def _measure(run: TypesetRun) -> _Measured:
     ((found,),) = run.compile(CompileJob(run.source, probe, selectors=(MEASURE,))).values
     heights = [0.0] * len(data.sticky)
     spacing = [0.0] * len(data.sticky)
-    exact = True
+    varying: set[int] = set()
     for i in range(0, len(data.samples), 2):
         kind = data.samples[i]["k"]
         first, longest = found["samples"][i], found["samples"][i + 1]
         probed = kind < len(data.probed) and data.probed[kind]  # its instances are probed, each
-        exact = exact and (probed or abs(longest - first) <= EPSILON)
+        if not probed and abs(longest - first) > EPSILON:
+            varying.add(kind)
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
-    return _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"], exact)
+    measured = _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
+    if not varying:
+        return measured
+    own = _measure_each(run, varying)
+    return replace(measured, exact=own is not None, own=own or {})
+
+
+_BATCH = 50_000
+MEASURED_EACH_PER_JOB = 2_000
+"""Band instances measured one by one are measured in parallel passes of at least this many."""
+
+
+def _measure_each(run: TypesetRun, kinds: set[int]) -> dict[int, float] | None:
+    """The height of each instance of the band ``kinds`` whose height varies, measured one by
+    one (in parallel passes, one per worker, for many), by its index in the stream; None where
+    some kind cannot be measured so (its instances may break across pages)."""
+    data = run.data
+    each = data.measured_each
+    if not all(kind < len(each) and each[kind] for kind in kinds):
+        return None
+    bands = data.bands.kinds.is_in(sorted(kinds)).arg_true()
+    if not bands.len():
+        return None
+    texts: list[str] = []
+    for start in range(0, data.bands.height, _BATCH):  # a batch of the stream at a time (it may be spilled)
+        within = bands.filter(bands.is_between(start, start + _BATCH, closed="left")) - start
+        if within.len():
+            texts += data.bands.texts(start, _BATCH).gather(within).to_list()
+    head = data.json(0, 0, measure=True, singles=True)[:-2]
+    workers = max(1, min(run.control.workers or _workers(), len(texts) // MEASURED_EACH_PER_JOB))
+    size = -(-len(texts) // workers)
+    probes = [head + ",".join(texts[at : at + size]).encode() + b"]}" for at in range(0, len(texts), size)]
+    if len(probes) == 1:
+        ((found,),) = run.compile(CompileJob(run.source, probes[0], selectors=(MEASURE,))).values
+        heights = found["samples"]
+    else:
+        memory = _worker_memory_mb(run.control, len(probes))
+        jobs = [
+            functools.partial(
+                run.compiler.compile,
+                CompileJob(run.source, probe, selectors=(MEASURE,), one_off=True),
+                memory_mb=memory,
+            )
+            for probe in probes
+        ]
+        heights = [
+            height for result in _run_chunks(jobs, len(jobs), run.control) for height in result.values[0][0]["samples"]
+        ]
+    return dict(zip(bands.to_list(), heights, strict=True))
 
 
 class _Mispredicted(Exception):
@@ -334,7 +393,7 @@ def _needed_after(first: int, kinds: list[int], measured: _Measured, sticky: lis
     plus the band they stick to."""
     needed = 0.0
     for band in range(first, len(kinds)):
-        needed += measured.heights[kinds[band]]
+        needed += measured.height(band, kinds[band])
         if not sticky[kinds[band]]:
             break
         needed += measured.spacing[kinds[band]]
@@ -370,7 +429,7 @@ def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Meas
     tall = [
         i
         for i, kind in enumerate(kinds)
-        if measured.heights[kind] > measured.body + EPSILON or (kind < len(probed) and probed[kind])
+        if measured.height(i, kind) > measured.body + EPSILON or (kind < len(probed) and probed[kind])
     ]
     try:
         pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
@@ -440,6 +499,7 @@ def _pagination_around_tall(
         return paginate(
             kinds[start:end],
             heights=measured.heights,
+            own_heights={band - start: h for band, h in measured.own.items() if start <= band < end},
             spacing=measured.spacing,
             sticky=data.sticky,
             body=measured.body,
@@ -511,6 +571,7 @@ def _pagination(
     return paginate(
         kinds,
         heights=measured.heights,
+        own_heights=measured.own,
         spacing=measured.spacing,
         sticky=data.sticky,
         body=measured.body,
@@ -537,6 +598,8 @@ def _with_needs(run: TypesetRun) -> tuple[TypesetRun, _Measured | None]:
     measured = _measure(run)
     kinds = data.bands.kinds
     height = kinds.replace_strict(dict(enumerate(measured.heights)), return_dtype=pl.Float64)
+    if measured.own:  # instances measured one by one
+        height = height.scatter(list(measured.own), list(measured.own.values()))
     space = kinds.replace_strict(dict(enumerate(measured.spacing)), return_dtype=pl.Float64)
     ends = (height + space).cum_sum()
     count = kinds.len()
