@@ -234,6 +234,7 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
     names = sorted(indices, key=indices.__getitem__)
     tall_kinds = [name.endswith(TALL) for name in names]
     subreport_kinds = [any(cell.role == "subreport" for cell in band.data_cells) for band in stream_bands]
+    crosstab_kinds = [any(isinstance(cell.element, Crosstab) for cell in band.data_cells) for band in stream_bands]
     title, summary = plan.band(BandKind.TITLE), plan.band(BandKind.SUMMARY)
     keep, reprint = {}, {}
     for group in plan.groups:
@@ -251,14 +252,22 @@ def page_flow(plan: ReportPlan, indices: dict[str, int]) -> dict[str, Any]:
         "header_levels": [band.level if band.kind == BandKind.GROUP_HEADER else 0 for band in stream_bands],
         "keep": keep,
         "reprint": reprint,
-        # a crosstab's height varies with its group, and it may break across pages: probed; so
-        # does the tall variant of a band holding a subreport (a long table, which breaks where
-        # it starts); its other instances are boxes, which never break: measured each
+        # a crosstab's height varies with its group, and it may break across pages: probed, and
+        # each measured (one that fits where it begins needs no probe); so may the tall variant
+        # of a band holding a subreport (a long table, which breaks where it begins): probed;
+        # its other instances are boxes, which never break: measured each where they vary
         "probed": [
-            any(isinstance(cell.element, Crosstab) for cell in band.data_cells) or (tall and subreport)
-            for band, tall, subreport in zip(stream_bands, tall_kinds, subreport_kinds, strict=True)
+            crosstab or (tall and subreport)
+            for tall, subreport, crosstab in zip(tall_kinds, subreport_kinds, crosstab_kinds, strict=True)
         ],
-        "measured_each": [subreport and not tall for tall, subreport in zip(tall_kinds, subreport_kinds, strict=True)],
+        "measured_each": [
+            (subreport and not tall) or crosstab
+            for tall, subreport, crosstab in zip(tall_kinds, subreport_kinds, crosstab_kinds, strict=True)
+        ],
+        # a crosstab's band kept together goes whole on the next page when it fits on one
+        "kept_whole": [
+            crosstab and band.band.keep_together for band, crosstab in zip(stream_bands, crosstab_kinds, strict=True)
+        ],
     }
 
 

@@ -114,7 +114,12 @@ class ReportData:
     find where it ends (a crosstab, whose height varies and which may break across pages)."""
     measured_each: list[bool] = field(default_factory=list)
     """Per band kind: whether, when its samples differ in height, each of its instances may be
-    measured on its own (a band holding a subreport: a box, which never breaks across pages)."""
+    measured on its own (a band holding a subreport: a box, which never breaks across pages;
+    a crosstab's band, measured each always: see ``kept_whole``)."""
+    kept_whole: list[bool] = field(default_factory=list)
+    """Per band kind of ``probed`` crosstabs: whether the band keeps together (``keep_together``):
+    an instance no taller than a page then goes whole on the next page, never split, so it
+    needs no probe. (Any other instance that fits where it begins needs none either.)"""
     outline_levels: list[int] = field(default_factory=list)
     """Per band kind: the level of the PDF bookmark each of its instances adds (0: none)."""
     one_piece: str | None = None
@@ -264,10 +269,14 @@ def _measure(run: TypesetRun) -> _Measured:
         heights[kind] = first
         spacing[kind] = found["pairs"][i] - 2 * first
     measured = _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
-    if not varying:
+    each = data.measured_each
+    crosstabs = {k for k, probed in enumerate(data.probed) if probed and k < len(each) and each[k]}
+    if not varying and not crosstabs:
         return measured
-    own = _measure_each(run, varying)
-    return replace(measured, exact=own is not None, own=own or {})
+    own = _measure_each(run, varying | crosstabs)
+    if own is None and varying:
+        return replace(measured, exact=False)
+    return replace(measured, own=own or {})
 
 
 _BATCH = 50_000
@@ -425,11 +434,12 @@ def _paginate(run: TypesetRun, measured: _Measured | None = None) -> tuple[_Meas
     if not measured.exact:
         return None
     kinds: list[int] = run.data.bands.kinds.to_list()
-    probed = run.data.probed
+    probed, whole = run.data.probed, run.data.kept_whole
     tall = [
         i
         for i, kind in enumerate(kinds)
-        if measured.height(i, kind) > measured.body + EPSILON or (kind < len(probed) and probed[kind])
+        if measured.height(i, kind) > measured.body + EPSILON
+        or (kind < len(probed) and probed[kind] and not (kind < len(whole) and whole[kind] and i in measured.own))
     ]
     try:
         pagination = _pagination_around_tall(run, measured, kinds, tall) if tall else None
@@ -462,6 +472,27 @@ def _runs_into(first: int, kinds: list[int], sticky: list[bool], tall: set[int])
         if not sticky[kinds[band]]:
             return False
     return False
+
+
+def _anchor(band: int, start: int, kinds: list[int], sticky: list[bool]) -> int:
+    """The first of the group headers right before ``band`` (from ``start`` on), which stay with
+    it on its page; ``band`` itself without them.
+
+    >>> _anchor(3, 0, [0, 1, 1, 0], [False, True])
+    1
+    """
+    anchor = band
+    while anchor > start and sticky[kinds[anchor - 1]]:
+        anchor -= 1
+    return anchor
+
+
+def _fits_where_it_begins(band: int, measured: _Measured, pages: list[int]) -> bool:
+    """Whether a band that may break across pages (a crosstab) but was measured no taller than
+    a page is predicted on the page of the band before it (``pages``: the predicted first band
+    of each page): it fits there, so Typst lays it out whole there too, and it needs no probe."""
+    own = measured.own.get(band)
+    return own is not None and own <= measured.body + EPSILON and band not in pages
 
 
 def _pagination_around_tall(
@@ -512,9 +543,9 @@ def _pagination_around_tall(
 
     for band in tall:
         pages = [start + first for first in segment(band + 1).starts]
-        anchor = band
-        while anchor > start and data.sticky[kinds[anchor - 1]]:
-            anchor -= 1  # group headers stay with the tall band, on the page before it
+        if _fits_where_it_begins(band, measured, pages):
+            continue
+        anchor = _anchor(band, start, kinds, data.sticky)
         page = bisect.bisect_right(pages, max(start, anchor - 1)) - 1
         if resumed and page == 0:  # on the last probe's last page: probe again, from its start
             first_band, first_page = probe_from
