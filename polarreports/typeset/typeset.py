@@ -271,6 +271,8 @@ def _measure(run: TypesetRun) -> _Measured:
     measured = _Measured(heights, spacing, found["body"], found["body-top"], found["top"], found["summary"])
     each = data.measured_each
     crosstabs = {k for k, probed in enumerate(data.probed) if probed and k < len(each) and each[k]}
+    if data.bands.height < MIN_BANDS_FOR_CHUNKS and data.pages is None:
+        crosstabs = set()  # typeset in one piece: its crosstabs' heights predict nothing
     if not varying and not crosstabs:
         return measured
     own = _measure_each(run, varying | crosstabs)
