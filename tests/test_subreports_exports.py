@@ -181,3 +181,41 @@ def test_a_subreports_dates_and_decimals_are_typed_cells_libreoffice_shows_as_th
     shown = [row[1:] for row in _shown_by_libreoffice(Path(path), tmp_path) if row[1:] and row[1]]
     want = payments.select(pl.col("paid_on").dt.strftime("%d.%m.%Y"), pl.col("amount").map_elements(money, pl.String))
     assert shown == [list(row) for row in want.rows()]
+
+
+def test_a_grouped_subreports_rows_keep_their_values_beside_its_group_rows() -> None:
+    """A subreport with groups of its own: its detail rows carry their typed values (Polars'
+    rows, in the subreport's order), its group headers and footers their texts only."""
+    payments = pl.DataFrame(
+        {"order_id": [1, 1, 1, 2], "method": ["card", "cash", "card", "card"], "amount": [1.5, 2.0, 3.25, 4.0]}
+    )
+    sub = pr.Report(
+        name="pay",
+        groups=[
+            pr.Group(
+                name="method",
+                header=pr.Band(elements=[pr.Field(column="method")]),
+                footer=pr.Band(elements=[pr.Label(text="subtotal"), pr.Aggregate(variable="paid")]),
+            )
+        ],
+        variables=[pr.Variable(name="paid", calculation="sum", expression="amount", reset="method")],
+        bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="method"), pr.Field(column="amount")])),
+    )
+    report = pr.Report(
+        name="orders",
+        bands=pr.Bands(
+            detail=pr.Band(
+                elements=[pr.Field(column="order_id"), pr.Subreport(report=sub, source="p", keys=["order_id"])]
+            )
+        ),
+    )
+    frame = report.render(pl.DataFrame({"order_id": [1, 2]}), sources={"p": payments}).to_frame()
+    rows = frame.filter(pl.col("band") == "detail.pay")
+    details = rows.filter(kind="subreport_detail")
+    want = payments.sort("order_id", "method", maintain_order=True)
+    assert details.select("pay.method", "pay.amount").rows() == want.select("method", "amount").rows()
+    assert details["pay.amount"].dtype == pl.Float64
+    groups = rows.filter(pl.col("kind") != "subreport_detail")
+    assert set(groups["kind"]) == {"subreport_group_header", "subreport_group_footer"}
+    assert groups["pay.amount"].is_null().all()
+    assert groups.filter(kind="subreport_group_footer")["pay.amount_text"].to_list() == ["4.75", "2.00", "4.00"]
