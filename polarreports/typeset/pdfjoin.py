@@ -59,6 +59,8 @@ _REFERENCE = re.compile(rb"(?<![\w.])(\d+) (\d+) R(?![\w])")
 # What the dictionary part of an object is made of, as far as renumbering goes: strings (whose
 # text is never touched), references, and the keyword that starts a stream's bytes.
 _TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.])(\d+) (\d+) R(?!\w)|stream\r?\n")
+_REFERENCE_NUMBERS = re.compile(rb"(?<![\w.])(\d+) \d+ R(?!\w)")
+"""A reference, its object number captured (outside strings: where a part holds no string)."""
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
 _SUBSECTION = re.compile(rb"^(\d+) (\d+)\s*$", re.MULTILINE)
 
@@ -82,8 +84,11 @@ class _Chunk:
 
     def references(self, number: int) -> list[int]:
         """The objects that object ``number``'s dictionary part refers to."""
+        body = self.body(number)
+        if b"stream" not in body and b"(" not in body:  # no string, no stream: every reference counts
+            return [int(found) for found in _REFERENCE_NUMBERS.findall(body)]
         found = []
-        for match in _TOKENS.finditer(self.body(number)):
+        for match in _TOKENS.finditer(body):
             if match.group(0).startswith(b"stream"):
                 break
             if match.group(1) is not None:
@@ -190,7 +195,12 @@ class _Copy:
     tagged: bool = False
 
     def renumber(self, data: bytes) -> bytes:
-        return _TOKENS.sub(self._reference, data)
+        if b"(" in data:  # strings: their text is never touched
+            return _TOKENS.sub(self._reference, data)
+        parts = _REFERENCE_NUMBERS.split(data)  # text, number, text, number, ... (fast on long arrays)
+        table = self.renumbered
+        parts[1::2] = [b"%d 0 R" % table.get(int(number), 0) for number in parts[1::2]]
+        return b"".join(parts)
 
     def _reference(self, match: re.Match[bytes]) -> bytes:
         if match.group(1) is None:
@@ -467,6 +477,8 @@ def _with_page_count(metadata: bytes, pages: int) -> bytes:
 
 def _stream_start(body: bytes) -> int:
     """Where the stream's bytes begin in an object's body (its length if it has none)."""
+    if b"stream" not in body:
+        return len(body)
     for match in _TOKENS.finditer(body):
         if match.group(0).startswith(b"stream"):
             return match.start()

@@ -164,22 +164,47 @@ def _number(item: Any) -> int:
     return int(item.objgen[0])
 
 
-def _tree_items(node: Any, kind: str, depth: int = 0) -> Iterator[tuple[Any, Any]]:
-    """The (key, value) pairs of a number tree (``kind`` "/Nums") or name tree ("/Names")."""
-    if depth > 32:
-        msg = "a number or name tree nested too deeply"
+_KEYED = re.compile(rb"\s*(\d+)\s+(\d+)\s+\d+\s+R")
+_REFERENCES = re.compile(rb"\s*(\d+)\s+\d+\s+R")
+
+
+def _referred(value: Any, pattern: re.Pattern[bytes]) -> list[tuple[bytes, ...]]:
+    """The items of an array (or one item) of references, read from its text: resolving each
+    would parse every element it holds (thousands of marked-content items)."""
+    text = value.unparse().strip()
+    inner = text[1:-1] if text.startswith(b"[") else text
+    found = [match.groups() for match in pattern.finditer(inner)]
+    if pattern.sub(b"", inner).strip():
+        msg = "a structure element or parent-tree entry that is not an object of its own"
         raise PdfStructureError(msg)
-    if kind in node:
-        pairs = list(node[kind])
-        yield from zip(pairs[::2], pairs[1::2], strict=True)
+    return found
+
+
+def _numbers(node: Any, depth: int = 0) -> Iterator[tuple[int, int]]:
+    """The (key, object) pairs of a number tree whose values are references."""
+    if depth > 32:
+        msg = "a number tree nested too deeply"
+        raise PdfStructureError(msg)
+    if "/Nums" in node:
+        yield from ((int(key), int(value)) for key, value in _referred(node["/Nums"], _KEYED))
     for kid in node.get("/Kids", ()):
-        yield from _tree_items(kid, kind, depth + 1)
+        yield from _numbers(kid, depth + 1)
 
 
-def _kids(value: Any) -> list[Any]:
-    import pikepdf
+def _names(node: Any, depth: int = 0) -> Iterator[tuple[bytes, int]]:
+    """The (name, object) pairs of a name tree."""
+    if depth > 32:
+        msg = "a name tree nested too deeply"
+        raise PdfStructureError(msg)
+    if "/Names" in node:
+        pairs = list(node["/Names"])
+        yield from ((bytes(name), _number(value)) for name, value in zip(pairs[::2], pairs[1::2], strict=True))
+    for kid in node.get("/Kids", ()):
+        yield from _names(kid, depth + 1)
 
-    return list(value) if isinstance(value, pikepdf.Array) else [value]
+
+def _kids(value: Any) -> list[int]:
+    return [int(number) for (number,) in _referred(value, _REFERENCES)]
 
 
 def read_structure(pdf: Any) -> ChunkStructure:
@@ -187,17 +212,18 @@ def read_structure(pdf: Any) -> ChunkStructure:
     import pikepdf
 
     root = pdf.Root.StructTreeRoot
-    top = _kids(root.get("/K", pikepdf.Array()))
+    top = root.get("/K", pikepdf.Array())
     document: int | None = None
     document_body = b""
-    if len(top) == 1 and top[0].get("/S") == pikepdf.Name.Document:
-        element = top[0]
-        document = _number(element)
-        document_body = pikepdf.Dictionary({key: value for key, value in element.items() if key != "/K"}).unparse()
-        top = _kids(element.get("/K", pikepdf.Array()))
-    parents = [(int(key), _number(value)) for key, value in _tree_items(root.get("/ParentTree", {}), "/Nums")]
+    if isinstance(top, pikepdf.Array) and len(top) == 1:
+        top = top[0]
+    if isinstance(top, pikepdf.Dictionary) and top.get("/S") == pikepdf.Name.Document:
+        document = _number(top)
+        document_body = pikepdf.Dictionary({key: value for key, value in top.items() if key != "/K"}).unparse()
+        top = top.get("/K", pikepdf.Array())
+    parents = list(_numbers(root.get("/ParentTree", pikepdf.Dictionary())))
     next_key = int(root.get("/ParentTreeNextKey", max((key for key, _ in parents), default=-1) + 1))
-    ids = [(bytes(key), _number(value)) for key, value in _tree_items(root.get("/IDTree", {}), "/Names")]
+    ids = list(_names(root.get("/IDTree", pikepdf.Dictionary())))
 
     def entries(name: str) -> dict[str, bytes]:
         found = root.get(name)
@@ -211,7 +237,7 @@ def read_structure(pdf: Any) -> ChunkStructure:
         root=_number(root),
         document=document,
         document_body=document_body,
-        kids=[_number(kid) for kid in top],
+        kids=_kids(top),
         parents=parents,
         next_key=next_key,
         role_map=entries("/RoleMap"),
