@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -180,3 +181,33 @@ def test_the_checks_find_a_wrong_join(
     fault(monkeypatch)
     with _open(_join([table_chunk] * 2, tmp_path / "wrong.pdf")) as pdf:
         assert any(found in problem for problem in structure_problems(pdf))
+
+
+def _join_peak(chunk: bytes, count: int, target: Path) -> int:
+    """Python's peak allocation while joining ``count`` copies of ``chunk``."""
+    tracemalloc.start()
+    try:
+        with pdfjoin.PdfJoin(target) as joined:
+            for _ in range(count):
+                joined.add(chunk)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.typst
+def test_a_tagged_join_holds_one_chunk_not_the_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three times the chunks, about the same peak: the join holds a chunk at a time, an offset
+    per object, numbers per top-level element and parent-tree key, and the run element's
+    contents up to RUN_IN_MEMORY (here 8 KB; a report without headings is one run: past that,
+    it is in a temporary file)."""
+    monkeypatch.setattr(pdfjoin, "RUN_IN_MEMORY", 1 << 13)
+    document = _tagged_report(outline=False).render(pr.sample.sales_data(30))
+    (chunk,) = compile_document(document._source, document.data_json)
+    _join_peak(chunk, 2, tmp_path / "warm.pdf")  # (imports, compiled patterns)
+    few, many = _join_peak(chunk, 8, tmp_path / "few.pdf"), _join_peak(chunk, 24, tmp_path / "many.pdf")
+    size = (tmp_path / "many.pdf").stat().st_size
+    assert (many - few) / 16 < len(chunk) / 10, (few, many, len(chunk))  # an offset per object, a few numbers
+    assert many < size / 4, (many, size)
+    with _open((tmp_path / "many.pdf").read_bytes()) as pdf:
+        assert structure_problems(pdf) == []

@@ -34,7 +34,7 @@ import re
 import shutil
 import tempfile
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -163,6 +163,12 @@ class _Bookmark:
     top: float | None
 
 
+def _pinnable(body: bytes) -> bool:
+    """Whether an element's contents can go into another element (each item naming its page)."""
+    contents = split_contents(body)
+    return contents is not None and pinned(contents[1], contents[0]) is not None
+
+
 def _needed(chunk: _Chunk, structure: ChunkStructure | None, more: list[int]) -> set[int]:
     """The objects of ``chunk`` to copy: those its pages use (not its catalog, page tree,
     outline or metadata), ``more`` (the first chunk's output intent) and the elements of its
@@ -217,13 +223,17 @@ class _Copy:
         return head + body[stream:]
 
 
+RUN_IN_MEMORY = 4 << 20
+"""Bytes of a run element's contents held in memory; past them, in a temporary file."""
+
+
 class _Run:
     """A run element held back: its number, kind, dictionary without ``/K`` and its contents
     so far (in a temporary file past a few MB: a report without headings is one run)."""
 
     def __init__(self, number: int, kind: bytes, head: bytes) -> None:
         self.number, self.kind, self.head = number, kind, head
-        self.items = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # noqa: SIM115 (closed by write_to)
+        self.items = tempfile.SpooledTemporaryFile(max_size=RUN_IN_MEMORY)  # noqa: SIM115 (closed by write_to)
 
     def extend(self, items: list[bytes]) -> None:
         self.items.write(b" ".join(items) + b" ")
@@ -272,14 +282,20 @@ class PdfJoin:
                 self._finish()
         finally:
             self._file.close()
+            if self._run is not None:
+                self._run.items.close()
 
-    def _write_object(self, number: int, body: bytes) -> None:
-        """Write object ``number`` (any number: the offsets of those not written yet are 0)."""
+    def _write_object(self, number: int, body: bytes | Iterable[bytes]) -> None:
+        """Write object ``number`` (any number: the offsets of those not written yet are 0);
+        ``body`` may come in parts."""
         if number >= len(self._offsets):  # (numbers held back in between are written later)
             self._offsets.frombytes(bytes(8 * (number + 1 - len(self._offsets))))
         self._offsets[number] = self._file.tell()
         self._file.write(b"%d 0 obj\n" % number)
-        self._file.write(body)
+        if isinstance(body, bytes):
+            self._file.write(body)
+        else:
+            self._file.writelines(body)
         self._file.write(b"\nendobj\n")
 
     def add(self, chunk_pdf: bytes, outline_levels: Sequence[int] = ()) -> None:
@@ -302,7 +318,11 @@ class PdfJoin:
         kids = structure.kids if structure is not None else []
         run = self._run
         continued = (
-            run is not None and bool(kids) and kids[0] in used and continued_kind(chunk.body(kids[0])) == run.kind
+            run is not None
+            and bool(kids)
+            and kids[0] in used
+            and continued_kind(chunk.body(kids[0])) == run.kind
+            and _pinnable(chunk.body(kids[0]))
         )
         if not continued:
             self._end_run()
@@ -332,9 +352,7 @@ class PdfJoin:
         if continued and self._run is not None:
             contents = split_contents(copy.body(kids[0]))
             items = pinned(contents[1], contents[0]) if contents is not None else None
-            if items is None:
-                msg = "a structure element that goes on from the previous chunk has no page"
-                raise PdfStructureError(msg)
+            assert items is not None  # (_pinnable)
             self._run.extend(items)
             held.add(kids[0])
         if not kids or (continued and kids[-1] == kids[0]):
@@ -393,10 +411,10 @@ class PdfJoin:
             self._write_object(metadata, _with_page_count(self._metadata, len(self._pages)))
             outline_entry += b"/Metadata %d 0 R" % metadata
         if self._structure is not None:
-            for number, body in self._structure.objects(self._next):
+            for number, parts in self._structure.objects(self._next):
                 if number >= self._next:
                     self._next = number + 1
-                self._write_object(number, body)
+                self._write_object(number, parts)
             outline_entry += b"/StructTreeRoot %d 0 R" % self._structure.root
             if b"/MarkInfo" not in self._catalog_extra:
                 outline_entry += b"/MarkInfo<</Marked true>>"

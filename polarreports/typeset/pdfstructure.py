@@ -18,9 +18,10 @@ count per page, so they stay as they are.
 
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,28 +288,31 @@ class JoinedStructure:
         """The prefix of the IDs of the chunk being added."""
         return b"c%d-" % (self.chunks + 1)
 
-    def objects(self, first: int) -> Iterator[tuple[int, bytes]]:
-        """The tree's objects to write: the root, the document element, the parent tree and the
-        ID tree, the last two numbered from ``first``."""
+    def objects(self, first: int) -> Iterator[tuple[int, Iterable[bytes]]]:
+        """The tree's objects to write, each as parts (written one after another: a long
+        document's arrays are never built whole): the root, the document element, the parent
+        tree and the ID tree, the last two numbered from ``first``."""
         parent_tree, id_tree = first, first + 1
-        pairs = self.parents
-        nums = b" ".join(b"%d %d 0 R" % (pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2))
-        kids = b" ".join(b"%d 0 R" % kid for kid in self.kids)
-        root = b"<</Type/StructTreeRoot/K[%s]/ParentTree %d 0 R/ParentTreeNextKey %d" % (
-            b"%d 0 R" % self.document if self.document_body else kids,
-            parent_tree,
-            self.next_key,
-        )
+        pairs, kids = self.parents, self.kids
+
+        def references() -> Iterator[bytes]:
+            return (b"%d 0 R " % kid for kid in kids)
+
+        root = b"<</Type/StructTreeRoot/ParentTree %d 0 R/ParentTreeNextKey %d" % (parent_tree, self.next_key)
         for name, entries in (("/RoleMap", self.role_map), ("/ClassMap", self.class_map)):
             if entries:
                 root += name.encode() + b"<<" + b"".join(key.encode() + b" " + v for key, v in entries.items()) + b">>"
         if self.ids:
             root += b"/IDTree %d 0 R" % id_tree
-        yield self.root, root + b">>"
         body = self.document_body
-        # (without a document element in the chunks, its reserved number holds a null)
-        yield self.document, body[: body.rindex(b">>")] + b"/K[%s]>>" % kids if body else b"null"
-        yield parent_tree, b"<</Nums[%s]>>" % nums
+        if body:
+            yield self.root, (root, b"/K[%d 0 R]>>" % self.document)
+            yield self.document, itertools.chain((body[: body.rindex(b">>")], b"/K["), references(), (b"]>>",))
+        else:  # (without a document element in the chunks, its reserved number holds a null)
+            yield self.root, itertools.chain((root, b"/K["), references(), (b"]>>",))
+            yield self.document, (b"null",)
+        nums = (b"%d %d 0 R " % (pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2))
+        yield parent_tree, itertools.chain((b"<</Nums[",), nums, (b"]>>",))
         if self.ids:
-            names = b"".join(b"<%s>%d 0 R" % (key.hex().encode(), element) for key, element in sorted(self.ids))
-            yield id_tree, b"<</Names[%s]>>" % names
+            names = (b"<%s>%d 0 R" % (key.hex().encode(), element) for key, element in sorted(self.ids))
+            yield id_tree, itertools.chain((b"<</Names[",), names, (b"]>>",))
