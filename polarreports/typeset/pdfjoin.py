@@ -51,14 +51,14 @@ from polarreports.typeset.pdfstructure import (
     shifted,
     split_contents,
 )
+from polarreports.typeset.pdftext import between_strings, outside_strings, pieces
 
 __all__ = ["PdfJoin", "PdfStructureError"]
 
 _OBJECT = re.compile(rb"(\d+) (\d+) obj\s")
 _REFERENCE = re.compile(rb"(?<![\w.])(\d+) (\d+) R(?![\w])")
-# What the dictionary part of an object is made of, as far as renumbering goes: strings (whose
-# text is never touched), references, and the keyword that starts a stream's bytes.
-_TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.])(\d+) (\d+) R(?!\w)|stream\r?\n")
+# The keyword that starts a stream's bytes (outside a string: see pdftext).
+_STREAM = re.compile(rb"stream\r?\n")
 _REFERENCE_NUMBERS = re.compile(rb"(?<![\w.])(\d+) \d+ R(?!\w)")
 """A reference, its object number captured (outside strings: where a part holds no string)."""
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
@@ -85,15 +85,8 @@ class _Chunk:
     def references(self, number: int) -> list[int]:
         """The objects that object ``number``'s dictionary part refers to."""
         body = self.body(number)
-        if b"stream" not in body and b"(" not in body:  # no string, no stream: every reference counts
-            return [int(found) for found in _REFERENCE_NUMBERS.findall(body)]
-        found = []
-        for match in _TOKENS.finditer(body):
-            if match.group(0).startswith(b"stream"):
-                break
-            if match.group(1) is not None:
-                found.append(int(match.group(1)))
-        return found
+        head = body[: _stream_start(body)]
+        return [int(number) for text in between_strings(head) for number in _REFERENCE_NUMBERS.findall(text)]
 
 
 def _parse(data: bytes) -> _Chunk:
@@ -201,17 +194,14 @@ class _Copy:
     tagged: bool = False
 
     def renumber(self, data: bytes) -> bytes:
-        if b"(" in data:  # strings: their text is never touched
-            return _TOKENS.sub(self._reference, data)
-        parts = _REFERENCE_NUMBERS.split(data)  # text, number, text, number, ... (fast on long arrays)
+        """``data`` with its references renumbered (the text of its strings never touched)."""
+        return outside_strings(data, self._renumbered)
+
+    def _renumbered(self, text: bytes) -> bytes:
+        parts = _REFERENCE_NUMBERS.split(text)  # text, number, text, number, ... (fast on long arrays)
         table = self.renumbered
         parts[1::2] = [b"%d 0 R" % table.get(int(number), 0) for number in parts[1::2]]
         return b"".join(parts)
-
-    def _reference(self, match: re.Match[bytes]) -> bytes:
-        if match.group(1) is None:
-            return match.group(0)
-        return b"%d 0 R" % self.renumbered.get(int(match.group(1)), 0)
 
     def body(self, number: int) -> bytes:
         """Object ``number``'s body as the joined file has it."""
@@ -497,9 +487,12 @@ def _stream_start(body: bytes) -> int:
     """Where the stream's bytes begin in an object's body (its length if it has none)."""
     if b"stream" not in body:
         return len(body)
-    for match in _TOKENS.finditer(body):
-        if match.group(0).startswith(b"stream"):
-            return match.start()
+    at = 0
+    for is_string, text in pieces(body):  # (stops at the keyword: the stream's bytes are not scanned)
+        found = None if is_string else _STREAM.search(text)
+        if found is not None:
+            return at + found.start()
+        at += len(text)
     return len(body)
 
 

@@ -25,16 +25,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from polarreports.typeset.pdftext import pieces
+
 __all__ = ["ChunkStructure", "JoinedStructure", "PdfStructureError", "needs_shift", "read_structure", "shifted"]
 
-_STRING = rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
-_KEYS = re.compile(
-    rb"(?P<string>" + _STRING + rb")"
-    rb"|(?P<key>/StructParents?\s+)(?P<number>\d+)"
-    rb"|(?P<id>/ID\s*)(?P<value>" + _STRING + rb")"
-    rb"|(?P<headers>/Headers\s*\[)(?P<ids>(?:\s*(?:" + _STRING + rb"))*\s*)\]"
-)
-_STRINGS = re.compile(_STRING)
+_HEX = rb"<[0-9A-Fa-f\s]*>"
+_KEY = re.compile(rb"(/StructParents?\s+)(\d+)")
+_HEX_ID = re.compile(rb"(/ID\s*)(" + _HEX + rb")")
+_ID_BEFORE_STRING = re.compile(rb"/ID\s*$")
+_HEADERS = re.compile(rb"/Headers\s*\[")
+_HEXES = re.compile(_HEX)
 _REFERENCE = re.compile(rb"(?<![\w.])\d+ \d+ R(?!\w)")
 
 
@@ -51,19 +51,46 @@ def _prefixed(string: bytes, prefix: bytes) -> bytes:
 
 def shifted(head: bytes, offset: int, prefix: bytes) -> bytes:
     """An object's dictionary part with its parent-tree keys moved up by ``offset`` and the IDs
-    (its own and its headers') given ``prefix``; strings elsewhere are never touched."""
+    (its own and its headers') given ``prefix``; strings elsewhere are never touched (a URL
+    that reads ``/ID(U1x0y0)`` stays as it is)."""
+    found: list[bytes] = []
+    id_next = in_headers = False  # the next string is an ID; within a /Headers array
+    for is_string, text in pieces(head):
+        if is_string:
+            found.append(_prefixed(text, prefix) if id_next or in_headers else text)
+            id_next = False
+            continue
+        changed, in_headers = _shifted_text(text, offset, prefix, in_headers=in_headers)
+        found.append(changed)
+        id_next = not in_headers and _ID_BEFORE_STRING.search(text) is not None
+    return b"".join(found)
 
-    def replace(match: re.Match[bytes]) -> bytes:
-        if match.group("key") is not None:
-            return match.group("key") + b"%d" % (int(match.group("number")) + offset)
-        if match.group("id") is not None:
-            return match.group("id") + _prefixed(match.group("value"), prefix)
-        if match.group("headers") is not None:
-            ids = _STRINGS.sub(lambda found: _prefixed(found.group(0), prefix), match.group("ids"))
-            return match.group("headers") + ids + b"]"
-        return match.group(0)
 
-    return _KEYS.sub(replace, head)
+def _shifted_text(text: bytes, offset: int, prefix: bytes, *, in_headers: bool) -> tuple[bytes, bool]:
+    """``shifted`` for text between strings, which may begin or end inside a /Headers array
+    (its hex strings are IDs); returns the text and whether it ends inside one."""
+
+    def key(match: re.Match[bytes]) -> bytes:
+        return match.group(1) + b"%d" % (int(match.group(2)) + offset)
+
+    def hex_id(match: re.Match[bytes]) -> bytes:
+        return match.group(1) + _prefixed(match.group(2), prefix)
+
+    parts, at = [], 0
+    while True:
+        if in_headers:
+            end = text.find(b"]", at)
+            stop = len(text) if end < 0 else end
+            parts.append(_HEXES.sub(lambda match: _prefixed(match.group(0), prefix), text[at:stop]))
+            if end < 0:
+                return b"".join(parts), True
+            in_headers, at = False, end
+        headers = _HEADERS.search(text, at)
+        stop = len(text) if headers is None else headers.end()
+        parts.append(_HEX_ID.sub(hex_id, _KEY.sub(key, text[at:stop])))
+        if headers is None:
+            return b"".join(parts), False
+        in_headers, at = True, stop
 
 
 def needs_shift(head: bytes) -> bool:
@@ -71,9 +98,7 @@ def needs_shift(head: bytes) -> bool:
     return b"/StructParent" in head or b"/ID" in head or b"/Headers" in head
 
 
-_CONTENTS = re.compile(
-    rb"(?P<string>" + _STRING + rb")|/K\s*\[(?P<items>(?:\s*(?:\d+\s+\d+\s+R|\d+|<<[^<>]*>>))*)\s*\]"
-)
+_CONTENTS = re.compile(rb"/K\s*\[(?P<items>(?:\s*(?:\d+\s+\d+\s+R|\d+|<<[^<>]*>>))*)\s*\]")
 _ITEM = re.compile(rb"\d+\s+\d+\s+R|\d+|<<[^<>]*>>")
 _PAGE = re.compile(rb"/Pg\s+(\d+)\s+\d+\s+R")
 _PARENT_AND_PAGE = re.compile(rb"/Pg?\s+\d+\s+\d+\s+R")
@@ -90,9 +115,13 @@ def split_contents(body: bytes) -> tuple[bytes, list[bytes]] | None:
     >>> split_contents(b"<</S/Span/P 3 0 R/K[0 1 <</Type/MCR/Pg 9 0 R/MCID 0>> 12 0 R]/Pg 8 0 R>>")
     (b'<</S/Span/P 3 0 R/Pg 8 0 R>>', [b'0', b'1', b'<</Type/MCR/Pg 9 0 R/MCID 0>>', b'12 0 R'])
     """
-    for match in _CONTENTS.finditer(body):
-        if match.group("string") is None:
-            return body[: match.start()] + body[match.end() :], _ITEM.findall(match.group("items"))
+    at = 0
+    for is_string, text in pieces(body):
+        match = None if is_string else _CONTENTS.search(text)
+        if match is not None:
+            start, end = at + match.start(), at + match.end()
+            return body[:start] + body[end:], _ITEM.findall(match.group("items"))
+        at += len(text)
     return None
 
 
