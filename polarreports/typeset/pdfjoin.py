@@ -9,6 +9,7 @@ PDF/A join into a PDF/A. Tagged chunks join into one structure tree (``pdfstruct
 root and one document element holding each chunk's top-level elements in order, the parent-tree
 keys of each chunk moved past the previous chunks', table IDs prefixed per chunk, and the run of
 bands a chunk boundary cut in two (a ``/Span``) made one element again, as one piece has it.
+Nothing is rewritten inside a string (``pdftext`` finds literal strings whole).
 Memory holds one chunk and an offset per object (a tagged PDF: a number per top-level element
 and page, and the run element held back, in a temporary file past 4 MB), whatever the page
 count; the same chunks give the same bytes.

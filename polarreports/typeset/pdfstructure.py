@@ -52,7 +52,11 @@ def _prefixed(string: bytes, prefix: bytes) -> bytes:
 def shifted(head: bytes, offset: int, prefix: bytes) -> bytes:
     """An object's dictionary part with its parent-tree keys moved up by ``offset`` and the IDs
     (its own and its headers') given ``prefix``; strings elsewhere are never touched (a URL
-    that reads ``/ID(U1x0y0)`` stays as it is)."""
+    that reads ``/ID(U1x0y0)`` stays as it is).
+
+    >>> shifted(b"<</StructParent 2/A<</URI(https://e.com/(/ID(U1)/StructParent 5))>>>>", 10, b"c2-")
+    b'<</StructParent 12/A<</URI(https://e.com/(/ID(U1)/StructParent 5))>>>>'
+    """
     found: list[bytes] = []
     id_next = in_headers = False  # the next string is an ID; within a /Headers array
     for is_string, text in pieces(head):
