@@ -8,7 +8,9 @@ the table cells that other cells list as ``Headers``. The joined file has one ro
 ``Document`` holding every chunk's top-level elements in order; the keys of each chunk are
 moved past the previous chunks' (``ParentTreeNextKey``), and the IDs take a prefix naming the
 chunk (``c2-U1x0y0``), as every chunk numbers its tables from 1. Marked-content IDs (MCIDs)
-count per page, so they stay as they are.
+count per page, so they stay as they are. Typst tags a run of bands (between headings, tables,
+figures) as one ``/Span``: where a chunk boundary cut one in two, the join makes it one element
+again (``continued_kind``, ``split_contents``, ``pinned``), so the tree reads as one piece's.
 
     >>> shifted(b"<</Type/Page/StructParents 3/Contents 9 0 R>>", 10, b"c2-")
     b'<</Type/Page/StructParents 13/Contents 9 0 R>>'
@@ -27,7 +29,17 @@ from typing import Any
 
 from polarreports.typeset.pdftext import pieces
 
-__all__ = ["ChunkStructure", "JoinedStructure", "PdfStructureError", "needs_shift", "read_structure", "shifted"]
+__all__ = [
+    "ChunkStructure",
+    "JoinedStructure",
+    "PdfStructureError",
+    "continued_kind",
+    "needs_shift",
+    "pinned",
+    "read_structure",
+    "shifted",
+    "split_contents",
+]
 
 _HEX = rb"<[0-9A-Fa-f\s]*>"
 _KEY = re.compile(rb"(/StructParents?\s+)(\d+)")
