@@ -391,8 +391,6 @@ def _one_piece_reason(report: definition.Report) -> str | None:
     """Why the report must be typeset in one piece, never in chunks joined (None: it may be)."""
     if report.table_of_contents:
         return "a table of contents needs the whole document"
-    if report.tagged_pdf:
-        return "a tagged PDF's structure spans the whole document"
     return None
 
 

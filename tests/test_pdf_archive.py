@@ -201,7 +201,7 @@ def test_saving_one_document_many_times_never_reads_its_data_again(tmp_path: Pat
 # -- typesetting in one piece -------------------------------------------------------------------
 
 
-def test_a_long_tagged_report_is_typeset_in_one_piece_and_a_pdfa_one_in_chunks() -> None:
+def test_long_tagged_and_pdfa_reports_are_typeset_in_chunks() -> None:
     long = pr.Report(name="long", bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="x")])))
     data = pl.DataFrame({"x": range(4_500)})
 
@@ -216,8 +216,7 @@ def test_a_long_tagged_report_is_typeset_in_one_piece_and_a_pdfa_one_in_chunks()
     assert chunk_jobs(archival) > 1  # its chunks join into a PDF/A (see test_pdfa_chunks_join_into_a_pdfa)
     tagged = _faked(pr.Report(**{**long.model_dump(), "tagged_pdf": True}), data)
     tagged.pdf  # noqa: B018
-    assert chunk_jobs(tagged) == 0  # the joiner would drop its structure tree
-    assert tagged.stats["typeset"] == "one piece (a tagged PDF's structure spans the whole document)"
+    assert chunk_jobs(tagged) > 1  # the joiner keeps one structure tree (tests/test_tagged_chunks.py)
 
 
 # -- with Typst ---------------------------------------------------------------------------------
@@ -385,13 +384,15 @@ def test_the_cli_renders_once_for_many_outputs(sales_file: Path, tmp_path: Path,
 
 
 @pytest.mark.typst
-def test_pdfa_chunks_join_into_a_pdfa(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tagged", [False, True])
+def test_pdfa_chunks_join_into_a_pdfa(tagged: bool, tmp_path: Path) -> None:
     from dataclasses import replace
 
     from polarreports.typeset.compile import compile_document
     from polarreports.typeset.pdfjoin import PdfJoin
+    from tests.tagging import reading, structure_problems
 
-    document = pr.load(EXAMPLE).render(_rows())
+    document = (_tagged_example() if tagged else pr.load(EXAMPLE)).render(_rows())
     (chunk,) = compile_document(replace(document._source, pdf_standards=("a-2b",), timestamp=0), document.data_json)
     target = tmp_path / "joined.pdf"
     with PdfJoin(target) as joined:
@@ -404,6 +405,13 @@ def test_pdfa_chunks_join_into_a_pdfa(tmp_path: Path) -> None:
         assert pdf.open_metadata().pdfa_status == "2B"
         assert str(pdf.Root.OutputIntents[0].S) == "/GTS_PDFA1"
         xmp = pdf.Root.Metadata.read_bytes()
+        assert ("/StructTreeRoot" in pdf.Root) is tagged
+        if tagged:  # one structure tree reading both chunks (tests/test_tagged_chunks.py)
+            assert structure_problems(pdf) == []
+            joined_text = "".join(text for _, text in reading(pdf))
+    if tagged:
+        with pikepdf.open(io.BytesIO(chunk)) as alone:
+            assert joined_text == 2 * "".join(text for _, text in reading(alone))
     assert pages == 2 * document.page_count
     assert f"<xmpTPg:NPages>{pages}</xmpTPg:NPages>".encode() in xmp  # the joined count, not a chunk's
 

@@ -5,8 +5,14 @@ tree). Joining them needs no PDF library: each chunk's objects that its pages us
 byte for byte, renumbered after the objects already written, and the page tree, the catalog,
 the document information and the outline (bookmarks) are written at the end. The first chunk's
 XMP metadata (with the joined page count) and output intent are kept, so chunks typeset as
-PDF/A join into a PDF/A; a tagged PDF's structure tree is not (a tagged report is typeset whole). Memory holds one
-chunk and an offset per object, whatever the page count; the same chunks give the same bytes.
+PDF/A join into a PDF/A. Tagged chunks join into one structure tree (``pdfstructure``): one
+root and one document element holding each chunk's top-level elements in order, the parent-tree
+keys of each chunk moved past the previous chunks', table IDs prefixed per chunk, and the run of
+bands a chunk boundary cut in two (a ``/Span``) made one element again, as one piece has it.
+Nothing is rewritten inside a string (``pdftext`` finds literal strings whole).
+Memory holds one chunk and an offset per object (a tagged PDF: a number per top-level element
+and page, and the run element held back, in a temporary file past 4 MB), whatever the page
+count; the same chunks give the same bytes.
 
     >>> import polarreports as pr
     >>> from polarreports.typeset.compile import compile_document
@@ -26,26 +32,38 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
+import tempfile
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
-__all__ = ["PdfJoin"]
+from polarreports.typeset.pdfstructure import (
+    ChunkStructure,
+    JoinedStructure,
+    PdfStructureError,
+    continued_kind,
+    needs_shift,
+    pinned,
+    read_structure,
+    shifted,
+    split_contents,
+)
+from polarreports.typeset.pdftext import between_strings, outside_strings, pieces
+
+__all__ = ["PdfJoin", "PdfStructureError"]
 
 _OBJECT = re.compile(rb"(\d+) (\d+) obj\s")
 _REFERENCE = re.compile(rb"(?<![\w.])(\d+) (\d+) R(?![\w])")
-# What the dictionary part of an object is made of, as far as renumbering goes: strings (whose
-# text is never touched), references, and the keyword that starts a stream's bytes.
-_TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.])(\d+) (\d+) R(?!\w)|stream\r?\n")
+# The keyword that starts a stream's bytes (outside a string: see pdftext).
+_STREAM = re.compile(rb"stream\r?\n")
+_REFERENCE_NUMBERS = re.compile(rb"(?<![\w.])(\d+) \d+ R(?!\w)")
+"""A reference, its object number captured (outside strings: where a part holds no string)."""
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
 _SUBSECTION = re.compile(rb"^(\d+) (\d+)\s*$", re.MULTILINE)
-
-
-class PdfStructureError(ValueError):
-    """A chunk is not laid out as Typst writes PDFs (it should not happen with the pinned Typst)."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +85,9 @@ class _Chunk:
 
     def references(self, number: int) -> list[int]:
         """The objects that object ``number``'s dictionary part refers to."""
-        found = []
-        for match in _TOKENS.finditer(self.body(number)):
-            if match.group(0).startswith(b"stream"):
-                break
-            if match.group(1) is not None:
-                found.append(int(match.group(1)))
-        return found
+        body = self.body(number)
+        head = body[: _stream_start(body)]
+        return [int(number) for text in between_strings(head) for number in _REFERENCE_NUMBERS.findall(text)]
 
 
 def _parse(data: bytes) -> _Chunk:
@@ -143,6 +157,87 @@ class _Bookmark:
     top: float | None
 
 
+def _pinnable(body: bytes) -> bool:
+    """Whether an element's contents can go into another element (each item naming its page)."""
+    contents = split_contents(body)
+    return contents is not None and pinned(contents[1], contents[0]) is not None
+
+
+def _needed(chunk: _Chunk, structure: ChunkStructure | None, more: list[int]) -> set[int]:
+    """The objects of ``chunk`` to copy: those its pages use (not its catalog, page tree,
+    outline or metadata), ``more`` (the first chunk's output intent) and the elements of its
+    structure tree (not the tree's root or document element: the joined file has its own)."""
+    used: set[int] = set()
+    todo = list(chunk.pages) + more
+    left_out = {chunk.tree, chunk.catalog}
+    if structure is not None:
+        todo += structure.seeds()
+        left_out.update(number for number in (structure.root, structure.document) if number is not None)
+    while todo:
+        number = todo.pop()
+        if number in used or number in left_out or number not in chunk.spans:
+            continue
+        used.add(number)
+        todo.extend(chunk.references(number))
+    return used
+
+
+@dataclass
+class _Copy:
+    """How a chunk's objects are copied: renumbered (``renumbered``: chunk -> joined file; any
+    other reference becomes ``0 0 R``), and in a tagged chunk, with its parent-tree keys moved
+    up by ``offset`` and its IDs given ``prefix``."""
+
+    chunk: _Chunk
+    renumbered: dict[int, int]
+    offset: int = 0
+    prefix: bytes = b""
+    tagged: bool = False
+
+    def renumber(self, data: bytes) -> bytes:
+        """``data`` with its references renumbered (the text of its strings never touched)."""
+        return outside_strings(data, self._renumbered)
+
+    def _renumbered(self, text: bytes) -> bytes:
+        parts = _REFERENCE_NUMBERS.split(text)  # text, number, text, number, ... (fast on long arrays)
+        table = self.renumbered
+        parts[1::2] = [b"%d 0 R" % table.get(int(number), 0) for number in parts[1::2]]
+        return b"".join(parts)
+
+    def body(self, number: int) -> bytes:
+        """Object ``number``'s body as the joined file has it."""
+        body = self.chunk.body(number)
+        stream = _stream_start(body)
+        head = self.renumber(body[:stream])
+        if self.tagged and needs_shift(head):
+            head = shifted(head, self.offset, self.prefix)
+        return head + body[stream:]
+
+
+RUN_IN_MEMORY = 4 << 20
+"""Bytes of a run element's contents held in memory; past them, in a temporary file."""
+
+
+class _Run:
+    """A run element held back: its number, kind, dictionary without ``/K`` and its contents
+    so far (in a temporary file past a few MB: a report without headings is one run)."""
+
+    def __init__(self, number: int, kind: bytes, head: bytes) -> None:
+        self.number, self.kind, self.head = number, kind, head
+        self.items = tempfile.SpooledTemporaryFile(max_size=RUN_IN_MEMORY)  # noqa: SIM115 (closed by write_to)
+
+    def extend(self, items: list[bytes]) -> None:
+        self.items.write(b" ".join(items) + b" ")
+
+    def write_to(self, file: BinaryIO) -> None:
+        """Write the element's dictionary, its ``/K`` holding every item given."""
+        with self.items:
+            file.write(self.head[: self.head.rindex(b">>")] + b"/K[")
+            self.items.seek(0)
+            shutil.copyfileobj(self.items, file)
+            file.write(b"]>>")
+
+
 class PdfJoin:
     """Writes one PDF at ``path`` from chunk PDFs given in page order (a context manager: the
     end of the file is written when the block ends without an error)."""
@@ -159,6 +254,11 @@ class PdfJoin:
         self._catalog_extra = b""
         self._metadata: bytes | None = None
         """The first chunk's XMP metadata stream (written last, with the joined page count)."""
+        self._structure: JoinedStructure | None = None
+        """The structure tree of a tagged PDF (written last)."""
+        self._run: _Run | None = None
+        """The last chunk's last top-level element, if a run element (held back: the next chunk
+        may go on with it)."""
         self._digest = hashlib.md5(usedforsecurity=False)
         self._file.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
@@ -173,16 +273,20 @@ class PdfJoin:
                 self._finish()
         finally:
             self._file.close()
+            if self._run is not None:
+                self._run.items.close()
 
-    def _write_object(self, number: int, body: bytes) -> None:
-        """Write object ``number``: the page tree and catalog at any time, others in order."""
-        if number < len(self._offsets):
-            self._offsets[number] = self._file.tell()
-        else:
-            assert number == len(self._offsets)
-            self._offsets.append(self._file.tell())
+    def _write_object(self, number: int, body: bytes | Iterable[bytes]) -> None:
+        """Write object ``number`` (any number: the offsets of those not written yet are 0);
+        ``body`` may come in parts."""
+        if number >= len(self._offsets):  # (numbers held back in between are written later)
+            self._offsets.frombytes(bytes(8 * (number + 1 - len(self._offsets))))
+        self._offsets[number] = self._file.tell()
         self._file.write(b"%d 0 obj\n" % number)
-        self._file.write(body)
+        if isinstance(body, bytes):
+            self._file.write(body)
+        else:
+            self._file.writelines(body)
         self._file.write(b"\nendobj\n")
 
     def add(self, chunk_pdf: bytes, outline_levels: Sequence[int] = ()) -> None:
@@ -190,50 +294,104 @@ class PdfJoin:
         order (a chunk's own nesting is wrong where it begins inside a group)."""
         chunk = _parse(chunk_pdf)
         self._digest.update(chunk_pdf)
-        tree = chunk.tree
         first = self._info is None
         catalog = chunk.body(chunk.catalog)
         intent = re.search(rb"/OutputIntents\s*(\d+) 0 R", catalog) if first else None
-        # the objects the pages use (not the chunk's catalog, page tree, outline or metadata),
-        # and the first chunk's output intent (PDF/A)
-        used: dict[int, int] = {}
-        todo = list(chunk.pages) + ([int(intent.group(1))] if intent else [])
-        while todo:
-            number = todo.pop()
-            if number in used or number == tree or number not in chunk.spans:
-                continue
-            used[number] = 0
-            todo.extend(chunk.references(number))
+        structure, bookmarks = _read(chunk_pdf, catalog, len(self._pages), outline_levels)
+        copy = _Copy(chunk, {chunk.tree: self._PAGE_TREE})
+        joined = self._joined_structure() if structure is not None else None
+        if structure is not None and joined is not None:
+            copy.renumbered[structure.root] = joined.root
+            if structure.document is not None:
+                copy.renumbered[structure.document] = joined.document
+            copy.offset, copy.prefix, copy.tagged = joined.next_key, joined.prefix(), True
+        used = _needed(chunk, structure, [int(intent.group(1))] if intent else [])
+        kids = structure.kids if structure is not None else []
+        run = self._run
+        continued = (
+            run is not None
+            and bool(kids)
+            and kids[0] in used
+            and continued_kind(chunk.body(kids[0])) == run.kind
+            and _pinnable(chunk.body(kids[0]))
+        )
+        if not continued:
+            self._end_run()
         for number in sorted(used):
-            used[number] = self._next
-            self._next += 1
-        renumbered = {**used, tree: self._PAGE_TREE}
-
-        def new_reference(match: re.Match[bytes]) -> bytes:
-            if match.group(1) is None:
-                return match.group(0)
-            return b"%d 0 R" % renumbered.get(int(match.group(1)), 0)
-
-        for number, new in sorted(used.items(), key=lambda item: item[1]):
-            body = chunk.body(number)
-            stream = _stream_start(body)
-            self._write_object(new, _TOKENS.sub(new_reference, body[:stream]) + body[stream:])
-        first_page = len(self._pages)
-        self._pages.extend(used[page] for page in chunk.pages)
+            if continued and run is not None and number == kids[0]:
+                copy.renumbered[number] = run.number
+            else:
+                copy.renumbered[number] = self._next
+                self._next += 1
+        held = self._hold(copy, kids, continued=continued)
+        for number in sorted(used, key=copy.renumbered.__getitem__):
+            if number not in held:
+                self._write_object(copy.renumbered[number], copy.body(number))
+        if structure is not None and joined is not None:
+            document = copy.renumber(structure.document_body)
+            joined.add(structure, copy.renumbered, document, continued=continued)
+        self._pages.extend(copy.renumbered[page] for page in chunk.pages)
         if first:
-            self._info = b"<<>>" if chunk.info is None else chunk.body(chunk.info)
-            if intent is not None and int(intent.group(1)) in used:
-                self._catalog_extra += b"/OutputIntents %d 0 R" % used[int(intent.group(1))]
-            metadata = re.search(rb"/Metadata\s*(\d+) 0 R", catalog)
-            if metadata is not None and int(metadata.group(1)) in chunk.spans:
-                self._metadata = chunk.body(int(metadata.group(1)))
-            for key in (rb"/Lang\((?:[^\\()]|\\.)*\)", rb"/ViewerPreferences<<[^<>]*>>"):
-                found = re.search(key, catalog)
-                self._catalog_extra += found.group(0) if found else b""
-        if b"/Outlines" in chunk.body(chunk.catalog):
-            self._bookmarks.extend(_bookmarks(chunk_pdf, first_page, outline_levels))
+            self._keep_entries(chunk, catalog, copy.renumbered.get(int(intent.group(1))) if intent else None)
+        self._bookmarks.extend(bookmarks)
+
+    def _hold(self, copy: _Copy, kids: list[int], *, continued: bool) -> set[int]:
+        """Hold back the run element the chunk ends with (the next chunk may go on with it);
+        with ``continued``, add the contents of the chunk's first top-level element to the run
+        held back. Returns the elements not to write now."""
+        held = set()
+        if continued and self._run is not None:
+            contents = split_contents(copy.body(kids[0]))
+            items = pinned(contents[1], contents[0]) if contents is not None else None
+            assert items is not None  # (_pinnable)
+            self._run.extend(items)
+            held.add(kids[0])
+        if not kids or (continued and kids[-1] == kids[0]):
+            return held
+        self._end_run()
+        last = kids[-1]
+        kind = continued_kind(copy.chunk.body(last))
+        contents = split_contents(copy.body(last)) if kind is not None else None
+        if kind is not None and contents is not None:
+            self._run = _Run(copy.renumbered[last], kind, contents[0])
+            self._run.extend(contents[1])
+            held.add(last)
+        return held
+
+    def _keep_entries(self, chunk: _Chunk, catalog: bytes, intent: int | None) -> None:
+        """Keep the first chunk's document information, output intent (copied as ``intent``),
+        XMP metadata, language, viewer preferences and mark information."""
+        self._info = b"<<>>" if chunk.info is None else chunk.body(chunk.info)
+        if intent is not None:
+            self._catalog_extra += b"/OutputIntents %d 0 R" % intent
+        metadata = re.search(rb"/Metadata\s*(\d+) 0 R", catalog)
+        if metadata is not None and int(metadata.group(1)) in chunk.spans:
+            self._metadata = chunk.body(int(metadata.group(1)))
+        for key in (rb"/Lang\((?:[^\\()]|\\.)*\)", rb"/ViewerPreferences<<[^<>]*>>", rb"/MarkInfo<<[^<>]*>>"):
+            found = re.search(key, catalog)
+            self._catalog_extra += found.group(0) if found else b""
+
+    def _joined_structure(self) -> JoinedStructure:
+        """The joined structure tree, its root and document element numbered at the first
+        tagged chunk (written last)."""
+        if self._structure is None:
+            self._structure = JoinedStructure(root=self._next, document=self._next + 1)
+            self._offsets.extend((0, 0))
+            self._next += 2
+        return self._structure
+
+    def _end_run(self) -> None:
+        """Write the run element held back (its contents complete)."""
+        run, self._run = self._run, None
+        if run is None:
+            return
+        self._offsets[run.number] = self._file.tell()
+        self._file.write(b"%d 0 obj\n" % run.number)
+        run.write_to(self._file)
+        self._file.write(b"\nendobj\n")
 
     def _finish(self) -> None:
+        self._end_run()
         kids = b" ".join(b"%d 0 R" % page for page in self._pages)  # about 8 bytes a page
         self._write_object(self._PAGE_TREE, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self._pages), kids))
         outline = self._write_outline()
@@ -243,6 +401,14 @@ class PdfJoin:
             self._next += 1
             self._write_object(metadata, _with_page_count(self._metadata, len(self._pages)))
             outline_entry += b"/Metadata %d 0 R" % metadata
+        if self._structure is not None:
+            for number, parts in self._structure.objects(self._next):
+                if number >= self._next:
+                    self._next = number + 1
+                self._write_object(number, parts)
+            outline_entry += b"/StructTreeRoot %d 0 R" % self._structure.root
+            if b"/MarkInfo" not in self._catalog_extra:
+                outline_entry += b"/MarkInfo<</Marked true>>"
         catalog = b"<</Type/Catalog/Pages %d 0 R%s%s>>" % (self._PAGE_TREE, self._catalog_extra, outline_entry)
         self._write_object(self._CATALOG, catalog)
         info = self._next
@@ -320,31 +486,50 @@ def _with_page_count(metadata: bytes, pages: int) -> bytes:
 
 def _stream_start(body: bytes) -> int:
     """Where the stream's bytes begin in an object's body (its length if it has none)."""
-    for match in _TOKENS.finditer(body):
-        if match.group(0).startswith(b"stream"):
-            return match.start()
+    if b"stream" not in body:
+        return len(body)
+    at = 0
+    for is_string, text in pieces(body):  # (stops at the keyword: the stream's bytes are not scanned)
+        found = None if is_string else _STREAM.search(text)
+        if found is not None:
+            return at + found.start()
+        at += len(text)
     return len(body)
 
 
-def _bookmarks(chunk_pdf: bytes, first_page: int, levels: Sequence[int]) -> list[_Bookmark]:
-    """A chunk's bookmarks, with the pages they point to counted in the joined document."""
+def _read(
+    chunk_pdf: bytes, catalog: bytes, first_page: int, levels: Sequence[int]
+) -> tuple[ChunkStructure | None, list[_Bookmark]]:
+    """A chunk's structure tree (None: not tagged) and bookmarks, read where it has them."""
+    tagged, outlined = b"/StructTreeRoot" in catalog, b"/Outlines" in catalog
+    if not tagged and not outlined:
+        return None, []
     import pikepdf  # imported when needed: it takes 15 MB
 
-    found = []
     with pikepdf.open(io.BytesIO(chunk_pdf)) as chunk:
-        pages = {page.obj.objgen: first_page + i for i, page in enumerate(chunk.pages)}
-        with chunk.open_outline() as outline:
-            items = outline_entries(outline.root)
-        chunk_levels = list(levels) if len(levels) == len(items) else [depth for depth, _ in items]
-        for level, (_, item) in zip(chunk_levels, items, strict=True):
-            destination = item.destination
-            if not isinstance(destination, pikepdf.Array) or len(destination) < 1:
-                continue
-            page = pages.get(destination[0].objgen)
-            if page is None:
-                continue
-            corner = [_coordinate(value) for value in list(destination)[2:4]] + [None, None]
-            found.append(_Bookmark(level, str(item.title), page, corner[0], corner[1]))
+        structure = read_structure(chunk) if tagged else None
+        return structure, _bookmarks(chunk, first_page, levels) if outlined else []
+
+
+def _bookmarks(chunk: Any, first_page: int, levels: Sequence[int]) -> list[_Bookmark]:
+    """A chunk's bookmarks (of the open ``pikepdf.Pdf``), with the pages they point to counted
+    in the joined document."""
+    import pikepdf
+
+    found = []
+    pages = {page.obj.objgen: first_page + i for i, page in enumerate(chunk.pages)}
+    with chunk.open_outline() as outline:
+        items = outline_entries(outline.root)
+    chunk_levels = list(levels) if len(levels) == len(items) else [depth for depth, _ in items]
+    for level, (_, item) in zip(chunk_levels, items, strict=True):
+        destination = item.destination
+        if not isinstance(destination, pikepdf.Array) or len(destination) < 1:
+            continue
+        page = pages.get(destination[0].objgen)
+        if page is None:
+            continue
+        corner = [_coordinate(value) for value in list(destination)[2:4]] + [None, None]
+        found.append(_Bookmark(level, str(item.title), page, corner[0], corner[1]))
     return found
 
 
