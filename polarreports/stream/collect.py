@@ -47,6 +47,7 @@ from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
+from polarreports.stream.remembered import STRINGS
 from polarreports.stream.samples import look_samples
 from polarreports.stream.stacked import Slot, Stacks, stackable
 from polarreports.stream.typed import TypedBands, TypedBandsWriter
@@ -249,12 +250,22 @@ class _Formatter:
         stacks, slots = Stacks(), []
         for band, raw, _ in prepared:
             slots.append(self._stack(stacks, band, raw))
-        stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format))
-        finished = []
+        stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format, STRINGS))
+        queries = []
         for (band, raw, keep), found in zip(prepared, slots, strict=True):
             columns = [stacked.get(slot).alias(f"__f{i}") for i, slot in found.items()]
-            finished.append(self._finished(band, raw.hstack(columns) if columns else raw, keep, found))
-        return finished
+            queries.append((band, self._finishing(band, raw.hstack(columns) if columns else raw, keep, found)))
+        return self._collected(queries)
+
+    def _collected(self, queries: list[tuple[BandPlan, pl.LazyFrame | pl.DataFrame]]) -> list[pl.DataFrame]:
+        """The bands' queries run in one ``collect_all`` (a query's fixed cost is most of a small
+        band's); on a Polars panic, one at a time, to name the band whose query failed."""
+        lazy = [(band, query) for band, query in queries if isinstance(query, pl.LazyFrame)]
+        try:
+            done = iter(pl.collect_all([query for _, query in lazy]) if lazy else [])
+        except pl.exceptions.PanicException:
+            done = iter([self._guarded(band, query.collect) for band, query in lazy])
+        return [next(done) if isinstance(query, pl.LazyFrame) else query for _, query in queries]
 
     def _prepared(self, band: BandPlan, raw: pl.DataFrame) -> pl.DataFrame:
         """``raw`` with its charts drawn, its images and barcodes resolved, its crosstabs checked."""
@@ -290,11 +301,18 @@ class _Formatter:
     def _finished(
         self, band: BandPlan, raw: pl.DataFrame, keep: tuple[str, ...], preformatted: Collection[int]
     ) -> pl.DataFrame:
+        query = self._finishing(band, raw, keep, preformatted)
+        return self._guarded(band, query.collect) if isinstance(query, pl.LazyFrame) else query
+
+    def _finishing(
+        self, band: BandPlan, raw: pl.DataFrame, keep: tuple[str, ...], preformatted: Collection[int]
+    ) -> pl.LazyFrame | pl.DataFrame:
+        """The query of :meth:`_finished` (or its frame, made without one)."""
         if not keep and raw.height == 1 and not band.data_cells and not (band.styling and band.styling.switches):
             return _NO_CELLS  # a report band of labels only
         with for_few_rows(raw.height <= FEW_ROWS):
             cells = formatted_cells(self.plan, band, self.scopes, preformatted)
-        return self._guarded(band, lambda: raw.lazy().select(*keep, cells.alias("c")).collect())
+        return raw.lazy().select(*keep, cells.alias("c"))
 
     @staticmethod
     def _guarded(band: BandPlan, work: Callable[[], T]) -> T:
