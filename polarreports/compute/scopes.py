@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -493,8 +493,10 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
-    """The lazy frames of every scope; raises ``PlanError`` if any value has the wrong type."""
+def build_scopes(plan: ReportPlan, lf: pl.LazyFrame, dtypes: Mapping[str, pl.DataType] | None = None) -> Scopes:
+    """The lazy frames of every scope; raises ``PlanError`` if any value has the wrong type.
+    ``dtypes``: the types found when the plan was checked against data of the same schema
+    before (``plan.reuse``), so not checked again."""
     base = _prepared(plan, lf)
     if _needs_rows(plan) or not plan.groups:
         rows = sorted_rows(plan, base)
@@ -505,5 +507,8 @@ def build_scopes(plan: ReportPlan, lf: pl.LazyFrame) -> Scopes:
         scopes = Scopes(rows=base, groups=groups, report=report)
     join_charts(plan, base, scopes)
     join_crosstabs(plan, base, scopes)
-    _check_types(plan, scopes)
+    if dtypes is None:
+        _check_types(plan, scopes)
+    else:
+        scopes.dtypes.update(dtypes)
     return scopes
