@@ -12,8 +12,8 @@ Only values that survive the trip to Python whole and cost a format expression a
 remembered: integers, floats (by their bits: ``-0.0`` is not ``0.0``), Decimals, booleans and
 dates; a datetime, time or duration (nanoseconds would be lost) is always formatted by Polars,
 and so is text (it costs little, and may be long). At most ``MAX_STRINGS`` strings of at most
-``LONGEST`` characters are kept, the least recently used dropped first; one lock guards them,
-so renders on several threads share them safely.
+``LONGEST`` characters are kept, those of the formats least recently used dropped first; one
+lock guards them, so renders on several threads share them safely.
 
     >>> memo = RememberedStrings(max_strings=10)
     >>> key = ("Int64", "#,##0", "en_US", None, "")
@@ -26,10 +26,10 @@ so renders on several threads share them safely.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any
 
 import polars as pl
 
@@ -58,10 +58,12 @@ def _value_keys(values: pl.Series) -> list[Hashable]:
 
 
 class RememberedStrings:
-    """Display strings by format key and value, least recently used dropped past ``max_strings``."""
+    """Display strings by format key and value: a table per format key, the least recently
+    used tables dropped (then the oldest strings of the last) past ``max_strings``."""
 
     def __init__(self, max_strings: int = MAX_STRINGS) -> None:
-        self._strings: OrderedDict[tuple[Hashable, Hashable], Any] = OrderedDict()
+        self._tables: OrderedDict[Hashable, dict[Hashable, str]] = OrderedDict()
+        self._count = 0
         self._max = max_strings
         self._lock = threading.Lock()
 
@@ -69,33 +71,44 @@ class RememberedStrings:
         """The remembered display string of each of ``values`` (of format ``key``), None where
         none is (a string itself is never None: a null value shows its null text)."""
         keys = _value_keys(values)
-        strings = self._strings
-        found: list[str | None] = []
         with self._lock:
-            for value in keys:
-                string = strings.get((key, value))
-                if string is not None:
-                    strings.move_to_end((key, value))
-                found.append(string)
-        return found
+            table = self._tables.get(key)
+            if table is None:
+                return [None] * len(keys)
+            self._tables.move_to_end(key)
+            return [table.get(value) for value in keys]
 
     def learn(self, key: Hashable, values: pl.Series, strings: pl.Series) -> None:
         """Remember the display ``strings`` of ``values`` (of format ``key``)."""
-        pairs = [((key, value), string) for value, string in zip(_value_keys(values), strings.to_list(), strict=True)]
+        pairs = [
+            (value, string)
+            for value, string in zip(_value_keys(values), strings.to_list(), strict=True)
+            if string is not None and len(string) <= LONGEST
+        ]
         with self._lock:
-            for pair, string in pairs:
-                if string is not None and len(string) <= LONGEST:
-                    self._strings[pair] = string
-                    self._strings.move_to_end(pair)
-            while len(self._strings) > self._max:
-                self._strings.popitem(last=False)
+            table = self._tables.setdefault(key, {})
+            self._tables.move_to_end(key)
+            before = len(table)
+            table.update(pairs)
+            self._count += len(table) - before
+            while self._count > self._max:  # (the table of ``key`` is the oldest only when alone)
+                oldest_key = next(iter(self._tables))
+                oldest, extra = self._tables[oldest_key], self._count - self._max
+                if len(oldest) > extra:  # its oldest strings are enough
+                    for value in list(itertools.islice(oldest, extra)):
+                        del oldest[value]
+                    self._count -= extra
+                else:
+                    del self._tables[oldest_key]
+                    self._count -= len(oldest)
 
     def __len__(self) -> int:
-        return len(self._strings)
+        return self._count
 
     def clear(self) -> None:
         with self._lock:
-            self._strings.clear()
+            self._tables.clear()
+            self._count = 0
 
 
 STRINGS = RememberedStrings()
