@@ -4,6 +4,8 @@ gives exactly what a first render gives: for the same data, for other data, from
 
 from __future__ import annotations
 
+import functools
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -15,6 +17,7 @@ import pytest
 
 import polarreports as pr
 from polarreports import api
+from polarreports.compute import overflow
 from polarreports.compute.formatting import format_expr
 from polarreports.plan.reuse import PLANS, plan_key
 from polarreports.stream.remembered import LONGEST, STRINGS, RememberedStrings
@@ -150,3 +153,24 @@ def test_remembered_strings_from_many_threads() -> None:
         list(pool.map(work, range(0, 800, 100)))
     assert wrong == []
     assert len(memo) <= 500
+
+
+@pytest.mark.parametrize(
+    ("width", "size", "language"), [(5.0, 12.0, None), (60.0, 8.5, "en_US"), (120.0, 10.0, "de_DE")]
+)
+def test_words_broken_in_python_as_in_a_query(
+    width: float, size: float, language: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few values are bounded in Python (``overflow.FEW_IN_PYTHON``): the same texts as the query."""
+    rng = random.Random(5)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-'()/\nÄéß漢字😀W@#\u200b\u00ad"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 8, 15, 30, 80, 300]))) for _ in range(800)]
+    values = pl.Series("s", [None if n % 20 == 0 else text for n, text in enumerate(texts)], dtype=pl.String)
+    breaking = functools.partial(
+        overflow._break_wide_words, width=width, size=size, bold=False, italic=True, language=language
+    )
+    in_python = breaking(values)
+    monkeypatch.setattr(overflow, "FEW_IN_PYTHON", -1)
+    in_a_query = breaking(values)
+    assert in_python.to_list() == in_a_query.to_list()
+    assert in_python.to_list() != values.to_list()  # some words were broken
