@@ -133,6 +133,9 @@ def test_remembered_strings_are_bounded() -> None:
     assert memo.known(key, pl.Series([Decimal("9.99")], dtype=pl.Decimal(38, 2))) == ["9.99"]  # the latest kept
     memo.learn(key, pl.Series([1]), pl.Series(["x" * (LONGEST + 1)]))
     assert memo.known(key, pl.Series([1])) == [None]  # a long string is not kept
+    long_text = pl.Series(["y" * (LONGEST + 1)])
+    memo.learn(("String", None, "en_US", None, ""), long_text, long_text)
+    assert memo.known(("String", None, "en_US", None, ""), long_text) == [None]  # nor a long value
 
 
 def test_remembered_strings_from_many_threads() -> None:

@@ -8,12 +8,12 @@ Decimal about five), and a small report's values are formatted in a dozen of the
 format only (its type, pattern, locale, currency, null text; ``stream.stacked`` relies on it
 too), so the strings made once are good for any later render in this process.
 
-Only values that survive the trip to Python whole and cost a format expression are
-remembered: integers, floats (by their bits: ``-0.0`` is not ``0.0``), Decimals, booleans and
-dates; a datetime, time or duration (nanoseconds would be lost) is always formatted by Polars,
-and so is text (it costs little, and may be long). At most ``MAX_STRINGS`` strings of at most
-``LONGEST`` characters are kept, those of the formats least recently used dropped first; one
-lock guards them, so renders on several threads share them safely.
+Only values that survive the trip to Python whole are remembered: integers, floats (by their
+bits: ``-0.0`` is not ``0.0``), Decimals, booleans, dates and text; a datetime, time or
+duration (nanoseconds would be lost) is always formatted by Polars. At most ``MAX_STRINGS``
+strings of at most ``LONGEST`` characters are kept (a longer value is formatted each time),
+those of the formats least recently used dropped first; one lock guards them, so renders on
+several threads share them safely.
 
     >>> memo = RememberedStrings(max_strings=10)
     >>> key = ("Int64", "#,##0", "en_US", None, "")
@@ -47,7 +47,7 @@ def rememberable(dtype: pl.DataType) -> bool:
     >>> rememberable(pl.Decimal(38, 2)), rememberable(pl.Date()), rememberable(pl.Datetime("ns"))
     (True, True, False)
     """
-    return dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal | pl.Boolean | pl.Date)
+    return dtype.is_integer() or dtype.is_float() or isinstance(dtype, pl.Decimal | pl.Boolean | pl.Date | pl.String)
 
 
 def _value_keys(values: pl.Series) -> list[Hashable]:
@@ -83,7 +83,7 @@ class RememberedStrings:
         pairs = [
             (value, string)
             for value, string in zip(_value_keys(values), strings.to_list(), strict=True)
-            if string is not None and len(string) <= LONGEST
+            if string is not None and len(string) <= LONGEST and not (isinstance(value, str) and len(value) > LONGEST)
         ]
         with self._lock:
             table = self._tables.setdefault(key, {})
