@@ -535,6 +535,13 @@ def _format_bands(
     return static, groups, done[-1] if detail_rows is not None and detail is not None else None
 
 
+def _group_raw(plan: ReportPlan, levels: dict[int, pl.DataFrame], index: dict[str, int]) -> dict[str, pl.DataFrame]:
+    """Each group band's placed raw values (``_placed_raw``), by band name: one ``collect_all``."""
+    bands = [band for band in plan.bands if band.scope == "group"]
+    placed = [_placed_raw(plan, band, levels[band.level].lazy(), index) for band in bands]
+    return dict(zip((band.name for band in bands), pl.collect_all(placed) if placed else [], strict=True))
+
+
 def _detail_placed(batch: pl.DataFrame, *, depth: int, k: int) -> pl.DataFrame:
     """A batch of detail rows with their place in the stream (``__sub``) and layout index ``k``."""
     return batch.with_columns(pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"), pl.lit(k, dtype=pl.UInt16).alias("k"))
@@ -643,11 +650,7 @@ def collect_stream(
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     ]
     report_raw = _report_raw(frames.report, shown_report)
-    group_raw = {
-        band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
-        for band in plan.bands
-        if band.scope == "group"
-    }
+    group_raw = _group_raw(plan, frames.levels, band_index)
     # A report whose detail rows are one batch formats them with the other bands (stacked).
     ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
     first_batch = next(ranges) if frames.one_batch and detail is not None and row_count else None
