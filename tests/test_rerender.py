@@ -19,7 +19,7 @@ import polarreports as pr
 from polarreports import api
 from polarreports.compute import overflow
 from polarreports.compute.formatting import format_expr
-from polarreports.plan.reuse import PLANS, plan_key
+from polarreports.plan.reuse import LARGEST_DEFINITION, PLANS, plan_key
 from polarreports.stream.remembered import LONGEST, STRINGS, RememberedStrings
 from tests.conftest import ROOT
 
@@ -85,7 +85,7 @@ def test_other_data_gives_what_a_first_render_gives(example: pr.Report) -> None:
     assert _outputs(example.render(after)) == expected
 
 
-def test_a_definition_naming_a_file_is_planned_each_time(tmp_path: Path) -> None:
+def test_a_definition_naming_a_file_or_too_long_is_planned_each_time(tmp_path: Path) -> None:
     schema = pl.Schema({"x": pl.Int64()})
     named = [
         pr.Report(name="r", theme=pr.Theme(logo="logo.svg")),
@@ -96,6 +96,8 @@ def test_a_definition_naming_a_file_is_planned_each_time(tmp_path: Path) -> None
     assert [plan_key(report, schema, {}, tmp_path) for report in named] == [None] * 4
     text = pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Label(text='"path": x')])))
     assert plan_key(text, schema, {}, tmp_path) is not None  # a label's text names no file
+    huge = pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Label(text="x" * LARGEST_DEFINITION)])))
+    assert plan_key(huge, schema, {}, tmp_path) is None  # too big to keep 32 of
 
 
 def test_renders_from_many_threads_with_nothing_kept_yet(example: pr.Report) -> None:

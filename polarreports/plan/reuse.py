@@ -7,7 +7,7 @@ JSON, the Polars expressions of one built in Python included), the data's schema
 types), the parameter values and the folder file names are resolved against. A definition that
 names a file (an image's ``path``, the theme's ``logo``, ``font_dirs``: what the plan reads
 besides the definition) is never kept, as the file may change between two renders; nor one that
-cannot be written as JSON (an image given as bytes).
+cannot be written as JSON (an image given as bytes), nor one longer than ``LARGEST_DEFINITION``.
 
 At most ``MAX_PLANS`` are kept per process, the least recently used dropped first; one lock
 guards them, so renders on several threads share them. What is kept is only read once made
@@ -45,6 +45,9 @@ __all__ = ["MAX_PLANS", "PLANS", "PlanStore", "Planned", "plan_key"]
 
 MAX_PLANS = 32
 """Plans kept per process (a plan of a small report takes tens of kilobytes)."""
+LARGEST_DEFINITION = 256 * 1024
+"""A definition longer than this (as JSON: megabytes of label text) is not kept: 32 of them
+would hold too much."""
 
 _NAMES_FILES = ('"path":', '"logo":', '"font_dirs":')
 """JSON keys of a definition's options that name files the plan reads (a label's text cannot
@@ -58,7 +61,7 @@ def plan_key(report: Report, schema: pl.Schema, parameters: Mapping[str, Any], b
         definition = report.model_dump_json(context=FINGERPRINT, exclude_defaults=True)
     except Exception:  # an image given as bytes, an expression Polars cannot write: not kept
         return None
-    if any(name in definition for name in _NAMES_FILES):
+    if len(definition) > LARGEST_DEFINITION or any(name in definition for name in _NAMES_FILES):
         return None
     values = tuple((name, type(value).__qualname__, repr(value)) for name, value in sorted(parameters.items()))
     columns = tuple((name, repr(dtype)) for name, dtype in schema.items())
