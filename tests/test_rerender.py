@@ -92,8 +92,11 @@ def test_a_definition_naming_a_file_or_too_long_is_planned_each_time(tmp_path: P
         pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Image(path="a.png")]))),
         pr.Report(name="r", font_dirs=["fonts"]),
         pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Image(data=b"\x89PNG")]))),
+        pr.Report(
+            name="r", bands=pr.Bands(detail=pr.Band(elements=[pr.Subreport(report="s.yaml", source="s", keys=["x"])]))
+        ),
     ]
-    assert [plan_key(report, schema, {}, tmp_path) for report in named] == [None] * 4
+    assert [plan_key(report, schema, {}, tmp_path) for report in named] == [None] * 5
     text = pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Label(text='"path": x')])))
     assert plan_key(text, schema, {}, tmp_path) is not None  # a label's text names no file
     huge = pr.Report(name="r", bands=pr.Bands(title=pr.Band(elements=[pr.Label(text="x" * LARGEST_DEFINITION)])))

@@ -5,9 +5,10 @@ checks of its values and the writing of its Typst code.
 What a plan, its values' types and its Typst code depend on is the key: the definition (its
 JSON, the Polars expressions of one built in Python included), the data's schema (names and
 types), the parameter values and the folder file names are resolved against. A definition that
-names a file (an image's ``path``, the theme's ``logo``, ``font_dirs``: what the plan reads
-besides the definition) is never kept, as the file may change between two renders; nor one that
-cannot be written as JSON (an image given as bytes), nor one longer than ``LARGEST_DEFINITION``.
+names a file (an image's ``path``, the theme's ``logo``, ``font_dirs``, a subreport's
+definition file: what a render reads besides the definition and the data) is never kept, as
+the file may change between two renders; nor one that cannot be written as JSON (an image
+given as bytes), nor one longer than ``LARGEST_DEFINITION``.
 
 At most ``MAX_PLANS`` are kept per process, the least recently used dropped first; one lock
 guards them, so renders on several threads share them. What is kept is only read once made
@@ -49,9 +50,9 @@ LARGEST_DEFINITION = 256 * 1024
 """A definition longer than this (as JSON: megabytes of label text) is not kept: 32 of them
 would hold too much."""
 
-_NAMES_FILES = ('"path":', '"logo":', '"font_dirs":')
-"""JSON keys of a definition's options that name files the plan reads (a label's text cannot
-hold one: its quotes are escaped)."""
+_NAMES_FILES = ('"path":', '"logo":', '"font_dirs":', '"report":"')
+"""JSON keys of a definition's options that name files the plan reads (a subreport's
+definition file included; a label's text cannot hold one: its quotes are escaped)."""
 
 
 def plan_key(report: Report, schema: pl.Schema, parameters: Mapping[str, Any], base_dir: Path) -> Hashable | None:
