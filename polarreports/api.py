@@ -227,6 +227,8 @@ def _planned(
             plan, scopes = planned.plan, build_scopes(planned.plan, joined, planned.dtypes)
     except PlanError as error:
         raise _located(report, error) from None
+    if isinstance(data, pl.DataFrame):  # its rows are counted: no query needed to know they are few
+        scopes.most_rows = data.height
     shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
     return plan, scopes, shown.select(schema.names()), planned
 

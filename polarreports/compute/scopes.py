@@ -50,6 +50,10 @@ class Scopes:
     """The value type of every data cell, by the cell's ``where``."""
     base: pl.LazyFrame | None = None
     """The rows before their sort (filtered, with derived columns), when ``rows`` sorts them."""
+    most_rows: int | None = None
+    """At most this many rows are in ``base``, when known without a query (the rows of an
+    in-memory input: the filter only drops rows, and a subreport's table joins one row per
+    key); None: unknown."""
 
     def frame(self, band: BandPlan) -> pl.LazyFrame:
         if band.scope == "rows":

@@ -555,6 +555,14 @@ def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     return query
 
 
+def _more_rows(scopes: Scopes, base: pl.LazyFrame, rows: int) -> bool:
+    """Whether ``base`` has more than ``rows`` rows: counted in a query, unless the input's are
+    known to be fewer (``Scopes.most_rows``)."""
+    if scopes.most_rows is not None and scopes.most_rows <= rows:
+        return False
+    return bool(base.select(pl.len()).collect().item() > rows)
+
+
 def _collect_frames(
     plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int, check: Callable[[], None]
 ) -> _Frames:
@@ -563,7 +571,7 @@ def _collect_frames(
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
-        if level is not None and scopes.base.select(pl.len()).collect().item() > rows_per_part:
+        if level is not None and _more_rows(scopes, scopes.base, rows_per_part):
             row_parts = split_rows(plan, scopes.base, level, rows_per_part)
             report, level_frames, row_parts = merged_frames(plan, scopes, row_parts, check=check)
             page_rows: list[pl.DataFrame] | None = [] if plan.has_page_values else None
