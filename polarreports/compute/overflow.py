@@ -28,6 +28,7 @@ import functools
 import itertools
 import math
 import re
+from collections.abc import Callable
 
 import polars as pl
 import pyphen
@@ -49,6 +50,7 @@ __all__ = [
     "ellipsized",
     "hyphenation_language",
     "overflow_text",
+    "word_breaker",
 ]
 
 ELLIPSIS = "…"
@@ -266,11 +268,21 @@ def overflow_text(
     if element.overflow == "ellipsis":
         size = element.size or font_size
         return ellipsized(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
-    if words and wraps(element) and width > 0:
-        size = element.size or font_size
-        bold, italic = bool(element.bold), bool(element.italic)
-        return breakable(text, width=width, size=size, bold=bold, italic=italic, language=language)
-    return text
+    breaker = word_breaker(element, width=width, font_size=font_size, words=words, language=language)
+    return text if breaker is None else text.map_batches(breaker, return_dtype=pl.String)
+
+
+def word_breaker(
+    element: Element, *, width: float, font_size: float, words: bool = True, language: str | None = None
+) -> Callable[[pl.Series], pl.Series] | None:
+    """What :func:`overflow_text` maps a cell's display strings through where it breaks their
+    wide words (:func:`breakable`), as a function of a Series; None where it does not (for a
+    Series at hand, without a query)."""
+    if element.overflow in ("clip", "ellipsis") or not (words and wraps(element) and width > 0):
+        return None
+    size = element.size or font_size
+    bold, italic = bool(element.bold), bool(element.italic)
+    return functools.partial(_break_wide_words, width=width, size=size, bold=bold, italic=italic, language=language)
 
 
 # -- what is cut ---------------------------------------------------------------------------

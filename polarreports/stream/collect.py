@@ -34,7 +34,7 @@ from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
 from polarreports.compute.formatting import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
 from polarreports.compute.markup import markdown_series
-from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts
+from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts, word_breaker
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
@@ -89,11 +89,13 @@ class StreamData:
         return self.bands.height
 
 
-def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatted: Collection[int] = ()) -> pl.Expr:
+def formatted_cells(
+    plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatted: Collection[int] = (), broken: Collection[int] = ()
+) -> pl.Expr:
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
     the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`); the cells
-    in ``preformatted`` have their formatted value in column ``__f{i}`` already (``stacked``)."""
-    widths = dict(zip((id(cell) for cell in band.shown_cells), band.widths, strict=True))
+    in ``preformatted`` have their formatted value in column ``__f{i}`` already (``stacked``),
+    those in ``broken`` with their wide words broken too (:func:`_cell_breaker`)."""
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
@@ -109,11 +111,8 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatt
             if i in preformatted
             else _formatted(pl.col(f"__v{i}"), dtype, *_format_key(plan, cell, dtype)[1:], cell.where)
         )
-        width = widths.get(id(cell), 0.0)
-        font_size = plan.page.font_size
-        language = hyphenation_language(cell.element, hyphenate=plan.hyphenate, locale=plan.locale)
-        display = overflow_text(
-            text, cell.element, width=width, font_size=font_size, words=dtype == pl.String, language=language
+        display = (
+            text if i in broken else overflow_text(text, cell.element, **_overflow_options(plan, band, cell, dtype))
         )
         if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
             display = display.map_batches(markdown_series, return_dtype=pl.String)
@@ -123,6 +122,24 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatt
     if not strings:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(strings)
+
+
+def _overflow_options(plan: ReportPlan, band: BandPlan, cell: Cell, dtype: pl.DataType) -> dict[str, Any]:
+    """The options of ``overflow_text`` (and ``word_breaker``) for a data cell of ``band``."""
+    widths = dict(zip((id(shown) for shown in band.shown_cells), band.widths, strict=True))
+    return {
+        "width": widths.get(id(cell), 0.0),
+        "font_size": plan.page.font_size,
+        "words": dtype == pl.String,
+        "language": hyphenation_language(cell.element, hyphenate=plan.hyphenate, locale=plan.locale),
+    }
+
+
+def _cell_breaker(
+    plan: ReportPlan, band: BandPlan, cell: Cell, dtype: pl.DataType
+) -> Callable[[pl.Series], pl.Series] | None:
+    """What breaks the wide words of a data cell's display strings (``overflow.word_breaker``)."""
+    return word_breaker(cell.element, **_overflow_options(plan, band, cell, dtype))
 
 
 _FormatKey = tuple[str, str | None, str, str | None, str]
@@ -253,8 +270,17 @@ class _Formatter:
         stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format, STRINGS))
         queries = []
         for (band, raw, keep), found in zip(prepared, slots, strict=True):
-            columns = [stacked.get(slot).alias(f"__f{i}") for i, slot in found.items()]
-            queries.append((band, self._finishing(band, raw.hstack(columns) if columns else raw, keep, found)))
+            columns, broken = [], set()
+            for i, slot in found.items():  # wide words broken here, on the Series, not in the band's query
+                strings = stacked.get(slot)
+                cell = band.data_cells[i]
+                breaker = _cell_breaker(self.plan, band, cell, self.scopes.dtypes[cell.where])
+                if breaker is not None:
+                    strings = breaker(strings)
+                    broken.add(i)
+                columns.append(strings.alias(f"__f{i}"))
+            frame = raw.hstack(columns) if columns else raw
+            queries.append((band, self._finishing(band, frame, keep, found, broken)))
         return self._collected(queries)
 
     def _collected(self, queries: list[tuple[BandPlan, pl.LazyFrame | pl.DataFrame]]) -> list[pl.DataFrame]:
@@ -305,13 +331,18 @@ class _Formatter:
         return self._guarded(band, query.collect) if isinstance(query, pl.LazyFrame) else query
 
     def _finishing(
-        self, band: BandPlan, raw: pl.DataFrame, keep: tuple[str, ...], preformatted: Collection[int]
+        self,
+        band: BandPlan,
+        raw: pl.DataFrame,
+        keep: tuple[str, ...],
+        preformatted: Collection[int],
+        broken: Collection[int] = (),
     ) -> pl.LazyFrame | pl.DataFrame:
         """The query of :meth:`_finished` (or its frame, made without one)."""
         if not keep and raw.height == 1 and not band.data_cells and not (band.styling and band.styling.switches):
             return _NO_CELLS  # a report band of labels only
         with for_few_rows(raw.height <= FEW_ROWS):
-            cells = formatted_cells(self.plan, band, self.scopes, preformatted)
+            cells = formatted_cells(self.plan, band, self.scopes, preformatted, broken)
         return raw.lazy().select(*keep, cells.alias("c"))
 
     @staticmethod
