@@ -13,7 +13,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,7 +28,7 @@ from polarreports.control import CancelToken, Progress, ProgressRelay, RenderCon
 from polarreports.definition import report as definition
 from polarreports.definition.elements import Crosstab
 from polarreports.definition.locations import locations_of, remember
-from polarreports.emit.typst_source import band_indices, emit_typst, stream_kinds
+from polarreports.emit.typst_source import TypstSource, band_indices, emit_typst, stream_kinds
 from polarreports.exceptions import DataError, LayoutError, PlanError, RenderOptionError
 from polarreports.output.document import Document
 from polarreports.output.exports import Rendered
@@ -39,6 +39,7 @@ from polarreports.plan.geometry import TALL
 from polarreports.plan.model import BandKind, ReportPlan
 from polarreports.plan.navigation import outline_levels
 from polarreports.plan.parameters import resolve_parameters
+from polarreports.plan.reuse import PLANS, Planned, plan_key
 from polarreports.plan.standalone import columns_read, stand_in_parameters
 from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
@@ -189,7 +190,7 @@ def plan_report(
     >>> plan.parameters["year"], [group.name for group in plan.groups]
     (2024, ['region', 'customer'])
     """
-    plan, scopes, _ = _planned(report, data, dict(params or {}), sources, schema_only=schema_only)
+    plan, scopes, _, _ = _planned(report, data, dict(params or {}), sources, schema_only=schema_only)
     return plan, scopes
 
 
@@ -200,23 +201,51 @@ def _planned(
     sources: Mapping[str, Any] | None = None,
     *,
     schema_only: bool = False,
-) -> tuple[ReportPlan, Scopes, pl.LazyFrame]:
-    """:func:`plan_report`, and the rows the report shows: the input's columns of its filtered
-    rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them)."""
-    lf = report_frame(report, data, resolve_parameters(report.parameters, params), schema_only=schema_only)
+) -> tuple[ReportPlan, Scopes, pl.LazyFrame, Planned | None]:
+    """:func:`plan_report`, the rows the report shows: the input's columns of its filtered
+    rows, unsorted (lazily, for a PDF's data attachment: streamed, where a sort would hold them),
+    and what is kept of the plan for the next render (``plan.reuse``; None: not kept)."""
+    values = resolve_parameters(report.parameters, params)
+    lf = report_frame(report, data, values, schema_only=schema_only)
     try:
         schema = lf.collect_schema()
     except pl.exceptions.PolarsError as error:
         msg = f"cannot read the data: {str(error).splitlines()[0]}"
         raise DataError(msg) from None
+    base_dir = Path.cwd()
     try:
-        joined = attach_subreports(report, lf, sources, params, base_dir=Path.cwd(), schema_only=schema_only)
-        plan = build_plan(report, joined.collect_schema() if joined is not lf else schema, params, base_dir=Path.cwd())
-        scopes = build_scopes(plan, joined)
+        joined = attach_subreports(report, lf, sources, params, base_dir=base_dir, schema_only=schema_only)
+        joined_schema = joined.collect_schema() if joined is not lf else schema
+        key = plan_key(report, joined_schema, values, base_dir)
+        planned = PLANS.get(key)
+        if planned is None:
+            plan = build_plan(report, joined_schema, params, base_dir=base_dir)
+            scopes = build_scopes(plan, joined)
+            planned = Planned(plan, dict(scopes.dtypes)) if key is not None else None
+            if planned is not None:
+                PLANS.put(key, planned)
+        else:
+            plan, scopes = planned.plan, build_scopes(planned.plan, joined, planned.dtypes)
     except PlanError as error:
         raise _located(report, error) from None
+    if isinstance(data, pl.DataFrame):  # its rows are counted: no query needed to know they are few
+        scopes.most_rows = data.height
     shown = scopes.base if scopes.base is not None else scopes.rows  # filtered, before any sort
-    return plan, scopes, shown.select(schema.names())
+    return plan, scopes, shown.select(schema.names()), planned
+
+
+def _typst_source(plan: ReportPlan, scopes: Scopes, planned: Planned | None) -> TypstSource:
+    """The Typst source of ``plan``: written once per kept plan, then copied (a render adds its
+    images to the copy's assets)."""
+    if planned is None:
+        return emit_typst(plan, scopes.dtypes)
+    if planned.source is None:
+        planned.source = emit_typst(plan, scopes.dtypes)
+    return _copied(planned.source)
+
+
+def _copied(source: TypstSource) -> TypstSource:
+    return replace(source, assets=dict(source.assets), panels=tuple(_copied(panel) for panel in source.panels))
 
 
 def _located(report: definition.Report, error: PlanError) -> PlanError:
@@ -483,7 +512,7 @@ def render(
     timings: dict[str, Any] = {}
     start = time.perf_counter()
     control.report("planning")
-    plan, scopes, rows_shown = _planned(report, data, values, sources)
+    plan, scopes, rows_shown, planned = _planned(report, data, values, sources)
     timings["plan_s"] = time.perf_counter() - start
     mark = time.perf_counter()
     control.report("data")
@@ -498,7 +527,7 @@ def render(
     timings["data_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     control.report("layout", stream.band_count, stream.band_count, "bands")
-    source = emit_typst(plan, scopes.dtypes)
+    source = _typst_source(plan, scopes, planned)
     source.assets.update(stream.assets)
     data = ReportData(
         static=stream.static,

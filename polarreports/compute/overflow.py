@@ -28,6 +28,7 @@ import functools
 import itertools
 import math
 import re
+from collections.abc import Callable
 
 import polars as pl
 import pyphen
@@ -49,6 +50,7 @@ __all__ = [
     "ellipsized",
     "hyphenation_language",
     "overflow_text",
+    "word_breaker",
 ]
 
 ELLIPSIS = "…"
@@ -150,6 +152,24 @@ def _bounded(values: pl.Series, width: float, size: float) -> pl.DataFrame:
     return frame.filter((text.str.len_chars() * NARROW_ADVANCE + wide * (WIDEST - NARROW_ADVANCE)) * size > width)
 
 
+FEW_IN_PYTHON = 2_000
+"""Up to this many values, :func:`breakable` bounds them in Python rather than in a query."""
+_NARROW_SET = frozenset(NARROW)
+
+
+def _may_be_wider(text: str, width: float, size: float) -> bool:
+    """:func:`_bounded`'s two bounds for one text, in Python (the same arithmetic, in the same
+    order, so the same answer).
+
+    >>> _may_be_wider("1,234.50", 60.0, 8.5), _may_be_wider("WWWWWWWWWW", 60.0, 8.5)
+    (False, True)
+    """
+    if not len(text.encode()) * (WIDEST * size) > width:
+        return False
+    wide = sum(1 for char in text if char not in _NARROW_SET)
+    return (len(text) * NARROW_ADVANCE + wide * (WIDEST - NARROW_ADVANCE)) * size > width
+
+
 def _width(text: str, advance: dict[str, float], size: float) -> float:
     """The width (pt) of one line of ``text`` (kerning left out)."""
     return sum(advance.get(char, UNKNOWN_ADVANCE) for char in text) * size
@@ -159,7 +179,17 @@ def _break_wide_words(
     values: pl.Series, *, width: float, size: float, bold: bool, italic: bool, language: str | None
 ) -> pl.Series:
     """:func:`breakable` on a Series: only the few values that may hold a word too wide are
-    measured (in Python, character by character), the others cost a length and a count."""
+    measured (in Python, character by character), the others cost a length and a count (a
+    few values: all in Python, as a query costs more than their bounds)."""
+    if len(values) <= FEW_IN_PYTHON:
+        texts = values.to_list()
+        broken = [
+            text
+            if text is None or not _may_be_wider(text, width, size)
+            else _broken_words(text, width=width, size=size, bold=bold, italic=italic, language=language)
+            for text in texts
+        ]
+        return values if broken == texts else pl.Series(values.name, broken, dtype=pl.String)
     longest = values.str.len_bytes().max()
     if longest is None or longest * (WIDEST * size) <= width:  # type: ignore[operator]
         return values  # none can hold a word too wide (``_bounded``'s first bound), without a query
@@ -238,11 +268,21 @@ def overflow_text(
     if element.overflow == "ellipsis":
         size = element.size or font_size
         return ellipsized(text, width=width, size=size, bold=bool(element.bold), italic=bool(element.italic))
-    if words and wraps(element) and width > 0:
-        size = element.size or font_size
-        bold, italic = bool(element.bold), bool(element.italic)
-        return breakable(text, width=width, size=size, bold=bold, italic=italic, language=language)
-    return text
+    breaker = word_breaker(element, width=width, font_size=font_size, words=words, language=language)
+    return text if breaker is None else text.map_batches(breaker, return_dtype=pl.String)
+
+
+def word_breaker(
+    element: Element, *, width: float, font_size: float, words: bool = True, language: str | None = None
+) -> Callable[[pl.Series], pl.Series] | None:
+    """What :func:`overflow_text` maps a cell's display strings through where it breaks their
+    wide words (:func:`breakable`), as a function of a Series; None where it does not (for a
+    Series at hand, without a query)."""
+    if element.overflow in ("clip", "ellipsis") or not (words and wraps(element) and width > 0):
+        return None
+    size = element.size or font_size
+    bold, italic = bool(element.bold), bool(element.italic)
+    return functools.partial(_break_wide_words, width=width, size=size, bold=bold, italic=italic, language=language)
 
 
 # -- what is cut ---------------------------------------------------------------------------

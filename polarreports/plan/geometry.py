@@ -222,11 +222,14 @@ def _limits(band: BandPlan, page: PageSetup) -> list[tuple[int, int] | None]:
     definition = band.band
     if definition.height is not None or is_placed(definition):
         return [None] * len(band.cells)
-    widths = cell_widths([c.element for c in band.cells], column_width(page))
+    # the row's width is split among the cells it shows (``BandPlan.widths``), as the stream
+    # and the emitters split it: a hidden cell (a link's URL, a print_when) takes none of it
+    widths = dict(zip((id(cell) for cell in band.shown_cells), band.widths, strict=True))
     _, body = body_size(page)
     limits: list[tuple[int, int] | None] = []
-    for cell, width in zip(band.cells, widths, strict=True):
-        if not wraps(cell.element) or (cell.value is None and not isinstance(cell.element, Label)):
+    for cell in band.cells:
+        width = widths.get(id(cell))
+        if width is None or not wraps(cell.element) or (cell.value is None and not isinstance(cell.element, Label)):
             limits.append(None)
             continue
         size = cell.element.size or page.font_size

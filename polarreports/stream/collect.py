@@ -34,7 +34,7 @@ from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
 from polarreports.compute.formatting import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
 from polarreports.compute.markup import markdown_series
-from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts
+from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts, word_breaker
 from polarreports.compute.pages import PageRows, page_rows_query
 from polarreports.compute.parts import batches_of, detail_batches, merged_frames, split_level, split_rows
 from polarreports.compute.scopes import ROW_INDEX, Scopes
@@ -47,6 +47,7 @@ from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
+from polarreports.stream.remembered import STRINGS
 from polarreports.stream.samples import look_samples
 from polarreports.stream.stacked import Slot, Stacks, stackable
 from polarreports.stream.typed import TypedBands, TypedBandsWriter
@@ -88,11 +89,13 @@ class StreamData:
         return self.bands.height
 
 
-def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatted: Collection[int] = ()) -> pl.Expr:
+def formatted_cells(
+    plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatted: Collection[int] = (), broken: Collection[int] = ()
+) -> pl.Expr:
     """A ``list[str]`` expression with the display string of every data cell of ``band``, from
     the cells' raw values in columns ``__v0``, ``__v1``, ... (see :func:`raw_values`); the cells
-    in ``preformatted`` have their formatted value in column ``__f{i}`` already (``stacked``)."""
-    widths = dict(zip((id(cell) for cell in band.shown_cells), band.widths, strict=True))
+    in ``preformatted`` have their formatted value in column ``__f{i}`` already (``stacked``),
+    those in ``broken`` with their wide words broken too (:func:`_cell_breaker`)."""
     strings = []
     for i, cell in enumerate(band.data_cells):
         assert cell.value is not None
@@ -108,11 +111,8 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatt
             if i in preformatted
             else _formatted(pl.col(f"__v{i}"), dtype, *_format_key(plan, cell, dtype)[1:], cell.where)
         )
-        width = widths.get(id(cell), 0.0)
-        font_size = plan.page.font_size
-        language = hyphenation_language(cell.element, hyphenate=plan.hyphenate, locale=plan.locale)
-        display = overflow_text(
-            text, cell.element, width=width, font_size=font_size, words=dtype == pl.String, language=language
+        display = (
+            text if i in broken else overflow_text(text, cell.element, **_overflow_options(plan, band, cell, dtype))
         )
         if getattr(cell.element, "markup", "none") == "markdown":  # the tree of its Markdown, as JSON
             display = display.map_batches(markdown_series, return_dtype=pl.String)
@@ -122,6 +122,24 @@ def formatted_cells(plan: ReportPlan, band: BandPlan, scopes: Scopes, preformatt
     if not strings:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(strings)
+
+
+def _overflow_options(plan: ReportPlan, band: BandPlan, cell: Cell, dtype: pl.DataType) -> dict[str, Any]:
+    """The options of ``overflow_text`` (and ``word_breaker``) for a data cell of ``band``."""
+    widths = dict(zip((id(shown) for shown in band.shown_cells), band.widths, strict=True))
+    return {
+        "width": widths.get(id(cell), 0.0),
+        "font_size": plan.page.font_size,
+        "words": dtype == pl.String,
+        "language": hyphenation_language(cell.element, hyphenate=plan.hyphenate, locale=plan.locale),
+    }
+
+
+def _cell_breaker(
+    plan: ReportPlan, band: BandPlan, cell: Cell, dtype: pl.DataType
+) -> Callable[[pl.Series], pl.Series] | None:
+    """What breaks the wide words of a data cell's display strings (``overflow.word_breaker``)."""
+    return word_breaker(cell.element, **_overflow_options(plan, band, cell, dtype))
 
 
 _FormatKey = tuple[str, str | None, str, str | None, str]
@@ -251,12 +269,31 @@ class _Formatter:
         stacks, slots = Stacks(), []
         for band, raw, _ in prepared:
             slots.append(self._stack(stacks, band, raw))
-        stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format))
-        finished = []
+        stacked = self._guarded(pieces[0][0], lambda: stacks.format(self._stack_format, STRINGS))
+        queries = []
         for (band, raw, keep), found in zip(prepared, slots, strict=True):
-            columns = [stacked.get(slot).alias(f"__f{i}") for i, slot in found.items()]
-            finished.append(self._finished(band, raw.hstack(columns) if columns else raw, keep, found))
-        return finished
+            columns, broken = [], set()
+            for i, slot in found.items():  # wide words broken here, on the Series, not in the band's query
+                strings = stacked.get(slot)
+                cell = band.data_cells[i]
+                breaker = _cell_breaker(self.plan, band, cell, self.scopes.dtypes[cell.where])
+                if breaker is not None:
+                    strings = breaker(strings)
+                    broken.add(i)
+                columns.append(strings.alias(f"__f{i}"))
+            frame = raw.hstack(columns) if columns else raw
+            queries.append((band, self._finishing(band, frame, keep, found, broken)))
+        return self._collected(queries)
+
+    def _collected(self, queries: list[tuple[BandPlan, pl.LazyFrame | pl.DataFrame]]) -> list[pl.DataFrame]:
+        """The bands' queries run in one ``collect_all`` (a query's fixed cost is most of a small
+        band's); on a Polars panic, one at a time, to name the band whose query failed."""
+        lazy = [(band, query) for band, query in queries if isinstance(query, pl.LazyFrame)]
+        try:
+            done = iter(pl.collect_all([query for _, query in lazy]) if lazy else [])
+        except pl.exceptions.PanicException:
+            done = iter([self._guarded(band, query.collect) for band, query in lazy])
+        return [next(done) if isinstance(query, pl.LazyFrame) else query for _, query in queries]
 
     def _prepared(self, band: BandPlan, raw: pl.DataFrame) -> pl.DataFrame:
         """``raw`` with its charts drawn, its images and barcodes resolved, its crosstabs checked."""
@@ -292,11 +329,23 @@ class _Formatter:
     def _finished(
         self, band: BandPlan, raw: pl.DataFrame, keep: tuple[str, ...], preformatted: Collection[int]
     ) -> pl.DataFrame:
+        query = self._finishing(band, raw, keep, preformatted)
+        return self._guarded(band, query.collect) if isinstance(query, pl.LazyFrame) else query
+
+    def _finishing(
+        self,
+        band: BandPlan,
+        raw: pl.DataFrame,
+        keep: tuple[str, ...],
+        preformatted: Collection[int],
+        broken: Collection[int] = (),
+    ) -> pl.LazyFrame | pl.DataFrame:
+        """The query of :meth:`_finished` (or its frame, made without one)."""
         if not keep and raw.height == 1 and not band.data_cells and not (band.styling and band.styling.switches):
             return _NO_CELLS  # a report band of labels only
         with for_few_rows(raw.height <= FEW_ROWS):
-            cells = formatted_cells(self.plan, band, self.scopes, preformatted)
-        return self._guarded(band, lambda: raw.lazy().select(*keep, cells.alias("c")).collect())
+            cells = formatted_cells(self.plan, band, self.scopes, preformatted, broken)
+        return raw.lazy().select(*keep, cells.alias("c"))
 
     @staticmethod
     def _guarded(band: BandPlan, work: Callable[[], T]) -> T:
@@ -519,6 +568,13 @@ def _format_bands(
     return static, groups, done[-1] if detail_rows is not None and detail is not None else None
 
 
+def _group_raw(plan: ReportPlan, levels: dict[int, pl.DataFrame], index: dict[str, int]) -> dict[str, pl.DataFrame]:
+    """Each group band's placed raw values (``_placed_raw``), by band name: one ``collect_all``."""
+    bands = [band for band in plan.bands if band.scope == "group"]
+    placed = [_placed_raw(plan, band, levels[band.level].lazy(), index) for band in bands]
+    return dict(zip((band.name for band in bands), pl.collect_all(placed) if placed else [], strict=True))
+
+
 def _detail_placed(batch: pl.DataFrame, *, depth: int, k: int) -> pl.DataFrame:
     """A batch of detail rows with their place in the stream (``__sub``) and layout index ``k``."""
     return batch.with_columns(pl.lit(depth + 1, dtype=pl.UInt8).alias("__sub"), pl.lit(k, dtype=pl.UInt16).alias("k"))
@@ -532,6 +588,14 @@ def _detail_query(detail: BandPlan) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     return query
 
 
+def _more_rows(scopes: Scopes, base: pl.LazyFrame, rows: int) -> bool:
+    """Whether ``base`` has more than ``rows`` rows: counted in a query, unless the input's are
+    known to be fewer (``Scopes.most_rows``)."""
+    if scopes.most_rows is not None and scopes.most_rows <= rows:
+        return False
+    return bool(base.select(pl.len()).collect().item() > rows)
+
+
 def _collect_frames(
     plan: ReportPlan, scopes: Scopes, batch_rows: int, rows_per_part: int, check: Callable[[], None]
 ) -> _Frames:
@@ -540,7 +604,7 @@ def _collect_frames(
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
-        if level is not None and scopes.base.select(pl.len()).collect().item() > rows_per_part:
+        if level is not None and _more_rows(scopes, scopes.base, rows_per_part):
             row_parts = split_rows(plan, scopes.base, level, rows_per_part)
             report, level_frames, row_parts = merged_frames(plan, scopes, row_parts, check=check)
             page_rows: list[pl.DataFrame] | None = [] if plan.has_page_values else None
@@ -627,11 +691,7 @@ def collect_stream(
         and (band.when is None or frames.report.select(band.when.fill_null(value=False)).item())
     ]
     report_raw = _report_raw(frames.report, shown_report)
-    group_raw = {
-        band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
-        for band in plan.bands
-        if band.scope == "group"
-    }
+    group_raw = _group_raw(plan, frames.levels, band_index)
     # A report whose detail rows are one batch formats them with the other bands (stacked).
     ranges = frames.detail if detail is not None and row_count else iter([(0, -1, None)])
     first_batch = next(ranges) if frames.one_batch and detail is not None and row_count else None

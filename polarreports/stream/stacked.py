@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from polarreports.compute.formatting import FEW_ROWS, for_few_rows
+from polarreports.stream.remembered import RememberedStrings, rememberable
 
 __all__ = ["STACKABLE", "Slot", "Stacked", "Stacks", "stackable"]
 
@@ -85,12 +86,34 @@ class Stacks:
         self.heights[number] += len(values)
         return slot
 
-    def format(self, expression: Callable[[Hashable, pl.Expr], pl.Expr]) -> Stacked:
+    def format(
+        self, expression: Callable[[Hashable, pl.Expr], pl.Expr], memo: RememberedStrings | None = None
+    ) -> Stacked:
         """Every stack formatted with ``expression(key, column)``, the stacks in one
-        ``collect_all`` (each its own height: padding them to one frame costs more)."""
-        queries = []
+        ``collect_all`` (each its own height: padding them to one frame costs more). With a
+        ``memo`` (``stream.remembered``), only the values it does not know yet are formatted,
+        and their strings are added to it."""
+        columns: list[pl.Series | None] = []
+        queries, pending = [], []
         for key, parts in zip(self.keys, self.columns, strict=True):
             stack = pl.concat([part.rename("s") for part in parts]) if len(parts) > 1 else parts[0].rename("s")
-            with for_few_rows(len(stack) <= FEW_ROWS):
-                queries.append(stack.to_frame().lazy().select(expression(key, pl.col("s")).alias("s")))
-        return Stacked([frame.get_column("s") for frame in pl.collect_all(queries)] if queries else [])
+            known = memo.known(key, stack) if memo is not None and rememberable(stack.dtype) else None
+            if known is not None and None not in known:
+                columns.append(pl.Series("s", known, dtype=pl.String))
+                continue
+            todo = stack if known is None else stack.filter(pl.Series([string is None for string in known]))
+            with for_few_rows(len(todo) <= FEW_ROWS):
+                queries.append(todo.to_frame().lazy().select(expression(key, pl.col("s")).alias("s")))
+            pending.append((len(columns), key, todo, known))
+            columns.append(None)
+        for (at, key, todo, known), frame in zip(pending, pl.collect_all(queries) if queries else [], strict=True):
+            strings = frame.get_column("s")
+            if known is not None:
+                assert memo is not None
+                memo.learn(key, todo, strings)
+                made = iter(strings.to_list())
+                strings = pl.Series("s", [next(made) if string is None else string for string in known], pl.String)
+            elif memo is not None and rememberable(todo.dtype):
+                memo.learn(key, todo, strings)
+            columns[at] = strings
+        return Stacked([column for column in columns if column is not None])
