@@ -44,8 +44,8 @@ import polars as pl
 import pytest
 
 import polarreports as pr
+from tests.browser import headless_chromium
 from tests.conftest import ROOT
-from tests.test_html_browser import browser
 from tests.test_jupyterlab import (
     JupyterLab,
     expected_summary,
@@ -58,7 +58,7 @@ from tests.test_jupyterlab import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.typst]  # starts code-server and Chromium; typesets
 
-__all__ = ["browser", "jupyterlab"]
+__all__ = ["jupyterlab"]
 
 SCREENSHOTS = ROOT / "tests" / "_output" / "notebook"
 WAIT_SECONDS = 60
@@ -69,10 +69,19 @@ SETTINGS = {
     "telemetry.telemetryLevel": "off",
     "workbench.startupEditor": "none",
     "chat.disableAIFeatures": True,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
     "extensions.autoCheckUpdates": False,
     "extensions.autoUpdate": False,
 }
 """code-server's user settings: nothing that reaches out, no welcome page or chat beside the notebook."""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, its window wide and tall enough for the notebook's toolbar and the
+    preview's controls, pages and pager at once."""
+    with headless_chromium(window=(1400, 1400), flags=("--hide-scrollbars", "--force-device-scale-factor=1")) as driver:
+        yield driver
 
 
 @contextlib.contextmanager
@@ -269,8 +278,11 @@ def test_a_saved_display_shows_in_vscode_without_a_kernel(code_server: tuple[str
 def connect_to_jupyter_server(driver: Any, url: str) -> None:
     """Pick the notebook's kernel as a person does: Select Kernel, Existing Jupyter Server...,
     the server's URL with its token, no display name, its Python 3 kernel."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.wait import WebDriverWait
 
     def step(what: str, condition: Any) -> Any:
         return wait_for(driver, what, condition)
@@ -284,31 +296,64 @@ def connect_to_jupyter_server(driver: Any, url: str) -> None:
         shown_box = [b for b in box if b.is_displayed() and title in str(b.text)]
         return shown_box and shown_box[0].find_element(By.CSS_SELECTOR, "input")
 
-    step(
-        "the kernel picker",
-        lambda d: [k for k in d.find_elements(By.CSS_SELECTOR, "a.kernel-label") if k.is_displayed()],
-    )
-    driver.find_element(By.CSS_SELECTOR, "a.kernel-label").click()
-    step("the kernel sources", lambda d: row("Existing Jupyter Server")).click()
-    step("the server URL box", lambda d: asks("URL of the running Jupyter Server")).send_keys(url, Keys.ENTER)
+    def picker(d: Any) -> Any:
+        shown_labels = [k for k in d.find_elements(By.CSS_SELECTOR, "a.kernel-label") if k.is_displayed()]
+        return shown_labels and shown_labels[0]
+
+    def closed(d: Any) -> bool:
+        return not [w for w in d.find_elements(By.CSS_SELECTOR, ".quick-input-widget") if w.is_displayed()]
+
+    # while the Jupyter extension activates, the picker offers only to install extensions, and is
+    # drawn anew as the extension's kernel sources arrive: then closed and opened again
+    short = WebDriverWait(driver, 15, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException])
+    for attempt in range(6):
+        click(driver, "the kernel picker", picker)
+        with contextlib.suppress(TimeoutException):
+            short.until(lambda d: (source := row("Existing Jupyter Server")) and (source.click() or True))
+            box = short.until(lambda d: asks("URL of the running Jupyter Server"))
+            break
+        screenshot(driver, f"vscode-kernel-picker-early-{attempt}.png")
+        for _ in range(3):  # out of every level of the picker
+            if closed(driver):
+                break
+            ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+            time.sleep(0.5)
+        step("the kernel picker closed", closed)
+        time.sleep(3)
+    else:
+        pytest.fail(f"VS Code never offered the Jupyter extension's kernel sources (screenshots in {SCREENSHOTS})")
+    box.send_keys(url, Keys.ENTER)
     step("the display name box", lambda d: asks("Display Name")).send_keys(Keys.ENTER)
-    step("the server's kernels", lambda d: row("Python 3")).click()
+    click(driver, "the server's kernels", lambda d: row("Python 3"))
     step(
         "the kernel chosen",
         lambda d: any(str(k.text).startswith("Python 3") for k in d.find_elements(By.CSS_SELECTOR, "a.kernel-label")),
     )
 
 
+def click(driver: Any, what: str, find: Any) -> None:
+    """Click what ``find`` finds, once it does (found again if the page draws it anew)."""
+    wait_for(driver, what, lambda d: (element := find(d)) and (element.click() or True))
+
+
 def wait_for(driver: Any, what: str, condition: Any) -> Any:
-    from selenium.common.exceptions import WebDriverException
+    """What ``condition`` returns once true (a page drawn again meanwhile: tried again), or the
+    test fails with a screenshot."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.wait import WebDriverWait
 
     try:
-        return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.3).until(condition)
+        wait = WebDriverWait(
+            driver, WAIT_SECONDS, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]
+        )
+        return wait.until(condition)
     except WebDriverException:
         driver.switch_to.default_content()
         screenshot(driver, f"vscode-failed-{what.replace(' ', '-')}.png")
         pytest.fail(f"VS Code never showed {what} (screenshot kept in {SCREENSHOTS})")
+
+
+RUN_ALL = "//a[normalize-space()='Run All']"
 
 
 def test_the_interactive_preview_in_vscode(
@@ -345,7 +390,11 @@ def test_the_interactive_preview_in_vscode(
         open_notebook(browser, "preview.ipynb")
         connect_to_jupyter_server(browser, f"{jupyterlab.base}/?token={jupyterlab.token}")
         screenshot(browser, "vscode-1-kernel-chosen.png")
-        browser.find_element(By.XPATH, "//a[normalize-space()='Run All']").click()
+        click(
+            browser,
+            "Run All",
+            lambda d: next((a for a in d.find_elements(By.XPATH, RUN_ALL) if a.is_displayed()), None),
+        )
         defaults = report.render(data)  # here, while the kernel works
         total = defaults.page_count
         body = wait_for(
@@ -355,8 +404,10 @@ def test_the_interactive_preview_in_vscode(
         )
         wait_for(browser, "the preview's figures", lambda d: html_text(body, "Summary") == expected_summary(data))
         labels = [str(label.text) for label in body.find_elements(By.CSS_SELECTOR, ".widget-label")]
-        heading = html_text(body, "polarreports document")
-        first = wait_for(browser, "two page images", lambda d: len(shown := image_bytes(d, body)) == 2 and shown)
+        first = wait_for(
+            browser, "two page images", lambda d: len(shown := image_bytes(d, body)) == 2 and all(shown) and shown
+        )
+        heading = wait_for(browser, "the page count", lambda d: html_text(body, "polarreports document"))
         browser.switch_to.default_content()
         screenshot(browser, "vscode-2-preview.png")
 
@@ -374,9 +425,8 @@ def test_the_interactive_preview_in_vscode(
             lambda d: html_text(body, "Summary") == expected_summary(data, min_quantity=3),
         )
         changed = report.render(data, params={"min_quantity": 3})
-        rerendered = wait_for(
-            browser, "the pages for min_quantity 3", lambda d: (now := image_bytes(d, body)) != first and now
-        )
+        changed_pages = [changed.page(1), changed.page(2)]
+        wait_for(browser, "the pages for min_quantity 3", lambda d: image_bytes(d, body) == changed_pages)
         browser.switch_to.default_content()
         screenshot(browser, "vscode-3-preview-min-quantity-3.png")
 
@@ -385,7 +435,8 @@ def test_the_interactive_preview_in_vscode(
         body = browser.find_element(By.TAG_NAME, "body")
         body.find_element(By.XPATH, ".//button[normalize-space()='Next ▶']").click()
         wait_for(browser, "pages 3-4", lambda d: html_text(body, "polarreports").endswith("showing 3–4"))
-        turned = image_bytes(browser, body)
+        turned_pages = [changed.page(3), changed.page(4)]
+        wait_for(browser, "the pages 3-4", lambda d: image_bytes(d, body) == turned_pages)
         previous_enabled = body.find_element(By.XPATH, ".//button[normalize-space()='◀ Previous']").is_enabled()
     finally:
         browser.switch_to.default_content()
@@ -393,7 +444,5 @@ def test_the_interactive_preview_in_vscode(
     assert {"year", "min_quantity"} <= set(labels)
     assert heading == f"polarreports document: {total} pages, showing 1–2"
     assert first == [defaults.page(1), defaults.page(2)]
-    assert rerendered == [changed.page(1), changed.page(2)]
-    assert rerendered[0] != defaults.page(1)
-    assert turned[0] == changed.page(3)
+    assert changed_pages[0] != first[0]  # the page shown did change
     assert previous_enabled
