@@ -379,7 +379,7 @@ def test_the_interactive_preview_in_vscode(
     )
     (folder / "preview.ipynb").write_text(json.dumps(notebook([cell])), encoding="utf-8")
     report = pr.load(folder / "sales_by_region.yaml")
-    # the extension reads the clipboard for a server URL to offer: allowed, so it asks nothing
+    # the extension reads the clipboard for a URL to offer: refused, the URL box never shows
     browser.execute_cdp_cmd(
         "Browser.grantPermissions",
         {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"], "origin": address.split("/?")[0]},
