@@ -19,11 +19,11 @@
 #                          directory already fetched; VSCODE_JUPYTER_REF its commit (pinned)
 #   NOTEBOOK_RENDERERS_GIT, NOTEBOOK_RENDERERS_REF   the same for microsoft/vscode-notebook-renderers
 #
-# Needs git, curl-free npm access, and for code-server's native modules the Debian packages
+# Needs git, the npm registry, and for code-server's native modules the Debian packages
 # build-essential python3 libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev. Each step is
 # skipped when its result is there already; remove PREFIX/<part> to redo one. Builds run under
 # `nice -n 19`. On 2 busy cores: code-server ~13 min, the Jupyter extension ~3 min, the
-# renderers ~8 min.
+# renderers 15-35 min (webpack with type checking).
 #
 # Two deliberate departures from the extensions' own builds, both to stay offline:
 # - `npm ci --ignore-scripts`: vscode-jupyter's postinstall downloads ZeroMQ binaries and
@@ -69,7 +69,8 @@ if [ ! -x "$PREFIX/tools/node_modules/.bin/vsce" ]; then
 fi
 
 # a source tree at a pinned commit: from a URL (shallow clone) or a fetched bare git directory;
-# `git archive` leaves out the test samples (a few large objects a partial copy may lack)
+# `git archive` leaves out vscode-jupyter's widget test samples (a partial copy may lack their
+# large objects: git then prints "invalid object" for them, harmlessly)
 source_tree() {  # NAME GIT REF
     local name=$1 git=$2 ref=$3 dir=$PREFIX/src/$1
     if [ -d "$dir" ]; then return; fi
