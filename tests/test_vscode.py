@@ -4,7 +4,8 @@
   Jupyter extension and its renderers extension (ipywidgets) built from source, on a
   ``jupyter lab`` server picked by its URL as a person does: the parameter controls, the first
   pages (the very PNGs typeset outside), the page count; a parameter changed in its control
-  gives Polars' figures and new pages; the pager's Next shows pages 3-4.
+  gives Polars' figures and new pages; the pager's Next shows pages 3-4; Cancel stops a slow
+  render and the figures shown stay.
 - A notebook saved with a document's display, opened without a kernel or any extension: VS
   Code's built-in notebook support shows the HTML output, the first pages being the very PNGs
   the document typesets, and its pager of CSS turns to pages 3-4.
@@ -47,6 +48,8 @@ import polarreports as pr
 from tests.browser import headless_chromium
 from tests.conftest import ROOT
 from tests.test_jupyterlab import (
+    CELLS,
+    SLOW_YEAR,
     JupyterLab,
     expected_summary,
     free_port,
@@ -80,7 +83,7 @@ SETTINGS = {
 def browser() -> Iterator[Any]:
     """Headless Chromium, its window wide and tall enough for the notebook's toolbar and the
     preview's controls, pages and pager at once."""
-    with headless_chromium(window=(1400, 1400), flags=("--hide-scrollbars", "--force-device-scale-factor=1")) as driver:
+    with headless_chromium(window=(1400, 1800), flags=("--hide-scrollbars", "--force-device-scale-factor=1")) as driver:
         yield driver
 
 
@@ -362,7 +365,8 @@ def test_the_interactive_preview_in_vscode(
     """``report.preview(data)`` run in a VS Code notebook (the Jupyter extension built from
     source, on a Jupyter server chosen by its URL): the parameter controls, the first pages
     (the very PNGs typeset outside), the page count; a parameter changed in its control gives
-    Polars' figures and new pages; the pager's Next shows pages 3-4."""
+    Polars' figures and new pages; the pager's Next shows pages 3-4; Cancel stops a slow render
+    and the figures shown stay."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -377,7 +381,10 @@ def test_the_interactive_preview_in_vscode(
         "preview = report.preview(data)\n"
         "preview"
     )
-    (folder / "preview.ipynb").write_text(json.dumps(notebook([cell])), encoding="utf-8")
+    # the second of JupyterLab's cells: a render for SLOW_YEAR waits in its data phase until cancelled
+    (folder / "preview.ipynb").write_text(
+        json.dumps(notebook(["import polarreports as pr\n" + CELLS[1], cell])), encoding="utf-8"
+    )
     report = pr.load(folder / "sales_by_region.yaml")
     # the extension reads the clipboard for a URL to offer: refused, the URL box never shows
     browser.execute_cdp_cmd(
@@ -438,11 +445,30 @@ def test_the_interactive_preview_in_vscode(
         turned_pages = [changed.page(3), changed.page(4)]
         wait_for(browser, "the pages 3-4", lambda d: image_bytes(d, body) == turned_pages)
         previous_enabled = body.find_element(By.XPATH, ".//button[normalize-space()='◀ Previous']").is_enabled()
-    finally:
         browser.switch_to.default_content()
         screenshot(browser, "vscode-4-preview-pages-3-4.png")
+
+        # a slow render, cancelled: the figures shown stay
+        wait_for(browser, "the preview", lambda d: into_output(d, "Summary"))
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.find_element(
+            By.XPATH, ".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='year']]//input"
+        ).send_keys(str(SLOW_YEAR), Keys.ENTER)
+        wait_for(browser, "the render's progress", lambda d: "rows" in html_text(body, "data"))
+        cancel = body.find_element(By.XPATH, ".//button[normalize-space()='Cancel']")
+        cancel_was_enabled = cancel.is_enabled()
+        cancel.click()
+        wait_for(browser, "the render cancelled", lambda d: html_text(body, "cancelled") == "cancelled")
+        cancel_enabled_after = cancel.is_enabled()
+        summary_after_cancel = html_text(body, "Summary")
+    finally:
+        browser.switch_to.default_content()
+        screenshot(browser, "vscode-5-preview-cancelled.png")
     assert {"year", "min_quantity"} <= set(labels)
     assert heading == f"polarreports document: {total} pages, showing 1–2"
     assert first == [defaults.page(1), defaults.page(2)]
     assert changed_pages[0] != first[0]  # the page shown did change
     assert previous_enabled
+    assert cancel_was_enabled
+    assert not cancel_enabled_after
+    assert summary_after_cancel == expected_summary(data, min_quantity=3)
