@@ -46,6 +46,7 @@ from polarreports.plan.geometry import TALL, cell_thresholds, long_label, long_v
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
+from polarreports.queries import collect, collect_all, collect_batch
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.samples import look_samples
 from polarreports.stream.stacked import Slot, Stacks, stackable
@@ -294,7 +295,7 @@ class _Formatter:
             return _NO_CELLS  # a report band of labels only
         with for_few_rows(raw.height <= FEW_ROWS):
             cells = formatted_cells(self.plan, band, self.scopes, preformatted)
-        return self._guarded(band, lambda: raw.lazy().select(*keep, cells.alias("c")).collect())
+        return self._guarded(band, lambda: collect_batch([raw.lazy().select(*keep, cells.alias("c"))])[0])
 
     @staticmethod
     def _guarded(band: BandPlan, work: Callable[[], T]) -> T:
@@ -538,7 +539,7 @@ def _collect_frames(
     levels = sorted(scopes.groups)
     if detail is not None and scopes.base is not None:
         level = split_level(plan, [*raw_values(detail), *([detail.when] if detail.when is not None else [])])
-        if level is not None and scopes.base.select(pl.len()).collect().item() > rows_per_part:
+        if level is not None and collect(scopes.base.select(pl.len())).item() > rows_per_part:
             row_parts = split_rows(plan, scopes.base, level, rows_per_part)
             report, level_frames, row_parts = merged_frames(plan, scopes, row_parts, check=check)
             page_rows: list[pl.DataFrame] | None = [] if plan.has_page_values else None
@@ -551,7 +552,7 @@ def _collect_frames(
         queries.append(_detail_query(detail)(scopes.rows))
     if plan.has_page_values:
         queries.insert(0, page_rows_query(plan, scopes.rows))
-    collected = pl.collect_all(queries, engine="streaming")
+    collected = collect_all(queries)
     page_rows = [collected.pop(0)] if plan.has_page_values else None
     report = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))
@@ -626,7 +627,7 @@ def collect_stream(
     ]
     report_raw = _report_raw(frames.report, shown_report)
     group_raw = {
-        band.name: _placed_raw(plan, band, frames.levels[band.level].lazy(), band_index).collect()
+        band.name: collect_batch([_placed_raw(plan, band, frames.levels[band.level].lazy(), band_index)])[0]
         for band in plan.bands
         if band.scope == "group"
     }

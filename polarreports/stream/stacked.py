@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from polarreports.compute.formatting import FEW_ROWS, for_few_rows
+from polarreports.queries import collect_batch
 
 __all__ = ["STACKABLE", "Slot", "Stacked", "Stacks", "stackable"]
 
@@ -93,4 +94,4 @@ class Stacks:
             stack = pl.concat([part.rename("s") for part in parts]) if len(parts) > 1 else parts[0].rename("s")
             with for_few_rows(len(stack) <= FEW_ROWS):
                 queries.append(stack.to_frame().lazy().select(expression(key, pl.col("s")).alias("s")))
-        return Stacked([frame.get_column("s") for frame in pl.collect_all(queries)] if queries else [])
+        return Stacked([frame.get_column("s") for frame in collect_batch(queries)] if queries else [])
