@@ -7,11 +7,15 @@ would wait for the query to end (seconds, gigabytes). So the data phase collects
 query runs in the background (``LazyFrame.collect(background=True)``, Polars' in-memory engine)
 and the thread waits for it without holding the GIL; the thread that watches the limits (every
 20 ms) calls :meth:`QueryGuard.stop` when one trips, which cancels the running query. Polars
-stops a cancelled query cooperatively, between the steps of its plan (a sort, a join, a group
-by), and drops what it held; the query then ends with a :class:`~polarreports.Cancelled`.
-Several frames are collected as one query (each packed into one list cell), so that the
-subplans they share are still computed once. Elsewhere (no guard on the thread) a query is
-collected as usual.
+stops a cancelled query cooperatively, between the steps of its plan (in Polars 2.1: before
+each sort, and as each subplan starts, say each total once the rows they share are cached); a
+step under way (one sort, one ``with_columns``, one group by) runs to its end, and then the
+query ends with a :class:`~polarreports.Cancelled`, dropping what it held. (Background mode
+runs Polars' in-memory engine, whatever engine is asked for; the streaming engine offers no
+way to cancel one query.) Several frames are collected as one query (each packed into one
+list cell), so that the subplans they share are still computed once. The formatting of a
+batch of values (:func:`collect_batch`) runs on the data thread, after a check. Elsewhere (no
+guard on the thread) a query is collected as usual.
 
 >>> import polars as pl
 >>> frames = [pl.LazyFrame({"a": [2, 1]}).sort("a"), pl.LazyFrame({"b": ["x"]})]
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -67,9 +70,7 @@ class QueryGuard:
         """``frame`` collected in the background, cancelled when :meth:`stop` is called."""
         if self.reason is not None:
             raise Cancelled(self.reason)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "background mode is considered unstable"
-            query = frame.collect(background=True)
+        query = frame.collect(background=True)  # (Polars calls it unstable, but warns only if asked to)
         with self._lock:
             self._running.add(query)
             if self.reason is not None:  # stopped meanwhile
