@@ -4,6 +4,7 @@ what to change; within it the chart is drawn."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import polars as pl
@@ -62,6 +63,22 @@ def test_transforms_that_make_too_many_rows_are_refused(transform: list[dict[str
         render({"transform": transform})
     assert str(error.value).startswith("bands.summary.elements[0] (chart): ")
     assert error.value.element == "bands.summary.elements[0] (chart)"
+
+
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        ({"title": "x" * 30_000}, r"spec.title has 30,000 characters, more than 2,000"),
+        ({"layer": [{"mark": {"type": "text", "text": ["a", "y" * 5_000]}}]}, r"spec.layer\[0\].mark.text\[1\] has"),
+    ],
+)
+def test_a_text_too_long_for_vega_to_lay_out_is_refused_before_drawing(spec: dict[str, Any], where: str) -> None:
+    # found by benchmarks/hostile_campaign.py: a chart title of 100,000 characters ran past a 20 s timeout
+    begin = time.monotonic()
+    with pytest.raises(pr.ChartError, match=where):
+        render(spec)
+    assert time.monotonic() - begin < 5  # refused, not drawn (30,000 characters take about 10 s to draw)
+    render({"title": "x" * 2_000})  # the longest allowed is drawn
 
 
 def test_layers_start_from_the_rows_their_parent_left() -> None:

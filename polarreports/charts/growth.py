@@ -34,10 +34,14 @@ from typing import Any
 
 from polarreports.exceptions import ChartError
 
-__all__ = ["DEFAULT_DENSITY_STEPS", "ROWS_PER_POINT", "check_growth"]
+__all__ = ["DEFAULT_DENSITY_STEPS", "MAX_SPEC_TEXT", "ROWS_PER_POINT", "check_growth"]
 
 ROWS_PER_POINT = 100
 """The rows Vega may build, at most, per point the chart may send (``max_points``)."""
+MAX_SPEC_TEXT = 2_000
+"""The longest text a spec may hold (a title, a label, an expression): Vega lays text out in a
+time that grows faster than its length (a title of 30,000 characters takes about 10 s, one of
+100,000 over 20 s), so a longer one is refused before anything is drawn."""
 DEFAULT_DENSITY_STEPS = 200
 """Vega's samples per group of a ``density`` without ``steps`` (its ``maxsteps``)."""
 _EXPRESSION_KEYS = ("calculate", "filter", "expr", "test")
@@ -110,8 +114,15 @@ class _Growth:
             path, node = todo.pop()
             if isinstance(node, list):
                 todo.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
+                for i, item in enumerate(node):
+                    if isinstance(item, str) and len(item) > MAX_SPEC_TEXT:
+                        msg = f"the text at {path}[{i}] has {len(item):,} characters, more than {MAX_SPEC_TEXT:,}"
+                        raise self.refuse(msg + " (Vega would take minutes to lay it out); shorten it")
             elif isinstance(node, dict):
                 for key, value in node.items():
+                    if isinstance(value, str) and len(value) > MAX_SPEC_TEXT:
+                        msg = f"the text at {path}.{key} has {len(value):,} characters, more than {MAX_SPEC_TEXT:,}"
+                        raise self.refuse(msg + " (Vega would take minutes to lay it out); shorten it")
                     if key in _EXPRESSION_KEYS and isinstance(value, str):
                         self._sequences(value, f"{path}.{key}")
                         if "split" in value:
