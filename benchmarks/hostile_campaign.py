@@ -565,6 +565,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="smaller large renders")
     parser.add_argument("--skip-limits", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "hostile-campaign.json")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hostile-campaign-"))
     watch = Watch([work / "secret", Path("/etc/hostname"), Path("/dev/zero")])
@@ -592,7 +593,7 @@ def main() -> int:
         *(f"connect {address}" for address in watch.connects),
     ]
     results["findings"] = findings
-    out = ROOT / "benchmarks" / "results" / "hostile-campaign.json"
+    out: Path = options.out
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(json.dumps({k: v for k, v in results.items() if k != "findings"}, indent=1, ensure_ascii=False)[:6000])
     print(f"{len(findings)} findings" + "".join(f"\n  {finding[:400]}" for finding in findings[:40]))
