@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from polarreports.exceptions import Cancelled, ResourceError
+from polarreports.queries import QueryGuard, guarded
 
 __all__ = [
     "CancelToken",
@@ -124,6 +125,8 @@ class RenderControl:
         self._lock = threading.Lock()
         self._abandoned = threading.Event()
         """Set when :meth:`run` gave up waiting (Ctrl-C, above all): the work it left stops."""
+        self._queries = QueryGuard()
+        """The Polars queries of the work :meth:`run` runs: cancelled when it gives up."""
 
     def _start(self) -> None:
         with self._lock:
@@ -208,16 +211,17 @@ class RenderControl:
     def run(self, work: Callable[[], T], poll: Callable[[], None] = lambda: None) -> T:
         """Run ``work`` on a helper thread, returning within ``POLL_SECONDS`` of a cancel, the
         time limit, Ctrl-C or the memory budget (``check_memory``, every ``POLL_SECONDS``, so
-        also in the middle of a Polars query; Polars offers no way to stop a multi-query collect: an abandoned one
-        finishes in the background and its result is dropped). Once it has given up, ``check``
-        and ``stop_reason`` say so to the work it left (the next batch of rows is not formatted,
+        also in the middle of a Polars query). Once it has given up, the Polars query the work
+        runs (through :mod:`polarreports.queries`) is cancelled, and ``check`` and
+        ``stop_reason`` say so to the work it left (the next batch of rows is not formatted,
         a chart worker drawing is killed), even for a Ctrl-C, which sets no cancel token. ``poll`` is called on this
         thread meanwhile (to report the work's progress from here)."""
         box: dict[str, T | BaseException] = {}
 
         def target() -> None:
             try:
-                box["result"] = work()
+                with guarded(self._queries):
+                    box["result"] = work()
             except BaseException as error:  # handed to the caller below
                 box["error"] = error
 
@@ -230,8 +234,9 @@ class RenderControl:
                 self.check_memory()
                 poll()
                 thread.join(POLL_SECONDS)
-        except BaseException:  # Ctrl-C (or a cancel, the time limit, a failing poll) here:
+        except BaseException as error:  # Ctrl-C (or a cancel, the time limit, a failing poll) here:
             self._abandoned.set()  # the work stops at its next check, a chart worker is killed
+            self._queries.stop(str(error).partition("\n")[0] or "the render was interrupted")  # and its query
             raise
         if "error" in box:
             raise box["error"]  # type: ignore[misc]

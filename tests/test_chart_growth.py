@@ -1,9 +1,10 @@
-"""Vega-Lite transforms that make rows (a sequence() flattened, fold, density, quantile, impute)
+"""Vega-Lite transforms that make rows (a sequence() or split() flattened, fold, density, quantile, impute)
 are bounded before anything is drawn: past their bound a clear ChartError names the chart and
 what to change; within it the chart is drawn."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import polars as pl
@@ -34,6 +35,27 @@ def render(spec: dict[str, Any], max_points: int = 5_000) -> pr.Document:
         ([{"density": "n", "groupby": ["x"], "steps": 4_000}], "could make Vega build 800,000 rows"),
         ([{"quantile": "n", "step": 1e-9}], r"quantile samples at spec.transform\[0\]"),
         ([{"impute": "n", "key": "x", "keyvals": {"start": 0, "stop": 1e9}}], "impute keys"),
+        (
+            [{"calculate": "split(datum.x + '', '')", "as": "t"}, {"flatten": ["t"]}],
+            r"a flatten at spec.transform\[1\] of the arrays split\(datum.x \+ '', ''\) at spec.transform\[0\]"
+            r".calculate makes: a split\(\) without a limit .* n at most its max_points of 5,000",
+        ),
+        (
+            [{"calculate": "split(datum.x, ',', datum.n)", "as": "t"}, {"flatten": ["t"]}],
+            r"the arrays split\(datum.x, ',', datum.n\) at",
+        ),
+        (
+            [{"calculate": "split('a,b', ',', 1e9)", "as": "t"}],
+            r"has a limit of 1,000,000,000 items, more than its max_points",
+        ),
+        (
+            [{"calculate": "split('a)b,c', ',', 4000)", "as": "t"}, {"flatten": ["t"]}],
+            "could make Vega build 800,000 rows",
+        ),
+        (
+            [{"filter": "split(datum.x, '')[0] != 'z'"}, {"calculate": "[1]", "as": "t"}, {"flatten": ["t"]}],
+            r"a flatten at spec.transform\[2\] of the arrays split\(datum.x, ''\) at spec.transform\[0\].filter",
+        ),
     ],
 )
 def test_transforms_that_make_too_many_rows_are_refused(transform: list[dict[str, Any]], message: str) -> None:
@@ -41,6 +63,22 @@ def test_transforms_that_make_too_many_rows_are_refused(transform: list[dict[str
         render({"transform": transform})
     assert str(error.value).startswith("bands.summary.elements[0] (chart): ")
     assert error.value.element == "bands.summary.elements[0] (chart)"
+
+
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        ({"title": "x" * 30_000}, r"spec.title has 30,000 characters, more than 2,000"),
+        ({"layer": [{"mark": {"type": "text", "text": ["a", "y" * 5_000]}}]}, r"spec.layer\[0\].mark.text\[1\] has"),
+    ],
+)
+def test_a_text_too_long_for_vega_to_lay_out_is_refused_before_drawing(spec: dict[str, Any], where: str) -> None:
+    # found by benchmarks/hostile_campaign.py: a chart title of 100,000 characters ran past a 20 s timeout
+    begin = time.monotonic()
+    with pytest.raises(pr.ChartError, match=where):
+        render(spec)
+    assert time.monotonic() - begin < 5  # refused, not drawn (30,000 characters take about 10 s to draw)
+    render({"title": "x" * 2_000})  # the longest allowed is drawn
 
 
 def test_layers_start_from_the_rows_their_parent_left() -> None:
@@ -58,6 +96,9 @@ def test_layers_start_from_the_rows_their_parent_left() -> None:
         [{"density": "n"}],
         [{"quantile": "n"}],
         [{"impute": "n", "key": "x", "keyvals": [1, 2, 3]}],
+        [{"calculate": "split('a,b,c', ',', 3)", "as": "t"}, {"flatten": ["t"]}],
+        [{"calculate": "datum.split + split('a,b', ',')", "as": "t"}],  # no flatten: no rows made
+        [{"calculate": "{'split': 1}", "as": "t"}, {"calculate": "[datum.t.split]", "as": "u"}, {"flatten": ["u"]}],
     ],
 )
 def test_transforms_within_their_bound_are_drawn(transform: list[dict[str, Any]]) -> None:

@@ -146,6 +146,26 @@ def test_the_largest_lengths_allowed_still_load(tmp_path: Path) -> None:
     assert pr.Margins(top=2.5).top == "2.5pt"
 
 
+@pytest.mark.parametrize("key", ["\u2028", "a\u0085b", "\x00", "x" * 300, ""])
+def test_an_unknown_key_that_is_not_printable_text_is_shown_escaped_on_one_line(key: str) -> None:
+    # found by benchmarks/hostile_campaign.py: a key U+2028 broke the message into two lines
+    with pytest.raises(pr.DefinitionError) as error:
+        pr.Report.from_dict({"name": "r", "bands": {"summary": {key: 1}}})
+    message = str(error.value)
+    assert len(message.splitlines()) == 1
+    assert message.startswith("definition: bands.summary[")
+    assert message.endswith("]: unknown key")
+
+
+@pytest.mark.parametrize("spaced", ["14%\r\n", " 14 %\t", "\u2028 14%\u0085", "14\x0b%"])
+def test_a_length_with_line_breaks_or_tabs_around_it_is_kept_without_them(spaced: str) -> None:
+    # found by benchmarks/hostile_campaign.py: '14%\r\n' loaded, then the render failed with a ValueError
+    field = pr.Field(column="x", width=spaced)
+    assert field.width == "14%"
+    doc = pr.Report(name="r", bands=pr.Bands(detail=pr.Band(elements=[field]))).render(pl.DataFrame({"x": [1]}))
+    assert doc.stats.rows == 1
+
+
 @pytest.mark.parametrize(
     ("parameter", "given"),
     [

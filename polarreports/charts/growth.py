@@ -7,14 +7,23 @@ any length), ``fold`` (one per folded field), ``density`` and ``quantile`` (samp
 from the number of points and refuses, with a ``ChartError``, a spec whose rows could pass
 ``ROWS_PER_POINT`` times ``max_points``, or that calls ``sequence()`` over more than
 ``max_points`` values (or over values that are not plain numbers, which cannot be bounded).
+``split(text, separator, limit)`` makes at most ``limit`` items (at most ``max_points``);
+without a plain-number limit its arrays are as long as the text allows, so a spec that also
+flattens is refused (``split()`` alone, in a filter or a calculation, makes no rows).
 
     >>> spec = {"transform": [{"calculate": "sequence(0, 1e7)", "as": "s"}, {"flatten": ["s"]}], "mark": "point"}
     >>> try:
     ...     check_growth(spec, points=10, max_points=5_000, where="summary.elements[0] (chart)")
     ... except ChartError as error:
-    ...     print(str(error)[:90])
-    summary.elements[0] (chart): sequence(0, 1e7) at spec.transform[0] makes 10,000,000 values
+    ...     print(str(error)[:100])
+    summary.elements[0] (chart): sequence(0, 1e7) at spec.transform[0].calculate makes 10,000,000 values
     >>> check_growth({"transform": [{"fold": ["a", "b"]}]}, points=100, max_points=5_000, where="w")  # 200 rows: fine
+    >>> split = {"transform": [{"calculate": "split(datum.tags, ',')", "as": "t"}, {"flatten": ["t"]}]}
+    >>> try:
+    ...     check_growth(split, points=10, max_points=5_000, where="summary.elements[0] (chart)")
+    ... except ChartError as error:
+    ...     print(str(error)[29:124])
+    a flatten at spec.transform[1] of the arrays split(datum.tags, ',') at spec.transform[0].calcul
 """
 
 from __future__ import annotations
@@ -25,16 +34,50 @@ from typing import Any
 
 from polarreports.exceptions import ChartError
 
-__all__ = ["DEFAULT_DENSITY_STEPS", "ROWS_PER_POINT", "check_growth"]
+__all__ = ["DEFAULT_DENSITY_STEPS", "MAX_SPEC_TEXT", "ROWS_PER_POINT", "check_growth"]
 
 ROWS_PER_POINT = 100
 """The rows Vega may build, at most, per point the chart may send (``max_points``)."""
+MAX_SPEC_TEXT = 2_000
+"""The longest text a spec may hold (a title, a label, an expression): Vega lays text out in a
+time that grows faster than its length (a title of 30,000 characters takes about 10 s, one of
+100,000 over 20 s), so a longer one is refused before anything is drawn."""
 DEFAULT_DENSITY_STEPS = 200
 """Vega's samples per group of a ``density`` without ``steps`` (its ``maxsteps``)."""
 _EXPRESSION_KEYS = ("calculate", "filter", "expr", "test")
 """Where a Vega-Lite spec holds expression strings."""
 _SEQUENCE = re.compile(r"\bsequence\s*\(([^()]*)\)")
+_SPLIT = re.compile(r"(?<![\w.$])split\s*\(")
+"""A call of Vega's ``split()`` (not a field ``datum.split``)."""
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _call_arguments(expression: str, start: int) -> tuple[list[str], int] | None:
+    """The top-level arguments of the call whose ``(`` is at ``start`` (quotes and brackets
+    skipped), and the index after its ``)``; None if it is not closed."""
+    arguments, depth, quote, begin = [], 0, "", start + 1
+    i = start
+    while i < len(expression):
+        char = expression[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                arguments.append(expression[begin:i].strip())
+                return arguments, i + 1
+        elif char == "," and depth == 1:
+            arguments.append(expression[begin:i].strip())
+            begin = i + 1
+        i += 1
+    return None
 
 
 def _sequence_length(arguments: str) -> int | None:
@@ -57,7 +100,9 @@ class _Growth:
         self.max_points = max_points
         self.where = where
         self.longest_array = 1
-        """The longest array an expression may make (``sequence``), for a ``flatten``."""
+        """The longest array an expression may make (``sequence``, ``split``), for a ``flatten``."""
+        self.unbounded_split: str | None = None
+        """A ``split()`` without a plain-number limit, and where it is: a ``flatten`` of it cannot be bounded."""
 
     def refuse(self, message: str) -> ChartError:
         return ChartError(f"{self.where}: {message}", band=self.where.rsplit(".elements[", 1)[0], element=self.where)
@@ -69,11 +114,34 @@ class _Growth:
             path, node = todo.pop()
             if isinstance(node, list):
                 todo.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
+                for i, item in enumerate(node):
+                    if isinstance(item, str) and len(item) > MAX_SPEC_TEXT:
+                        msg = f"the text at {path}[{i}] has {len(item):,} characters, more than {MAX_SPEC_TEXT:,}"
+                        raise self.refuse(msg + " (Vega would take minutes to lay it out); shorten it")
             elif isinstance(node, dict):
                 for key, value in node.items():
+                    if isinstance(value, str) and len(value) > MAX_SPEC_TEXT:
+                        msg = f"the text at {path}.{key} has {len(value):,} characters, more than {MAX_SPEC_TEXT:,}"
+                        raise self.refuse(msg + " (Vega would take minutes to lay it out); shorten it")
                     if key in _EXPRESSION_KEYS and isinstance(value, str):
-                        self._sequences(value, path)
+                        self._sequences(value, f"{path}.{key}")
+                        if "split" in value:
+                            self._splits(value, f"{path}.{key}")
                     todo.append((f"{path}.{key}", value))
+
+    def _splits(self, expression: str, path: str) -> None:
+        for call in _SPLIT.finditer(expression):
+            found = _call_arguments(expression, call.end() - 1)
+            arguments, end = found if found is not None else ([], len(expression))
+            text = expression[call.start() : end] if len(expression[call.start() : end]) <= 80 else "split(...)"
+            limit = arguments[2] if len(arguments) >= 3 else None
+            if limit is None or not _NUMBER.fullmatch(limit) or not math.isfinite(float(limit)) or float(limit) < 0:
+                self.unbounded_split = self.unbounded_split or f"{text} at {path}"
+                continue
+            if float(limit) > self.max_points:
+                msg = f"{text} at {path} has a limit of {float(limit):,.0f} items, more than its max_points"
+                raise self.refuse(msg + f" of {self.max_points:,}; lower the limit or raise max_points")
+            self.longest_array = max(self.longest_array, math.ceil(float(limit)))
 
     def _sequences(self, expression: str, path: str) -> None:
         if "sequence" in expression and not _SEQUENCE.search(expression) and re.search(r"\bsequence\b", expression):
@@ -97,6 +165,13 @@ class _Growth:
                 continue
             grouped = rows if transform.get("groupby") else 1
             if "flatten" in transform:
+                if self.unbounded_split is not None:
+                    msg = (
+                        f"a flatten at {path}[{i}] of the arrays {self.unbounded_split} makes: a split() without a "
+                        "limit makes as many items as its text has separators, so the rows cannot be bounded; give "
+                        f"it a limit, split(text, separator, n) with n at most its max_points of {self.max_points:,}"
+                    )
+                    raise self.refuse(msg)
                 rows *= self.longest_array
             elif "fold" in transform:
                 rows *= max(1, len(transform["fold"]) if isinstance(transform["fold"], list) else 1)

@@ -37,6 +37,7 @@ from polarreports.compute.scopes import Scopes, group_frame, join_charts, report
 from polarreports.plan.build import FIRST_PREFIX, RUNNING_PREFIX
 from polarreports.plan.calculations import running, total
 from polarreports.plan.model import ReportPlan, VariablePlan
+from polarreports.queries import collect, collect_all
 
 __all__ = [
     "PART_ROWS",
@@ -130,15 +131,15 @@ def _sizes(plan: ReportPlan, base: pl.LazyFrame, level: int, rows_per_part: int)
     """Rows per value of the first ``level`` split keys, in report order, and the part of each."""
     keys = split_keys(plan)[:level]
     names = [name for name, _ in keys]
-    return (
+    counts = (
         _with_split_key(plan, base)
         .group_by(names)
         .agg(pl.len().alias("__n"))
         .sort(names, descending=[descending for _, descending in keys], nulls_last=True, maintain_order=True)
         .with_columns(pl.col("__n").cum_sum().alias("__end"))
         .with_columns(((pl.col("__end") - pl.col("__n")) // rows_per_part).rle_id().alias("__part"))
-        .collect(engine="streaming")
     )
+    return collect(counts)
 
 
 def part_rows(plan: ReportPlan, base: pl.LazyFrame, part: Part) -> pl.LazyFrame:
@@ -270,7 +271,7 @@ def merged_frames(
         queries = [report_frame(plan, rows, averages), *(group_frame(plan, rows, lv, averages) for lv in levels)]
         if carried_variables:  # the running values at the part's last row
             queries.append(rows.select(_Carrier(plan, part.carried).ends(carried_variables)))
-        report, *groups = pl.collect_all(queries, engine="streaming")
+        report, *groups = collect_all(queries)
         if carried_variables:
             last_row = groups.pop()
             ends = {name: last_row[name] for name in last_row.columns}
@@ -285,7 +286,7 @@ def merged_frames(
     )
     join_charts(plan, scopes.base, merged)
     join_crosstabs(plan, scopes.base, merged)
-    report, *groups = pl.collect_all([merged.report, *(merged.groups[lv] for lv in levels)], engine="streaming")
+    report, *groups = collect_all([merged.report, *(merged.groups[lv] for lv in levels)])
     return report, dict(zip(levels, groups, strict=True)), done
 
 
@@ -378,11 +379,11 @@ def detail_batches(
     for part in parts:
         rows = part_rows(plan, scopes.base, part)
         if page_rows is None:
-            shown = query(rows).collect(engine="streaming")
+            shown = collect(query(rows))
         else:
             before = {v.name: part.carried[v.name] for v in plan.variables if v.name in part.carried}
             per_page = page_rows_query(plan, rows, group_ids=part.group_ids, before=before)
-            shown, on_pages = pl.collect_all([query(rows), per_page], engine="streaming")
+            shown, on_pages = collect_all([query(rows), per_page])
             page_rows.append(on_pages)
         yield from batches_of(shown, part.offset, part.offset + part.rows, batch_rows)
 

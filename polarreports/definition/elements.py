@@ -128,7 +128,7 @@ def _check_length(value: Any) -> Any:
     if unit not in _POINTS_PER and number > MAX_RELATIVE:
         msg = f"{_shown(value)} is too long: at most {MAX_RELATIVE:g}{unit}"
         raise ValueError(msg)
-    return value.replace(" ", "")
+    return f"{found[1]}{unit}"  # no spaces, line breaks or tabs around it (the regex allows them)
 
 
 FINGERPRINT = {"expressions": "fingerprint"}

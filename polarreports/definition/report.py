@@ -864,6 +864,10 @@ def _place(loc: tuple[int | str, ...], root: type[BaseModel]) -> tuple[str, Any]
 
 
 def _join(where: str, part: str) -> str:
+    """``where.part``; a key that is not printable text (a line break, a control character) or
+    is long is shown quoted and escaped, ``where['\\u2028']``, so the message stays one line."""
+    if not part.isprintable() or len(part) > 60 or not part:
+        return f"{where}[{_short(part)}]"
     return f"{where}.{part}" if where else part
 
 

@@ -46,6 +46,7 @@ from polarreports.plan.geometry import TALL, cell_thresholds, long_label, long_v
 from polarreports.plan.images import ImageAssets, resolve_column_images
 from polarreports.plan.model import BandKind, BandPlan, Cell, ReportPlan
 from polarreports.plan.subreports import ROW_CLASSES, SUB_ROWS, subreport_rows
+from polarreports.queries import collect, collect_all, collect_batch
 from polarreports.stream.bandstream import BandStream, BandStreamWriter
 from polarreports.stream.remembered import STRINGS
 from polarreports.stream.samples import look_samples
@@ -290,7 +291,7 @@ class _Formatter:
         band's); on a Polars panic, one at a time, to name the band whose query failed."""
         lazy = [(band, query) for band, query in queries if isinstance(query, pl.LazyFrame)]
         try:
-            done = iter(pl.collect_all([query for _, query in lazy]) if lazy else [])
+            done = iter(collect_batch([query for _, query in lazy]) if lazy else [])
         except pl.exceptions.PanicException:
             done = iter([self._guarded(band, query.collect) for band, query in lazy])
         return [next(done) if isinstance(query, pl.LazyFrame) else query for _, query in queries]
@@ -572,7 +573,7 @@ def _group_raw(plan: ReportPlan, levels: dict[int, pl.DataFrame], index: dict[st
     """Each group band's placed raw values (``_placed_raw``), by band name: one ``collect_all``."""
     bands = [band for band in plan.bands if band.scope == "group"]
     placed = [_placed_raw(plan, band, levels[band.level].lazy(), index) for band in bands]
-    return dict(zip((band.name for band in bands), pl.collect_all(placed) if placed else [], strict=True))
+    return dict(zip((band.name for band in bands), collect_batch(placed) if placed else [], strict=True))
 
 
 def _detail_placed(batch: pl.DataFrame, *, depth: int, k: int) -> pl.DataFrame:
@@ -593,7 +594,7 @@ def _more_rows(scopes: Scopes, base: pl.LazyFrame, rows: int) -> bool:
     known to be fewer (``Scopes.most_rows``)."""
     if scopes.most_rows is not None and scopes.most_rows <= rows:
         return False
-    return bool(base.select(pl.len()).collect().item() > rows)
+    return bool(collect(base.select(pl.len())).item() > rows)
 
 
 def _collect_frames(
@@ -617,7 +618,7 @@ def _collect_frames(
         queries.append(_detail_query(detail)(scopes.rows))
     if plan.has_page_values:
         queries.insert(0, page_rows_query(plan, scopes.rows))
-    collected = pl.collect_all(queries, engine="streaming")
+    collected = collect_all(queries)
     page_rows = [collected.pop(0)] if plan.has_page_values else None
     report = collected[0]
     level_frames = dict(zip(levels, collected[1 : 1 + len(levels)], strict=True))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from polarreports.compute.formatting import FEW_ROWS, for_few_rows
+from polarreports.queries import collect_batch
 from polarreports.stream.remembered import RememberedStrings, rememberable
 
 __all__ = ["STACKABLE", "Slot", "Stacked", "Stacks", "stackable"]
@@ -106,7 +107,7 @@ class Stacks:
                 queries.append(todo.to_frame().lazy().select(expression(key, pl.col("s")).alias("s")))
             pending.append((len(columns), key, todo, known))
             columns.append(None)
-        for (at, key, todo, known), frame in zip(pending, pl.collect_all(queries) if queries else [], strict=True):
+        for (at, key, todo, known), frame in zip(pending, collect_batch(queries) if queries else [], strict=True):
             strings = frame.get_column("s")
             if known is not None:
                 assert memo is not None
