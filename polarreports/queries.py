@@ -3,7 +3,8 @@
 A plain ``collect()`` cannot be stopped: a cancel, the time limit, Ctrl-C or the memory budget
 would wait for the query to end (seconds, gigabytes). So the data phase collects through
 :func:`collect` and :func:`collect_all`: on the thread :meth:`RenderControl.run
-<polarreports.control.RenderControl.run>` gave the data work (inside :func:`guarded`), each
+<polarreports.control.RenderControl.run>` gave the data work of a render with a limit
+(``timeout``, ``cancel`` or ``memory_budget_mb``; inside :func:`guarded`), each
 query runs in the background (``LazyFrame.collect(background=True)``, Polars' in-memory engine)
 and the thread waits for it without holding the GIL; the thread that watches the limits (every
 20 ms) calls :meth:`QueryGuard.stop` when one trips, which cancels the running query. Polars
