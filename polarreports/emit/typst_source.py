@@ -59,6 +59,8 @@ FONTS = SHIPPED_FONTS
 """Typst falls back through them, in this order, for characters the first lacks."""
 GUTTER = "4pt"
 """Space between neighbouring cells; a gap (an ``h``) is cheaper to lay out than a box inset."""
+HOISTED = frozenset({"inset", "stroke", "fill", "font", "outset"})
+"""Named arguments of a band's block, a cell's box or its text whose values are bound once."""
 
 
 @dataclass
@@ -162,6 +164,36 @@ class _Writer:
         self.fit = plan.fit
         self.widths: dict[int, float] = {}
         """Of the band being written: ``id(cell)`` -> its width (pt) in a row of cells."""
+        self.constants: dict[str, str] = {}
+        """Expression -> the name it is bound to once, at the top (see :meth:`constant`)."""
+
+    def constant(self, expression: str) -> str:
+        """A name bound to ``expression`` (a width, an inset, a colour) once, before the band
+        functions: Typst evaluates a band function's arguments on every row, so a constant
+        written there is computed again for each (about 1 % of a ledger's compile).
+
+        >>> import polarreports as pr
+        >>> from polarreports.api import plan_report
+        >>> plan, scopes = plan_report(pr.load("examples/sales_by_region.yaml"), pr.sample.sales_data(10))
+        >>> writer = _Writer(plan, scopes.dtypes)
+        >>> writer.constant("9% - 4pt"), writer.constant('rgb("#555555")'), writer.constant("9% - 4pt")
+        ('k-0', 'k-1', 'k-0')
+        """
+        return self.constants.setdefault(expression, f"k-{len(self.constants)}")
+
+    def _hoisted(self, options: list[str]) -> list[str]:
+        """Named arguments (``inset: ...``) whose constant values are bound once (:meth:`constant`)."""
+        hoisted = []
+        for option in options:
+            name, _, value = option.partition(": ")
+            if name in HOISTED and "c.at(" not in value:
+                option = f"{name}: {self.constant(value)}"
+            hoisted.append(option)
+        return hoisted
+
+    def _text_call(self, look: Look, body: str) -> str:
+        options = self._hoisted(styles.text_options(look))
+        return f"text({', '.join(options)}, {body})" if options else body
 
     def line(self, text: str, band: str | None = None, element: str | None = None) -> None:
         self.lines.append(text)
@@ -218,7 +250,7 @@ class _Writer:
         if element.x is not None:  # placed: as wide as declared, or as its content
             return element.width or "auto"
         width = placement.fitted(element.width, self.fit) or "1fr"
-        return f"{width} - {GUTTER}" if gap and not width.endswith("fr") else width
+        return self.constant(f"{width} - {GUTTER}") if gap and not width.endswith("fr") else width
 
     def element(
         self, cell: Cell, index: int | None, *, gap: bool, look: Look | None = None, padding: str = "0pt"
@@ -253,7 +285,7 @@ class _Writer:
             return f"box(width: {width}, {self._aligned(cell, body)})"
         if isinstance(element, Crosstab) and index is not None:  # its cell holds the crosstab's JSON
             code = crosstab_code(element, index, body=self.plan.column_width, font_size=self.plan.page.font_size)
-            return styles.text_call(look, code)  # its style's font, size and colour
+            return self._text_call(look, code)  # its style's font, size and colour
         if isinstance(element, Subreport) and index is not None and cell.page_slot is not None:
             return page_subreport_call(width, index, cell.page_slot)
         if isinstance(element, Subreport) and index is not None:
@@ -276,7 +308,7 @@ class _Writer:
             body = rich_call(f"c.at({index})")
         else:
             body = f"c.at({index})"
-        body = styles.text_call(look, body)
+        body = self._text_call(look, body)
         if cell.where in self.links:
             body = navigation.linked(body, self.links[cell.where])
         body = self._aligned(cell, body)
@@ -437,7 +469,7 @@ class _Writer:
         self._band_start = len(self.lines)
         switch = styling.band_switch
         if switch is None:
-            return self._geometry(band, styles.band_options(band, styling.band, GUTTER)), ""
+            return self._geometry(band, self._hoisted(styles.band_options(band, styling.band, GUTTER))), ""
         at = f"c.at({self._switch_index(band, styling, switch)})"
         blocks = [
             styles.typst_dict(self._geometry(band, styles.band_options(band, look, GUTTER))) for look in switch.looks
@@ -602,6 +634,8 @@ class _Writer:
         )
         self.line('#set par(leading: 0.45em, spacing: 0.45em, justify: false, linebreaks: "simple")')
         self.line("#set block(spacing: 0pt)")
+        constants_at = len(self.lines)
+        self.line("")  # the constants of the band functions, bound once (see ``constant``)
         self._preludes()
         self.line("")
         reprinted = [group.level for group in plan.groups if group.reprint_header]
@@ -633,6 +667,9 @@ class _Writer:
         # On a title page of its own, the column header waits for the next page's top.
         self._body(report_band, "none" if title_page else report_band("column_header"))
         self.assets.update({font.name: font.data for font in plan.fonts})  # fonts/<hash>: the worker loads them
+        if self.constants:
+            # one line (the source's line numbers do not depend on them); ";" ends each binding
+            self.lines[constants_at] = ";".join(f"#let {name} = {value}" for value, name in self.constants.items())
         return TypstSource("\n".join(self.lines) + "\n", self.assets, self.origins, plan.tagged_pdf, page.columns)
 
     def _page_bands(self, report_band: Callable[[str], str], functions: dict[str, str], reprinted: list[int]) -> None:
