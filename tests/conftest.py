@@ -5,6 +5,7 @@ processes: the Makefile runs them alone, after the others ran on both cores.)"""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import shutil
@@ -63,12 +64,29 @@ def examples(full: int) -> int:
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
-    """The text of each page, as a PDF reader (and so a user copying text) sees it."""
-    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    """The text of each page, as a PDF reader (and so a user copying text) sees it. (Read once
+    per PDF and test process: the tests that read the example's PDF share one reading.)"""
+    return list(_read_pages(bytes(pdf)))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_pages(pdf: bytes) -> tuple[str, ...]:
+    return tuple(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def pdf_lines(pdf: bytes) -> list[str]:
     return [line.strip() for page in pdf_pages(pdf) for line in page.splitlines() if line.strip()]
+
+
+def page_layouts(pdf: bytes) -> list[str]:
+    """Each page's text where it stands on the page (poppler's ``pdftotext -layout``: words,
+    their order, and the spaces that place them), to compare two PDFs page for page: ten times
+    faster than ``pdf_pages`` on long reports, and it also sees a word that moved. (Without
+    poppler-utils installed, ``pdf_pages``.)"""
+    if shutil.which("pdftotext") is None:
+        return pdf_pages(pdf)
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    return out.stdout.decode().split("\f")[:-1]  # each page ends in a form feed
 
 
 @pytest.fixture(scope="session")

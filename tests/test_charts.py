@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import altair as alt
 import polars as pl
 import pytest
 
@@ -227,6 +226,8 @@ def test_chart_types_render_in_the_pdf(sales: pl.DataFrame, kind: str) -> None:
 
 @pytest.mark.typst
 def test_altair_charts_are_accepted(sales: pl.DataFrame) -> None:
+    import altair as alt  # here, not at the top: importing Altair costs each test process 2 s
+
     altair_chart = alt.Chart(title="From Altair").mark_bar().encode(x="category:N", y="revenue:Q")
     chart = Chart(spec=altair_chart, by=["category"], measures={"revenue": "sum(amount)"})
     assert "data" not in chart.spec

@@ -9,7 +9,7 @@ import polarreports as pr
 from polarreports.typeset import typeset
 from polarreports.typeset.compile import compile_document
 from polarreports.typeset.paginate import paginate
-from tests.conftest import chunk_count, chunking_small, pdf_pages
+from tests.conftest import chunk_count, chunking_small, page_layouts, pdf_pages
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_long_report_is_typeset_in_chunks(long_document: pr.Document) -> None:
 @pytest.mark.typst
 def test_chunked_pages_equal_the_one_piece_pages(long_document: pr.Document) -> None:
     one_piece = compile_document(long_document._source, long_document.data_json)[0]
-    assert pdf_pages(long_document.pdf) == pdf_pages(one_piece)
+    assert page_layouts(long_document.pdf) == page_layouts(one_piece)
 
 
 @pytest.mark.typst
@@ -116,8 +116,8 @@ def test_bands_taller_than_a_page_are_typeset_in_chunks() -> None:
     pdf = document.pdf
     assert chunk_count(document) >= 2, document.stats["typeset"]
     one_piece = compile_document(document._source, document.data_json)[0]
-    pages = pdf_pages(pdf)
-    assert pages == pdf_pages(one_piece)
+    pages = page_layouts(pdf)
+    assert pages == page_layouts(one_piece)
     assert len(pages) == document.stats["pages_predicted"] > 8
     assert pages[-1].count("End of notes") == 1
 
@@ -158,7 +158,7 @@ def test_a_crosstab_in_each_group_footer_is_typeset_in_chunks() -> None:
         ),
     )
     document = report.render(sales)
-    pages = pdf_pages(document.pdf)
+    pages = page_layouts(document.pdf)
     assert chunk_count(document) >= 2, document.stats["typeset"]
-    assert pages == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert pages == page_layouts(compile_document(document._source, document.data_json)[0])
     assert len(pages) == document.stats["pages_predicted"] > 8

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from polarreports.cli import app
 from polarreports.typeset.compile import FONTS_DIR
-from tests.conftest import EXAMPLE, ROOT, pdf_pages
+from tests.conftest import EXAMPLE, ROOT, page_layouts, pdf_pages
 
 runner = CliRunner()
 
@@ -127,4 +127,4 @@ def test_the_typst_source_compiles_as_written(tmp_path: Path) -> None:
     assert 'json("invoice.json")' in source.read_text()
     assert list((source.parent / "assets").iterdir())  # the logo, beside the source
     compiled = typst.compile(str(source), font_paths=[str(FONTS_DIR)], ignore_system_fonts=True)
-    assert pdf_pages(compiled) == pdf_pages(out.read_bytes())
+    assert page_layouts(compiled) == page_layouts(out.read_bytes())

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
 from polarreports.typeset.typeset import TypesetRun, _with_needs
-from tests.conftest import pdf_pages
+from tests.conftest import page_layouts, pdf_pages
 
 
 def listing(group: pr.Group, **bands: pr.Band) -> pr.Report:
@@ -86,7 +86,7 @@ def test_continued_headers_and_keep_together_in_chunks() -> None:
     assert "chunks in" in document.stats["typeset"]
     with_needs, _ = _with_needs(TypesetRun(document._source, document._data))
     one_piece = compile_document(document._source, with_needs.data.json())[0]
-    assert pdf_pages(chunked) == pdf_pages(one_piece)
+    assert page_layouts(chunked) == page_layouts(one_piece)
 
 
 @pytest.mark.typst

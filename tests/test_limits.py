@@ -23,10 +23,9 @@ from polarreports.typeset import compile as compiling
 from polarreports.typeset.compile import FakeCompiler, WorkerCompiler
 from tests.conftest import ROOT
 
-pytestmark = [
-    pytest.mark.serial,
-    pytest.mark.usefixtures("temp_folder"),
-]  # time limits, cancels, memory budgets, which workers live: alone on the cores
+pytestmark = pytest.mark.usefixtures("temp_folder")
+# The tests that typeset assert time limits, cancels, memory budgets or which workers live: they
+# are marked serial (alone on the cores); the fake compiler's and the refusals' run beside others.
 
 HUGE_LABEL = "word " * 1_200_000  # 6 MB of text in every one of 200 rows: minutes and gigabytes of Typst
 HUGE = pr.Report(
@@ -55,6 +54,7 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_a_short_report_stops_at_its_time_limit() -> None:
     begin = time.monotonic()
@@ -63,6 +63,7 @@ def test_a_short_report_stops_at_its_time_limit() -> None:
     assert time.monotonic() - begin < 3.0
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_a_short_report_stops_within_a_second_of_its_cancel() -> None:
     token = pr.CancelToken()
@@ -80,6 +81,7 @@ def test_a_short_report_stops_within_a_second_of_its_cancel() -> None:
     assert time.monotonic() - cancelled_at[0] < 1.0
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_a_typesetting_past_its_memory_budget_is_a_resource_error() -> None:
     before = rss_mb()
@@ -90,6 +92,7 @@ def test_a_typesetting_past_its_memory_budget_is_a_resource_error() -> None:
     assert rss_mb() - before < 100.0  # the worker took the memory, and gave it back as it ended
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_ctrl_c_stops_a_short_report_and_its_worker(tmp_path: Path) -> None:
     script = (
@@ -119,6 +122,7 @@ def test_ctrl_c_stops_a_short_report_and_its_worker(tmp_path: Path) -> None:
     assert not any(alive(pid) for pid in workers)
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_the_warm_worker_is_reused_and_a_cancelled_one_replaced() -> None:
     compiler = WorkerCompiler(keep=1)
@@ -196,6 +200,7 @@ def test_a_padding_to_ten_million_characters_is_refused_up_front() -> None:
     assert "xxxxxxxxxxxa" in fine.render(pl.DataFrame({"t": ["a"]})).data_json.decode()
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_a_warm_worker_killed_while_it_waits_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     compiler = WorkerCompiler(keep=1)
@@ -228,6 +233,7 @@ def test_no_process_for_a_worker_is_a_resource_error(monkeypatch: pytest.MonkeyP
         _ = document.pdf
 
 
+@pytest.mark.serial
 @pytest.mark.typst
 def test_a_chunk_forked_from_a_warm_worker_keeps_its_limits() -> None:
     compiler = WorkerCompiler(keep=1)

@@ -21,7 +21,7 @@ from polarreports.emit.typst_source import band_indices
 from polarreports.stream import bandstream
 from polarreports.stream.bandstream import BandStreamWriter
 from polarreports.stream.collect import StreamData, collect_stream, raw_values
-from tests.conftest import chunk_count, examples, pdf_pages
+from tests.conftest import chunk_count, examples, page_layouts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -207,7 +207,7 @@ def test_a_long_report_in_parts_prints_the_same_pdf(name: str, monkeypatch: pyte
     monkeypatch.setattr(parts, "PART_ROWS", 120)
     monkeypatch.setattr(bandstream, "SPILL_BYTES", 10_000)
     split = report.render(data)
-    assert pdf_pages(split.pdf) == pdf_pages(whole.pdf)
+    assert page_layouts(split.pdf) == page_layouts(whole.pdf)
     assert split._data.bands.spilled
     assert whole.stats["data_parts"] == 1
     assert split.stats["data_parts"] >= 6

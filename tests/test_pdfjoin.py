@@ -14,7 +14,7 @@ import pytest
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
 from polarreports.typeset.pdfjoin import PdfJoin, PdfStructureError, outline_entries
-from tests.conftest import chunk_count, pdf_pages
+from tests.conftest import chunk_count, page_layouts, pdf_pages
 
 TRICKY_TITLE = r"Q1 0 R (1 0 R) \ stream"  # a reference, parentheses and a keyword inside a string
 
@@ -43,7 +43,7 @@ def join(chunks: list[bytes], target: Path, levels: list[list[int]] | None = Non
 @pytest.mark.typst
 def test_joined_pages_are_the_chunks_pages_in_order(chunks: list[bytes], tmp_path: Path) -> None:
     joined = join(chunks, tmp_path / "joined.pdf")
-    assert pdf_pages(joined) == [page for chunk in chunks for page in pdf_pages(chunk)]
+    assert page_layouts(joined) == [page for chunk in chunks for page in page_layouts(chunk)]
 
 
 @pytest.mark.typst

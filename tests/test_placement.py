@@ -15,7 +15,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import ROOT, chunk_count, pdf_lines, pdf_pages
+from tests.conftest import ROOT, chunk_count, page_layouts, pdf_lines, pdf_pages
 
 MM = 72 / 25.4
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -271,7 +271,7 @@ def test_chunked_columns_equal_one_piece() -> None:
     document = columns_report().render(pr.sample.sales_data(1_200))
     pdf = document.pdf
     assert chunk_count(document) >= 3
-    assert pdf_pages(pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert page_layouts(pdf) == page_layouts(compile_document(document._source, document.data_json)[0])
 
 
 # -- wide listings -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, pdf_lines, pdf_pages
+from tests.conftest import chunk_count, page_layouts, pdf_lines
 
 DPI = 100
 RED = "#d00000"
@@ -318,7 +318,7 @@ def test_striped_long_report_is_chunked_and_equals_one_piece() -> None:
     document = report.render(pr.sample.sales_data(1_500))
     _ = document.pdf
     assert chunk_count(document) >= 3
-    assert pdf_pages(document.pdf) == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert page_layouts(document.pdf) == page_layouts(compile_document(document._source, document.data_json)[0])
 
 
 @pytest.mark.typst
