@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from pypdf import PdfReader
 import polarreports as pr
 from polarreports.typeset import typeset
 from polarreports.typeset.compile import WORKER as TYPST_WORKER
+from polarreports.typeset.compile import WorkerCompiler
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales_by_region.yaml"
@@ -160,6 +162,12 @@ def skips_typst(config: pytest.Config) -> bool:
     return re.search(r"\bnot\s+typst\b", config.option.markexpr or "") is not None
 
 
+def guards_typst(config: pytest.Config) -> bool:
+    """Whether a test not marked ``typst`` that runs Typst fails in this run: in a run that leaves
+    the marked ones out, and where ``POLARREPORTS_TYPST_GUARD=1`` (``make test``'s run of both)."""
+    return skips_typst(config) or os.environ.get("POLARREPORTS_TYPST_GUARD") == "1"
+
+
 class TypstGuard:
     """While a test not marked ``typst`` runs, creating a ``typst.Compiler`` or starting the
     Typst worker script fails the test."""
@@ -191,10 +199,16 @@ class TypstGuard:
 
 
 def install_typst_guard(monkeypatch: pytest.MonkeyPatch, guard: TypstGuard) -> None:
-    """Route ``typst.Compiler(...)`` and the start of the Typst ``_worker.py`` through ``guard``
-    (the chart drawer's worker is not Typst: chart tests belong to the fast tier)."""
+    """Route ``typst.Compiler(...)``, the start of the Typst ``_worker.py`` and every compile in
+    a worker (a warm one, started by an earlier test, too) through ``guard`` (the chart drawer's
+    worker is not Typst: chart tests belong to the fast tier)."""
     compiler = typst.Compiler
     popen = subprocess.Popen
+    worker_compile = WorkerCompiler.compile
+
+    def guarded_worker_compile(self: WorkerCompiler, *args: Any, **kwargs: Any) -> Any:
+        guard.refuse("typesets in a Typst worker")
+        return worker_compile(self, *args, **kwargs)
 
     def guarded_compiler(*args: Any, **kwargs: Any) -> Any:
         guard.refuse("creates a typst.Compiler")
@@ -208,6 +222,7 @@ def install_typst_guard(monkeypatch: pytest.MonkeyPatch, guard: TypstGuard) -> N
 
     monkeypatch.setattr(typst, "Compiler", guarded_compiler)
     monkeypatch.setattr(subprocess, "Popen", GuardedPopen)
+    monkeypatch.setattr(WorkerCompiler, "compile", guarded_worker_compile)
 
 
 _undo = pytest.MonkeyPatch()
@@ -215,7 +230,7 @@ _undo = pytest.MonkeyPatch()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "typst: runs Typst (left out by make test-fast)")
-    if skips_typst(config):
+    if guards_typst(config):
         if re.search(r"\bnot\s+slow\b", config.option.markexpr or ""):  # the fast tier, not make test's first half
             settings.load_profile("fast")
         guard = TypstGuard()

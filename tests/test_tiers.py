@@ -50,16 +50,19 @@ def test_renders_marked():
 """
 
 
-def run_tiny_suite(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def run_tiny_suite(
+    tmp_path: Path, *options: str, targets: tuple[str, ...] = ("test_tiny.py",), guard: bool = False
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_tiny.py").write_text(TINY_TESTS)
     command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", *options]
     environment = {
         **os.environ,
         "COLUMNS": "200",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "POLARREPORTS_TYPST_GUARD": "1" if guard else "",
     }
     return subprocess.run(
-        [*command, "test_tiny.py"], cwd=tmp_path, env=environment, capture_output=True, text=True, check=False
+        [*command, *targets], cwd=tmp_path, env=environment, capture_output=True, text=True, check=False
     )
 
 
@@ -78,3 +81,20 @@ def test_the_fast_tier_fails_a_test_that_runs_typst_unmarked(tmp_path: Path) -> 
 def test_the_whole_suite_runs_every_test_unguarded(tmp_path: Path) -> None:
     result = run_tiny_suite(tmp_path)
     assert "5 passed" in result.stdout, result.stdout
+
+
+@pytest.mark.typst
+def test_make_tests_run_of_both_tiers_fails_a_test_that_runs_typst_unmarked(tmp_path: Path) -> None:
+    result = run_tiny_suite(tmp_path, "-rfE", guard=True)  # POLARREPORTS_TYPST_GUARD=1, no -m
+    assert "3 failed, 2 passed" in result.stdout, result.stdout
+
+
+@pytest.mark.typst
+def test_the_guard_sees_an_unmarked_test_use_a_warm_worker(tmp_path: Path) -> None:
+    """A marked test leaves a warm Typst worker; an unmarked one after it starts none, and is
+    still caught, as it typesets."""
+    targets = ("test_tiny.py::test_renders_marked", "test_tiny.py::test_renders_unmarked")
+    result = run_tiny_suite(tmp_path, "-rfE", targets=targets, guard=True)
+    out = result.stdout
+    assert "1 failed, 1 passed" in out, out
+    assert "this test runs Typst: mark it @pytest.mark.typst (it typesets in a Typst worker)" in out
