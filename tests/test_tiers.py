@@ -97,4 +97,4 @@ def test_the_guard_sees_an_unmarked_test_use_a_warm_worker(tmp_path: Path) -> No
     result = run_tiny_suite(tmp_path, "-rfE", targets=targets, guard=True)
     out = result.stdout
     assert "1 failed, 1 passed" in out, out
-    assert "this test runs Typst: mark it @pytest.mark.typst (it typesets in a Typst worker)" in out
+    assert "this test runs Typst: mark it @pytest.mark.typst (it typesets in a warm Typst worker)" in out
