@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import polarreports as pr  # noqa: E402
 from polarreports.control import own_rss_mb  # noqa: E402
+from tests.heavy_queries import AT_ONCE, stepped, wide  # noqa: E402
 
 SECRET = "SECRET-7f3a9c"
 TIMEOUT = 20.0
@@ -379,30 +380,6 @@ def _pdf_text(pdf: bytes) -> str:
     return done.stdout.decode("utf-8", "replace").replace("\n", " ")
 
 
-def _stepped(count: int, steps: int) -> pl.LazyFrame:
-    frame = pl.LazyFrame().select(pl.int_range(0, count).alias("x"))
-    for step in range(steps):
-        mixed = (pl.col("x").shift(1, fill_value=step) * 7919 + pl.col("x")) % 1_000_003
-        frame = frame.sort("x").with_columns(mixed.alias("x"))
-    return frame.select("x", (pl.col("x") % 7).alias("g"), pl.col("x").cast(pl.String).alias("s"))
-
-
-def _wide(count: int) -> pl.LazyFrame:
-    return pl.LazyFrame().select(
-        pl.int_range(0, count).alias("x"),
-        (pl.int_range(0, count) % 7).alias("g"),
-        (pl.int_range(0, count).cast(pl.String) + pl.lit("x" * 300)).alias("s"),
-    )
-
-
-AT_ONCE = pr.Report(
-    name="sorted at once",
-    groups=[pr.Group(name="g", footer=pr.Band(elements=[pr.Aggregate(variable="m")]))],
-    variables=[pr.Variable(name="m", calculation="median", expression="x")],
-    bands=pr.Bands(detail=pr.Band(elements=[pr.Field(column="s"), pr.Field(column="x")])),
-)
-
-
 def _data_thread_gone(limit: float = 60.0) -> float:
     begin = time.monotonic()
     while any(thread.name == "polarreports-data" for thread in threading.enumerate()):
@@ -490,19 +467,19 @@ def campaign_limits(quick: bool) -> dict[str, Any]:
             pr.Cancelled,
         )
     timed(
-        "150-step query, timeout 1 s", 1.0, lambda: AT_ONCE.render(_stepped(1_000_000, 150), timeout=1.0), pr.Cancelled
+        "150-step query, timeout 1 s", 1.0, lambda: AT_ONCE.render(stepped(1_000_000, 150), timeout=1.0), pr.Cancelled
     )
     timed(
         "report sorted at once (2M rows), timeout 1 s",
         1.0,
-        lambda: AT_ONCE.render(_wide(2_000_000), timeout=1.0),
+        lambda: AT_ONCE.render(wide(2_000_000), timeout=1.0),
         pr.Cancelled,
     )
     memory: list[dict[str, Any]] = []
     for name, run in [
         (
             "report sorted at once, 1M rows of 300 characters",
-            lambda budget: AT_ONCE.render(_wide(1_000_000), memory_budget_mb=budget),
+            lambda budget: AT_ONCE.render(wide(1_000_000), memory_budget_mb=budget),
         ),
         (
             "report sorted in parts, 1M rows",
