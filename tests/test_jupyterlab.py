@@ -204,6 +204,13 @@ def button(area: WebElement, label: str) -> WebElement:
     return found
 
 
+def control(area: WebElement, label: str) -> WebElement:
+    """The input of the preview's parameter control labelled ``label`` in ``area``."""
+    return area.find_element(
+        By.XPATH, f".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='{label}']]//input"
+    )
+
+
 def html_text(area: WebElement, starts: str) -> str:
     """The text of the first HTML widget in ``area`` whose text starts with ``starts`` ('' if none)."""
     for element in area.find_elements(By.CSS_SELECTOR, ".widget-html-content"):
@@ -280,11 +287,9 @@ def test_a_document_and_a_preview_in_jupyterlab(jupyterlab: JupyterLab, browser:
     shows_defaults = lambda d: html_text(output_of(d, 2), "Summary") == expected_summary(data)  # noqa: E731
     wait_for(browser, "the preview's figures", shows_defaults)
     screenshot(browser, "3-preview")
-    control = preview.find_element(
-        By.XPATH, ".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='min_quantity']]//input"
-    )
-    control.send_keys(Keys.CONTROL, "a")
-    control.send_keys("3", Keys.ENTER)
+    min_quantity = control(preview, "min_quantity")
+    min_quantity.send_keys(Keys.CONTROL, "a")
+    min_quantity.send_keys("3", Keys.ENTER)
     wait_for(
         browser,
         "the figures for min_quantity 3",
@@ -293,10 +298,7 @@ def test_a_document_and_a_preview_in_jupyterlab(jupyterlab: JupyterLab, browser:
     screenshot(browser, "4-preview-min-quantity-3")
 
     # a slow render, cancelled: the figures shown stay
-    control = preview.find_element(
-        By.XPATH, ".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='year']]//input"
-    )
-    control.send_keys(str(SLOW_YEAR), Keys.ENTER)
+    control(preview, "year").send_keys(str(SLOW_YEAR), Keys.ENTER)
     wait_for(browser, "the render's progress", lambda d: "rows" in html_text(preview, "data"))
     cancel = button(preview, "Cancel")
     assert cancel.is_enabled()

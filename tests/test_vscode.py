@@ -51,6 +51,7 @@ from tests.test_jupyterlab import (
     CELLS,
     SLOW_YEAR,
     JupyterLab,
+    control,
     expected_summary,
     free_port,
     html_text,
@@ -421,11 +422,9 @@ def test_the_interactive_preview_in_vscode(
         # a parameter changed in its control: Polars' figures, and the first page typeset again
         wait_for(browser, "the preview", lambda d: into_output(d, "Summary"))
         body = browser.find_element(By.TAG_NAME, "body")
-        control = body.find_element(
-            By.XPATH, ".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='min_quantity']]//input"
-        )
-        control.send_keys(Keys.CONTROL, "a")
-        control.send_keys("3", Keys.ENTER)
+        min_quantity = control(body, "min_quantity")
+        min_quantity.send_keys(Keys.CONTROL, "a")
+        min_quantity.send_keys("3", Keys.ENTER)
         wait_for(
             browser,
             "the figures for min_quantity 3",
@@ -451,9 +450,7 @@ def test_the_interactive_preview_in_vscode(
         # a slow render, cancelled: the figures shown stay
         wait_for(browser, "the preview", lambda d: into_output(d, "Summary"))
         body = browser.find_element(By.TAG_NAME, "body")
-        body.find_element(
-            By.XPATH, ".//div[contains(@class,'widget-inline-hbox')][.//label[normalize-space()='year']]//input"
-        ).send_keys(str(SLOW_YEAR), Keys.ENTER)
+        control(body, "year").send_keys(str(SLOW_YEAR), Keys.ENTER)
         wait_for(browser, "the render's progress", lambda d: "rows" in html_text(body, "data"))
         cancel = body.find_element(By.XPATH, ".//button[normalize-space()='Cancel']")
         cancel_was_enabled = cancel.is_enabled()
