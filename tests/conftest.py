@@ -26,7 +26,7 @@ from pypdf import PdfReader
 import polarreports as pr
 from polarreports.typeset import typeset
 from polarreports.typeset.compile import WORKER as TYPST_WORKER
-from polarreports.typeset.compile import WorkerCompiler
+from polarreports.typeset.compile import WorkerCompiler, compile_document
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sales_by_region.yaml"
@@ -146,6 +146,12 @@ def gallery_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("gallery")
     shutil.copytree(ROOT / "examples", folder, dirs_exist_ok=True)
     return folder
+
+
+def one_piece_pdf(document: pr.Document) -> bytes:
+    """``document`` typeset in one piece, in one compile (to compare with its chunked PDF)."""
+    (pdf,) = compile_document(document._source, document.data_json)
+    return pdf
 
 
 def chunk_count(document: pr.Document) -> int:

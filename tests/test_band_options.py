@@ -8,8 +8,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, page_layouts, pdf_lines, pdf_pages
+from tests.conftest import chunk_count, one_piece_pdf, page_layouts, pdf_lines, pdf_pages
 
 
 @pytest.mark.typst
@@ -88,7 +87,7 @@ def test_page_breaks_are_predicted_for_chunks(sales: pl.DataFrame) -> None:
     document = new_page_report(with_header=True).render(pr.sample.sales_data(600))
     _ = document.pdf
     assert chunk_count(document) >= 3
-    assert page_layouts(document.pdf) == page_layouts(compile_document(document._source, document.data_json)[0])
+    assert page_layouts(document.pdf) == page_layouts(one_piece_pdf(document))
 
 
 @pytest.mark.typst

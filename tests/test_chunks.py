@@ -7,9 +7,8 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset import typeset
-from polarreports.typeset.compile import compile_document
 from polarreports.typeset.paginate import paginate
-from tests.conftest import chunk_count, chunking_small, page_layouts, pdf_pages
+from tests.conftest import chunk_count, chunking_small, one_piece_pdf, page_layouts, pdf_pages
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,7 @@ def test_long_report_is_typeset_in_chunks(long_document: pr.Document) -> None:
 
 @pytest.mark.typst
 def test_chunked_pages_equal_the_one_piece_pages(long_document: pr.Document) -> None:
-    one_piece = compile_document(long_document._source, long_document.data_json)[0]
+    one_piece = one_piece_pdf(long_document)
     assert page_layouts(long_document.pdf) == page_layouts(one_piece)
 
 
@@ -115,7 +114,7 @@ def test_bands_taller_than_a_page_are_typeset_in_chunks() -> None:
     document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
     pdf = document.pdf
     assert chunk_count(document) >= 2, document.stats["typeset"]
-    one_piece = compile_document(document._source, document.data_json)[0]
+    one_piece = one_piece_pdf(document)
     pages = page_layouts(pdf)
     assert pages == page_layouts(one_piece)
     assert len(pages) == document.stats["pages_predicted"] > 8
@@ -160,5 +159,5 @@ def test_a_crosstab_in_each_group_footer_is_typeset_in_chunks() -> None:
     document = report.render(sales)
     pages = page_layouts(document.pdf)
     assert chunk_count(document) >= 2, document.stats["typeset"]
-    assert pages == page_layouts(compile_document(document._source, document.data_json)[0])
+    assert pages == page_layouts(one_piece_pdf(document))
     assert len(pages) == document.stats["pages_predicted"] > 8

@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, pdf_pages
+from tests.conftest import chunk_count, one_piece_pdf, pdf_pages
 
 
 def crosstab_per_customer(*, keep_together: bool) -> pr.Report:
@@ -41,7 +40,7 @@ def test_a_crosstab_on_most_pages_is_typeset_in_chunks(keep_together: bool) -> N
     document = crosstab_per_customer(keep_together=keep_together).render(sales)
     pages = pdf_pages(document.pdf)
     assert chunk_count(document) >= 2, document.stats["typeset"]
-    assert pages == pdf_pages(compile_document(document._source, document.data_json)[0])
+    assert pages == pdf_pages(one_piece_pdf(document))
     assert len(pages) == document.stats["pages_predicted"]
     with_crosstab = sum("Total" in page for page in pages)
     assert with_crosstab >= 0.6 * len(pages)  # a crosstab on most pages

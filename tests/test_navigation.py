@@ -11,8 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, pdf_pages
+from tests.conftest import chunk_count, one_piece_pdf, pdf_pages
 
 
 def outline(pdf: bytes) -> list[tuple[int, str, int]]:
@@ -105,7 +104,7 @@ def test_outline_of_a_chunked_report_is_one_nested_outline(sales: pl.DataFrame) 
     assert chunk_count(document) >= 3
     entries = outline(pdf)
     assert [(level, title) for level, title, _ in entries] == expected_groups(data)
-    one_piece = compile_document(document._source, document.data_json)[0]
+    one_piece = one_piece_pdf(document)
     assert entries == outline(one_piece)
     assert [page for _, _, page in entries] == header_pages(pdf_pages(pdf), [title for _, title, _ in entries])
 

@@ -12,9 +12,8 @@ import pypdf
 import pytest
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
 from polarreports.typeset.pdfjoin import PdfJoin, PdfStructureError, outline_entries
-from tests.conftest import chunk_count, page_layouts, pdf_pages
+from tests.conftest import chunk_count, one_piece_pdf, page_layouts, pdf_pages
 
 TRICKY_TITLE = r"Q1 0 R (1 0 R) \ stream"  # a reference, parentheses and a keyword inside a string
 
@@ -28,8 +27,7 @@ def chunks() -> list[bytes]:
     pieces = []
     for i in range(3):
         document = report.render(data.slice(100 * i, 100))
-        (pdf,) = compile_document(document._source, document.data_json)
-        pieces.append(pdf)
+        pieces.append(one_piece_pdf(document))
     return pieces
 
 
@@ -92,7 +90,7 @@ def test_memory_holds_one_chunk_not_the_document(tmp_path: Path) -> None:
     """Joining 60 chunks takes a small part of the document's size in memory (Python
     allocations: an offset per object; bookmarks, one per group, would add a little)."""
     document = pr.load("examples/sales_by_region.yaml").render(pr.sample.sales_data(300))
-    (chunk,) = compile_document(document._source, document.data_json)
+    chunk = one_piece_pdf(document)
     tracemalloc.start()
     with PdfJoin(tmp_path / "long.pdf") as joined:
         for _ in range(60):

@@ -14,8 +14,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
-from tests.conftest import ROOT, chunk_count, page_layouts, pdf_lines, pdf_pages
+from tests.conftest import ROOT, chunk_count, one_piece_pdf, page_layouts, pdf_lines, pdf_pages
 
 MM = 72 / 25.4
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -142,7 +141,7 @@ def test_fixed_heights_keep_chunked_typesetting_exact() -> None:
     assert document.page_count == document.stats["pages_predicted"]
     # words wider than the 8mm cell break at any character (zero-width spaces, which a PDF
     # reader finds in the text layer or not, depending on the font subsets of the joined chunks)
-    joined, whole = pdf_pages(pdf), pdf_pages(compile_document(document._source, document.data_json)[0])
+    joined, whole = pdf_pages(pdf), pdf_pages(one_piece_pdf(document))
     assert [p.replace("\u200b", "") for p in joined] == [p.replace("\u200b", "") for p in whole]
 
 
@@ -271,7 +270,7 @@ def test_chunked_columns_equal_one_piece() -> None:
     document = columns_report().render(pr.sample.sales_data(1_200))
     pdf = document.pdf
     assert chunk_count(document) >= 3
-    assert page_layouts(pdf) == page_layouts(compile_document(document._source, document.data_json)[0])
+    assert page_layouts(pdf) == page_layouts(one_piece_pdf(document))
 
 
 # -- wide listings -------------------------------------------------------------------------------

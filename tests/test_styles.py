@@ -12,8 +12,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, page_layouts, pdf_lines
+from tests.conftest import chunk_count, one_piece_pdf, page_layouts, pdf_lines
 
 DPI = 100
 RED = "#d00000"
@@ -318,7 +317,7 @@ def test_striped_long_report_is_chunked_and_equals_one_piece() -> None:
     document = report.render(pr.sample.sales_data(1_500))
     _ = document.pdf
     assert chunk_count(document) >= 3
-    assert page_layouts(document.pdf) == page_layouts(compile_document(document._source, document.data_json)[0])
+    assert page_layouts(document.pdf) == page_layouts(one_piece_pdf(document))
 
 
 @pytest.mark.typst

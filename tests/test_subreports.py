@@ -16,8 +16,7 @@ import pytest
 import polarreports as pr
 from polarreports.api import plan_report
 from polarreports.compute.subreports import attach_subreports
-from polarreports.typeset.compile import compile_document
-from tests.conftest import ROOT, chunk_count, chunking_small, page_layouts
+from tests.conftest import ROOT, chunk_count, chunking_small, one_piece_pdf, page_layouts
 from tests.test_visual import PPI, REFERENCES, assert_matches_reference
 
 HOSTILE = ["#set text(red)", '");panic("x', "\\u{41}\\", "$x^2$", "<b>bold</b>", "*strong*", "@label", "]}{[", "//x"]
@@ -412,7 +411,7 @@ def test_subreports_of_varying_length_are_typeset_in_chunks() -> None:
         document = report.render(orders, sources={"payments": payments})
         chunked = document.pdf
     assert chunk_count(document) >= 2, document.stats["typeset"]
-    one_piece = compile_document(document._source, document.data_json)[0]
+    one_piece = one_piece_pdf(document)
     assert page_layouts(chunked) == page_layouts(one_piece)
     amounts = re.findall(r"\bcard\s+([\d,]+\.\d\d)$", pdftotext(chunked), flags=re.MULTILINE)
     assert sorted(float(a.replace(",", "")) for a in amounts) == [float(i) for i in range(payments.height)]

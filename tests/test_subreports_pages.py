@@ -14,8 +14,7 @@ from polarreports.api import plan_report
 from polarreports.compute.pages import band_pages
 from polarreports.emit.typst_source import band_indices
 from polarreports.stream.collect import collect_stream
-from polarreports.typeset.compile import compile_document
-from tests.conftest import chunk_count, chunking_small, pdf_pages
+from tests.conftest import chunk_count, chunking_small, one_piece_pdf, pdf_pages
 
 ROW = re.compile(r"^row (\d+) ")
 NOTE = re.compile(r"^note (\d+)-(\d+)$")
@@ -155,7 +154,7 @@ def test_subreports_whose_rows_wrap_are_measured_each_and_typeset_in_chunks() ->
         document = report.render(orders, sources={"payments": payments})
         chunked = document.pdf
         assert chunk_count(document) >= 2, document.stats["typeset"]
-    one_piece = compile_document(document._source, document.data_json)[0]
+    one_piece = one_piece_pdf(document)
     assert pdf_pages(chunked) == pdf_pages(one_piece)
     text = "\n".join(pdf_pages(chunked))
     amounts = re.findall(r"(?:card|reference)\s*([\d,]+\.\d\d)$", text, flags=re.MULTILINE)

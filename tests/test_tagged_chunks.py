@@ -17,8 +17,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset import pdfjoin, pdfstructure
-from polarreports.typeset.compile import compile_document
-from tests.conftest import EXAMPLE, chunk_count, chunking_small
+from tests.conftest import EXAMPLE, chunk_count, chunking_small, one_piece_pdf
 from tests.tagging import content, reading, structure_problems
 
 ROWS = 320
@@ -45,7 +44,7 @@ def rendered(request: pytest.FixtureRequest) -> tuple[pr.Document, bytes, bytes]
     with chunking_small():
         document = _tagged_report(outline=request.param).render(pr.sample.sales_data(ROWS))
         joined = document.pdf
-    (one_piece,) = compile_document(document._source, document.data_json)
+    one_piece = one_piece_pdf(document)
     return document, joined, one_piece
 
 
@@ -159,7 +158,7 @@ def table_chunk() -> bytes:
     """A tagged PDF with tables whose header cells have IDs (the crosstab example)."""
     report = pr.load(EXAMPLE.parent / "sales_crosstab.yaml").model_copy(update={"tagged_pdf": True})
     document = report.render(pr.sample.sales_data(200))
-    (pdf,) = compile_document(document._source, document.data_json)
+    pdf = one_piece_pdf(document)
     return pdf
 
 
@@ -231,7 +230,7 @@ def test_a_tagged_join_holds_one_chunk_not_the_document(tmp_path: Path, monkeypa
     it is in a temporary file)."""
     monkeypatch.setattr(pdfjoin, "RUN_IN_MEMORY", 1 << 13)
     document = _tagged_report(outline=False).render(pr.sample.sales_data(30))
-    (chunk,) = compile_document(document._source, document.data_json)
+    chunk = one_piece_pdf(document)
     _join_peak(chunk, 2, tmp_path / "warm.pdf")  # (imports, compiled patterns)
     few, many = _join_peak(chunk, 4, tmp_path / "few.pdf"), _join_peak(chunk, 12, tmp_path / "many.pdf")
     size = (tmp_path / "many.pdf").stat().st_size
