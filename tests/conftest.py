@@ -66,14 +66,23 @@ def examples(full: int) -> int:
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
-    """The text of each page, as a PDF reader (and so a user copying text) sees it. (Read once
-    per PDF and test process: the tests that read the example's PDF share one reading.)"""
+    """The text of each page, as a PDF reader (and so a user copying text) sees it, in the order
+    it was written, each line without trailing spaces. (Read once per PDF and test process: the
+    tests that read the example's PDF share one reading.)"""
     return list(_read_pages(bytes(pdf)))
 
 
 @functools.lru_cache(maxsize=8)
 def _read_pages(pdf: bytes) -> tuple[str, ...]:
-    return tuple(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    """With poppler's ``pdftotext -raw`` (content order): the text pypdf reads, 20 times faster
+    (pypdf parsed content streams for 17 % of the suite's CPU); pypdf without poppler-utils."""
+    if shutil.which("pdftotext") is None:
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    else:
+        command = ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"]
+        text = subprocess.run(command, input=pdf, capture_output=True, check=True).stdout.decode()
+        pages = text.split("\f")[:-1]  # each page ends in a form feed
+    return tuple("\n".join(line.rstrip() for line in page.strip().splitlines()) for page in pages)
 
 
 def pdf_lines(pdf: bytes) -> list[str]:
@@ -82,9 +91,8 @@ def pdf_lines(pdf: bytes) -> list[str]:
 
 def page_layouts(pdf: bytes) -> list[str]:
     """Each page's text where it stands on the page (poppler's ``pdftotext -layout``: words,
-    their order, and the spaces that place them), to compare two PDFs page for page: ten times
-    faster than ``pdf_pages`` on long reports, and it also sees a word that moved. (Without
-    poppler-utils installed, ``pdf_pages``.)"""
+    their order, and the spaces that place them), to compare two PDFs page for page: unlike
+    ``pdf_pages`` it also sees a word that moved. (Without poppler-utils installed, ``pdf_pages``.)"""
     if shutil.which("pdftotext") is None:
         return pdf_pages(pdf)
     out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)

@@ -13,7 +13,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.plan import barcodes
-from tests.conftest import chunk_count, chunking_small
+from tests.conftest import chunk_count, chunking_small, pdf_pages
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (pip install zxing-cpp) decodes the rendered codes")
 PILImage = pytest.importorskip("PIL.Image")
@@ -95,16 +95,10 @@ def test_integer_column_and_expression_and_human_readable_text() -> None:
     doc = report.render(data)
     texts = sorted(text for _, text in _decoded(doc.png(ppi=300)[0]))
     assert texts == sorted(["4006381333931", "5901234123457", "SKU-400638133393", "SKU-590123412345"])
-    words = pr_text(doc.pdf)
+    words = " ".join(pdf_pages(doc.pdf))
     assert "4006381333931" in words  # the human-readable line (1D, text on)
     assert "5901234123457" in words
     assert "SKU-400638133393" not in words  # text: false
-
-
-def pr_text(pdf: bytes) -> str:
-    from pypdf import PdfReader
-
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_distinct_values_are_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
