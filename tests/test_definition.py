@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import polars as pl
 import pytest
 import yaml
@@ -57,6 +56,8 @@ def test_constructed_report_round_trips() -> None:
 
 
 def test_json_schema_validates_the_examples_and_rejects_a_typo() -> None:
+    import jsonschema  # here: its import takes 1.4 s (it builds a URI grammar), paid by one test process
+
     schema = pr.Report.json_schema()
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)  # once: jsonschema.validate checks it at every call
