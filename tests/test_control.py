@@ -21,7 +21,8 @@ from tests.conftest import EXAMPLE
 
 @pytest.fixture(scope="module")
 def long_data() -> pl.DataFrame:
-    return pr.sample.sales_data(30_000)
+    """12,000 orders: about 150 pages, typeset in chunks."""
+    return pr.sample.sales_data(12_000)
 
 
 def worker_processes() -> list[int]:
@@ -123,10 +124,14 @@ def test_ctrl_c_ends_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
 def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.DataFrame) -> None:
     roomy = example.render(long_data)
     _ = roomy.pdf
-    tight = example.render(long_data, memory_budget_mb=own_rss_mb() + 2 * (typeset.WORKER_BASE_MB + 40 * 2.2))
+    pages = 18  # what each worker's share of the budget fits; a roomy chunk holds 20 to 60
+    workers = os.cpu_count() or 1
+    budget = own_rss_mb() + workers * (typeset.WORKER_BASE_MB + (pages + 0.5) * typeset.MB_PER_PAGE)
+    tight = example.render(long_data, memory_budget_mb=budget)
     _ = tight.pdf
     chunks = int(tight.stats["typeset"].split()[0])
     assert chunks > int(roomy.stats["typeset"].split()[0])
+    assert chunks >= -(-tight.page_count // pages)
     assert pr.load(EXAMPLE) == example
     assert roomy.page_count == tight.page_count
 
