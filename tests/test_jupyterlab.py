@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -25,21 +26,22 @@ from typing import Any
 
 import polars as pl
 import pytest
-
-import polarreports as pr
-from tests.conftest import ROOT
-from tests.test_html_browser import browser  # the shared headless Chromium
-
-pytest.importorskip("jupyterlab", reason="JupyterLab is not installed: pip install -e '.[dev]'")
-pytest.importorskip("ipykernel", reason="ipykernel is not installed: pip install -e '.[dev]'")
-pytest.importorskip("ipywidgets", reason="ipywidgets is not installed: pip install -e '.[dev]'")
-
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
+
+import polarreports as pr
+from tests.conftest import ROOT
+from tests.test_html_browser import browser  # the shared headless Chromium
+
+# Looked for, not imported: they run in the server and kernel started for the test (importing
+# jupyterlab here took 2 s in every test process, for its JSON Schema's URI grammar)
+for _module, _name in [("jupyterlab", "JupyterLab"), ("ipykernel", "ipykernel"), ("ipywidgets", "ipywidgets")]:
+    if importlib.util.find_spec(_module) is None:
+        pytest.skip(f"{_name} is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
 pytestmark = [pytest.mark.slow, pytest.mark.typst]  # starts JupyterLab and Chromium; typesets
 
@@ -246,7 +248,6 @@ def expected_summary(data: pl.DataFrame, year: int | None = None, min_quantity: 
     return f"Summary: {rows['quantity'].sum():,} · {rows.height:,} orders · €{revenue:,.2f}"
 
 
-@pytest.mark.serial
 def test_a_document_and_a_preview_in_jupyterlab(jupyterlab: JupyterLab, browser: WebDriver) -> None:
     folder = jupyterlab.folder
     shutil.copy(ROOT / "examples" / "sales_by_region.yaml", folder)
