@@ -23,7 +23,7 @@ demo: $(RUNTIME)
 	$(VENV)/bin/polarreports render examples/sales_by_region.yaml --data out/sales.parquet -o out/sales_by_region.pdf
 
 # The whole suite on both cores (pytest-xdist), in one run (one collection per worker, no core
-# idle at the end of a first half: 182 s against 198 s for two runs), with the guard that fails a
+# idle at the end of a first half), with the guard that fails a
 # test not marked typst that runs Typst (POLARREPORTS_TYPST_GUARD, tests/conftest.py); then the
 # tests marked serial one at a time, alone on the machine (they assert time limits, cancels
 # within a second, memory figures, or which processes live, which another test beside them would
