@@ -79,10 +79,14 @@ def _read_pages(pdf: bytes) -> tuple[str, ...]:
     if shutil.which("pdftotext") is None:
         pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
     else:
-        command = ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"]
-        text = subprocess.run(command, input=pdf, capture_output=True, check=True).stdout.decode()
-        pages = text.split("\f")[:-1]  # each page ends in a form feed
+        pages = _pdftotext(pdf, "-raw")
     return tuple("\n".join(line.rstrip() for line in page.strip().splitlines()) for page in pages)
+
+
+def _pdftotext(pdf: bytes, mode: str) -> list[str]:
+    """Each page's text as poppler's ``pdftotext`` in ``mode`` (``-raw``, ``-layout``) reads it."""
+    out = subprocess.run(["pdftotext", mode, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True)
+    return out.stdout.decode().split("\f")[:-1]  # each page ends in a form feed
 
 
 def pdf_lines(pdf: bytes) -> list[str]:
@@ -95,8 +99,7 @@ def page_layouts(pdf: bytes) -> list[str]:
     ``pdf_pages`` it also sees a word that moved. (Without poppler-utils installed, ``pdf_pages``.)"""
     if shutil.which("pdftotext") is None:
         return pdf_pages(pdf)
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
-    return out.stdout.decode().split("\f")[:-1]  # each page ends in a form feed
+    return _pdftotext(pdf, "-layout")
 
 
 @pytest.fixture(scope="session")
