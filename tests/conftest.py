@@ -89,6 +89,14 @@ def _pdftotext(pdf: bytes, mode: str) -> list[str]:
     return out.stdout.decode().split("\f")[:-1]  # each page ends in a form feed
 
 
+def qpdf_check(path: Path, *options: str) -> None:
+    """``qpdf --check`` finds nothing wrong with the PDF at ``path`` (skipped without qpdf)."""
+    if shutil.which("qpdf") is None:
+        pytest.skip("qpdf is not installed (Debian package qpdf; `make system` installs it)")
+    result = subprocess.run(["qpdf", "--check", *options, str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def pdf_lines(pdf: bytes) -> list[str]:
     return [line.strip() for page in pdf_pages(pdf) for line in page.splitlines() if line.strip()]
 

@@ -8,8 +8,6 @@ import io
 import json
 import logging
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from polarreports.exceptions import OutputError
 from polarreports.output.document import Document
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.typeset.compile import END, MARKS, FakeCompiler
-from tests.conftest import EXAMPLE, pdf_lines
+from tests.conftest import EXAMPLE, pdf_lines, qpdf_check
 
 PASSWORD = "correct horse battery staple"
 OWNER = "owner-Secret-42"
@@ -222,13 +220,6 @@ def test_long_tagged_and_pdfa_reports_are_typeset_in_chunks() -> None:
 # -- with Typst ---------------------------------------------------------------------------------
 
 
-def _qpdf_check(path: Path, *options: str) -> None:
-    if shutil.which("qpdf") is None:
-        pytest.skip("qpdf is not installed (Debian package qpdf; `make system` installs it)")
-    result = subprocess.run(["qpdf", "--check", *options, str(path)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 XMP_EXTENSION_ALARMS = {
     "XMP namespace xmpTPg=http://ns.adobe.com/xap/1.0/t/pg/ is not permitted",
     "XMP namespace pdfaExtension=http://www.aiim.org/pdfa/ns/extension/ is not permitted",
@@ -259,7 +250,7 @@ def test_pdfa3b_with_its_evidence_is_tagged_and_well_formed(tmp_path: Path) -> N
     target = tmp_path / "archive.pdf"
     document.save(target, pdf_standard="a-3b", attach=["data", "definition", "parameters"])
     assert _pdfa_violations(target, "3b") == []
-    _qpdf_check(target)
+    qpdf_check(target)
     with pikepdf.open(target) as pdf:
         assert pdf.open_metadata().pdfa_status == "3B"
         assert "/StructTreeRoot" in pdf.Root
@@ -277,13 +268,13 @@ def test_pdfa2b_and_a_protected_tagged_pdf(tmp_path: Path) -> None:
     document = _tagged_example().render(_rows())
     document.save(tmp_path / "a2b.pdf", pdf_standard="a-2b")
     assert _pdfa_violations(tmp_path / "a2b.pdf", "2b") == []
-    _qpdf_check(tmp_path / "a2b.pdf")
+    qpdf_check(tmp_path / "a2b.pdf")
     with pikepdf.open(tmp_path / "a2b.pdf") as pdf:
         assert pdf.open_metadata().pdfa_status == "2B"
         assert "/StructTreeRoot" in pdf.Root
         assert not pdf.attachments
     document.save(tmp_path / "locked.pdf", protect=Protection(PASSWORD))
-    _qpdf_check(tmp_path / "locked.pdf", f"--password={PASSWORD}")
+    qpdf_check(tmp_path / "locked.pdf", f"--password={PASSWORD}")
     with pytest.raises(pikepdf.PasswordError):
         pikepdf.open(tmp_path / "locked.pdf")
     with pikepdf.open(tmp_path / "locked.pdf", password=PASSWORD) as pdf:
@@ -399,7 +390,7 @@ def test_pdfa_chunks_join_into_a_pdfa(tagged: bool, tmp_path: Path) -> None:
         joined.add(chunk)
         joined.add(chunk)
     assert _pdfa_violations(target, "2b") == []
-    _qpdf_check(target)
+    qpdf_check(target)
     with pikepdf.open(target) as pdf:
         pages = len(pdf.pages)
         assert pdf.open_metadata().pdfa_status == "2B"

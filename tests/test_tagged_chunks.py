@@ -17,7 +17,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.typeset import pdfjoin, pdfstructure
-from tests.conftest import EXAMPLE, chunk_count, chunking_small, one_piece_pdf
+from tests.conftest import EXAMPLE, chunk_count, chunking_small, one_piece_pdf, qpdf_check
 from tests.tagging import content, reading, structure_problems
 
 ROWS = 320
@@ -72,13 +72,8 @@ def _pdftotext(pdf: bytes, tmp_path: Path) -> str:
 
 
 def _qpdf_check(pdf: bytes, tmp_path: Path) -> None:
-    if shutil.which("qpdf") is None:
-        pytest.skip("qpdf is not installed (Debian package qpdf; `make system` installs it)")
     (tmp_path / "check.pdf").write_bytes(pdf)
-    result = subprocess.run(
-        ["qpdf", "--check", str(tmp_path / "check.pdf")], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    qpdf_check(tmp_path / "check.pdf")
 
 
 def _top_level(pdf: pikepdf.Pdf) -> list[str]:
