@@ -3,13 +3,19 @@ column, the panels break pages alike, and their pages interleave."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+from pathlib import Path
 
+import pikepdf
 import polars as pl
 import pytest
 
 import polarreports as pr
-from tests.conftest import pdf_pages
+from polarreports.typeset.pdfjoin import PdfJoin
+from tests.conftest import chunking_small, pdf_pages, qpdf_check
+from tests.tagging import content, reading, structure_problems
 
 COLUMNS = [
     ("order_id", "Order", "16mm", "0"),
@@ -118,3 +124,74 @@ def test_panels_as_png_pages_interleave(sales: pl.DataFrame) -> None:
     assert len(pngs) == document.page_count
     assert len(pngs) % 2 == 0
     assert all(png.startswith(b"\x89PNG") for png in pngs)
+
+
+def _tagged(report: pr.Report) -> pr.Report:
+    return report.model_copy(update={"tagged_pdf": True, "outline": True})
+
+
+def _read_tagged(pdf: bytes) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, int]]]:
+    """How the tagged PDF reads (element types and their marked text, in reading order), what
+    is wrong with its structure tree, and its bookmarks (title, page index)."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        marked = content(document)
+        pages = {page.obj.objgen: i for i, page in enumerate(document.pages)}
+        with document.open_outline() as outline:
+            bookmarks = [(str(item.title), pages[item.destination[0].objgen]) for item in outline.root]
+        assert document.Root.MarkInfo.Marked
+        return reading(document, marked), structure_problems(document, marked), bookmarks
+
+
+@pytest.mark.typst
+@pytest.mark.parametrize("chunked", [False, True], ids=["one piece each", "in chunks"])
+def test_a_tagged_wide_listing_keeps_its_structure_tree_and_outline(chunked: bool, tmp_path: Path) -> None:
+    """Its panels joined as chunks are: one structure tree (each panel read whole, in turn),
+    the first panel's bookmarks pointing to its pages; the pages still interleave."""
+    data = pr.sample.sales_data(600 if chunked else 300)
+    with chunking_small() if chunked else contextlib.nullcontext():
+        document = _tagged(wide_report()).render(data)
+        pdf = document.pdf
+    assert document.stats["typeset"].startswith("2 panels, interleaved")
+    assert ("chunks" in document.stats["typeset"]) == chunked
+    read, problems, bookmarks = _read_tagged(pdf)
+    assert problems == []
+    kinds = [kind for kind, _ in read]
+    regions = sorted(data["region"].unique().to_list())
+    assert kinds.count("/Document") == 1
+    assert kinds.count("/H1") == 2 * len(regions)  # each panel's group headings
+    text = "".join(marked for _, marked in read)
+    assert text.rindex("Customer") < text.index("Unit price")  # panel 1 read whole, then panel 2
+    pages = pdf_pages(pdf)
+    assert [title for title, _ in bookmarks] == regions
+    for title, page in bookmarks:
+        assert page % 2 == 0  # a page of the first panel
+        assert f"\n{title}\n" in f"\n{pages[page]}\n", title
+    assert all(orders(a) == orders(b) for a, b in zip(pages[::2], pages[1::2], strict=True))
+    (tmp_path / "wide.pdf").write_bytes(pdf)
+    qpdf_check(tmp_path / "wide.pdf")
+
+
+@pytest.mark.typst
+def test_tagged_panels_that_follow_one_another_keep_their_structure_tree(sales: pl.DataFrame, tmp_path: Path) -> None:
+    data = sales.head(120).with_columns(
+        pl.when(pl.col("order_id") % 5 == 0)
+        .then(pl.lit("a product name long enough to wrap in its cell " * 2))
+        .otherwise(pl.col("product"))
+        .alias("product")
+    )
+    document = _tagged(wide_report()).render(data)
+    pdf = document.pdf
+    assert "one after another" in document.stats["typeset"]
+    read, problems, bookmarks = _read_tagged(pdf)
+    assert problems == []
+    half = next(i for i, page in enumerate(pdf_pages(pdf)) if "Unit price" in page)
+    assert [page < half for _, page in bookmarks] == [True] * len(bookmarks) != []  # the first panel's
+    text = "".join(marked for _, marked in read)
+    assert text.rindex("Customer") < text.index("Unit price")
+    (tmp_path / "wide.pdf").write_bytes(pdf)
+    qpdf_check(tmp_path / "wide.pdf")
+
+
+def test_a_page_order_names_every_page_once(tmp_path: Path) -> None:
+    with PdfJoin(tmp_path / "joined.pdf") as joined, pytest.raises(ValueError, match="each of the 0 pages once"):
+        joined.order_pages([0])

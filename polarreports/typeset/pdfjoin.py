@@ -36,7 +36,7 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -289,15 +289,19 @@ class PdfJoin:
             self._file.writelines(body)
         self._file.write(b"\nendobj\n")
 
-    def add(self, chunk_pdf: bytes, outline_levels: Sequence[int] = ()) -> None:
+    def add(
+        self, chunk_pdf: bytes, outline_levels: Sequence[int] = (), *, apart: bool = False, bookmarks: bool = True
+    ) -> None:
         """Append a chunk's pages; ``outline_levels``: the level of each of its bookmarks, in
-        order (a chunk's own nesting is wrong where it begins inside a group)."""
+        order (a chunk's own nesting is wrong where it begins inside a group). ``apart``: the
+        chunk is a document of its own (a wide listing's next panel), so none of its elements
+        goes on with the previous chunk's; ``bookmarks``: whether its bookmarks are kept."""
         chunk = _parse(chunk_pdf)
         self._digest.update(chunk_pdf)
         first = self._info is None
         catalog = chunk.body(chunk.catalog)
         intent = re.search(rb"/OutputIntents\s*(\d+) 0 R", catalog) if first else None
-        structure, bookmarks = _read(chunk_pdf, catalog, len(self._pages), outline_levels)
+        structure, found = _read(chunk_pdf, catalog, len(self._pages), outline_levels)
         copy = _Copy(chunk, {chunk.tree: self._PAGE_TREE})
         joined = self._joined_structure() if structure is not None else None
         if structure is not None and joined is not None:
@@ -309,7 +313,8 @@ class PdfJoin:
         kids = structure.kids if structure is not None else []
         run = self._run
         continued = (
-            run is not None
+            not apart
+            and run is not None
             and bool(kids)
             and kids[0] in used
             and continued_kind(chunk.body(kids[0])) == run.kind
@@ -333,7 +338,21 @@ class PdfJoin:
         self._pages.extend(copy.renumbered[page] for page in chunk.pages)
         if first:
             self._keep_entries(chunk, catalog, copy.renumbered.get(int(intent.group(1))) if intent else None)
-        self._bookmarks.extend(bookmarks)
+        if bookmarks:
+            self._bookmarks.extend(found)
+
+    def order_pages(self, order: Sequence[int]) -> None:
+        """Lay the pages added so far out in ``order`` (their indices as added), as a wide
+        listing's interleaved panels are; the structure tree keeps the order they were added in
+        (a panel read whole, then the next), and the bookmarks point to the same pages.
+
+        ``ValueError`` unless ``order`` names every page once."""
+        if sorted(order) != list(range(len(self._pages))):
+            msg = f"a page order must name each of the {len(self._pages)} pages once"
+            raise ValueError(msg)
+        moved_to = {old: new for new, old in enumerate(order)}
+        self._pages = array("Q", (self._pages[old] for old in order))
+        self._bookmarks = [replace(bookmark, page=moved_to[bookmark.page]) for bookmark in self._bookmarks]
 
     def _hold(self, copy: _Copy, kids: list[int], *, continued: bool) -> set[int]:
         """Hold back the run element the chunk ends with (the next chunk may go on with it);

@@ -847,7 +847,7 @@ def _chunk_outline_levels(data: ReportData, kinds: list[int], first_bands: list[
 def pdf_of_pages(pages: Iterable[pikepdf.Page], info_from: pikepdf.Pdf) -> pikepdf.Pdf:
     """A new PDF of ``pages`` (of other open PDFs), with the document information (title,
     creator) of ``info_from``, and its PDF/A metadata and output intent where it has them."""
-    import pikepdf  # imported when needed (wide listings): it takes 15 MB
+    import pikepdf  # imported when needed (a batch split by key): it takes 15 MB
 
     joined = pikepdf.Pdf.new()
     joined.pages.extend(pages)
@@ -910,11 +910,13 @@ def _with_page_values(run: TypesetRun, measured: _Measured | None = None) -> Typ
     return pages
 
 
-def _panels(run: TypesetRun) -> list[bytes]:
+def _panels(run: TypesetRun) -> Typeset:
     """A wide listing's panels (``wide: continue``), each typeset like a report of its own. When
     every band kind is as tall in each panel (so they break pages alike), their pages
     interleave (page 1 of each panel, then page 2, ...); otherwise the panels follow one
-    another, each numbered on its own."""
+    another, each numbered on its own. A PDF's panels are joined as chunks are (``PdfJoin``):
+    a tagged report keeps one structure tree (each panel read whole, in turn), and the first
+    panel's bookmarks are the outline."""
     data, stats, format = run.data, run.stats, run.format
     sources = [replace(run.source, panels=()), *run.source.panels]
     measured = [_measure(replace(run, source=panel)) for panel in sources]
@@ -945,15 +947,18 @@ def _panels(run: TypesetRun) -> list[bytes]:
     if format != "pdf":
         groups = zip(*results, strict=True) if alike else results
         return [page for group in groups for page in group]
-    import pikepdf
-
-    documents = [pikepdf.Pdf.open(io.BytesIO(result[0])) for result in results]
-    page_lists = [document.pages for document in documents]
-    in_order = zip(*page_lists, strict=True) if alike else page_lists
-    joined = pdf_of_pages(itertools.chain.from_iterable(in_order), documents[0])
-    out = io.BytesIO()
-    joined.save(out, deterministic_id=True)
-    return [out.getvalue()]
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("pdf-")))
+    try:
+        with PdfJoin(folder / "report.pdf") as joined:
+            for number, result in enumerate(results):
+                joined.add(result[0], apart=True, bookmarks=number == 0)
+                result.clear()  # joined: the panel's bytes are not needed any more
+            if alike:  # page 1 of each panel, then page 2, ...
+                joined.order_pages([panel * pages[0] + page for page in range(pages[0]) for panel in range(len(pages))])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder / "report.pdf"
 
 
 def in_memory(result: Typeset) -> list[bytes]:
