@@ -338,6 +338,8 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
+    from polarreports.output.progress import counted
+
     with Bar(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -350,7 +352,8 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         task = bar.add_task("planning", total=None, unit="")
 
         def update(event: Progress) -> None:
-            bar.update(task, description=event.phase, completed=event.done, total=event.total, unit=event.unit)
+            unit = counted(event.total, event.unit).split(" ", 1)[1] if event.total else event.unit
+            bar.update(task, description=event.phase, completed=event.done, total=event.total, unit=unit)
 
         yield update
 

@@ -12,7 +12,7 @@ import pytest
 
 import polarreports as pr
 from polarreports.control import Progress
-from polarreports.output.progress import NotebookBar, TextBar, in_notebook
+from polarreports.output.progress import NotebookBar, PhaseLines, TextBar, in_notebook
 
 
 class FakeHandle:
@@ -68,3 +68,20 @@ def test_text_bar_outside_a_notebook() -> None:
     lines = stream.getvalue().split("\r")
     assert lines[-1].startswith("polarreports writing [############################]   4/4 files")
     assert stream.getvalue().endswith("\n")
+
+
+def test_one_of_a_unit_is_singular() -> None:
+    stream = io.StringIO()
+    lines = PhaseLines(stream)
+    for event in (
+        Progress("data", 1, 1, "rows"),
+        Progress("typesetting", 1, 1, "pieces"),
+        Progress("writing", 2, 2, "files"),
+    ):
+        lines(event)
+    said = [line.split(" (")[0] for line in stream.getvalue().splitlines()]
+    assert said == ["polarreports data: 1 row", "polarreports typesetting: 1 piece", "polarreports writing: 2 files"]
+    bar = TextBar(io.StringIO())
+    bar(Progress("data", 25_000, 60_000, "rows"))
+    assert "25,000/60,000 rows" in bar.stream.getvalue()  # type: ignore[attr-defined]
+    assert "1 / 1 piece<" in NotebookBar().html(Progress("typesetting", 1, 1, "pieces")) + "<"

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from polarreports.control import Progress
 
-__all__ = ["NotebookBar", "PhaseLines", "TextBar", "in_notebook", "progress_bar"]
+__all__ = ["NotebookBar", "PhaseLines", "TextBar", "counted", "in_notebook", "progress_bar"]
 
 WIDTH = 28
 """Characters of a text bar."""
@@ -35,6 +35,15 @@ def in_notebook() -> bool:
         return False
     ip = shell.get_ipython()
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def counted(count: int, unit: str) -> str:
+    """``count`` and its ``unit`` (a plural), one of them singular.
+
+    >>> counted(1, "pieces"), counted(12, "chunks"), counted(1_500, "rows")
+    ('1 piece', '12 chunks', '1,500 rows')
+    """
+    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"
 
 
 def _fraction(event: Progress) -> float | None:
@@ -56,7 +65,7 @@ class TextBar:
         else:
             filled = round(fraction * WIDTH)
             bar = "#" * filled + "-" * (WIDTH - filled)
-            line = f"polarreports {event.phase} [{bar}] {event.done:>3}/{event.total} {event.unit}"
+            line = f"polarreports {event.phase} [{bar}] {event.done:>3,}/{counted(event.total or 0, event.unit)}"
         self.stream.write("\r" + line.ljust(72))
         if event.phase == "writing" and fraction == 1.0:
             self.stream.write("\n")
@@ -71,7 +80,7 @@ class NotebookBar:
 
     def html(self, event: Progress) -> str:
         fraction = _fraction(event)
-        count = "" if fraction is None else f" {event.done:,} / {event.total:,} {html.escape(event.unit)}"
+        count = "" if fraction is None else f" {event.done:,} / {html.escape(counted(event.total or 0, event.unit))}"
         value = "" if fraction is None else f' value="{fraction:.3f}"'
         return (
             '<div style="font: 12px sans-serif">'
@@ -109,7 +118,7 @@ class PhaseLines:
         if event.phase == self._phase:
             return
         self._phase = event.phase
-        count = f": {event.total:,} {event.unit}" if event.total else ""
+        count = f": {counted(event.total, event.unit)}" if event.total else ""
         self.stream.write(f"polarreports {event.phase}{count} ({time.perf_counter() - self._start:.1f}s)\n")
         self.stream.flush()
 
