@@ -45,7 +45,7 @@ from polarreports.plan.translations import translate_report
 from polarreports.stats import RenderStats
 from polarreports.stream.collect import StreamData, collect_stream
 from polarreports.suggest import close_matches
-from polarreports.typeset.typeset import ReportData
+from polarreports.typeset.report_data import ReportData
 
 if TYPE_CHECKING:
     from polarreports.output.notebook import ReportPreview

@@ -24,7 +24,7 @@ from hypothesis import settings
 from pypdf import PdfReader
 
 import polarreports as pr
-from polarreports.typeset import typeset
+from polarreports.typeset import chunks
 from polarreports.typeset.compile import WORKER as TYPST_WORKER
 from polarreports.typeset.compile import WorkerCompiler, compile_document
 
@@ -136,8 +136,8 @@ def chunking_small() -> Iterator[None]:
     chunks of 2 or 3 pages: a few hundred rows then take the path thousands take by default,
     in as many chunks. (A document typesets when its pages are first asked for: ask inside.)"""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typeset, "MIN_BANDS_FOR_CHUNKS", 300)
-        patch.setattr(typeset, "PAGES_PER_CHUNK", (2, 3))
+        patch.setattr(chunks, "MIN_BANDS_FOR_CHUNKS", 300)
+        patch.setattr(chunks, "PAGES_PER_CHUNK", (2, 3))
         yield
 
 

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.typeset import typeset
+from polarreports.typeset import probe
 from polarreports.typeset.paginate import paginate
 from tests.conftest import chunk_count, chunking_small, one_piece_pdf, page_layouts, pdf_pages
 
@@ -125,7 +125,7 @@ def test_bands_taller_than_a_page_are_typeset_in_chunks() -> None:
 @pytest.mark.usefixtures("small_chunks")
 def test_too_many_tall_bands_to_probe_go_to_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     """Probing stops past ``PROBE_PAGES`` pages: the report is typeset in one piece, and says why."""
-    monkeypatch.setattr(typeset, "PROBE_PAGES", 5)
+    monkeypatch.setattr(probe, "PROBE_PAGES", 5)
     document = tall_band_report().render(tall_band_rows((1, 150, 153, 400)))
     assert document.page_count > 8
     assert document.stats["typeset"].startswith("one piece (band heights vary")

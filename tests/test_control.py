@@ -14,8 +14,8 @@ import pytest
 
 import polarreports as pr
 from polarreports.control import own_rss_mb
-from polarreports.typeset import typeset
 from polarreports.typeset.compile import WORKER, default_compiler
+from polarreports.typeset.run import MB_PER_PAGE, WORKER_BASE_MB
 from tests.conftest import EXAMPLE
 
 
@@ -126,7 +126,7 @@ def test_memory_budget_makes_chunks_smaller(example: pr.Report, long_data: pl.Da
     _ = roomy.pdf
     pages = 18  # what each worker's share of the budget fits; a roomy chunk holds 20 to 60
     workers = os.cpu_count() or 1
-    budget = own_rss_mb() + workers * (typeset.WORKER_BASE_MB + (pages + 0.5) * typeset.MB_PER_PAGE)
+    budget = own_rss_mb() + workers * (WORKER_BASE_MB + (pages + 0.5) * MB_PER_PAGE)
     tight = example.render(long_data, memory_budget_mb=budget)
     _ = tight.pdf
     chunks = int(tight.stats["typeset"].split()[0])

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 import polarreports as pr
 from polarreports.typeset.compile import compile_document
-from polarreports.typeset.typeset import TypesetRun, _with_needs
+from polarreports.typeset.predict import with_needs
+from polarreports.typeset.run import TypesetRun
 from tests.conftest import page_layouts, pdf_pages
 
 
@@ -84,8 +85,8 @@ def test_continued_headers_and_keep_together_in_chunks() -> None:
     document = report.render(data)
     chunked = document.pdf
     assert "chunks in" in document.stats["typeset"]
-    with_needs, _ = _with_needs(TypesetRun(document._source, document._data))
-    one_piece = compile_document(document._source, with_needs.data.json())[0]
+    run, _ = with_needs(TypesetRun(document._source, document._data))
+    one_piece = compile_document(document._source, run.data.json())[0]
     assert page_layouts(chunked) == page_layouts(one_piece)
 
 

@@ -29,7 +29,8 @@ import polarreports as pr
 from polarreports import api, control
 from polarreports.cli import app
 from polarreports.output import document as document_module
-from polarreports.typeset import typeset
+from polarreports.typeset import predict
+from polarreports.typeset.run import TypesetRun
 from tests.conftest import EXAMPLE, ROOT, pdf_pages
 from tests.test_control import worker_processes
 
@@ -78,13 +79,13 @@ def test_the_first_group_on_a_new_page_follows_the_title() -> None:
 def test_a_fallback_to_one_piece_is_logged_with_its_reason(
     orders: pl.DataFrame, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    measure = typeset._measure
+    measure = predict.measure  # as the page breaks are predicted
 
-    def taller(run: typeset.TypesetRun) -> object:  # heights off by 10%
+    def taller(run: TypesetRun) -> object:  # heights off by 10%
         found = measure(run)
         return dataclasses.replace(found, heights=[h * 1.1 for h in found.heights])
 
-    monkeypatch.setattr(typeset, "_measure", taller)
+    monkeypatch.setattr(predict, "measure", taller)
     document = pr.load(EXAMPLE).render(orders)
     with caplog.at_level(logging.WARNING, logger="polarreports"):
         pdf = document.pdf
@@ -253,7 +254,7 @@ def test_a_slow_typesetting_is_still_stopped_at_the_timeout(
             document._control.check()
             time.sleep(0.01)
 
-    monkeypatch.setattr(typeset.TypesetRun, "compile", slow_compile)
+    monkeypatch.setattr(TypesetRun, "compile", slow_compile)
     start = time.monotonic()
     with pytest.raises(pr.Cancelled, match="time limit"):
         document.save(tmp_path / "r.pdf")

@@ -31,8 +31,11 @@ from polarreports.output.pages import HTML_PAGES, PageImage, Pages, paged_html
 from polarreports.output.pdf_options import PdfOptions, Protection
 from polarreports.stats import RenderStats
 from polarreports.suggest import close_matches
+from polarreports.typeset import chunks
 from polarreports.typeset.compile import Compiler, OutputFormat
-from polarreports.typeset.typeset import MIN_BANDS_FOR_CHUNKS, ReportData, Typeset, in_memory, preview, typeset
+from polarreports.typeset.report_data import ReportData
+from polarreports.typeset.run import Typeset, in_memory
+from polarreports.typeset.typeset import preview, typeset
 
 if TYPE_CHECKING:
     import polars as pl
@@ -320,7 +323,7 @@ class Document:
         kept = self._previews.get(key)
         if kept is not None and (len(kept) >= pages or (kept.total is not None and len(kept) >= kept.total)):
             return Pages(kept[:pages], total=kept.total)
-        whole = self._data.bands.height < MIN_BANDS_FOR_CHUNKS or bool(self._data.one_piece)
+        whole = self._data.bands.height < chunks.MIN_BANDS_FOR_CHUNKS or bool(self._data.one_piece)
         with self._control.working():  # bounded by the time limit, as is every typesetting
             images, total = preview(
                 self._source,
