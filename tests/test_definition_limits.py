@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polarreports as pr
-from polarreports.compute.formatting import format_expr
+from polarreports.compute.formats import format_expr
 from polarreports.definition.report import Report
 from polarreports.stream import collect as stream
 from tests.conftest import ROOT

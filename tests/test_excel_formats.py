@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polarreports.compute.formatting import check_pattern
+from polarreports.compute.formats import check_pattern
 from polarreports.emit.excel_formats import ExcelFormat, cell_value, excel_format, translate_format
 from polarreports.exceptions import FormatError
 

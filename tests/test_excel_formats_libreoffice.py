@@ -27,7 +27,7 @@ import pytest
 import xlsxwriter
 import yaml
 
-from polarreports.compute.formatting import NumberPlan, compile_pattern, format_expr
+from polarreports.compute.formats import NumberPlan, compile_pattern, format_expr
 from polarreports.emit.excel_formats import cell_value, translate_format
 from polarreports.exceptions import FormatError
 from tests.libreoffice import MISSING, SOFFICE, shown_by_libreoffice

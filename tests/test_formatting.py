@@ -1,4 +1,4 @@
-"""Tests of :mod:`polarreports.compute.formatting`, mostly against Babel's own formatting."""
+"""Tests of :mod:`polarreports.compute.formats`, mostly against Babel's own formatting."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from babel import numbers as babel_numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polarreports.compute.formatting import check_pattern, default_pattern, for_few_rows, format_expr
+from polarreports.compute.formats import check_pattern, default_pattern, for_few_rows, format_expr
 from polarreports.exceptions import FormatError
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "ja_JP", "hi_IN"]

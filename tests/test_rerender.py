@@ -18,7 +18,7 @@ import pytest
 import polarreports as pr
 from polarreports import api
 from polarreports.compute import overflow
-from polarreports.compute.formatting import format_expr
+from polarreports.compute.formats import format_expr
 from polarreports.plan.reuse import LARGEST_DEFINITION, PLANS, plan_key
 from polarreports.stream.remembered import LONGEST, STRINGS, RememberedStrings
 from tests.conftest import ROOT

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import polarreports as pr
-from polarreports.compute.formatting import FEW_ROWS
+from polarreports.compute.formats import FEW_ROWS
 from polarreports.stream import collect
 from polarreports.stream.stacked import Stacks
 

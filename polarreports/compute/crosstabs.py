@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from polarreports.compute.charts import BUCKETS
-from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.formats import default_pattern, format_expr
 from polarreports.definition.elements import Crosstab, CrosstabDimension, CrosstabMeasure
 from polarreports.exceptions import LayoutError, PlanError
 from polarreports.plan.calculations import total

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.formats import default_pattern, format_expr
 from polarreports.compute.scopes import ROW_INDEX
 from polarreports.plan.calculations import total
 from polarreports.plan.model import PageSlot, ReportPlan

@@ -27,7 +27,7 @@ import polars as pl
 
 from polarreports.compute.charts import aggregation
 from polarreports.compute.crosstabs import join_crosstabs
-from polarreports.compute.formatting import check_pattern
+from polarreports.compute.formats import check_pattern
 from polarreports.definition.elements import Chart, Expression
 from polarreports.exceptions import FormatError, PlanError
 from polarreports.plan.barcodes import column_issue as barcode_issue

@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from polarreports.compute.databases import read_database
-from polarreports.compute.formatting import default_pattern, format_expr
+from polarreports.compute.formats import default_pattern, format_expr
 from polarreports.compute.source import data_dirs, report_frame, to_lazyframe
 from polarreports.definition import report as definition
 from polarreports.definition.elements import Aggregate, Expression, Field, Label, Subreport

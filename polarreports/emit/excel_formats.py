@@ -1,7 +1,7 @@
 """The Excel number format that shows a cell as the report shows its value.
 
 :func:`excel_format` translates a polarreports pattern (the ICU/CLDR patterns of
-:mod:`polarreports.compute.formatting`, with its locale and currency) into an Excel number
+:mod:`polarreports.compute.formats`, with its locale and currency) into an Excel number
 format code, so a spreadsheet cell holding the *value* (a number, a date) displays the
 text the PDF displays and still sums.  :func:`translate_format` gives the same code with a
 note saying what, if anything, differs.  The code is ``None`` where no number format can
@@ -118,7 +118,7 @@ from babel.core import get_global
 
 # The report's own formatting, through its public API: the translation reads the same compiled
 # plan that formats the PDF, so the two cannot disagree on what a pattern means.
-from polarreports.compute.formatting import (
+from polarreports.compute.formats import (
     BoolPlan,
     DateField,
     DateToken,
@@ -171,7 +171,7 @@ def excel_format(
     Parameters
     ----------
     pattern
-        A pattern or shortcut name as :func:`~polarreports.compute.formatting.format_expr`
+        A pattern or shortcut name as :func:`~polarreports.compute.formats.format_expr`
         takes it; ``None`` for the type's default pattern.
     dtype
         The column's Polars data type.

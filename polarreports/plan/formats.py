@@ -1,6 +1,6 @@
 """What can be checked of a format pattern before the type of its column is known.
 
-(The patterns themselves are compiled to Polars expressions in ``compute.formatting``.)
+(The patterns themselves are compiled to Polars expressions in ``compute.formats``.)
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from polarreports.charts.growth import check_growth
 from polarreports.charts.vega import ChartLimits, alt_text, render_charts
 from polarreports.compute import parts
 from polarreports.compute.crosstabs import check_cells
-from polarreports.compute.formatting import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
+from polarreports.compute.formats import FEW_ROWS, building_for_few_rows, default_pattern, for_few_rows, format_expr
 from polarreports.compute.markup import markdown_series
 from polarreports.compute.overflow import hyphenation_language, overflow_text, static_cuts, stream_cuts, word_breaker
 from polarreports.compute.pages import PageRows, page_rows_query

@@ -14,7 +14,7 @@ depends on its own value only, so the strings are those each cell would get alon
     >>> stack = Stacks()
     >>> a = stack.add(pl.Series([1.5, None]), ("Float64", "#,##0.00", ""))
     >>> b = stack.add(pl.Series([1234.0]), ("Float64", "#,##0.00", ""))
-    >>> from polarreports.compute.formatting import format_expr
+    >>> from polarreports.compute.formats import format_expr
     >>> done = stack.format(lambda key, column: format_expr(column, pl.Float64(), key[1]))
     >>> done.get(a).to_list(), done.get(b).to_list()
     (['1.50', ''], ['1,234.00'])
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from polarreports.compute.formatting import FEW_ROWS, for_few_rows
+from polarreports.compute.formats import FEW_ROWS, for_few_rows
 from polarreports.queries import collect_batch
 from polarreports.stream.remembered import RememberedStrings, rememberable
 
