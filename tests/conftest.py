@@ -39,6 +39,7 @@ TYPESETTING_ELSEWHERE = {
     "polarreports/preview/server.py::polarreports.preview.server.running",
     "polarreports/preview/session.py::polarreports.preview.session",
     "polarreports/typeset/pdfjoin.py::polarreports.typeset.pdfjoin",
+    "polarreports/typeset/pdfparts.py::polarreports.typeset.pdfparts",
     "polarreports/typeset/typeset.py::polarreports.typeset.typeset",
     # tests in a file written in another branch, until it carries its own marks
     *(

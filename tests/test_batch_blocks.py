@@ -6,6 +6,7 @@ a time."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pikepdf
 import polars as pl
 import pytest
 
@@ -22,7 +24,9 @@ from polarreports.batch import work
 from polarreports.batch.blocks import KEYS_PER_BLOCK, block_report
 from polarreports.batch.manifest import MANIFEST_NAME, read_manifest
 from polarreports.batch.work import Item, Task, render_rows, run_digest
-from tests.conftest import ROOT, pdf_pages
+from polarreports.typeset.pdfparts import TaggedSplitError, tagged_parts
+from tests.conftest import EXAMPLE, ROOT, pdf_pages, qpdf_check
+from tests.tagging import content, reading, structure_problems
 from tests.test_batch import STATEMENT, children, files_in, manifest_rows
 
 REPORT = pr.load(ROOT / "examples" / "customer_statement.yaml")
@@ -121,6 +125,58 @@ def test_each_key_of_a_block_reads_as_its_render_alone(tmp_path: Path, monkeypat
         single = alone(data, key)
         assert text((tmp_path / f"{key}.pdf").read_bytes()) == text(single), key
         assert pages[f"{key}.pdf"] == len(pdf_pages(single)) == (3 if key == "C-10533" else 1)
+
+
+@pytest.mark.typst
+@pytest.mark.parametrize("links", [False, True], ids=["text", "a link per row"])
+def test_each_key_of_a_tagged_block_reads_as_its_render_alone(
+    links: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tagged report renders by blocks too: each key's PDF keeps its share of the block's
+    structure tree (with a link per row: link elements, annotations with parent-tree keys, and
+    URLs that look like keys and IDs), and reads (element types and their marked text, in
+    reading order) as the key's render alone; the tree is valid and qpdf finds nothing wrong."""
+    data = statements(3)
+    definition = REPORT.to_dict()
+    if links:
+        url = "concat('https://example.com/(/ID(U1x0y0)/StructParent(5))/', customer_no)"
+        definition["bands"]["detail"]["elements"][0]["link"] = url
+    report = pr.Report.from_dict({**definition, "tagged_pdf": True})
+    assert block_report(report, BY)[1] is None
+
+    def not_alone(*args: object) -> object:
+        msg = "rendered alone, not in its block"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(work, "_one", not_alone)
+    entries = render_rows(task(data, tmp_path, report), data)
+    assert [entry.status for entry in entries] == ["ok"] * 8
+    for entry in entries:
+        pdf = (tmp_path / entry.file).read_bytes()
+        key = entry.file.removesuffix(".pdf")
+        single = alone(data, key, report)
+        with pikepdf.open(io.BytesIO(pdf)) as part, pikepdf.open(io.BytesIO(single)) as whole:
+            marked = content(part)
+            assert structure_problems(part, marked) == [], entry.file
+            assert reading(part, marked) == reading(whole), entry.file
+            assert len(part.pages) == entry.pages == len(whole.pages)
+            assert part.Root.MarkInfo.Marked
+            assert "/Outlines" not in part.Root  # the block's bookmarks were only for the split
+            annotations = [a for page in part.pages for a in page.get("/Annots", [])]
+            assert len(annotations) == (data.filter(pl.col("customer_no") == key).height if links else 0)
+        assert text(pdf) == text(single)
+    qpdf_check(tmp_path / "C-10533.pdf")  # three pages
+
+
+@pytest.mark.typst
+def test_a_structure_element_across_two_parts_is_refused() -> None:
+    """Where one element of the tree marks content on the pages of two parts, the tree cannot
+    be cut there: the batch then renders that block's keys one at a time."""
+    listing = pr.load(EXAMPLE).model_copy(update={"tagged_pdf": True})  # no headings: one run of bands
+    document = listing.render(pr.sample.sales_data(100))
+    assert document.page_count > 2
+    with pytest.raises(TaggedSplitError, match="on the pages of 2 parts"):
+        tagged_parts(document.pdf, [0, 1])
 
 
 @pytest.mark.typst

@@ -10,12 +10,14 @@ the first page of each key (found from the block's bookmarks, one per key).
 It gives the same figures when nothing in the report spans keys: :func:`block_report` says
 whether that holds, and makes the block's definition. It holds when the report's first group
 is the key, with a header (which carries the key's bookmark) on every key, and the report has
-no title, summary, last-page footer, outline, contents, tagged PDF, subreport, percent of the
+no title, summary, last-page footer, outline, contents, subreport, percent of the
 report's total or page of auto height; its page bands show only labels, lines, boxes, images
 from files, page numbers and per-page values, without conditions; nothing is computed over a
 window (``OVER``). What differs between one key alone and in a block is then made the same:
 variables reset for the report reset for the key, page numbers count the key's pages, each
 key starts a page. A report that does not qualify is rendered one key at a time, as before.
+A tagged PDF is cut with its structure tree (``typeset/pdfparts.py``): each key's file keeps
+the elements of its pages.
 
 A key's PDF holds the fonts of its block (subsets of the glyphs the block uses), so its bytes
 depend on the keys it shares its block with: blocks are fixed runs of ``KEYS_PER_BLOCK``
@@ -42,6 +44,7 @@ from pydantic_core import PydanticSerializationError
 
 from polarreports.definition.elements import Aggregate, Box, Image, Label, Line, PageNumber, Subreport
 from polarreports.definition.report import Band, Report
+from polarreports.typeset.pdfparts import tagged_parts
 from polarreports.typeset.typeset import pdf_of_pages
 
 __all__ = ["KEYS_PER_BLOCK", "block_report", "group_order", "split_pdf"]
@@ -85,8 +88,8 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
         return "the first group has no header shown for every key (it carries each key's bookmark)"
     if by[0] in report.columns:
         return f"the report computes the key column {by[0]!r} again"
-    if report.outline or report.table_of_contents or report.tagged_pdf:
-        return "the report has an outline, a contents page or a tagged PDF"
+    if report.outline or report.table_of_contents:
+        return "the report has an outline or a contents page"
     for name in _SPANNING_BANDS:
         if getattr(report.bands, name) is not None:
             return f"the report has a {name.replace('_', ' ')} band"
@@ -188,6 +191,9 @@ def split_pdf(content: bytes, count: int) -> list[tuple[bytes, int]]:
             msg = f"the block's keys start on pages {starts}"
             raise ValueError(msg)
         ends = [*starts[1:], len(whole.pages)]
+        if "/StructTreeRoot" in whole.Root:  # a tagged PDF: each part keeps its share of the tree
+            sizes = [end - start for start, end in zip(starts, ends, strict=True)]
+            return list(zip(tagged_parts(content, starts), sizes, strict=True))
         parts = []
         for start, end in zip(starts, ends, strict=True):
             part = pdf_of_pages(whole.pages[start:end], whole)
