@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -125,6 +126,15 @@ def test_each_key_of_a_block_reads_as_its_render_alone(tmp_path: Path, monkeypat
         single = alone(data, key)
         assert text((tmp_path / f"{key}.pdf").read_bytes()) == text(single), key
         assert pages[f"{key}.pdf"] == len(pdf_pages(single)) == (3 if key == "C-10533" else 1)
+        assert xmp_pages((tmp_path / f"{key}.pdf").read_bytes()) == pages[f"{key}.pdf"]  # not the block's
+
+
+def xmp_pages(pdf: bytes) -> int:
+    """The page count the PDF's XMP metadata says."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        found = re.search(rb"<xmpTPg:NPages>(\d+)<", document.Root.Metadata.read_bytes())
+        assert found is not None
+        return int(found.group(1))
 
 
 @pytest.mark.typst
@@ -162,6 +172,7 @@ def test_each_key_of_a_tagged_block_reads_as_its_render_alone(
             assert len(part.pages) == entry.pages == len(whole.pages)
             assert part.Root.MarkInfo.Marked
             assert "/Outlines" not in part.Root  # the block's bookmarks were only for the split
+            assert xmp_pages(pdf) == len(part.pages)
             annotations = [a for page in part.pages for a in page.get("/Annots", [])]
             assert len(annotations) == (data.filter(pl.col("customer_no") == key).height if links else 0)
         assert text(pdf) == text(single)

@@ -44,7 +44,7 @@ from pydantic_core import PydanticSerializationError
 
 from polarreports.definition.elements import Aggregate, Box, Image, Label, Line, PageNumber, Subreport
 from polarreports.definition.report import Band, Report
-from polarreports.typeset.pdfparts import tagged_parts
+from polarreports.typeset.pdfparts import count_pages_in_metadata, tagged_parts
 from polarreports.typeset.typeset import pdf_of_pages
 
 __all__ = ["KEYS_PER_BLOCK", "block_report", "group_order", "split_pdf"]
@@ -197,6 +197,7 @@ def split_pdf(content: bytes, count: int) -> list[tuple[bytes, int]]:
         parts = []
         for start, end in zip(starts, ends, strict=True):
             part = pdf_of_pages(whole.pages[start:end], whole)
+            count_pages_in_metadata(part)
             buffer = io.BytesIO()
             part.save(buffer, deterministic_id=True, fix_metadata_version=False)
             parts.append((buffer.getvalue(), end - start))

@@ -20,10 +20,13 @@ find the keys; a key's document alone has none).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["TaggedSplitError", "tagged_parts"]
+__all__ = ["TaggedSplitError", "count_pages_in_metadata", "tagged_parts"]
+
+_PAGE_COUNT = re.compile(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>")
 
 
 class TaggedSplitError(ValueError):
@@ -85,9 +88,22 @@ def _part(content: bytes, start: int, end: int, kept: list[tuple[int, int]]) -> 
         for key in ("/Outlines", "/PageMode"):
             if key in pdf.Root:
                 del pdf.Root[key]
+        count_pages_in_metadata(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, fix_metadata_version=False)
         return out.getvalue()
+
+
+def count_pages_in_metadata(pdf: Any) -> None:
+    """Make the XMP metadata of ``pdf`` (an open ``pikepdf.Pdf``) say its own page count
+    (``xmpTPg:NPages``): a part of a longer PDF has fewer pages than the metadata it came with."""
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is None:
+        return
+    xmp = metadata.read_bytes()
+    counted = _PAGE_COUNT.sub(b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(pdf.pages), xmp)
+    if counted != xmp:
+        metadata.write(counted)
 
 
 def _holder(pdf: Any) -> Any:
