@@ -150,7 +150,7 @@ def run(mode: str, data: Path, out: Path) -> tuple[int, float, float]:
             n_workers=int(mode[4:]),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port (None still takes 8787)
             env={"POLARS_MAX_THREADS": "1"},  # as the local pool's processes
         )
         client = Client(cluster)

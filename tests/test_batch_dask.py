@@ -22,9 +22,9 @@ CUSTOMERS = [f"Client {i:02d}" for i in range(8)] + ["a/b", ".."]
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-    )
+    cluster = distributed.LocalCluster(  # its HTTP server on a free port: dashboard_address=None still takes
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+    )  # 8787, and a cluster of another test process at the same time fails ("Port 8787 is already in use")
     with cluster, distributed.Client(cluster) as client:
         yield client
 
