@@ -127,6 +127,13 @@ def test_each_key_of_a_block_reads_as_its_render_alone(tmp_path: Path, monkeypat
         assert text((tmp_path / f"{key}.pdf").read_bytes()) == text(single), key
         assert pages[f"{key}.pdf"] == len(pdf_pages(single)) == (3 if key == "C-10533" else 1)
         assert xmp_pages((tmp_path / f"{key}.pdf").read_bytes()) == pages[f"{key}.pdf"]  # not the block's
+        with pikepdf.open(tmp_path / f"{key}.pdf") as part:
+            assert page_objects(part) == len(part.pages)  # no other key's page is left in the file
+
+
+def page_objects(pdf: pikepdf.Pdf) -> int:
+    """How many page objects the file holds, in its page tree or not."""
+    return sum(isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Page" for o in pdf.objects)
 
 
 def xmp_pages(pdf: bytes) -> int:
@@ -138,19 +145,30 @@ def xmp_pages(pdf: bytes) -> int:
 
 
 @pytest.mark.typst
-@pytest.mark.parametrize("links", [False, True], ids=["text", "a link per row"])
+@pytest.mark.parametrize("extra", ["", "links", "crosstab"], ids=["text", "a link per row", "a table per key"])
 def test_each_key_of_a_tagged_block_reads_as_its_render_alone(
-    links: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    extra: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tagged report renders by blocks too: each key's PDF keeps its share of the block's
     structure tree (with a link per row: link elements, annotations with parent-tree keys, and
-    URLs that look like keys and IDs), and reads (element types and their marked text, in
-    reading order) as the key's render alone; the tree is valid and qpdf finds nothing wrong."""
+    URLs that look like keys and IDs; with a crosstab per key: tables whose header cells are
+    named in the ID tree), and reads (element types and their marked text, in reading order)
+    as the key's render alone; the tree is valid and qpdf finds nothing wrong."""
     data = statements(3)
     definition = REPORT.to_dict()
+    links = extra == "links"
     if links:
         url = "concat('https://example.com/(/ID(U1x0y0)/StructParent(5))/', customer_no)"
         definition["bands"]["detail"]["elements"][0]["link"] = url
+    if extra == "crosstab":
+        crosstab = {
+            "type": "crosstab",
+            "rows": ["reference"],
+            "columns": [{"column": "date", "bucket": "year", "format": "yyyy"}],
+            "measures": {"debit": {"value": "sum(debit)", "format": "#,##0.00"}},
+        }
+        footer = definition["groups"][0].setdefault("footer", {"elements": []})
+        footer["elements"].append(crosstab)
     report = pr.Report.from_dict({**definition, "tagged_pdf": True})
     assert block_report(report, BY)[1] is None
 
@@ -173,6 +191,9 @@ def test_each_key_of_a_tagged_block_reads_as_its_render_alone(
             assert part.Root.MarkInfo.Marked
             assert "/Outlines" not in part.Root  # the block's bookmarks were only for the split
             assert xmp_pages(pdf) == len(part.pages)
+            assert page_objects(part) == len(part.pages)  # no other key's page is left in the file
+            if extra == "crosstab":
+                assert "/IDTree" in part.Root.StructTreeRoot
             annotations = [a for page in part.pages for a in page.get("/Annots", [])]
             assert len(annotations) == (data.filter(pl.col("customer_no") == key).height if links else 0)
         assert text(pdf) == text(single)
