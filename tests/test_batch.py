@@ -25,8 +25,9 @@ from typer.testing import CliRunner
 
 import polarreports as pr
 from polarreports.batch.executors import LocalPool
-from polarreports.batch.manifest import MANIFEST_NAME, read_manifest
+from polarreports.batch.manifest import MANIFEST_NAME, Entry, read_manifest
 from polarreports.batch.names import MAX_COMPONENT_BYTES, FileNames, check_collisions, safe_component
+from polarreports.batch.run import BatchResult
 from polarreports.cli import app
 from tests.conftest import ROOT, pdf_lines
 
@@ -447,3 +448,9 @@ def test_the_cli_names_a_wrong_key_column(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "the key column 'custmer' is not in the data; did you mean 'customer'?" in result.output
+
+
+def test_the_summary_counts_one_document_and_one_worker_in_the_singular(tmp_path: Path) -> None:
+    one = BatchResult(tmp_path, [Entry('{"customer_no": "C-1"}', "C-1.pdf", "ok")], 0, 0.5, 1)
+    assert str(one).startswith("1 document: 1 written,")
+    assert "(2.0/s, 1 worker);" in str(one)

@@ -42,6 +42,7 @@ from polarreports.definition.report import Report
 from polarreports.exceptions import DataError, OutputError, RenderOptionError
 from polarreports.output.document import check_writable
 from polarreports.output.exports import EXPORTERS
+from polarreports.output.progress import counted
 from polarreports.suggest import closest
 
 __all__ = ["BatchProgress", "BatchResult", "batch"]
@@ -101,9 +102,9 @@ class BatchResult:
         written = sum(entry.status == "ok" for entry in self.entries) - self.kept
         rate = written / self.elapsed_s if self.elapsed_s > 0 else 0.0
         lines = [
-            f"{len(self.entries)} documents: {written} written, {self.kept} kept from an earlier run, "
+            f"{counted(len(self.entries), 'documents')}: {written} written, {self.kept} kept from an earlier run, "
             f"{len(self.empty)} empty, {len(self.failures)} failed, in {self.elapsed_s:.1f} s "
-            f"({rate:.1f}/s, {self.workers} workers); manifest {self.manifest}"
+            f"({rate:.1f}/s, {counted(self.workers, 'workers')}); manifest {self.manifest}"
         ]
         lines += [
             f"  failed {entry.key}: {entry.error.splitlines()[0] if entry.error else ''}"
