@@ -36,6 +36,9 @@ def test_chunked_pages_equal_the_one_piece_pages(long_document: pr.Document) -> 
 def test_chunked_output_is_byte_identical(example: pr.Report, long_document: pr.Document) -> None:
     again = example.render(pr.sample.sales_data(600))
     assert again.pdf == long_document.pdf
+    one_worker = example.render(pr.sample.sales_data(600), workers=1)  # its chunks one at a time
+    assert page_layouts(one_worker.pdf) == page_layouts(long_document.pdf)
+    assert one_worker.stats["typeset"].endswith(" chunks in 1 worker process")
 
 
 @pytest.mark.typst

@@ -179,7 +179,7 @@ def chunked(run: TypesetRun, predicted: Prediction | None, values: PageValues | 
             return None
         raise
     stats.update(
-        typeset=f"{len(jobs)} chunks in {used_workers} worker processes",
+        typeset=f"{len(jobs)} chunks in {used_workers} worker process{'' if used_workers == 1 else 'es'}",
         pages_predicted=pages.total,  # as checked, chunk by chunk
         pages=pages.total,
         worker_peak_mb=round(max(result.peak_mb for result in results), 1),
