@@ -480,7 +480,7 @@ def render(
         typer.Option(help="What the encrypted PDF allows: print, copy, edit (comma-separated; default: nothing)."),
     ] = None,
 ) -> None:
-    """Render a report to PDF, PNG or SVG: once, whatever the number of outputs."""
+    """Render a report to PDF, PNG, SVG, HTML, XLSX or data (Parquet, CSV, JSON): once, for every output."""
     from polarreports.api import render as render_report
 
     started = time.perf_counter()
