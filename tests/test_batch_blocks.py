@@ -201,6 +201,11 @@ def test_each_key_of_a_tagged_block_reads_as_its_render_alone(
                     assert reading(part, marked) == reading(whole), entry.file
                     assert len(part.pages) == len(whole.pages)
                 assert text(pdf) == text(single)
+    identifiers = set()
+    for entry in entries:
+        with pikepdf.open(tmp_path / entry.file) as part:
+            identifiers.add(bytes(part.trailer.ID[0]))
+    assert len(identifiers) == len(entries)  # each its own, not the block's
     qpdf_check(tmp_path / "C-10533.pdf")  # three pages
 
 

@@ -88,6 +88,7 @@ def _part(content: bytes, start: int, end: int, kept: list[tuple[int, int]]) -> 
         for key in ("/Outlines", "/PageMode"):
             if key in pdf.Root:
                 del pdf.Root[key]
+        del pdf.trailer["/ID"]  # the block's: each part gets its own, from its content
         count_pages_in_metadata(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, fix_metadata_version=False)
