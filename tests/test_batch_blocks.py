@@ -84,6 +84,8 @@ def test_a_report_renders_by_blocks_only_where_no_figure_spans_keys() -> None:
     assert block_report(by_expression, BY)[1] == "the report's first group is not the key 'customer_no'"
     headless = REPORT.model_copy(update={"groups": [REPORT.groups[0].model_copy(update={"header": None})]})
     assert "no header" in str(block_report(headless, BY)[1])
+    reprinted = REPORT.model_copy(update={"groups": [REPORT.groups[0].model_copy(update={"reprint_header": True})]})
+    assert "printed again on continued pages" in str(block_report(reprinted, BY)[1])  # (each block fell back)
     in_python = REPORT.model_copy(update={"columns": {"share": pl.col("debit").sum().over("customer")}})
     assert block_report(in_python, BY)[1] == "the report holds Polars expressions"
     windowed = REPORT.model_copy(update={"columns": {"share": "debit / SUM(debit) OVER ()"}})

@@ -9,7 +9,8 @@ the first page of each key (found from the block's bookmarks, one per key).
 
 It gives the same figures when nothing in the report spans keys: :func:`block_report` says
 whether that holds, and makes the block's definition. It holds when the report's first group
-is the key, with a header (which carries the key's bookmark) on every key, and the report has
+is the key, with a header (which carries the key's bookmark) on every key and not printed
+again on continued pages, and the report has
 no title, summary, last-page footer, outline, contents, subreport, percent of the
 report's total or page of auto height; its page bands show only labels, lines, boxes, images
 from files, page numbers and per-page values, without conditions; nothing is computed over a
@@ -86,6 +87,8 @@ def _problem(report: Report, by: Sequence[str]) -> str | None:
     header = report.groups[0].header
     if header is None or header.print_when is not None:
         return "the first group has no header shown for every key (it carries each key's bookmark)"
+    if report.groups[0].reprint_header:
+        return "the first group's header is printed again on continued pages (more bookmarks than keys)"
     if by[0] in report.columns:
         return f"the report computes the key column {by[0]!r} again"
     if report.outline or report.table_of_contents:
