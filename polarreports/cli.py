@@ -42,6 +42,7 @@ from polarreports.api import Report, load
 from polarreports.control import Progress
 from polarreports.exceptions import Cancelled, DataError, OutputError, PolarReportsError, ResourceError, WriteError
 from polarreports.output.pdf_options import PdfOptions, Protection
+from polarreports.output.progress import counted
 
 try:  # typer >= 0.22 carries its own copy of click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -338,8 +339,6 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Progress], None] | Non
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
-    from polarreports.output.progress import counted
-
     with Bar(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -632,7 +631,7 @@ def messages(
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=0, omit_header=False)
     write_atomically(output, buffer.getvalue())
-    typer.echo(f"wrote {output}: {len(catalog)} messages")
+    typer.echo(f"wrote {output}: {counted(len(catalog), 'messages')}")
 
 
 @app.command()
@@ -663,7 +662,7 @@ def init(
         msg = f"cannot read the data {data}: {_one_line(str(error))[:300] or type(error).__name__}"
         raise DataError(msg) from None
     write_atomically(output, scaffold_yaml(schema, name=data.stem, sample=sample))
-    _say(f"wrote {output}: {len(schema)} columns", {"outputs": [str(output)], "columns": len(schema)})
+    _say(f"wrote {output}: {counted(len(schema), 'columns')}", {"outputs": [str(output)], "columns": len(schema)})
 
 
 @app.command()
@@ -680,7 +679,7 @@ def sample(
     _check_outputs(output)
     with tempfile.TemporaryDirectory(prefix=temp_prefix()) as folder:  # then moved in whole
         write_atomically(output, write_sales_data(Path(folder) / f"sample{output.suffix}", rows, seed=seed))
-    _say(f"wrote {output}: {rows} rows", {"outputs": [str(output)], "rows": rows})
+    _say(f"wrote {output}: {counted(rows, 'rows')}", {"outputs": [str(output)], "rows": rows})
 
 
 @app.command()

@@ -128,3 +128,11 @@ def test_the_typst_source_compiles_as_written(tmp_path: Path) -> None:
     assert list((source.parent / "assets").iterdir())  # the logo, beside the source
     compiled = typst.compile(str(source), font_paths=[str(FONTS_DIR)], ignore_system_fonts=True)
     assert page_layouts(compiled) == page_layouts(out.read_bytes())
+
+
+def test_what_was_written_is_counted_in_the_singular_for_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sample", "-o", str(tmp_path / "one.parquet"), "--rows", "1"])
+    assert result.exit_code == 0
+    assert result.output.strip().endswith(": 1 row")
+    result = runner.invoke(app, ["sample", "-o", str(tmp_path / "many.parquet"), "--rows", "1500"])
+    assert result.output.strip().endswith(": 1,500 rows")

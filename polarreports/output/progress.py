@@ -38,12 +38,21 @@ def in_notebook() -> bool:
 
 
 def counted(count: int, unit: str) -> str:
-    """``count`` and its ``unit`` (a plural), one of them singular.
+    """``count`` and its ``unit`` (an English plural), one of them singular.
 
-    >>> counted(1, "pieces"), counted(12, "chunks"), counted(1_500, "rows")
-    ('1 piece', '12 chunks', '1,500 rows')
+    >>> counted(1, "pieces"), counted(12, "chunks"), counted(1_500, "rows"), counted(1, "processes")
+    ('1 piece', '12 chunks', '1,500 rows', '1 process')
     """
-    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"
+    return f"{count:,} {_singular(unit) if count == 1 else unit}"
+
+
+def _singular(unit: str) -> str:
+    """The singular of a regular English plural (``entries``, ``batches``, ``rows``)."""
+    if unit.endswith("ies"):
+        return unit[:-3] + "y"
+    if unit.endswith(("sses", "shes", "ches", "xes")):
+        return unit[:-2]
+    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
 
 
 def _fraction(event: Progress) -> float | None:
