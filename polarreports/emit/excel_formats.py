@@ -125,6 +125,7 @@ from polarreports.compute.formats import (
     DurationPlan,
     NumberPlan,
     TemporalPlan,
+    affix_symbols,
     compile_pattern,
     default_pattern,
     find_locale,
@@ -351,13 +352,7 @@ def _number_format(text: str, plan: NumberPlan, loc: Locale, currency: str | Non
     if plan.shift == 3:
         return ExcelFormat(None, "Excel has no per-mille scaling")
     parts, currency = number_sections(text, loc, currency)
-    symbols_data = loc.number_symbols["latn"]
-    symbols = {
-        "-": symbols_data["minusSign"],
-        "+": symbols_data["plusSign"],
-        "%": symbols_data["percentSign"],
-        "‰": symbols_data["perMille"],
-    }
+    symbols = affix_symbols(loc)
     notes: list[str] = []
     if plan.shift == 2 and symbols["%"] != "%":
         notes.append(f"Excel shows '%' where the report shows {symbols['%']!r}")

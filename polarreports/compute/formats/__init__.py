@@ -117,7 +117,7 @@ from polarreports.compute.formats.dates import period_names
 from polarreports.compute.formats.dtypes import default_pattern, normalize_dtype
 from polarreports.compute.formats.expressions import format_expr
 from polarreports.compute.formats.locales import find_locale
-from polarreports.compute.formats.numbers import localize_affix, number_sections
+from polarreports.compute.formats.numbers import affix_symbols, localize_affix, number_sections
 from polarreports.compute.formats.plans import (
     BoolPlan,
     DateField,
@@ -138,6 +138,7 @@ __all__ = [
     "FormatPlan",
     "NumberPlan",
     "TemporalPlan",
+    "affix_symbols",
     "building_for_few_rows",
     "check_pattern",
     "compile_pattern",

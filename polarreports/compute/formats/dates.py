@@ -29,10 +29,10 @@ from polarreports.compute.formats.syntax import (
     STRING_TRANSFORMS,
     TIME_FIELD_COUNTS,
     ZONE_FIELD_COUNTS,
+    date_fields,
     describe_foreign,
     format_error,
     mismatch_error,
-    tokenize_date,
 )
 
 __all__ = ["build_temporal", "compile_temporal", "pad", "period_names"]
@@ -84,15 +84,9 @@ def compile_temporal(pattern: str, dtype: pl.DataType, kind: str, loc: Locale, w
     if pattern in NUMBER_SHORTCUTS or pattern in STRING_TRANSFORMS:
         hint = f"{describe_foreign(pattern)}; use a date pattern such as 'yyyy-MM-dd'"
         raise mismatch_error(pattern, dtype, where, hint)
-    try:
-        tokens = tokenize_date(text)
-    except ValueError as exc:
-        raise format_error(where, f"bad date pattern {pattern!r}: {exc}") from exc
-    fields = [t for t in tokens if isinstance(t, DateField)]
-    if not fields:
-        foreign = describe_foreign(pattern)
-        hint = f"{foreign}; " if foreign else ""
-        raise mismatch_error(pattern, dtype, where, f"{hint}a date pattern needs fields such as 'yyyy-MM-dd'")
+    tokens, fields = date_fields(
+        text, pattern, dtype, where, "date", "a date pattern needs fields such as 'yyyy-MM-dd'"
+    )
     allowed: dict[str, tuple[int, ...] | None] = {}
     if kind in ("date", "datetime"):
         allowed |= DATE_FIELD_COUNTS

@@ -16,7 +16,7 @@ from babel import Locale
 from polarreports.compute.formats.dates import pad
 from polarreports.compute.formats.plans import DateField, DurationPlan
 from polarreports.compute.formats.sharing import Get, let
-from polarreports.compute.formats.syntax import describe_foreign, format_error, mismatch_error, tokenize_date
+from polarreports.compute.formats.syntax import date_fields, format_error
 
 __all__ = ["build_duration", "compile_duration"]
 
@@ -25,15 +25,7 @@ _DURATION_UNITS = {"d": 86_400, "h": 3_600, "H": 3_600, "m": 60, "s": 1}
 
 def compile_duration(pattern: str, dtype: pl.DataType, loc: Locale, where: str) -> DurationPlan:
     """The plan of a duration pattern for a column of ``dtype``."""
-    try:
-        tokens = tokenize_date(pattern)
-    except ValueError as exc:
-        raise format_error(where, f"bad duration pattern {pattern!r}: {exc}") from exc
-    fields = [t for t in tokens if isinstance(t, DateField)]
-    if not fields:
-        foreign = describe_foreign(pattern)
-        hint = f"{foreign}; " if foreign else ""
-        raise mismatch_error(pattern, dtype, where, f"{hint}use a duration pattern such as 'h:mm:ss'")
+    tokens, fields = date_fields(pattern, pattern, dtype, where, "duration", "use a duration pattern such as 'h:mm:ss'")
     for field in fields:
         if field.char == "S" and field.count <= 9:
             continue

@@ -27,7 +27,7 @@ from polarreports.compute.formats.syntax import (
     without_quoted,
 )
 
-__all__ = ["build_number", "compile_number", "localize_affix", "number_sections"]
+__all__ = ["affix_symbols", "build_number", "compile_number", "localize_affix", "number_sections"]
 
 _MAX_FRACTION_DIGITS = 20
 # Integer digits handled by the fast fixed-width grouping; longer numbers take a
@@ -95,6 +95,22 @@ def _locale_currency(loc: Locale) -> str | None:
         return None
     currencies = babel_numbers.get_territory_currencies(territory)
     return currencies[0] if currencies else None
+
+
+def affix_symbols(loc: Locale) -> dict[str, str]:
+    """The locale's signs that a pattern's affixes write as ``-``, ``+``, ``%`` and ``‰``.
+
+    >>> from polarreports.compute.formats.locales import find_locale
+    >>> affix_symbols(find_locale("en_US"))["%"]
+    '%'
+    """
+    symbols = loc.number_symbols["latn"]
+    return {
+        "-": symbols["minusSign"],
+        "+": symbols["plusSign"],
+        "%": symbols["percentSign"],
+        "‰": symbols["perMille"],
+    }
 
 
 def localize_affix(affix: str, loc: Locale, currency: str | None, symbols: dict[str, str]) -> str:
@@ -203,12 +219,7 @@ def compile_number(
         primary = secondary = 0
 
     symbols_data = loc.number_symbols["latn"]
-    symbols = {
-        "-": symbols_data["minusSign"],
-        "+": symbols_data["plusSign"],
-        "%": symbols_data["percentSign"],
-        "‰": symbols_data["perMille"],
-    }
+    symbols = affix_symbols(loc)
 
     def localize(affix: str) -> str:
         return localize_affix(affix, loc, currency, symbols)

@@ -26,6 +26,7 @@ __all__ = [
     "STRING_TRANSFORMS",
     "TIME_FIELD_COUNTS",
     "ZONE_FIELD_COUNTS",
+    "date_fields",
     "describe_foreign",
     "format_error",
     "mismatch_error",
@@ -218,6 +219,28 @@ ZONE_FIELD_COUNTS: dict[str, tuple[int, ...] | None] = {
     "V": (2,),
 }
 """The time zone field letters and their allowed repeat counts (None: any count)."""
+
+
+def date_fields(
+    text: str, pattern: str, dtype: pl.DataType, where: str, kind: str, needs: str
+) -> tuple[list[DateToken], list[DateField]]:
+    """The tokens and the fields of ``text``, the date-like pattern written ``pattern`` (a
+    ``kind`` of pattern: ``"date"``, ``"duration"``); a ``FormatError`` where it cannot be read
+    or holds no field (``needs``: what one would hold).
+
+    >>> date_fields("dd.MM.", "dd.MM.", pl.Date(), "", "date", "")[1]
+    [DateField(char='d', count=2), DateField(char='M', count=2)]
+    """
+    try:
+        tokens = tokenize_date(text)
+    except ValueError as exc:
+        raise format_error(where, f"bad {kind} pattern {pattern!r}: {exc}") from exc
+    fields = [t for t in tokens if isinstance(t, DateField)]
+    if not fields:
+        foreign = describe_foreign(pattern)
+        hint = f"{foreign}; " if foreign else ""
+        raise mismatch_error(pattern, dtype, where, f"{hint}{needs}")
+    return tokens, fields
 
 
 def tokenize_date(pattern: str) -> list[DateToken]:
