@@ -54,7 +54,7 @@ from polarreports.typeset.pdfstructure import (
 )
 from polarreports.typeset.pdftext import between_strings, outside_strings, pieces
 
-__all__ = ["PdfJoin", "PdfStructureError"]
+__all__ = ["PdfJoin", "PdfStructureError", "xmp_with_page_count"]
 
 _OBJECT = re.compile(rb"(\d+) (\d+) obj\s")
 _REFERENCE = re.compile(rb"(?<![\w.])(\d+) (\d+) R(?![\w])")
@@ -64,6 +64,7 @@ _REFERENCE_NUMBERS = re.compile(rb"(?<![\w.])(\d+) \d+ R(?!\w)")
 """A reference, its object number captured (outside strings: where a part holds no string)."""
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
 _SUBSECTION = re.compile(rb"^(\d+) (\d+)\s*$", re.MULTILINE)
+_PAGE_COUNT = re.compile(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>")
 
 
 @dataclass(frozen=True)
@@ -487,6 +488,15 @@ class PdfJoin:
         return root
 
 
+def xmp_with_page_count(xmp: bytes, pages: int) -> bytes:
+    """XMP metadata saying ``pages`` pages where it says a page count (``xmpTPg:NPages``).
+
+    >>> xmp_with_page_count(b"<xmpTPg:NPages>18</xmpTPg:NPages>", 1)
+    b'<xmpTPg:NPages>1</xmpTPg:NPages>'
+    """
+    return _PAGE_COUNT.sub(b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % pages, xmp)
+
+
 def _with_page_count(metadata: bytes, pages: int) -> bytes:
     """An XMP metadata stream object saying ``pages`` pages (``xmpTPg:NPages``), its length
     fixed; a compressed one is kept as it is."""
@@ -498,7 +508,7 @@ def _with_page_count(metadata: bytes, pages: int) -> bytes:
     assert opening is not None
     end = rest.rfind(b"endstream")
     xmp = rest[opening.end() : end].rstrip(b"\r\n")
-    xmp = re.sub(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>", b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % pages, xmp)
+    xmp = xmp_with_page_count(xmp, pages)
     head = re.sub(rb"/Length\s+\d+", b"/Length %d" % len(xmp), head)
     return head + opening.group(0) + xmp + b"\nendstream"
 

@@ -20,13 +20,12 @@ find the keys; a key's document alone has none).
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["TaggedSplitError", "count_pages_in_metadata", "tagged_parts"]
+from polarreports.typeset.pdfjoin import xmp_with_page_count
 
-_PAGE_COUNT = re.compile(rb"<xmpTPg:NPages>\d+</xmpTPg:NPages>")
+__all__ = ["TaggedSplitError", "count_pages_in_metadata", "tagged_parts"]
 
 
 class TaggedSplitError(ValueError):
@@ -102,7 +101,7 @@ def count_pages_in_metadata(pdf: Any) -> None:
     if metadata is None:
         return
     xmp = metadata.read_bytes()
-    counted = _PAGE_COUNT.sub(b"<xmpTPg:NPages>%d</xmpTPg:NPages>" % len(pdf.pages), xmp)
+    counted = xmp_with_page_count(xmp, len(pdf.pages))
     if counted != xmp:
         metadata.write(counted)
 
